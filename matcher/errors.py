@@ -1,0 +1,72 @@
+"""Domain errors. The API maps them to problem responses; the CLI to messages and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class TalentMatchError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    status = 500
+    title = "内部错误"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(TalentMatchError):
+    status = 404
+    title = "未找到"
+
+
+class InvalidInput(TalentMatchError):
+    status = 422
+    title = "输入无效"
+
+    def __init__(self, detail: str, errors: list[dict] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or []
+
+
+class Conflict(TalentMatchError):
+    status = 409
+    title = "冲突"
+
+
+class IndexNotReady(TalentMatchError):
+    status = 503
+    title = "索引未就绪"
+
+
+class MissingDependency(TalentMatchError):
+    status = 500
+    title = "缺少依赖"
+
+
+@dataclass
+class RowError:
+    """One bad cell or row of an import file (row numbers count the header as row 1)."""
+
+    row: int
+    field: str
+    reason: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        shown = f"（值：{self.value}）" if self.value not in (None, "") else ""
+        return f"第 {self.row} 行，字段 {self.field}：{self.reason}{shown}"
+
+
+@dataclass
+class ImportRejected(TalentMatchError):
+    """An all-or-nothing import found bad rows; nothing was written."""
+
+    errors: list[RowError] = field(default_factory=list)
+    status = 422
+    title = "导入被拒绝"
+
+    def __post_init__(self) -> None:
+        detail = f"文件中有 {len(self.errors)} 处错误，未导入任何记录"
+        TalentMatchError.__init__(self, detail)

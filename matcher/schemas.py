@@ -1,0 +1,272 @@
+"""Domain models, validated at the edge (import, CLI, API).
+
+Values that are domain vocabulary (education levels, title grades, skill grades) keep their
+Chinese labels, since they are what users read and write; identifiers stay English.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_LIST = 200
+MAX_TEXT = 20_000
+
+
+class OrderedLabel(str, Enum):
+    """A str enum whose members are ordered by declaration."""
+
+    @property
+    def rank(self) -> int:
+        return list(type(self)).index(self)
+
+    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+        if isinstance(other, type(self)):
+            return self.rank >= other.rank
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+        if isinstance(other, type(self)):
+            return self.rank > other.rank
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:  # type: ignore[override]
+        if isinstance(other, type(self)):
+            return self.rank <= other.rank
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+        if isinstance(other, type(self)):
+            return self.rank < other.rank
+        return NotImplemented
+
+
+class Education(OrderedLabel):
+    """Highest education, ordered."""
+
+    SECONDARY = "高中/中专"
+    JUNIOR_COLLEGE = "大专"
+    BACHELOR = "本科"
+    MASTER = "硕士"
+    DOCTOR = "博士"
+
+
+class TitleLevel(OrderedLabel):
+    """Professional title grade (职称), ordered."""
+
+    JUNIOR = "初级"
+    INTERMEDIATE = "中级"
+    DEPUTY_SENIOR = "副高级"
+    SENIOR = "正高级"
+
+
+class SkillLevel(OrderedLabel):
+    """Vocational skill grade of the 新八级工 ladder, ordered."""
+
+    APPRENTICE = "学徒工"
+    GRADE5 = "初级工"
+    GRADE4 = "中级工"
+    GRADE3 = "高级工"
+    TECHNICIAN = "技师"
+    SENIOR_TECHNICIAN = "高级技师"
+    SPECIAL_TECHNICIAN = "特级技师"
+    CHIEF_TECHNICIAN = "首席技师"
+
+
+class CertGrade(OrderedLabel):
+    """Grade of a 数字技术工程师 professional-technical grade certificate."""
+
+    JUNIOR = "初级"
+    INTERMEDIATE = "中级"
+    SENIOR = "高级"
+
+
+Source = Literal["post", "catalogue", "fair"]
+DemandStatus = Literal["open", "closed", "draft"]
+TalentStatus = Literal["active", "inactive"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", use_enum_values=False)
+
+
+def _clean_list(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for v in values:
+        v = v.strip()
+        if v and v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
+
+
+class DigitalCert(_Model):
+    """A 数字技术工程师 certificate: direction (大数据, 人工智能, ...) and grade."""
+
+    direction: str = Field(min_length=1, max_length=40)
+    grade: CertGrade
+
+
+class TalentProfile(_Model):
+    """A job seeker's profile."""
+
+    id: int | None = None
+    external_id: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    national_id: str | None = Field(default=None, max_length=40)
+    education: Education | None = None
+    major: str | None = Field(default=None, max_length=100)
+    school: str | None = Field(default=None, max_length=100)
+    graduation_year: int | None = Field(default=None, ge=1950, le=2100)
+    fresh_graduate: bool = False
+    skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    certificates: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    title_level: TitleLevel | None = None
+    skill_level: SkillLevel | None = None
+    digital_certs: list[DigitalCert] = Field(default_factory=list, max_length=20)
+    experience_years: float = Field(default=0.0, ge=0, le=70)
+    city: str | None = Field(default=None, max_length=50)
+    preferred_cities: list[str] = Field(default_factory=list, max_length=50)
+    desired_occupations: list[str] = Field(default_factory=list, max_length=20)
+    desired_chains: list[str] = Field(default_factory=list, max_length=40)
+    salary_min: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
+    salary_max: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
+    summary: str = Field(default="", max_length=MAX_TEXT)
+    consent: bool = False
+    status: TalentStatus = "active"
+
+    _lists = field_validator(
+        "skills", "certificates", "preferred_cities", "desired_occupations", "desired_chains"
+    )(_clean_list)
+
+    @model_validator(mode="after")
+    def _salary_order(self) -> TalentProfile:
+        if self.salary_min is not None and self.salary_max is not None:
+            if self.salary_min > self.salary_max:
+                raise ValueError("salary_min 不能大于 salary_max")
+        return self
+
+
+class DemandEntry(_Model):
+    """A demand entry: an enterprise's post, a catalogue line or a fair post."""
+
+    id: int | None = None
+    external_id: str | None = Field(default=None, max_length=100)
+    enterprise_id: int | None = None
+    enterprise_name: str | None = Field(default=None, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    occupation_code: str | None = Field(default=None, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
+    occupation_name: str | None = Field(default=None, max_length=200)
+    chain_id: str | None = Field(default=None, max_length=64)
+    city: str | None = Field(default=None, max_length=50)
+    headcount: int = Field(default=1, ge=1, le=100_000)
+    education: Education | None = None
+    majors: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    required_skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    preferred_skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    required_certificates: list[str] = Field(default_factory=list, max_length=50)
+    required_title_level: TitleLevel | None = None
+    required_skill_level: SkillLevel | None = None
+    min_experience_years: float = Field(default=0.0, ge=0, le=70)
+    salary_min: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
+    salary_max: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
+    description: str = Field(default="", max_length=MAX_TEXT)
+    shortage_level: int | None = Field(default=None, ge=1, le=5, description="紧缺星级 1-5")
+    fresh_graduates_ok: bool = True
+    source: Source = "post"
+    catalogue_id: int | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    status: DemandStatus = "open"
+
+    _lists = field_validator(
+        "majors", "required_skills", "preferred_skills", "required_certificates"
+    )(_clean_list)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> DemandEntry:
+        if self.salary_min is not None and self.salary_max is not None:
+            if self.salary_min > self.salary_max:
+                raise ValueError("salary_min 不能大于 salary_max")
+        if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
+            raise ValueError("valid_from 不能晚于 valid_until")
+        return self
+
+
+class Enterprise(_Model):
+    id: int | None = None
+    name: str = Field(min_length=1, max_length=200)
+    credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")
+    city: str | None = Field(default=None, max_length=50)
+    chain_id: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=MAX_TEXT)
+
+
+class IndustryChain(_Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=100)
+    region: str = Field(min_length=1, max_length=50)
+    keywords: list[str] = Field(default_factory=list)
+    parent_sector: str | None = None
+
+
+class Catalogue(_Model):
+    id: int | None = None
+    region: str = Field(min_length=1, max_length=50)
+    year: int = Field(ge=2000, le=2100)
+    name: str | None = Field(default=None, max_length=200)
+    chain_registry: str | None = Field(default=None, max_length=50)
+    entries: list[DemandEntry] = Field(default_factory=list)
+
+
+class TrainingSuggestion(_Model):
+    """A 数字技术工程师 training direction that closes part of a skill gap."""
+
+    direction: str
+    covers: list[str]
+    message: str
+
+
+class Explanation(_Model):
+    matched_skills: list[str] = Field(default_factory=list)
+    missing_skills: list[str] = Field(default_factory=list)
+    unmet_requirements: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    training: list[TrainingSuggestion] = Field(default_factory=list)
+
+
+class Match(_Model):
+    """One ranked result: the other side's id, scores in [0, 1] and why."""
+
+    kind: Literal["demand", "talent"]
+    id: int
+    title: str
+    score: float = Field(ge=0, le=1)
+    seeker_score: float = Field(ge=0, le=1)
+    employer_score: float = Field(ge=0, le=1)
+    components: dict[str, float]
+    eligible: bool = True
+    explanation: Explanation
+
+
+class OccupationCandidate(_Model):
+    code: str
+    name: str
+    score: float
+
+
+class MatchFilters(_Model):
+    """Optional filters a caller may add to a match request."""
+
+    city: str | None = None
+    province: str | None = None
+    chain_id: str | None = None
+    education: Education | None = None
+    salary_min: int | None = Field(default=None, ge=0)
+    fresh_graduates_only: bool = False
+    include_ineligible: bool = False
