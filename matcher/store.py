@@ -494,11 +494,14 @@ class Store:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(_SIDE[kind])) or 0
 
-    def text_hashes(self, kind: str) -> dict[int, str]:
-        """id -> canonical text hash for every record of a side (for index reconciliation)."""
+    def text_hashes(self, kind: str, status: str | None = None) -> dict[int, str]:
+        """id -> canonical text hash of the records of a side (for index reconciliation)."""
         row_cls = _SIDE[kind]
+        q = select(row_cls.id, row_cls.text_hash)
+        if status is not None:
+            q = q.where(row_cls.status == status)
         with self.session() as s:
-            return {i: h for i, h in s.execute(select(row_cls.id, row_cls.text_hash))}
+            return {i: h for i, h in s.execute(q)}
 
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]:
         row_cls = _SIDE[kind]

@@ -1,0 +1,675 @@
+"""The matching service: one object composing store, encoder, indexes and rules.
+
+Writes go to the database first (committed), then to the derived indexes. Indexes are
+reconciled against the database on start: records whose text hash changed are re-indexed
+(vectors come from the embedding cache, so nothing unchanged is re-encoded), and an index
+whose manifest disagrees with the settings (model, dimension) is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from matcher import features as F
+from matcher.errors import IndexNotReady, InvalidInput, NotFound
+from matcher.lexical import BM25Index, add_words, tokenize
+from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
+from matcher.quals import QualificationRules, load_rules
+from matcher.regions import Regions, load_regions
+from matcher.schemas import (
+    Catalogue,
+    DemandEntry,
+    Explanation,
+    IndustryChain,
+    Match,
+    MatchFilters,
+    TalentProfile,
+    TrainingSuggestion,
+)
+from matcher.settings import Settings, Weights
+from matcher.skills import SkillVocab, load_vocab
+from matcher.store import Store, StoredRecord, StoreVectorCache
+from matcher.text import demand_text, talent_text
+from matcher.textnorm import normalize_text
+from matcher.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from models.encoders import CachedEncoder, Encoder, create_encoder, text_hash
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["demand", "talent"]
+Progress = Callable[[int], None]
+INDEX_FORMAT = 1
+# only these statuses are searchable; others stay in the database but leave the index
+SEARCHABLE = {"demand": "open", "talent": "active"}
+
+
+def _fusion_rrf(lists: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion of ranked id lists."""
+    scores: dict[int, float] = {}
+    for ranked in lists:
+        for rank, i in enumerate(ranked):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (k + rank + 1)
+    return scores
+
+
+def _fusion_convex(dense: dict[int, float], lexical: dict[int, float], alpha: float = 0.7) -> dict[int, float]:
+    """Convex combination of min-max normalised dense and lexical scores."""
+    def norm(d: dict[int, float]) -> dict[int, float]:
+        if not d:
+            return {}
+        lo, hi = min(d.values()), max(d.values())
+        span = hi - lo or 1.0
+        return {i: (s - lo) / span for i, s in d.items()}
+    nd, nl = norm(dense), norm(lexical)
+    return {i: alpha * nd.get(i, 0.0) + (1 - alpha) * nl.get(i, 0.0) for i in set(nd) | set(nl)}
+
+
+@dataclass
+class SideIndex:
+    """The dense and lexical indexes of one side, with the text hash of every indexed id."""
+
+    kind: Kind
+    dense: VectorIndex
+    lexical: BM25Index
+    hashes: dict[int, str] = field(default_factory=dict)
+    background: float = 0.0
+    dirty: bool = False
+
+
+class MatchService:
+    """Everything the CLI and the API do, behind typed methods."""
+
+    def __init__(self, settings: Settings, *, encoder: Encoder | None = None, store: Store | None = None,
+                 weights: Weights | None = None) -> None:
+        self.settings = settings
+        self.weights = weights or Weights()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store or Store(settings.db_url())
+        self.encoder = encoder or create_encoder(settings.encoder, settings.encoder_model)
+        self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
+        ref = settings.reference_dir
+        self.taxonomy = Taxonomy.load(ref / "csco22_occupations.csv")
+        self.regions: Regions = load_regions(ref / "cn_regions.csv")
+        self.rules: QualificationRules = load_rules(ref / "qualifications.json")
+        self.vocab: SkillVocab = load_vocab(ref / "skills.json")
+        self.directions = self._load_directions(ref / "training_directions.json")
+        add_words(self.vocab.names())
+        self._coder: OccupationCoder | None = None
+        self._lock = threading.RLock()
+        self._sides: dict[str, SideIndex] = {}
+        self._chains: dict[str, IndustryChain] | None = None
+
+    # -- reference data --------------------------------------------------------------------
+
+    @staticmethod
+    def _load_directions(path: Path) -> dict[str, dict[str, Any]]:
+        if not path.exists():
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {d["name"]: d for d in data.get("directions", [])}
+
+    @property
+    def coder(self) -> OccupationCoder:
+        if self._coder is None:
+            with self._lock:
+                if self._coder is None:
+                    self._coder = OccupationCoder(self.taxonomy, self.encoder,
+                                                  cache_dir=self.settings.data_dir / "cache")
+        return self._coder
+
+    def load_chain_registries(self) -> int:
+        """Load every data/chains/*.json registry into the store (replacing older copies)."""
+        n = 0
+        for path in sorted((self.settings.reference_dir / "chains").glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            region = data["region"]
+            chains = [IndustryChain(region=region, **{k: v for k, v in c.items() if k != "region"})
+                      for c in data["chains"]]
+            n += self.store.replace_registry(path.stem, chains)
+        self._chains = None
+        return n
+
+    def chains(self) -> dict[str, IndustryChain]:
+        if self._chains is None:
+            self._chains = {c.id: c for c in self.store.list_chains()}
+        return self._chains
+
+    def resolve_chain(self, value: str | None) -> str | None:
+        """A chain id from an id or a chain name; unknown values raise InvalidInput."""
+        if not value:
+            return None
+        chains = self.chains()
+        if value in chains:
+            return value
+        key = normalize_text(value)
+        for c in chains.values():
+            if c.name == key or c.name.removesuffix("产业链") == key.removesuffix("产业链"):
+                return c.id
+        raise InvalidInput(f"未知产业链：{value}")
+
+    # -- preparing records -------------------------------------------------------------
+
+    def _prepare_demand(self, entry: DemandEntry) -> StoredRecord:
+        updates: dict[str, Any] = {}
+        if entry.city:
+            updates["city"] = self.regions.city(entry.city)
+        if entry.chain_id:
+            updates["chain_id"] = self.resolve_chain(entry.chain_id)
+        if entry.occupation_code:
+            name = self.taxonomy.name(entry.occupation_code)
+            if name is None or self.taxonomy.by_code[entry.occupation_code].level != 4:
+                raise InvalidInput(f"未知职业编码：{entry.occupation_code}")
+            updates["occupation_name"] = name
+        else:
+            best = self.coder.best(f"{entry.title} {entry.description[:200]}")
+            if best is not None:
+                updates["occupation_code"], updates["occupation_name"] = best.code, best.name
+        updates["required_skills"] = [self.vocab.canonical(s) for s in entry.required_skills]
+        updates["preferred_skills"] = [self.vocab.canonical(s) for s in entry.preferred_skills]
+        entry = entry.model_copy(update=updates)
+        text = demand_text(entry)
+        return StoredRecord(entry, text, text_hash(text), self.regions.province(entry.city))
+
+    def _prepare_talent(self, profile: TalentProfile) -> StoredRecord:
+        updates: dict[str, Any] = {
+            "skills": [self.vocab.canonical(s) for s in profile.skills],
+            "desired_chains": [self.resolve_chain(c) or c for c in profile.desired_chains],
+        }
+        if profile.city:
+            updates["city"] = self.regions.city(profile.city)
+        updates["preferred_cities"] = [self.regions.city(c) or c for c in profile.preferred_cities]
+        codes: list[str] = []
+        for occ in profile.desired_occupations:
+            if CODE_RE.match(occ):
+                if occ not in self.taxonomy.by_code:
+                    raise InvalidInput(f"未知职业编码：{occ}")
+                codes.append(occ)
+            else:
+                best = self.coder.best(occ)
+                codes.append(best.code if best is not None and best.score >= 0.5 else occ)
+        updates["desired_occupations"] = codes
+        profile = profile.model_copy(update=updates)
+        text = talent_text(profile, self.taxonomy.name)
+        return StoredRecord(profile, text, text_hash(text), self.regions.province(profile.city))
+
+    def _prepare(self, kind: Kind, model: Any) -> StoredRecord:
+        return self._prepare_demand(model) if kind == "demand" else self._prepare_talent(model)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def add(self, kind: Kind, models: Sequence[Any], progress: Progress | None = None) -> list[int]:
+        """Validate, store (one transaction) and index records of one side."""
+        records = [self._prepare(kind, m) for m in models]
+        self._encode_records(records, progress)  # encode before the write: a failing model writes nothing
+        ids = self.store.add(kind, records)
+        self._index_records(kind, ids, records)
+        return ids
+
+    def add_catalogue(self, catalogue: Catalogue, entries: Sequence[DemandEntry],
+                      progress: Progress | None = None) -> int:
+        records = [self._prepare_demand(e.model_copy(update={"source": "catalogue"})) for e in entries]
+        self._encode_records(records, progress)
+        cat_id = self.store.add_catalogue(catalogue, records)
+        self.sync("demand")
+        return cat_id
+
+    def update(self, kind: Kind, record_id: int, model: Any) -> Any:
+        rec = self._prepare(kind, model.model_copy(update={"id": record_id}))
+        self._encode_records([rec], None)
+        self.store.update(kind, record_id, rec)
+        self._index_records(kind, [record_id], [rec])
+        return self.store.get(kind, record_id)
+
+    def delete(self, kind: Kind, record_id: int) -> None:
+        self.store.delete(kind, record_id)
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is not None and record_id in side.hashes:
+                side.dense.remove([record_id])
+                side.lexical.remove([record_id])
+                del side.hashes[record_id]
+                side.dirty = True
+
+    def get(self, kind: Kind, record_id: int) -> Any:
+        return self.store.get(kind, record_id)
+
+    def _encode_records(self, records: Sequence[StoredRecord], progress: Progress | None) -> np.ndarray:
+        return self.cached.passages([r.text for r in records], progress)
+
+    def _index_records(self, kind: Kind, ids: Sequence[int], records: Sequence[StoredRecord]) -> None:
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                return  # not loaded yet: the next ensure_index reconciles from the database
+            keep = [(i, r) for i, r in zip(ids, records, strict=True) if r.model.status == SEARCHABLE[kind]]
+            drop = [i for i, r in zip(ids, records, strict=True) if r.model.status != SEARCHABLE[kind]]
+            if drop:
+                side.dense.remove(drop)
+                side.lexical.remove(drop)
+                for i in drop:
+                    side.hashes.pop(i, None)
+            if keep:
+                vecs = self.cached.passages([r.text for _, r in keep])
+                side.dense.add([i for i, _ in keep], vecs)
+                side.lexical.upsert([i for i, _ in keep], [tokenize(r.text) for _, r in keep])
+                for i, r in keep:
+                    side.hashes[i] = r.text_hash
+            side.dirty = True
+
+    # -- indexes -------------------------------------------------------------------------
+
+    def _index_dir(self, kind: Kind) -> Path:
+        return self.settings.index_dir() / kind
+
+    def _manifest(self, side: SideIndex) -> dict[str, Any]:
+        fp = hashlib.sha256(json.dumps(sorted(side.hashes.items())).encode()).hexdigest()
+        return {"model": self.encoder.name, "model_dim": self.encoder.dim, "side": side.kind,
+                "index_format": INDEX_FORMAT, "fingerprint": fp, "background": side.background,
+                "hashes": {str(k): v for k, v in side.hashes.items()}}
+
+    def _new_side(self, kind: Kind, n: int) -> SideIndex:
+        kind_ = choose_kind(n, self.settings.index_kind, self.settings.hnsw_threshold)
+        if self.settings.index_backend == "numpy":
+            kind_ = "flat"
+        dense = create_index(self.settings.index_backend, self.encoder.dim, kind_,
+                             hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search)
+        return SideIndex(kind, dense, BM25Index())
+
+    def _load_side(self, kind: Kind) -> SideIndex | None:
+        directory = self._index_dir(kind)
+        if not (directory / "manifest.json").exists():
+            return None
+        try:
+            dense, manifest = load_index(directory)
+        except IndexNotReady as exc:
+            log.warning("rebuilding the %s index: %s", kind, exc.detail)
+            return None
+        if (manifest.get("model") != self.encoder.name or manifest.get("model_dim") != self.encoder.dim
+                or manifest.get("index_format") != INDEX_FORMAT
+                or manifest.get("backend") != self.settings.index_backend):
+            log.warning("rebuilding the %s index: built for another model or backend", kind)
+            return None
+        hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
+        if set(hashes) != {int(i) for i in dense.ids()}:
+            log.warning("rebuilding the %s index: its id map disagrees with its vectors", kind)
+            return None
+        side = SideIndex(kind, dense, BM25Index(), hashes, float(manifest.get("background", 0.0)))
+        if hashes:
+            texts = self.store.texts(kind, list(hashes))
+            ids = [i for i in hashes if i in texts]
+            side.lexical.upsert(ids, [tokenize(texts[i]) for i in ids])
+        return side
+
+    def ensure_index(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
+        """The loaded index of a side, reconciled with the database."""
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                side = self._load_side(kind) or self._new_side(kind, self.store.count(kind))
+                self._sides[kind] = side
+                self._reconcile(side, progress)
+            return side
+
+    def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
+        """Reconcile the indexes with the database and save them; returns indexed counts."""
+        out = {}
+        for k in ([kind] if kind else ["demand", "talent"]):
+            side = self.ensure_index(k, progress)  # type: ignore[arg-type]
+            with self._lock:
+                self._reconcile(side, progress)
+                self.save_index(k)  # type: ignore[arg-type]
+                out[k] = len(side.dense)
+        return out
+
+    def rebuild(self, kind: Kind, progress: Progress | None = None) -> int:
+        with self._lock:
+            side = self._new_side(kind, self.store.count(kind))
+            self._sides[kind] = side
+            self._reconcile(side, progress)
+            self.save_index(kind)
+            return len(side.dense)
+
+    def _reconcile(self, side: SideIndex, progress: Progress | None) -> None:
+        db = self.store.text_hashes(side.kind, status=SEARCHABLE[side.kind])
+        stale = [i for i, h in side.hashes.items() if db.get(i) != h]
+        fresh = [i for i, h in db.items() if side.hashes.get(i) != h]
+        if stale:
+            side.dense.remove(stale)
+            side.lexical.remove(stale)
+            for i in stale:
+                del side.hashes[i]
+        if fresh:
+            texts = self.store.texts(side.kind, fresh)
+            fresh = [i for i in fresh if i in texts]
+            for start in range(0, len(fresh), 2048):
+                chunk = fresh[start : start + 2048]
+                vecs = self.cached.passages([texts[i] for i in chunk], progress)
+                side.dense.add(chunk, vecs)
+                side.lexical.upsert(chunk, [tokenize(texts[i]) for i in chunk])
+                for i in chunk:
+                    side.hashes[i] = db[i]
+        if stale or fresh:
+            side.background = self._background(side.dense)
+            side.dirty = True
+
+    @staticmethod
+    def _background(index: VectorIndex, pairs: int = 2000) -> float:
+        """Mean cosine of random pairs: what 'unrelated' looks like for this encoder and data."""
+        ids = index.ids()
+        if len(ids) < 2:
+            return 0.0
+        rng = np.random.default_rng(0)
+        a = rng.choice(ids, size=min(pairs, len(ids)), replace=True)
+        b = rng.choice(ids, size=len(a), replace=True)
+        keep = a != b
+        if not keep.any():
+            return 0.0
+        va, vb = index.get(a[keep]), index.get(b[keep])
+        return float(np.clip(np.mean(np.sum(va * vb, axis=1)), 0.0, 0.99))
+
+    def save_index(self, kind: Kind) -> None:
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                return
+            side.dense.save(self._index_dir(kind), self._manifest(side))
+            side.dirty = False
+
+    def save_all(self) -> None:
+        for k, side in list(self._sides.items()):
+            if side.dirty:
+                self.save_index(k)  # type: ignore[arg-type]
+
+    def index_status(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for kind in ("demand", "talent"):
+            side = self._sides.get(kind)
+            db = self.store.text_hashes(kind, status=SEARCHABLE[kind])
+            out[kind] = {
+                "loaded": side is not None,
+                "indexed": len(side.dense) if side else 0,
+                "database": len(db),
+                "in_step": side is not None and side.hashes == db,
+                "kind": side.dense.kind if side else None,
+            }
+        return out
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+        """Ranked demand entries for a stored talent profile."""
+        profile = self.store.get("talent", talent_id)
+        return self.match_profile(profile, top_k, filters)
+
+    def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+        """Ranked talents for a stored demand entry."""
+        entry = self.store.get("demand", demand_id)
+        return self.match_entry(entry, top_k, filters)
+
+    def match_text(self, text: str, side: Literal["demands", "talents"], top_k: int = 10,
+                   filters: MatchFilters | None = None) -> list[Match]:
+        """Free text as a seeker's wish (side=demands) or an employer's need (side=talents)."""
+        text = normalize_text(text)
+        if not text:
+            raise InvalidInput("查询文本不能为空")
+        skills = self.vocab.extract(text)
+        qvec = self.cached.query(text)
+        if side == "demands":
+            profile = TalentProfile(summary=text[:20000], skills=skills)
+            return self._rank_demands(profile, qvec, tokenize(text), top_k, filters)
+        if side == "talents":
+            entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills)
+            return self._rank_talents(entry, qvec, tokenize(text), top_k, filters)
+        raise InvalidInput("side 只能是 demands 或 talents")
+
+    def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+        rec = self._prepare_talent(profile)
+        vec = self.cached.passages([rec.text])[0]
+        return self._rank_demands(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
+
+    def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+        rec = self._prepare_demand(entry)
+        vec = self.cached.passages([rec.text])[0]
+        return self._rank_talents(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
+
+    def _check_top_k(self, top_k: int) -> None:
+        if not 1 <= top_k <= self.settings.max_top_k:
+            raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
+
+    def _candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int,
+                    exclude: int | None = None) -> tuple[list[int], dict[int, float]]:
+        """Fused candidate ids (best first) and their cosine to the query."""
+        side = self.ensure_index(kind)
+        with self._lock:
+            if len(side.dense) == 0:
+                return [], {}
+            scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
+            dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0 and i != exclude}
+            lexical = {i: s for i, s in side.lexical.search(tokens, pool) if i != exclude}
+            if self.settings.fusion == "rrf":
+                fused = _fusion_rrf([list(dense), list(lexical)], self.settings.rrf_k)
+            else:
+                fused = _fusion_convex(dense, lexical)
+            order = sorted(fused, key=lambda i: -fused[i])[:pool]
+            missing = [i for i in order if i not in dense]
+            if missing:
+                vecs = side.dense.get(missing)
+                for i, v in zip(missing, vecs, strict=True):
+                    dense[i] = float(v @ vec)
+            return order, {i: dense[i] for i in order}
+
+    def _rank_demands(self, profile: TalentProfile, vec: np.ndarray, tokens: list[str], top_k: int,
+                      filters: MatchFilters | None) -> list[Match]:
+        self._check_top_k(top_k)
+        filters = filters or MatchFilters()
+        pool = max(self.settings.candidate_pool, top_k * 5)
+        order, cos = self._candidates("demand", vec, tokens, pool)
+        background = self._sides["demand"].background
+        entries = self.store.get_many("demand", order)
+        names = self.store.enterprise_names([e.enterprise_id for e in entries.values() if e.enterprise_id])
+        out = []
+        for i in order:
+            entry = entries.get(i)
+            if entry is None or not self._passes(entry, profile, filters, for_seeker=True):
+                continue
+            m = self._score(profile, entry, cos[i], background, target="demand")
+            if not m.eligible and not filters.include_ineligible:
+                continue
+            if entry.enterprise_id in names:
+                m.title = f"{entry.title}｜{names[entry.enterprise_id]}"
+            out.append(m)
+        out.sort(key=lambda m: (-m.eligible, -m.score, m.id))
+        return [m for m in out if m.score >= self.settings.min_score][:top_k]
+
+    def _rank_talents(self, entry: DemandEntry, vec: np.ndarray, tokens: list[str], top_k: int,
+                      filters: MatchFilters | None) -> list[Match]:
+        self._check_top_k(top_k)
+        filters = filters or MatchFilters()
+        pool = max(self.settings.candidate_pool, top_k * 5)
+        order, cos = self._candidates("talent", vec, tokens, pool)
+        background = self._sides["talent"].background
+        talents = self.store.get_many("talent", order)
+        out = []
+        for i in order:
+            profile = talents.get(i)
+            if profile is None or not self._passes(entry, profile, filters, for_seeker=False):
+                continue
+            m = self._score(profile, entry, cos[i], background, target="talent")
+            if not m.eligible and not filters.include_ineligible:
+                continue
+            out.append(m)
+        out.sort(key=lambda m: (-m.eligible, -m.score, m.id))
+        return [m for m in out if m.score >= self.settings.min_score][:top_k]
+
+    def _passes(self, entry: DemandEntry, profile: TalentProfile, f: MatchFilters, *, for_seeker: bool) -> bool:
+        """Filters asked for by the caller, applied to the candidate side."""
+        other: Any = entry if for_seeker else profile
+        if entry.valid_until is not None and entry.valid_until < date.today():
+            return False
+        if f.city and other.city != self.regions.city(f.city):
+            return False
+        if f.province and self.regions.province(other.city) != self.regions.province(f.province):
+            return False
+        if f.chain_id:
+            chain = self.resolve_chain(f.chain_id)
+            if for_seeker and entry.chain_id != chain:
+                return False
+            if not for_seeker and chain not in profile.desired_chains:
+                return False
+        if f.education is not None:
+            if for_seeker and entry.education is not None and entry.education > f.education:
+                return False
+            if not for_seeker and (profile.education is None or profile.education < f.education):
+                return False
+        if f.salary_min is not None:
+            if for_seeker and entry.salary_max is not None and entry.salary_max < f.salary_min:
+                return False
+            if not for_seeker and profile.salary_min is not None and profile.salary_min > f.salary_min:
+                return False
+        if f.fresh_graduates_only:
+            if for_seeker and not entry.fresh_graduates_ok:
+                return False
+            if not for_seeker and not profile.fresh_graduate:
+                return False
+        return True
+
+    # -- scoring and explanation ------------------------------------------------------------
+
+    def _score(self, profile: TalentProfile, entry: DemandEntry, cos: float, background: float,
+               target: Kind) -> Match:
+        w = self.weights
+        have = {self.vocab.key(s): s for s in profile.skills}
+        text_keys = normalize_text(profile.summary).lower()
+        req = [(self.vocab.key(s), s) for s in entry.required_skills]
+        pref = [(self.vocab.key(s), s) for s in entry.preferred_skills]
+
+        def held(key: str, label: str) -> bool:
+            return key in have or (len(label) >= 2 and label.lower() in text_keys)
+
+        matched = [s for k, s in req if held(k, s)]
+        missing = [s for k, s in req if not held(k, s)]
+        pref_matched = [s for k, s in pref if held(k, s)]
+        pref_missing = [s for k, s in pref if not held(k, s)]
+        unmet = self.rules.unmet(profile, entry)
+        cert_reqs = [r for r in self.rules.requirements(entry) if r.kind != "education"]
+        # a post closed to fresh graduates that asks for experience is a hard requirement
+        unmet_fresh = (not entry.fresh_graduates_ok and profile.fresh_graduate
+                       and profile.experience_years < max(entry.min_experience_years, 0.01))
+        eligible = not unmet and not unmet_fresh
+
+        sem = F.semantic(cos, background)
+        used = len(matched) + len(pref_matched)
+        comp = {
+            "semantic": sem,
+            "required_skills": F.ratio(len(matched), len(req), empty=sem),
+            "preferred_skills": F.ratio(len(pref_matched), len(pref), empty=1.0),
+            "education": 1.0 if not any(r.kind == "education" for r in unmet) else 0.0,
+            "major": F.major_fit(profile.major, entry.majors),
+            "experience": F.experience_fit(profile.experience_years, entry.min_experience_years),
+            "certificates": F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs)),
+            "skill_use": F.ratio(used, min(len(profile.skills), len(req) + len(pref)), empty=sem),
+            "salary": F.salary_fit(profile.salary_min, profile.salary_max, entry.salary_min, entry.salary_max),
+            "location": F.location_fit(profile.city, profile.preferred_cities, self.regions.province(profile.city),
+                                       entry.city, self.regions.province(entry.city)),
+            "occupation": F.occupation_fit([c for c in profile.desired_occupations if CODE_RE.match(c)],
+                                           entry.occupation_code),
+            "chain": F.chain_fit(profile.desired_chains, entry.chain_id),
+            "shortage": F.shortage(entry.shortage_level),
+        }
+        employer = F.weighted(comp, {
+            "semantic": w.e_semantic, "required_skills": w.e_required_skills,
+            "preferred_skills": w.e_preferred_skills, "education": w.e_education, "major": w.e_major,
+            "experience": w.e_experience, "certificates": w.e_certificates})
+        seeker = F.weighted(comp, {
+            "semantic": w.s_semantic, "skill_use": w.s_skill_use, "salary": w.s_salary,
+            "location": w.s_location, "occupation": w.s_occupation, "chain": w.s_chain,
+            "shortage": w.s_shortage})
+        score = w.employer_share * employer + (1 - w.employer_share) * seeker
+        explanation = self._explain(profile, entry, matched, missing + pref_missing, unmet, comp, target)
+        if unmet_fresh:
+            explanation.unmet_requirements.append(
+                f"该岗位不面向应届毕业生，要求 {entry.min_experience_years:g} 年以上工作经验")
+        other_id = entry.id if target == "demand" else profile.id
+        title = entry.title if target == "demand" else (profile.name or f"人才 {profile.id}")
+        return Match(kind=target, id=int(other_id or 0), title=title, score=round(score, 4),
+                     seeker_score=round(seeker, 4), employer_score=round(employer, 4),
+                     components={k: round(v, 4) for k, v in comp.items()}, eligible=eligible,
+                     explanation=explanation)
+
+    def _explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
+                 unmet: list, comp: dict[str, float], target: Kind) -> Explanation:
+        reasons = []
+        n_req = len(entry.required_skills)
+        if matched:
+            reasons.append(f"技能匹配：{'、'.join(matched)}（{len(matched)}/{n_req} 项必备技能）")
+        if entry.education is not None and comp["education"] == 1.0:
+            reasons.append(f"学历符合：{profile.education.value if profile.education else ''}（要求{entry.education.value}及以上）")
+        if comp["major"] >= 0.7 and entry.majors and profile.major:
+            reasons.append(f"专业对口：{profile.major}")
+        if comp["location"] >= 0.8 and entry.city:
+            reasons.append(f"工作地点符合意向：{entry.city}")
+        if comp["salary"] == 1.0 and entry.salary_max:
+            reasons.append(f"薪资满足期望：{entry.salary_min or ''}-{entry.salary_max} 元/月")
+        if comp["occupation"] >= 0.7:
+            reasons.append(f"职业方向一致：{entry.occupation_name or entry.occupation_code}")
+        if comp["chain"] == 1.0 and entry.chain_id:
+            chain = self.chains().get(entry.chain_id)
+            reasons.append(f"属于意向产业链：{chain.name if chain else entry.chain_id}")
+        if entry.shortage_level and entry.shortage_level >= 4:
+            reasons.append(f"急需紧缺岗位（{entry.shortage_level} 星）")
+        if comp["experience"] < 1.0:
+            reasons.append(f"工作经验 {profile.experience_years:g} 年，岗位要求 {entry.min_experience_years:g} 年")
+        unmet_msgs = []
+        for r in unmet:
+            msg = f"未满足：{r.label}"
+            if r.kind == "title":
+                basis = [e for e in self.rules.equivalences if e["to"].get("level") == r.level]
+                if basis:
+                    msg += f"（取得{r.level}数字技术工程师证书可直接认定相应职称）"
+            unmet_msgs.append(msg)
+        return Explanation(matched_skills=matched, missing_skills=missing, unmet_requirements=unmet_msgs,
+                           reasons=reasons, training=self.training_for(missing))
+
+    def training_for(self, missing: Sequence[str], limit: int = 3) -> list[TrainingSuggestion]:
+        """数字技术工程师 training directions that close the most of a skill gap."""
+        covers: dict[str, list[str]] = {}
+        for skill in missing:
+            for d in self.vocab.directions_of(skill):
+                covers.setdefault(d, []).append(skill)
+        ranked = sorted(covers.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+        out = []
+        for direction, skills in ranked:
+            info = self.directions.get(direction, {})
+            title = info.get("title") or f"数字技术工程师（{direction}）"
+            out.append(TrainingSuggestion(
+                direction=direction, covers=skills,
+                message=f"建议参加{title}培训，可补齐：{'、'.join(skills)}"))
+        return out
+
+    # -- occupations ---------------------------------------------------------------------
+
+    def code_occupations(self, texts: Sequence[str], top_k: int = 10):
+        if not 1 <= top_k <= 100:
+            raise InvalidInput("top_k 必须在 1 到 100 之间")
+        return self.coder.code(list(texts), top_k)
+
+    def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
+        key = normalize_text(q)
+        hits = [o for o in self.taxonomy.occupations if key and (key in o.name or o.code.startswith(key))]
+        return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}
+                for o in hits[:limit]]
+
+    def close(self) -> None:
+        self.save_all()
+        self.store.close()
+
