@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from matcher import features as F
-from matcher.errors import IndexNotReady, InvalidInput, NotFound
+from matcher.errors import ImportRejected, IndexNotReady, InvalidInput, RowError
 from matcher.lexical import BM25Index, add_words, tokenize
 from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
 from matcher.quals import QualificationRules, load_rules
@@ -155,11 +155,32 @@ class MatchService:
         for c in chains.values():
             if c.name == key or c.name.removesuffix("产业链") == key.removesuffix("产业链"):
                 return c.id
-        raise InvalidInput(f"未知产业链：{value}")
+        raise InvalidInput(f"未知产业链：{value}", [{"field": "chain_id"}])
 
     # -- preparing records -------------------------------------------------------------
 
-    def _prepare_demand(self, entry: DemandEntry) -> StoredRecord:
+    def _code_batch(self, texts: Sequence[str]) -> dict[str, Any]:
+        """Best occupation of each distinct text, coded in batches."""
+        distinct = list(dict.fromkeys(t for t in texts if t))
+        out: dict[str, Any] = {}
+        for start in range(0, len(distinct), 256):
+            chunk = distinct[start : start + 256]
+            for t, cands in zip(chunk, self.coder.code(chunk, top_k=1), strict=True):
+                out[t] = cands[0] if cands else None
+        return out
+
+    @staticmethod
+    def _demand_query(entry: DemandEntry) -> str:
+        return f"{entry.title} {entry.description[:200]}".strip()
+
+    def _prepare_many(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord]:
+        if kind == "demand":
+            coded = self._code_batch([self._demand_query(m) for m in models if not m.occupation_code])
+        else:
+            coded = self._code_batch([o for m in models for o in m.desired_occupations if not CODE_RE.match(o)])
+        return [self._prepare(kind, m, coded) for m in models]
+
+    def _prepare_demand(self, entry: DemandEntry, coded: dict[str, Any] | None = None) -> StoredRecord:
         updates: dict[str, Any] = {}
         if entry.city:
             updates["city"] = self.regions.city(entry.city)
@@ -168,10 +189,11 @@ class MatchService:
         if entry.occupation_code:
             name = self.taxonomy.name(entry.occupation_code)
             if name is None or self.taxonomy.by_code[entry.occupation_code].level != 4:
-                raise InvalidInput(f"未知职业编码：{entry.occupation_code}")
+                raise InvalidInput(f"未知职业编码：{entry.occupation_code}", [{"field": "occupation_code"}])
             updates["occupation_name"] = name
         else:
-            best = self.coder.best(f"{entry.title} {entry.description[:200]}")
+            query = self._demand_query(entry)
+            best = coded[query] if coded and query in coded else self.coder.best(query)
             if best is not None:
                 updates["occupation_code"], updates["occupation_name"] = best.code, best.name
         updates["required_skills"] = [self.vocab.canonical(s) for s in entry.required_skills]
@@ -180,7 +202,7 @@ class MatchService:
         text = demand_text(entry)
         return StoredRecord(entry, text, text_hash(text), self.regions.province(entry.city))
 
-    def _prepare_talent(self, profile: TalentProfile) -> StoredRecord:
+    def _prepare_talent(self, profile: TalentProfile, coded: dict[str, Any] | None = None) -> StoredRecord:
         updates: dict[str, Any] = {
             "skills": [self.vocab.canonical(s) for s in profile.skills],
             "desired_chains": [self.resolve_chain(c) or c for c in profile.desired_chains],
@@ -192,35 +214,74 @@ class MatchService:
         for occ in profile.desired_occupations:
             if CODE_RE.match(occ):
                 if occ not in self.taxonomy.by_code:
-                    raise InvalidInput(f"未知职业编码：{occ}")
+                    raise InvalidInput(f"未知职业编码：{occ}", [{"field": "desired_occupations"}])
                 codes.append(occ)
             else:
-                best = self.coder.best(occ)
+                best = coded[occ] if coded and occ in coded else self.coder.best(occ)
                 codes.append(best.code if best is not None and best.score >= 0.5 else occ)
         updates["desired_occupations"] = codes
         profile = profile.model_copy(update=updates)
         text = talent_text(profile, self.taxonomy.name)
         return StoredRecord(profile, text, text_hash(text), self.regions.province(profile.city))
 
-    def _prepare(self, kind: Kind, model: Any) -> StoredRecord:
-        return self._prepare_demand(model) if kind == "demand" else self._prepare_talent(model)
+    def _prepare(self, kind: Kind, model: Any, coded: dict[str, Any] | None = None) -> StoredRecord:
+        if kind == "demand":
+            return self._prepare_demand(model, coded)
+        return self._prepare_talent(model, coded)
 
     # -- writes ------------------------------------------------------------------------
 
     def add(self, kind: Kind, models: Sequence[Any], progress: Progress | None = None) -> list[int]:
         """Validate, store (one transaction) and index records of one side."""
-        records = [self._prepare(kind, m) for m in models]
+        records = self._prepare_many(kind, models)
         self._encode_records(records, progress)  # encode before the write: a failing model writes nothing
         ids = self.store.add(kind, records)
         self._index_records(kind, ids, records)
         return ids
 
+    def import_rows(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
+                    skip_invalid: bool = False, catalogue: Catalogue | None = None,
+                    progress: Progress | None = None) -> dict[str, Any]:
+        """Write parsed import rows: all or nothing, or the valid rows with ``skip_invalid``.
+
+        ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's.
+        """
+        side: Kind = "talent" if kind == "talents" else "demand"
+        if kind == "catalogue":
+            rows = [(n, m.model_copy(update={"source": "catalogue"})) for n, m in rows]
+        all_errors = list(errors)
+        if side == "demand":
+            coded = self._code_batch([self._demand_query(m) for _, m in rows if not m.occupation_code])
+        else:
+            coded = self._code_batch([o for _, m in rows for o in m.desired_occupations if not CODE_RE.match(o)])
+        records: list[StoredRecord] = []
+        for rowno, model in rows:
+            try:
+                records.append(self._prepare(side, model, coded))
+            except InvalidInput as exc:
+                fld = exc.errors[0].get("field", "-") if exc.errors else "-"
+                all_errors.append(RowError(row=rowno, field=fld, reason=exc.detail))
+        all_errors.sort(key=lambda e: e.row)
+        if all_errors and not skip_invalid:
+            raise ImportRejected(all_errors)
+        self._encode_records(records, progress)
+        catalogue_id = None
+        if catalogue is not None:
+            catalogue_id, ids = self.store.add_catalogue(catalogue, records)
+            self._index_records(side, ids, records)
+            self.save_index(side)
+        else:
+            ids = self.store.add(side, records)
+            self._index_records(side, ids, records)
+            self.save_index(side)
+        return {"ids": ids, "errors": all_errors, "catalogue_id": catalogue_id}
+
     def add_catalogue(self, catalogue: Catalogue, entries: Sequence[DemandEntry],
                       progress: Progress | None = None) -> int:
-        records = [self._prepare_demand(e.model_copy(update={"source": "catalogue"})) for e in entries]
+        records = self._prepare_many("demand", [e.model_copy(update={"source": "catalogue"}) for e in entries])
         self._encode_records(records, progress)
-        cat_id = self.store.add_catalogue(catalogue, records)
-        self.sync("demand")
+        cat_id, ids = self.store.add_catalogue(catalogue, records)
+        self._index_records("demand", ids, records)
         return cat_id
 
     def update(self, kind: Kind, record_id: int, model: Any) -> Any:

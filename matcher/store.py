@@ -367,8 +367,8 @@ class Store:
 
     # -- catalogues --------------------------------------------------------------------
 
-    def add_catalogue(self, cat: Catalogue, records: Sequence[StoredRecord]) -> int:
-        """The catalogue and its entries, in one transaction."""
+    def add_catalogue(self, cat: Catalogue, records: Sequence[StoredRecord]) -> tuple[int, list[int]]:
+        """The catalogue and its entries, in one transaction; returns (catalogue id, entry ids)."""
         try:
             with self.session() as s:
                 row = CatalogueRow(region=cat.region, year=cat.year, name=cat.name or "",
@@ -378,8 +378,8 @@ class Store:
                 for rec in records:
                     assert isinstance(rec.model, DemandEntry)
                     rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
-                self._insert(s, "demand", records)
-                return row.id
+                ids = self._insert(s, "demand", records)
+                return row.id, ids
         except IntegrityError as exc:
             raise Conflict(f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的 external_id 重复") from exc
 
