@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from types import ModuleType
 
 import numpy as np
 
@@ -69,12 +70,13 @@ _LATIN = r"\.?[a-z0-9]+[+#]*(?:[.\-][a-z0-9]+[+#]*)*"
 _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
 _TOKEN = re.compile(f"({_LATIN})|({_CJK})")
 _COMPOUND_SPLIT = re.compile(r"[.\-]")
+_HAS_LETTER = re.compile(r"[a-z]")
 
 _init_lock = threading.Lock()
 _jieba_ready = False
 
 
-def _jieba():  # noqa: ANN202 - returns the jieba module
+def _jieba() -> ModuleType:
     """The jieba module, initialised once, quietly, with the built-in domain words."""
     global _jieba_ready
     import jieba
@@ -110,7 +112,13 @@ def _cjk_tokens(run: str, bigrams: bool) -> list[str]:
 
 
 def tokenize(text: str, *, bigrams: bool = False) -> list[str]:
-    """Lower-cased BM25 tokens of `text`: jieba words of Chinese runs and whole English/number terms."""
+    """Lower-cased BM25 tokens of `text`: jieba words of Chinese runs and whole English/number terms.
+
+    Chinese runs use jieba's search mode, which also emits the sub-words of long words
+    ("技术人员" -> "技术", "人员", "技术人员"), so related titles share tokens. Character
+    bigrams (`bigrams=True`) are off by default: on a sample of 38 job titles against 30 CSCO
+    digital occupations they left MRR unchanged (0.759 vs 0.760) while doubling the index.
+    """
     if not text:
         return []
     text = normalize_text(text).lower()
@@ -121,7 +129,8 @@ def tokenize(text: str, *, bigrams: bool = False) -> list[str]:
             if latin in STOPWORDS:
                 continue
             tokens.append(latin)
-            if _COMPOUND_SPLIT.search(latin.lstrip(".")):
+            if _HAS_LETTER.search(latin) and _COMPOUND_SPLIT.search(latin.lstrip(".")):
+                # "vue.js" also matches "vue"; numbers such as "3.5" stay whole
                 tokens.extend(p for p in _COMPOUND_SPLIT.split(latin) if p and p not in STOPWORDS)
         else:
             tokens.extend(t for t in _cjk_tokens(cjk, bigrams) if t not in STOPWORDS)
@@ -129,7 +138,153 @@ def tokenize(text: str, *, bigrams: bool = False) -> list[str]:
 
 
 class BM25Index:
-    """Placeholder."""
+    """BM25 (Lucene variant, via bm25s) over token lists keyed by int64 database ids.
+
+    Writes only update the stored token lists and mark the index dirty; the bm25s index is
+    rebuilt lazily by the next query. All methods are thread-safe.
+    """
+
+    def __init__(self, *, k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1 = float(k1)
+        self.b = float(b)
+        self._lock = threading.RLock()
+        self._docs: dict[int, list[str]] = {}
+        self._dirty = True
+        self._built: _Built | None = None
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, id_: object) -> bool:
+        try:
+            return int(id_) in self._docs  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
+
+    def upsert(self, ids: Sequence[int], token_lists: Sequence[Sequence[str]]) -> None:
+        """Insert or replace the documents `ids` with their token lists."""
+        id_list = _as_ids(ids)
+        if isinstance(token_lists, str) or len(id_list) != len(token_lists):
+            raise InvalidInput(f"got {len(id_list)} ids but {len(token_lists)} token lists")
+        if len(set(id_list)) != len(id_list):
+            raise InvalidInput("duplicate ids in one upsert call")
+        docs: list[list[str]] = []
+        for tokens in token_lists:
+            if isinstance(tokens, str) or not all(isinstance(t, str) for t in tokens):
+                raise InvalidInput("each document must be a list of string tokens")
+            docs.append([t for t in tokens if t])
+        if not id_list:
+            return
+        with self._lock:
+            for id_, tokens in zip(id_list, docs, strict=True):
+                self._docs[id_] = tokens
+            self._dirty = True
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Delete the documents `ids`; unknown ids are ignored. Returns how many were removed."""
+        id_list = set(_as_ids(ids))
+        with self._lock:
+            removed = sum(self._docs.pop(i, None) is not None for i in id_list)
+            if removed:
+                self._dirty = True
+            return removed
+
+    def search(
+        self, query_tokens: Sequence[str], k: int, allowed: Iterable[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to `k` (id, score) pairs with score > 0, best first, optionally only ids in `allowed`."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InvalidInput(f"k must be a positive integer, got {k!r}")
+        built = self._snapshot()
+        if built is None:
+            return []
+        scores = built.score(query_tokens)
+        if scores is None:
+            return []
+        if allowed is not None:
+            rows = built.rows(_as_ids(allowed))
+            keys = built.row_ids[rows]
+            scores = scores[rows]
+        else:
+            keys = built.row_ids
+        hits = np.flatnonzero(scores > 0)
+        if hits.size == 0:
+            return []
+        if hits.size > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        # best first; ties broken by id for a deterministic order
+        order = np.lexsort((keys[hits], -scores[hits]))
+        hits = hits[order]
+        return [(int(i), float(s)) for i, s in zip(keys[hits], scores[hits], strict=True)]
+
+    def scores_for(self, query_tokens: Sequence[str], ids: Iterable[int]) -> np.ndarray:
+        """BM25 scores (float32) of the documents `ids` for the query, 0 for unknown ids."""
+        id_list = _as_ids(ids)
+        out = np.zeros(len(id_list), dtype=np.float32)
+        built = self._snapshot()
+        if built is None or not id_list:
+            return out
+        scores = built.score(query_tokens)
+        if scores is None:
+            return out
+        for pos, id_ in enumerate(id_list):
+            row = built.row_of.get(id_)
+            if row is not None:
+                out[pos] = scores[row]
+        return out
+
+    def _snapshot(self) -> _Built | None:
+        """The current built index, rebuilding it first if documents changed."""
+        with self._lock:
+            if self._dirty:
+                self._built = _Built.build(self._docs, self.k1, self.b)
+                self._dirty = False
+            return self._built
 
 
-_ = (np, InvalidInput, Sequence)
+class _Built:
+    """An immutable bm25s index over the non-empty documents at one moment."""
+
+    def __init__(self, retriever: object, row_ids: np.ndarray) -> None:
+        self.retriever = retriever
+        self.row_ids = row_ids
+        self.row_of: dict[int, int] = {int(i): r for r, i in enumerate(row_ids.tolist())}
+        self.vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
+
+    @classmethod
+    def build(cls, docs: dict[int, list[str]], k1: float, b: float) -> _Built | None:
+        """Index the documents that have tokens; None when there are none."""
+        import bm25s
+
+        items = [(i, t) for i, t in docs.items() if t]
+        if not items:
+            return None
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        retriever.index([t for _, t in items], show_progress=False)
+        return cls(retriever, np.array([i for i, _ in items], dtype=np.int64))
+
+    def score(self, query_tokens: Sequence[str]) -> np.ndarray | None:
+        """BM25 score of every indexed row, or None when no query token is in the vocabulary."""
+        if isinstance(query_tokens, str):
+            raise InvalidInput("query_tokens must be a list of tokens, not a string")
+        token_ids = list(
+            dict.fromkeys(self.vocab[t] for t in query_tokens if t and t in self.vocab)
+        )
+        if not token_ids:
+            return None
+        return np.asarray(self.retriever.get_scores_from_ids(token_ids), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def rows(self, ids: list[int]) -> np.ndarray:
+        """Row numbers of those `ids` that are indexed."""
+        rows = [self.row_of[i] for i in dict.fromkeys(ids) if i in self.row_of]
+        return np.array(rows, dtype=np.int64)
+
+
+def _as_ids(ids: Iterable[int]) -> list[int]:
+    """`ids` as a list of Python ints, or `InvalidInput`."""
+    out: list[int] = []
+    for value in ids:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise InvalidInput(f"ids must be integers, got {value!r}")
+        out.append(int(value))
+    return out

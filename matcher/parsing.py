@@ -195,7 +195,7 @@ def parse_education(value: object) -> Education | None:
         for part in (m.group(1), m.group(2)):
             if part in _EDUCATION:
                 return _EDUCATION[part]
-    raise ValueError(f"无法识别的学历“{_shown(value)}”，应为 高中/中专、大专、本科、硕士、博士 或 不限")
+    raise ValueError("无法识别的学历，应为 高中/中专、大专、本科、硕士、博士 或 不限")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,9 +217,9 @@ def parse_shortage_level(value: object) -> int | None:
         m = re.fullmatch(r"(\d+(?:\.0+)?|[一二三四五])(?:颗)?(?:星级|星)?", s)
         level = _number(m.group(1)) if m else None
     if level is None:
-        raise ValueError(f"无法识别的紧缺星级“{_shown(value)}”，应为 1-5 星")
+        raise ValueError("无法识别的紧缺星级，应为 1-5 星")
     if not float(level).is_integer() or not 1 <= level <= 5:
-        raise ValueError(f"紧缺星级应在 1-5 之间，实际为“{_shown(value)}”")
+        raise ValueError("紧缺星级应在 1-5 之间")
     return int(level)
 
 
@@ -249,7 +249,7 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
         if isinstance(value, float) and math.isnan(value):
             return (None, None)
         if value < 1000:
-            raise ValueError(f"薪资“{_shown(value)}”过小，请注明单位，如 8k、1.2万、6000元/月")
+            raise ValueError("薪资数值过小，请注明单位，如 8k、1.2万、6000元/月")
         v = _round_half_up(float(value))
         return (v, v)
     s = _norm(value).lower().replace(" ", "")
@@ -288,14 +288,14 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
     s = s.replace("万元", "万")
     parts = [p for p in re.split(r"-|~|—|–|至|到", s) if p != ""]
     if not 1 <= len(parts) <= 2:
-        raise ValueError(f"无法识别的薪资“{_shown(value)}”，应如 6000-9000元/月、8-12万元/年、面议")
+        raise ValueError("无法识别的薪资，应如 6000-9000元/月、8-12万元/年、面议")
     nums: list[tuple[float, str]] = []
     for part in parts:
         pm = _NUM_UNIT.fullmatch(part.rstrip("元"))
         if not pm:
             pm = _NUM_UNIT.fullmatch(part)
         if not pm:
-            raise ValueError(f"无法识别的薪资“{_shown(value)}”，应如 6000-9000元/月、8-12万元/年、面议")
+            raise ValueError("无法识别的薪资，应如 6000-9000元/月、8-12万元/年、面议")
         nums.append((float(pm.group(1)), pm.group(2) or ""))
     # a unit written once at the end applies to both ends: "6-9k", "8-12万"
     last_unit = nums[-1][1]
@@ -309,7 +309,7 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
         else:
             period = "month"
     if not has_unit and period == "month" and max(amounts) < 1000:
-        raise ValueError(f"薪资“{_shown(value)}”过小，请注明单位，如 8k、1.2万、6000元/月")
+        raise ValueError("薪资数值过小，请注明单位，如 8k、1.2万、6000元/月")
 
     factor = {
         "year": 1 / 12,
@@ -321,9 +321,9 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
     if len(monthly) == 2:
         lo, hi = monthly
         if lo > hi:
-            raise ValueError(f"薪资下限大于上限“{_shown(value)}”")
+            raise ValueError("薪资下限大于上限")
         if lower_only or upper_only:
-            raise ValueError(f"薪资范围与“以上/以下”不能同时使用“{_shown(value)}”")
+            raise ValueError("薪资范围与“以上/以下”不能同时使用")
         return (lo, hi)
     (v,) = monthly
     if lower_only:
@@ -370,7 +370,7 @@ def parse_experience(value: object) -> float:
     if m:
         amount = 0.5 if m.group(1) == "半" else _number(m.group(1))
     if m is None or amount is None:
-        raise ValueError(f"无法识别的工作经验“{_shown(value)}”，应如 3年以上、1-3年、半年、不限")
+        raise ValueError("无法识别的工作经验，应如 3年以上、1-3年、半年、不限")
     unit_text = m.group(2) or m.group(5) or "年"
     if "月" in unit_text:
         amount = amount / 12
@@ -390,7 +390,7 @@ def parse_bool(value: object) -> bool | None:
     if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
         if value in (0, 1):
             return bool(value)
-        raise ValueError(f"应为“是”或“否”，实际为“{_shown(value)}”")
+        raise ValueError("应为“是”或“否”")
     s = _norm(value).lower().replace(" ", "")
     if s == "" or (s in _BLANKS and s not in _FALSE):
         return None
@@ -398,7 +398,7 @@ def parse_bool(value: object) -> bool | None:
         return True
     if s in _FALSE:
         return False
-    raise ValueError(f"应为“是”或“否”，实际为“{_shown(value)}”")
+    raise ValueError("应为“是”或“否”")
 
 
 # Slashed terms that are one item, not two ("TCP/IP" is not "TCP" and "IP").
@@ -475,14 +475,14 @@ _INT_SUFFIX = re.compile(r"(人|名|个|位|届|年|岁|次|家)$")
 def parse_int(value: object) -> int | None:
     """An integer: 3, 3.0, "3", "1,000", "５", "五", "5人", "10名"; blank/若干/不限 → None."""
     if isinstance(value, bool):
-        raise ValueError(f"应为整数，实际为“{_shown(value)}”")
+        raise ValueError("应为整数")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if math.isnan(value):
             return None
         if not value.is_integer():
-            raise ValueError(f"应为整数，实际为“{_shown(value)}”")
+            raise ValueError("应为整数")
         return int(value)
     s = _norm(value).replace(" ", "")
     if s.lower() in _BLANKS or s in {"若干", "不限", "待定", "无"}:
@@ -494,7 +494,7 @@ def parse_int(value: object) -> int | None:
     n = parse_chinese_number(s)
     if n is not None:
         return n
-    raise ValueError(f"应为整数，实际为“{_shown(value)}”")
+    raise ValueError("应为整数")
 
 
 def parse_year(value: object) -> int | None:
@@ -509,7 +509,7 @@ def parse_year(value: object) -> int | None:
     m = re.fullmatch(r"((?:19|20|21)\d\d)(?:届|年|级)?(?:[-/.年]\d{1,2}(?:月)?(?:[-/.]\d{1,2}日?)?)?(?:毕业|届)?", s)
     if m:
         return int(m.group(1))
-    raise ValueError(f"无法识别的年份“{_shown(value)}”，应如 2025 或 2025届")
+    raise ValueError("无法识别的年份，应如 2025 或 2025届")
 
 
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -539,15 +539,15 @@ def parse_date(value: object) -> date | None:
         try:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
-            raise ValueError(f"日期不存在“{_shown(value)}”") from None
+            raise ValueError("日期不存在") from None
     if re.fullmatch(r"\d{5}(\.\d+)?", s):
         return _from_serial(float(s), value)
-    raise ValueError(f"无法识别的日期“{_shown(value)}”，应如 2026-01-31 或 2026年1月31日")
+    raise ValueError("无法识别的日期，应如 2026-01-31 或 2026年1月31日")
 
 
 def _from_serial(serial: float, raw: object) -> date:
     if not 1 <= serial < 2_958_466:
-        raise ValueError(f"无法识别的日期“{_shown(raw)}”，应如 2026-01-31")
+        raise ValueError("无法识别的日期，应如 2026-01-31")
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 
 
@@ -622,7 +622,7 @@ def parse_title_level(value: object) -> TitleLevel | None:
     if s in _TITLES:
         return _TITLES[s]
     if "技师" in s or s.endswith("级工") or "学徒" in s:
-        raise ValueError(f"“{_shown(value)}”是技能等级，不是职称；职称应为 初级、中级、副高级 或 正高级")
+        raise ValueError("这是技能等级，不是职称；职称应为 初级、中级、副高级 或 正高级")
     core = _TITLE_AFFIXES.sub("", s).strip("()")
     if core in _TITLES:
         return _TITLES[core]
@@ -632,7 +632,7 @@ def parse_title_level(value: object) -> TitleLevel | None:
                        ("高级", TitleLevel.DEPUTY_SENIOR), ("中级", TitleLevel.INTERMEDIATE), ("初级", TitleLevel.JUNIOR)):
         if core.startswith(key):
             return level
-    raise ValueError(f"无法识别的职称“{_shown(value)}”，应为 初级、中级、副高级 或 正高级")
+    raise ValueError("无法识别的职称，应为 初级、中级、副高级 或 正高级")
 
 
 _SKILL_LEVELS: dict[str, SkillLevel] = {
@@ -685,7 +685,7 @@ def parse_skill_level(value: object) -> SkillLevel | None:
     if core in _NO_REQUIREMENT or core == "":
         return None
     raise ValueError(
-        f"无法识别的技能等级“{_shown(value)}”，应为 学徒工、初级工、中级工、高级工、技师、高级技师、特级技师 或 首席技师"
+        "无法识别的技能等级，应为 学徒工、初级工、中级工、高级工、技师、高级技师、特级技师 或 首席技师"
     )
 
 
@@ -702,7 +702,7 @@ def parse_cert_grade(value: object) -> CertGrade | None:
     core = re.sub(r"数字技术工程师|专业技术等级|等级|证书|及以上|或以上|以上|[()]", "", s)
     if core in _CERT_GRADES:
         return _CERT_GRADES[core]
-    raise ValueError(f"无法识别的证书等级“{_shown(value)}”，应为 初级、中级 或 高级")
+    raise ValueError("无法识别的证书等级，应为 初级、中级 或 高级")
 
 
 _CERT_NOISE = re.compile(r"数字技术工程师|专业技术等级证书|专业技术等级|培育项目|证书|工程技术人员|方向|[-:()\[\]【】]")

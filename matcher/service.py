@@ -487,7 +487,8 @@ class MatchService:
         qvec = self.cached.query(text)
         if side == "demands":
             profile = TalentProfile(summary=text[:20000], skills=skills)
-            return self._rank_demands(profile, qvec, tokenize(text), top_k, filters)
+            # a free-text wish says nothing of education or certificates: no hard filters
+            return self._rank_demands(profile, qvec, tokenize(text), top_k, filters, partial=True)
         if side == "talents":
             entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills)
             return self._rank_talents(entry, qvec, tokenize(text), top_k, filters)
@@ -530,7 +531,7 @@ class MatchService:
             return order, {i: dense[i] for i in order}
 
     def _rank_demands(self, profile: TalentProfile, vec: np.ndarray, tokens: list[str], top_k: int,
-                      filters: MatchFilters | None) -> list[Match]:
+                      filters: MatchFilters | None, partial: bool = False) -> list[Match]:
         self._check_top_k(top_k)
         filters = filters or MatchFilters()
         pool = max(self.settings.candidate_pool, top_k * 5)
@@ -543,7 +544,7 @@ class MatchService:
             entry = entries.get(i)
             if entry is None or not self._passes(entry, profile, filters, for_seeker=True):
                 continue
-            m = self._score(profile, entry, cos[i], background, target="demand")
+            m = self._score(profile, entry, cos[i], background, target="demand", partial=partial)
             if not m.eligible and not filters.include_ineligible:
                 continue
             if entry.enterprise_id in names:
@@ -607,7 +608,7 @@ class MatchService:
     # -- scoring and explanation ------------------------------------------------------------
 
     def _score(self, profile: TalentProfile, entry: DemandEntry, cos: float, background: float,
-               target: Kind) -> Match:
+               target: Kind, partial: bool = False) -> Match:
         w = self.weights
         have = {self.vocab.key(s): s for s in profile.skills}
         text_keys = normalize_text(profile.summary).lower()
@@ -621,10 +622,10 @@ class MatchService:
         missing = [s for k, s in req if not held(k, s)]
         pref_matched = [s for k, s in pref if held(k, s)]
         pref_missing = [s for k, s in pref if not held(k, s)]
-        unmet = self.rules.unmet(profile, entry)
+        unmet = [] if partial else self.rules.unmet(profile, entry)
         cert_reqs = [r for r in self.rules.requirements(entry) if r.kind != "education"]
         # a post closed to fresh graduates that asks for experience is a hard requirement
-        unmet_fresh = (not entry.fresh_graduates_ok and profile.fresh_graduate
+        unmet_fresh = (not partial and not entry.fresh_graduates_ok and profile.fresh_graduate
                        and profile.experience_years < max(entry.min_experience_years, 0.01))
         eligible = not unmet and not unmet_fresh
 

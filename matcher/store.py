@@ -511,9 +511,9 @@ class Store:
                 out: dict[int, str] = {}
                 ids = list(ids)
                 for start in range(0, len(ids), 900):
-                    out.update(dict(s.execute(q.where(row_cls.id.in_(ids[start : start + 900])))))
+                    out.update({i: t for i, t in s.execute(q.where(row_cls.id.in_(ids[start : start + 900])))})
                 return out
-            return dict(s.execute(q))
+            return {i: t for i, t in s.execute(q)}
 
     # -- the embedding cache (models.encoders.VectorCache) ------------------------------
 

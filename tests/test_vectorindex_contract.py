@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -395,3 +396,27 @@ def test_registry_and_choose_kind() -> None:
     assert choose_kind(1, "hnsw", 100) == "hnsw"
     with pytest.raises(ValueError):
         choose_kind(1, "ivf", 100)
+
+
+def test_concurrent_adds_and_searches(make: Factory) -> None:
+    index = make(8)
+    errors: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            for step in range(20):
+                index.add([seed * 1000 + step], unit(rng, 1, 8))
+                index.search(unit(rng, 2, 8), 3)
+                if step % 4 == 3:
+                    index.remove([seed * 1000 + step - 1])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(index) == 45 and len(set(index.ids().tolist())) == 45

