@@ -101,19 +101,59 @@ _ALIASES["catalogue"] = _ALIASES["demands"]
 
 # Built-in Chinese headers → target (a field, a virtual field or an alias).
 _BUILTIN_HEADERS: dict[str, tuple[str, ...]] = {
-    "title": ("岗位名称", "岗位", "职位名称", "职位", "招聘岗位", "需求岗位", "紧缺岗位", "岗位工种", "工种", "招聘职位"),
+    "title": (
+        "岗位名称",
+        "岗位",
+        "职位名称",
+        "职位",
+        "招聘岗位",
+        "需求岗位",
+        "紧缺岗位",
+        "岗位工种",
+        "工种",
+        "招聘职位",
+    ),
     "education": ("学历要求", "学历", "最高学历", "最低学历", "文化程度", "学历层次"),
     "major": ("专业要求", "专业", "所学专业", "所需专业", "专业方向"),
     "chain_id": ("所属产业链", "产业链", "产业链名称", "重点产业链"),
     "desired_chains": ("意向产业链", "期望产业链"),
     "shortage_level": ("紧缺星级", "紧缺程度", "紧缺等级", "星级", "紧缺指数"),
     "headcount": ("需求人数", "招聘人数", "人数", "需求数量", "招聘数量"),
-    "city": ("工作地点", "城市", "所在城市", "工作城市", "所在地", "现居住地", "现居地", "工作地区"),
-    "salary": ("薪酬待遇", "薪资", "薪酬", "薪资待遇", "工资待遇", "月薪", "薪资范围", "期望薪资", "期望薪酬", "待遇", "薪酬水平"),
+    "city": (
+        "工作地点",
+        "城市",
+        "所在城市",
+        "工作城市",
+        "所在地",
+        "现居住地",
+        "现居地",
+        "工作地区",
+    ),
+    "salary": (
+        "薪酬待遇",
+        "薪资",
+        "薪酬",
+        "薪资待遇",
+        "工资待遇",
+        "月薪",
+        "薪资范围",
+        "期望薪资",
+        "期望薪酬",
+        "待遇",
+        "薪酬水平",
+    ),
     "experience": ("工作经验", "工作年限", "经验要求", "从业年限", "工作经验要求"),
     "description": (
-        "任职能力要求", "岗位要求", "任职要求", "岗位职责", "岗位描述", "职位描述", "岗位职责及任职要求",
-        "能力要求", "岗位职责及要求", "任职资格",
+        "任职能力要求",
+        "岗位要求",
+        "任职要求",
+        "岗位职责",
+        "岗位描述",
+        "职位描述",
+        "岗位职责及任职要求",
+        "能力要求",
+        "岗位职责及要求",
+        "任职资格",
     ),
     "summary": ("个人简介", "自我评价", "个人简历", "简介"),
     "skills": ("技能", "技能要求", "专业技能", "掌握技能", "技能标签", "关键技能", "所需技能"),
@@ -238,9 +278,11 @@ def load_mapping(path: Path, kind: ImportKind | None = None) -> Mapping:
     except UnicodeDecodeError:
         raise InvalidInput("映射文件应为 UTF-8 编码的 JSON") from None
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"映射文件不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）") from None
+        raise InvalidInput(
+            f"映射文件不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）"
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput("映射文件应为 JSON 对象，如 {\"columns\": {\"岗位名称\": \"title\"}}")
+        raise InvalidInput('映射文件应为 JSON 对象，如 {"columns": {"岗位名称": "title"}}')
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
@@ -248,7 +290,9 @@ def load_mapping(path: Path, kind: ImportKind | None = None) -> Mapping:
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "映射文件"
             if err["type"] == "extra_forbidden":
-                problems.append(f"{where}：未知的键（可用：columns、ignore、defaults、ignore_unknown、sheet、header_row、fill_merged）")
+                problems.append(
+                    f"{where}：未知的键（可用：columns、ignore、defaults、ignore_unknown、sheet、header_row、fill_merged）"
+                )
             else:
                 problems.append(f"{where}：格式不正确")
         raise InvalidInput("映射文件格式错误：" + "；".join(problems)) from None
@@ -288,18 +332,45 @@ class ImportResult:
 # ---------------------------------------------------------------------------------------------
 
 _STATUS = {
-    "open": "open", "招聘中": "open", "开放": "open", "有效": "open", "进行中": "open", "在招": "open",
-    "closed": "closed", "关闭": "closed", "已关闭": "closed", "已结束": "closed", "结束": "closed", "已招满": "closed",
-    "draft": "draft", "草稿": "draft",
+    "open": "open",
+    "招聘中": "open",
+    "开放": "open",
+    "有效": "open",
+    "进行中": "open",
+    "在招": "open",
+    "closed": "closed",
+    "关闭": "closed",
+    "已关闭": "closed",
+    "已结束": "closed",
+    "结束": "closed",
+    "已招满": "closed",
+    "draft": "draft",
+    "草稿": "draft",
 }
 _TALENT_STATUS = {
-    "active": "active", "有效": "active", "在库": "active", "正常": "active", "求职中": "active",
-    "inactive": "inactive", "无效": "inactive", "停用": "inactive", "已就业": "inactive", "暂停": "inactive",
+    "active": "active",
+    "有效": "active",
+    "在库": "active",
+    "正常": "active",
+    "求职中": "active",
+    "inactive": "inactive",
+    "无效": "inactive",
+    "停用": "inactive",
+    "已就业": "inactive",
+    "暂停": "inactive",
 }
 _SOURCE = {
-    "post": "post", "岗位发布": "post", "企业发布": "post", "发布": "post",
-    "catalogue": "catalogue", "目录": "catalogue", "紧缺目录": "catalogue", "需求目录": "catalogue",
-    "fair": "fair", "招聘会": "fair", "双选会": "fair",
+    "post": "post",
+    "岗位发布": "post",
+    "企业发布": "post",
+    "发布": "post",
+    "catalogue": "catalogue",
+    "目录": "catalogue",
+    "紧缺目录": "catalogue",
+    "需求目录": "catalogue",
+    "fair": "fair",
+    "招聘会": "fair",
+    "双选会": "fair",
 }
 
 
@@ -343,8 +414,17 @@ def _strict_int(value: object) -> int | None:
 
 
 _LIST_FIELDS = frozenset(
-    {"skills", "certificates", "preferred_cities", "desired_occupations", "desired_chains", "majors",
-     "required_skills", "preferred_skills", "required_certificates"}
+    {
+        "skills",
+        "certificates",
+        "preferred_cities",
+        "desired_occupations",
+        "desired_chains",
+        "majors",
+        "required_skills",
+        "preferred_skills",
+        "required_certificates",
+    }
 )
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "education": parse_education,
@@ -409,7 +489,11 @@ def _zh_reason(err: dict[str, Any]) -> str:
     if kind == "missing":
         return "必填，不能为空"
     if kind == "string_too_short":
-        return "不能为空" if ctx.get("min_length", 1) <= 1 else f"过短（至少 {ctx['min_length']} 个字符）"
+        return (
+            "不能为空"
+            if ctx.get("min_length", 1) <= 1
+            else f"过短（至少 {ctx['min_length']} 个字符）"
+        )
     if kind == "string_too_long":
         return f"过长（最多 {ctx.get('max_length')} 个字符）"
     if kind == "too_long":
@@ -526,7 +610,9 @@ class _Plan:
         for header, target in mapping.columns.items():
             plan.columns_by_key[header.strip()] = (header, target or "")
             plan.columns_by_key.setdefault(_header_key(header), (header, target or ""))
-        plan.mapping_ignored = frozenset({h.strip() for h in mapping.ignore} | {_header_key(h) for h in mapping.ignore})
+        plan.mapping_ignored = frozenset(
+            {h.strip() for h in mapping.ignore} | {_header_key(h) for h in mapping.ignore}
+        )
         return plan
 
     def resolve(self, header: str) -> tuple[Literal["mapped", "ignored", "unknown"], str | None]:
@@ -600,8 +686,14 @@ class _Plan:
         if self.kind == "catalogue":
             if values.get("source", "catalogue") != "catalogue":
                 header = origin.get("source", ("source", None))[0]
-                errors.append(RowError(row=row, field=header, reason="目录导入的来源只能是“目录”（catalogue）",
-                                       value=_shown(origin.get("source", (None, None))[1])))
+                errors.append(
+                    RowError(
+                        row=row,
+                        field=header,
+                        reason="目录导入的来源只能是“目录”（catalogue）",
+                        value=_shown(origin.get("source", (None, None))[1]),
+                    )
+                )
             values["source"] = "catalogue"
         try:
             record = _MODELS[self.kind].model_validate(values)
@@ -613,9 +705,17 @@ class _Plan:
                     continue  # already reported
                 if not name:
                     msg = str(err.get("msg", ""))
-                    name = "salary_min" if "salary" in msg else "valid_from" if "valid_from" in msg else ""
+                    name = (
+                        "salary_min"
+                        if "salary" in msg
+                        else "valid_from"
+                        if "valid_from" in msg
+                        else ""
+                    )
                 header, raw = origin.get(name, (headers.get(name, name or "整行"), None))
-                errors.append(RowError(row=row, field=header, reason=_zh_reason(err), value=_shown(raw)))
+                errors.append(
+                    RowError(row=row, field=header, reason=_zh_reason(err), value=_shown(raw))
+                )
             return None, errors
         return (None, errors) if errors else (record, errors)
 
@@ -674,7 +774,9 @@ def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, i
     return ranges
 
 
-def _xlsx_rows(path: Path, sheet: str | None, fill_merged: bool, max_bytes: int) -> Iterator[tuple[int, list[object]]]:
+def _xlsx_rows(
+    path: Path, sheet: str | None, fill_merged: bool, max_bytes: int
+) -> Iterator[tuple[int, list[object]]]:
     import openpyxl
 
     try:
@@ -691,7 +793,9 @@ def _xlsx_rows(path: Path, sheet: str | None, fill_merged: bool, max_bytes: int)
     try:
         if sheet is not None:
             if sheet not in workbook.sheetnames:
-                raise InvalidInput(f"工作表“{sheet}”不存在；文件中的工作表：{'、'.join(workbook.sheetnames)}")
+                raise InvalidInput(
+                    f"工作表“{sheet}”不存在；文件中的工作表：{'、'.join(workbook.sheetnames)}"
+                )
             worksheet = workbook[sheet]
         else:
             if not workbook.worksheets:
@@ -699,23 +803,28 @@ def _xlsx_rows(path: Path, sheet: str | None, fill_merged: bool, max_bytes: int)
             worksheet = workbook.worksheets[0]
         try:
             ranges = _merged_ranges(workbook, worksheet) if fill_merged else []
-            by_row: dict[int, list[tuple[int, int, int]]] = {}
-            for min_row, min_col, max_row, max_col in ranges:
-                for r in range(min_row, max_row + 1):
-                    by_row.setdefault(r, []).append((min_row, min_col, max_col))
+            by_row: dict[int, list[tuple[int, int]]] = {}
+            for min_row, min_col, max_row, _max_col in ranges:
+                if max_row > min_row:
+                    for r in range(min_row, max_row + 1):
+                        by_row.setdefault(r, []).append((min_row, min_col))
             anchors: dict[tuple[int, int], object] = {}
             worksheet.reset_dimensions()
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 row = list(values)
-                for min_row, min_col, max_col in by_row.get(number, ()):
+                # a vertically merged cell (one enterprise over several posts) repeats its value
+                # down its first column; horizontal merges keep the value in the first cell only
+                for min_row, min_col in by_row.get(number, ()):
                     if number == min_row:
-                        anchors[(min_row, min_col)] = row[min_col - 1] if min_col - 1 < len(row) else None
-                    anchor = anchors.get((min_row, min_col))
-                    if len(row) < max_col:
-                        row.extend([None] * (max_col - len(row)))
-                    for c in range(min_col, max_col + 1):
-                        if (r_c := row[c - 1]) is None or (isinstance(r_c, str) and not r_c.strip()):
-                            row[c - 1] = anchor
+                        anchors[(min_row, min_col)] = (
+                            row[min_col - 1] if min_col - 1 < len(row) else None
+                        )
+                        continue
+                    if len(row) < min_col:
+                        row.extend([None] * (min_col - len(row)))
+                    current = row[min_col - 1]
+                    if current is None or (isinstance(current, str) and not current.strip()):
+                        row[min_col - 1] = anchors.get((min_row, min_col))
                 yield number, row
         except InvalidInput:
             raise
@@ -733,7 +842,9 @@ def _non_blank_count(values: list[object]) -> int:
     return sum(1 for v in values if not (v is None or (isinstance(v, str) and not v.strip())))
 
 
-def _read_table(rows: Iterator[tuple[int, list[object]]], plan: _Plan, max_rows: int) -> ImportResult:
+def _read_table(
+    rows: Iterator[tuple[int, list[object]]], plan: _Plan, max_rows: int
+) -> ImportResult:
     result = ImportResult()
     kind = plan.kind
     # find the header: the given row, or the first row with two or more cells among the first few
@@ -770,35 +881,52 @@ def _read_table(rows: Iterator[tuple[int, list[object]]], plan: _Plan, max_rows:
             columns.append(_Column(index, f"第 {index + 1} 列", None, "blank"))
             continue
         status, target = plan.resolve(text)
-        hint_match = _UNIT_HINT.search(normalize_text(text)) if target in ("salary", "salary_min", "salary_max") else None
-        columns.append(_Column(index, text, target, status, hint_match.group(1) if hint_match else None))
+        hint_match = (
+            _UNIT_HINT.search(normalize_text(text))
+            if target in ("salary", "salary_min", "salary_max")
+            else None
+        )
+        columns.append(
+            _Column(index, text, target, status, hint_match.group(1) if hint_match else None)
+        )
     result.columns = {c.header: c.target for c in columns if c.status == "mapped" and c.target}
     result.ignored = [c.header for c in columns if c.status == "ignored"]
 
     unknown = [c.header for c in columns if c.status == "unknown"]
     if unknown:
-        result.errors.append(RowError(
-            row=header_row, field="表头",
-            reason=f"无法识别的列：{'、'.join(unknown)}；请在映射文件的 columns 中对应到字段，或列入 ignore",
-        ))
+        result.errors.append(
+            RowError(
+                row=header_row,
+                field="表头",
+                reason=f"无法识别的列：{'、'.join(unknown)}；请在映射文件的 columns 中对应到字段，或列入 ignore",
+            )
+        )
     seen: dict[str, str] = {}
     for c in columns:
         if c.status != "mapped" or not c.target:
             continue
         for real in _real_fields(c.target):
             if real in seen:
-                result.errors.append(RowError(row=header_row, field=c.header,
-                                              reason=f"与列“{seen[real]}”对应同一字段 {real}"))
+                result.errors.append(
+                    RowError(
+                        row=header_row,
+                        field=c.header,
+                        reason=f"与列“{seen[real]}”对应同一字段 {real}",
+                    )
+                )
             else:
                 seen[real] = c.header
     model = _MODELS[kind]
     missing_required = frozenset(
-        name for name, info in model.model_fields.items()
+        name
+        for name, info in model.model_fields.items()
         if info.is_required() and name not in seen and name not in plan.defaults
     )
     for name in sorted(missing_required):
         label = next((h for h in _BUILTIN_HEADERS.get(name, ())), name)
-        result.errors.append(RowError(row=header_row, field=name, reason=f"缺少必填列：{label}（{name}）"))
+        result.errors.append(
+            RowError(row=header_row, field=name, reason=f"缺少必填列：{label}（{name}）")
+        )
 
     width = len(columns)
     reported_blank: set[int] = set()
@@ -819,10 +947,21 @@ def _read_table(rows: Iterator[tuple[int, list[object]]], plan: _Plan, max_rows:
             if (column is None or column.status == "blank") and index not in reported_blank:
                 if not is_blank(values[index]):
                     reported_blank.add(index)
-                    result.errors.append(RowError(row=number, field=f"第 {index + 1} 列",
-                                                  reason="该列有数据但没有表头", value=_shown(values[index])))
+                    result.errors.append(
+                        RowError(
+                            row=number,
+                            field=f"第 {index + 1} 列",
+                            reason="该列有数据但没有表头",
+                            value=_shown(values[index]),
+                        )
+                    )
         cells = [
-            (c.header, c.target or "", values[c.index] if c.index < len(values) else None, c.unit_hint)
+            (
+                c.header,
+                c.target or "",
+                values[c.index] if c.index < len(values) else None,
+                c.unit_hint,
+            )
             for c in mapped
         ]
         record, errors = plan.build(number, cells, missing_required)
@@ -861,11 +1000,21 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             reason = _JSON_MESSAGES.get(exc.msg, exc.msg)
-            result.errors.append(RowError(row=number, field="整行", reason=f"JSON 格式错误：{reason}（第 {exc.colno} 列）",
-                                          value=_shown(line)))
+            result.errors.append(
+                RowError(
+                    row=number,
+                    field="整行",
+                    reason=f"JSON 格式错误：{reason}（第 {exc.colno} 列）",
+                    value=_shown(line),
+                )
+            )
             continue
         if not isinstance(obj, dict):
-            result.errors.append(RowError(row=number, field="整行", reason="每行应为一个 JSON 对象", value=_shown(line)))
+            result.errors.append(
+                RowError(
+                    row=number, field="整行", reason="每行应为一个 JSON 对象", value=_shown(line)
+                )
+            )
             continue
         cells: list[tuple[str, str, object, str | None]] = []
         seen: dict[str, str] = {}
@@ -875,8 +1024,13 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
             if status == "unknown":
                 if key not in unknown_seen:
                     unknown_seen.add(key)
-                    result.errors.append(RowError(row=number, field=str(key),
-                                               reason="无法识别的字段；请在映射文件中对应到字段，或列入 ignore"))
+                    result.errors.append(
+                        RowError(
+                            row=number,
+                            field=str(key),
+                            reason="无法识别的字段；请在映射文件中对应到字段，或列入 ignore",
+                        )
+                    )
                 continue
             if status == "ignored" or not target:
                 if key not in ignored:
@@ -885,7 +1039,13 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
             columns.setdefault(str(key), target)
             for real in _real_fields(target):
                 if real in seen:
-                    row_errors.append(RowError(row=number, field=str(key), reason=f"与字段“{seen[real]}”对应同一字段 {real}"))
+                    row_errors.append(
+                        RowError(
+                            row=number,
+                            field=str(key),
+                            reason=f"与字段“{seen[real]}”对应同一字段 {real}",
+                        )
+                    )
                 seen[real] = str(key)
             cells.append((str(key), target, raw, None))
         record, errors = plan.build(number, cells)
@@ -939,4 +1099,6 @@ def read_records(
     if suffix == ".csv":
         return _read_table(_csv_rows(path.read_bytes()), plan, max_rows)
     chosen_sheet = sheet if sheet is not None else plan.mapping.sheet
-    return _read_table(_xlsx_rows(path, chosen_sheet, plan.mapping.fill_merged, max_bytes), plan, max_rows)
+    return _read_table(
+        _xlsx_rows(path, chosen_sheet, plan.mapping.fill_merged, max_bytes), plan, max_rows
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from matcher.schemas import CertGrade, DigitalCert, Education, SkillLevel, TitleLevel
 from matcher.textnorm import normalize_text
@@ -37,9 +36,13 @@ __all__ = [
 ]
 
 # Cell contents that mean "nothing here".
-_BLANKS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "n/a", "na", "null", "none", "nan", "暂无", "空"})
+_BLANKS = frozenset(
+    {"", "-", "--", "—", "——", "–", "/", "\\", "n/a", "na", "null", "none", "nan", "暂无", "空"}
+)
 # Contents that mean "no requirement" in a requirement column.
-_NO_REQUIREMENT = frozenset({"不限", "无", "无要求", "没有要求", "无限制", "不作要求", "不做要求", "不需要"})
+_NO_REQUIREMENT = frozenset(
+    {"不限", "无", "无要求", "没有要求", "无限制", "不作要求", "不做要求", "不需要"}
+)
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -74,12 +77,33 @@ def _norm(value: object) -> str:
 
 def is_blank(value: object) -> bool:
     """Whether a cell is empty (None, whitespace, a lone dash or slash, "暂无", NaN)."""
+    if value is None:
+        return True
     if isinstance(value, list | tuple | dict):
         return len(value) == 0
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return True
+        if len(stripped) > 4:  # every blank marker is short
+            return False
     return _norm(value).lower() in _BLANKS
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def parse_chinese_number(s: str) -> int | None:
@@ -163,7 +187,9 @@ _EDUCATION = {
 }
 # Below the lowest level of the ladder: as a requirement this means "no requirement".
 _BELOW_LADDER = frozenset({"初中", "小学", "初中及以下", "初中以下"})
-_EDU_AFFIXES = re.compile(r"^(全日制|统招|普通|国家承认|第一学历)+|(\(含\)|含)?(及以上|或以上|以上)|学历|学位|毕业|文化程度|文化")
+_EDU_AFFIXES = re.compile(
+    r"^(全日制|统招|普通|国家承认|第一学历)+|(\(含\)|含)?(及以上|或以上|以上)|学历|学位|毕业|文化程度|文化"
+)
 
 
 def parse_education(value: object) -> Education | None:
@@ -227,7 +253,22 @@ def parse_shortage_level(value: object) -> int | None:
 # salary
 # ---------------------------------------------------------------------------------------------
 
-_SALARY_NONE = frozenset({"面议", "薪资面议", "薪酬面议", "待遇面议", "工资面议", "协商", "双方协商", "面谈", "不限", "无", "按国家规定", "按公司规定"})
+_SALARY_NONE = frozenset(
+    {
+        "面议",
+        "薪资面议",
+        "薪酬面议",
+        "待遇面议",
+        "工资面议",
+        "协商",
+        "双方协商",
+        "面谈",
+        "不限",
+        "无",
+        "按国家规定",
+        "按公司规定",
+    }
+)
 _UNIT_FACTORS = {"万": 10_000.0, "w": 10_000.0, "千": 1_000.0, "k": 1_000.0, "元": 1.0, "": 1.0}
 _WORKDAYS_PER_MONTH = 21.75  # 国家规定的月计薪天数
 _NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|元)?")
@@ -276,7 +317,11 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
         period = "day"
     elif re.search(r"时薪|/小时|/时|每小时", s):
         period = "hour"
-    s = re.sub(r"年薪|月薪|日薪|时薪|年收入|/年|/月|/天|/日|/小时|/时|/mon(th)?|每年|每月|每天|每小时|税前|税后|基本工资|底薪|综合|左右|约|薪资|工资|待遇|:", "", s)
+    s = re.sub(
+        r"年薪|月薪|日薪|时薪|年收入|/年|/月|/天|/日|/小时|/时|/mon(th)?|每年|每月|每天|每小时|税前|税后|基本工资|底薪|综合|左右|约|薪资|工资|待遇|:",
+        "",
+        s,
+    )
 
     lower_only = upper_only = False
     if re.search(r"以上|起|不低于|\+$|^≥|^>=|^>", s):
@@ -304,7 +349,10 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
     has_unit = any(u for _, u in nums)
 
     if not period:
-        if any(u in ("万", "w") for _, u in nums) and max(n for n, u in nums if u in ("万", "w")) >= 5:
+        if (
+            any(u in ("万", "w") for _, u in nums)
+            and max(n for n, u in nums if u in ("万", "w")) >= 5
+        ):
             period = "year"
         else:
             period = "month"
@@ -338,7 +386,22 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
 # ---------------------------------------------------------------------------------------------
 
 _EXPERIENCE_ZERO = frozenset(
-    {"不限", "经验不限", "无", "无经验", "无要求", "无经验要求", "应届", "应届生", "应届毕业生", "应届生可", "接受应届生", "在校生", "实习生", "0"}
+    {
+        "不限",
+        "经验不限",
+        "无",
+        "无经验",
+        "无要求",
+        "无经验要求",
+        "应届",
+        "应届生",
+        "应届毕业生",
+        "应届生可",
+        "接受应届生",
+        "在校生",
+        "实习生",
+        "0",
+    }
 )
 
 
@@ -356,7 +419,9 @@ def parse_experience(value: object) -> float:
     s = _norm(value).lower().replace(" ", "")
     if s in _BLANKS or s in _EXPERIENCE_ZERO:
         return 0.0
-    s = re.sub(r"^(相关工作经验|工作经验|经验|工作|从业|相关)+|(相关|工作经验|经验|工作|从业)+$", "", s)
+    s = re.sub(
+        r"^(相关工作经验|工作经验|经验|工作|从业|相关)+|(相关|工作经验|经验|工作|从业)+$", "", s
+    )
     s = s.replace("及以上", "以上").replace("或以上", "以上").replace("以内", "以下")
     if s in _EXPERIENCE_ZERO or s == "":
         return 0.0
@@ -379,8 +444,59 @@ def parse_experience(value: object) -> float:
     return float(round(amount, 2))
 
 
-_TRUE = frozenset({"是", "y", "yes", "true", "t", "1", "同意", "有", "√", "✓", "✔", "对", "允许", "接受", "可以", "可", "授权", "已授权", "愿意", "on"})
-_FALSE = frozenset({"否", "n", "no", "false", "f", "0", "不同意", "无", "×", "✗", "✘", "x", "不允许", "不接受", "不可以", "不可", "不授权", "未授权", "不愿意", "off", "没有"})
+_TRUE = frozenset(
+    {
+        "是",
+        "y",
+        "yes",
+        "true",
+        "t",
+        "1",
+        "同意",
+        "有",
+        "√",
+        "✓",
+        "✔",
+        "对",
+        "允许",
+        "接受",
+        "可以",
+        "可",
+        "授权",
+        "已授权",
+        "愿意",
+        "on",
+        "公开",
+        "同意公开",
+    }
+)
+_FALSE = frozenset(
+    {
+        "否",
+        "n",
+        "no",
+        "false",
+        "f",
+        "0",
+        "不同意",
+        "无",
+        "×",
+        "✗",
+        "✘",
+        "x",
+        "不允许",
+        "不接受",
+        "不可以",
+        "不可",
+        "不授权",
+        "未授权",
+        "不愿意",
+        "off",
+        "没有",
+        "不公开",
+        "不同意公开",
+    }
+)
 
 
 def parse_bool(value: object) -> bool | None:
@@ -403,9 +519,11 @@ def parse_bool(value: object) -> bool | None:
 
 # Slashed terms that are one item, not two ("TCP/IP" is not "TCP" and "IP").
 _SLASH_TERMS = re.compile(
-    r"(?<![A-Za-z0-9+#])(TCP/IP|CI/CD|C/C\+\+|B/S|C/S|I/O|UI/UX|PL/SQL|A/B|GB/T)(?![A-Za-z0-9])", re.IGNORECASE
+    r"(?<![A-Za-z0-9+#])(TCP/IP|CI/CD|C/C\+\+|B/S|C/S|I/O|UI/UX|PL/SQL|A/B|GB/T)(?![A-Za-z0-9])",
+    re.IGNORECASE,
 )
 _LIST_SEPARATORS = set("、,，;；|｜/／\n\r\t")
+_SPLIT = re.compile("[" + re.escape("".join(sorted(_LIST_SEPARATORS))) + "]")
 _OPEN = "(（[【{《"
 _CLOSE = ")）]】}》"
 
@@ -434,23 +552,27 @@ def parse_list(value: object) -> list[str]:
         return f"\x00{len(protected) - 1}\x00"
 
     text = _SLASH_TERMS.sub(_protect, text)
-    items = []
-    depth = 0
-    current: list[str] = []
-    for ch in text:
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth = max(0, depth - 1)
-        if ch in _LIST_SEPARATORS and depth == 0:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    items.append("".join(current))
+    if not any(ch in text for ch in _OPEN):
+        items = _SPLIT.split(text)
+    else:  # do not split inside brackets
+        items = []
+        depth = 0
+        current: list[str] = []
+        for ch in text:
+            if ch in _OPEN:
+                depth += 1
+            elif ch in _CLOSE:
+                depth = max(0, depth - 1)
+            if ch in _LIST_SEPARATORS and depth == 0:
+                items.append("".join(current))
+                current = []
+            else:
+                current.append(ch)
+        items.append("".join(current))
     out = []
     for item in items:
-        item = re.sub(r"\x00(\d+)\x00", lambda m: protected[int(m.group(1))], item)
+        if protected:
+            item = re.sub(r"\x00(\d+)\x00", lambda m: protected[int(m.group(1))], item)
         item = item.strip().strip("。.")
         if item:
             out.append(item)
@@ -506,7 +628,10 @@ def parse_year(value: object) -> int | None:
     s = _norm(value).replace(" ", "")
     if s.lower() in _BLANKS:
         return None
-    m = re.fullmatch(r"((?:19|20|21)\d\d)(?:届|年|级)?(?:[-/.年]\d{1,2}(?:月)?(?:[-/.]\d{1,2}日?)?)?(?:毕业|届)?", s)
+    m = re.fullmatch(
+        r"((?:19|20|21)\d\d)(?:届|年|级)?(?:[-/.年]\d{1,2}(?:月)?(?:[-/.]\d{1,2}日?)?)?(?:毕业|届)?",
+        s,
+    )
     if m:
         return int(m.group(1))
     raise ValueError("无法识别的年份，应如 2025 或 2025届")
@@ -532,7 +657,10 @@ def parse_date(value: object) -> date | None:
     s = _norm(value).replace(" ", "")
     if s.lower() in _BLANKS or s in _DATE_NONE:
         return None
-    m = re.fullmatch(r"(\d{4})(?:[-/.年])(\d{1,2})(?:[-/.月])(\d{1,2})日?(?:T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", s)
+    m = re.fullmatch(
+        r"(\d{4})(?:[-/.年])(\d{1,2})(?:[-/.月])(\d{1,2})日?(?:T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?",
+        s,
+    )
     if not m:
         m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})", s)
     if m:
@@ -608,7 +736,9 @@ _TITLES: dict[str, TitleLevel] = {
     "正高级会计师": TitleLevel.SENIOR,
     "正高级经济师": TitleLevel.SENIOR,
 }
-_TITLE_AFFIXES = re.compile(r"(专业技术)?(职称|职务|资格|任职资格|证书)|(及以上|或以上|以上)|^具有|^具备|^持有|^取得")
+_TITLE_AFFIXES = re.compile(
+    r"(专业技术)?(职称|职务|资格|任职资格|证书)|(及以上|或以上|以上)|^具有|^具备|^持有|^取得"
+)
 
 
 def parse_title_level(value: object) -> TitleLevel | None:
@@ -628,8 +758,14 @@ def parse_title_level(value: object) -> TitleLevel | None:
         return _TITLES[core]
     if core in _NO_REQUIREMENT or core == "":
         return None
-    for key, level in (("正高", TitleLevel.SENIOR), ("教授级", TitleLevel.SENIOR), ("副高", TitleLevel.DEPUTY_SENIOR),
-                       ("高级", TitleLevel.DEPUTY_SENIOR), ("中级", TitleLevel.INTERMEDIATE), ("初级", TitleLevel.JUNIOR)):
+    for key, level in (
+        ("正高", TitleLevel.SENIOR),
+        ("教授级", TitleLevel.SENIOR),
+        ("副高", TitleLevel.DEPUTY_SENIOR),
+        ("高级", TitleLevel.DEPUTY_SENIOR),
+        ("中级", TitleLevel.INTERMEDIATE),
+        ("初级", TitleLevel.JUNIOR),
+    ):
         if core.startswith(key):
             return level
     raise ValueError("无法识别的职称，应为 初级、中级、副高级 或 正高级")
@@ -674,7 +810,11 @@ def parse_skill_level(value: object) -> SkillLevel | None:
     core = _SKILL_AFFIXES.sub("", s)
     if core.startswith("(") and core.endswith(")"):
         core = core[1:-1]
-    core = re.sub(r"^(五|四|三|二|一|\d)级(?:/|\()?(.+?)\)?$", r"\2", core) if core not in _SKILL_LEVELS else core
+    core = (
+        re.sub(r"^(五|四|三|二|一|\d)级(?:/|\()?(.+?)\)?$", r"\2", core)
+        if core not in _SKILL_LEVELS
+        else core
+    )
     if core in _SKILL_LEVELS:
         return _SKILL_LEVELS[core]
     m = re.fullmatch(r"(.+?)\((.+)\)", core)
@@ -689,8 +829,14 @@ def parse_skill_level(value: object) -> SkillLevel | None:
     )
 
 
-_CERT_GRADES = {"初级": CertGrade.JUNIOR, "初": CertGrade.JUNIOR, "中级": CertGrade.INTERMEDIATE, "中": CertGrade.INTERMEDIATE,
-                "高级": CertGrade.SENIOR, "高": CertGrade.SENIOR}
+_CERT_GRADES = {
+    "初级": CertGrade.JUNIOR,
+    "初": CertGrade.JUNIOR,
+    "中级": CertGrade.INTERMEDIATE,
+    "中": CertGrade.INTERMEDIATE,
+    "高级": CertGrade.SENIOR,
+    "高": CertGrade.SENIOR,
+}
 
 
 def parse_cert_grade(value: object) -> CertGrade | None:
@@ -705,7 +851,9 @@ def parse_cert_grade(value: object) -> CertGrade | None:
     raise ValueError("无法识别的证书等级，应为 初级、中级 或 高级")
 
 
-_CERT_NOISE = re.compile(r"数字技术工程师|专业技术等级证书|专业技术等级|培育项目|证书|工程技术人员|方向|[-:()\[\]【】]")
+_CERT_NOISE = re.compile(
+    r"数字技术工程师|专业技术等级证书|专业技术等级|培育项目|证书|工程技术人员|方向|[-:()\[\]【】]"
+)
 _GRADE_RE = re.compile(r"(初|中|高)级")
 
 
@@ -758,8 +906,3 @@ def _dedupe_certs(certs: list[DigitalCert]) -> list[DigitalCert]:
             seen.add(key)
             out.append(cert)
     return out
-
-
-def describe(value: Any) -> str:
-    """A short rendering of a raw value for error messages."""
-    return _shown(value)
