@@ -403,12 +403,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中止。")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own message
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error: click's own message
             exc.show()
-            sys.exit(exc.exit_code)
+            sys.exit(exc.exit_code or 2)
         if os.environ.get("TALENTMATCH_DEBUG"):
             raise
         err.print(f"[red]内部错误：[/red]{type(exc).__name__}: {exc}", highlight=False)

