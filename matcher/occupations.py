@@ -12,7 +12,7 @@ import numpy as np
 
 from matcher.lexical import BM25Index, add_words, tokenize
 from matcher.schemas import OccupationCandidate
-from matcher.textnorm import normalize_key, normalize_text
+from matcher.textnorm import normalize_text
 
 ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "models" / "artifacts"
 _MARKERS = re.compile(r"[SL]+$")
@@ -32,11 +32,6 @@ class Occupation:
     @property
     def dense_text(self) -> str:
         return normalize_text(f"{self.name}：{self.definition}")[:400]
-
-    @property
-    def core(self) -> str:
-        """The name without generic suffixes, for exact-name evidence."""
-        return re.sub(r"(工程技术人员|技术人员|人员|工|员|师)$", "", self.name)
 
 
 def load_taxonomy(path: Path) -> list[Occupation]:
@@ -79,7 +74,7 @@ class OccupationCoder:
     """Hybrid dense + BM25 coder over the level-4 occupations."""
 
     def __init__(self, taxonomy: Taxonomy, encoder, cache_dir: Path | None = None,
-                 dense_weight: float = 0.7) -> None:
+                 dense_weight: float = 0.6) -> None:
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.items = taxonomy.occupations
@@ -90,7 +85,6 @@ class OccupationCoder:
             list(range(len(self.items))),
             [tokenize(f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}") for o in self.items],
         )
-        self._cores = [normalize_key(o.core) for o in self.items]
         self._matrix = self._load_vectors(cache_dir)
 
     def _fingerprint(self) -> str:
@@ -136,25 +130,22 @@ class OccupationCoder:
         return out
 
     def _rank(self, text: str, sims: np.ndarray, top_k: int) -> list[OccupationCandidate]:
-        pool = max(50, top_k * 5)
-        dense_top = np.argsort(-sims)[:pool]
-        lex = self._bm25.search(tokenize(text), pool)
-        cand = set(int(i) for i in dense_top) | {i for i, _ in lex}
-        lex_scores = dict(lex)
-        top_lex = max(lex_scores.values(), default=0.0)
-        key = normalize_key(text)
-        scored = []
-        for i in cand:
-            dense = float(np.clip(sims[i], 0.0, 1.0))
-            lexical = lex_scores.get(i, 0.0) / top_lex if top_lex > 0 else 0.0
-            score = self.dense_weight * dense + (1 - self.dense_weight) * lexical
-            core = self._cores[i]
-            if len(core) >= 2 and (core in key or key in core):
-                score += 0.1  # the title names the occupation itself
-            scored.append((min(score, 1.0), i))
-        scored.sort(key=lambda x: (-x[0], self.items[x[1]].code))
-        return [OccupationCandidate(code=self.items[i].code, name=self.items[i].name, score=round(s, 4))
-                for s, i in scored[:top_k]]
+        """Convex fusion of query-relative dense and lexical scores.
+
+        e5 cosines of unrelated pairs sit near 0.85, so raw cosines barely separate; each
+        query's cosines are rescaled between their mean (0) and their maximum (1).
+        """
+        mu, top = float(sims.mean()), float(sims.max())
+        dense = np.clip((sims - mu) / (top - mu), 0.0, 1.0) if top > mu else np.zeros_like(sims)
+        lexical = np.zeros_like(dense)
+        hits = self._bm25.search(tokenize(text), max(100, top_k * 5))
+        best_lex = max((s for _, s in hits), default=0.0)
+        for i, s in hits:
+            lexical[i] = s / best_lex
+        score = self.dense_weight * dense + (1 - self.dense_weight) * lexical
+        order = np.lexsort((np.arange(len(score)), -score))[:top_k]
+        return [OccupationCandidate(code=self.items[i].code, name=self.items[i].name,
+                                    score=round(float(score[i]), 4)) for i in order]
 
     def best(self, text: str) -> OccupationCandidate | None:
         res = self.code([text], top_k=1)[0]
