@@ -23,6 +23,11 @@ from matcher.settings import Settings, load_settings
 
 PROBLEM = "application/problem+json"
 
+# query parameter types (module level: annotations are resolved by name)
+TopK = Annotated[int, Query(ge=1, le=200)]
+Str = Annotated[str | None, Query(max_length=64)]
+Salary = Annotated[int | None, Query(ge=0, le=10_000_000)]
+
 
 def problem(status: int, title: str, detail: str, errors: list | None = None) -> JSONResponse:
     body: dict = {"type": f"https://talentmatch.dev/problems/{status}", "title": title, "status": status,
@@ -121,10 +126,6 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         return MatchFilters(city=city, province=province, chain_id=chain, education=education,
                             salary_min=salary_min, fresh_graduates_only=fresh_graduates_only,
                             include_ineligible=include_ineligible)
-
-    TopK = Annotated[int, Query(ge=1, le=200)]
-    Str = Annotated[str | None, Query(max_length=64)]
-    Salary = Annotated[int | None, Query(ge=0, le=10_000_000)]
 
     @app.get("/v1/talents/{talent_id}/matches", response_model=list[Match], tags=["matches"])
     def talent_matches(request: Request, talent_id: int, top_k: TopK = 10, city: Str = None,

@@ -85,6 +85,15 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def trim_heap() -> None:
+    """Return freed heap pages to the OS (glibc), so RSS deltas measure live memory."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def loadavg() -> list[float]:
     try:
         return [round(x, 2) for x in os.getloadavg()]
@@ -374,40 +383,60 @@ def load_encoder(name: str) -> tuple[Any | None, float, str | None]:
 
 def bench_encoder(enc: Any, texts: list[str], queries: list[str], *, batch_size: int,
                   repeats: int, budget_s: float) -> tuple[dict[str, Any], np.ndarray]:
-    """Batch and single-text throughput of one encoder; returns results and the batch vectors."""
+    """Batch and single-text throughput of one encoder; returns results and the batch vectors.
+
+    Time-boxed so a slow or busy machine cannot stall the run: 60% of ``budget_s`` for the
+    batch runs, 40% for the single-text runs. The first run stops after the chunk (or call)
+    that crosses its share; later repeats encode the same number of texts and are skipped when
+    the budget is spent. The counts actually used are reported.
+    """
     enc.encode_passages(texts[:2])  # warm-up (lazy init, first allocations)
-    batch_runs, cpu_runs, vecs = [], [], None
+    batch_budget, single_budget = 0.6 * budget_s, 0.4 * budget_s
+    batch_runs, cpu_runs, vecs, n_batch = [], [], None, len(texts)
+    spent = 0.0
     for r in range(repeats):
+        out, done = [], 0
         with Timer() as t:
-            out = [enc.encode_passages(list(c)) for c in chunks(texts, batch_size)]
-        batch_runs.append(len(texts) / t.wall)
-        cpu_runs.append(t.cpu / len(texts))
+            for c in chunks(texts[:n_batch], batch_size):
+                out.append(enc.encode_passages(list(c)))
+                done += len(c)
+                if r == 0 and time.perf_counter() - t.w0 > batch_budget / repeats and done < n_batch:
+                    break
+        n_batch = done
+        spent += t.wall
+        batch_runs.append(done / t.wall)
+        cpu_runs.append(t.cpu / done)
         vecs = np.concatenate(out) if vecs is None else vecs
-        log(f"  batch repeat {r + 1}/{repeats}: {len(texts)} texts in {t.wall:.1f}s "
-            f"({batch_runs[-1]:.1f} texts/s)")
-        if t.wall * (r + 2) > budget_s and r + 1 < repeats:
-            log(f"  stopping batch repeats early (time budget {budget_s:.0f}s)")
+        log(f"  batch repeat {r + 1}/{repeats}: {done} texts in {t.wall:.1f}s "
+            f"({batch_runs[-1]:.2f} texts/s)")
+        if spent + t.wall > batch_budget and r + 1 < repeats:
+            log(f"  skipping further batch repeats (budget {batch_budget:.0f}s)")
             break
-    single_runs, per_call = [], []
+    single_runs, per_call, n_single = [], [], len(queries)
+    spent = 0.0
     for r in range(repeats):
-        calls = []
+        calls: list[float] = []
         with Timer() as t:
-            for q in queries:
+            for q in queries[:n_single]:
                 t1 = time.perf_counter()
                 enc.encode_queries([q])
                 calls.append(time.perf_counter() - t1)
-        single_runs.append(len(queries) / t.wall)
+                if r == 0 and time.perf_counter() - t.w0 > single_budget / repeats and len(calls) < n_single:
+                    break
+        n_single = len(calls)
+        spent += t.wall
+        single_runs.append(n_single / t.wall)
         per_call.extend(calls)
-        log(f"  single repeat {r + 1}/{repeats}: {len(queries)} calls in {t.wall:.1f}s")
-        if t.wall * (r + 2) > budget_s / 2 and r + 1 < repeats:
+        log(f"  single repeat {r + 1}/{repeats}: {n_single} calls in {t.wall:.1f}s")
+        if spent + t.wall > single_budget and r + 1 < repeats:
             break
     res = {
         "name": enc.name, "dim": enc.dim,
-        "batch": {"texts": len(texts), "batch_size": batch_size, "repeats": len(batch_runs),
+        "batch": {"texts": n_batch, "batch_size": batch_size, "repeats": len(batch_runs),
                   "texts_per_s": round(statistics.median(batch_runs), 2),
                   "runs_texts_per_s": [round(x, 2) for x in batch_runs],
                   "cpu_ms_per_text": round(1000 * statistics.median(cpu_runs), 2)},
-        "single": {"calls": len(queries), "repeats": len(single_runs),
+        "single": {"calls": n_single, "repeats": len(single_runs),
                    "texts_per_s": round(statistics.median(single_runs), 2),
                    "runs_texts_per_s": [round(x, 2) for x in single_runs],
                    "latency_ms": pct(per_call)},
@@ -498,7 +527,7 @@ def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m:
         ids = np.arange(1, n + 1, dtype=np.int64)
         truth = None
         for kind in ("flat", "hnsw"):
-            gc.collect()
+            trim_heap()
             log(f"index: {kind} build over {n:,} vectors …")
             r0 = rss_mb()
             idx = create_index("faiss", DIM, kind, hnsw_m=m, ef_search=ef_search)
@@ -553,9 +582,33 @@ def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m:
 # --------------------------------------------------------------------------- 3. end to end
 
 
+def bulk_insert_demands(store: Any, records: Sequence[Any]) -> None:
+    """Write prepared demand records with one executemany per chunk (bench set-up only).
+
+    Produces the same rows as ``Store.add`` (same column helpers), but without its per-row
+    flush, which makes ``Store.add`` too slow to load 100,000 rows within the time budget.
+    """
+    from sqlalchemy import insert, select
+
+    from matcher.store import DemandRow, EnterpriseRow, _common_columns, _demand_columns
+
+    names = sorted({r.model.enterprise_name for r in records if r.model.enterprise_name})
+    with store.session() as s:
+        have = dict(s.execute(select(EnterpriseRow.name, EnterpriseRow.id)).all())
+        new = [n for n in names if n not in have]
+        if new:
+            s.execute(insert(EnterpriseRow), [{"name": n, "description": ""} for n in new])
+            have = dict(s.execute(select(EnterpriseRow.name, EnterpriseRow.id)).all())
+        rows = []
+        for rec in records:
+            m = rec.model.model_copy(update={"enterprise_id": have.get(rec.model.enterprise_name)})
+            rows.append({**_common_columns(m, rec.text, rec.text_hash, rec.province), **_demand_columns(m)})
+        s.execute(insert(DemandRow), rows)
+
+
 def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any, real_query_enc: bool,
               queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
-              profile: bool) -> dict[str, Any]:
+              profile: bool, store_add_rows: int = 2000) -> dict[str, Any]:
     import matcher.service as service_mod
     import matcher.vectorindex as vi
     from matcher.lexical import tokenize
@@ -568,6 +621,7 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     out: dict[str, Any] = {"n": n}
     data_dir = tmp / f"e2e-{n}"
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data")
+    trim_heap()
     rss0 = rss_mb()
     svc = MatchService(settings, encoder=encoder)
     svc.load_chain_registries()
@@ -580,7 +634,8 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     log(f"e2e[{n:,}]: generating and storing {n:,} demand entries …")
     r = random.Random(n)
     arche = np.array([r.randrange(len(corpus.archetypes)) for _ in range(n)], dtype=np.int64)
-    t_gen = t_prep = t_add = t_cache = 0.0
+    t_gen = t_prep = t_add = t_bulk = t_cache = 0.0
+    n_add = 0
     step = 5000
     for s in range(0, n, step):
         with Timer() as t:
@@ -589,9 +644,18 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
         with Timer() as t:
             records = svc._prepare_many("demand", models)  # what service.add does before writing
         t_prep += t.wall
-        with Timer() as t:
-            svc.store.add("demand", records)
-        t_add += t.wall
+        # the first `store_add_rows` rows go through the public Store.add (measured), the rest
+        # through an executemany with the same columns (Store.add flushes once per row)
+        k = max(0, min(len(records), store_add_rows - n_add))
+        if k:
+            with Timer() as t:
+                svc.store.add("demand", records[:k])
+            t_add += t.wall
+            n_add += k
+        if k < len(records):
+            with Timer() as t:
+                bulk_insert_demands(svc.store, records[k:])
+            t_bulk += t.wall
         with Timer() as t:
             vecs, _ = gen.sample(len(records), arche[s : s + step])
             uniq = {text_hash("p:" + rec.text): v for rec, v in zip(records, vecs, strict=True)}
@@ -609,11 +673,17 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
                                                  for rec, v in zip(trecs, tvecs, strict=True)})
     talent_ids = svc.store.add("talent", trecs)
     out["populate_s"] = {"generate_models": round(t_gen, 2), "prepare_records": round(t_prep, 2),
-                         "store_add": round(t_add, 2), "fill_embedding_cache": round(t_cache, 2),
-                         "store_add_rows_per_s": round(n / t_add, 1) if t_add else None}
+                         "prepare_records_per_s": round(n / t_prep, 1) if t_prep else None,
+                         "store_add": round(t_add, 2), "store_add_rows": n_add,
+                         "store_add_rows_per_s": round(n_add / t_add, 1) if t_add else None,
+                         "bulk_insert": round(t_bulk, 2), "bulk_insert_rows": n - n_add,
+                         "bulk_insert_rows_per_s": round((n - n_add) / t_bulk, 1) if t_bulk else None,
+                         "fill_embedding_cache": round(t_cache, 2),
+                         "fill_embedding_cache_rows_per_s": round(n / t_cache, 1) if t_cache else None}
     db_file = data_dir / "talentmatch.db"
     out["db_mb"] = round(dir_bytes(data_dir) / 2**20, 1) if db_file.exists() else None
-    log(f"  stored in {t_add:.1f}s (prepare {t_prep:.1f}s, cache fill {t_cache:.1f}s)")
+    log(f"  Store.add {n_add:,} rows {t_add:.1f}s, bulk {n - n_add:,} rows {t_bulk:.1f}s "
+        f"(prepare {t_prep:.1f}s, cache fill {t_cache:.1f}s)")
 
     # -- sync: build the indexes from the database with cached vectors -------------------
     log(f"e2e[{n:,}]: service.sync('demand') …")
@@ -628,6 +698,7 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
             Timer() as t:
         counts = svc.sync("demand")
     side = svc.ensure_index("demand")
+    trim_heap()
     parts = {k: round(v, 2) for k, v in acc.seconds.items()}
     parts["other"] = round(t.wall - sum(acc.seconds.values()), 2)
     out["sync"] = {"s": round(t.wall, 2), "cpu_s": round(t.cpu, 2), "indexed": counts.get("demand"),
@@ -645,30 +716,45 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     # -- latencies ------------------------------------------------------------------------------
     pool = max(settings.candidate_pool, 10 * 5)
     log(f"e2e[{n:,}]: {len(queries)} queries (warm-up first) …")
-    for q in queries[:10]:
+    for q in queries[:5]:
         svc.match_text(q, "demands", top_k=10)
     for tid in talent_ids[:5]:
         svc.match_talent(tid, top_k=10)
-    lat: dict[str, list[float]] = {k: [] for k in ("faiss", "tokenize", "bm25", "get_many", "match_text",
-                                                   "match_talent")}
+    lat: dict[str, list[float]] = {k: [] for k in (
+        "faiss", "tokenize", "bm25", "get_many", "match_text", "encode_in_match_text",
+        "match_text_excl_encode", "match_talent")}
+    enc_calls: list[float] = []
+    plain_query = svc.cached.query
+
+    def timed_query(text: str) -> np.ndarray:  # the encode inside match_text, timed
+        t1 = time.perf_counter()
+        try:
+            return plain_query(text)
+        finally:
+            enc_calls.append(time.perf_counter() - t1)
+
     results_n = []
-    for q, v in zip(queries, qvecs, strict=True):
-        t1 = time.perf_counter()
-        _, ids = side.dense.search(v[None, :].astype(np.float32), pool)
-        lat["faiss"].append(time.perf_counter() - t1)
-        t1 = time.perf_counter()
-        toks = tokenize(normalize_text(q))
-        lat["tokenize"].append(time.perf_counter() - t1)
-        t1 = time.perf_counter()
-        side.lexical.search(toks, pool)
-        lat["bm25"].append(time.perf_counter() - t1)
-        t1 = time.perf_counter()
-        svc.store.get_many("demand", [int(i) for i in ids[0] if i >= 0])
-        lat["get_many"].append(time.perf_counter() - t1)
-        t1 = time.perf_counter()
-        res = svc.match_text(q, "demands", top_k=10)
-        lat["match_text"].append(time.perf_counter() - t1)
-        results_n.append(len(res))
+    with patched(svc.cached, "query", timed_query):
+        for q, v in zip(queries, qvecs, strict=True):
+            t1 = time.perf_counter()
+            res = svc.match_text(q, "demands", top_k=10)
+            full = time.perf_counter() - t1
+            lat["match_text"].append(full)
+            lat["encode_in_match_text"].append(enc_calls[-1])
+            lat["match_text_excl_encode"].append(full - enc_calls[-1])
+            results_n.append(len(res))
+            t1 = time.perf_counter()
+            _, ids = side.dense.search(v[None, :].astype(np.float32), pool)
+            lat["faiss"].append(time.perf_counter() - t1)
+            t1 = time.perf_counter()
+            toks = tokenize(normalize_text(q))
+            lat["tokenize"].append(time.perf_counter() - t1)
+            t1 = time.perf_counter()
+            side.lexical.search(toks, pool)
+            lat["bm25"].append(time.perf_counter() - t1)
+            t1 = time.perf_counter()
+            svc.store.get_many("demand", [int(i) for i in ids[0] if i >= 0])
+            lat["get_many"].append(time.perf_counter() - t1)
     for i in range(len(queries)):
         tid = talent_ids[i % len(talent_ids)]
         t1 = time.perf_counter()
@@ -681,7 +767,7 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
         f"match_talent p50 {out['latency_ms']['match_talent']['p50']:.1f} ms")
 
     if profile:
-        out["hotspots"] = profile_hot_path(svc, queries[:30], talent_ids[:30])
+        out["hotspots"] = profile_hot_path(svc, queries[:20], talent_ids[:20])
 
     # -- restart: a new service loading the saved index ----------------------------------
     svc.close()
@@ -763,19 +849,22 @@ def markdown(res: dict[str, Any]) -> str:
         L.append("## 1. Encoders (real models, real Chinese job texts)")
         L.append("")
         L.append(f"Texts: {enc['texts_source']}; mean {enc['mean_chars']:.0f} characters. "
-                 f"Batch = {enc['batch_texts']} texts in calls of {enc['batch_size']}; single = "
-                 f"{enc['single_calls']} calls of one text (`encode_queries([text])`). Median of repeats.")
+                 f"Batch = up to {enc['batch_texts']} texts via `encode_passages` in calls of "
+                 f"{enc['batch_size']}; single = up to {enc['single_calls']} calls of "
+                 "`encode_queries([text])` on the same texts. Median over repeats; runs are "
+                 "time-boxed, the counts used are in the table (texts × repeats).")
         L.append("")
-        L.append("| encoder | load s | batch texts/s | batch CPU ms/text | single texts/s | single p50 ms | single p99 ms | note |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| encoder | load s | batch texts/s | batch CPU ms/text | batch texts×rep | single texts/s | single p50 ms | single p99 ms | single calls×rep | note |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for key, e in enc["encoders"].items():
             if e.get("error"):
-                L.append(f"| {key} | – | – | – | – | – | – | not measured: {e['error']} |")
+                L.append(f"| {key} | – | – | – | – | – | – | – | – | not measured: {e['error']} |")
                 continue
+            e.setdefault("load_s", None)
             b, s = e["batch"], e["single"]
-            L.append(f"| {e['name']} | {fmt(e['load_s'])} | {fmt(b['texts_per_s'])} | {fmt(b['cpu_ms_per_text'])} | "
-                     f"{fmt(s['texts_per_s'])} | {fmt(s['latency_ms'].get('p50'))} | {fmt(s['latency_ms'].get('p99'))} | "
-                     f"{e.get('note', '')} |")
+            L.append(f"| {e['name']} | {fmt(e['load_s'])} | {fmt(b['texts_per_s'], 2)} | {fmt(b['cpu_ms_per_text'])} | "
+                     f"{b['texts']}×{b['repeats']} | {fmt(s['texts_per_s'], 2)} | {fmt(s['latency_ms'].get('p50'))} | "
+                     f"{fmt(s['latency_ms'].get('p99'))} | {s['calls']}×{s['repeats']} | {e.get('note', '')} |")
         L.append("")
     vs = res.get("synthetic_vectors")
     if vs:
@@ -831,9 +920,10 @@ def markdown(res: dict[str, Any]) -> str:
             L.append(f"| {label} | " + " | ".join(vals) + " |")
 
         row("index kind chosen (auto)", lambda r: r["sync"]["index_kind"])
-        row("store.add (ORM insert), rows/s", lambda r: r["populate_s"]["store_add_rows_per_s"], 0)
-        row("store.add total", lambda r: r["populate_s"]["store_add"])
-        row("prepare records (_prepare_many)", lambda r: r["populate_s"]["prepare_records"])
+        row("prepare records (`_prepare_many`), records/s", lambda r: r["populate_s"]["prepare_records_per_s"], 0)
+        row("`Store.add` (first rows), rows/s", lambda r: r["populate_s"]["store_add_rows_per_s"], 0)
+        row("bulk executemany (remaining rows), rows/s", lambda r: r["populate_s"]["bulk_insert_rows_per_s"], 0)
+        row("`put_many_vectors` (cache fill), rows/s", lambda r: r["populate_s"]["fill_embedding_cache_rows_per_s"], 0)
         row("**sync from DB (cached vectors)**", lambda r: r["sync"]["s"])
         for part in ("tokenize (jieba)", "vector cache read", "dense index add", "save index",
                      "db read texts", "db read hashes", "other"):
@@ -842,7 +932,8 @@ def markdown(res: dict[str, Any]) -> str:
         row("restart: load saved index + re-tokenise + BM25", lambda r: r["restart"]["total_s"])
         row("  ↳ measured (yes) / estimated (no)", lambda r: "yes" if r["restart"]["measured"] else "no")
         row("texts encoded during sync", lambda r: r["sync"]["texts_encoded_during_sync"], 0)
-        row("process RSS after sync, MiB", lambda r: r["rss_after_sync_mb"], 0)
+        row("process RSS after sync + BM25 build, MiB", lambda r: r["rss_after_sync_mb"], 0)
+        row("  ↳ growth since the service was created, MiB", lambda r: r["rss_delta_mb"], 0)
         row("index files, MiB", lambda r: r["sync"]["index_dir_mb"])
         row("SQLite files, MiB", lambda r: r["db_mb"])
         L.append("")
@@ -856,6 +947,8 @@ def markdown(res: dict[str, Any]) -> str:
             ("(c2) BM25 search alone (k=pool)", "bm25"),
             ("(–) store.get_many(pool ids)", "get_many"),
             ("**(d) match_text full**", "match_text"),
+            ("  ↳ its e5 query encode", "encode_in_match_text"),
+            ("  ↳ everything else (retrieval, fetch, scoring)", "match_text_excl_encode"),
             ("**match_talent full**", "match_talent"),
         ]
         for label, key in labels:
@@ -921,11 +1014,52 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--restart-max", type=int, default=20000,
                    help="measure a real restart up to this N; above it, estimate it (default 20000)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile of the hot path")
+    p.add_argument("--no-omp-compare", action="store_true",
+                   help="skip re-measuring e5 with OMP_NUM_THREADS=1 in a subprocess (full mode only)")
+    p.add_argument("--e5-probe", help=argparse.SUPPRESS)  # internal: the OMP comparison subprocess
     return p.parse_args(argv)
+
+
+def e5_probe(path: str) -> int:
+    """Subprocess entry: e5 throughput under this process's OMP_NUM_THREADS, JSON on stdout."""
+    from models.encoders import create_encoder
+
+    job = json.loads(Path(path).read_text(encoding="utf-8"))
+    enc = create_encoder("e5")
+    r, _ = bench_encoder(enc, job["texts"], job["queries"], batch_size=job["batch_size"],
+                         repeats=job["repeats"], budget_s=job["budget"])
+    print(json.dumps(r))
+    return 0
+
+
+def omp_compare(texts: list[str], queries: list[str], *, batch_size: int, repeats: int,
+                budget: float, threads: str) -> dict[str, Any]:
+    """The e5 encoder measured again in a subprocess with OMP_NUM_THREADS=`threads`."""
+    log(f"encode: e5 again with OMP_NUM_THREADS={threads} (subprocess) …")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
+        json.dump({"texts": texts, "queries": queries, "batch_size": batch_size,
+                   "repeats": repeats, "budget": budget}, fh, ensure_ascii=False)
+    try:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--e5-probe", fh.name],
+                              env={**os.environ, "OMP_NUM_THREADS": threads}, capture_output=True,
+                              text=True, timeout=900)
+        if proc.returncode != 0:
+            return {"error": f"probe failed: {proc.stderr.strip().splitlines()[-1:]}"}
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r["name"] = f"{r['name']} (OMP_NUM_THREADS={threads})"
+        r["note"] = "same texts, separate process"
+        return r
+    except (subprocess.SubprocessError, ValueError, IndexError) as exc:
+        return {"error": f"probe failed: {exc}"}
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(fh.name)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.e5_probe:
+        return e5_probe(args.e5_probe)
     quick = args.quick
     sizes = [int(s.replace("_", "")) for s in (args.sizes or ("2000" if quick else "10000,100000")).split(",") if s]
     sizes = sorted(set(sizes))
@@ -974,7 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
             e5, e5_load, e5_err = None, 0.0, "not requested"
     encoders: dict[str, Any] = {}
     if "encode" in sections:
-        budget = 60.0 if quick else 150.0
+        budget = 40.0 if quick else 120.0
         for key in ("e5", "m3e"):
             if key not in wanted_enc:
                 continue
@@ -1006,6 +1140,9 @@ def main(argv: list[str] | None = None) -> int:
                 r["note"] = "default; OpenMP"
                 bases = vecs
             encoders[key] = r
+            if key == "e5" and not quick and not args.no_omp_compare and meta["omp_num_threads"] != "1":
+                encoders["e5_omp1"] = omp_compare(texts, texts[:n_single], batch_size=batch_size,
+                                                  repeats=repeats, budget=0.7 * budget, threads="1")
         meta["loadavg_samples"].append(["after encode", loadavg()])
         res["encode"] = {"texts_source": source, "mean_chars": float(np.mean([len(t) for t in texts])),
                          "batch_texts": len(texts), "batch_size": batch_size, "single_calls": n_single,
@@ -1075,16 +1212,19 @@ def main(argv: list[str] | None = None) -> int:
                 encoder = FakeEncoder(DIM)
                 notes.append("e2e ran with FakeEncoder(384): match_text latency EXCLUDES a real "
                              "query encode; add the e5 single-text encode time from section 1")
+            first_rows = 500 if quick else 2000
             res["e2e_note"] = (
                 "Demand entries are synthetic (CSCO occupations, skill vocabulary, chain registries, "
-                "22 cities, 3,000 enterprises), prepared by the service's own `_prepare_many` and "
-                "written with `Store.add` in chunks of 5,000. Their vectors are SYNTHETIC (see §2) and "
-                "pre-filled in the embedding cache, so `sync` encodes nothing. "
+                "22 cities, 3,000 enterprises), prepared by the service's own `_prepare_many` in "
+                "chunks of 5,000. Their vectors are SYNTHETIC (see §2) and pre-filled in the embedding "
+                f"cache, so `sync` encodes nothing. The first {first_rows:,} rows are written with "
+                "`Store.add`, the rest with one executemany per chunk (same columns; `Store.add` "
+                "flushes per row and would dominate the run). "
                 + ("`match_text` runs the real e5 query encode, so (d) includes (a). "
                    if e5 is not None else "(d) excludes a real query encode (FakeEncoder). ")
                 + "`match_talent` encodes nothing: the stored profile's vector is a cache hit "
                 "(as in production). Pool = settings.candidate_pool (200); top_k=10; "
-                f"{n_queries} queries after 10 warm-up queries; settings are the defaults "
+                f"{n_queries} queries after 5 warm-up queries; settings are the defaults "
                 "(index kind auto: flat below 50,000, HNSW M=32 efSearch=128 from 50,000).")
             res["e2e"] = []
             for i, n in enumerate(sizes):
@@ -1092,7 +1232,8 @@ def main(argv: list[str] | None = None) -> int:
                     r = bench_e2e(n, corpus=corpus, gen=gen, encoder=encoder, real_query_enc=e5 is not None,
                                   queries=queries, qvecs=qvecs, n_talents=n_talents, tmp=tmp_root,
                                   restart_max=args.restart_max,
-                                  profile=(not args.no_profile) and i == len(sizes) - 1)
+                                  profile=(not args.no_profile) and i == len(sizes) - 1,
+                                  store_add_rows=first_rows)
                 except Exception as exc:  # noqa: BLE001 - report and keep the other sizes
                     traceback.print_exc()
                     r = {"n": n, "error": f"{type(exc).__name__}: {exc}"}

@@ -693,6 +693,8 @@ class MatchService:
     def _explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
                  unmet: list, comp: dict[str, float], target: Kind) -> Explanation:
         reasons = []
+        if comp["semantic"] >= 0.5:
+            reasons.append(f"整体背景与岗位内容相近（语义相关度 {comp['semantic']:.2f}）")
         n_req = len(entry.required_skills)
         if matched:
             reasons.append(f"技能匹配：{'、'.join(matched)}（{len(matched)}/{n_req} 项必备技能）")

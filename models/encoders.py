@@ -157,7 +157,9 @@ class SentenceTransformerEncoder(Encoder):
         self._pp = passage_prefix if passage_prefix is not None else ("passage: " if is_e5 else "")
         self._batch = batch_size
         self.name = f"st:{label}"
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension")
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
