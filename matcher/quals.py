@@ -32,6 +32,7 @@ class Requirement:
 class QualificationRules:
     def __init__(self, data: dict) -> None:
         self.equivalences: list[dict] = data.get("equivalences", [])
+        self._parsed: dict[str, Requirement] = {}
         self.title_aliases: dict[str, str] = {
             normalize_key(k): v for k, v in data.get("title_aliases", {}).items()
         }
@@ -52,6 +53,12 @@ class QualificationRules:
 
     def parse_requirement(self, text: str) -> Requirement:
         """Structure one requirement string; unknown strings become named certificates."""
+        cached = self._parsed.get(text)
+        if cached is None:
+            cached = self._parsed[text] = self._parse_requirement(text)
+        return cached
+
+    def _parse_requirement(self, text: str) -> Requirement:
         raw = normalize_text(text)
         key = normalize_key(raw)
         bare = re.sub(r"(及以上|或以上|以上)", "", key)

@@ -77,6 +77,31 @@ def _fusion_convex(dense: dict[int, float], lexical: dict[int, float], alpha: fl
 
 
 @dataclass
+class Scored:
+    """A scored (talent, entry) pair; turned into a Match (with its explanation) only if shown."""
+
+    profile: TalentProfile
+    entry: DemandEntry
+    target: Kind
+    score: float
+    seeker: float
+    employer: float
+    comp: dict[str, float]
+    eligible: bool
+    matched: list[str]
+    missing: list[str]
+    unmet: list[Any]
+    unmet_fresh: bool
+
+    @property
+    def other_id(self) -> int:
+        return int((self.entry.id if self.target == "demand" else self.profile.id) or 0)
+
+    def sort_key(self) -> tuple:
+        return (not self.eligible, -self.score, self.other_id)
+
+
+@dataclass
 class SideIndex:
     """The dense and lexical indexes of one side, with the text hash of every indexed id."""
 
@@ -561,19 +586,21 @@ class MatchService:
         background = self._sides["demand"].background
         entries = self.store.get_many("demand", order)
         names = self.store.enterprise_names([e.enterprise_id for e in entries.values() if e.enterprise_id])
-        out = []
+        scored = []
         for i in order:
             entry = entries.get(i)
             if entry is None or not self._passes(entry, profile, filters, for_seeker=True):
                 continue
-            m = self._score(profile, entry, cos[i], background, target="demand", partial=partial)
-            if not m.eligible and not filters.include_ineligible:
-                continue
-            if entry.enterprise_id in names:
-                m.title = f"{entry.title}｜{names[entry.enterprise_id]}"
+            sc = self._score(profile, entry, cos[i], background, target="demand", partial=partial)
+            if sc.eligible or filters.include_ineligible:
+                scored.append(sc)
+        out = []
+        for sc in self._top(scored, top_k):
+            m = self._to_match(sc)
+            if sc.entry.enterprise_id in names:
+                m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
             out.append(m)
-        out.sort(key=lambda m: (-m.eligible, -m.score, m.id))
-        return [m for m in out if m.score >= self.settings.min_score][:top_k]
+        return out
 
     def _rank_talents(self, entry: DemandEntry, vec: np.ndarray, tokens: list[str], top_k: int,
                       filters: MatchFilters | None) -> list[Match]:
@@ -583,17 +610,20 @@ class MatchService:
         order, cos = self._candidates("talent", vec, tokens, pool)
         background = self._sides["talent"].background
         talents = self.store.get_many("talent", order)
-        out = []
+        scored = []
         for i in order:
             profile = talents.get(i)
             if profile is None or not self._passes(entry, profile, filters, for_seeker=False):
                 continue
-            m = self._score(profile, entry, cos[i], background, target="talent")
-            if not m.eligible and not filters.include_ineligible:
-                continue
-            out.append(m)
-        out.sort(key=lambda m: (-m.eligible, -m.score, m.id))
-        return [m for m in out if m.score >= self.settings.min_score][:top_k]
+            sc = self._score(profile, entry, cos[i], background, target="talent")
+            if sc.eligible or filters.include_ineligible:
+                scored.append(sc)
+        return [self._to_match(sc) for sc in self._top(scored, top_k)]
+
+    def _top(self, scored: list[Scored], top_k: int) -> list[Scored]:
+        scored = [sc for sc in scored if sc.score >= self.settings.min_score]
+        scored.sort(key=Scored.sort_key)
+        return scored[:top_k]
 
     def _passes(self, entry: DemandEntry, profile: TalentProfile, f: MatchFilters, *, for_seeker: bool) -> bool:
         """Filters asked for by the caller, applied to the candidate side."""
@@ -630,7 +660,7 @@ class MatchService:
     # -- scoring and explanation ------------------------------------------------------------
 
     def _score(self, profile: TalentProfile, entry: DemandEntry, cos: float, background: float,
-               target: Kind, partial: bool = False) -> Match:
+               target: Kind, partial: bool = False) -> Scored:
         w = self.weights
         have = {self.vocab.key(s): s for s in profile.skills}
         text_keys = normalize_text(profile.summary).lower()
@@ -679,19 +709,25 @@ class MatchService:
             "location": w.s_location, "occupation": w.s_occupation, "chain": w.s_chain,
             "shortage": w.s_shortage})
         score = w.employer_share * employer + (1 - w.employer_share) * seeker
-        explanation = self._explain(profile, entry, matched, missing + pref_missing, unmet, comp, target)
-        if unmet_fresh:
+        return Scored(profile, entry, target, score, seeker, employer, comp, eligible, matched,
+                      missing + pref_missing, unmet, unmet_fresh)
+
+    def _to_match(self, sc: Scored) -> Match:
+        explanation = self._explain(sc.profile, sc.entry, sc.matched, sc.missing, sc.unmet, sc.comp)
+        if sc.unmet_fresh:
             explanation.unmet_requirements.append(
-                f"该岗位不面向应届毕业生，要求 {entry.min_experience_years:g} 年以上工作经验")
-        other_id = entry.id if target == "demand" else profile.id
-        title = entry.title if target == "demand" else (profile.name or f"人才 {profile.id}")
-        return Match(kind=target, id=int(other_id or 0), title=title, score=round(score, 4),
-                     seeker_score=round(seeker, 4), employer_score=round(employer, 4),
-                     components={k: round(v, 4) for k, v in comp.items()}, eligible=eligible,
+                f"该岗位不面向应届毕业生，要求 {sc.entry.min_experience_years:g} 年以上工作经验")
+        if sc.target == "demand":
+            title = sc.entry.title
+        else:
+            title = sc.profile.name or f"人才 {sc.profile.id}"
+        return Match(kind=sc.target, id=sc.other_id, title=title, score=round(sc.score, 4),
+                     seeker_score=round(sc.seeker, 4), employer_score=round(sc.employer, 4),
+                     components={k: round(v, 4) for k, v in sc.comp.items()}, eligible=sc.eligible,
                      explanation=explanation)
 
     def _explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
-                 unmet: list, comp: dict[str, float], target: Kind) -> Explanation:
+                 unmet: list, comp: dict[str, float]) -> Explanation:
         reasons = []
         if comp["semantic"] >= 0.5:
             reasons.append(f"整体背景与岗位内容相近（语义相关度 {comp['semantic']:.2f}）")

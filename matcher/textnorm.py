@@ -21,6 +21,7 @@ def normalize_text(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=65536)
 def normalize_key(text: str) -> str:
     """A comparison key: normalised, lower-cased, without spaces and common punctuation."""
     text = normalize_text(text).lower()
