@@ -17,7 +17,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher.errors import InvalidInput, TalentMatchError
-from matcher.schemas import DemandEntry, Education, Match, MatchFilters, OccupationCandidate, TalentProfile
+from matcher.schemas import (
+    DemandEntry,
+    Education,
+    Match,
+    MatchFilters,
+    OccupationCandidate,
+    TalentProfile,
+)
 from matcher.service import MatchService
 from matcher.settings import Settings, load_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,17 +34,17 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     json = "json"
 
 
-class CodeFmt(str, Enum):
+class CodeFmt(StrEnum):
     jsonl = "jsonl"
     table = "table"
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     demands = "demands"
     talents = "talents"
 

@@ -7,7 +7,7 @@ Chinese labels, since they are what users read and write; identifiers stay Engli
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,7 +16,7 @@ MAX_LIST = 200
 MAX_TEXT = 20_000
 
 
-class OrderedLabel(str, Enum):
+class OrderedLabel(StrEnum):
     """A str enum whose members are ordered by declaration."""
 
     @property

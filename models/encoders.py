@@ -157,8 +157,7 @@ class SentenceTransformerEncoder(Encoder):
         self._pp = passage_prefix if passage_prefix is not None else ("passage: " if is_e5 else "")
         self._batch = batch_size
         self.name = f"st:{label}"
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension")
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
 

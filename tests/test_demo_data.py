@@ -7,9 +7,9 @@ import importlib.util
 import json
 import re
 import sys
-from datetime import date
 import unicodedata
 from collections import Counter
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
