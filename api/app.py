@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -63,6 +63,15 @@ class MatchRequest(BaseModel):
     entry: DemandEntry | None = None
     top_k: int = Field(default=10, ge=1, le=200)
     filters: MatchFilters = Field(default_factory=MatchFilters)
+
+
+def match_filters(city: Str = None, province: Str = None, chain: Str = None,
+                  education: Education | None = None, salary_min: Salary = None,
+                  fresh_graduates_only: bool = False, include_ineligible: bool = False) -> MatchFilters:
+    """The match filters of a GET request's query string."""
+    return MatchFilters(city=city, province=province, chain_id=chain, education=education,
+                        salary_min=salary_min, fresh_graduates_only=fresh_graduates_only,
+                        include_ineligible=include_ineligible)
 
 
 def create_app(settings: Settings | None = None, service: MatchService | None = None) -> FastAPI:
@@ -128,26 +137,14 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
                            limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict]:
         return svc(request).search_occupations(q, limit)
 
-    def _filters(city: str | None, province: str | None, chain: str | None, education: Education | None,
-                 salary_min: int | None, fresh_graduates_only: bool, include_ineligible: bool) -> MatchFilters:
-        return MatchFilters(city=city, province=province, chain_id=chain, education=education,
-                            salary_min=salary_min, fresh_graduates_only=fresh_graduates_only,
-                            include_ineligible=include_ineligible)
-
     @app.get("/v1/talents/{talent_id}/matches", response_model=list[Match], tags=["matches"])
-    def talent_matches(request: Request, talent_id: int, top_k: TopK = 10, city: Str = None,
-                       province: Str = None, chain: Str = None, education: Education | None = None,
-                       salary_min: Salary = None, fresh_graduates_only: bool = False,
-                       include_ineligible: bool = False) -> list[Match]:
-        f = _filters(city, province, chain, education, salary_min, fresh_graduates_only, include_ineligible)
+    def talent_matches(request: Request, talent_id: int, f: Annotated[MatchFilters, Depends(match_filters)],
+                       top_k: TopK = 10) -> list[Match]:
         return svc(request).match_talent(talent_id, top_k, f)
 
     @app.get("/v1/demands/{demand_id}/matches", response_model=list[Match], tags=["matches"])
-    def demand_matches(request: Request, demand_id: int, top_k: TopK = 10, city: Str = None,
-                       province: Str = None, chain: Str = None, education: Education | None = None,
-                       salary_min: Salary = None, fresh_graduates_only: bool = False,
-                       include_ineligible: bool = False) -> list[Match]:
-        f = _filters(city, province, chain, education, salary_min, fresh_graduates_only, include_ineligible)
+    def demand_matches(request: Request, demand_id: int, f: Annotated[MatchFilters, Depends(match_filters)],
+                       top_k: TopK = 10) -> list[Match]:
         return svc(request).match_demand(demand_id, top_k, f)
 
     @app.post("/v1/match", response_model=list[Match], tags=["matches"])

@@ -555,16 +555,16 @@ class MatchService:
         if not 1 <= top_k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
 
-    def _candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int,
-                    exclude: int | None = None) -> tuple[list[int], dict[int, float]]:
+    def _candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str],
+                    pool: int) -> tuple[list[int], dict[int, float]]:
         """Fused candidate ids (best first) and their cosine to the query."""
         side = self.ensure_index(kind)
         with self._lock:
             if len(side.dense) == 0:
                 return [], {}
             scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
-            dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0 and i != exclude}
-            lexical = {i: s for i, s in side.lexical.search(tokens, pool) if i != exclude}
+            dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+            lexical = dict(side.lexical.search(tokens, pool))
             if self.settings.fusion == "rrf":
                 fused = _fusion_rrf([list(dense), list(lexical)], self.settings.rrf_k)
             else:
@@ -579,46 +579,41 @@ class MatchService:
 
     def _rank_demands(self, profile: TalentProfile, vec: np.ndarray, tokens: list[str], top_k: int,
                       filters: MatchFilters | None, partial: bool = False) -> list[Match]:
-        self._check_top_k(top_k)
-        filters = filters or MatchFilters()
-        pool = max(self.settings.candidate_pool, top_k * 5)
-        order, cos = self._candidates("demand", vec, tokens, pool)
-        background = self._sides["demand"].background
-        entries = self.store.get_many("demand", order)
-        names = self.store.enterprise_names([e.enterprise_id for e in entries.values() if e.enterprise_id])
-        scored = []
-        for i in order:
-            entry = entries.get(i)
-            if entry is None or not self._passes(entry, profile, filters, for_seeker=True):
-                continue
-            sc = self._score(profile, entry, cos[i], background, target="demand", partial=partial)
-            if sc.eligible or filters.include_ineligible:
-                scored.append(sc)
-        out = []
-        for sc in self._top(scored, top_k):
-            m = self._to_match(sc)
-            if sc.entry.enterprise_id in names:
-                m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
-            out.append(m)
-        return out
+        return self._rank(profile, "demand", vec, tokens, top_k, filters, partial)
 
     def _rank_talents(self, entry: DemandEntry, vec: np.ndarray, tokens: list[str], top_k: int,
                       filters: MatchFilters | None) -> list[Match]:
+        return self._rank(entry, "talent", vec, tokens, top_k, filters)
+
+    def _rank(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
+              top_k: int, filters: MatchFilters | None, partial: bool = False) -> list[Match]:
+        """Candidates of the target side for a query record: filtered, scored, best first."""
         self._check_top_k(top_k)
         filters = filters or MatchFilters()
         pool = max(self.settings.candidate_pool, top_k * 5)
-        order, cos = self._candidates("talent", vec, tokens, pool)
-        background = self._sides["talent"].background
-        talents = self.store.get_many("talent", order)
+        order, cos = self._candidates(target, vec, tokens, pool)
+        background = self._sides[target].background
+        records = self.store.get_many(target, order)
+        for_seeker = target == "demand"
         scored = []
         for i in order:
-            profile = talents.get(i)
-            if profile is None or not self._passes(entry, profile, filters, for_seeker=False):
+            other = records.get(i)
+            if other is None:
                 continue
-            sc = self._score(profile, entry, cos[i], background, target="talent")
+            profile, entry = (query, other) if for_seeker else (other, query)
+            if not self._passes(entry, profile, filters, for_seeker=for_seeker):
+                continue
+            sc = self._score(profile, entry, cos[i], background, target=target, partial=partial)
             if sc.eligible or filters.include_ineligible:
                 scored.append(sc)
-        return [self._to_match(sc) for sc in self._top(scored, top_k)]
+        top = self._top(scored, top_k)
+        out = [self._to_match(sc) for sc in top]
+        if for_seeker:  # a seeker reads "post｜enterprise"
+            names = self.store.enterprise_names([sc.entry.enterprise_id for sc in top if sc.entry.enterprise_id])
+            for m, sc in zip(out, top, strict=True):
+                if sc.entry.enterprise_id in names:
+                    m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
+        return out
 
     def _top(self, scored: list[Scored], top_k: int) -> list[Scored]:
         scored = [sc for sc in scored if sc.score >= self.settings.min_score]
