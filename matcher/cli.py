@@ -307,6 +307,29 @@ def index_status() -> None:
 # -- demo and serve ------------------------------------------------------------------------
 
 
+def vector_seed_path(demo_dir: Path, encoder_name: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in encoder_name)
+    return demo_dir / f"vectors-{safe}.npz"
+
+
+def seed_vector_cache(svc: Any, demo_dir: Path) -> int:
+    """Preload the encoding cache with the shipped vectors of the demo texts, if any.
+
+    The cache is keyed by text hash, so a vector whose text changed is simply never used.
+    """
+    import numpy as np
+
+    path = vector_seed_path(demo_dir, svc.encoder.name)
+    if not path.exists():
+        return 0
+    with np.load(path) as data:
+        hashes, vectors = data["hashes"], data["vectors"].astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    items = {str(h): v for h, v in zip(hashes, vectors, strict=True)}
+    svc.store.put_many_vectors(svc.encoder.name, items)
+    return len(items)
+
+
 def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
     """Load the bundled synthetic demo set into an empty store."""
     from matcher.importer import load_mapping, read_records
@@ -316,6 +339,7 @@ def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
     if svc.store.count("demand") or svc.store.count("talent"):
         counts["skipped"] = 1
         return counts
+    counts["cached_vectors"] = seed_vector_cache(svc, demo_dir)
     ent_path = demo_dir / "enterprises.jsonl"
     n = 0
     if ent_path.exists():

@@ -17,11 +17,35 @@ from matcher.settings import load_settings
 from models.encoders import create_encoder
 
 
+def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
+    from sqlalchemy import select
+
+    from matcher.cli import vector_seed_path
+    from matcher.store import EmbeddingRow, Store
+
+    name = create_encoder(encoder, model).name
+    store = Store(url, create=False)
+    with store.session() as s:
+        rows = s.execute(select(EmbeddingRow.text_hash, EmbeddingRow.vector)
+                         .where(EmbeddingRow.model == name).order_by(EmbeddingRow.text_hash)).all()
+    hashes = np.array([h for h, _ in rows])
+    vectors = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows]).astype(np.float16)
+    path = vector_seed_path(load_settings().reference_dir / "demo", name)
+    np.savez_compressed(path, hashes=hashes, vectors=vectors)
+    print(f"wrote {path}: {len(hashes)} vectors")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--encoder", default="e5")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--demo-vectors-from", metavar="DATABASE_URL", default=None,
+                    help="instead: export the cached vectors of a database loaded by `talentmatch demo` "
+                         "to data/demo/vectors-<encoder>.npz, so later demo loads encode nothing")
     args = ap.parse_args()
+    if args.demo_vectors_from:
+        export_demo_vectors(args.demo_vectors_from, args.encoder, args.model)
+        return
     settings = load_settings()
     enc = create_encoder(args.encoder, args.model)
     tax = Taxonomy.load(settings.reference_dir / "csco22_occupations.csv")

@@ -129,3 +129,21 @@ def test_real_process_exit_code(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert "需求条目 42 不存在" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_vector_seed_fills_the_cache(service, tmp_path):
+    import numpy as np
+
+    from models.encoders import text_hash
+
+    vec = np.zeros((1, service.encoder.dim), dtype=np.float16)
+    vec[0, 0] = 2.0
+    h = text_hash("p:某段文本")
+    np.savez_compressed(cli.vector_seed_path(tmp_path, service.encoder.name), hashes=np.array([h]), vectors=vec)
+    assert cli.seed_vector_cache(service, tmp_path) == 1
+    got = service.store.get_many_vectors(service.encoder.name, [h])[h]
+    assert got[0] == 1.0 and np.isclose(np.linalg.norm(got), 1.0)
+    before = service.cached.encoded
+    service.cached.passages(["某段文本"])
+    assert service.cached.encoded == before  # served from the seeded cache
+    assert cli.seed_vector_cache(service, tmp_path / "nowhere") == 0
