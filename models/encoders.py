@@ -88,6 +88,9 @@ def _default_threads() -> None:
     # The e5 engine uses OpenMP; unset, it may spawn a thread per host CPU and oversubscribe
     # a small container (measured 4 texts/s unset vs 21 texts/s at 2 threads here).
     os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+    # idle OpenMP threads sleep instead of spinning, which otherwise starves other work on a
+    # shared 2-core machine (the API's threads, a second process)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class E5Encoder(Encoder):
