@@ -128,13 +128,10 @@ def occupations_search(q: str, limit: Annotated[int, typer.Option(min=1, max=200
     from matcher.occupations import Taxonomy
 
     tax = Taxonomy.load(_settings().reference_dir / "csco22_occupations.csv")
-    from matcher.textnorm import normalize_text
-
-    key = normalize_text(q)
     table = Table()
     for col in ("编码", "职业名称", "数字职业"):
         table.add_column(col)
-    for o in [o for o in tax.occupations if key in o.name or o.code.startswith(key)][:limit]:
+    for o in tax.search(q, limit):
         table.add_row(o.code, o.name, "是" if o.digital else "")
     out.print(table)
 

@@ -65,6 +65,13 @@ class Taxonomy:
         o = self.by_code.get(code)
         return o.name if o else None
 
+    def search(self, q: str, limit: int = 20) -> list[Occupation]:
+        """Occupations whose name contains ``q`` or whose code starts with it."""
+        key = normalize_text(q)
+        if not key:
+            return []
+        return [o for o in self.occupations if key in o.name or o.code.startswith(key)][:limit]
+
     def minor_group(self, code: str) -> str:
         """The 小类 (level 3) code of an occupation code."""
         return code[:-2] + "00"

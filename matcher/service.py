@@ -323,14 +323,6 @@ class MatchService:
             self.save_index(side)
         return {"ids": ids, "errors": all_errors, "catalogue_id": catalogue_id}
 
-    def add_catalogue(self, catalogue: Catalogue, entries: Sequence[DemandEntry],
-                      progress: Progress | None = None) -> int:
-        records = self._prepare_many("demand", [e.model_copy(update={"source": "catalogue"}) for e in entries])
-        self._encode_records(records, progress)
-        cat_id, ids = self.store.add_catalogue(catalogue, records)
-        self._index_records("demand", ids, records)
-        return cat_id
-
     def update(self, kind: Kind, record_id: int, model: Any) -> Any:
         rec = self._prepare(kind, model.model_copy(update={"id": record_id}))
         self._encode_records([rec], None)
@@ -781,10 +773,8 @@ class MatchService:
         return self.coder.code(list(texts), top_k)
 
     def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
-        key = normalize_text(q)
-        hits = [o for o in self.taxonomy.occupations if key and (key in o.name or o.code.startswith(key))]
         return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}
-                for o in hits[:limit]]
+                for o in self.taxonomy.search(q, limit)]
 
     def close(self) -> None:
         self.save_all()

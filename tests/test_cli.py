@@ -147,3 +147,8 @@ def test_demo_vector_seed_fills_the_cache(service, tmp_path):
     service.cached.passages(["某段文本"])
     assert service.cached.encoded == before  # served from the seeded cache
     assert cli.seed_vector_cache(service, tmp_path / "nowhere") == 0
+
+
+def test_occupations_search(env, monkeypatch, capsys):
+    code, out, _ = run(monkeypatch, capsys, "occupations", "search", "人工智能", "--limit", "5")
+    assert code == 0 and "2-02-38-01" in out and "人工智能工程技术人员" in out
