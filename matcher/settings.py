@@ -46,9 +46,9 @@ class Settings(BaseSettings):
     encoder_model: str | None = None
     index_backend: Literal["faiss", "numpy"] = "faiss"
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
-    hnsw_threshold: int = 50_000
+    hnsw_threshold: int = 200_000
     hnsw_m: int = 32
-    hnsw_ef_search: int = 128
+    hnsw_ef_search: int = 256
     candidate_pool: int = 200
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
