@@ -721,8 +721,8 @@ class MatchService:
         n_req = len(entry.required_skills)
         if matched:
             reasons.append(f"技能匹配：{'、'.join(matched)}（{len(matched)}/{n_req} 项必备技能）")
-        if entry.education is not None and comp["education"] == 1.0:
-            reasons.append(f"学历符合：{profile.education.value if profile.education else ''}（要求{entry.education.value}及以上）")
+        if entry.education is not None and profile.education is not None and comp["education"] == 1.0:
+            reasons.append(f"学历符合：{profile.education.value}（要求{entry.education.value}及以上）")
         if comp["major"] >= 0.7 and entry.majors and profile.major:
             reasons.append(f"专业对口：{profile.major}")
         if comp["location"] >= 0.8 and entry.city:
