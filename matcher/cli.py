@@ -24,11 +24,15 @@ import_app = typer.Typer(no_args_is_help=True, help="导入人才、需求或目
 match_app = typer.Typer(no_args_is_help=True, help="人岗匹配")
 index_app = typer.Typer(no_args_is_help=True, help="向量索引维护")
 demo_app = typer.Typer(invoke_without_command=True, help="演示数据：加载并启动服务")
+keys_app = typer.Typer(no_args_is_help=True, help="API 密钥：创建、列出、吊销")
+audit_app = typer.Typer(no_args_is_help=True, help="审计日志")
 app.add_typer(occupations_app, name="occupations")
 app.add_typer(import_app, name="import")
 app.add_typer(match_app, name="match")
 app.add_typer(index_app, name="index")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -301,6 +305,101 @@ def index_status() -> None:
     svc.close()
 
 
+# -- keys and audit ------------------------------------------------------------------------
+
+
+def _store():
+    from matcher.store import Store
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(settings.db_url())
+
+
+class RoleOpt(StrEnum):
+    admin = "admin"
+    organiser = "organiser"
+    enterprise = "enterprise"
+    seeker = "seeker"
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[RoleOpt, typer.Option("--role", help="admin、organiser、enterprise 或 seeker")],
+    enterprise: Annotated[int | None, typer.Option("--enterprise", min=1, help="enterprise 密钥绑定的企业编号")] = None,
+    talent: Annotated[int | None, typer.Option("--talent", min=1, help="seeker 密钥绑定的人才档案编号")] = None,
+    label: Annotated[str, typer.Option("--label", help="备注，如 使用人或用途")] = "",
+) -> None:
+    """创建 API 密钥并只显示这一次（数据库只保存其摘要）。
+
+    enterprise 密钥不带 --enterprise 时，可用它登记一个企业并自动绑定；seeker 密钥同理创建本人档案。
+    """
+    store = _store()
+    try:
+        key, info = store.create_key(role.value, enterprise_id=enterprise, talent_id=talent, label=label)
+    finally:
+        store.close()
+    scope = (f"，绑定企业 {info['enterprise_id']}" if info["enterprise_id"]
+             else f"，绑定人才档案 {info['talent_id']}" if info["talent_id"] else "")
+    err.print(f"已创建 {info['role']} 密钥（编号 {info['id']}{scope}）。请立即保存，之后无法再次查看：", highlight=False)
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(include_revoked: Annotated[bool, typer.Option("--all", help="包括已吊销的密钥")] = False,
+              fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+    """列出密钥（只显示前缀，不显示明文）。"""
+    store = _store()
+    try:
+        keys = store.list_keys(include_revoked=include_revoked)
+    finally:
+        store.close()
+    if fmt == Fmt.json:
+        out.print_json(data=keys)
+        return
+    table = Table("编号", "前缀", "角色", "企业", "人才档案", "备注", "创建时间", "状态")
+    for k in keys:
+        table.add_row(str(k["id"]), k["prefix"], k["role"], str(k["enterprise_id"] or ""), str(k["talent_id"] or ""),
+                      k["label"], k["created_at"][:19], "已吊销" if k["revoked"] else "有效")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """吊销密钥：之后使用它的请求一律 401。"""
+    store = _store()
+    try:
+        store.revoke_key(key_id)
+    finally:
+        store.close()
+    out.print(f"已吊销密钥 {key_id}。")
+
+
+@audit_app.command("list")
+def audit_list(
+    resource: Annotated[str | None, typer.Option(help="资源类型：talent、demand、enterprise、api_key、catalogue")] = None,
+    resource_id: Annotated[str | None, typer.Option("--id", help="资源编号")] = None,
+    action: Annotated[str | None, typer.Option(help="create、update、delete、view、revoke")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """最新的审计记录：谁在何时修改或查看了什么。"""
+    store = _store()
+    try:
+        items, total = store.list_audit(limit=limit, resource=resource, resource_id=resource_id, action=action)
+    finally:
+        store.close()
+    if fmt == Fmt.json:
+        out.print_json(data={"items": items, "total": total})
+        return
+    table = Table("时间", "角色", "密钥", "操作", "资源", "编号", "详情")
+    for a in items:
+        table.add_row(a["at"][:19], a["actor_role"], str(a["actor_key_id"] or ""), a["action"], a["resource"],
+                      a["resource_id"], json.dumps(a["detail"], ensure_ascii=False) if a["detail"] else "")
+    out.print(table)
+    out.print(f"共 {total} 条，显示最新 {len(items)} 条。")
+
+
 # -- demo and serve ------------------------------------------------------------------------
 
 
@@ -387,7 +486,10 @@ def demo(
     with _Bar("建立索引") as bar:
         svc.sync(progress=bar)
     svc.coder  # noqa: B018 - warm the occupation coder's vectors before serving
+    key, _ = svc.store.create_key("admin", label="demo")
     svc.close()
+    out.print("演示用管理员密钥（只显示这一次；调用 API 时放在请求头 Authorization: Bearer <密钥>）：")
+    out.print(key, highlight=False)
     if serve_after:
         serve(settings.host, settings.port)
 

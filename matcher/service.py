@@ -21,7 +21,8 @@ from typing import Any, Literal
 import numpy as np
 
 from matcher import features as F
-from matcher.errors import ImportRejected, IndexNotReady, InvalidInput, RowError
+from matcher.auth import Principal
+from matcher.errors import ImportRejected, IndexNotReady, InvalidInput, NotFound, RowError
 from matcher.lexical import BM25Index, add_words, tokenize
 from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
 from matcher.quals import QualificationRules, load_rules
@@ -269,17 +270,18 @@ class MatchService:
 
     # -- writes ------------------------------------------------------------------------
 
-    def add(self, kind: Kind, models: Sequence[Any], progress: Progress | None = None) -> list[int]:
-        """Validate, store (one transaction) and index records of one side."""
+    def add(self, kind: Kind, models: Sequence[Any], progress: Progress | None = None, *,
+            actor: Principal | None = None, bind_key: int | None = None) -> list[int]:
+        """Validate, store (one transaction, audited) and index records of one side."""
         records = self._prepare_many(kind, models)
         self._encode_records(records, progress)  # encode before the write: a failing model writes nothing
-        ids = self.store.add(kind, records)
+        ids = self.store.add(kind, records, actor=actor, bind_key=bind_key)
         self._index_records(kind, ids, records)
         return ids
 
     def import_rows(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
                     skip_invalid: bool = False, catalogue: Catalogue | None = None,
-                    progress: Progress | None = None) -> dict[str, Any]:
+                    progress: Progress | None = None, actor: Principal | None = None) -> dict[str, Any]:
         """Write parsed import rows: all or nothing, or the valid rows with ``skip_invalid``.
 
         ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's.
@@ -314,24 +316,24 @@ class MatchService:
         self._encode_records(records, progress)
         catalogue_id = None
         if catalogue is not None:
-            catalogue_id, ids = self.store.add_catalogue(catalogue, records)
+            catalogue_id, ids = self.store.add_catalogue(catalogue, records, actor=actor)
             self._index_records(side, ids, records)
             self.save_index(side)
         else:
-            ids = self.store.add(side, records)
+            ids = self.store.add(side, records, actor=actor)
             self._index_records(side, ids, records)
             self.save_index(side)
         return {"ids": ids, "errors": all_errors, "catalogue_id": catalogue_id}
 
-    def update(self, kind: Kind, record_id: int, model: Any) -> Any:
+    def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None) -> Any:
         rec = self._prepare(kind, model.model_copy(update={"id": record_id}))
         self._encode_records([rec], None)
-        self.store.update(kind, record_id, rec)
+        self.store.update(kind, record_id, rec, actor=actor)
         self._index_records(kind, [record_id], [rec])
         return self.store.get(kind, record_id)
 
-    def delete(self, kind: Kind, record_id: int) -> None:
-        self.store.delete(kind, record_id)
+    def delete(self, kind: Kind, record_id: int, *, actor: Principal | None = None) -> None:
+        self.store.delete(kind, record_id, actor=actor)
         with self._lock:
             side = self._sides.get(kind)
             if side is not None and record_id in side.hashes:
@@ -764,6 +766,51 @@ class MatchService:
                 direction=direction, covers=skills,
                 message=f"建议参加{title}培训，可补齐：{'、'.join(skills)}"))
         return out
+
+    # -- batch scoring (fairs, analytics) ----------------------------------------------------
+
+    def vectors(self, kind: Kind, ids: Sequence[int]) -> np.ndarray:
+        """Passage vectors of stored records, one row per id in order (from the embedding
+        cache; encoded only if missing). Unknown ids raise NotFound."""
+        ids = [int(i) for i in ids]
+        texts = self.store.texts(kind, ids)
+        unknown = [i for i in ids if i not in texts]
+        if unknown:
+            raise NotFound(f"{'需求条目' if kind == 'demand' else '人才档案'} {unknown[0]} 不存在")
+        if not ids:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return self.cached.passages([texts[i] for i in ids])
+
+    def background(self, kind: Kind = "demand") -> float:
+        """Mean cosine of unrelated records of a side (what the semantic feature subtracts)."""
+        return self.ensure_index(kind).background
+
+    def score_pair(self, profile: TalentProfile, entry: DemandEntry, cos: float, *,
+                   target: Kind = "demand", background: float | None = None) -> Scored:
+        """The full two-sided score of one (talent, entry) pair, hard requirements included
+        (``Scored.eligible``); ``cos`` is the cosine of their passage vectors."""
+        bg = self.background(target) if background is None else background
+        return self._score(profile, entry, cos, bg, target=target)
+
+    def passes_filters(self, entry: DemandEntry, profile: TalentProfile, filters: MatchFilters, *,
+                       for_seeker: bool) -> bool:
+        """The caller's filters (city, chain, education, ...) applied to the candidate side."""
+        return self._passes(entry, profile, filters, for_seeker=for_seeker)
+
+    def to_match(self, sc: Scored) -> Match:
+        """A scored pair as a shown result, with its explanation in Chinese."""
+        return self._to_match(sc)
+
+    # -- occupations ---------------------------------------------------------------------
+
+    def code_occupations(self, texts: Sequence[str], top_k: int = 10):
+        if not 1 <= top_k <= 100:
+            raise InvalidInput("top_k 必须在 1 到 100 之间")
+        return self.coder.code(list(texts), top_k)
+
+    def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
+        return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}
+                for o in self.taxonomy.search(q, limit)]
 
     # -- occupations ---------------------------------------------------------------------
 

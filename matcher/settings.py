@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     min_score: float = 0.0
     max_top_k: int = 200
+    max_body_bytes: int = 1_048_576  # JSON request bodies
+    max_upload_bytes: int = 50 * 1024 * 1024  # multipart file uploads (the importer's own limit)
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -6,6 +6,8 @@ rolls the whole write back, so nothing is half-written.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -30,11 +32,13 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from matcher.auth import OPERATOR, Principal, Role, key_matches, new_key, parse_key
 from matcher.errors import Conflict, InvalidInput, NotFound
 from matcher.schemas import (
     Catalogue,
@@ -45,6 +49,8 @@ from matcher.schemas import (
 )
 
 SCHEMA_VERSION = 1
+# modules that declare more tables on Base (fairs, subscriptions)
+_TABLE_MODULES = ("matcher.fair_store", "matcher.zone_store")
 
 
 def _now() -> datetime:
@@ -133,6 +139,36 @@ class TalentRow(_Record, Base):
     consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ApiKeyRow(Base):
+    """An API key: only its public prefix and the hash of the whole key are stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
+    talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who changed or viewed what, when. Written in the transaction of the change it records."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(16), index=True)
+    resource: Mapped[str] = mapped_column(String(32), index=True)
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class EmbeddingRow(Base):
@@ -253,6 +289,10 @@ class Store:
         return create_engine(url, pool_pre_ping=True)
 
     def create_schema(self) -> None:
+        # tables of other subsystems live beside their code, on the same Base
+        for mod in _TABLE_MODULES:
+            if importlib.util.find_spec(mod) is not None:
+                importlib.import_module(mod)
         Base.metadata.create_all(self.engine)
         with self.session() as s:
             if s.get(MetaRow, "schema_version") is None:
@@ -296,6 +336,109 @@ class Store:
                 for r in s.scalars(q)
             ]
 
+    # -- audit log -----------------------------------------------------------------------
+
+    @staticmethod
+    def _audit(s: Session, actor: Principal | None, action: str, resource: str, ids: Sequence[Any],
+               detail: dict[str, Any] | None = None) -> None:
+        actor = actor or OPERATOR
+        for i in ids:
+            s.add(AuditRow(actor_key_id=actor.key_id, actor_role=str(actor.role), actor_label=actor.label,
+                           action=action, resource=resource, resource_id=str(i), detail=detail or {}))
+
+    def audit(self, actor: Principal | None, action: str, resource: str, ids: Sequence[Any],
+              detail: dict[str, Any] | None = None) -> None:
+        """Record reads of personal data (writes record themselves, in their own transaction)."""
+        if ids:
+            with self.session() as s:
+                self._audit(s, actor, action, resource, ids, detail)
+
+    def list_audit(self, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        conds = []
+        for key, value in filters.items():
+            if value is None:
+                continue
+            col = getattr(AuditRow, key, None)
+            if col is None:
+                raise InvalidInput(f"不支持的筛选字段：{key}")
+            conds.append(col == (str(value) if key == "resource_id" else value))
+        with self.session() as s:
+            total = s.scalar(select(func.count()).select_from(AuditRow).where(*conds)) or 0
+            q = select(AuditRow).where(*conds).order_by(AuditRow.id.desc()).offset(offset).limit(limit)
+            items = [{"id": r.id, "at": r.at.isoformat(), "actor_key_id": r.actor_key_id,
+                      "actor_role": r.actor_role, "actor_label": r.actor_label, "action": r.action,
+                      "resource": r.resource, "resource_id": r.resource_id, "detail": r.detail or {}}
+                     for r in s.scalars(q)]
+            return items, total
+
+    # -- API keys ------------------------------------------------------------------------
+
+    @staticmethod
+    def _key_info(r: ApiKeyRow) -> dict[str, Any]:
+        return {"id": r.id, "prefix": r.prefix, "role": r.role, "enterprise_id": r.enterprise_id,
+                "talent_id": r.talent_id, "label": r.label, "created_at": r.created_at.isoformat(),
+                "revoked": r.revoked_at is not None}
+
+    def create_key(self, role: Role | str, *, enterprise_id: int | None = None, talent_id: int | None = None,
+                   label: str = "", actor: Principal | None = None) -> tuple[str, dict[str, Any]]:
+        """A new key for a role and scope; returns (plain key, shown once; key info)."""
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InvalidInput(f"未知角色：{role}（可选：{'、'.join(r.value for r in Role)}）") from None
+        if enterprise_id is not None and role != Role.ENTERPRISE:
+            raise InvalidInput("只有 enterprise 角色的密钥可以绑定企业")
+        if talent_id is not None and role != Role.SEEKER:
+            raise InvalidInput("只有 seeker 角色的密钥可以绑定人才档案")
+        key, prefix, key_hash = new_key()
+        with self.session() as s:
+            if enterprise_id is not None and s.get(EnterpriseRow, enterprise_id) is None:
+                raise NotFound(f"企业 {enterprise_id} 不存在")
+            if talent_id is not None and s.get(TalentRow, talent_id) is None:
+                raise NotFound(f"人才档案 {talent_id} 不存在")
+            row = ApiKeyRow(prefix=prefix, key_hash=key_hash, role=role.value, enterprise_id=enterprise_id,
+                            talent_id=talent_id, label=label[:200])
+            s.add(row)
+            s.flush()
+            self._audit(s, actor, "create", "api_key", [row.id], {"role": role.value})
+            return key, self._key_info(row)
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The principal of a valid, unrevoked key, else None."""
+        prefix = parse_key(key)
+        if prefix is None:
+            return None
+        with self.session() as s:
+            row = s.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+            if row is None or row.revoked_at is not None or not key_matches(key, row.key_hash):
+                return None
+            return Principal(role=Role(row.role), key_id=row.id, enterprise_id=row.enterprise_id,
+                             talent_id=row.talent_id, label=row.label)
+
+    def list_keys(self, *, include_revoked: bool = False) -> list[dict[str, Any]]:
+        with self.session() as s:
+            q = select(ApiKeyRow).order_by(ApiKeyRow.id)
+            if not include_revoked:
+                q = q.where(ApiKeyRow.revoked_at.is_(None))
+            return [self._key_info(r) for r in s.scalars(q)]
+
+    def revoke_key(self, key_id: int, actor: Principal | None = None) -> None:
+        with self.session() as s:
+            row = s.get(ApiKeyRow, key_id)
+            if row is None or row.revoked_at is not None:
+                raise NotFound(f"密钥 {key_id} 不存在或已吊销")
+            row.revoked_at = _now()
+            self._audit(s, actor, "revoke", "api_key", [key_id])
+
+    @staticmethod
+    def _bind(s: Session, key_id: int, **scope: int) -> None:
+        """Bind an unbound key to the enterprise or profile it just created (same transaction)."""
+        (col, value), = scope.items()
+        done = s.execute(update(ApiKeyRow).where(ApiKeyRow.id == key_id, getattr(ApiKeyRow, col).is_(None))
+                         .values({col: value}))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("该密钥已绑定，不能再创建" + ("企业" if col == "enterprise_id" else "人才档案"))
+
     # -- enterprises -------------------------------------------------------------------
 
     @staticmethod
@@ -303,17 +446,20 @@ class Store:
         return Enterprise(id=r.id, name=r.name, credit_code=r.credit_code, city=r.city,
                           chain_id=r.chain_id, description=r.description or "")
 
-    def add_enterprise(self, e: Enterprise) -> Enterprise:
+    def add_enterprise(self, e: Enterprise, actor: Principal | None = None, bind_key: int | None = None) -> Enterprise:
         try:
             with self.session() as s:
                 row = EnterpriseRow(**e.model_dump(exclude={"id"}))
                 s.add(row)
                 s.flush()
+                if bind_key is not None:
+                    self._bind(s, bind_key, enterprise_id=row.id)
+                self._audit(s, actor, "create", "enterprise", [row.id])
                 return self._enterprise_model(row)
         except IntegrityError as exc:
             raise Conflict(f"企业“{e.name}”已存在") from exc
 
-    def update_enterprise(self, enterprise_id: int, e: Enterprise) -> Enterprise:
+    def update_enterprise(self, enterprise_id: int, e: Enterprise, actor: Principal | None = None) -> Enterprise:
         try:
             with self.session() as s:
                 row = s.get(EnterpriseRow, enterprise_id)
@@ -322,6 +468,7 @@ class Store:
                 for k, v in e.model_dump(exclude={"id"}).items():
                     setattr(row, k, v)
                 s.flush()
+                self._audit(s, actor, "update", "enterprise", [enterprise_id])
                 return self._enterprise_model(row)
         except IntegrityError as exc:
             raise Conflict(f"企业“{e.name}”已存在") from exc
@@ -337,6 +484,10 @@ class Store:
         with self.session() as s:
             q = select(EnterpriseRow).order_by(EnterpriseRow.id).offset(offset).limit(limit)
             return [self._enterprise_model(r) for r in s.scalars(q)]
+
+    def count_enterprises(self) -> int:
+        with self.session() as s:
+            return s.scalar(select(func.count()).select_from(EnterpriseRow)) or 0
 
     def enterprise_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
@@ -367,7 +518,8 @@ class Store:
 
     # -- catalogues --------------------------------------------------------------------
 
-    def add_catalogue(self, cat: Catalogue, records: Sequence[StoredRecord]) -> tuple[int, list[int]]:
+    def add_catalogue(self, cat: Catalogue, records: Sequence[StoredRecord],
+                      actor: Principal | None = None) -> tuple[int, list[int]]:
         """The catalogue and its entries, in one transaction; returns (catalogue id, entry ids)."""
         try:
             with self.session() as s:
@@ -379,6 +531,8 @@ class Store:
                     assert isinstance(rec.model, DemandEntry)
                     rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
                 ids = self._insert(s, "demand", records)
+                self._audit(s, actor, "create", "catalogue", [row.id], {"entries": len(ids)})
+                self._audit(s, actor, "create", "demand", ids)
                 return row.id, ids
         except IntegrityError as exc:
             raise Conflict(f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的 external_id 重复") from exc
@@ -420,15 +574,21 @@ class Store:
             ids.append(row.id)
         return ids
 
-    def add(self, kind: str, records: Sequence[StoredRecord]) -> list[int]:
-        """Insert records of one side in one transaction; returns their new ids."""
+    def add(self, kind: str, records: Sequence[StoredRecord], actor: Principal | None = None,
+            bind_key: int | None = None) -> list[int]:
+        """Insert records of one side in one transaction; returns their new ids. ``bind_key``
+        binds an unbound seeker key to the profile it creates, in the same transaction."""
         try:
             with self.session() as s:
-                return self._insert(s, kind, records)
+                ids = self._insert(s, kind, records)
+                if bind_key is not None:
+                    self._bind(s, bind_key, talent_id=ids[0])
+                self._audit(s, actor, "create", kind, ids)
+                return ids
         except IntegrityError as exc:
             raise Conflict(f"写入失败（external_id 重复或引用无效）：{exc.orig}") from exc
 
-    def update(self, kind: str, record_id: int, rec: StoredRecord) -> None:
+    def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None) -> None:
         row_cls = _SIDE[kind]
         try:
             with self.session() as s:
@@ -446,15 +606,17 @@ class Store:
                     extra = _talent_columns(m)  # type: ignore[arg-type]
                 for k, v in {**_common_columns(m, rec.text, rec.text_hash, rec.province), **extra}.items():
                     setattr(row, k, v)
+                self._audit(s, actor, "update", kind, [record_id])
         except IntegrityError as exc:
             raise Conflict(f"更新失败（external_id 重复或引用无效）：{exc.orig}") from exc
 
-    def delete(self, kind: str, record_id: int) -> None:
+    def delete(self, kind: str, record_id: int, actor: Principal | None = None) -> None:
         with self.session() as s:
             row = s.get(_SIDE[kind], record_id)
             if row is None:
                 raise NotFound(f"{_LABEL[kind]} {record_id} 不存在")
             s.delete(row)
+            self._audit(s, actor, "delete", kind, [record_id])
 
     def get(self, kind: str, record_id: int) -> DemandEntry | TalentProfile:
         with self.session() as s:

@@ -1,0 +1,86 @@
+"""Request dependencies: the service, the caller (API key → principal), paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from matcher.auth import Principal, Role
+from matcher.errors import TalentMatchError
+from matcher.service import MatchService
+
+
+class Unauthorized(TalentMatchError):
+    status = 401
+    title = "未认证"
+
+
+class Forbidden(TalentMatchError):
+    status = 403
+    title = "无权限"
+
+
+_bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer tm_…")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API 密钥（另一种传法）")
+
+
+def get_service(request: Request) -> MatchService:
+    return request.app.state.service
+
+
+Service = Annotated[MatchService, Depends(get_service)]
+
+
+def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+              header: Annotated[str | None, Security(_header)]) -> Principal:
+    """The caller of a request, from its API key; 401 without a valid key."""
+    key = bearer.credentials if bearer is not None else header
+    if not key:
+        raise Unauthorized("缺少 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>")
+    who = get_service(request).store.authenticate(key)
+    if who is None:
+        raise Unauthorized("API 密钥无效或已吊销")
+    return who
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def check(who: Caller) -> Principal:
+        if who.role not in allowed:
+            names = "、".join(r.value for r in roles)
+            raise Forbidden(f"当前角色（{who.role}）无权执行此操作，需要：{names}")
+        return who
+
+    return check
+
+
+Staff = Annotated[Principal, Depends(require(Role.ADMIN, Role.ORGANISER))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+MAX_PAGE_SIZE = 200
+PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="页码，从 1 开始")]
+PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"每页条数（至多 {MAX_PAGE_SIZE}）")]
+
+
+class PageParams:
+    """page (from 1) and page_size (at most ``MAX_PAGE_SIZE``)."""
+
+    def __init__(self, page: PageNo = 1, page_size: PageSize = 20) -> None:
+        self.page = page
+        self.page_size = page_size
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+Paging = Annotated[PageParams, Depends()]

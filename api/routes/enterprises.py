@@ -1,0 +1,142 @@
+"""Enterprises and their demand entries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.access import enterprise_scope, entry_of
+from api.deps import Caller, Forbidden, Paging, Service
+from api.schemas import DemandIn, DemandPatch, EnterpriseIn, EnterprisePatch, Page
+from matcher.auth import Role
+from matcher.errors import Conflict
+from matcher.schemas import DemandEntry, Enterprise
+
+router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+
+Status = Literal["open", "closed", "draft"]
+Filter = Annotated[str | None, Query(max_length=64)]
+Code = Annotated[str | None, Query(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", description="CSCO 职业编码")]
+
+
+@router.post("", response_model=Enterprise, status_code=status.HTTP_201_CREATED,
+             summary="登记企业（企业密钥首次使用时登记本企业并与之绑定）")
+def create_enterprise(body: EnterpriseIn, svc: Service, who: Caller, response: Response) -> Enterprise:  # type: ignore[valid-type]
+    bind = None
+    if who.role == Role.SEEKER:
+        raise Forbidden("求职者不能登记企业")
+    if who.role == Role.ENTERPRISE:
+        if who.enterprise_id is not None:
+            raise Conflict(f"该密钥已绑定企业 {who.enterprise_id}")
+        bind = who.key_id
+    e = Enterprise.model_validate(body.model_dump())
+    if e.chain_id:
+        e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
+    created = svc.store.add_enterprise(e, actor=who, bind_key=bind)
+    response.headers["Location"] = f"/v1/enterprises/{created.id}"
+    return created
+
+
+@router.get("", response_model=Page[Enterprise], summary="企业列表")
+def list_enterprises(svc: Service, _: Caller, paging: Paging) -> Page[Enterprise]:
+    items = svc.store.list_enterprises(paging.offset, paging.page_size)
+    return Page[Enterprise](items=items, total=svc.store.count_enterprises(), page=paging.page,
+                            page_size=paging.page_size)
+
+
+@router.get("/{enterprise_id}", response_model=Enterprise, summary="企业信息")
+def get_enterprise(enterprise_id: int, svc: Service, _: Caller) -> Enterprise:
+    return svc.store.get_enterprise(enterprise_id)
+
+
+def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict) -> Enterprise:
+    enterprise_scope(who, enterprise_id)
+    e = Enterprise.model_validate(data)
+    if e.chain_id:
+        e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
+    return svc.store.update_enterprise(enterprise_id, e, actor=who)
+
+
+@router.put("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（整体替换）")
+def replace_enterprise(enterprise_id: int, body: EnterpriseIn, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
+    return _save_enterprise(svc, who, enterprise_id, body.model_dump())
+
+
+@router.patch("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（部分字段）")
+def patch_enterprise(enterprise_id: int, body: EnterprisePatch, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
+    enterprise_scope(who, enterprise_id)
+    current = svc.store.get_enterprise(enterprise_id).model_dump(exclude={"id"})
+    return _save_enterprise(svc, who, enterprise_id, {**current, **body.model_dump(exclude_unset=True)})
+
+
+# -- demand entries of an enterprise ----------------------------------------------------------
+
+
+def _entry(data: dict, enterprise_id: int, keep: DemandEntry | None = None) -> DemandEntry:
+    data = {**data, "enterprise_id": enterprise_id, "enterprise_name": None}
+    if keep is not None:
+        data["source"] = keep.source
+        data["catalogue_id"] = keep.catalogue_id
+    return DemandEntry.model_validate(data)
+
+
+@router.post("/{enterprise_id}/demands", response_model=DemandEntry, status_code=status.HTTP_201_CREATED,
+             summary="发布需求条目")
+def create_demand(enterprise_id: int, body: DemandIn, svc: Service, who: Caller,  # type: ignore[valid-type]
+                  response: Response) -> DemandEntry:
+    enterprise_scope(who, enterprise_id)
+    svc.store.get_enterprise(enterprise_id)  # 404 before any work
+    [new_id] = svc.add("demand", [_entry(body.model_dump(), enterprise_id)], actor=who)
+    response.headers["Location"] = f"/v1/enterprises/{enterprise_id}/demands/{new_id}"
+    return svc.get("demand", new_id)  # type: ignore[return-value]
+
+
+@router.get("/{enterprise_id}/demands", response_model=Page[DemandEntry], summary="本企业的需求条目（分页、筛选）")
+def list_demands(enterprise_id: int, svc: Service, who: Caller, paging: Paging,
+                 status: Status | None = None, chain: Filter = None, city: Filter = None,
+                 occupation: Code = None) -> Page[DemandEntry]:
+    enterprise_scope(who, enterprise_id)
+    svc.store.get_enterprise(enterprise_id)
+    items, total = svc.store.list(
+        "demand", offset=paging.offset, limit=paging.page_size, enterprise_id=enterprise_id, status=status,
+        chain_id=svc.resolve_chain(chain), city=svc.regions.city(city) if city else None,
+        occupation_code=occupation)
+    return Page[DemandEntry](items=items, total=total, page=paging.page, page_size=paging.page_size)
+
+
+@router.get("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
+def get_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> DemandEntry:
+    return entry_of(svc, who, enterprise_id, demand_id)
+
+
+@router.put("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（整体替换）")
+def replace_demand(enterprise_id: int, demand_id: int, body: DemandIn, svc: Service,  # type: ignore[valid-type]
+                   who: Caller) -> DemandEntry:
+    current = entry_of(svc, who, enterprise_id, demand_id)
+    return svc.update("demand", demand_id, _entry(body.model_dump(), enterprise_id, current), actor=who)
+
+
+@router.patch("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（部分字段）")
+def patch_demand(enterprise_id: int, demand_id: int, body: DemandPatch, svc: Service,  # type: ignore[valid-type]
+                 who: Caller) -> DemandEntry:
+    current = entry_of(svc, who, enterprise_id, demand_id)
+    # only the fields sent change; send "occupation_code": null to have a new title coded again
+    data = {**current.model_dump(exclude={"id", "occupation_name"}), **body.model_dump(exclude_unset=True)}
+    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who)
+
+
+@router.post("/{enterprise_id}/demands/{demand_id}/close", response_model=DemandEntry, summary="关闭需求条目（不再参与匹配）")
+def close_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> DemandEntry:
+    current = entry_of(svc, who, enterprise_id, demand_id)
+    if current.status == "closed":
+        return current
+    return svc.update("demand", demand_id, current.model_copy(update={"status": "closed"}), actor=who)
+
+
+@router.delete("/{enterprise_id}/demands/{demand_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="删除需求条目")
+def delete_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> Response:
+    entry_of(svc, who, enterprise_id, demand_id)
+    svc.delete("demand", demand_id, actor=who)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,51 @@
+"""Free-text and unsaved-record matching, and the shared query parameters of match routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.access import shown_talents
+from api.deps import Caller, Forbidden, Service
+from api.schemas import MatchRequest
+from matcher.auth import Role
+from matcher.errors import InvalidInput
+from matcher.schemas import DemandEntry, Education, Match, MatchFilters, TalentProfile
+
+router = APIRouter(tags=["matches"])
+
+TopK = Annotated[int, Query(ge=1, le=200, description="返回条数")]
+_Str = Annotated[str | None, Query(max_length=64)]
+_Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月")]
+
+
+def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
+                  education: Education | None = None, salary_min: _Salary = None,
+                  fresh_graduates_only: bool = False, include_ineligible: bool = False) -> MatchFilters:
+    """The match filters of a GET request's query string."""
+    return MatchFilters(city=city, province=province, chain_id=chain, education=education,
+                        salary_min=salary_min, fresh_graduates_only=fresh_graduates_only,
+                        include_ineligible=include_ineligible)
+
+
+Filters = Annotated[MatchFilters, Depends(match_filters)]
+
+
+@router.post("/v1/match", response_model=list[Match],
+             summary="自由文本、未保存的档案或岗位，与一侧匹配（side=demands 找岗位，side=talents 找人才）")
+def match(body: MatchRequest, svc: Service, who: Caller) -> list[Match]:
+    given = [x for x in (body.text, body.profile, body.entry) if x is not None]
+    if len(given) != 1:
+        raise InvalidInput("请只提供 text、profile、entry 中的一项")
+    side = "talents" if body.entry is not None else "demands" if body.profile is not None else body.side
+    if side == "talents" and who.role == Role.SEEKER:
+        raise Forbidden("求职者不能检索人才库")
+    if body.text is not None:
+        found = svc.match_text(body.text, body.side, body.top_k, body.filters)
+    elif body.profile is not None:
+        found = svc.match_profile(TalentProfile.model_validate(body.profile.model_dump()), body.top_k, body.filters)
+    else:
+        assert body.entry is not None
+        found = svc.match_entry(DemandEntry.model_validate(body.entry.model_dump()), body.top_k, body.filters)
+    return shown_talents(svc, who, found, "match")

@@ -1,0 +1,84 @@
+"""Talent profiles: a seeker manages only their own; enterprises read them masked, audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.access import own_profile, talent_view
+from api.deps import Caller, Forbidden, Paging, Service, Staff
+from api.routes.matching import Filters, TopK
+from api.schemas import Page, TalentIn, TalentPatch, TalentView
+from matcher.auth import Role
+from matcher.errors import Conflict
+from matcher.schemas import Match, TalentProfile
+
+router = APIRouter(prefix="/v1/talents", tags=["talents"])
+
+
+@router.post("", response_model=TalentView, status_code=status.HTTP_201_CREATED,
+             summary="创建人才档案（求职者密钥创建本人档案并与之绑定）")
+def create_talent(body: TalentIn, svc: Service, who: Caller, response: Response):  # type: ignore[valid-type]
+    bind = None
+    if who.role == Role.ENTERPRISE:
+        raise Forbidden("企业不能创建人才档案")
+    if who.role == Role.SEEKER:
+        if who.talent_id is not None:
+            raise Conflict(f"该密钥已绑定人才档案 {who.talent_id}，请修改已有档案")
+        bind = who.key_id
+    [new_id] = svc.add("talent", [TalentProfile.model_validate(body.model_dump())], actor=who, bind_key=bind)
+    response.headers["Location"] = f"/v1/talents/{new_id}"
+    return talent_view(who, svc.get("talent", new_id))  # type: ignore[arg-type]
+
+
+@router.get("", response_model=Page[TalentView], summary="人才档案列表（管理员、活动组织方）")
+def list_talents(svc: Service, who: Staff, paging: Paging,
+                 status: Literal["active", "inactive"] | None = None,
+                 city: Annotated[str | None, Query(max_length=64)] = None,
+                 consent: bool | None = None, fresh_graduate: bool | None = None):
+    items, total = svc.store.list("talent", offset=paging.offset, limit=paging.page_size, status=status,
+                                  city=svc.regions.city(city) if city else None, consent=consent,
+                                  fresh_graduate=fresh_graduate)
+    return Page[TalentView](items=[talent_view(who, t) for t in items], total=total, page=paging.page,
+                            page_size=paging.page_size)
+
+
+@router.get("/{talent_id}", response_model=TalentView,
+            summary="人才档案（企业查看时，未授权公开的姓名、电话已脱敏，并记入审计日志）")
+def get_talent(talent_id: int, svc: Service, who: Caller):
+    profile = own_profile(svc, who, talent_id)
+    if who.role == Role.ENTERPRISE:
+        svc.store.audit(who, "view", "talent", [talent_id], {"via": "profile", "contact_visible": profile.consent})
+    return talent_view(who, profile)
+
+
+@router.put("/{talent_id}", response_model=TalentView, summary="修改人才档案（整体替换）")
+def replace_talent(talent_id: int, body: TalentIn, svc: Service, who: Caller):  # type: ignore[valid-type]
+    own_profile(svc, who, talent_id, write=True)
+    updated = svc.update("talent", talent_id, TalentProfile.model_validate(body.model_dump()), actor=who)
+    return talent_view(who, updated)
+
+
+@router.patch("/{talent_id}", response_model=TalentView, summary="修改人才档案（部分字段，如同意公开联系方式 consent）")
+def patch_talent(talent_id: int, body: TalentPatch, svc: Service, who: Caller):  # type: ignore[valid-type]
+    current = own_profile(svc, who, talent_id, write=True)
+    data = {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
+    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who)
+    return talent_view(who, updated)
+
+
+@router.delete("/{talent_id}", status_code=status.HTTP_204_NO_CONTENT, summary="删除人才档案")
+def delete_talent(talent_id: int, svc: Service, who: Caller) -> Response:
+    own_profile(svc, who, talent_id, write=True)
+    svc.delete("talent", talent_id, actor=who)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{talent_id}/matches", response_model=list[Match], tags=["matches"],
+            summary="为人才推荐岗位（含理由、缺少的技能与培训方向）")
+def talent_matches(talent_id: int, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
+    if who.role == Role.ENTERPRISE:
+        raise Forbidden("企业不能查看求职者的岗位推荐")
+    own_profile(svc, who, talent_id)
+    return svc.match_talent(talent_id, top_k, f)
