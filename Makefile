@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install demo test test-fast fuzz bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# a longer schemathesis run over every operation of the OpenAPI document (the suite runs 15 each)
+fuzz: $(STAMP)
+	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 tests/test_api_fuzz.py
 
 bench: $(STAMP)
 	$(PY) bench/bench_core.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from matcher.auth import Principal, Role
@@ -65,6 +65,10 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 Staff = Annotated[Principal, Depends(require(Role.ADMIN, Role.ORGANISER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
+
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 MAX_PAGE_SIZE = 200
 PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="页码，从 1 开始")]

@@ -107,6 +107,9 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if _has_control(scope.get("query_string", b"")) or "\x00" in scope.get("path", ""):
+            await self._reject(send, 400, "请求路径或参数中含有不允许的控制字符")
+            return
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
         limit = self.max_upload_bytes if ctype.startswith("multipart/") else self.max_bytes
@@ -151,6 +154,20 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _has_control(query: bytes) -> bool:
+    """Whether a raw query string carries a C0 control character, raw or percent-encoded."""
+    q = query.lower()
+    if any(b < 0x20 for b in q):
+        return True
+    i = q.find(b"%")
+    while i != -1:
+        code = q[i + 1 : i + 3]
+        if len(code) == 2 and code[0:1] in (b"0", b"1") and code[1:2] in b"0123456789abcdef" and code != b"09":
+            return True
+        i = q.find(b"%", i + 1)
+    return False
 
 
 class BodyTooLarge(StarletteHTTPException):

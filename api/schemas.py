@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from matcher.auth import Role
-from matcher.schemas import DemandEntry, Enterprise, MatchFilters, TalentProfile
+from matcher.schemas import DemandEntry, Enterprise, MatchFilters, TalentProfile, scrub_controls
 
 T = TypeVar("T")
+
+
+class _In(BaseModel):
+    """Base of request bodies: unknown fields rejected, control characters dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return scrub_controls(value)
 
 
 def _derived(name: str, base: type[BaseModel], drop: set[str], *, optional: bool = False,
@@ -28,8 +39,7 @@ def _derived(name: str, base: type[BaseModel], drop: set[str], *, optional: bool
         else:
             fields[fname] = (info.annotation, info)
     fields.update(extra or {})
-    model = create_model(name, __config__=ConfigDict(extra="forbid", str_strip_whitespace=True),
-                         __doc__=doc or base.__doc__, **fields)
+    model = create_model(name, __base__=_In, __doc__=doc or base.__doc__, **fields)
     return model
 
 
@@ -59,10 +69,8 @@ class Page(BaseModel, Generic[T]):
     page_size: int
 
 
-class MatchRequest(BaseModel):
+class MatchRequest(_In):
     """Free text, or an unsaved profile or entry, to match against one side."""
-
-    model_config = ConfigDict(extra="forbid")
 
     side: Literal["demands", "talents"] = "demands"
     text: str | None = Field(default=None, max_length=20000)
@@ -72,19 +80,15 @@ class MatchRequest(BaseModel):
     filters: MatchFilters = Field(default_factory=MatchFilters)
 
 
-class CodeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CodeRequest(_In):
     texts: list[str] = Field(min_length=1, max_length=1000)
     top_k: int = Field(default=10, ge=1, le=100)
 
 
-class KeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KeyRequest(_In):
     role: Role
-    enterprise_id: int | None = Field(default=None, ge=1)
-    talent_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     label: str = Field(default="", max_length=200)
 
 

@@ -6,6 +6,7 @@ Chinese labels, since they are what users read and write; identifiers stay Engli
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Literal
@@ -89,8 +90,26 @@ DemandStatus = Literal["open", "closed", "draft"]
 TalentStatus = Literal["active", "inactive"]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def scrub_controls(value: object) -> object:
+    """Strings (and lists of strings) without C0 control characters other than tab and newline:
+    they carry no meaning in a profile or a post, and PostgreSQL rejects NUL in text."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, list):
+        return [_CONTROL.sub("", v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", use_enum_values=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return scrub_controls(value)
 
 
 def _clean_list(values: list[str]) -> list[str]:
@@ -163,6 +182,8 @@ class DemandEntry(_Model):
     occupation_code: str | None = Field(default=None, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
     occupation_name: str | None = Field(default=None, max_length=200)
     chain_id: str | None = Field(default=None, max_length=64)
+    chain_suggested: bool = Field(default=False, description="chain_id was suggested, not given")
+    chain_confidence: float | None = Field(default=None, ge=0, le=1, description="confidence of a suggested chain")
     city: str | None = Field(default=None, max_length=50)
     headcount: int = Field(default=1, ge=1, le=100_000)
     education: Education | None = None

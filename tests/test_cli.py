@@ -152,3 +152,40 @@ def test_demo_vector_seed_fills_the_cache(service, tmp_path):
 def test_occupations_search(env, monkeypatch, capsys):
     code, out, _ = run(monkeypatch, capsys, "occupations", "search", "人工智能", "--limit", "5")
     assert code == 0 and "2-02-38-01" in out and "人工智能工程技术人员" in out
+
+
+def test_keys_create_list_revoke_and_audit(env, monkeypatch, capsys):
+    from matcher.settings import load_settings
+    from matcher.store import Store
+
+    code, out, err = run(monkeypatch, capsys, "keys", "create", "--role", "organiser", "--label", "招聘会组")
+    assert code == 0 and "之后无法再次查看" in err
+    key = out.strip()
+    store = Store(load_settings().db_url())
+    try:
+        who = store.authenticate(key)
+        assert who is not None and who.role == "organiser" and who.label == "招聘会组"
+    finally:
+        store.close()
+    code, out, _ = run(monkeypatch, capsys, "keys", "list", "--format", "json")
+    [info] = json.loads(out)
+    assert code == 0 and info["prefix"] in key and key not in out
+    assert run(monkeypatch, capsys, "keys", "revoke", str(info["id"]))[0] == 0
+    store = Store(load_settings().db_url())
+    try:
+        assert store.authenticate(key) is None
+    finally:
+        store.close()
+    code, out, _ = run(monkeypatch, capsys, "audit", "list", "--resource", "api_key", "--format", "json")
+    assert code == 0 and [a["action"] for a in json.loads(out)["items"]] == ["revoke", "create"]
+    # bad input: a message and exit 2, nothing created
+    code, _, err = run(monkeypatch, capsys, "keys", "create", "--role", "enterprise", "--enterprise", "999")
+    assert code == 2 and "企业 999 不存在" in err
+    code, _, err = run(monkeypatch, capsys, "keys", "create", "--role", "seeker", "--enterprise", "1")
+    assert code == 2 and "enterprise" in err
+    code, _, err = run(monkeypatch, capsys, "keys", "create", "--role", "root")
+    assert code == 2
+    code, _, err = run(monkeypatch, capsys, "keys", "revoke", "1")
+    assert code == 2 and "已吊销" in err
+    code, out, _ = run(monkeypatch, capsys, "keys", "list", "--format", "json")
+    assert json.loads(out) == []

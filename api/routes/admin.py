@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Admin, Paging, Service
+from api.deps import Admin, Id, Paging, QueryId, Service
 from api.schemas import AuditEntry, KeyInfo, KeyRequest, NewKey, Page
 
 router = APIRouter(tags=["admin"])
@@ -26,7 +26,7 @@ def list_keys(svc: Service, _: Admin, include_revoked: bool = False) -> list[dic
 
 
 @router.delete("/v1/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="吊销 API 密钥")
-def revoke_key(key_id: int, svc: Service, who: Admin) -> Response:
+def revoke_key(key_id: Id, svc: Service, who: Admin) -> Response:
     svc.store.revoke_key(key_id, actor=who)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -36,7 +36,7 @@ def audit_log(svc: Service, _: Admin, paging: Paging,
               action: Literal["create", "update", "delete", "view", "revoke"] | None = None,
               resource: Annotated[str | None, Query(max_length=32)] = None,
               resource_id: Annotated[str | None, Query(max_length=64)] = None,
-              actor_key_id: Annotated[int | None, Query(ge=1)] = None) -> Page[AuditEntry]:
+              actor_key_id: QueryId = None) -> Page[AuditEntry]:
     items, total = svc.store.list_audit(offset=paging.offset, limit=paging.page_size, action=action,
                                         resource=resource, resource_id=resource_id, actor_key_id=actor_key_id)
     return Page[AuditEntry](items=[AuditEntry(**i) for i in items], total=total, page=paging.page,

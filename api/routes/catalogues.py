@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from api.deps import Caller, Service, Staff
+from api.deps import Caller, Id, Service, Staff
 from api.schemas import CatalogueInfo, ImportReport, RowErrorOut
 from matcher.errors import InvalidInput, NotFound
 from matcher.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
@@ -31,7 +31,7 @@ def list_catalogues(svc: Service, _: Caller) -> list[dict]:
 
 @router.get("/v1/catalogues/{catalogue_id}", response_model=CatalogueInfo,
             summary="目录信息（条目用 GET /v1/demands?catalogue_id= 分页读取）")
-def get_catalogue(catalogue_id: int, svc: Service, _: Caller) -> dict:
+def get_catalogue(catalogue_id: Id, svc: Service, _: Caller) -> dict:
     for c in svc.store.list_catalogues():
         if c["id"] == catalogue_id:
             return c

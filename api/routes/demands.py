@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.access import managed_entry, readable_entry, shown_talents
-from api.deps import Caller, Paging, Service
+from api.deps import Caller, Id, Paging, QueryId, Service
 from api.routes.matching import Filters, TopK
 from api.schemas import Page
 from matcher.schemas import DemandEntry, Match
@@ -22,8 +22,8 @@ def list_demands(svc: Service, who: Caller, paging: Paging,
                  status: Literal["open", "closed", "draft"] | None = None, chain: Filter = None,
                  city: Filter = None,
                  occupation: Annotated[str | None, Query(pattern=r"^\d-\d{2}-\d{2}-\d{2}$")] = None,
-                 enterprise_id: Annotated[int | None, Query(ge=1)] = None,
-                 catalogue_id: Annotated[int | None, Query(ge=1)] = None,
+                 enterprise_id: QueryId = None,
+                 catalogue_id: QueryId = None,
                  source: Literal["post", "catalogue", "fair"] | None = None,
                  fresh_graduates_ok: bool | None = None) -> Page[DemandEntry]:
     if not who.is_staff:
@@ -37,13 +37,13 @@ def list_demands(svc: Service, who: Caller, paging: Paging,
 
 
 @router.get("/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
-def get_demand(demand_id: int, svc: Service, who: Caller) -> DemandEntry:
+def get_demand(demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
     return readable_entry(svc, who, demand_id)
 
 
 @router.get("/{demand_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为需求条目推荐人才（企业只能查看本企业的条目；未授权公开的联系方式已脱敏）")
-def demand_matches(demand_id: int, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
+def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
     managed_entry(svc, who, demand_id)
     return shown_talents(svc, who, svc.match_demand(demand_id, top_k, f), "demand_matches", demand_id=demand_id)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from api.access import enterprise_scope, entry_of
-from api.deps import Caller, Forbidden, Paging, Service
+from api.deps import Caller, Forbidden, Id, Paging, Service
 from api.schemas import DemandIn, DemandPatch, EnterpriseIn, EnterprisePatch, Page
 from matcher.auth import Role
 from matcher.errors import Conflict
@@ -46,7 +46,7 @@ def list_enterprises(svc: Service, _: Caller, paging: Paging) -> Page[Enterprise
 
 
 @router.get("/{enterprise_id}", response_model=Enterprise, summary="企业信息")
-def get_enterprise(enterprise_id: int, svc: Service, _: Caller) -> Enterprise:
+def get_enterprise(enterprise_id: Id, svc: Service, _: Caller) -> Enterprise:
     return svc.store.get_enterprise(enterprise_id)
 
 
@@ -59,12 +59,12 @@ def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict) 
 
 
 @router.put("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（整体替换）")
-def replace_enterprise(enterprise_id: int, body: EnterpriseIn, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
+def replace_enterprise(enterprise_id: Id, body: EnterpriseIn, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
     return _save_enterprise(svc, who, enterprise_id, body.model_dump())
 
 
 @router.patch("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（部分字段）")
-def patch_enterprise(enterprise_id: int, body: EnterprisePatch, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
+def patch_enterprise(enterprise_id: Id, body: EnterprisePatch, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
     enterprise_scope(who, enterprise_id)
     current = svc.store.get_enterprise(enterprise_id).model_dump(exclude={"id"})
     return _save_enterprise(svc, who, enterprise_id, {**current, **body.model_dump(exclude_unset=True)})
@@ -83,7 +83,7 @@ def _entry(data: dict, enterprise_id: int, keep: DemandEntry | None = None) -> D
 
 @router.post("/{enterprise_id}/demands", response_model=DemandEntry, status_code=status.HTTP_201_CREATED,
              summary="发布需求条目")
-def create_demand(enterprise_id: int, body: DemandIn, svc: Service, who: Caller,  # type: ignore[valid-type]
+def create_demand(enterprise_id: Id, body: DemandIn, svc: Service, who: Caller,  # type: ignore[valid-type]
                   response: Response) -> DemandEntry:
     enterprise_scope(who, enterprise_id)
     svc.store.get_enterprise(enterprise_id)  # 404 before any work
@@ -93,7 +93,7 @@ def create_demand(enterprise_id: int, body: DemandIn, svc: Service, who: Caller,
 
 
 @router.get("/{enterprise_id}/demands", response_model=Page[DemandEntry], summary="本企业的需求条目（分页、筛选）")
-def list_demands(enterprise_id: int, svc: Service, who: Caller, paging: Paging,
+def list_demands(enterprise_id: Id, svc: Service, who: Caller, paging: Paging,
                  status: Status | None = None, chain: Filter = None, city: Filter = None,
                  occupation: Code = None) -> Page[DemandEntry]:
     enterprise_scope(who, enterprise_id)
@@ -106,19 +106,19 @@ def list_demands(enterprise_id: int, svc: Service, who: Caller, paging: Paging,
 
 
 @router.get("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
-def get_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> DemandEntry:
+def get_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
     return entry_of(svc, who, enterprise_id, demand_id)
 
 
 @router.put("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（整体替换）")
-def replace_demand(enterprise_id: int, demand_id: int, body: DemandIn, svc: Service,  # type: ignore[valid-type]
+def replace_demand(enterprise_id: Id, demand_id: Id, body: DemandIn, svc: Service,  # type: ignore[valid-type]
                    who: Caller) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
     return svc.update("demand", demand_id, _entry(body.model_dump(), enterprise_id, current), actor=who)
 
 
 @router.patch("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（部分字段）")
-def patch_demand(enterprise_id: int, demand_id: int, body: DemandPatch, svc: Service,  # type: ignore[valid-type]
+def patch_demand(enterprise_id: Id, demand_id: Id, body: DemandPatch, svc: Service,  # type: ignore[valid-type]
                  who: Caller) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
     # only the fields sent change; send "occupation_code": null to have a new title coded again
@@ -127,7 +127,7 @@ def patch_demand(enterprise_id: int, demand_id: int, body: DemandPatch, svc: Ser
 
 
 @router.post("/{enterprise_id}/demands/{demand_id}/close", response_model=DemandEntry, summary="关闭需求条目（不再参与匹配）")
-def close_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> DemandEntry:
+def close_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
     if current.status == "closed":
         return current
@@ -136,7 +136,7 @@ def close_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) 
 
 @router.delete("/{enterprise_id}/demands/{demand_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="删除需求条目")
-def delete_demand(enterprise_id: int, demand_id: int, svc: Service, who: Caller) -> Response:
+def delete_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> Response:
     entry_of(svc, who, enterprise_id, demand_id)
     svc.delete("demand", demand_id, actor=who)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

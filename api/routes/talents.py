@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from api.access import own_profile, talent_view
-from api.deps import Caller, Forbidden, Paging, Service, Staff
+from api.deps import Caller, Forbidden, Id, Paging, Service, Staff
 from api.routes.matching import Filters, TopK
 from api.schemas import Page, TalentIn, TalentPatch, TalentView
 from matcher.auth import Role
@@ -46,7 +46,7 @@ def list_talents(svc: Service, who: Staff, paging: Paging,
 
 @router.get("/{talent_id}", response_model=TalentView,
             summary="人才档案（企业查看时，未授权公开的姓名、电话已脱敏，并记入审计日志）")
-def get_talent(talent_id: int, svc: Service, who: Caller):
+def get_talent(talent_id: Id, svc: Service, who: Caller):
     profile = own_profile(svc, who, talent_id)
     if who.role == Role.ENTERPRISE:
         svc.store.audit(who, "view", "talent", [talent_id], {"via": "profile", "contact_visible": profile.consent})
@@ -54,14 +54,14 @@ def get_talent(talent_id: int, svc: Service, who: Caller):
 
 
 @router.put("/{talent_id}", response_model=TalentView, summary="修改人才档案（整体替换）")
-def replace_talent(talent_id: int, body: TalentIn, svc: Service, who: Caller):  # type: ignore[valid-type]
+def replace_talent(talent_id: Id, body: TalentIn, svc: Service, who: Caller):  # type: ignore[valid-type]
     own_profile(svc, who, talent_id, write=True)
     updated = svc.update("talent", talent_id, TalentProfile.model_validate(body.model_dump()), actor=who)
     return talent_view(who, updated)
 
 
 @router.patch("/{talent_id}", response_model=TalentView, summary="修改人才档案（部分字段，如同意公开联系方式 consent）")
-def patch_talent(talent_id: int, body: TalentPatch, svc: Service, who: Caller):  # type: ignore[valid-type]
+def patch_talent(talent_id: Id, body: TalentPatch, svc: Service, who: Caller):  # type: ignore[valid-type]
     current = own_profile(svc, who, talent_id, write=True)
     data = {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
     updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who)
@@ -69,7 +69,7 @@ def patch_talent(talent_id: int, body: TalentPatch, svc: Service, who: Caller): 
 
 
 @router.delete("/{talent_id}", status_code=status.HTTP_204_NO_CONTENT, summary="删除人才档案")
-def delete_talent(talent_id: int, svc: Service, who: Caller) -> Response:
+def delete_talent(talent_id: Id, svc: Service, who: Caller) -> Response:
     own_profile(svc, who, talent_id, write=True)
     svc.delete("talent", talent_id, actor=who)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -77,7 +77,7 @@ def delete_talent(talent_id: int, svc: Service, who: Caller) -> Response:
 
 @router.get("/{talent_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为人才推荐岗位（含理由、缺少的技能与培训方向）")
-def talent_matches(talent_id: int, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
+def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
     own_profile(svc, who, talent_id)
