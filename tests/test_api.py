@@ -132,50 +132,110 @@ def test_keys_are_stored_hashed(api, service):
 ALL = ("admin", "organiser", "enterprise", "other_enterprise", "seeker", "other_seeker")
 
 
-def _urls(api: Api) -> dict[str, tuple[str, str, dict]]:
+_counter = iter(range(1, 10_000))
+
+
+def _fresh(api: Api, service, what: str) -> int:
+    """A new record for a destructive route, so that every role's call meets the same state."""
+    n = next(_counter)
+    if what == "demand":
+        return service.add("demand", [demand(title=f"临时岗位{n}", enterprise_id=api.ent, enterprise_name=None)])[0]
+    if what == "talent":
+        return service.add("talent", [talent(name=f"临时{n}")])[0]
+    if what == "key":
+        return service.store.create_key("seeker")[1]["id"]
+    if what == "catalogue":
+        from matcher.schemas import Catalogue
+
+        return service.store.add_catalogue(Catalogue(region="淄博市", year=2025, name=f"目录{n}"), [])[0]
+    raise AssertionError(what)
+
+
+def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
+    """(method, url, request kwargs) of a named call; destructive ones get a fresh record."""
     e, o, d, od, t, pt = api.ent, api.other_ent, api.own_demand, api.other_demand, api.consenting, api.private
-    return {
-        "list enterprises": ("GET", "/v1/enterprises", {}),
-        "read enterprise": ("GET", f"/v1/enterprises/{e}", {}),
-        "patch enterprise": ("PATCH", f"/v1/enterprises/{e}", {"json": {"description": "新简介"}}),
-        "list own demands": ("GET", f"/v1/enterprises/{e}/demands", {}),
-        "read own demand": ("GET", f"/v1/enterprises/{e}/demands/{d}", {}),
-        "entry under wrong enterprise": ("GET", f"/v1/enterprises/{o}/demands/{d}", {}),
-        "patch demand": ("PATCH", f"/v1/enterprises/{e}/demands/{d}", {"json": {"headcount": 3}}),
-        "public demands": ("GET", "/v1/demands", {}),
-        "public demand": ("GET", f"/v1/demands/{od}", {}),
-        "demand matches": ("GET", f"/v1/demands/{d}/matches", {}),
-        "list talents": ("GET", "/v1/talents", {}),
-        "read talent": ("GET", f"/v1/talents/{t}", {}),
-        "patch talent": ("PATCH", f"/v1/talents/{t}", {"json": {"summary": "更新了简介"}}),
-        "talent matches": ("GET", f"/v1/talents/{t}/matches", {}),
-        "private talent": ("GET", f"/v1/talents/{pt}", {}),
-        "match text for posts": ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "demands"}}),
-        "match text for talents": ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "talents"}}),
-        "code occupations": ("POST", "/v1/occupations/code", {"json": {"texts": ["数据分析师"], "top_k": 2}}),
-        "search occupations": ("GET", "/v1/occupations", {"params": {"q": "人工智能"}}),
-        "chains": ("GET", "/v1/chains", {"params": {"region": "zibo"}}),
-        "catalogues": ("GET", "/v1/catalogues", {}),
-        "keys": ("GET", "/v1/keys", {}),
-        "audit": ("GET", "/v1/audit", {}),
+    n = next(_counter)
+    entry = {"title": "大数据开发工程师", "city": "淄博", "required_skills": ["Python", "Spark"]}
+    profile = {"name": f"新人{n}", "skills": ["Python"], "city": "淄博"}
+    routes = {
+        "health": lambda: ("GET", "/health", {}),
+        "ready": lambda: ("GET", "/ready", {}),
+        "me": lambda: ("GET", "/v1/me", {}),
+        "create key": lambda: ("POST", "/v1/keys", {"json": {"role": "seeker"}}),
+        "list keys": lambda: ("GET", "/v1/keys", {}),
+        "revoke key": lambda: ("DELETE", f"/v1/keys/{_fresh(api, service, 'key')}", {}),
+        "audit": lambda: ("GET", "/v1/audit", {}),
+        "register enterprise": lambda: ("POST", "/v1/enterprises", {"json": {"name": f"新企业{n}"}}),
+        "list enterprises": lambda: ("GET", "/v1/enterprises", {}),
+        "read enterprise": lambda: ("GET", f"/v1/enterprises/{e}", {}),
+        "replace enterprise": lambda: ("PUT", f"/v1/enterprises/{e}",
+                                       {"json": {"name": "淄博测试科技有限公司", "city": "淄博市"}}),
+        "patch enterprise": lambda: ("PATCH", f"/v1/enterprises/{e}", {"json": {"description": "新简介"}}),
+        "create demand": lambda: ("POST", f"/v1/enterprises/{e}/demands", {"json": entry}),
+        "list own demands": lambda: ("GET", f"/v1/enterprises/{e}/demands", {}),
+        "read own demand": lambda: ("GET", f"/v1/enterprises/{e}/demands/{d}", {}),
+        "entry under wrong enterprise": lambda: ("GET", f"/v1/enterprises/{o}/demands/{d}", {}),
+        "replace demand": lambda: ("PUT", f"/v1/enterprises/{e}/demands/{d}", {"json": entry}),
+        "patch demand": lambda: ("PATCH", f"/v1/enterprises/{e}/demands/{d}", {"json": {"headcount": 3}}),
+        "close demand": lambda: ("POST", f"/v1/enterprises/{e}/demands/{_fresh(api, service, 'demand')}/close", {}),
+        "delete demand": lambda: ("DELETE", f"/v1/enterprises/{e}/demands/{_fresh(api, service, 'demand')}", {}),
+        "public demands": lambda: ("GET", "/v1/demands", {}),
+        "public demand": lambda: ("GET", f"/v1/demands/{od}", {}),
+        "demand matches": lambda: ("GET", f"/v1/demands/{d}/matches", {}),
+        "create talent": lambda: ("POST", "/v1/talents", {"json": profile}),
+        "list talents": lambda: ("GET", "/v1/talents", {}),
+        "read talent": lambda: ("GET", f"/v1/talents/{t}", {}),
+        "replace talent": lambda: ("PUT", f"/v1/talents/{t}", {"json": {"name": "张三", "skills": ["Python", "Spark"],
+                                                                        "city": "淄博", "consent": True}}),
+        "patch talent": lambda: ("PATCH", f"/v1/talents/{t}", {"json": {"summary": "更新了简介"}}),
+        "delete talent": lambda: ("DELETE", f"/v1/talents/{_fresh(api, service, 'talent')}", {}),
+        "talent matches": lambda: ("GET", f"/v1/talents/{t}/matches", {}),
+        "private talent": lambda: ("GET", f"/v1/talents/{pt}", {}),
+        "match text for posts": lambda: ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "demands"}}),
+        "match text for talents": lambda: ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "talents"}}),
+        "code occupations": lambda: ("POST", "/v1/occupations/code", {"json": {"texts": ["数据分析师"], "top_k": 2}}),
+        "search occupations": lambda: ("GET", "/v1/occupations", {"params": {"q": "人工智能"}}),
+        "chains": lambda: ("GET", "/v1/chains", {"params": {"region": "zibo"}}),
+        "catalogues": lambda: ("GET", "/v1/catalogues", {}),
+        "read catalogue": lambda: ("GET", f"/v1/catalogues/{_fresh(api, service, 'catalogue')}", {}),
+        "upload catalogue": lambda: ("POST", "/v1/catalogues", {
+            "data": {"region": "淄博市", "year": "2024", "name": f"上传{n}"},
+            "files": {"file": ("c.csv", "岗位名称,需求人数\n数据分析师,2\n".encode(), "text/csv")}}),
     }
+    return routes[name]()
 
 
-# expected status per role, in the order of ALL
+# expected status per role, in the order of ALL; every route of the API appears here
 MATRIX = {
+    "health": (200, 200, 200, 200, 200, 200),
+    "ready": (200, 200, 200, 200, 200, 200),
+    "me": (200, 200, 200, 200, 200, 200),
+    "create key": (201, 403, 403, 403, 403, 403),
+    "list keys": (200, 403, 403, 403, 403, 403),
+    "revoke key": (204, 403, 403, 403, 403, 403),
+    "audit": (200, 403, 403, 403, 403, 403),
+    "register enterprise": (201, 201, 409, 409, 403, 403),
     "list enterprises": (200, 200, 200, 200, 200, 200),
     "read enterprise": (200, 200, 200, 200, 200, 200),
+    "replace enterprise": (200, 200, 200, 404, 403, 403),
     "patch enterprise": (200, 200, 200, 404, 403, 403),
+    "create demand": (201, 201, 201, 404, 403, 403),
     "list own demands": (200, 200, 200, 404, 403, 403),
     "read own demand": (200, 200, 200, 404, 403, 403),
     "entry under wrong enterprise": (404, 404, 404, 404, 403, 403),
+    "replace demand": (200, 200, 200, 404, 403, 403),
     "patch demand": (200, 200, 200, 404, 403, 403),
+    "close demand": (200, 200, 200, 404, 403, 403),
+    "delete demand": (204, 204, 204, 404, 403, 403),
     "public demands": (200, 200, 200, 200, 200, 200),
     "public demand": (200, 200, 200, 200, 200, 200),
     "demand matches": (200, 200, 200, 404, 403, 403),
+    "create talent": (201, 201, 403, 403, 409, 409),
     "list talents": (200, 200, 403, 403, 403, 403),
     "read talent": (200, 200, 200, 200, 200, 404),
+    "replace talent": (200, 200, 403, 403, 200, 404),
     "patch talent": (200, 200, 403, 403, 200, 404),
+    "delete talent": (204, 204, 403, 403, 404, 404),
     "talent matches": (200, 200, 403, 403, 200, 404),
     "private talent": (200, 200, 200, 200, 404, 200),
     "match text for posts": (200, 200, 200, 200, 200, 200),
@@ -184,19 +244,39 @@ MATRIX = {
     "search occupations": (200, 200, 200, 200, 200, 200),
     "chains": (200, 200, 200, 200, 200, 200),
     "catalogues": (200, 200, 200, 200, 200, 200),
-    "keys": (200, 403, 403, 403, 403, 403),
-    "audit": (200, 403, 403, 403, 403, 403),
+    "read catalogue": (200, 200, 200, 200, 200, 200),
+    "upload catalogue": (201, 201, 403, 403, 403, 403),
 }
 
 
+def test_matrix_covers_every_operation(api):
+    spec = api.client.get("/openapi.json").json()
+    operations = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    covered = set()
+    for name in MATRIX:
+        method, url, _ = _route(api, api.client.app.state.service, name)
+        covered |= {(method, p) for p in spec["paths"]
+                    if _template_matches(p, url.split("?")[0])}
+    assert operations == covered
+
+
+def _template_matches(template: str, url: str) -> bool:
+    a, b = template.strip("/").split("/"), url.strip("/").split("/")
+    return len(a) == len(b) and all(x == y or x.startswith("{") for x, y in zip(a, b, strict=True))
+
+
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_role_matrix(api, name):
-    method, url, kw = _urls(api)[name]
+def test_role_matrix(api, service, name):
     for who, expected in zip(ALL, MATRIX[name], strict=True):
+        method, url, kw = _route(api, service, name)
         r = api.call(who, method, url, **kw)
         assert r.status_code == expected, f"{name} as {who}: {r.status_code} {r.text[:200]}"
         if expected >= 400:
             is_problem(r, expected)
+    # without a key, only the operational routes answer
+    method, url, kw = _route(api, service, name)
+    r = api.client.request(method, url, **kw)
+    assert r.status_code == (200 if name in ("health", "ready") else 401)
 
 
 # -- enterprises and demand entries ---------------------------------------------------------
