@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -13,7 +17,11 @@ import numpy as np
 from matcher.errors import InvalidInput
 from matcher.textnorm import normalize_text
 
-__all__ = ["STOPWORDS", "DOMAIN_WORDS", "BM25Index", "add_words", "tokenize"]
+__all__ = ["STOPWORDS", "DOMAIN_WORDS", "BM25Index", "add_words", "tokenize", "tokenizer_fingerprint",
+           "save_token_cache", "load_token_cache"]
+
+# bump when tokenize() changes in a way that changes its output
+TOKENIZER_VERSION = 1
 
 # Function words and boilerplate of job descriptions that carry no matching signal.
 STOPWORDS: frozenset[str] = frozenset(
@@ -74,6 +82,7 @@ _HAS_LETTER = re.compile(r"[a-z]")
 
 _init_lock = threading.Lock()
 _jieba_ready = False
+_added_words: set[str] = set()
 
 
 def _jieba() -> ModuleType:
@@ -101,6 +110,65 @@ def add_words(words: Iterable[str]) -> None:
             word = normalize_text(word or "").lower().strip()
             if len(word) >= 2:
                 jieba.add_word(word)
+                _added_words.add(word)
+
+
+def tokenizer_fingerprint() -> str:
+    """What tokenize() output depends on: its version, jieba's, the stop words and the words
+    registered with jieba. Cached token lists are valid only under the same fingerprint."""
+    jieba = _jieba()
+    with _init_lock:
+        words = sorted(set(DOMAIN_WORDS) | _added_words)
+    h = hashlib.sha256()
+    for part in (str(TOKENIZER_VERSION), getattr(jieba, "__version__", "?"), *sorted(STOPWORDS), "|", *words):
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def save_token_cache(path: Path, token_lists: Mapping[str, Sequence[str]], fingerprint: str) -> None:
+    """Token lists keyed by text hash, as one .npz of integer arrays (no pickle), written atomically."""
+    vocab: dict[str, int] = {}
+    keys = list(token_lists)
+    offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+    flat: list[int] = []
+    for n, key in enumerate(keys):
+        flat.extend(vocab.setdefault(t, len(vocab)) for t in token_lists[key])
+        offsets[n + 1] = len(flat)
+
+    def blob(text: str) -> np.ndarray:
+        return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, fingerprint=blob(fingerprint), keys=blob("\n".join(keys)), vocab=blob("\n".join(vocab)),
+                     offsets=offsets, tokens=np.asarray(flat, dtype=np.int32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_token_cache(path: Path, fingerprint: str) -> dict[str, list[str]]:
+    """The token lists saved by save_token_cache; empty when missing, unreadable or made under
+    another tokenizer fingerprint (it is a cache: the caller tokenises what is not there)."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as data:
+            if bytes(data["fingerprint"]).decode("utf-8") != fingerprint:
+                return {}
+            keys_blob, vocab_blob = bytes(data["keys"]).decode("utf-8"), bytes(data["vocab"]).decode("utf-8")
+            offsets, tokens = data["offsets"], data["tokens"]
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return {}
+    keys = keys_blob.split("\n") if keys_blob else []
+    vocab = np.array(vocab_blob.split("\n") if vocab_blob else [], dtype=object)
+    if len(offsets) != len(keys) + 1 or (len(tokens) and (tokens.max() >= len(vocab) or tokens.min() < 0)):
+        return {}
+    words = vocab[tokens].tolist() if len(tokens) else []
+    return {k: words[offsets[i] : offsets[i + 1]] for i, k in enumerate(keys)}
 
 
 def _cjk_tokens(run: str, bigrams: bool) -> list[str]:
@@ -179,6 +247,11 @@ class BM25Index:
             for id_, tokens in zip(id_list, docs, strict=True):
                 self._docs[id_] = tokens
             self._dirty = True
+
+    def documents(self) -> dict[int, list[str]]:
+        """A snapshot of the stored token lists by id."""
+        with self._lock:
+            return dict(self._docs)
 
     def remove(self, ids: Iterable[int]) -> int:
         """Delete the documents `ids`; unknown ids are ignored. Returns how many were removed."""

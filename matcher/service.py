@@ -23,7 +23,14 @@ import numpy as np
 from matcher import features as F
 from matcher.auth import Principal
 from matcher.errors import ImportRejected, IndexNotReady, InvalidInput, NotFound, RowError
-from matcher.lexical import BM25Index, add_words, tokenize
+from matcher.lexical import (
+    BM25Index,
+    add_words,
+    load_token_cache,
+    save_token_cache,
+    tokenize,
+    tokenizer_fingerprint,
+)
 from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
 from matcher.quals import QualificationRules, load_rules
 from matcher.regions import Regions, load_regions
@@ -50,6 +57,7 @@ log = logging.getLogger(__name__)
 Kind = Literal["demand", "talent"]
 Progress = Callable[[int], None]
 INDEX_FORMAT = 1
+TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
 _CODERS: dict[tuple[str, str], OccupationCoder] = {}
@@ -131,7 +139,10 @@ class MatchService:
         self.rules: QualificationRules = load_rules(ref / "qualifications.json")
         self.vocab: SkillVocab = load_vocab(ref / "skills.json")
         self.directions = self._load_directions(ref / "training_directions.json")
+        # every word jieba should keep whole is registered before anything is tokenised, so that
+        # token lists (and the saved token cache) do not depend on what was loaded first
         add_words(self.vocab.names())
+        add_words(o.name for o in self.taxonomy.occupations)
         self._coder: OccupationCoder | None = None
         self._lock = threading.RLock()
         self._sides: dict[str, SideIndex] = {}
@@ -407,9 +418,16 @@ class MatchService:
             return None
         side = SideIndex(kind, dense, BM25Index(), hashes, float(manifest.get("background", 0.0)))
         if hashes:
-            texts = self.store.texts(kind, list(hashes))
-            ids = [i for i in hashes if i in texts]
-            side.lexical.upsert(ids, [tokenize(texts[i]) for i in ids])
+            # token lists come from the cache saved with the index, keyed by text hash;
+            # only texts missing from it are tokenised again (jieba dominates a restart)
+            cached = load_token_cache(directory / TOKENS_FILE, tokenizer_fingerprint())
+            have = [i for i in hashes if hashes[i] in cached]
+            side.lexical.upsert(have, [cached[hashes[i]] for i in have])
+            rest = [i for i in hashes if hashes[i] not in cached]
+            if rest:
+                texts = self.store.texts(kind, rest)
+                ids = [i for i in rest if i in texts]
+                side.lexical.upsert(ids, [tokenize(texts[i]) for i in ids])
         return side
 
     def ensure_index(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
@@ -485,6 +503,9 @@ class MatchService:
             if side is None:
                 return
             side.dense.save(self._index_dir(kind), self._manifest(side))
+            docs = side.lexical.documents()
+            save_token_cache(self._index_dir(kind) / TOKENS_FILE,
+                             {h: docs[i] for i, h in side.hashes.items() if i in docs}, tokenizer_fingerprint())
             side.dirty = False
 
     def save_all(self) -> None:

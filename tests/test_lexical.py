@@ -177,3 +177,20 @@ def test_concurrent_writes_and_searches() -> None:
         t.join()
     assert not errors
     assert len(idx) == 60 and len(idx.search(["python"], 200)) == 60
+
+
+def test_token_cache_round_trip_and_fingerprint(tmp_path) -> None:
+    from matcher.lexical import load_token_cache, save_token_cache, tokenizer_fingerprint
+
+    lists = {"h1": tokenize("熟悉Python与Spark的大数据工程师"), "h2": [], "h3": ["plc", "编程", "plc"]}
+    fp = tokenizer_fingerprint()
+    path = tmp_path / "tokens.npz"
+    save_token_cache(path, lists, fp)
+    assert load_token_cache(path, fp) == lists
+    assert load_token_cache(path, "another") == {}
+    assert load_token_cache(tmp_path / "missing.npz", fp) == {}
+    path.write_bytes(b"not an npz")
+    assert load_token_cache(path, fp) == {}
+    # registering a new word changes what tokenize() returns, hence the fingerprint
+    add_words(["一个从未登记过的新技能词"])
+    assert tokenizer_fingerprint() != fp

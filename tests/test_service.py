@@ -158,3 +158,27 @@ def test_training_directions_cover_missing_skills(service):
     tips = service.training_for(["Spark", "Hive", "PLC编程"])
     assert tips[0].direction == "大数据" and set(tips[0].covers) == {"Spark", "Hive"}
     assert "数字技术工程师" in tips[0].message
+
+
+def test_restart_reads_bm25_tokens_from_the_cache(settings, fake_encoder, filled, service, monkeypatch):
+    import matcher.service as service_module
+
+    d, t = filled
+    service.sync()
+    expected = service.match_talent(t[0], top_k=5)
+    # the saved index carries the token lists: a restart tokenises nothing unchanged
+    calls: list[str] = []
+    real = service_module.tokenize
+    monkeypatch.setattr(service_module, "tokenize", lambda text, **kw: calls.append(text) or real(text, **kw))
+    again = MatchService(settings, encoder=fake_encoder)
+    side = again.ensure_index("demand")
+    assert calls == [] and len(side.lexical) == len(d)
+    assert [m.id for m in again.match_talent(t[0], top_k=5)] == [m.id for m in expected]
+    again.close()
+    # a record changed by another process is tokenised again, alone
+    service.update("demand", d[0], demand(title="数据仓库工程师", required_skills=["Hive"]))
+    calls.clear()
+    third = MatchService(settings, encoder=fake_encoder)
+    third.ensure_index("demand")
+    assert len(calls) == 1 and "数据仓库工程师" in calls[0]
+    third.close()
