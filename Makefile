@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast fuzz bench lint clean
+.PHONY: install browser demo test test-fast fuzz bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Debian's Chromium and a CJK font for the browser tests (no browser can be downloaded at run time);
+# without root or apt the browser tests are skipped, saying why
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-wqy-microhei >/dev/null 2>&1; } || { command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -q chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null 2>&1)); } || \
+	  echo "chromium not installed: the browser tests will be skipped"
+
 demo: $(STAMP)
 	$(VENV)/bin/talentmatch demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadgroup -q -rs
 
 test-fast: $(STAMP)

@@ -25,7 +25,8 @@ seeker（本人档案与岗位推荐）。企业查看未同意公开联系方�
 """
 
 
-def create_app(settings: Settings | None = None, service: MatchService | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, service: MatchService | None = None, *, web: bool = True) -> FastAPI:
+    """The API (and, unless ``web=False``, the web pages) over one MatchService."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -46,4 +47,8 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     for module in (ops, admin, enterprises, demands, talents, matching, occupations, catalogues):
         app.include_router(module.router)
+    if web:
+        from web.app import install
+
+        install(app)
     return app

@@ -12,12 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.errors import ImportRejected, TalentMatchError
+from matcher.importer import zh_reason
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("talentmatch.api")
@@ -48,48 +49,56 @@ def _field_errors(errors: list[dict[str, Any]], skip_root: bool) -> list[dict[st
         else:
             where = "body"
         msg = e.get("msg", "")
-        if e.get("type") == "extra_forbidden":
-            msg = "不允许的字段"
-        elif e.get("type") == "missing":
-            msg = "缺少必填字段"
+        if not msg.startswith("JSON decode error"):
+            msg = zh_reason(e)
         out.append({"field": ".".join(loc) or where, "in": where, "reason": msg})
     return out
 
 
+def respond(request: Request, status: int, title: str | None = None, detail: str = "",
+            errors: list | None = None, headers: dict[str, str] | None = None) -> Response:
+    """A problem response, or an error page for the web pages (``app.state.html_errors``)."""
+    wants_html = getattr(request.app.state, "wants_html", None)
+    if wants_html is not None and wants_html(request):
+        return request.app.state.html_errors(request, status, title or _TITLES.get(status, "请求错误"),
+                                             detail or _DETAILS.get(status, ""), errors)
+    return problem(status, title, detail, errors, headers)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ImportRejected)
-    async def _rejected(_: Request, exc: ImportRejected) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail,
+    async def _rejected(request: Request, exc: ImportRejected) -> Response:
+        return respond(request, exc.status, exc.title, exc.detail,
                        [{"row": e.row, "field": e.field, "reason": e.reason, "value": e.value} for e in exc.errors])
 
     @app.exception_handler(TalentMatchError)
-    async def _domain(_: Request, exc: TalentMatchError) -> JSONResponse:
+    async def _domain(request: Request, exc: TalentMatchError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="talentmatch"'} if exc.status == 401 else None
         errors = getattr(exc, "errors", None) or None
-        return problem(exc.status, exc.title, exc.detail, errors, headers)
+        return respond(request, exc.status, exc.title, exc.detail, errors, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = _field_errors(list(exc.errors()), skip_root=True)
         if any(e["reason"].startswith("JSON decode error") for e in errors):
-            return problem(400, "请求体不是有效的 JSON", "请求体无法按 JSON 解析", errors)
-        return problem(422, "输入无效", "请求参数或请求体不符合要求", errors)
+            return respond(request, 400, "请求体不是有效的 JSON", "请求体无法按 JSON 解析", errors)
+        return respond(request, 422, "输入无效", "请求参数或请求体不符合要求", errors)
 
     @app.exception_handler(ValidationError)
-    async def _model_validation(_: Request, exc: ValidationError) -> JSONResponse:
+    async def _model_validation(request: Request, exc: ValidationError) -> Response:
         # a merged patch or a derived model failed its own checks (e.g. salary_min > salary_max)
-        return problem(422, "输入无效", "数据不符合要求", _field_errors(list(exc.errors()), skip_root=False))
+        return respond(request, 422, "输入无效", "数据不符合要求", _field_errors(list(exc.errors()), skip_root=False))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code not in _DETAILS else ""
-        return problem(exc.status_code, None, detail or _DETAILS.get(exc.status_code, ""),
+        return respond(request, exc.status_code, None, detail or _DETAILS.get(exc.status_code, ""),
                        headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "内部错误", "服务器内部错误，请稍后重试")
+        return respond(request, 500, "内部错误", "服务器内部错误，请稍后重试")
 
 
 class BodyLimit:

@@ -482,7 +482,8 @@ def _with_unit_hint(raw: object, hint: str | None) -> object:
 # ---------------------------------------------------------------------------------------------
 
 
-def _zh_reason(err: dict[str, Any]) -> str:
+def zh_reason(err: dict[str, Any]) -> str:
+    """A pydantic error as a short Chinese reason, for row errors and form fields."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = err.get("loc") or ()
@@ -537,6 +538,9 @@ def _zh_reason(err: dict[str, Any]) -> str:
         return msg
     return f"取值无效（{err.get('msg', '')}）"
 
+
+
+_zh_reason = zh_reason  # the name other modules imported first
 
 def _shown(value: object) -> str | None:
     if value is None:
@@ -714,7 +718,7 @@ class _Plan:
                     )
                 header, raw = origin.get(name, (headers.get(name, name or "整行"), None))
                 errors.append(
-                    RowError(row=row, field=header, reason=_zh_reason(err), value=_shown(raw))
+                    RowError(row=row, field=header, reason=zh_reason(err), value=_shown(raw))
                 )
             return None, errors
         return (None, errors) if errors else (record, errors)

@@ -6,11 +6,13 @@ rolls the whole write back, so nothing is half-written.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,11 @@ _TABLE_MODULES = ("matcher.fair_store", "matcher.zone_store")
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(t: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -154,6 +161,17 @@ class ApiKeyRow(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditRow(Base):
@@ -429,6 +447,40 @@ class Store:
                 raise NotFound(f"密钥 {key_id} 不存在或已吊销")
             row.revoked_at = _now()
             self._audit(s, actor, "revoke", "api_key", [key_id])
+
+    # -- web sessions --------------------------------------------------------------------
+
+    def create_web_session(self, key: str, hours: float = 12.0) -> tuple[str, str, Principal] | None:
+        """Sign a browser in with an API key: (session token, CSRF token, principal), or None
+        for an invalid key. The key itself is never kept by the browser."""
+        who = self.authenticate(key)
+        if who is None or who.key_id is None:
+            return None
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.session() as s:
+            s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < _now()))
+            s.add(WebSessionRow(token_hash=hashlib.sha256(token.encode()).hexdigest(), key_id=who.key_id,
+                                csrf=csrf, expires_at=_now() + timedelta(hours=hours)))
+        return token, csrf, who
+
+    def web_session(self, token: str) -> tuple[Principal, str] | None:
+        """The principal and CSRF token of a live session whose key is still valid."""
+        if not token or len(token) > 100:
+            return None
+        with self.session() as s:
+            row = s.get(WebSessionRow, hashlib.sha256(token.encode()).hexdigest())
+            if row is None or _aware(row.expires_at) < _now():
+                return None
+            key = s.get(ApiKeyRow, row.key_id)
+            if key is None or key.revoked_at is not None:
+                return None
+            return (Principal(role=Role(key.role), key_id=key.id, enterprise_id=key.enterprise_id,
+                              talent_id=key.talent_id, label=key.label), row.csrf)
+
+    def end_web_session(self, token: str) -> None:
+        with self.session() as s:
+            s.execute(delete(WebSessionRow).where(
+                WebSessionRow.token_hash == hashlib.sha256(token.encode()).hexdigest()))
 
     @staticmethod
     def _bind(s: Session, key_id: int, **scope: int) -> None:

@@ -1,0 +1,220 @@
+"""The web pages, driven in headless Chromium (Debian's package) against a real server on loopback.
+
+Each journey is what a user does: sign in with a key, fill the forms (with a mistake first),
+read the results. Screenshots of the main pages go to ``tests/artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from matcher.schemas import Enterprise
+from matcher.service import MatchService
+from matcher.settings import PROJECT_ROOT, Settings
+from tests.conftest import demand, talent
+
+CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "artifacts" / "screenshots"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+if not Path(CHROMIUM).exists():  # a laptop without the browser; `make test` installs it
+    pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (`make browser` installs Debian's)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Site:
+    url: str
+    service: MatchService
+    keys: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
+    import uvicorn
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", reference_dir=PROJECT_ROOT / "data",
+                        encoder="fake")
+    svc = MatchService(settings, encoder=fake_encoder)
+    ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
+    svc.add("demand", [
+        demand(title="大数据开发工程师", enterprise_id=ent.id, enterprise_name=None, required_skills=["Python", "Spark", "Hive"],
+               salary_min=9000, salary_max=15000, description="负责数据仓库与实时计算平台开发"),
+        demand(title="PLC电气工程师", required_skills=["PLC编程", "电气控制"], city="济南", enterprise_name="济南智造装备有限公司"),
+        demand(title="数据分析师", required_skills=["SQL", "Python", "Tableau"], city="淄博", shortage_level=4,
+               enterprise_name="淄博新材料集团"),
+    ])
+    svc.add("talent", [
+        talent(name="李四", phone="13900001111", skills=["PLC编程", "电气控制", "Python"], consent=False),
+        talent(name="赵敏", phone="13700002222", skills=["Python", "Spark", "SQL"], consent=True),
+    ])
+    keys = {"seeker": svc.store.create_key("seeker", label="2026届毕业生")[0],
+            "enterprise": svc.store.create_key("enterprise", label="HR")[0]}
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield Site(f"http://127.0.0.1:{port}", svc, keys)
+    server.should_exit = True
+    thread.join(timeout=30)
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    phone = "phone" in request.node.name
+    context = browser.new_context(viewport={"width": 390, "height": 844} if phone else {"width": 1200, "height": 900},
+                                  locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, site: Site, who: str) -> None:
+    page.goto(site.url + "/app")
+    assert "/login" in page.url  # not signed in: sent to the sign-in page, the target remembered
+    page.fill("#f-key", "tm_wrong_key")
+    page.click("button[type=submit]")
+    assert page.locator("#e-key").inner_text() == "密钥无效或已吊销"
+    page.fill("#f-key", site.keys[who])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+
+
+def test_seeker_creates_a_profile_and_sees_posts_with_reasons_phone(site, page):
+    sign_in(page, site, "seeker")
+    assert page.url.endswith("/app/me")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "tm_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and site.keys["seeker"] not in cookie["value"]
+    page.fill("#f-name", "王小明")
+    page.fill("#f-phone", "13812345678")
+    page.select_option("#f-education", "本科")
+    page.fill("#f-major", "数据科学与大数据技术")
+    page.check("input[name=fresh_graduate]")
+    page.fill("#f-skills", "Python、Spark，SQL")
+    page.fill("#f-city", "淄博")
+    page.fill("#f-salary_min", "12000")
+    page.fill("#f-salary_max", "8000")  # a mistake: shown next to the field, nothing saved
+    page.click("button:has-text('保存档案')")
+    assert page.locator("#e-salary_min").inner_text() == "薪资下限不能大于上限"
+    assert page.locator("#f-skills").input_value() == "Python、Spark，SQL"  # what was typed stays
+    assert site.service.store.count("talent") == 2
+    page.fill("#f-salary_max", "16000")
+    page.click("button:has-text('保存档案')")
+    page.wait_for_url("**/app/me/posts**")
+    assert page.locator(".flash.ok").inner_text() == "档案已保存"
+    cards = page.locator("article.result")
+    assert cards.count() >= 2
+    first = cards.first
+    assert "大数据开发工程师｜淄博云数科技有限公司" in first.locator(".title").inner_text()
+    assert first.locator(".chip.ok").all_inner_texts() == ["Python", "Spark"]
+    assert first.locator(".chip.miss").all_inner_texts() == ["Hive"]
+    assert "数字技术工程师" in first.locator(".training").inner_text()
+    shot(page, "seeker-posts-phone")
+    # the profile page shows what was saved; the filter narrows the list
+    page.goto(site.url + "/app/me/posts?city=济南")
+    assert all("PLC" in t for t in page.locator("article .title").all_inner_texts())
+    page.goto(site.url + "/app/me")
+    assert page.locator("#f-name").input_value() == "王小明"
+    shot(page, "seeker-profile-phone")
+
+
+def test_enterprise_posts_an_entry_and_sees_masked_candidates(site, page):
+    sign_in(page, site, "enterprise")
+    assert page.url.endswith("/app/company")
+    page.fill("#f-name", "")
+    page.click("button:has-text('登记')")
+    assert page.locator("#e-name").is_visible()
+    page.fill("#f-name", "淄博智能装备有限公司")
+    page.fill("#f-city", "淄博市")
+    page.click("button:has-text('登记')")
+    page.wait_for_url("**/app/company**")
+    page.click("text=发布新需求")
+    page.fill("#f-title", "PLC电气工程师")  # typing suggests occupation codes
+    page.locator("#occupation-suggestions button").first.wait_for()
+    suggestion = page.locator("#occupation-suggestions button").first.inner_text()
+    page.locator("#occupation-suggestions button").first.click()
+    assert page.locator("#f-occupation_code").input_value() == suggestion.split()[0]
+    page.fill("#f-required_skills", "PLC编程、电气控制")
+    page.fill("#f-city", "淄博")
+    page.fill("#f-headcount", "0")  # a mistake
+    page.click("button:has-text('发布')")
+    assert page.locator("#e-headcount").inner_text() == "不能小于 1"
+    page.fill("#f-headcount", "2")
+    page.click("button:has-text('发布')")
+    page.wait_for_url("**/candidates**")
+    shot(page, "enterprise-candidates")
+    names = page.locator("article .title").all_inner_texts()
+    assert names[0] == "李*"  # the best candidate did not consent: masked
+    assert "139****1111" in page.locator("article").first.inner_text()
+    assert "13900001111" not in page.content() and "李四" not in page.content()
+    assert "赵敏" in names  # consented: shown
+    views = site.service.store.list_audit(action="view", resource="talent")[1]
+    assert views >= 2
+    page.click("text=返回需求列表")
+    assert page.locator("tr[data-entry-id]").count() == 1
+    shot(page, "enterprise-entries")
+
+
+def test_pages_refuse_cross_site_posts_and_show_no_tracebacks(site, page):
+    sign_in(page, site, "seeker")
+    resp = page.request.post(site.url + "/app/me", form={"csrf": "forged", "name": "X"},
+                             headers={"Origin": "https://evil.example"})
+    assert resp.status == 403 and "跨站" in resp.text()
+    resp = page.request.post(site.url + "/app/me", form={"csrf": "forged", "name": "X"})
+    assert resp.status == 403 and "Traceback" not in resp.text()
+    resp = page.request.get(site.url + "/app/entries/99999/candidates")
+    assert resp.status == 403  # a seeker may not use enterprise pages
+    page.goto(site.url + "/app/nowhere")
+    assert "页面或记录不存在" in page.content()
+
+
+def test_no_key_in_any_url(site, page):
+    sign_in(page, site, "seeker")
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(site.url + "/app/me/posts")
+    assert seen and all("tm_" not in u for u in seen)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_shots() -> None:
+    shutil.rmtree(SHOTS, ignore_errors=True)
