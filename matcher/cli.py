@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matcher.cli_report import catalogue_app, chains_app, report_app, zone_app
 from matcher.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
 from matcher.schemas import Catalogue, MatchFilters
 from matcher.settings import Settings, load_settings
@@ -31,6 +32,10 @@ app.add_typer(import_app, name="import")
 app.add_typer(match_app, name="match")
 app.add_typer(index_app, name="index")
 app.add_typer(demo_app, name="demo")
+app.add_typer(report_app, name="report")
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(chains_app, name="chains")
+app.add_typer(zone_app, name="zone")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 

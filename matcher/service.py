@@ -231,11 +231,14 @@ class MatchService:
         return [self._prepare(kind, m, coded) for m in models]
 
     def _prepare_demand(self, entry: DemandEntry, coded: dict[str, Any] | None = None) -> StoredRecord:
+        from matcher.analytics import place_of
+        from matcher.catalogues import requirement_skills
+
         updates: dict[str, Any] = {}
         if entry.city:
-            updates["city"] = self.regions.city(entry.city)
-        if entry.chain_id:
-            updates["chain_id"] = self.resolve_chain(entry.chain_id)
+            # "淄博市临淄区" and "淄博高新区" are places of 淄博市, though the lookup misses them
+            place = place_of(self.regions, entry.city)
+            updates["city"] = place.city if place is not None and place.city else self.regions.city(entry.city)
         if entry.occupation_code:
             name = self.taxonomy.name(entry.occupation_code)
             if name is None or self.taxonomy.by_code[entry.occupation_code].level != 4:
@@ -246,8 +249,18 @@ class MatchService:
             best = coded[query] if coded and query in coded else self.coder.best(query)
             if best is not None:
                 updates["occupation_code"], updates["occupation_name"] = best.code, best.name
-        updates["required_skills"] = [self.vocab.canonical(s) for s in entry.required_skills]
-        updates["preferred_skills"] = [self.vocab.canonical(s) for s in entry.preferred_skills]
+        required, preferred = entry.required_skills, entry.preferred_skills
+        if entry.source == "catalogue" and not required and entry.description:
+            # a catalogue states its skills in 任职能力要求 ("熟悉A、B，了解C")
+            required, found = requirement_skills(self.vocab, entry.description)
+            preferred = preferred or found
+        updates["required_skills"] = [self.vocab.canonical(s) for s in required]
+        updates["preferred_skills"] = [self.vocab.canonical(s) for s in preferred]
+        if entry.chain_id and not entry.chain_suggested:
+            updates["chain_id"] = self.resolve_chain(entry.chain_id)
+            updates["chain_confidence"] = None
+        else:  # no chain, or one we suggested earlier: suggest from the current record
+            updates.update(self.suggest_entry_chain(entry.model_copy(update=updates)))
         entry = entry.model_copy(update=updates)
         text = demand_text(entry)
         return StoredRecord(entry, text, text_hash(text), self.regions.province(entry.city))
@@ -833,16 +846,76 @@ class MatchService:
         return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}
                 for o in self.taxonomy.search(q, limit)]
 
-    # -- occupations ---------------------------------------------------------------------
+    # -- analytics -------------------------------------------------------------------------
 
-    def code_occupations(self, texts: Sequence[str], top_k: int = 10):
-        if not 1 <= top_k <= 100:
-            raise InvalidInput("top_k 必须在 1 到 100 之间")
-        return self.coder.code(list(texts), top_k)
+    def chain_suggester(self):  # -> matcher.chains.ChainSuggester
+        """The keyword chain classifier over the registries in the store (rebuilt when they change)."""
+        from matcher.chains import ChainSuggester
 
-    def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
-        return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}
-                for o in self.taxonomy.search(q, limit)]
+        chains = self.chains()
+        cached = getattr(self, "_chain_suggester", None)
+        if cached is None or cached[0] is not chains:
+            cached = (chains, ChainSuggester(chains.values(), self.regions))
+            self._chain_suggester = cached
+        return cached[1]
+
+    def suggest_entry_chain(self, entry: DemandEntry) -> dict[str, Any]:
+        """Chain fields for an entry without a given chain: the suggestion when it is sure
+        enough (``matcher.chains.MIN_CONFIDENCE``), else no chain."""
+        from matcher.chains import MIN_CONFIDENCE, enterprise_of
+
+        ent = enterprise_of(self.store, entry.enterprise_id, entry.enterprise_name)
+        s = self.chain_suggester().suggest(
+            demand_text(entry), title=entry.title, city=entry.city,
+            enterprise_chain=ent.chain_id if ent else None,
+            enterprise_name=ent.name if ent else entry.enterprise_name)
+        if s is None or s.confidence < MIN_CONFIDENCE:
+            return {"chain_id": None, "chain_suggested": False, "chain_confidence": None}
+        return {"chain_id": s.chain_id, "chain_suggested": True, "chain_confidence": s.confidence}
+
+    def register_chains(self, registry: str, chains: Sequence[IndustryChain]) -> int:
+        """Store a registry (replacing the chains of the same registry) and drop cached chains."""
+        n = self.store.replace_registry(registry, chains)
+        self._chains = None
+        return n
+
+    # -- fairs ------------------------------------------------------------------------------
+
+    def prepare_records(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord | InvalidInput]:
+        """Each model made ready to store (occupation coded, skills and chains canonical), or
+        the InvalidInput that rejects it, in order; nothing is written."""
+        coded = self._code_batch(self._coding_queries(kind, models))
+        out: list[StoredRecord | InvalidInput] = []
+        for m in models:
+            try:
+                out.append(self._prepare(kind, m, coded))
+            except InvalidInput as exc:
+                out.append(exc)
+        return out
+
+    def add_records_with(self, records: dict[Kind, Sequence[StoredRecord]],
+                         write: Callable[[Any, dict[Kind, list[int]]], Any],
+                         progress: Progress | None = None) -> Any:
+        """Store prepared records of both sides and what ``write(session, new ids by side)``
+        adds, in one transaction (all or nothing); then index the new records. Returns what
+        ``write`` returns."""
+        from sqlalchemy.exc import IntegrityError
+
+        from matcher.errors import Conflict
+
+        for recs in records.values():
+            self._encode_records(recs, progress)  # encode first: a failing model writes nothing
+        try:
+            with self.store.session() as s:
+                ids: dict[Kind, list[int]] = {k: self.store._insert(s, k, recs) for k, recs in records.items()}
+                result = write(s, ids)
+        except IntegrityError as exc:
+            raise Conflict(f"写入失败（编号重复或引用无效）：{exc.orig}") from exc
+        for kind, recs in records.items():
+            if recs:
+                self._index_records(kind, ids[kind], recs)
+                self.save_index(kind)
+        return result
 
     def close(self) -> None:
         self.save_all()

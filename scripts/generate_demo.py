@@ -917,7 +917,8 @@ def make_demands(rng: random.Random, ref: RefData, enterprises: list[dict]) -> l
                 valid_until=until,
                 status=status,
             )
-            out.append(d.model_dump(mode="json", exclude_none=True))
+            # chains are given, never suggested: the suggestion fields stay out of the file
+            out.append(d.model_dump(mode="json", exclude_none=True, exclude={"chain_suggested", "chain_confidence"}))
     return out
 
 
@@ -1174,6 +1175,71 @@ def make_catalogue(rng: random.Random, ref: RefData) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------------------
+# The next year's catalogue (2026), derived from the 2025 one so that a comparison of the
+# two years has new, removed and changed entries. Documented changes, each drawn with its
+# own seeded stream (seed + 4; new rows come from a fresh catalogue drawn with seed + 5):
+#   - 8 rows of 2025 are dropped (removed entries);
+#   - of the rest, each row independently: 25% change their shortage level by one or two
+#     stars (up twice as often as down), 20% get another headcount, 35% raise a monthly
+#     salary range by 6% (rounded to 500), 8% ask one experience band more;
+#   - 3 rows get a new title of the same post ("高级" prefix), the same chain and duties;
+#   - 12 rows are added from the fresh catalogue (title + chain not already listed);
+#   - rows are renumbered (序号) in the new order.
+# ---------------------------------------------------------------------------------------
+
+NEXT_CATALOGUE_YEAR = 2026
+N_NEXT_DROPPED = 8
+N_NEXT_RENAMED = 3
+N_NEXT_ADDED = 12
+EXPERIENCE_NEXT = {"不限": "1年以上", "应届": "1年以上", "1-3年": "3年以上", "1年以上": "3年以上",
+                   "3年以上": "5年以上", "3-5年": "5年以上"}
+
+
+def _stars_text(rng: random.Random, stars: int) -> str:
+    return "—" if stars == 0 else (f"{stars}星" if rng.random() < 0.6 else "★" * stars)
+
+
+def _stars_of(text: str) -> int:
+    if text == "—":
+        return 0
+    return int(text[0]) if text[0].isdigit() else len(text)
+
+
+def _raise_monthly(pay: str) -> str:
+    m = re.fullmatch(r"(\d+)-(\d+)元/月", pay)
+    if m is None:
+        return pay
+    lo, hi = (round_to(int(x) * 1.06) for x in m.groups())
+    return f"{lo}-{max(hi, lo + 500)}元/月"
+
+
+def make_next_catalogue(rng: random.Random, fresh: list[list[str]], rows: list[list[str]]) -> list[list[str]]:
+    """The 2026 catalogue: the 2025 rows with the documented changes above."""
+    dropped = set(rng.sample(range(len(rows)), N_NEXT_DROPPED))
+    kept = [list(r) for i, r in enumerate(rows) if i not in dropped]
+    for r in kept:
+        if rng.random() < 0.25:
+            stars = _stars_of(r[3])
+            step = rng.choice([1, 1, 2, -1])
+            r[3] = _stars_text(rng, min(5, max(1, stars + step)) if stars else rng.choice([2, 3]))
+        if rng.random() < 0.20 and r[9] != "若干":
+            r[9] = str(rng.choice([v for v in (1, 2, 3, 5, 8, 10) if str(v) != r[9]]))
+        if rng.random() < 0.35:
+            r[7] = _raise_monthly(r[7])
+        if rng.random() < 0.08 and r[8] in EXPERIENCE_NEXT:
+            r[8] = EXPERIENCE_NEXT[r[8]]
+    for i in rng.sample(range(len(kept)), N_NEXT_RENAMED):
+        if not kept[i][1].startswith("高级"):
+            kept[i][1] = "高级" + kept[i][1]
+    listed = {(r[1], r[2]) for r in kept}
+    added = [list(r) for r in fresh if (r[1], r[2]) not in listed]
+    kept += rng.sample(added, min(N_NEXT_ADDED, len(added)))
+    for n, r in enumerate(kept, start=1):
+        r[0] = str(n)
+    return kept
+
+
+# ---------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------
 
@@ -1210,9 +1276,19 @@ python scripts/generate_demo.py --out data/demo --seed {seed}
 | `talents.jsonl` | {counts['talents']} | `matcher.schemas.TalentProfile` |
 | `catalogue_zibo_2025.csv` | {counts['catalogue']} | shortage catalogue of 淄博市 for 2025, Chinese headers, UTF-8 (no BOM) |
 | `catalogue_zibo_2025.mapping.json` | — | header → `DemandEntry` field mapping for the catalogue importer |
+| `catalogue_zibo_{NEXT_CATALOGUE_YEAR}.csv` | {counts['catalogue_next']} | the same catalogue for {NEXT_CATALOGUE_YEAR}, derived from 2025 (see below) |
+| `catalogue_zibo_{NEXT_CATALOGUE_YEAR}.mapping.json` | — | the same mapping |
 
 The catalogue is region `{CATALOGUE_META['region']}`, year {CATALOGUE_META['year']}, chain registry
 `{CATALOGUE_META['chain_registry']}` (`data/chains/zibo.json`); name: {CATALOGUE_META['name']}.
+
+The {NEXT_CATALOGUE_YEAR} catalogue exists so that two years can be compared
+(`talentmatch catalogue compare --region 淄博市 --from 2025 --to {NEXT_CATALOGUE_YEAR}`). It is the
+2025 catalogue with documented changes (`make_next_catalogue` in the generator): {N_NEXT_DROPPED} rows
+dropped; of the rest, independently, 25% change their shortage level by one or two stars, 20%
+get another headcount, 35% raise a monthly salary range by 6%, 8% ask one experience band more;
+{N_NEXT_RENAMED} rows get a new title of the same post (“高级” prefix); {N_NEXT_ADDED} rows are added
+from a freshly drawn catalogue; rows are renumbered.
 
 Notes on the catalogue: `所属产业链` holds the chain **name** from `data/chains/zibo.json`
 (resolve it to an id); `紧缺星级` is `N星`, `★…` or `—` (none); `学历要求` uses official
@@ -1231,6 +1307,8 @@ def generate(out_dir: Path, seed: int, data_dir: Path) -> dict[str, int]:
     demands = make_demands(random.Random(seed + 1), ref, enterprises)
     talents = make_talents(random.Random(seed + 2), ref)
     catalogue = make_catalogue(random.Random(seed + 3), ref)
+    next_catalogue = make_next_catalogue(random.Random(seed + 4), make_catalogue(random.Random(seed + 5), ref),
+                                          catalogue)
     enterprises = [{k: v for k, v in e.items() if not k.startswith("_")} for e in enterprises]
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1247,8 +1325,15 @@ def generate(out_dir: Path, seed: int, data_dir: Path) -> dict[str, int]:
     w.writerows(catalogue)
     write("catalogue_zibo_2025.csv", buf.getvalue())
     write("catalogue_zibo_2025.mapping.json", json.dumps(CATALOGUE_MAPPING, ensure_ascii=False, indent=2) + "\n")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CATALOGUE_HEADERS)
+    w.writerows(next_catalogue)
+    write(f"catalogue_zibo_{NEXT_CATALOGUE_YEAR}.csv", buf.getvalue())
+    write(f"catalogue_zibo_{NEXT_CATALOGUE_YEAR}.mapping.json",
+          json.dumps(CATALOGUE_MAPPING, ensure_ascii=False, indent=2) + "\n")
     counts = {"enterprises": len(enterprises), "demands": len(demands), "talents": len(talents),
-              "catalogue": len(catalogue)}
+              "catalogue": len(catalogue), "catalogue_next": len(next_catalogue)}
     write("README.md", readme(counts, seed))
     return counts
 
