@@ -12,7 +12,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.problems import BodyLimit, install_handlers
-from api.routes import admin, catalogues, demands, enterprises, matching, occupations, ops, talents
+from api.routes import (
+    admin,
+    analytics,
+    catalogues,
+    demands,
+    enterprises,
+    matching,
+    occupations,
+    ops,
+    talents,
+    zone,
+)
 from matcher.service import MatchService
 from matcher.settings import Settings, load_settings
 
@@ -45,7 +56,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     app = FastAPI(title="talentmatch", version="0.2.0", lifespan=lifespan, description=DESCRIPTION)
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
-    for module in (ops, admin, enterprises, demands, talents, matching, occupations, catalogues):
+    for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone):
         app.include_router(module.router)
     if web:
         from web.app import install

@@ -144,6 +144,18 @@ def _fresh(api: Api, service, what: str) -> int:
         return service.add("talent", [talent(name=f"临时{n}")])[0]
     if what == "key":
         return service.store.create_key("seeker")[1]["id"]
+    if what == "subscription":
+        from matcher.zone import SubscriptionCreate, create_subscription
+
+        return create_subscription(service, SubscriptionCreate(talent_id=api.consenting, cities=["淄博"])).id
+    if what == "two catalogues":
+        from matcher.schemas import Catalogue
+
+        if not service.store.list_catalogues():
+            for year, titles in ((2024, ["数据分析师", "PLC电气工程师"]), (2025, ["数据分析师", "工业机器人运维员"])):
+                service.import_rows("catalogue", [(i + 2, demand(title=t)) for i, t in enumerate(titles)], [],
+                                    catalogue=Catalogue(region="淄博市", year=year, name=f"{year}目录"))
+        return 1
     if what == "catalogue":
         from matcher.schemas import Catalogue
 
@@ -201,6 +213,25 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
         "upload catalogue": lambda: ("POST", "/v1/catalogues", {
             "data": {"region": "淄博市", "year": "2024", "name": f"上传{n}"},
             "files": {"file": ("c.csv", "岗位名称,需求人数\n数据分析师,2\n".encode(), "text/csv")}}),
+        "gap report": lambda: ("GET", "/v1/analytics/gap", {"params": {"region": "山东省", "year": 2026,
+                                                                         "demand": "posts"}}),
+        "gap report page": lambda: ("GET", "/v1/analytics/gap", {"params": {"region": "山东省", "year": 2026,
+                                                                              "demand": "posts", "format": "html"}}),
+        "salary reference": lambda: ("GET", "/v1/analytics/salary", {"params": {"region": "淄博市", "year": 2025}}),
+        "compare catalogues": lambda: _fresh(api, service, "two catalogues") and ("GET", "/v1/catalogues/compare",
+                                       {"params": {"region": "淄博市", "from": 2024, "to": 2025}}),
+        "registries": lambda: ("GET", "/v1/chains/registries", {}),
+        "upload registry": lambda: ("POST", "/v1/chains/registries", {
+            "data": {"registry": "uploaded", "region": "测试市"},
+            "files": {"file": ("测试名录.csv", "编号,名称,关键词\ntest-ai,人工智能,人工智能;大模型\n".encode(),
+                               "text/csv")}}),
+        "zone": lambda: ("GET", "/v1/zone", {"params": {"city": "淄博"}}),
+        "subscribe": lambda: ("POST", "/v1/zone/subscriptions", {"json": {"talent_id": t, "cities": ["淄博"]}}),
+        "list subscriptions": lambda: ("GET", "/v1/zone/subscriptions", {}),
+        "unsubscribe": lambda: ("DELETE", f"/v1/zone/subscriptions/{_fresh(api, service, 'subscription')}", {}),
+        "feed": lambda: ("GET", f"/v1/zone/subscriptions/{_fresh(api, service, 'subscription')}/feed", {}),
+        "acknowledge": lambda: ("POST", f"/v1/zone/subscriptions/{_fresh(api, service, 'subscription')}/ack",
+                                {"json": {"cursor": 0}}),
     }
     return routes[name]()
 
@@ -246,6 +277,18 @@ MATRIX = {
     "catalogues": (200, 200, 200, 200, 200, 200),
     "read catalogue": (200, 200, 200, 200, 200, 200),
     "upload catalogue": (201, 201, 403, 403, 403, 403),
+    "gap report": (200, 200, 403, 403, 403, 403),
+    "gap report page": (200, 200, 403, 403, 403, 403),
+    "salary reference": (200, 200, 200, 200, 200, 200),
+    "compare catalogues": (200, 200, 200, 200, 200, 200),
+    "registries": (200, 200, 200, 200, 200, 200),
+    "upload registry": (201, 201, 403, 403, 403, 403),
+    "zone": (200, 200, 200, 200, 200, 200),
+    "subscribe": (201, 201, 403, 403, 201, 403),
+    "list subscriptions": (200, 200, 403, 403, 200, 200),
+    "unsubscribe": (204, 204, 403, 403, 204, 404),
+    "feed": (200, 200, 403, 403, 200, 404),
+    "acknowledge": (200, 200, 403, 403, 200, 404),
 }
 
 
@@ -624,3 +667,38 @@ def test_real_server_over_http(service, settings):
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+# -- analytics and the graduates' zone ------------------------------------------------------------
+
+
+def test_gap_report_over_http_is_the_library_report(api, service):
+    from matcher.analytics import GapQuery, gap_report
+
+    params = {"region": "山东省", "year": 2026, "demand": "posts", "threshold": 0.3}
+    body = api.call("organiser", "GET", "/v1/analytics/gap", params=params).json()
+    direct = gap_report(service, GapQuery(region="山东省", year=2026, demand="posts", threshold=0.3))
+    expected = direct.model_dump(mode="json")
+    body.pop("generated_at", None), expected.pop("generated_at", None)
+    assert body == expected
+    assert body["overall"]["headcount"] == 2 and 0 <= body["overall"]["fit_rate"] <= 1
+    page = api.call("organiser", "GET", "/v1/analytics/gap", params={**params, "format": "html"})
+    assert page.headers["content-type"].startswith("text/html") and "适配度" in page.text
+    is_problem(api.call("admin", "GET", "/v1/analytics/gap", params={"region": "山东省", "year": 1999}), 422)
+
+
+def test_seeker_subscription_feed_and_acknowledge(api, service):
+    r = api.call("seeker", "POST", "/v1/zone/subscriptions", json={"cities": ["淄博"], "label": "淄博的新岗位"})
+    assert r.status_code == 201 and r.json()["talent_id"] == api.consenting
+    sub = r.json()["id"]
+    assert api.call("seeker", "GET", f"/v1/zone/subscriptions/{sub}/feed").json()["items"] == []
+    new = api.call("enterprise", "POST", f"/v1/enterprises/{api.ent}/demands",
+                   json={"title": "Python开发工程师", "city": "淄博", "required_skills": ["Python"]}).json()["id"]
+    feed = api.call("seeker", "GET", f"/v1/zone/subscriptions/{sub}/feed").json()
+    assert [i["id"] for i in feed["items"]] == [new] and feed["cursor"] == new
+    # reading does not move the cursor; acknowledging does
+    assert [i["id"] for i in api.call("seeker", "GET", f"/v1/zone/subscriptions/{sub}/feed").json()["items"]] == [new]
+    assert api.call("seeker", "POST", f"/v1/zone/subscriptions/{sub}/ack", json={"cursor": new}).status_code == 200
+    assert api.call("seeker", "GET", f"/v1/zone/subscriptions/{sub}/feed").json()["items"] == []
+    assert [s["id"] for s in api.call("seeker", "GET", "/v1/zone/subscriptions").json()] == [sub]
+    assert api.call("other_seeker", "GET", "/v1/zone/subscriptions").json() == []
