@@ -66,7 +66,8 @@ def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
         talent(name="赵敏", phone="13700002222", skills=["Python", "Spark", "SQL"], consent=True),
     ])
     keys = {"seeker": svc.store.create_key("seeker", label="2026届毕业生")[0],
-            "enterprise": svc.store.create_key("enterprise", label="HR")[0]}
+            "enterprise": svc.store.create_key("enterprise", label="HR")[0],
+            "admin": svc.store.create_key("admin", label="人社局")[0]}
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -213,6 +214,51 @@ def test_no_key_in_any_url(site, page):
     page.on("request", lambda r: seen.append(r.url))
     page.goto(site.url + "/app/me/posts")
     assert seen and all("tm_" not in u for u in seen)
+
+
+def test_administrator_imports_a_catalogue_and_opens_the_gap_report(site, page, tmp_path):
+    bad = tmp_path / "目录.csv"
+    bad.write_text("岗位名称,所属产业链,紧缺星级,学历要求,任职能力要求,需求人数,工作地点\n"
+                   "大数据开发工程师,大数据与人工智能,★★★★,本科,熟悉Python、Spark,3,淄博\n"
+                   "数据分析师,大数据与人工智能,★★★,本科,熟悉SQL、Python,很多,淄博\n", encoding="utf-8")
+    sign_in(page, site, "admin")
+    page.goto(site.url + "/app/catalogues")
+    page.set_input_files("#f-file", str(bad))
+    page.fill("#f-region", "淄博市")
+    page.fill("#f-year", "2026")
+    page.click("button:has-text('导入')")
+    rows = page.locator("table.row-errors tbody tr")
+    assert rows.count() == 1 and rows.first.locator("td").first.inner_text() == "3"
+    assert "需求人数" in rows.first.inner_text() or "headcount" in rows.first.inner_text()
+    shot(page, "admin-catalogue-errors")
+    assert site.service.store.list_catalogues() == []
+    bad.write_text(bad.read_text(encoding="utf-8").replace("很多", "2"), encoding="utf-8")
+    page.set_input_files("#f-file", str(bad))
+    page.fill("#f-region", "淄博市")
+    page.fill("#f-year", "2026")
+    page.click("button:has-text('导入')")
+    assert page.locator(".flash.ok").inner_text() == "已导入 2 条目录条目"
+    page.goto(site.url + "/app/reports")
+    with page.context.expect_page() as report_page:
+        page.click("button:has-text('生成报告')")
+    report = report_page.value
+    report.wait_for_load_state()
+    assert "适配度" in report.content() and "淄博市" in report.content()
+    shot(report, "admin-gap-report")
+
+
+def test_graduate_sees_the_zone_and_subscribes_phone(site, page):
+    sign_in(page, site, "seeker")  # the profile was created by the first journey
+    page.goto(site.url + "/app/zone")
+    assert page.locator("article.result").count() >= 1
+    page.fill("#f-chains", "没有这条产业链")
+    page.click("button:has-text('订阅')")
+    assert "未知产业链" in page.locator("#e-chains").inner_text()
+    page.fill("#f-chains", "")
+    page.fill("#f-cities", "淄博")
+    page.click("button:has-text('订阅')")
+    assert page.locator(".flash.ok").is_visible()
+    shot(page, "seeker-zone-phone")
 
 
 @pytest.fixture(scope="session", autouse=True)

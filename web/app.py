@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -486,8 +486,11 @@ async def suggest_occupations(request: Request, q: str = "") -> Response:
 
 def install(app: FastAPI, extra_routers: list[APIRouter] | None = None) -> None:
     """Mount the pages, their static files and their error pages on the API's app."""
+    from web import staff
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.include_router(router)
+    app.include_router(staff.router)
     for r in extra_routers or []:
         app.include_router(r)
     app.state.html_errors = error_page
@@ -497,5 +500,3 @@ def install(app: FastAPI, extra_routers: list[APIRouter] | None = None) -> None:
     async def _redirect(_: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)
 
-
-Page = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,200 @@
+"""Pages for programme staff (catalogues, gap reports) and the graduates' zone."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from matcher.analytics import GapQuery, gap_report
+from matcher.auth import Role
+from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
+from matcher.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
+from matcher.report import render_gap_html
+from matcher.schemas import Catalogue, MatchFilters
+from matcher.zone import (
+    SubscriptionCreate,
+    ZoneQuery,
+    acknowledge,
+    create_subscription,
+    feed,
+    graduate_zone,
+)
+from matcher.zone import list_subscriptions as subscriptions_of
+from web.app import call, form_of, render, split_list, svc, user
+
+router = APIRouter(include_in_schema=False)
+STAFF = (Role.ADMIN, Role.ORGANISER)
+
+
+# -- catalogues ----------------------------------------------------------------------------------
+
+
+def _catalogue_page(request: Request, u: Any, status: int = 200, **ctx: Any) -> Response:
+    ctx.setdefault("errors", {})
+    ctx.setdefault("values", {"year": str(date.today().year)})
+    ctx.setdefault("catalogues", svc(request).store.list_catalogues())
+    return render(request, "catalogues.html.j2", u, status, title="目录导入", **ctx)
+
+
+@router.get("/app/catalogues", response_class=HTMLResponse)
+async def catalogues(request: Request) -> Response:
+    u = await user(request, *STAFF)
+    return _catalogue_page(request, u)
+
+
+@router.post("/app/catalogues", response_class=HTMLResponse)
+async def import_catalogue(request: Request) -> Response:
+    u = await user(request, *STAFF)
+    form = await form_of(request, u)
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    values["skip_invalid"] = "skip_invalid" in form
+    errors: dict[str, str] = {}
+    upload, mapping = form.get("file"), form.get("mapping")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors["file"] = "请选择目录文件"
+    elif Path(upload.filename).suffix.lower() not in SUPPORTED_EXTENSIONS:
+        errors["file"] = "不支持的文件格式，请上传 CSV、XLSX 或 JSONL"
+    region = values.get("region", "").strip()
+    if not region:
+        errors["region"] = "必填，不能为空"
+    try:
+        year = int(values.get("year", ""))
+        if not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        errors["year"] = "请输入 2000 到 2100 之间的年份"
+    if errors:
+        return _catalogue_page(request, u, 422, errors=errors, values=values)
+    assert isinstance(upload, UploadFile)
+    suffix = Path(upload.filename or "").suffix.lower()
+
+    def work() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="tm-web-") as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            path.write_bytes(upload.file.read())
+            mp = None
+            if isinstance(mapping, UploadFile) and mapping.filename:
+                mpath = Path(tmp) / "mapping.json"
+                mpath.write_bytes(mapping.file.read())
+                mp = load_mapping(mpath, "catalogue")
+            result = read_records(path, "catalogue", mp)
+        cat = Catalogue(region=region, year=year, name=values.get("name") or None,
+                        chain_registry=values.get("registry") or None)
+        return svc(request).import_rows("catalogue", result.records, result.errors,
+                                         skip_invalid=bool(values["skip_invalid"]), catalogue=cat, actor=u.who)
+
+    try:
+        report = await call(request, work)
+    except ImportRejected as exc:
+        return _catalogue_page(request, u, 422, values=values, row_errors=exc.errors, imported=0)
+    except TalentMatchError as exc:
+        return _catalogue_page(request, u, 422, values=values, errors={"file": exc.detail})
+    if report["errors"]:
+        return _catalogue_page(request, u, 200, values=values, row_errors=report["errors"],
+                               imported=len(report["ids"]),
+                               flashes=[("ok", f"已导入 {len(report['ids'])} 条，跳过 {len(report['errors'])} 处错误")])
+    return RedirectResponse("/app/catalogues?saved=" + quote(f"已导入 {len(report['ids'])} 条目录条目"),
+                            status_code=303)
+
+
+# -- gap reports -------------------------------------------------------------------------------
+
+
+@router.get("/app/reports", response_class=HTMLResponse)
+async def reports(request: Request) -> Response:
+    u = await user(request, *STAFF)
+    cats = svc(request).store.list_catalogues()
+    latest = cats[-1] if cats else None
+    return render(request, "reports.html.j2", u, catalogues=cats, title="供需报告",
+                  region=latest["region"] if latest else "", year=latest["year"] if latest else date.today().year)
+
+
+@router.get("/app/reports/gap", response_class=HTMLResponse)
+async def gap_page(request: Request, region: str, year: int, demand: str = "catalogue",
+                   threshold: float = 0.6) -> Response:
+    await user(request, *STAFF)
+    if demand not in ("catalogue", "posts", "all"):
+        raise InvalidInput("需求口径应为 catalogue、posts 或 all")
+    query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
+    report = await call(request, gap_report, svc(request), query)
+    return HTMLResponse(render_gap_html(report))
+
+
+# -- the graduates' zone -------------------------------------------------------------------------
+
+
+@router.get("/app/zone", response_class=HTMLResponse)
+async def zone(request: Request) -> Response:
+    u = await user(request, Role.SEEKER, *STAFF)
+    s = svc(request)
+    if u.who.role == Role.SEEKER:
+        if u.who.talent_id is None:
+            return RedirectResponse("/app/me", status_code=303)
+        tid = u.who.talent_id
+
+        def work() -> tuple[list, list]:
+            found = s.match_talent(tid, 20, MatchFilters(fresh_graduates_only=True))
+            subs = subscriptions_of(s, talent_id=tid)
+            return found, [(sub, feed(s, sub.id, limit=20)) for sub in subs]
+
+        matches, feeds = await call(request, work)
+        return render(request, "zone.html.j2", u, seeker=True, matches=matches, feeds=feeds, errors={}, values={},
+                      title="高校人才直通车")
+    q = request.query_params
+    query: dict[str, Any] = {"school": q.get("school") or None, "major": q.get("major") or None}
+    error, result = None, None
+    try:
+        if q.get("graduation_year"):
+            query["graduation_year"] = int(q["graduation_year"])
+        result = await call(request, graduate_zone, s, ZoneQuery(**query))
+    except (ValueError, NotFound, InvalidInput) as exc:
+        error = exc.detail if isinstance(exc, TalentMatchError) else "毕业年份应为数字"
+    return render(request, "zone.html.j2", u, seeker=False, zone=result, q=query, error=error, title="高校人才直通车")
+
+
+@router.post("/app/zone/subscriptions", response_class=HTMLResponse)
+async def subscribe(request: Request) -> Response:
+    u = await user(request, Role.SEEKER)
+    form = await form_of(request, u)
+    if u.who.talent_id is None:
+        return RedirectResponse("/app/me", status_code=303)
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    req = SubscriptionCreate(talent_id=u.who.talent_id, cities=split_list(values.get("cities")),
+                             chains=split_list(values.get("chains")), occupations=split_list(values.get("occupations")),
+                             label="、".join(split_list(values.get("cities")) + split_list(values.get("chains")))[:200])
+    s = svc(request)
+    try:
+        sub = await call(request, create_subscription, s, req)
+    except InvalidInput as exc:
+        raw = str(exc.errors[0].get("field", "")) if exc.errors else ""
+        field = next((f for key, f in (("chain", "chains"), ("occup", "occupations"), ("cit", "cities"))
+                      if key in raw), "_")
+        matches = await call(request, s.match_talent, u.who.talent_id, 20, MatchFilters(fresh_graduates_only=True))
+        return render(request, "zone.html.j2", u, 422, seeker=True, matches=matches, feeds=[], values=values,
+                      errors={field: exc.detail},
+                      title="高校人才直通车")
+    s.store.audit(u.who, "create", "subscription", [sub.id])
+    return RedirectResponse("/app/zone?saved=" + quote("已订阅，新岗位会出现在本页"), status_code=303)
+
+
+@router.post("/app/zone/subscriptions/{sub_id}/ack")
+async def ack(request: Request, sub_id: int) -> Response:
+    u = await user(request, Role.SEEKER)
+    form = await form_of(request, u)
+    s = svc(request)
+    mine = {sub.id for sub in subscriptions_of(s, talent_id=u.who.talent_id)} if u.who.talent_id else set()
+    if sub_id not in mine:
+        raise NotFound(f"订阅 {sub_id} 不存在")
+    try:
+        cursor = int(str(form.get("cursor", "")))
+    except ValueError:
+        raise InvalidInput("游标无效") from None
+    await call(request, acknowledge, s, sub_id, cursor)
+    return RedirectResponse("/app/zone", status_code=303)
