@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matcher.cli_fair import fair_app
 from matcher.cli_report import catalogue_app, chains_app, report_app, zone_app
 from matcher.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
 from matcher.schemas import Catalogue, MatchFilters
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(match_app, name="match")
 app.add_typer(index_app, name="index")
 app.add_typer(demo_app, name="demo")
+app.add_typer(fair_app, name="fair")
 app.add_typer(report_app, name="report")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(chains_app, name="chains")

@@ -895,10 +895,11 @@ class MatchService:
 
     def add_records_with(self, records: dict[Kind, Sequence[StoredRecord]],
                          write: Callable[[Any, dict[Kind, list[int]]], Any],
-                         progress: Progress | None = None) -> Any:
+                         progress: Progress | None = None, *, actor: Principal | None = None,
+                         resource: str = "fair") -> Any:
         """Store prepared records of both sides and what ``write(session, new ids by side)``
-        adds, in one transaction (all or nothing); then index the new records. Returns what
-        ``write`` returns."""
+        adds, in one transaction (all or nothing, audited); then index the new records. Returns
+        what ``write`` returns (an int is audited as the id of a new ``resource``)."""
         from sqlalchemy.exc import IntegrityError
 
         from matcher.errors import Conflict
@@ -908,7 +909,11 @@ class MatchService:
         try:
             with self.store.session() as s:
                 ids: dict[Kind, list[int]] = {k: self.store._insert(s, k, recs) for k, recs in records.items()}
+                for k, new_ids in ids.items():
+                    self.store._audit(s, actor, "create", k, new_ids)
                 result = write(s, ids)
+                if isinstance(result, int):
+                    self.store._audit(s, actor, "create", resource, [result])
         except IntegrityError as exc:
             raise Conflict(f"写入失败（编号重复或引用无效）：{exc.orig}") from exc
         for kind, recs in records.items():
