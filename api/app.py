@@ -18,6 +18,7 @@ from api.routes import (
     catalogues,
     demands,
     enterprises,
+    fairs,
     matching,
     occupations,
     ops,
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     app = FastAPI(title="talentmatch", version="0.2.0", lifespan=lifespan, description=DESCRIPTION)
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
-    for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone):
+    for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone,
+                   fairs):
         app.include_router(module.router)
     if web:
         from web.app import install

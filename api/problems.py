@@ -68,8 +68,13 @@ def respond(request: Request, status: int, title: str | None = None, detail: str
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ImportRejected)
     async def _rejected(request: Request, exc: ImportRejected) -> Response:
-        return respond(request, exc.status, exc.title, exc.detail,
-                       [{"row": e.row, "field": e.field, "reason": e.reason, "value": e.value} for e in exc.errors])
+        errors = []
+        for e in exc.errors:
+            item = {"row": e.row, "field": e.field, "reason": e.reason, "value": e.value}
+            if getattr(e, "sheet", None):  # a fair file's sheet (or JSON list)
+                item["sheet"] = e.sheet
+            errors.append(item)
+        return respond(request, exc.status, exc.title, exc.detail, errors)
 
     @app.exception_handler(TalentMatchError)
     async def _domain(request: Request, exc: TalentMatchError) -> Response:

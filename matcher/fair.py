@@ -204,7 +204,7 @@ class FairSettings(_Model):
 class PostIn(_Model):
     """A post of a fair: an existing demand entry (by id or external id) or a new one."""
 
-    demand_id: int | None = Field(default=None, ge=1)
+    demand_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     external_id: str | None = Field(default=None, max_length=100)
     entry: DemandEntry | None = None
     capacity: int | None = Field(default=None, ge=1, le=MAX_CAPACITY)
@@ -221,7 +221,7 @@ class PostIn(_Model):
 class SeekerIn(_Model):
     """A registered seeker: an existing talent profile (by id or external id) or a new one."""
 
-    talent_id: int | None = Field(default=None, ge=1)
+    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     external_id: str | None = Field(default=None, max_length=100)
     profile: TalentProfile | None = None
     limit: int | None = Field(default=None, ge=1, le=MAX_SEEKER_LIMIT)
