@@ -937,6 +937,26 @@ def write_result(result: FairRunResult, out: Path, fmt: ExportFormat | None = No
 # =============================================================================================
 
 
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "application/zip", "json": "application/json"}
+
+
+def export_download(result: FairRunResult, fmt: ExportFormat, stem: str) -> tuple[bytes, str, str]:
+    """One downloadable file of a result: (content, media type, file name). CSV's several
+    files come zipped."""
+    import io
+    import zipfile
+
+    files = export_result(result, fmt)
+    if fmt == "csv":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for suffix, data in files.items():
+                z.writestr(f"{stem}{suffix}.csv", data)
+        return buf.getvalue(), MEDIA_TYPES["csv"], f"{stem}-csv.zip"
+    return files[""], MEDIA_TYPES[fmt], f"{stem}.{fmt}"
+
+
 def template_workbook() -> bytes:
     """An empty fair workbook with the sheets and headers an organiser fills in, and an example row."""
     from openpyxl import Workbook

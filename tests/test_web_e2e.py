@@ -67,7 +67,8 @@ def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
     ])
     keys = {"seeker": svc.store.create_key("seeker", label="2026届毕业生")[0],
             "enterprise": svc.store.create_key("enterprise", label="HR")[0],
-            "admin": svc.store.create_key("admin", label="人社局")[0]}
+            "admin": svc.store.create_key("admin", label="人社局")[0],
+            "organiser": svc.store.create_key("organiser", label="招聘会组委会")[0]}
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -245,6 +246,63 @@ def test_administrator_imports_a_catalogue_and_opens_the_gap_report(site, page, 
     report.wait_for_load_state()
     assert "适配度" in report.content() and "淄博市" in report.content()
     shot(report, "admin-gap-report")
+
+
+def _fair_workbook(path: Path, seeker_limit: object) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    posts = wb.active
+    posts.title = "岗位"
+    posts.append(["需求ID", "面试名额", "展位"])
+    posts.append([1, 2, "A01"])
+    posts.append([2, 2, "B02"])
+    posts.append([None, 1, "C03"])  # a new post, given in full
+    posts["D1"], posts["E1"], posts["F1"] = "岗位名称", "企业名称", "技能要求"
+    posts["D4"], posts["E4"], posts["F4"] = "Java开发工程师", "淄博软件园有限公司", "Java、Spring"
+    seekers = wb.create_sheet("求职者")
+    seekers.append(["人才ID", "姓名", "技能", "面试上限"])
+    seekers.append([1, None, None, 2])
+    seekers.append([None, "孙悟", "Python、SQL", seeker_limit])
+    seekers.append([2, None, None, 3])
+    wb.save(path)
+    return path
+
+
+def test_organiser_uploads_a_fair_fixes_a_row_runs_and_downloads(site, page, tmp_path):
+    from openpyxl import load_workbook
+
+    sign_in(page, site, "organiser")
+    assert page.url.endswith("/app/fairs")
+    page.set_input_files("#f-file", str(_fair_workbook(tmp_path / "招聘会.xlsx", "很多")))
+    page.fill("#f-name", "淄博高校数字人才招聘会")
+    page.click("button:has-text('上传并创建活动')")
+    errors = page.locator("table.row-errors tbody tr")
+    assert errors.count() == 1
+    cells = errors.first.locator("td").all_inner_texts()
+    assert cells[0] == "求职者" and cells[1] == "3" and cells[4] == "很多"
+    shot(page, "organiser-fair-errors")
+    page.set_input_files("#f-file", str(_fair_workbook(tmp_path / "招聘会.xlsx", 2)))
+    page.fill("#f-name", "淄博高校数字人才招聘会")
+    page.click("button:has-text('上传并创建活动')")
+    page.wait_for_url("**/app/fairs/*")
+    assert "3 个岗位" in page.content() and "3 位求职者" in page.content()
+    page.check("input[value=stable]")
+    page.fill("#f-min_score", "0")
+    page.click("button:has-text('开始匹配')")
+    page.wait_for_url("**/runs/*", timeout=120_000)  # the progress page follows the job, then moves on
+    summary = page.locator("[data-summary]")
+    assert summary.locator("[data-k=blocking_pairs]").inner_text() == "0"  # stable: no blocking pair
+    assert int(summary.locator("[data-k=interviews]").inner_text()) >= 3
+    assert "福利差" in summary.inner_text()
+    shot(page, "organiser-fair-result")
+    with page.expect_download() as dl:
+        page.click("text=下载 XLSX")
+    saved = tmp_path / "result.xlsx"
+    dl.value.save_as(saved)
+    book = load_workbook(saved)
+    assert {"分配结果", "展位日程", "求职者日程", "汇总"} <= set(book.sheetnames)
+    assert book["分配结果"].max_row >= 4  # a header and the interviews
 
 
 def test_graduate_sees_the_zone_and_subscribes_phone(site, page):

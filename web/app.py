@@ -486,11 +486,12 @@ async def suggest_occupations(request: Request, q: str = "") -> Response:
 
 def install(app: FastAPI, extra_routers: list[APIRouter] | None = None) -> None:
     """Mount the pages, their static files and their error pages on the API's app."""
-    from web import staff
+    from web import fairs, staff
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="web-static")
     app.include_router(router)
     app.include_router(staff.router)
+    app.include_router(fairs.router)
     for r in extra_routers or []:
         app.include_router(r)
     app.state.html_errors = error_page

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -29,7 +27,7 @@ from matcher.fair import (
 )
 from matcher.fair_io import (
     FairMapping,
-    export_result,
+    export_download,
     import_fair_file,
     load_fair_mapping,
     template_workbook,
@@ -134,15 +132,5 @@ def result(fair_id: Id, run_id: Id, svc: Service, _: Staff,
             summary="下载结果：xlsx（分配结果、展位日程、求职者日程、汇总）、csv（zip）或 json")
 def export(fair_id: Id, run_id: Id, svc: Service, _: Staff,
            format: Literal["xlsx", "csv", "json"] = "xlsx") -> Response:
-    files = export_result(_run_of(svc, fair_id, run_id), format)
-    stem = f"fair-{fair_id}-run-{run_id}"
-    if format == "csv":
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for suffix, data in files.items():
-                z.writestr(f"{stem}{suffix}.csv", data)
-        body, media, name = buf.getvalue(), "application/zip", f"{stem}-csv.zip"
-    else:
-        body = files[""]
-        media, name = (XLSX, f"{stem}.xlsx") if format == "xlsx" else ("application/json", f"{stem}.json")
+    body, media, name = export_download(_run_of(svc, fair_id, run_id), format, f"fair-{fair_id}-run-{run_id}")
     return Response(body, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})

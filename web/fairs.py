@@ -1,0 +1,211 @@
+"""Pages for fair organisers: upload a fair workbook, run matching with progress, read and download results.
+
+A run takes seconds to a minute; it runs in a background thread of the server and the page polls
+its progress. Jobs live in memory: a restart forgets running jobs (their results, once stored,
+stay in the database).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from matcher.auth import Role
+from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
+from matcher.fair import (
+    REPORT_DEFINITIONS,
+    FairRunOptions,
+    get_fair,
+    get_run,
+    list_fairs,
+    list_runs,
+    run_fair,
+)
+from matcher.fair_io import export_download, import_fair_file, template_workbook
+from web.app import call, form_of, render, svc, user
+
+router = APIRouter(include_in_schema=False)
+STAFF = (Role.ADMIN, Role.ORGANISER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the stages run_fair reports, and the share of the whole run each takes (measured at 5,000 x 1,000)
+STAGES = {"评分": (0.0, 0.75), "分配": (0.75, 0.85), "排期": (0.85, 0.9), "生成说明": (0.9, 1.0)}
+
+
+@dataclass
+class Job:
+    fair_id: int
+    key_id: int | None
+    state: str = "running"  # running | done | failed
+    progress: float = 0.0
+    message: str = "准备中……"
+    run_id: int | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _jobs(request: Request) -> dict[str, Job]:
+    jobs = getattr(request.app.state, "fair_jobs", None)
+    if jobs is None:
+        jobs = request.app.state.fair_jobs = {}
+    return jobs
+
+
+def _fairs_page(request: Request, u: Any, status: int = 200, **ctx: Any) -> Response:
+    ctx.setdefault("errors", {})
+    ctx.setdefault("values", {})
+    ctx.setdefault("fairs", list_fairs(svc(request)))
+    return render(request, "fairs.html.j2", u, status, title="招聘活动", **ctx)
+
+
+@router.get("/app/fairs", response_class=HTMLResponse)
+async def fairs(request: Request) -> Response:
+    u = await user(request, *STAFF)
+    return _fairs_page(request, u)
+
+
+@router.get("/app/fairs/template")
+async def template(request: Request) -> Response:
+    await user(request, *STAFF)
+    return Response(template_workbook(), media_type=XLSX,
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''fair-template.xlsx"})
+
+
+@router.post("/app/fairs", response_class=HTMLResponse)
+async def upload(request: Request) -> Response:
+    u = await user(request, *STAFF)
+    form = await form_of(request, u)
+    values = {"name": str(form.get("name", ""))[:200]}
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        return _fairs_page(request, u, 422, errors={"file": "请选择活动表格"}, values=values)
+    if Path(upload_file.filename).suffix.lower() not in (".xlsx", ".xlsm"):
+        return _fairs_page(request, u, 422, errors={"file": "请上传 XLSX 工作簿"}, values=values)
+
+    def work() -> Any:
+        with tempfile.TemporaryDirectory(prefix="tm-web-") as tmp:
+            path = Path(tmp) / "fair.xlsx"
+            path.write_bytes(upload_file.file.read())
+            return import_fair_file(svc(request), path, name=values["name"].strip() or None, actor=u.who)
+
+    try:
+        detail = await call(request, work)
+    except ImportRejected as exc:
+        return _fairs_page(request, u, 422, values=values, row_errors=exc.errors)
+    except (InvalidInput, TalentMatchError) as exc:
+        return _fairs_page(request, u, 422, values=values, errors={"file": exc.detail})
+    return RedirectResponse(f"/app/fairs/{detail.id}?saved=" + quote("活动已创建"), status_code=303)
+
+
+@router.get("/app/fairs/{fair_id}", response_class=HTMLResponse)
+async def fair(request: Request, fair_id: int) -> Response:
+    u = await user(request, *STAFF)
+    s = svc(request)
+    detail = await call(request, get_fair, s, fair_id)
+    runs = await call(request, list_runs, s, fair_id)
+    return render(request, "fair.html.j2", u, fair=detail, runs=runs, title=detail.name)
+
+
+@router.post("/app/fairs/{fair_id}/run")
+async def start_run(request: Request, fair_id: int) -> Response:
+    u = await user(request, *STAFF)
+    form = await form_of(request, u)
+    s = svc(request)
+    await call(request, get_fair, s, fair_id)
+    try:
+        options = FairRunOptions(mode=str(form.get("mode", "optimal")),  # type: ignore[arg-type]
+                                 min_score=float(str(form.get("min_score", "0.3")) or 0.3))
+    except (ValueError, TalentMatchError) as exc:
+        raise InvalidInput("匹配模式或最低匹配度无效") from exc
+    job_id = uuid.uuid4().hex
+    job = Job(fair_id=fair_id, key_id=u.who.key_id)
+    _jobs(request)[job_id] = job
+
+    def progress(stage: str, done: int, total: int) -> None:
+        lo, hi = STAGES.get(stage, (job.progress, job.progress))
+        with job.lock:
+            job.progress = max(job.progress, lo + (hi - lo) * (done / total if total else 1.0))
+            job.message = f"{stage}：{done}/{total}"
+
+    def work() -> None:
+        try:
+            result = run_fair(s, fair_id, options, progress)
+            s.store.audit(u.who, "create", "fair_run", [result.run_id], {"fair_id": fair_id, "mode": options.mode})
+            with job.lock:
+                job.state, job.progress, job.run_id, job.message = "done", 1.0, result.run_id, "完成"
+        except TalentMatchError as exc:
+            with job.lock:
+                job.state, job.error, job.message = "failed", exc.detail, exc.detail
+        except Exception:  # noqa: BLE001 - the page shows a message, the log has the details
+            import logging
+
+            logging.getLogger("talentmatch.web").exception("fair run %s failed", fair_id)
+            with job.lock:
+                job.state, job.error, job.message = "failed", "匹配失败（内部错误）", "匹配失败（内部错误）"
+
+    threading.Thread(target=work, name=f"fair-run-{fair_id}", daemon=True).start()
+    return RedirectResponse(f"/app/fairs/{fair_id}/jobs/{job_id}", status_code=303)
+
+
+def _job(request: Request, u: Any, fair_id: int, job_id: str) -> Job:
+    job = _jobs(request).get(job_id)
+    if job is None or job.fair_id != fair_id:
+        raise NotFound("该匹配任务不存在（服务重启后进行中的任务会丢失，请重新运行）")
+    return job
+
+
+@router.get("/app/fairs/{fair_id}/jobs/{job_id}", response_class=HTMLResponse)
+async def job_page(request: Request, fair_id: int, job_id: str) -> Response:
+    u = await user(request, *STAFF)
+    job = _job(request, u, fair_id, job_id)
+    if job.state == "done":
+        return RedirectResponse(f"/app/fairs/{fair_id}/runs/{job.run_id}", status_code=303)
+    if job.state == "failed":
+        raise InvalidInput(job.error or "匹配失败")
+    detail = await call(request, get_fair, svc(request), fair_id)
+    return render(request, "job.html.j2", u, fair=detail, job_id=job_id, title="正在匹配")
+
+
+@router.get("/app/fairs/{fair_id}/jobs/{job_id}/status")
+async def job_status(request: Request, fair_id: int, job_id: str) -> Response:
+    u = await user(request, *STAFF)
+    job = _job(request, u, fair_id, job_id)
+    with job.lock:
+        nxt = (f"/app/fairs/{fair_id}/runs/{job.run_id}" if job.state == "done"
+               else f"/app/fairs/{fair_id}/jobs/{job_id}")
+        return JSONResponse({"state": job.state, "progress": round(job.progress, 3), "message": job.message,
+                             "next": nxt})
+
+
+async def _result(request: Request, fair_id: int, run_id: int) -> Any:
+    result = await call(request, get_run, svc(request), run_id)
+    if result.fair_id != fair_id:
+        raise NotFound(f"匹配结果 {run_id} 不存在")
+    return result
+
+
+@router.get("/app/fairs/{fair_id}/runs/{run_id}", response_class=HTMLResponse)
+async def run_page(request: Request, fair_id: int, run_id: int) -> Response:
+    u = await user(request, *STAFF)
+    result = await _result(request, fair_id, run_id)
+    shown = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))[:300]
+    return render(request, "run.html.j2", u, result=result, shown=shown, definitions=REPORT_DEFINITIONS,
+                  title="匹配结果")
+
+
+@router.get("/app/fairs/{fair_id}/runs/{run_id}/download")
+async def download(request: Request, fair_id: int, run_id: int, format: str = "xlsx") -> Response:
+    await user(request, *STAFF)
+    if format not in ("xlsx", "csv", "json"):
+        raise InvalidInput("下载格式应为 xlsx、csv 或 json")
+    result = await _result(request, fair_id, run_id)
+    body, media, name = await call(request, export_download, result, format, f"fair-{fair_id}-run-{run_id}")
+    return Response(body, media_type=media, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
