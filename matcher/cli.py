@@ -474,6 +474,22 @@ def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
     return counts
 
 
+def demo_keys(svc: Any) -> list[tuple[str, str]]:
+    """Fresh keys for trying each role on the demo data: an administrator, an organiser, the
+    first enterprise and the first talent profile."""
+    out_keys = [("管理员 admin", svc.store.create_key("admin", label="demo")[0]),
+                ("活动组织方 organiser", svc.store.create_key("organiser", label="demo")[0])]
+    enterprises = svc.store.list_enterprises(0, 1)
+    if enterprises:
+        key = svc.store.create_key("enterprise", enterprise_id=enterprises[0].id, label="demo")[0]
+        out_keys.append((f"企业 enterprise（{enterprises[0].name}）", key))
+    talents, _ = svc.store.list("talent", limit=1)
+    if talents:
+        key = svc.store.create_key("seeker", talent_id=talents[0].id, label="demo")[0]
+        out_keys.append((f"求职者 seeker（人才档案 {talents[0].id}）", key))
+    return out_keys
+
+
 @demo_app.callback()
 def demo(
     ctx: typer.Context,
@@ -493,10 +509,12 @@ def demo(
     with _Bar("建立索引") as bar:
         svc.sync(progress=bar)
     svc.coder  # noqa: B018 - warm the occupation coder's vectors before serving
-    key, _ = svc.store.create_key("admin", label="demo")
+    keys = demo_keys(svc)
     svc.close()
-    out.print("演示用管理员密钥（只显示这一次；调用 API 时放在请求头 Authorization: Bearer <密钥>）：")
-    out.print(key, highlight=False)
+    out.print(f"演示用密钥（只显示这一次）：网页 http://{settings.host}:{settings.port}/login 登录，或调用 API 时放在请求头 "
+              "Authorization: Bearer <密钥>")
+    for label, key in keys:
+        out.print(f"  {label}：{key}", highlight=False)
     if serve_after:
         serve(settings.host, settings.port)
 

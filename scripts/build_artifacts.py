@@ -25,9 +25,15 @@ def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
 
     name = create_encoder(encoder, model).name
     store = Store(url, create=False)
+    from models.encoders import text_hash
+
+    # the cache keys passages by the hash of "p:" + text (CachedEncoder)
+    used = {text_hash("p:" + t) for kind in ("demand", "talent") for t in store.texts(kind).values()}
     with store.session() as s:
         rows = s.execute(select(EmbeddingRow.text_hash, EmbeddingRow.vector)
                          .where(EmbeddingRow.model == name).order_by(EmbeddingRow.text_hash)).all()
+    if used:  # only the vectors of the texts the demo records have now
+        rows = [(h, v) for h, v in rows if h in used]
     hashes = np.array([h for h, _ in rows])
     vectors = np.stack([np.frombuffer(v, dtype="<f4") for _, v in rows]).astype(np.float16)
     path = vector_seed_path(load_settings().reference_dir / "demo", name)
