@@ -36,7 +36,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -114,29 +113,8 @@ class RegionScope:
 
 
 def place_of(regions: Regions, name: str | None) -> Place | None:
-    """The place of a name, also for compound names the lookup misses ("淄博市临淄区",
-    "淄博高新区"): the longest leading part that names a place, refined by the rest."""
-    return _place_cached(regions, name or "")
-
-
-@lru_cache(maxsize=8192)
-def _place_cached(regions: Regions, name: str) -> Place | None:
-    if not name:
-        return None
-    place = regions.resolve(name)
-    if place is not None:
-        return place
-    key = name.replace(" ", "")
-    for cut in range(len(key) - 1, 1, -1):
-        head = regions.resolve(key[:cut])
-        if head is None:
-            continue
-        if head.city is None:  # a province: the rest may name its city
-            rest = regions.resolve(key[cut:])
-            if rest is not None and rest.province == head.province:
-                return rest
-        return head
-    return None
+    """The place of a name, compound names included ("淄博市临淄区", "淄博高新区")."""
+    return regions.resolve(name)
 
 
 def resolve_region(regions: Regions, name: str) -> RegionScope:

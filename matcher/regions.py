@@ -25,6 +25,7 @@ class Regions:
         rows = list(csv.DictReader(path.open(encoding="utf-8")))
         by_id = {r["id"]: r for r in rows}
         self._lookup: dict[str, Place] = {}
+        self._compound: dict[str, Place | None] = {}
         provinces: dict[str, str] = {}
         for r in rows:
             if r["deep"] == "1":
@@ -51,15 +52,34 @@ class Regions:
                     self._lookup[key] = place
 
     def resolve(self, name: str | None) -> Place | None:
-        """The province and city of a place name (full or short, Traditional accepted)."""
+        """The province and city of a place name (full or short, Traditional accepted), also of
+        compound names such as "淄博市临淄区", "淄博高新区" or "山东省济南市": the longest leading
+        part that names a place, refined by the rest when that part is a province."""
         if not name:
             return None
         key = normalize_text(name).replace(" ", "")
+        if key not in self._compound:
+            self._compound[key] = self._simple(key) or self._leading(key)
+        return self._compound[key]
+
+    def _simple(self, key: str) -> Place | None:
         if key in self._lookup:
             return self._lookup[key]
         for suffix in ("市", "省", "地区", "区", "县"):
             if key.endswith(suffix) and key[: -len(suffix)] in self._lookup:
                 return self._lookup[key[: -len(suffix)]]
+        return None
+
+    def _leading(self, key: str) -> Place | None:
+        for cut in range(len(key) - 1, 1, -1):
+            head = self._simple(key[:cut])
+            if head is None:
+                continue
+            if head.city is None:  # a province: the rest may name one of its cities
+                rest = self._simple(key[cut:]) or self._leading(key[cut:])
+                if rest is not None and rest.province == head.province:
+                    return rest
+            return head
         return None
 
     def city(self, name: str | None) -> str | None:
