@@ -9,19 +9,8 @@ from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from matcher.auth import Principal, Role
-from matcher.errors import TalentMatchError
+from matcher.errors import Forbidden, Unauthorized
 from matcher.service import MatchService
-
-
-class Unauthorized(TalentMatchError):
-    status = 401
-    title = "未认证"
-
-
-class Forbidden(TalentMatchError):
-    status = 403
-    title = "无权限"
-
 
 _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer tm_…")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API 密钥（另一种传法）")

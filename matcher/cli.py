@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matcher.cli_common import Fmt, err, make_service, out
 from matcher.cli_fair import fair_app
 from matcher.cli_report import catalogue_app, chains_app, report_app, zone_app
 from matcher.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
@@ -41,13 +41,6 @@ app.add_typer(zone_app, name="zone")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class CodeFmt(StrEnum):
@@ -65,9 +58,7 @@ def _settings() -> Settings:
 
 
 def _service(settings: Settings | None = None):
-    from matcher.service import MatchService  # heavy imports only when a command needs them
-
-    return MatchService(settings or _settings())
+    return make_service(settings or _settings())
 
 
 class _Bar:

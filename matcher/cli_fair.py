@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matcher.cli_common import Fmt, err, make_service, out
+
 fair_app = typer.Typer(no_args_is_help=True, help="招聘活动（人才对接活动、高校人才直通车）批量匹配与面试排期")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 
 class Mode(StrEnum):
@@ -34,16 +33,11 @@ class SolverOpt(StrEnum):
     assignment = "assignment"
 
 
-class ShowFmt(StrEnum):
-    table = "table"
-    json = "json"
+ShowFmt = Fmt
 
 
 def _service():
-    from matcher.service import MatchService
-    from matcher.settings import load_settings
-
-    return MatchService(load_settings())
+    return make_service()
 
 
 class _StageBar:

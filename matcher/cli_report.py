@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from matcher.cli_common import Fmt, err, make_service, out
 from matcher.errors import InvalidInput
 
 report_app = typer.Typer(no_args_is_help=True, help="供需缺口报告与工资价位")
@@ -24,13 +24,6 @@ catalogue_app = typer.Typer(no_args_is_help=True, help="急需紧缺人才目录
 chains_app = typer.Typer(no_args_is_help=True, help="产业链名录：查看、导入、归链建议")
 zone_app = typer.Typer(no_args_is_help=True, help="高校人才直通车：应届生岗位专区与订阅")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class ReportFmt(StrEnum):
@@ -45,9 +38,7 @@ class Demand(StrEnum):
 
 
 def _service():
-    from matcher import cli
-
-    return cli._service()
+    return make_service()
 
 
 def _json(data: Any) -> None:

@@ -16,6 +16,16 @@ class TalentMatchError(Exception):
         self.detail = detail
 
 
+class Unauthorized(TalentMatchError):
+    status = 401
+    title = "未认证"
+
+
+class Forbidden(TalentMatchError):
+    status = 403
+    title = "无权限"
+
+
 class NotFound(TalentMatchError):
     status = 404
     title = "未找到"

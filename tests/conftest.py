@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +81,17 @@ def talent(**kw) -> TalentProfile:
                 skills=["Python", "Spark"], city="淄博", consent=True)
     base.update(kw)
     return TalentProfile.model_validate(base)
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``talentmatch ARGS`` in-process through its real entry point: (exit code, stdout, stderr)."""
+    from matcher import cli
+
+    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from matcher import cli
 from matcher.catalogues import (
     compare_catalogues,
     entry_changes,
@@ -20,6 +18,7 @@ from matcher.importer import load_mapping, read_records
 from matcher.schemas import Catalogue, DemandEntry
 from matcher.settings import PROJECT_ROOT
 from tests.conftest import demand
+from tests.conftest import run_cli as _run
 from tests.test_analytics import add_catalogue
 
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -123,17 +122,6 @@ def test_compare_errors_and_listing(service):
         compare_catalogues(service, "济南市", 2025, 2026)
     with pytest.raises(InvalidInput, match="不能相同"):
         compare_catalogues(service, "淄博市", 2025, 2025)
-
-
-def _run(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def test_cli_catalogue_with_demo_files(tmp_path, monkeypatch, capsys):

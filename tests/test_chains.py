@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from matcher import cli
 from matcher.chains import (
     CONFIDENCE,
     ChainSuggester,
@@ -21,6 +19,7 @@ from matcher.errors import Conflict, ImportRejected, InvalidInput
 from matcher.schemas import Enterprise, IndustryChain
 from matcher.settings import PROJECT_ROOT
 from tests.conftest import demand
+from tests.conftest import run_cli as _run
 
 CHAINS = [
     IndustryChain(id="zb-a", name="氟硅新材料", region="淄博市", keywords=["有机硅", "氟化工", "PLC"]),
@@ -190,17 +189,6 @@ def test_evaluate_suggestions(service):
     text = evaluate_suggestions(service, mode="text")
     assert (text.entries, text.suggested, text.right, text.stored, text.accuracy) == (3, 2, 2, 0, 0.6667)
     assert [(t.method, t.suggested, t.right) for t in text.tiers] == [("text_title", 2, 2)]
-
-
-def _run(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def test_cli_chains(tmp_path, monkeypatch, capsys):

@@ -12,6 +12,7 @@ import pytest
 
 from matcher import cli
 from matcher.settings import PROJECT_ROOT
+from tests.conftest import run_cli as run
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 
@@ -21,17 +22,6 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("TALENTMATCH_ENCODER", "fake")
     return tmp_path
-
-
-def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def head_jsonl(src: Path, dst: Path, n: int) -> Path:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from html.parser import HTMLParser
 
 import pytest
 
-from matcher import cli
 from matcher.analytics import GapQuery, GapReport, gap_report
 from matcher.report import charts, pct, render_gap_html, write_gap_report
 from matcher.service import MatchService
 from matcher.settings import Settings
 from tests.conftest import demand, talent
+from tests.conftest import run_cli as _run
 from tests.test_analytics import BIGDATA, add_catalogue, zibo  # noqa: F401 - the fixture
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -130,17 +129,6 @@ def test_write_json_and_html(report, tmp_path):
     assert GapReport.model_validate_json(p.read_text(encoding="utf-8")) == report
     h = write_gap_report(report, tmp_path / "r.html")
     assert h.read_text(encoding="utf-8") == render_gap_html(report)
-
-
-def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def test_cli_report_gap_and_salary(tmp_path, monkeypatch, capsys, fake_encoder):

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import inspect
 
-from matcher import cli
 from matcher.errors import InvalidInput, NotFound
 from matcher.zone import (
     SubscriptionCreate,
@@ -25,6 +23,7 @@ from matcher.zone import (
     list_subscriptions,
 )
 from tests.conftest import demand, talent
+from tests.conftest import run_cli as _run
 
 DAY = date(2026, 6, 1)
 
@@ -170,17 +169,6 @@ def test_deleting_a_talent_deletes_its_subscriptions(service, zone):
     assert list_subscriptions(service, talent_id=t[3]) == []
     with pytest.raises(NotFound):
         feed(service, sub.id)
-
-
-def _run(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def test_cli_zone(tmp_path, monkeypatch, capsys, fake_encoder):

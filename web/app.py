@@ -51,6 +51,7 @@ NAV = {
 }
 HOME = {Role.SEEKER: "/app/me", Role.ENTERPRISE: "/app/company", Role.ORGANISER: "/app/fairs",
         Role.ADMIN: "/app/fairs"}
+STAFF = (Role.ADMIN, Role.ORGANISER)
 STATUS_LABELS = {"open": "招聘中", "closed": "已关闭", "draft": "草稿"}
 _LIST_SPLIT = re.compile(r"[,，、;；\n]+")
 WEB_PREFIXES = ("/app", "/login", "/logout")

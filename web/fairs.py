@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from matcher.auth import Role
 from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
 from matcher.fair import (
     REPORT_DEFINITIONS,
@@ -31,10 +30,9 @@ from matcher.fair import (
     run_fair,
 )
 from matcher.fair_io import export_download, import_fair_file, template_workbook
-from web.app import call, form_of, render, svc, user
+from web.app import STAFF, call, form_of, render, svc, user
 
 router = APIRouter(include_in_schema=False)
-STAFF = (Role.ADMIN, Role.ORGANISER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the stages run_fair reports, and the share of the whole run each takes (measured at 5,000 x 1,000)
 STAGES = {"评分": (0.0, 0.75), "分配": (0.75, 0.85), "排期": (0.85, 0.9), "生成说明": (0.9, 1.0)}

@@ -27,10 +27,9 @@ from matcher.zone import (
     graduate_zone,
 )
 from matcher.zone import list_subscriptions as subscriptions_of
-from web.app import call, form_of, render, split_list, svc, user
+from web.app import STAFF, call, form_of, render, split_list, svc, user
 
 router = APIRouter(include_in_schema=False)
-STAFF = (Role.ADMIN, Role.ORGANISER)
 
 
 # -- catalogues ----------------------------------------------------------------------------------
