@@ -17,12 +17,18 @@ MAX_LIST = 200
 MAX_TEXT = 20_000
 
 
+_RANKS: dict[type, dict[str, int]] = {}  # member values by enum class, in declaration order
+
+
 class OrderedLabel(StrEnum):
     """A str enum whose members are ordered by declaration."""
 
     @property
     def rank(self) -> int:
-        return list(type(self)).index(self)
+        ranks = _RANKS.get(type(self))
+        if ranks is None:
+            ranks = _RANKS[type(self)] = {m.value: i for i, m in enumerate(type(self))}
+        return ranks[self.value]
 
     def __ge__(self, other: object) -> bool:  # type: ignore[override]
         if isinstance(other, type(self)):

@@ -23,6 +23,7 @@ class SkillVocab:
                 key = normalize_key(alias)
                 if key:
                     self._canon.setdefault(key, name)
+        self._key_memo: dict[str, str] = {}
         # longest aliases first, so "Spark SQL" wins over "Spark" when extracting
         self._keys = sorted(self._canon, key=len, reverse=True)
 
@@ -37,7 +38,14 @@ class SkillVocab:
         return self._canon.get(normalize_key(skill), normalize_text(skill))
 
     def key(self, skill: str) -> str:
-        return normalize_key(self.canonical(skill))
+        """The matching key of a skill (its canonical name, normalised); memoised, since
+        scoring asks for the same few hundred skills millions of times."""
+        found = self._key_memo.get(skill)
+        if found is None:
+            found = normalize_key(self.canonical(skill))
+            if len(self._key_memo) < 100_000:
+                self._key_memo[skill] = found
+        return found
 
     def names(self) -> list[str]:
         return list(self.directions)
