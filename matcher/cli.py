@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from matcher.cli_common import Fmt, err, make_service, out
+from matcher.cli_eval import eval_command
 from matcher.cli_fair import fair_app
 from matcher.cli_report import catalogue_app, chains_app, report_app, zone_app
 from matcher.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
@@ -40,6 +41,7 @@ app.add_typer(chains_app, name="chains")
 app.add_typer(zone_app, name="zone")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.command("eval")(eval_command)
 
 
 

@@ -1,0 +1,406 @@
+#!/usr/bin/env python
+"""End-to-end match latency THROUGH THE HTTP API, with a load generator in another process.
+
+A measurement script, not a test. For a data directory holding N demand entries (built by
+``bench_core.populate``: synthetic entries and vectors, see bench/README.md), it
+
+1. creates an administrator key and starts ``talentmatch serve`` (uvicorn, one process) on a
+   free loopback port, and waits for ``/ready``;
+2. runs the load generator — this same script with ``--loadgen``, a separate Python process
+   with one keep-alive ``httpx`` client per thread (closed loop: each thread sends its next
+   request when the previous answer arrives) — over two routes:
+   ``POST /v1/match {"text": …, "side": "demands"}`` (one real e5 query encode per request) and
+   ``GET /v1/talents/{id}/matches`` (the stored profile's vector is cached: no encode), at each
+   concurrency level;
+3. stops the server and measures the BARE cost of the same requests in this process on the
+   same saved index: one e5 query encode + one FAISS search of the candidate pool (text), and
+   one FAISS search (talent); the API-to-bare ratio shows the overhead (BM25, fetching and
+   scoring 200 candidates, explanations, HTTP, JSON, auth, audit).
+
+``bench_core.py`` calls :func:`run_api_bench` inside its end-to-end section (sections
+``e2e,api``), on the store it has already built. Standalone::
+
+    python bench/bench_api.py --n 100000            # builds its own store first (sync: minutes)
+    python bench/bench_api.py --n 2000 --requests 40 # smoke run
+
+It never asserts on timings. Results: ``bench/results/api-<date>.json`` / ``.md`` when run
+standalone; inside bench_core, the ``api`` key of each e2e row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT, ROOT / "bench"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+T0 = time.perf_counter()
+
+
+def log(msg: str) -> None:
+    """Progress on stderr, timed from the start of the calling benchmark when there is one."""
+    t0 = getattr(sys.modules.get("__main__"), "T0", T0)
+    print(f"[bench-api {time.perf_counter() - t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    """p50/p90/p99/mean/max/n of latencies already in milliseconds (``bench_core.pct``)."""
+    from bench_core import pct
+
+    return pct(ms, scale=1.0)
+
+
+# --------------------------------------------------------------------------- load generator
+
+
+def run_level(job: dict[str, Any], reqs: list[dict[str, Any]], conc: int) -> dict[str, Any]:
+    """``conc`` closed-loop threads sending ``job["n_requests"]`` requests (time-boxed)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {job['key']}"}
+    lat: list[float] = []
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    nxt = [0]
+    deadline = time.perf_counter() + job["budget_s"]
+    total = min(job["n_requests"], len(reqs))
+
+    def worker() -> None:
+        with httpx.Client(base_url=job["base_url"], headers=headers, timeout=120) as c:
+            while True:
+                with lock:
+                    i = nxt[0]
+                    if i >= total or time.perf_counter() > deadline:
+                        return
+                    nxt[0] += 1
+                r = reqs[i]
+                t = time.perf_counter()
+                try:
+                    resp = c.request(r["method"], r["path"], json=r.get("json"))
+                    code = str(resp.status_code)
+                    ok = resp.status_code == 200 and isinstance(resp.json(), list)
+                except httpx.HTTPError as exc:
+                    code, ok = type(exc).__name__, False
+                dt_ms = (time.perf_counter() - t) * 1000
+                with lock:
+                    statuses[code] = statuses.get(code, 0) + 1
+                    if ok:
+                        lat.append(dt_ms)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {"concurrency": conc, "sent": nxt[0], "ok": len(lat), "statuses": statuses, "wall_s": round(wall, 2),
+            "throughput_rps": round(len(lat) / wall, 2) if wall else None,
+            "latency_ms": percentiles(lat), "time_boxed": nxt[0] < total}
+
+
+def loadgen(job_path: str) -> int:
+    """Child-process entry: run the job's scenarios, print one JSON object on stdout."""
+    import httpx
+
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    headers = {"Authorization": f"Bearer {job['key']}"}
+    out: dict[str, Any] = {}
+    for sc in job["scenarios"]:
+        reqs = sc["requests"]
+        with httpx.Client(base_url=job["base_url"], headers=headers, timeout=120) as c:
+            for r in reqs[: job["warmup"]]:  # warm-up, not recorded
+                c.request(r["method"], r["path"], json=r.get("json"))
+        for conc in job["concurrency"]:
+            out[f"{sc['name']}@c{conc}"] = {"route": sc["route"], **run_level(job, reqs, conc)}
+    print(json.dumps(out))
+    return 0
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_of(pid: int) -> float | None:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024.0, 1)
+    return None
+
+
+def encoder_env(encoder: Any) -> dict[str, str]:
+    """Environment that makes the server build the same encoder (name and dimension)."""
+    name = getattr(encoder, "name", "e5-small-q4")
+    if name.startswith("fake-"):
+        return {"TALENTMATCH_ENCODER": "fake", "TALENTMATCH_ENCODER_MODEL": name.split("-", 1)[1]}
+    if name.startswith("st:"):
+        return {"TALENTMATCH_ENCODER": "sentence-transformers", "TALENTMATCH_ENCODER_MODEL": name[3:]}
+    return {"TALENTMATCH_ENCODER": "e5"}
+
+
+class Server:
+    """``talentmatch serve`` in a child process on a free loopback port (stopped on exit)."""
+
+    def __init__(self, data_dir: Path, encoder: Any, log_path: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder)}
+        env.pop("TALENTMATCH_DATABASE_URL", None)
+        self.log = log_path.open("w", encoding="utf-8")
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "matcher.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=str(ROOT), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float) -> float:
+        """Seconds until ``/ready`` answers 200 (loading the model, the index and BM25)."""
+        import httpx
+
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.base_url + "/ready", timeout=5).status_code == 200:
+                    return time.perf_counter() - self.t0
+            time.sleep(0.5)
+        raise RuntimeError(f"server not ready after {timeout:.0f}s; see {self.log.name}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully (saves indexes)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        self.log.close()
+
+
+# --------------------------------------------------------------------------- bare cost
+
+
+def bare_costs(data_dir: Path, encoder: Any, queries: list[str], talent_ids: list[int],
+               pool: int) -> dict[str, Any]:
+    """Per request, in this process on the saved demand index: (text) one query encode + one
+    FAISS search of ``pool``; (talent) one FAISS search with the profile's cached vector."""
+    import numpy as np
+
+    from matcher.settings import Settings
+    from matcher.store import Store
+    from matcher.textnorm import normalize_text
+    from matcher.vectorindex import load_index
+    from models.encoders import text_hash
+
+    settings = Settings(data_dir=data_dir)
+    index, _ = load_index(settings.index_dir() / "demand")
+    store = Store(settings.db_url())
+    try:
+        texts = store.texts("talent", talent_ids)
+        found = store.get_many_vectors(encoder.name, [text_hash("p:" + texts[i]) for i in talent_ids if i in texts])
+    finally:
+        store.close()
+    tvecs = list(found.values())
+    for q in queries[:3]:
+        index.search(encoder.encode_queries([normalize_text(q)]).astype(np.float32), pool)
+    text_ms, search_ms, encode_ms, talent_ms = [], [], [], []
+    for q in queries:
+        t = time.perf_counter()
+        v = encoder.encode_queries([normalize_text(q)]).astype(np.float32)
+        t1 = time.perf_counter()
+        index.search(v, pool)
+        t2 = time.perf_counter()
+        text_ms.append((t2 - t) * 1000)
+        encode_ms.append((t1 - t) * 1000)
+        search_ms.append((t2 - t1) * 1000)
+    for v in tvecs[:3]:
+        index.search(np.asarray(v, dtype=np.float32)[None, :], pool)
+    for i in range(len(queries) if tvecs else 0):
+        v = np.asarray(tvecs[i % len(tvecs)], dtype=np.float32)[None, :]
+        t = time.perf_counter()
+        index.search(v, pool)
+        talent_ms.append((time.perf_counter() - t) * 1000)
+    return {"pool": pool, "index_kind": index.kind, "text_encode_plus_search_ms": percentiles(text_ms),
+            "encode_ms": percentiles(encode_ms), "search_ms": percentiles(search_ms),
+            "talent_search_ms": percentiles(talent_ms)}
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_ids: list[int],
+                  n_requests: int = 200, concurrency: tuple[int, ...] = (1, 4), warmup: int = 5,
+                  budget_s: float = 180.0, ready_timeout: float = 900.0) -> dict[str, Any]:
+    """Latency through the API of a data directory whose indexes are saved; see the module doc."""
+    from matcher.settings import Settings
+    from matcher.store import Store
+
+    settings = Settings(data_dir=data_dir)
+    store = Store(settings.db_url())
+    try:
+        key, _ = store.create_key("admin", label="bench_api")
+        n_demands = store.count("demand")
+    finally:
+        store.close()
+    res: dict[str, Any] = {"n_demands": n_demands, "n_requests": n_requests, "concurrency": list(concurrency),
+                           "warmup": warmup, "budget_s_per_level": budget_s, "encoder": encoder.name,
+                           "loadavg_start": list(os.getloadavg())}
+    log_path = data_dir.parent / f"server-{data_dir.name}.log"
+    log(f"api[{n_demands:,}]: starting talentmatch serve …")
+    server = Server(data_dir, encoder, log_path)
+    job = Path(tempfile.mkstemp(prefix="tm-loadgen-", suffix=".json")[1])
+    try:
+        res["startup_to_ready_s"] = round(server.wait_ready(ready_timeout), 2)
+        log(f"  ready in {res['startup_to_ready_s']:.1f}s on {server.base_url}; server RSS {rss_of(server.proc.pid)} MiB")
+        scenarios = [
+            {"name": "match_text", "route": "POST /v1/match {text, side: demands, top_k: 10}",
+             "requests": [{"method": "POST", "path": "/v1/match",
+                           "json": {"text": q, "side": "demands", "top_k": 10}} for q in queries]},
+            {"name": "talent_matches", "route": "GET /v1/talents/{id}/matches?top_k=10",
+             "requests": [{"method": "GET", "path": f"/v1/talents/{t}/matches?top_k=10"} for t in talent_ids]},
+        ]
+        job.write_text(json.dumps({"base_url": server.base_url, "key": key, "scenarios": scenarios,
+                                   "concurrency": list(concurrency), "n_requests": n_requests, "warmup": warmup,
+                                   "budget_s": budget_s}, ensure_ascii=False), encoding="utf-8")
+        log(f"  load generator (separate process): {n_requests} requests per route and level {list(concurrency)} …")
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--loadgen", str(job)],
+                              capture_output=True, text=True, timeout=budget_s * 4 * len(concurrency) + 600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load generator failed: {proc.stderr.strip()[-500:]}")
+        res["runs"] = json.loads(proc.stdout.strip().splitlines()[-1])
+        res["loadgen_wall_s"] = round(time.perf_counter() - t0, 1)
+        res["server_rss_mb"] = rss_of(server.proc.pid)
+        for name, r in res["runs"].items():
+            lat = r["latency_ms"]
+            log(f"  {name}: p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, {r['throughput_rps']} req/s, "
+                f"statuses {r['statuses']}")
+    finally:
+        server.stop()
+        job.unlink(missing_ok=True)
+    log("  bare cost (same index, this process) …")
+    res["bare"] = bare_costs(data_dir, encoder, queries[:n_requests], talent_ids, Settings().candidate_pool)
+    res["ratio_p50"] = {}
+    for name, r in res["runs"].items():
+        base = res["bare"]["text_encode_plus_search_ms" if name.startswith("match_text") else "talent_search_ms"]
+        if r["latency_ms"] and base.get("p50"):
+            res["ratio_p50"][name] = round(r["latency_ms"]["p50"] / base["p50"], 1)
+    res["loadavg_end"] = list(os.getloadavg())
+    res["server_log"] = str(log_path)
+    return res
+
+
+def markdown(res: dict[str, Any], title: str | None = None) -> str:
+    """The API latency table of one run."""
+    lines = [f"### {title or 'API latency'} — {res['n_demands']:,} demand entries", "",
+             f"`talentmatch serve` (uvicorn, 1 process, encoder {res['encoder']}) on loopback; load generator in "
+             f"a separate process (closed loop, keep-alive httpx clients, {res['n_requests']} requests per "
+             f"route and concurrency after {res['warmup']} warm-up); server ready "
+             f"{res.get('startup_to_ready_s')}s after start, RSS {res.get('server_rss_mb')} MiB after the run; "
+             f"load average {res['loadavg_start'][0]:.2f} → {res['loadavg_end'][0]:.2f}.", "",
+             "| route | concurrency | p50 ms | p90 ms | p99 ms | req/s | ok / sent | bare p50 ms | API / bare (p50) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    bare = res["bare"]
+
+    def ms(d: dict[str, Any], key: str) -> str:
+        v = d.get(key)
+        return "–" if v is None else f"{v:,.1f}" if v >= 1 else f"{v:.2f}"
+
+    for name, r in res.get("runs", {}).items():
+        lat = r["latency_ms"]
+        b = bare["text_encode_plus_search_ms" if name.startswith("match_text") else "talent_search_ms"]
+        lines.append(f"| `{r['route']}` | {r['concurrency']} | {ms(lat, 'p50')} | {ms(lat, 'p90')} | "
+                     f"{ms(lat, 'p99')} | {r['throughput_rps']} | {r['ok']} / {r['sent']}"
+                     f"{' (time-boxed)' if r['time_boxed'] else ''} | {ms(b, 'p50')} | "
+                     f"{res['ratio_p50'].get(name, '–')}× |")
+    lines += ["", f"Bare cost, per request on the same saved index ({bare['index_kind']}, pool {bare['pool']}): "
+              f"text = one e5 query encode (p50 {ms(bare['encode_ms'], 'p50')} ms) + one FAISS search "
+              f"(p50 {ms(bare['search_ms'], 'p50')} ms); talent = one FAISS search with the cached profile "
+              f"vector (p50 {ms(bare['talent_search_ms'], 'p50')} ms). Everything else in the API time is "
+              "overhead: BM25, fusion, fetching and validating the candidates, hard filters, two-sided "
+              "scoring, explanations, enterprise names, the audit row, auth, JSON and HTTP.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--loadgen", help=argparse.SUPPRESS)  # internal: the load generator process
+    ap.add_argument("--n", type=int, default=100_000, help="demand entries (default 100000)")
+    ap.add_argument("--requests", type=int, default=200, help="requests per route and concurrency level")
+    ap.add_argument("--concurrency", default="1,4")
+    ap.add_argument("--talents", type=int, default=200)
+    ap.add_argument("--encoder", default="e5", help="e5 (default) or fake")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args(argv)
+    if args.loadgen:
+        return loadgen(args.loadgen)
+    import random
+
+    from bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
+
+    from matcher.service import MatchService
+    from matcher.settings import Settings
+    from models.encoders import create_encoder
+
+    encoder = create_encoder(args.encoder, "384" if args.encoder == "fake" else None)
+    corpus = JobCorpus(ROOT / "data", n_archetypes=256)
+    texts, _ = encode_texts(corpus, 256, ROOT / "data")
+    log("encoding the 256 archetype texts (bases of the synthetic vectors) …")
+    gen = SyntheticVectors(encoder.encode_passages(texts), corpus, seed=0)
+    qr = random.Random(3)
+    queries = [corpus.query(qr.randrange(len(corpus.archetypes)), qr) for _ in range(args.requests)]
+    with tempfile.TemporaryDirectory(prefix="tm-bench-api-") as tmp:
+        data_dir = Path(tmp) / "var"
+        svc = MatchService(Settings(data_dir=data_dir, reference_dir=ROOT / "data"), encoder=encoder)
+        populate_s, talent_ids = __import__("bench_core").populate(svc, args.n, corpus=corpus, gen=gen,
+                                                                   n_talents=args.talents)
+        log(f"sync of {args.n:,} entries (jieba tokenisation dominates) …")
+        t = time.perf_counter()
+        svc.sync()
+        sync_s = time.perf_counter() - t
+        svc.close()
+        res = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids,
+                            n_requests=args.requests,
+                            concurrency=tuple(int(c) for c in args.concurrency.split(",")))
+        res.update(date=dt.date.today().isoformat(), git=git_rev(), populate_s=populate_s, sync_s=round(sync_s, 1),
+                   loadavg=loadavg())
+        md = "# talentmatch API latency\n\n" + markdown(res)
+        res["server_log"] = "(deleted with the temporary directory)"
+    print(md)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"api-{res['date']}" if args.n >= 100_000 else f"api-n{args.n}-{res['date']}"
+    (out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / f"{stem}.md").write_text(md + "\n", encoding="utf-8")
+    log(f"wrote {out / stem}.json/.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
