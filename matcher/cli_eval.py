@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from matcher.cli_common import Fmt, err, out
 from matcher.evaluation import METRIC_LABELS, METRICS, EvalReport
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 METRIC_ZH = {"acc_at_1": "首位命中", "recall_at_5": "前5召回", "recall_at_10": "前10召回",
              "mrr_at_10": "倒数排名", "ndcg_at_10": "折损增益"}
@@ -30,9 +27,7 @@ class TaskOpt(StrEnum):
     match = "match"
 
 
-class EvalFmt(StrEnum):
-    table = "table"
-    json = "json"
+EvalFmt = Fmt
 
 
 def eval_command(
