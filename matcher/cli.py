@@ -17,7 +17,7 @@ from matcher.cli_common import Fmt, err, make_service, out
 from matcher.cli_eval import eval_command
 from matcher.cli_fair import fair_app
 from matcher.cli_report import catalogue_app, chains_app, report_app, zone_app
-from matcher.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
+from matcher.errors import ImportRejected, RowError, TalentMatchError
 from matcher.schemas import Catalogue, MatchFilters
 from matcher.settings import Settings, load_settings
 
@@ -113,17 +113,9 @@ def occupations_code(
 
 
 def _read_lines(file: Path) -> list[str]:
-    try:
-        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"文件不存在：{file}") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"这是一个目录，不是文件：{file}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{file} 不是 UTF-8 编码的文本") from None
-    return [line.strip() for line in text.splitlines()]
+    from matcher.parsing import read_utf8
+
+    return [line.strip() for line in read_utf8(file).splitlines()]
 
 
 @occupations_app.command("search")

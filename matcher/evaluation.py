@@ -46,6 +46,7 @@ from matcher.errors import Conflict, ImportRejected, InvalidInput, RowError, Tal
 from matcher.importer import zh_reason
 from matcher.lexical import tokenize
 from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
+from matcher.parsing import read_utf8
 from matcher.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.textnorm import normalize_text
 from models.encoders import Encoder
@@ -250,17 +251,7 @@ def parse_eval_lines(text: str) -> tuple[list[EvalQuery], list[RowError]]:
 
 def read_eval_file(path: Path) -> tuple[list[EvalQuery], list[RowError]]:
     """Parse an evaluation file (UTF-8 JSON Lines); see :func:`parse_eval_lines`."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"文件不存在：{path}") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"这是一个目录，不是文件：{path}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} 不是 UTF-8 编码的文本") from None
-    return parse_eval_lines(text)
+    return parse_eval_lines(read_utf8(path, "评测文件"))
 
 
 def _known_code(code: str, taxonomy: Taxonomy) -> bool:

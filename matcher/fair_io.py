@@ -65,7 +65,7 @@ from matcher.importer import (
     _xlsx_rows,
     _zh_reason,
 )
-from matcher.parsing import cell_text, is_blank, parse_date, parse_int
+from matcher.parsing import cell_text, is_blank, parse_date, parse_int, read_json_file
 from matcher.textnorm import normalize_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -190,15 +190,7 @@ def _split_mapping(table: Table, mapping: Mapping) -> tuple[Mapping | None, dict
 
 def load_fair_mapping(path: Path) -> FairMapping:
     """Read a fair mapping JSON file (``{"posts": {...}, "seekers": {...}, ...}``)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取映射文件：{path.name}（{exc.strerror or exc}）") from None
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidInput("映射文件应为 UTF-8 编码的有效 JSON") from None
+    data = read_json_file(path, "映射文件")
     try:
         mapping = FairMapping.model_validate(data)
     except ValidationError as exc:

@@ -42,6 +42,7 @@ from matcher.parsing import (
     parse_skill_level,
     parse_title_level,
     parse_year,
+    read_json_file,
 )
 from matcher.schemas import DemandEntry, TalentProfile
 from matcher.textnorm import normalize_text
@@ -268,19 +269,7 @@ def _check_mapping(mapping: Mapping, kind: ImportKind | None) -> None:
 def load_mapping(path: Path, kind: ImportKind | None = None) -> Mapping:
     """Read and validate a JSON mapping file; unknown target fields raise InvalidInput listing
     the valid ones (for ``kind`` when given, else for any kind)."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"无法读取映射文件：{path.name}（{exc.strerror or exc}）") from None
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InvalidInput("映射文件应为 UTF-8 编码的 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"映射文件不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列）"
-        ) from None
+    data = read_json_file(path, "映射文件")
     if not isinstance(data, dict):
         raise InvalidInput('映射文件应为 JSON 对象，如 {"columns": {"岗位名称": "title"}}')
     try:
