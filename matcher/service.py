@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 Kind = Literal["demand", "talent"]
 Progress = Callable[[int], None]
 INDEX_FORMAT = 1
+LEXICAL_SHARE_FREE_TEXT = 0.3  # BM25's share of relevance for free-text queries
 TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
@@ -584,12 +585,13 @@ class MatchService:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
 
     def _candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str],
-                    pool: int) -> tuple[list[int], dict[int, float]]:
-        """Fused candidate ids (best first) and their cosine to the query."""
+                    pool: int) -> tuple[list[int], dict[int, float], dict[int, float]]:
+        """Fused candidate ids (best first), their cosine to the query and their BM25 score
+        (absent where zero)."""
         side = self.ensure_index(kind)
         with self._lock:
             if len(side.dense) == 0:
-                return [], {}
+                return [], {}, {}
             scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
             dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
             lexical = dict(side.lexical.search(tokens, pool))
@@ -603,7 +605,7 @@ class MatchService:
                 vecs = side.dense.get(missing)
                 for i, v in zip(missing, vecs, strict=True):
                     dense[i] = float(v @ vec)
-            return order, {i: dense[i] for i in order}
+            return order, {i: dense[i] for i in order}, lexical
 
     def _rank_demands(self, profile: TalentProfile, vec: np.ndarray, tokens: list[str], top_k: int,
                       filters: MatchFilters | None, partial: bool = False) -> list[Match]:
@@ -619,8 +621,12 @@ class MatchService:
         self._check_top_k(top_k)
         filters = filters or MatchFilters()
         pool = max(self.settings.candidate_pool, top_k * 5)
-        order, cos = self._candidates(target, vec, tokens, pool)
+        order, cos, lex = self._candidates(target, vec, tokens, pool)
         background = self._sides[target].background
+        # free text: its words matter as such (a named skill, a title), so relevance blends the
+        # BM25 score (scaled to the best candidate's) into the semantic feature, as the
+        # occupation coder does
+        top_lex = max(lex.values(), default=0.0) if partial else 0.0
         records = self.store.get_many(target, order)
         for_seeker = target == "demand"
         scored = []
@@ -631,7 +637,8 @@ class MatchService:
             profile, entry = (query, other) if for_seeker else (other, query)
             if not self._passes(entry, profile, filters, for_seeker=for_seeker):
                 continue
-            sc = self._score(profile, entry, cos[i], background, target=target, partial=partial)
+            sc = self._score(profile, entry, cos[i], background, target=target, partial=partial,
+                             lexical=lex.get(i, 0.0) / top_lex if top_lex > 0 else None)
             if sc.eligible or filters.include_ineligible:
                 scored.append(sc)
         top = self._top(scored, top_k)
@@ -683,7 +690,7 @@ class MatchService:
     # -- scoring and explanation ------------------------------------------------------------
 
     def _score(self, profile: TalentProfile, entry: DemandEntry, cos: float, background: float,
-               target: Kind, partial: bool = False) -> Scored:
+               target: Kind, partial: bool = False, lexical: float | None = None) -> Scored:
         w = self.weights
         have = {self.vocab.key(s): s for s in profile.skills}
         text_keys = normalize_text(profile.summary).lower()
@@ -705,16 +712,25 @@ class MatchService:
         eligible = not unmet and not unmet_fresh
 
         sem = F.semantic(cos, background)
+        if lexical is not None:
+            sem = LEXICAL_SHARE_FREE_TEXT * lexical + (1 - LEXICAL_SHARE_FREE_TEXT) * sem
         used = len(matched) + len(pref_matched)
+        # Ranking posts for a seeker who stated no skills (or only wrote a free-text wish, which
+        # names a few skills but is no inventory): coverage is unknown, not zero. Scoring it as
+        # zero sank every post that lists skills below posts that list none (issue 6's eval).
+        skills_unknown = target == "demand" and (partial or not (profile.skills or matched or pref_matched))
         comp = {
             "semantic": sem,
-            "required_skills": F.ratio(len(matched), len(req), empty=sem),
-            "preferred_skills": F.ratio(len(pref_matched), len(pref), empty=1.0),
+            "required_skills": sem if skills_unknown else F.ratio(len(matched), len(req), empty=sem),
+            "preferred_skills": sem if skills_unknown else F.ratio(len(pref_matched), len(pref), empty=1.0),
             "education": 1.0 if not any(r.kind == "education" for r in unmet) else 0.0,
-            "major": F.major_fit(profile.major, entry.majors),
-            "experience": F.experience_fit(profile.experience_years, entry.min_experience_years),
+            # the same for a major or experience the seeker did not state
+            "major": F.NEUTRAL if target == "demand" and not profile.major and entry.majors
+            else F.major_fit(profile.major, entry.majors),
+            "experience": F.NEUTRAL if partial else F.experience_fit(profile.experience_years,
+                                                                      entry.min_experience_years),
             "certificates": F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs)),
-            "skill_use": F.ratio(used, min(len(profile.skills), len(req) + len(pref)), empty=sem),
+            "skill_use": sem if partial else F.ratio(used, min(len(profile.skills), len(req) + len(pref)), empty=sem),
             "salary": F.salary_fit(profile.salary_min, profile.salary_max, entry.salary_min, entry.salary_max),
             "location": F.location_fit(profile.city, profile.preferred_cities, self.regions.province(profile.city),
                                        entry.city, self.regions.province(entry.city)),
