@@ -52,7 +52,7 @@ bench-quick: $(STAMP)
 	$(PY) bench/run_all.py --quick
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check matcher models api tests bench scripts
+	$(VENV)/bin/ruff check matcher models api web tests bench scripts
 
 clean:
 	rm -rf $(VENV) var
