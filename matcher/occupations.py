@@ -15,7 +15,7 @@ from matcher.schemas import OccupationCandidate
 from matcher.textnorm import normalize_text
 
 ARTIFACT_DIR = Path(__file__).resolve().parent.parent / "models" / "artifacts"
-_MARKERS = re.compile(r"[SL]+$")
+_MARKERS = re.compile(r"[SL](?:/[SL])*$")  # "S", "L" or "L/S": digital and/or green
 CODE_RE = re.compile(r"^\d-\d{2}-\d{2}-\d{2}$")
 
 
