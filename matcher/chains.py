@@ -437,7 +437,7 @@ def list_registries(store: Any) -> list[RegistryInfo]:
 
 
 def load_registry(service: Any, path: Path, *, registry: str | None = None, region: str | None = None,
-                  sheet: str | None = None) -> RegistryLoadResult:
+                  sheet: str | None = None, actor: Any = None) -> RegistryLoadResult:
     """Read a registry file and store it in one transaction, replacing the registry of the same
     name. A chain id held by another registry is a conflict (ids are global)."""
     from sqlalchemy import func, select
@@ -455,7 +455,7 @@ def load_registry(service: Any, path: Path, *, registry: str | None = None, regi
         cid = sorted(taken)[0]
         raise Conflict(f"产业链编号“{cid}”已属于名录“{taken[cid]}”（共 {len(taken)} 个编号冲突）；"
                        f"请改用其他编号，或用 --registry {taken[cid]} 替换该名录")
-    n = service.register_chains(reg.name, reg.chains)
+    n = service.register_chains(reg.name, reg.chains, actor=actor)
     with service.store.session() as s:
         known = select(ChainRow.id)
         orphaned = s.scalar(select(func.count()).select_from(DemandRow).where(

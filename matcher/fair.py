@@ -1001,9 +1001,9 @@ def get_fair(service: MatchService, fair_id: int) -> FairDetail:
     return _repo(service).get(fair_id)
 
 
-def delete_fair(service: MatchService, fair_id: int) -> None:
+def delete_fair(service: MatchService, fair_id: int, *, actor: Principal | None = None) -> None:
     """Delete a fair with its runs (the posts and talents it created stay in the pool)."""
-    _repo(service).delete(fair_id)
+    _repo(service).delete(fair_id, actor=actor)
 
 
 def list_runs(service: MatchService, fair_id: int) -> list[FairRunSummary]:
@@ -1461,7 +1461,7 @@ def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, p
 
 
 def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None = None,
-             progress: Progress | None = None) -> FairRunResult:
+             progress: Progress | None = None, *, actor: Principal | None = None) -> FairRunResult:
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
     chosen mode, the report; stored as a run unless ``options.save`` is false."""
     options = options or FairRunOptions()
@@ -1547,7 +1547,7 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     result = FairRunResult(fair_id=fair.id, fair_name=fair.name, options=options, report=report,
                            assignments=assignments, created_at=datetime.now().astimezone())
     if options.save:
-        result.run_id = repo.save_run(result)
+        result.run_id = repo.save_run(result, actor=actor)
     return result
 
 

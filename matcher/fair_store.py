@@ -197,7 +197,7 @@ class FairRepo:
                 out.update({e: i for e, i in s.execute(q)})
         return out
 
-    def delete(self, fair_id: int) -> None:
+    def delete(self, fair_id: int, actor: Any = None) -> None:
         with self.store.session() as s:
             row = s.get(FairRow, fair_id)
             if row is None:
@@ -210,6 +210,7 @@ class FairRepo:
             for table in (FairRunRow, FairSlotRow, FairWishRow, FairSeekerRow, FairPostRow):
                 s.execute(delete(table).where(table.fair_id == fair_id))
             s.delete(row)
+            self.store._audit(s, actor, "delete", "fair", [fair_id])
 
     # -- reading fairs -------------------------------------------------------------------------
 
@@ -268,7 +269,7 @@ class FairRepo:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def save_run(self, result: FairRunResult) -> int:
+    def save_run(self, result: FairRunResult, actor: Any = None) -> int:
         """Store a run with its assignments (one transaction); returns the run id."""
         with self.store.session() as s:
             if s.get(FairRow, result.fair_id) is None:
@@ -282,6 +283,8 @@ class FairRepo:
             s.add_all(FairAssignmentRow(run_id=row.id, position=n, starts=a.start, ends=a.end,
                                         **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS})
                       for n, a in enumerate(result.assignments))
+            self.store._audit(s, actor, "create", "fair_run", [row.id],
+                              {"fair_id": result.fair_id, "mode": result.options.mode})
             return row.id
 
     def get_run(self, run_id: int) -> FairRunResult:

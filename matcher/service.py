@@ -889,9 +889,10 @@ class MatchService:
             return {"chain_id": None, "chain_suggested": False, "chain_confidence": None}
         return {"chain_id": s.chain_id, "chain_suggested": True, "chain_confidence": s.confidence}
 
-    def register_chains(self, registry: str, chains: Sequence[IndustryChain]) -> int:
-        """Store a registry (replacing the chains of the same registry) and drop cached chains."""
-        n = self.store.replace_registry(registry, chains)
+    def register_chains(self, registry: str, chains: Sequence[IndustryChain], actor: Principal | None = None) -> int:
+        """Store a registry (replacing the chains of the same registry, audited when someone
+        loads it) and drop cached chains."""
+        n = self.store.replace_registry(registry, chains, actor=actor)
         self._chains = None
         return n
 

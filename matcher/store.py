@@ -335,12 +335,14 @@ class Store:
 
     # -- chains ------------------------------------------------------------------------
 
-    def replace_registry(self, registry: str, chains: Sequence[IndustryChain]) -> int:
+    def replace_registry(self, registry: str, chains: Sequence[IndustryChain], actor: Principal | None = None) -> int:
         with self.session() as s:
             s.execute(delete(ChainRow).where(ChainRow.registry_name == registry))
             for c in chains:
                 s.add(ChainRow(id=c.id, name=c.name, region=c.region, registry_name=registry,
                                keywords=list(c.keywords), parent_sector=c.parent_sector))
+            if actor is not None:  # reference data loaded at start-up is not a change to log
+                self._audit(s, actor, "update", "chain_registry", [registry], {"chains": len(chains)})
         return len(chains)
 
     def list_chains(self, region: str | None = None) -> list[IndustryChain]:

@@ -381,8 +381,9 @@ def _max_entry_id(service: Any) -> int:
         return int(s.scalar(select(func.max(DemandRow.id))) or 0)
 
 
-def create_subscription(service: Any, req: SubscriptionCreate) -> Subscription:
-    """Validate the filters (chains, occupations, cities resolved) and store a subscription."""
+def create_subscription(service: Any, req: SubscriptionCreate, actor: Any = None) -> Subscription:
+    """Validate the filters (chains, occupations, cities resolved) and store a subscription
+    (audited in the same transaction)."""
     chains = list(dict.fromkeys(service.resolve_chain(c) for c in req.chains if c.strip()))
     occupations = list(dict.fromkeys(_occupation_prefix(service, o) for o in req.occupations if o.strip()))
     cities = list(dict.fromkeys(_city(service, c) for c in req.cities if c.strip()))
@@ -390,7 +391,7 @@ def create_subscription(service: Any, req: SubscriptionCreate) -> Subscription:
     row = SubscriptionRepo(service.store).create(
         subscriber_kind="talent" if req.talent_id is not None else "school", talent_id=req.talent_id,
         school=school, label=req.label, chains=chains, occupations=occupations, cities=cities,
-        fresh_only=req.fresh_only, last_seen_id=_max_entry_id(service) if req.start == "now" else 0)
+        fresh_only=req.fresh_only, last_seen_id=_max_entry_id(service) if req.start == "now" else 0, actor=actor)
     return Subscription.model_validate(row)
 
 
@@ -405,8 +406,8 @@ def get_subscription(service: Any, sub_id: int) -> Subscription:
     return Subscription.model_validate(SubscriptionRepo(service.store).get(sub_id))
 
 
-def delete_subscription(service: Any, sub_id: int) -> None:
-    SubscriptionRepo(service.store).delete(sub_id)
+def delete_subscription(service: Any, sub_id: int, actor: Any = None) -> None:
+    SubscriptionRepo(service.store).delete(sub_id, actor=actor)
 
 
 def acknowledge(service: Any, sub_id: int, cursor: int) -> Subscription:

@@ -53,7 +53,7 @@ class SubscriptionRepo:
 
     def create(self, *, subscriber_kind: str, talent_id: int | None, school: str | None, label: str,
                chains: list[str], occupations: list[str], cities: list[str], fresh_only: bool,
-               last_seen_id: int) -> dict[str, Any]:
+               last_seen_id: int, actor: Any = None) -> dict[str, Any]:
         with self.store.session() as s:
             if talent_id is not None and s.get(TalentRow, talent_id) is None:
                 raise NotFound(f"人才档案 {talent_id} 不存在")
@@ -62,6 +62,7 @@ class SubscriptionRepo:
                                   last_seen_id=last_seen_id)
             s.add(row)
             s.flush()
+            self.store._audit(s, actor, "create", "subscription", [row.id])
             return _as_dict(row)
 
     def get(self, sub_id: int) -> dict[str, Any]:
@@ -80,12 +81,13 @@ class SubscriptionRepo:
                 q = q.where(SubscriptionRow.school == school)
             return [_as_dict(r) for r in s.scalars(q)]
 
-    def delete(self, sub_id: int) -> None:
+    def delete(self, sub_id: int, actor: Any = None) -> None:
         with self.store.session() as s:
             row = s.get(SubscriptionRow, sub_id)
             if row is None:
                 raise NotFound(f"订阅 {sub_id} 不存在")
             s.delete(row)
+            self.store._audit(s, actor, "delete", "subscription", [sub_id])
 
     def advance(self, sub_id: int, cursor: int) -> dict[str, Any]:
         """Move the cursor forward to ``cursor`` (never back)."""

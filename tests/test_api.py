@@ -737,6 +737,9 @@ def test_seeker_subscription_feed_and_acknowledge(api, service):
     assert api.call("seeker", "GET", f"/v1/zone/subscriptions/{sub}/feed").json()["items"] == []
     assert [s["id"] for s in api.call("seeker", "GET", "/v1/zone/subscriptions").json()] == [sub]
     assert api.call("other_seeker", "GET", "/v1/zone/subscriptions").json() == []
+    assert api.call("seeker", "DELETE", f"/v1/zone/subscriptions/{sub}").status_code == 204
+    logged, _ = service.store.list_audit(resource="subscription")
+    assert [(a["action"], a["actor_role"]) for a in logged] == [("delete", "seeker"), ("create", "seeker")]
 
 
 # -- job fairs -------------------------------------------------------------------------------------
@@ -775,6 +778,8 @@ def test_fair_upload_run_and_export(api, service, tmp_path):
     r = api.call("organiser", "POST", f"/v1/fairs/{fair}/runs", json={"mode": "optimal", "min_score": 0})
     assert r.status_code == 201
     summary = r.json()
+    [run_audit], _ = service.store.list_audit(resource="fair_run")
+    assert run_audit["resource_id"] == str(summary["run_id"]) and run_audit["actor_role"] == "organiser"
     full = api.call("organiser", "GET", r.headers["location"]).json()
     assert summary["interviews"] == len(full["assignments"]) > 0
     per_seeker = {}

@@ -135,8 +135,7 @@ async def start_run(request: Request, fair_id: int) -> Response:
 
     def work() -> None:
         try:
-            result = run_fair(s, fair_id, options, progress)
-            s.store.audit(u.who, "create", "fair_run", [result.run_id], {"fair_id": fair_id, "mode": options.mode})
+            result = run_fair(s, fair_id, options, progress, actor=u.who)
             with job.lock:
                 job.state, job.progress, job.run_id, job.message = "done", 1.0, result.run_id, "完成"
         except TalentMatchError as exc:

@@ -170,7 +170,7 @@ async def subscribe(request: Request) -> Response:
                              label="、".join(split_list(values.get("cities")) + split_list(values.get("chains")))[:200])
     s = svc(request)
     try:
-        sub = await call(request, create_subscription, s, req)
+        await call(request, create_subscription, s, req, u.who)
     except InvalidInput as exc:
         raw = str(exc.errors[0].get("field", "")) if exc.errors else ""
         field = next((f for key, f in (("chain", "chains"), ("occup", "occupations"), ("cit", "cities"))
@@ -179,7 +179,6 @@ async def subscribe(request: Request) -> Response:
         return render(request, "zone.html.j2", u, 422, seeker=True, matches=matches, feeds=[], values=values,
                       errors={field: exc.detail},
                       title="高校人才直通车")
-    s.store.audit(u.who, "create", "subscription", [sub.id])
     return RedirectResponse("/app/zone?saved=" + quote("已订阅，新岗位会出现在本页"), status_code=303)
 
 

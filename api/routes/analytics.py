@@ -80,7 +80,6 @@ def upload_registry(svc: Service, who: Staff, response: Response,
         # the registry is named after the file unless given: keep the upload's own stem
         path = Path(tmp) / f"{Path(file.filename or 'registry').stem[:50] or 'registry'}{suffix}"
         path.write_bytes(file.file.read())
-        result = load_registry(svc, path, registry=registry, region=region, sheet=sheet)
-    svc.store.audit(who, "update", "chain_registry", [result.registry], {"chains": result.chains})
+        result = load_registry(svc, path, registry=registry, region=region, sheet=sheet, actor=who)
     response.headers["Location"] = "/v1/chains/registries"
     return result

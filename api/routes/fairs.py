@@ -89,8 +89,7 @@ def fair(fair_id: Id, svc: Service, _: Staff) -> FairDetail:
 @router.delete("/{fair_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="删除招聘活动及其结果（活动新建的岗位与人才档案保留在库中）")
 def remove(fair_id: Id, svc: Service, who: Staff) -> Response:
-    delete_fair(svc, fair_id)
-    svc.store.audit(who, "delete", "fair", [fair_id])
+    delete_fair(svc, fair_id, actor=who)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -99,9 +98,8 @@ def remove(fair_id: Id, svc: Service, who: Staff) -> Response:
 def run(fair_id: Id, svc: Service, who: Staff, response: Response,
         body: FairRunOptions | None = None) -> FairRunSummary:
     options = (body or FairRunOptions()).model_copy(update={"save": True})
-    result = run_fair(svc, fair_id, options)
+    result = run_fair(svc, fair_id, options, actor=who)
     assert result.run_id is not None
-    svc.store.audit(who, "create", "fair_run", [result.run_id], {"fair_id": fair_id, "mode": options.mode})
     response.headers["Location"] = f"/v1/fairs/{fair_id}/runs/{result.run_id}"
     return next(r for r in list_runs(svc, fair_id) if r.run_id == result.run_id)
 

@@ -80,8 +80,7 @@ def subscribe(body: SubscriptionIn, svc: Service, who: Caller, response: Respons
         if body.school or (body.talent_id not in (None, who.talent_id)):
             raise Forbidden("求职者只能为自己订阅")
         data["talent_id"] = who.talent_id
-    sub = create_subscription(svc, SubscriptionCreate.model_validate(data))
-    svc.store.audit(who, "create", "subscription", [sub.id])
+    sub = create_subscription(svc, SubscriptionCreate.model_validate(data), actor=who)
     response.headers["Location"] = f"/v1/zone/subscriptions/{sub.id}"
     return sub
 
@@ -98,8 +97,7 @@ def subscriptions(svc: Service, who: Caller, school: Text = None) -> list[Subscr
 @router.delete("/subscriptions/{sub_id}", status_code=status.HTTP_204_NO_CONTENT, summary="取消订阅")
 def unsubscribe(sub_id: Id, svc: Service, who: Caller) -> Response:
     _mine(svc, who, sub_id)
-    delete_subscription(svc, sub_id)
-    svc.store.audit(who, "delete", "subscription", [sub_id])
+    delete_subscription(svc, sub_id, actor=who)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
