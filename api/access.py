@@ -80,14 +80,16 @@ def talent_view(who: Principal, profile: TalentProfile) -> Any:
     return TalentView.model_validate({**data, "contact_visible": visible})
 
 
-def shown_talents(svc: MatchService, who: Principal, matches: Sequence[Match], via: str,
-                  **detail: Any) -> list[Match]:
+def shown_talents(svc: MatchService, who: Principal, matches: Sequence[Match], via: str, *,
+                  profiles: dict[int, TalentProfile] | None = None, **detail: Any) -> list[Match]:
     """Talent results as the caller may see them (names masked for enterprises without the
-    talent's consent); an enterprise's view of them is written to the audit log."""
+    talent's consent); an enterprise's view of them is written to the audit log. ``profiles``:
+    the talents already read, if the caller has them."""
     ids = [m.id for m in matches if m.kind == "talent"]
     if not ids or who.role != Role.ENTERPRISE:
         return list(matches)
-    profiles = svc.store.get_many("talent", ids)
+    if profiles is None:
+        profiles = svc.store.get_many("talent", ids)
     out = []
     for m in matches:
         p = profiles.get(m.id)

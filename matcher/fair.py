@@ -458,6 +458,20 @@ class FairRunSummary(_Model):
     blocking_pairs: int
     welfare_gap: float
 
+    @classmethod
+    def from_report(cls, *, run_id: int, fair_id: int, mode: Mode, created_at: datetime | None,
+                    report: dict[str, Any]) -> FairRunSummary:
+        return cls(run_id=run_id, fair_id=fair_id, mode=mode, created_at=created_at,
+                   interviews=report.get("interviews", 0), total_fit=report.get("total_fit", 0.0),
+                   seeker_share=report.get("seeker_share", 0.0), blocking_pairs=report.get("blocking_pairs", 0),
+                   welfare_gap=report.get("welfare_gap", 0.0))
+
+    @classmethod
+    def of(cls, result: FairRunResult) -> FairRunSummary:
+        assert result.run_id is not None
+        return cls.from_report(run_id=result.run_id, fair_id=result.fair_id, mode=result.options.mode,
+                               created_at=result.created_at, report=result.report.model_dump())
+
 
 REPORT_DEFINITIONS: dict[str, str] = {
     "综合匹配度": "用人方得分与求职方得分的加权平均（默认各半），0–1；核心匹配服务的同一评分",

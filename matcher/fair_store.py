@@ -307,10 +307,6 @@ class FairRepo:
                 raise NotFound(f"招聘活动 {fair_id} 不存在")
             out = []
             for r in s.scalars(select(FairRunRow).where(FairRunRow.fair_id == fair_id).order_by(FairRunRow.id)):
-                rep = r.report or {}
-                out.append(FairRunSummary(
-                    run_id=r.id, fair_id=r.fair_id, mode=r.mode, created_at=r.created_at,  # type: ignore[arg-type]
-                    interviews=rep.get("interviews", 0), total_fit=rep.get("total_fit", 0.0),
-                    seeker_share=rep.get("seeker_share", 0.0), blocking_pairs=rep.get("blocking_pairs", 0),
-                    welfare_gap=rep.get("welfare_gap", 0.0)))
+                out.append(FairRunSummary.from_report(run_id=r.id, fair_id=r.fair_id, mode=r.mode,  # type: ignore[arg-type]
+                                                      created_at=r.created_at, report=r.report or {}))
             return out

@@ -7,8 +7,6 @@ rolls the whole write back, so nothing is half-written.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,8 +49,6 @@ from matcher.schemas import (
 )
 
 SCHEMA_VERSION = 1
-# modules that declare more tables on Base (fairs, subscriptions)
-_TABLE_MODULES = ("matcher.fair_store", "matcher.zone_store")
 
 
 def _now() -> datetime:
@@ -308,9 +304,8 @@ class Store:
 
     def create_schema(self) -> None:
         # tables of other subsystems live beside their code, on the same Base
-        for mod in _TABLE_MODULES:
-            if importlib.util.find_spec(mod) is not None:
-                importlib.import_module(mod)
+        import matcher.fair_store  # noqa: F401
+        import matcher.zone_store  # noqa: F401
         Base.metadata.create_all(self.engine)
         with self.session() as s:
             if s.get(MetaRow, "schema_version") is None:

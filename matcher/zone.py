@@ -116,7 +116,7 @@ class ZoneResult(BaseModel):
 class SubscriptionCreate(BaseModel):
     """A new subscription: exactly one of talent_id and school."""
 
-    talent_id: int | None = None
+    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     school: str | None = Field(default=None, max_length=100)
     label: str = Field(default="", max_length=200)
     chains: list[str] = Field(default_factory=list, max_length=50)

@@ -462,9 +462,10 @@ async def candidates(request: Request, entry_id: int) -> Response:
     s = svc(request)
 
     def work() -> tuple[list, dict]:
-        found = shown_talents(s, u.who, s.match_demand(entry_id, 20), "web_candidates", demand_id=entry_id)
-        profiles = s.store.get_many("talent", [m.id for m in found])
-        return found, {i: talent_view(u.who, p) for i, p in profiles.items()}
+        found = s.match_demand(entry_id, 20)
+        profiles = s.store.get_many("talent", [m.id for m in found])  # read once: masking and contacts
+        shown = shown_talents(s, u.who, found, "web_candidates", profiles=profiles, demand_id=entry_id)
+        return shown, {i: talent_view(u.who, p) for i, p in profiles.items()}
 
     matches, contacts = await call(request, work)
     return render(request, "candidates.html.j2", u, entry=entry, matches=matches, contacts=contacts,
@@ -473,8 +474,7 @@ async def candidates(request: Request, entry_id: int) -> Response:
 
 @router.get("/app/suggest/occupations")
 async def suggest_occupations(request: Request, q: str = "") -> Response:
-    u = await user(request, Role.ENTERPRISE, Role.ORGANISER, Role.ADMIN)
-    del u
+    await user(request, Role.ENTERPRISE, Role.ORGANISER, Role.ADMIN)
     q = q.strip()[:100]
     if len(q) < 2:
         return JSONResponse([])

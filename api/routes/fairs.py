@@ -99,9 +99,8 @@ def run(fair_id: Id, svc: Service, who: Staff, response: Response,
         body: FairRunOptions | None = None) -> FairRunSummary:
     options = (body or FairRunOptions()).model_copy(update={"save": True})
     result = run_fair(svc, fair_id, options, actor=who)
-    assert result.run_id is not None
     response.headers["Location"] = f"/v1/fairs/{fair_id}/runs/{result.run_id}"
-    return next(r for r in list_runs(svc, fair_id) if r.run_id == result.run_id)
+    return FairRunSummary.of(result)
 
 
 @router.get("/{fair_id}/runs", response_model=list[FairRunSummary], summary="匹配运行记录")

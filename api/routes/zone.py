@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from api.deps import Caller, Forbidden, Id, Service
-from api.schemas import _In
+from api.schemas import _derived, _In
 from matcher.auth import Principal, Role
 from matcher.errors import NotFound
 from matcher.zone import (
@@ -41,17 +41,10 @@ def zone(svc: Service, _: Caller, school: Text = None, major: Text = None,
                                         chain=chain, occupation=occupation, rank_by=rank_by, top_k=top_k))
 
 
-class SubscriptionIn(_In):
-    """A subscription: a seeker subscribes for themself; staff may subscribe a school or a talent."""
-
-    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    school: str | None = Field(default=None, max_length=100)
-    label: str = Field(default="", max_length=200)
-    chains: list[str] = Field(default_factory=list, max_length=50)
-    occupations: list[str] = Field(default_factory=list, max_length=50)
-    cities: list[str] = Field(default_factory=list, max_length=50)
-    fresh_only: bool = True
-    start: Literal["now", "beginning"] = "now"
+# the library's model without its one-subscriber rule: for a seeker the server fills talent_id
+SubscriptionIn = _derived("SubscriptionIn", SubscriptionCreate, set(),
+                          doc="A subscription: a seeker subscribes for themself; staff may subscribe a "
+                              "school or a talent.")
 
 
 class Cursor(_In):
@@ -70,7 +63,7 @@ def _mine(svc: Service, who: Principal, sub_id: int) -> Subscription:
 
 @router.post("/subscriptions", response_model=Subscription, status_code=status.HTTP_201_CREATED,
              summary="订阅产业链、职业或城市的新岗位")
-def subscribe(body: SubscriptionIn, svc: Service, who: Caller, response: Response) -> Subscription:
+def subscribe(body: SubscriptionIn, svc: Service, who: Caller, response: Response) -> Subscription:  # type: ignore[valid-type]
     data = body.model_dump()
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能使用订阅")
