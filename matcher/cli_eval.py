@@ -10,13 +10,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from matcher.cli_common import Fmt, err, out
-from matcher.evaluation import METRIC_LABELS, METRICS, EvalReport
+
+if TYPE_CHECKING:  # the evaluation module is heavy: imported when the command runs
+    from matcher.evaluation import EvalReport
 
 METRIC_ZH = {"acc_at_1": "首位命中", "recall_at_5": "前5召回", "recall_at_10": "前10召回",
              "mrr_at_10": "倒数排名", "ndcg_at_10": "折损增益"}
@@ -86,6 +88,8 @@ def _f(x: float) -> str:
 
 def show_report(report: EvalReport) -> None:
     """The metrics table (one row per ranker), the per-type table and the confidence notes."""
+    from matcher.evaluation import METRIC_LABELS, METRICS
+
     task = "职业编码 occupations" if report.task == "occupations" else "人岗匹配 match"
     out.print(f"{report.file or '评测'}：{report.queries} 条查询，任务 {task}，编码器 {report.encoder}，"
               f"前 {report.k} 名；编码 {report.encode_seconds:.1f} 秒，共 {report.seconds:.1f} 秒", highlight=False)
