@@ -58,9 +58,12 @@ class Regions:
         if not name:
             return None
         key = normalize_text(name).replace(" ", "")
-        if key not in self._compound:
-            self._compound[key] = self._simple(key) or self._leading(key)
-        return self._compound[key]
+        if key in self._compound:
+            return self._compound[key]
+        place = self._simple(key) or self._leading(key)
+        if len(self._compound) < 50_000:  # names come from user input too: keep the memo bounded
+            self._compound[key] = place
+        return place
 
     def _simple(self, key: str) -> Place | None:
         if key in self._lookup:
