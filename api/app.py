@@ -1,7 +1,7 @@
 """The FastAPI app: one composition root. Routes stay thin: validate, call matcher, return schemas.
 
 Every /v1 route needs an API key (``Authorization: Bearer tm_…`` or ``X-API-Key``); roles and
-scopes are checked per route (api.access). Errors leave as problem+json (api.problems).
+scopes are checked per route (matcher.domain.access). Errors leave as problem+json (api.problems).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from api.routes import (
     talents,
     zone,
 )
+from matcher.core.settings import Settings, load_settings
 from matcher.service import MatchService
-from matcher.settings import Settings, load_settings
 
 DESCRIPTION = """数字人才供需匹配服务：人岗双向匹配、职业编码、解释与培训方向建议。
 

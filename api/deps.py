@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from matcher.auth import Principal, Role
-from matcher.errors import Forbidden, Unauthorized
+from matcher.core.errors import Forbidden, Unauthorized
+from matcher.domain.auth import Principal, Role
 from matcher.service import MatchService
 
 _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer tm_…")

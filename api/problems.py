@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matcher.errors import ImportRejected, TalentMatchError
-from matcher.importer import zh_reason
+from matcher.core.errors import ImportRejected, TalentMatchError
+from matcher.ingest.importer import zh_reason
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("talentmatch.api")

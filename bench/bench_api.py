@@ -212,10 +212,10 @@ def bare_costs(data_dir: Path, encoder: Any, queries: list[str], talent_ids: lis
     FAISS search of ``pool``; (talent) one FAISS search with the profile's cached vector."""
     import numpy as np
 
-    from matcher.settings import Settings
-    from matcher.store import Store
-    from matcher.textnorm import normalize_text
-    from matcher.vectorindex import load_index
+    from matcher.core.settings import Settings
+    from matcher.core.textnorm import normalize_text
+    from matcher.retrieval.vectorindex import load_index
+    from matcher.storage.store import Store
     from models.encoders import text_hash
 
     settings = Settings(data_dir=data_dir)
@@ -258,8 +258,8 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
                   n_requests: int = 200, concurrency: tuple[int, ...] = (1, 4), warmup: int = 5,
                   budget_s: float = 180.0, ready_timeout: float = 900.0) -> dict[str, Any]:
     """Latency through the API of a data directory whose indexes are saved; see the module doc."""
-    from matcher.settings import Settings
-    from matcher.store import Store
+    from matcher.core.settings import Settings
+    from matcher.storage.store import Store
 
     settings = Settings(data_dir=data_dir)
     store = Store(settings.db_url())
@@ -364,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
 
+    from matcher.core.settings import Settings
     from matcher.service import MatchService
-    from matcher.settings import Settings
     from models.encoders import create_encoder
 
     encoder = create_encoder(args.encoder, "384" if args.encoder == "fake" else None)

@@ -213,7 +213,7 @@ class JobCorpus:
     """
 
     def __init__(self, ref: Path, n_archetypes: int, seed: int = 20261121) -> None:
-        from matcher.occupations import Taxonomy
+        from matcher.reference.occupations import Taxonomy
 
         self.rng = random.Random(seed)
         tax = Taxonomy.load(ref / "csco22_occupations.csv")
@@ -341,8 +341,8 @@ def encode_texts(corpus: JobCorpus, n: int, ref: Path) -> tuple[list[str], str]:
     synthetic vectors, so base i is a real embedding of a posting of archetype i. When
     data/demo/demands.jsonl exists, the description quotes its mean text length for comparison.
     """
-    from matcher.schemas import DemandEntry
-    from matcher.text import demand_text
+    from matcher.domain.schemas import DemandEntry
+    from matcher.domain.texts import demand_text
 
     r = random.Random(11)
     out = []
@@ -584,7 +584,7 @@ def bench_indexes(vecs: np.ndarray, queries: np.ndarray, sizes: list[int], *, m:
     Builds are repeated ``repeats`` times up to ``REPEAT_BUILDS_UP_TO`` (median reported);
     HNSW is skipped above ``hnsw_max`` (if given).
     """
-    from matcher.vectorindex import create_index
+    from matcher.retrieval.vectorindex import create_index
 
     rows = []
     for n in sizes:
@@ -670,7 +670,7 @@ def bulk_insert_demands(store: Any, records: Sequence[Any]) -> None:
     """
     from sqlalchemy import insert, select
 
-    from matcher.store import DemandRow, EnterpriseRow, _common_columns, _demand_columns
+    from matcher.storage.store import DemandRow, EnterpriseRow, _common_columns, _demand_columns
 
     names = sorted({r.model.enterprise_name for r in records if r.model.enterprise_name})
     with store.session() as s:
@@ -690,7 +690,7 @@ def bulk_put_vectors(store: Any, model: str, items: dict[str, np.ndarray]) -> No
     """Embedding-cache rows in one executemany (bench set-up only; SQLite ``OR IGNORE``)."""
     from sqlalchemy import insert
 
-    from matcher.store import EmbeddingRow, _pack
+    from matcher.storage.store import EmbeddingRow, _pack
 
     with store.session() as s:
         s.execute(insert(EmbeddingRow).prefix_with("OR IGNORE"),
@@ -705,7 +705,7 @@ def populate(svc: Any, n: int, *, corpus: JobCorpus, gen: SyntheticVectors, n_ta
 
     Returns the set-up timings and the talent ids. Shared by §3 and ``bench_api.py``.
     """
-    from matcher.schemas import DemandEntry, TalentProfile
+    from matcher.domain.schemas import DemandEntry, TalentProfile
     from models.encoders import text_hash
 
     log(f"e2e[{n:,}]: generating and storing {n:,} demand entries …")
@@ -772,12 +772,12 @@ def populate(svc: Any, n: int, *, corpus: JobCorpus, gen: SyntheticVectors, n_ta
 def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any, real_query_enc: bool,
               queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
               profile: bool, store_add_rows: int = 2000, api: dict[str, Any] | None = None) -> dict[str, Any]:
+    import matcher.retrieval.vectorindex as vi
     import matcher.service as service_mod
-    import matcher.vectorindex as vi
-    from matcher.lexical import tokenize
+    from matcher.core.settings import Settings
+    from matcher.core.textnorm import normalize_text
+    from matcher.retrieval.lexical import tokenize
     from matcher.service import MatchService
-    from matcher.settings import Settings
-    from matcher.textnorm import normalize_text
 
     out: dict[str, Any] = {"n": n}
     data_dir = tmp / f"e2e-{n}"
@@ -1271,7 +1271,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"sizes {sizes}, sections {sorted(sections)}, quick={quick}, OMP_NUM_THREADS={meta['omp_num_threads']}, "
         f"loadavg {loadavg()}")
 
-    from matcher.settings import Settings
+    from matcher.core.settings import Settings
 
     st = Settings()
     res["config"]["hnsw_m"], res["config"]["hnsw_ef_search"] = st.hnsw_m, st.hnsw_ef_search
@@ -1349,7 +1349,7 @@ def main(argv: list[str] | None = None) -> int:
             lat, out = [], []
             for q in queries[:3]:
                 e5.encode_queries([q])
-            from matcher.textnorm import normalize_text
+            from matcher.core.textnorm import normalize_text
             for q in queries:
                 t1 = time.perf_counter()
                 out.append(e5.encode_queries([normalize_text(q)])[0])

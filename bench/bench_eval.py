@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Ranking quality on the bundled labelled sets: the project against BM25 and dense baselines.
 
-A measurement script, not a test. It runs ``matcher.evaluation`` (the code behind
+A measurement script, not a test. It runs ``matcher.evaluation.harness`` (the code behind
 ``talentmatch eval``) with the real encoder on every set in ``data/eval/`` (built by
 ``scripts/build_eval_sets.py`` from CSCO 2022 and the MOHRSS announcements; see
 ``data/eval/README.md``), prints a markdown report on stdout and writes
@@ -66,7 +66,8 @@ def progress(label: str, total: int):
 
 
 def run_sets(args: argparse.Namespace) -> dict[str, Any]:
-    from matcher.evaluation import (
+    from matcher.core.settings import Settings
+    from matcher.evaluation.harness import (
         corpus_settings,
         evaluate,
         evaluate_occupations,
@@ -75,7 +76,6 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
         validate_queries,
     )
     from matcher.service import MatchService
-    from matcher.settings import Settings
 
     sets_dir = Path(args.sets)
     results: dict[str, Any] = {"sets": []}
@@ -144,7 +144,7 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def markdown(res: dict[str, Any]) -> str:
-    from matcher.evaluation import METRIC_LABELS, METRICS
+    from matcher.evaluation.harness import METRIC_LABELS, METRICS
 
     meta = res["meta"]
     lines = [f"# talentmatch ranking quality — {meta['date']}", "",

@@ -19,7 +19,7 @@ What is real and what is synthetic:
   that no model runs; texts that share words get similar vectors, which is all the candidate
   step needs;
 - **scoring, assignment, schedule, report, storage**: the REAL code (``MatchService.score_pair``
-  on every candidate pair, ``matcher.fair.run_fair``, an SQLite store).
+  on every candidate pair, ``matcher.fair.engine.run_fair``, an SQLite store).
 
 Sections:
 
@@ -106,7 +106,7 @@ def synthetic_records(n_seekers: int, n_posts: int, seed: int) -> tuple[list[Any
     """Open, valid demand entries and active talents from the demo generators, scaled."""
     import generate_demo as g
 
-    from matcher.schemas import DemandEntry, TalentProfile
+    from matcher.domain.schemas import DemandEntry, TalentProfile
 
     ref = g.load_refdata(ROOT / "data")
     g.check_archetypes(ref)
@@ -133,9 +133,9 @@ def synthetic_records(n_seekers: int, n_posts: int, seed: int) -> tuple[list[Any
 
 
 def setup(n_seekers: int, n_posts: int, seed: int, data_dir: Path) -> dict[str, Any]:
-    from matcher.fair import FairCreate, PostIn, SeekerIn, WishIn, create_fair
+    from matcher.core.settings import Settings
+    from matcher.fair.engine import FairCreate, PostIn, SeekerIn, WishIn, create_fair
     from matcher.service import MatchService
-    from matcher.settings import Settings
     from models.encoders import FakeEncoder
 
     out: dict[str, Any] = {}
@@ -181,10 +181,10 @@ def setup(n_seekers: int, n_posts: int, seed: int, data_dir: Path) -> dict[str, 
 
 def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top: int,
               out_dir: Path) -> tuple[dict[str, Any], Any]:
-    from matcher.fair import FairRunOptions, run_fair
-    from matcher.fair_io import write_result
+    from matcher.core.settings import Settings
+    from matcher.fair.engine import FairRunOptions, run_fair
+    from matcher.fair.files import write_result
     from matcher.service import MatchService
-    from matcher.settings import Settings
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
@@ -227,10 +227,10 @@ def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top
             with_flow: bool) -> dict[str, Any]:
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from matcher import fair as F
-    from matcher.fair import FairRunOptions, Instance, get_fair, score_candidates
+    from matcher.core.settings import Settings
+    from matcher.fair.engine import FairRunOptions, Instance, get_fair, score_candidates
+    from matcher.fair.engine import engine as F
     from matcher.service import MatchService
-    from matcher.settings import Settings
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
@@ -274,7 +274,7 @@ def naive_expansion(inst_pairs: list[Any], limits: dict[int, int], caps: dict[in
     write, wrong for limits > 1, since copies of one seeker may take copies of one post."""
     from scipy.optimize import linear_sum_assignment
 
-    from matcher import fair as F
+    from matcher.fair.engine import engine as F
 
     seekers, posts = sorted(limits), sorted(caps)
     soff = np.cumsum([0] + [limits[s] for s in seekers])
@@ -301,7 +301,8 @@ def topn_sweep(data_dir: Path, fair_id: int, min_score: float, n_seekers: int) -
     """On a sub-fair (the first ``n_seekers`` seekers, every post, capacities scaled by the
     same factor so that competition stays as in the full fair): the optimum over top-N /
     top-M candidates against the optimum over every pair."""
-    from matcher.fair import (
+    from matcher.core.settings import Settings
+    from matcher.fair.engine import (
         FairDetail,
         FairRunOptions,
         Instance,
@@ -311,7 +312,6 @@ def topn_sweep(data_dir: Path, fair_id: int, min_score: float, n_seekers: int) -
         total_fit,
     )
     from matcher.service import MatchService
-    from matcher.settings import Settings
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")

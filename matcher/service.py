@@ -20,21 +20,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher import features as F
-from matcher.auth import Principal
-from matcher.errors import ImportRejected, IndexNotReady, InvalidInput, NotFound, RowError
-from matcher.lexical import (
-    BM25Index,
-    add_words,
-    load_token_cache,
-    save_token_cache,
-    tokenize,
-    tokenizer_fingerprint,
-)
-from matcher.occupations import CODE_RE, OccupationCoder, Taxonomy
-from matcher.quals import QualificationRules, load_rules
-from matcher.regions import Regions, load_regions
-from matcher.schemas import (
+from matcher.core.errors import ImportRejected, IndexNotReady, InvalidInput, NotFound, RowError
+from matcher.core.settings import Settings, Weights
+from matcher.core.textnorm import normalize_text
+from matcher.domain.auth import Principal
+from matcher.domain.schemas import (
     Catalogue,
     DemandEntry,
     Explanation,
@@ -44,12 +34,22 @@ from matcher.schemas import (
     TalentProfile,
     TrainingSuggestion,
 )
-from matcher.settings import Settings, Weights
-from matcher.skills import SkillVocab, load_vocab
-from matcher.store import Store, StoredRecord, StoreVectorCache
-from matcher.text import demand_text, talent_text
-from matcher.textnorm import normalize_text
-from matcher.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from matcher.domain.texts import demand_text, talent_text
+from matcher.ranking import features as F
+from matcher.reference.occupations import CODE_RE, OccupationCoder, Taxonomy
+from matcher.reference.quals import QualificationRules, load_rules
+from matcher.reference.regions import Regions, load_regions
+from matcher.reference.skills import SkillVocab, load_vocab
+from matcher.retrieval.lexical import (
+    BM25Index,
+    add_words,
+    load_token_cache,
+    save_token_cache,
+    tokenize,
+    tokenizer_fingerprint,
+)
+from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from matcher.storage.store import Store, StoredRecord, StoreVectorCache
 from models.encoders import CachedEncoder, Encoder, create_encoder, text_hash
 
 log = logging.getLogger(__name__)
@@ -232,8 +232,8 @@ class MatchService:
         return [self._prepare(kind, m, coded) for m in models]
 
     def _prepare_demand(self, entry: DemandEntry, coded: dict[str, Any] | None = None) -> StoredRecord:
-        from matcher.analytics import place_of
-        from matcher.catalogues import requirement_skills
+        from matcher.analytics.catalogues import requirement_skills
+        from matcher.analytics.gap import place_of
 
         updates: dict[str, Any] = {}
         if entry.city:
@@ -864,9 +864,9 @@ class MatchService:
 
     # -- analytics -------------------------------------------------------------------------
 
-    def chain_suggester(self):  # -> matcher.chains.ChainSuggester
+    def chain_suggester(self):  # -> matcher.reference.chains.ChainSuggester
         """The keyword chain classifier over the registries in the store (rebuilt when they change)."""
-        from matcher.chains import ChainSuggester
+        from matcher.reference.chains import ChainSuggester
 
         chains = self.chains()
         cached = getattr(self, "_chain_suggester", None)
@@ -877,8 +877,8 @@ class MatchService:
 
     def suggest_entry_chain(self, entry: DemandEntry) -> dict[str, Any]:
         """Chain fields for an entry without a given chain: the suggestion when it is sure
-        enough (``matcher.chains.MIN_CONFIDENCE``), else no chain."""
-        from matcher.chains import MIN_CONFIDENCE, enterprise_of
+        enough (``matcher.reference.chains.MIN_CONFIDENCE``), else no chain."""
+        from matcher.reference.chains import MIN_CONFIDENCE, enterprise_of
 
         ent = enterprise_of(self.store, entry.enterprise_id, entry.enterprise_name)
         s = self.chain_suggester().suggest(
@@ -919,7 +919,7 @@ class MatchService:
         what ``write`` returns (an int is audited as the id of a new ``resource``)."""
         from sqlalchemy.exc import IntegrityError
 
-        from matcher.errors import Conflict
+        from matcher.core.errors import Conflict
 
         for recs in records.values():
             self._encode_records(recs, progress)  # encode first: a failing model writes nothing

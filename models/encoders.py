@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from matcher.errors import InvalidInput, MissingDependency
+from matcher.core.errors import InvalidInput, MissingDependency
 
 
 def _l2(v: np.ndarray) -> np.ndarray:

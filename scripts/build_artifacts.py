@@ -12,16 +12,16 @@ import time
 
 import numpy as np
 
-from matcher.occupations import ARTIFACT_DIR, OccupationCoder, Taxonomy
-from matcher.settings import load_settings
+from matcher.core.settings import load_settings
+from matcher.reference.occupations import ARTIFACT_DIR, OccupationCoder, Taxonomy
 from models.encoders import create_encoder
 
 
 def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
     from sqlalchemy import select
 
-    from matcher.cli import vector_seed_path
-    from matcher.store import EmbeddingRow, Store
+    from matcher.cli.main import vector_seed_path
+    from matcher.storage.store import EmbeddingRow, Store
 
     name = create_encoder(encoder, model).name
     store = Store(url, create=False)

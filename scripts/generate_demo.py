@@ -12,7 +12,7 @@ Usage::
 
 The output is byte-identical for the same seed and inputs (a seeded ``random.Random``, no
 set iteration, stable key order, ``ensure_ascii=False``). Only the standard library, pydantic
-and ``matcher.schemas`` are used.
+and ``matcher.domain.schemas`` are used.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from matcher.schemas import DemandEntry, Enterprise, TalentProfile  # noqa: E402
+from matcher.domain.schemas import DemandEntry, Enterprise, TalentProfile  # noqa: E402
 
 DEFAULT_SEED = 20261121
 REF_YEAR = 2026
@@ -1271,9 +1271,9 @@ python scripts/generate_demo.py --out data/demo --seed {seed}
 
 | file | rows | model / format |
 |---|---|---|
-| `enterprises.jsonl` | {counts['enterprises']} | `matcher.schemas.Enterprise` (with `id`) |
-| `demands.jsonl` | {counts['demands']} | `matcher.schemas.DemandEntry`, `source` = `post`, `enterprise_id` refers to `enterprises.jsonl` |
-| `talents.jsonl` | {counts['talents']} | `matcher.schemas.TalentProfile` |
+| `enterprises.jsonl` | {counts['enterprises']} | `matcher.domain.schemas.Enterprise` (with `id`) |
+| `demands.jsonl` | {counts['demands']} | `matcher.domain.schemas.DemandEntry`, `source` = `post`, `enterprise_id` refers to `enterprises.jsonl` |
+| `talents.jsonl` | {counts['talents']} | `matcher.domain.schemas.TalentProfile` |
 | `catalogue_zibo_2025.csv` | {counts['catalogue']} | shortage catalogue of 淄博市 for 2025, Chinese headers, UTF-8 (no BOM) |
 | `catalogue_zibo_2025.mapping.json` | — | header → `DemandEntry` field mapping for the catalogue importer |
 | `catalogue_zibo_{NEXT_CATALOGUE_YEAR}.csv` | {counts['catalogue_next']} | the same catalogue for {NEXT_CATALOGUE_YEAR}, derived from 2025 (see below) |

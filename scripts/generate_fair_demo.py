@@ -12,7 +12,7 @@ Usage::
     python scripts/generate_fair_demo.py [--out data/demo/fair_demo.xlsx] [--seed 20261122]
 
 The output is byte-identical for the same seed and inputs (fixed workbook timestamps).
-Before writing, the generator reads its own workbook back through ``matcher.fair_io`` and
+Before writing, the generator reads its own workbook back through ``matcher.fair.files`` and
 checks that every post and seeker round-trips.
 """
 
@@ -33,7 +33,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from matcher.schemas import DemandEntry, TalentProfile  # noqa: E402
+from matcher.domain.schemas import DemandEntry, TalentProfile  # noqa: E402
 
 DEFAULT_SEED = 20261122
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -203,7 +203,7 @@ def _fixed_zip(data: bytes) -> bytes:
 def check(path: Path) -> dict[str, int]:
     """Read the workbook back as a fair: every post and seeker must match its demo record
     (but for the occupation name, derived from the code on import, and the phone, left out)."""
-    from matcher.fair_io import read_fair
+    from matcher.fair.files import read_fair
 
     ff = read_fair(path)
     demands = {e.external_id: e for e in load(DEMO / "demands.jsonl", DemandEntry)}

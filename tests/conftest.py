@@ -13,8 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from matcher.schemas import DemandEntry, TalentProfile  # noqa: E402
-from matcher.settings import PROJECT_ROOT, Settings  # noqa: E402
+from matcher.core.settings import PROJECT_ROOT, Settings  # noqa: E402
+from matcher.domain.schemas import DemandEntry, TalentProfile  # noqa: E402
 from models.encoders import FakeEncoder  # noqa: E402
 
 PG_URL = os.environ.get("TALENTMATCH_TEST_PG_URL")
@@ -85,7 +85,7 @@ def talent(**kw) -> TalentProfile:
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run ``talentmatch ARGS`` in-process through its real entry point: (exit code, stdout, stderr)."""
-    from matcher import cli
+    import matcher.cli.main as cli
 
     monkeypatch.setattr(sys, "argv", ["talentmatch", *args])
     code = 0

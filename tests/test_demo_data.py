@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from matcher.schemas import DemandEntry, Enterprise, IndustryChain, TalentProfile
+from matcher.domain.schemas import DemandEntry, Enterprise, IndustryChain, TalentProfile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -25,7 +25,7 @@ DEMO_FILES = ["enterprises.jsonl", "demands.jsonl", "talents.jsonl", "catalogue_
 
 
 def _key(text: str) -> str:
-    """Comparison key of a skill name or alias (as matcher.textnorm.normalize_key, minus zhconv)."""
+    """Comparison key of a skill name or alias (as matcher.core.textnorm.normalize_key, minus zhconv)."""
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"[\s\-_·./（）()【】\[\]]+", "", text)
 

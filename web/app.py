@@ -23,11 +23,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from api.access import talent_view
-from matcher.auth import ROLE_LABELS, Principal, Role
-from matcher.errors import Conflict, InvalidInput, NotFound, TalentMatchError
-from matcher.importer import zh_reason
-from matcher.schemas import (
+from matcher.core.errors import Conflict, InvalidInput, NotFound, TalentMatchError
+from matcher.domain.access import talent_view
+from matcher.domain.auth import ROLE_LABELS, Principal, Role
+from matcher.domain.schemas import (
     DemandEntry,
     Education,
     Enterprise,
@@ -36,6 +35,7 @@ from matcher.schemas import (
     TalentProfile,
     TitleLevel,
 )
+from matcher.ingest.importer import zh_reason
 from matcher.service import MatchService
 
 HERE = Path(__file__).resolve().parent
@@ -455,7 +455,7 @@ async def close_entry(request: Request, entry_id: int) -> Response:
 
 @router.get("/app/entries/{entry_id}/candidates", response_class=HTMLResponse)
 async def candidates(request: Request, entry_id: int) -> Response:
-    from api.access import shown_talents
+    from matcher.domain.access import shown_talents
 
     u = await user(request, Role.ENTERPRISE)
     entry = await _own_entry(request, u, entry_id)

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
-from matcher.fair import (
+from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
+from matcher.fair.engine import (
     REPORT_DEFINITIONS,
     FairRunOptions,
     get_fair,
@@ -29,7 +29,7 @@ from matcher.fair import (
     list_runs,
     run_fair,
 )
-from matcher.fair_io import export_download, import_fair_file, template_workbook
+from matcher.fair.files import export_download, import_fair_file, template_workbook
 from web.app import STAFF, call, form_of, render, svc, user
 
 router = APIRouter(include_in_schema=False)

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from matcher.analytics import GapQuery, gap_report
-from matcher.auth import Role
-from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
-from matcher.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
-from matcher.report import render_gap_html
-from matcher.schemas import Catalogue, MatchFilters
-from matcher.zone import (
+from matcher.analytics.gap import GapQuery, gap_report
+from matcher.analytics.report import render_gap_html
+from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
+from matcher.domain.auth import Role
+from matcher.domain.schemas import Catalogue, MatchFilters
+from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
+from matcher.zone.graduates import (
     SubscriptionCreate,
     ZoneQuery,
     acknowledge,
@@ -26,7 +26,7 @@ from matcher.zone import (
     feed,
     graduate_zone,
 )
-from matcher.zone import list_subscriptions as subscriptions_of
+from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.app import STAFF, call, form_of, render, split_list, svc, user
 
 router = APIRouter(include_in_schema=False)

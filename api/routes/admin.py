@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import Admin, Id, Paging, QueryId, Service
-from api.schemas import AuditEntry, KeyInfo, KeyRequest, NewKey, Page
+from matcher.domain.views import AuditEntry, KeyInfo, KeyRequest, NewKey, Page
 
 router = APIRouter(tags=["admin"])
 

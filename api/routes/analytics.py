@@ -10,7 +10,8 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import Caller, Service, Staff
-from matcher.analytics import (
+from matcher.analytics.catalogues import CatalogueComparison, compare_catalogues
+from matcher.analytics.gap import (
     DEFAULT_POOL,
     DEFAULT_THRESHOLD,
     GapQuery,
@@ -18,12 +19,16 @@ from matcher.analytics import (
     SalaryQuery,
     SalaryReport,
 )
-from matcher.analytics import gap_report as build_gap_report
-from matcher.analytics import salary_report as build_salary_report
-from matcher.catalogues import CatalogueComparison, compare_catalogues
-from matcher.chains import RegistryInfo, RegistryLoadResult, list_registries, load_registry
-from matcher.errors import InvalidInput
-from matcher.report import render_gap_html
+from matcher.analytics.gap import gap_report as build_gap_report
+from matcher.analytics.gap import salary_report as build_salary_report
+from matcher.analytics.report import render_gap_html
+from matcher.core.errors import InvalidInput
+from matcher.reference.chains import (
+    RegistryInfo,
+    RegistryLoadResult,
+    list_registries,
+    load_registry,
+)
 
 router = APIRouter(tags=["analytics"])
 

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import Caller, Id, Service, Staff
-from api.schemas import CatalogueInfo, ImportReport, RowErrorOut
-from matcher.errors import InvalidInput, NotFound
-from matcher.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
-from matcher.schemas import Catalogue, IndustryChain
+from matcher.core.errors import InvalidInput, NotFound
+from matcher.domain.schemas import Catalogue, IndustryChain
+from matcher.domain.views import CatalogueInfo, ImportReport, RowErrorOut
+from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
 
 router = APIRouter(tags=["catalogues"])
 

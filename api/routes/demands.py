@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.access import managed_entry, readable_entry, shown_talents
 from api.deps import Caller, Id, Paging, QueryId, Service
 from api.routes.matching import Filters, TopK
-from api.schemas import Page
-from matcher.schemas import DemandEntry, Match
+from matcher.domain.access import managed_entry, readable_entry, shown_talents
+from matcher.domain.schemas import DemandEntry, Match
+from matcher.domain.views import Page
 
 router = APIRouter(prefix="/v1/demands", tags=["demands"])
 

@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.access import enterprise_scope, entry_of
 from api.deps import Caller, Forbidden, Id, Paging, Service
-from api.schemas import DemandIn, DemandPatch, EnterpriseIn, EnterprisePatch, Page
-from matcher.auth import Role
-from matcher.errors import Conflict
-from matcher.schemas import DemandEntry, Enterprise
+from matcher.core.errors import Conflict
+from matcher.domain.access import enterprise_scope, entry_of
+from matcher.domain.auth import Role
+from matcher.domain.schemas import DemandEntry, Enterprise
+from matcher.domain.views import DemandIn, DemandPatch, EnterpriseIn, EnterprisePatch, Page
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import Id, Service, Staff
-from matcher.errors import InvalidInput, NotFound
-from matcher.fair import (
+from matcher.core.errors import InvalidInput, NotFound
+from matcher.fair.engine import (
     FairCreate,
     FairDetail,
     FairRunOptions,
@@ -25,7 +25,7 @@ from matcher.fair import (
     list_runs,
     run_fair,
 )
-from matcher.fair_io import (
+from matcher.fair.files import (
     FairMapping,
     export_download,
     import_fair_file,

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.access import shown_talents
 from api.deps import Caller, Forbidden, Service
-from api.schemas import MatchRequest
-from matcher.auth import Role
-from matcher.errors import InvalidInput
-from matcher.schemas import DemandEntry, Education, Match, MatchFilters, TalentProfile
+from matcher.core.errors import InvalidInput
+from matcher.domain.access import shown_talents
+from matcher.domain.auth import Role
+from matcher.domain.schemas import DemandEntry, Education, Match, MatchFilters, TalentProfile
+from matcher.domain.views import MatchRequest
 
 router = APIRouter(tags=["matches"])
 

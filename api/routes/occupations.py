@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import Caller, Service
-from api.schemas import CodeRequest
-from matcher.errors import InvalidInput
-from matcher.schemas import OccupationCandidate
+from matcher.core.errors import InvalidInput
+from matcher.domain.schemas import OccupationCandidate
+from matcher.domain.views import CodeRequest
 
 router = APIRouter(prefix="/v1/occupations", tags=["occupations"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Service
-from api.schemas import Me
+from matcher.domain.views import Me
 
 router = APIRouter()
 

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.access import own_profile, talent_view
 from api.deps import Caller, Forbidden, Id, Paging, Service, Staff
 from api.routes.matching import Filters, TopK
-from api.schemas import Page, TalentIn, TalentPatch, TalentView
-from matcher.auth import Role
-from matcher.errors import Conflict
-from matcher.schemas import Match, TalentProfile
+from matcher.core.errors import Conflict
+from matcher.domain.access import own_profile, talent_view
+from matcher.domain.auth import Role
+from matcher.domain.schemas import Match, TalentProfile
+from matcher.domain.views import Page, TalentIn, TalentPatch, TalentView
 
 router = APIRouter(prefix="/v1/talents", tags=["talents"])
 

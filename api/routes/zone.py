@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from api.deps import Caller, Forbidden, Id, Service
-from api.schemas import _derived, _In
-from matcher.auth import Principal, Role
-from matcher.errors import NotFound
-from matcher.zone import (
+from matcher.core.errors import NotFound
+from matcher.domain.auth import Principal, Role
+from matcher.domain.views import _derived, _In
+from matcher.zone.graduates import (
     Feed,
     Subscription,
     SubscriptionCreate,

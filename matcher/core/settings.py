@@ -1,0 +1,72 @@
+"""The one settings object, read from the environment (prefix TALENTMATCH_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Weights(BaseSettings):
+    """Feature weights of the two one-sided scores; each side is normalised by its sum."""
+
+    model_config = SettingsConfigDict(env_prefix="TALENTMATCH_WEIGHT_", extra="ignore")
+
+    # employer side: does the talent fit the post?
+    e_semantic: float = 0.30
+    e_required_skills: float = 0.30
+    e_preferred_skills: float = 0.05
+    e_education: float = 0.10
+    e_major: float = 0.10
+    e_experience: float = 0.10
+    e_certificates: float = 0.05
+    # seeker side: does the post fit the talent?
+    s_semantic: float = 0.30
+    s_skill_use: float = 0.20
+    s_salary: float = 0.15
+    s_location: float = 0.15
+    s_occupation: float = 0.10
+    s_chain: float = 0.05
+    s_shortage: float = 0.05
+    # combination of the two sides
+    employer_share: float = Field(default=0.5, ge=0, le=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TALENTMATCH_", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / "var"
+    database_url: str | None = None
+    reference_dir: Path = PROJECT_ROOT / "data"
+    encoder: str = "e5"
+    encoder_model: str | None = None
+    index_backend: Literal["faiss", "numpy"] = "faiss"
+    index_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    hnsw_threshold: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 256
+    candidate_pool: int = 200
+    fusion: Literal["rrf", "convex"] = "rrf"
+    rrf_k: int = 60
+    min_score: float = 0.0
+    max_top_k: int = 200
+    max_body_bytes: int = 1_048_576  # JSON request bodies
+    max_upload_bytes: int = 50 * 1024 * 1024  # multipart file uploads (the importer's own limit)
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'talentmatch.db'}"
+
+    def index_dir(self) -> Path:
+        return self.data_dir / "indexes"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

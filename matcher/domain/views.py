@@ -1,0 +1,158 @@
+"""Request and response models of the HTTP API (the domain models live in matcher.domain.schemas).
+
+Input models leave out what the server decides (ids, the owning enterprise, derived names);
+patch models make every field optional; the talent view never carries a national ID.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from matcher.domain.auth import Role
+from matcher.domain.schemas import (
+    DemandEntry,
+    Enterprise,
+    MatchFilters,
+    TalentProfile,
+    scrub_controls,
+)
+
+T = TypeVar("T")
+
+
+class _In(BaseModel):
+    """Base of request bodies: unknown fields rejected, control characters dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return scrub_controls(value)
+
+
+def _derived(name: str, base: type[BaseModel], drop: set[str], *, optional: bool = False,
+             extra: dict[str, Any] | None = None, doc: str = "") -> type[BaseModel]:
+    """A model with ``base``'s fields minus ``drop`` (all optional with ``optional``)."""
+    fields: dict[str, Any] = {}
+    for fname, info in base.model_fields.items():
+        if fname in drop:
+            continue
+        if optional:
+            fields[fname] = (info.annotation | None, Field(default=None, description=info.description))
+        else:
+            fields[fname] = (info.annotation, info)
+    fields.update(extra or {})
+    model = create_model(name, __base__=_In, __doc__=doc or base.__doc__, **fields)
+    return model
+
+
+_SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
+                  "chain_suggested", "chain_confidence"}
+DemandIn = _derived("DemandIn", DemandEntry, _SERVER_DEMAND,
+                    doc="A demand entry as an enterprise writes it (the server sets ids and names).")
+DemandPatch = _derived("DemandPatch", DemandEntry, _SERVER_DEMAND, optional=True,
+                       doc="Fields to change in a demand entry; absent fields stay as they are.")
+TalentIn = _derived("TalentIn", TalentProfile, {"id"}, doc="A talent profile as its owner writes it.")
+TalentPatch = _derived("TalentPatch", TalentProfile, {"id"}, optional=True,
+                       doc="Fields to change in a talent profile; absent fields stay as they are.")
+EnterpriseIn = _derived("EnterpriseIn", Enterprise, {"id"}, doc="An enterprise's registration data.")
+EnterprisePatch = _derived("EnterprisePatch", Enterprise, {"id"}, optional=True,
+                           doc="Fields to change in an enterprise; absent fields stay as they are.")
+TalentView = _derived(
+    "TalentView", TalentProfile, {"national_id"},
+    extra={"contact_visible": (bool, Field(description="false: 姓名与电话已脱敏（本人未同意向企业公开）"))},
+    doc="A talent profile as the caller may see it: never the national ID; for an enterprise, name "
+        "and phone masked unless the talent consented.")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class MatchRequest(_In):
+    """Free text, or an unsaved profile or entry, to match against one side."""
+
+    side: Literal["demands", "talents"] = "demands"
+    text: str | None = Field(default=None, max_length=20000)
+    profile: TalentIn | None = None  # type: ignore[valid-type]
+    entry: DemandIn | None = None  # type: ignore[valid-type]
+    top_k: int = Field(default=10, ge=1, le=200)
+    filters: MatchFilters = Field(default_factory=MatchFilters)
+
+
+class CodeRequest(_In):
+    texts: list[str] = Field(min_length=1, max_length=1000)
+    top_k: int = Field(default=10, ge=1, le=100)
+
+
+class KeyRequest(_In):
+    role: Role
+    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    label: str = Field(default="", max_length=200)
+
+
+class KeyInfo(BaseModel):
+    id: int
+    prefix: str
+    role: str
+    enterprise_id: int | None
+    talent_id: int | None
+    label: str
+    created_at: str
+    revoked: bool
+
+
+class NewKey(BaseModel):
+    key: str = Field(description="只显示这一次，请妥善保存")
+    info: KeyInfo
+
+
+class Me(BaseModel):
+    role: str
+    key_id: int | None
+    enterprise_id: int | None
+    talent_id: int | None
+    label: str
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str
+    actor_key_id: int | None
+    actor_role: str
+    actor_label: str
+    action: str
+    resource: str
+    resource_id: str
+    detail: dict[str, Any]
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    field: str
+    reason: str
+    value: str | None = None
+
+
+class ImportReport(BaseModel):
+    imported: int
+    total_rows: int
+    catalogue_id: int | None = None
+    ids: list[int]
+    errors: list[RowErrorOut] = Field(default_factory=list, description="--skip-invalid 时跳过的行")
+
+
+class CatalogueInfo(BaseModel):
+    id: int
+    region: str
+    year: int
+    name: str | None
+    chain_registry: str | None
+    entries: int

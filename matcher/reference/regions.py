@@ -1,0 +1,99 @@
+"""Chinese administrative divisions: normalise a place name to (province, city)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from matcher.core.textnorm import normalize_text
+
+MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}
+
+
+@dataclass(frozen=True)
+class Place:
+    province: str
+    city: str | None
+
+
+class Regions:
+    """Lookup over ``cn_regions.csv`` (deep 1 province, 2 city, 3 district)."""
+
+    def __init__(self, path: Path) -> None:
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        by_id = {r["id"]: r for r in rows}
+        self._lookup: dict[str, Place] = {}
+        self._compound: dict[str, Place | None] = {}
+        provinces: dict[str, str] = {}
+        for r in rows:
+            if r["deep"] == "1":
+                provinces[r["id"]] = r["name"]
+        best: dict[str, int] = {}
+        for r in rows:
+            deep, name, short = int(r["deep"]), r["name"], r["short_name"]
+            prov_id = r["id"][:2] + "0000"
+            province = provinces.get(prov_id, "")
+            if deep == 1:
+                place = Place(name, name if name in MUNICIPALITIES else None)
+            elif r["parent_id"] in provinces:
+                place = Place(province, name)
+            else:
+                parent = by_id.get(r["parent_id"])
+                if parent is not None and parent["deep"] == "2" and parent["parent_id"] in provinces:
+                    place = Place(province, parent["name"])
+                else:  # districts of municipalities hang under a missing xx0100 row
+                    place = Place(province, province if province in MUNICIPALITIES else None)
+            for key in (name, short):
+                # a province wins over a city of the same name, a city over a district
+                if key and deep < best.get(key, 99):
+                    best[key] = deep
+                    self._lookup[key] = place
+
+    def resolve(self, name: str | None) -> Place | None:
+        """The province and city of a place name (full or short, Traditional accepted), also of
+        compound names such as "淄博市临淄区", "淄博高新区" or "山东省济南市": the longest leading
+        part that names a place, refined by the rest when that part is a province."""
+        if not name:
+            return None
+        key = normalize_text(name).replace(" ", "")
+        if key in self._compound:
+            return self._compound[key]
+        place = self._simple(key) or self._leading(key)
+        if len(self._compound) < 50_000:  # names come from user input too: keep the memo bounded
+            self._compound[key] = place
+        return place
+
+    def _simple(self, key: str) -> Place | None:
+        if key in self._lookup:
+            return self._lookup[key]
+        for suffix in ("市", "省", "地区", "区", "县"):
+            if key.endswith(suffix) and key[: -len(suffix)] in self._lookup:
+                return self._lookup[key[: -len(suffix)]]
+        return None
+
+    def _leading(self, key: str) -> Place | None:
+        for cut in range(len(key) - 1, 1, -1):
+            head = self._simple(key[:cut])
+            if head is None:
+                continue
+            if head.city is None:  # a province: the rest may name one of its cities
+                rest = self._simple(key[cut:]) or self._leading(key[cut:])
+                if rest is not None and rest.province == head.province:
+                    return rest
+            return head
+        return None
+
+    def city(self, name: str | None) -> str | None:
+        place = self.resolve(name)
+        return place.city if place else (normalize_text(name) if name else None)
+
+    def province(self, name: str | None) -> str | None:
+        place = self.resolve(name)
+        return place.province if place else None
+
+
+@lru_cache(maxsize=4)
+def load_regions(path: Path) -> Regions:
+    return Regions(path)

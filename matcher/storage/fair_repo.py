@@ -1,0 +1,312 @@
+"""Fair tables (on the core's declarative ``Base``) and the fair repository.
+
+A fair references stored demand entries and talent profiles; deleting one of those records
+removes it from its fairs (``ON DELETE CASCADE``). Runs keep a snapshot of what they assigned
+(names, titles, scores, slots), so an old run can be exported after the records changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from matcher.core.errors import NotFound
+from matcher.fair.engine import (
+    Assignment,
+    BoothInfo,
+    BoothSlot,
+    FairDetail,
+    FairPost,
+    FairReport,
+    FairRunOptions,
+    FairRunResult,
+    FairRunSummary,
+    FairSeeker,
+    FairSettings,
+    FairSummary,
+    FairWish,
+    Slot,
+    booth_warnings,
+    parse_clock,
+)
+from matcher.storage.store import Base, DemandRow, EnterpriseRow, Store, TalentRow
+
+__all__ = ["FairRepo"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FairRow(Base):
+    __tablename__ = "fairs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date | None] = mapped_column(Date)
+    venue: Mapped[str | None] = mapped_column(String(200))
+    start_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=20)
+    slots_per_booth: Mapped[int | None] = mapped_column(Integer)
+    default_limit: Mapped[int] = mapped_column(Integer, default=3)
+    default_capacity: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class FairPostRow(Base):
+    __tablename__ = "fair_posts"
+    __table_args__ = (UniqueConstraint("fair_id", "demand_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booth: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FairSeekerRow(Base):
+    __tablename__ = "fair_seekers"
+    __table_args__ = (UniqueConstraint("fair_id", "talent_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
+    interview_limit: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FairWishRow(Base):
+    __tablename__ = "fair_wishes"
+    __table_args__ = (UniqueConstraint("fair_id", "talent_id", "demand_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"))
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int | None] = mapped_column(Integer)
+
+
+class FairSlotRow(Base):
+    __tablename__ = "fair_slots"
+    __table_args__ = (UniqueConstraint("fair_id", "booth", "starts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    booth: Mapped[str] = mapped_column(String(50))
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+
+
+class FairRunRow(Base):
+    __tablename__ = "fair_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class FairAssignmentRow(Base):
+    """One interview of a run; ids without foreign keys, since a run is a historical record."""
+
+    __tablename__ = "fair_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("fair_runs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(Integer)
+    demand_id: Mapped[int] = mapped_column(Integer)
+    seeker_name: Mapped[str | None] = mapped_column(String(100))
+    school: Mapped[str | None] = mapped_column(String(100))
+    fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
+    post_title: Mapped[str] = mapped_column(String(200))
+    enterprise: Mapped[str | None] = mapped_column(String(200))
+    chain_id: Mapped[str | None] = mapped_column(String(64))
+    chain_name: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    seeker_score: Mapped[float] = mapped_column(Float)
+    employer_score: Mapped[float] = mapped_column(Float)
+    wish_rank: Mapped[int | None] = mapped_column(Integer)
+    must_see: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    booth: Mapped[str] = mapped_column(String(50))
+    starts: Mapped[str | None] = mapped_column(String(5))
+    ends: Mapped[str | None] = mapped_column(String(5))
+    unscheduled_reason: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+_SETTINGS = ("name", "held_on", "venue", "start_time", "slot_minutes", "slots_per_booth",
+             "default_limit", "default_capacity")
+_ASSIGNMENT_COLUMNS = ("talent_id", "demand_id", "seeker_name", "school", "fresh_graduate", "post_title",
+                       "enterprise", "chain_id", "chain_name", "score", "seeker_score", "employer_score", "wish_rank",
+                       "must_see", "reason", "booth", "unscheduled_reason")
+
+
+class FairRepo:
+    """Fairs and their runs in the store; every method is one transaction."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- writing a fair ------------------------------------------------------------------------
+
+    @staticmethod
+    def insert(s: Session, settings: FairSettings, *, posts: Sequence[tuple[int, int, str]],
+               seekers: Sequence[tuple[int, int]], wishes: Sequence[tuple[str, int, int, int | None]],
+               slots: Sequence[tuple[str, str, str]]) -> int:
+        """Add a fair inside the caller's transaction: posts (demand id, capacity, booth),
+        seekers (talent id, limit), wishes (kind, talent id, demand id, rank), slots
+        (booth, start, end); returns the fair id."""
+        row = FairRow(**{k: getattr(settings, k) for k in _SETTINGS})
+        s.add(row)
+        s.flush()
+        s.add_all(FairPostRow(fair_id=row.id, demand_id=d, capacity=c, booth=b, position=n)
+                  for n, (d, c, b) in enumerate(posts))
+        s.add_all(FairSeekerRow(fair_id=row.id, talent_id=t, interview_limit=lim, position=n)
+                  for n, (t, lim) in enumerate(seekers))
+        s.add_all(FairWishRow(fair_id=row.id, kind=k, talent_id=t, demand_id=d, rank=r)
+                  for k, t, d, r in wishes)
+        s.add_all(FairSlotRow(fair_id=row.id, booth=b, starts=a, ends=e) for b, a, e in slots)
+        s.flush()
+        return row.id
+
+    def ids_by_external(self, kind: str, external_ids: Sequence[str]) -> dict[str, int]:
+        """Stored ids of demand entries (``demand``) or talents (``talent``) by external id."""
+        row_cls = DemandRow if kind == "demand" else TalentRow
+        ext = list(dict.fromkeys(e for e in external_ids if e))
+        out: dict[str, int] = {}
+        with self.store.session() as s:
+            for start in range(0, len(ext), 900):
+                q = select(row_cls.external_id, row_cls.id).where(row_cls.external_id.in_(ext[start : start + 900]))
+                out.update({e: i for e, i in s.execute(q)})
+        return out
+
+    def delete(self, fair_id: int, actor: Any = None) -> None:
+        with self.store.session() as s:
+            row = s.get(FairRow, fair_id)
+            if row is None:
+                raise NotFound(f"招聘活动 {fair_id} 不存在")
+            run_ids = list(s.scalars(select(FairRunRow.id).where(FairRunRow.fair_id == fair_id)))
+            # explicit deletes: PostgreSQL and SQLite both cascade, but a SQLite connection
+            # without PRAGMA foreign_keys would not
+            if run_ids:
+                s.execute(delete(FairAssignmentRow).where(FairAssignmentRow.run_id.in_(run_ids)))
+            for table in (FairRunRow, FairSlotRow, FairWishRow, FairSeekerRow, FairPostRow):
+                s.execute(delete(table).where(table.fair_id == fair_id))
+            s.delete(row)
+            self.store._audit(s, actor, "delete", "fair", [fair_id])
+
+    # -- reading fairs -------------------------------------------------------------------------
+
+    def list(self) -> list[FairSummary]:
+        with self.store.session() as s:
+            counts: dict[str, dict[int, int]] = {}
+            for label, table in (("posts", FairPostRow), ("seekers", FairSeekerRow), ("runs", FairRunRow)):
+                q = select(table.fair_id, func.count()).group_by(table.fair_id)
+                counts[label] = {f: n for f, n in s.execute(q)}
+            return [FairSummary(id=r.id, name=r.name, held_on=r.held_on, venue=r.venue,
+                                posts=counts["posts"].get(r.id, 0), seekers=counts["seekers"].get(r.id, 0),
+                                runs=counts["runs"].get(r.id, 0), created_at=r.created_at)
+                    for r in s.scalars(select(FairRow).order_by(FairRow.id.desc()))]
+
+    def get(self, fair_id: int) -> FairDetail:
+        with self.store.session() as s:
+            row = s.get(FairRow, fair_id)
+            if row is None:
+                raise NotFound(f"招聘活动 {fair_id} 不存在")
+            posts = [FairPost(demand_id=d, capacity=c, booth=b, title=t, enterprise=e)
+                     for d, c, b, t, e in s.execute(
+                         select(FairPostRow.demand_id, FairPostRow.capacity, FairPostRow.booth,
+                                DemandRow.title, EnterpriseRow.name)
+                         .join(DemandRow, DemandRow.id == FairPostRow.demand_id)
+                         .outerjoin(EnterpriseRow, EnterpriseRow.id == DemandRow.enterprise_id)
+                         .where(FairPostRow.fair_id == fair_id).order_by(FairPostRow.position))]
+            seekers = [FairSeeker(talent_id=t, limit=lim, name=(data or {}).get("name"))
+                       for t, lim, data in s.execute(
+                           select(FairSeekerRow.talent_id, FairSeekerRow.interview_limit, TalentRow.data)
+                           .join(TalentRow, TalentRow.id == FairSeekerRow.talent_id)
+                           .where(FairSeekerRow.fair_id == fair_id).order_by(FairSeekerRow.position))]
+            wishes = [FairWish(kind=w.kind, talent_id=w.talent_id, demand_id=w.demand_id, rank=w.rank)
+                      for w in s.scalars(select(FairWishRow).where(FairWishRow.fair_id == fair_id)
+                                         .order_by(FairWishRow.kind, FairWishRow.talent_id,
+                                                   FairWishRow.rank, FairWishRow.id))]
+            slots = [BoothSlot(booth=r.booth, start=r.starts, end=r.ends)
+                     for r in s.scalars(select(FairSlotRow).where(FairSlotRow.fair_id == fair_id)
+                                        .order_by(FairSlotRow.booth, FairSlotRow.starts))]
+            settings = {k: getattr(row, k) for k in _SETTINGS}
+            created_at = row.created_at
+        capacity: Counter[str] = Counter()
+        n_posts: Counter[str] = Counter()
+        for p in posts:
+            capacity[p.booth] += p.capacity
+            n_posts[p.booth] += 1
+        by_booth: dict[str, list[Slot]] = defaultdict(list)
+        for sl in slots:
+            by_booth[sl.booth].append(Slot(parse_clock(sl.start), parse_clock(sl.end)))
+        booths = [BoothInfo(booth=b, posts=n_posts[b], capacity=capacity[b], slots=len(by_booth[b]),
+                            first_start=slots_[0].label.split("-")[0] if (slots_ := sorted(by_booth[b])) else None,
+                            last_end=slots_[-1].label.split("-")[1] if slots_ else None)
+                  for b in sorted(set(capacity) | set(by_booth))]
+        return FairDetail(id=fair_id, created_at=created_at, posts=posts, seekers=seekers, wishes=wishes,
+                          slots=slots, booths=booths, warnings=booth_warnings(dict(capacity), by_booth),
+                          **settings)
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def save_run(self, result: FairRunResult, actor: Any = None) -> int:
+        """Store a run with its assignments (one transaction); returns the run id."""
+        with self.store.session() as s:
+            if s.get(FairRow, result.fair_id) is None:
+                raise NotFound(f"招聘活动 {result.fair_id} 不存在")
+            row = FairRunRow(fair_id=result.fair_id, mode=result.options.mode,
+                             options=result.options.model_dump(mode="json"),
+                             report=result.report.model_dump(mode="json"),
+                             **({"created_at": result.created_at} if result.created_at else {}))
+            s.add(row)
+            s.flush()
+            s.add_all(FairAssignmentRow(run_id=row.id, position=n, starts=a.start, ends=a.end,
+                                        **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS})
+                      for n, a in enumerate(result.assignments))
+            self.store._audit(s, actor, "create", "fair_run", [row.id],
+                              {"fair_id": result.fair_id, "mode": result.options.mode})
+            return row.id
+
+    def get_run(self, run_id: int) -> FairRunResult:
+        with self.store.session() as s:
+            row = s.get(FairRunRow, run_id)
+            if row is None:
+                raise NotFound(f"匹配结果 {run_id} 不存在")
+            fair = s.get(FairRow, row.fair_id)
+            assignments = [
+                Assignment(start=a.starts, end=a.ends, **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS})
+                for a in s.scalars(select(FairAssignmentRow).where(FairAssignmentRow.run_id == run_id)
+                                   .order_by(FairAssignmentRow.position))]
+            return FairRunResult(run_id=row.id, fair_id=row.fair_id, fair_name=fair.name if fair else "",
+                                 created_at=row.created_at, options=FairRunOptions.model_validate(row.options),
+                                 report=FairReport.model_validate(row.report), assignments=assignments)
+
+    def list_runs(self, fair_id: int) -> list[FairRunSummary]:
+        with self.store.session() as s:
+            if s.get(FairRow, fair_id) is None:
+                raise NotFound(f"招聘活动 {fair_id} 不存在")
+            out = []
+            for r in s.scalars(select(FairRunRow).where(FairRunRow.fair_id == fair_id).order_by(FairRunRow.id)):
+                out.append(FairRunSummary.from_report(run_id=r.id, fair_id=r.fair_id, mode=r.mode,  # type: ignore[arg-type]
+                                                      created_at=r.created_at, report=r.report or {}))
+            return out

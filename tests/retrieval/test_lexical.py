@@ -1,0 +1,196 @@
+"""Tokenisation and the BM25 index."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+import pytest
+
+from matcher.core.errors import InvalidInput
+from matcher.retrieval.lexical import BM25Index, add_words, tokenize
+
+
+def test_mixed_chinese_english_tokens() -> None:
+    tokens = tokenize("熟悉Python、C++、Java，5G通信优先")
+    assert tokens == ["python", "c++", "java", "5g", "通信"]
+
+
+def test_traditional_and_full_width_are_normalised() -> None:
+    simplified = tokenize("大数据开发工程师 Python")
+    assert tokenize("大數據開發工程師 Ｐｙｔｈｏｎ") == simplified
+    assert tokenize("ＪＡＶＡ　ＳＰＲＩＮＧ") == ["java", "spring"]
+    assert "c#" in tokenize("Ｃ＃开发")
+
+
+def test_compound_english_terms_keep_whole_and_parts() -> None:
+    tokens = tokenize("Vue.js / Node.js, ASP.NET, k-means, 3.5年")
+    for expected in ("vue.js", "vue", "node.js", "asp.net", "k-means", "means", "3.5"):
+        assert expected in tokens
+    assert "3" not in tokens and "5" not in tokens
+
+
+def test_stopwords_punctuation_and_whitespace_dropped() -> None:
+    tokens = tokenize("负责 数据仓库的建设与维护，熟悉 ETL 等相关工作。And the Spark!")
+    for dropped in ("负责", "的", "与", "熟悉", "等", "相关", "and", "the", "，", "。", " ", "!"):
+        assert dropped not in tokens
+    for kept in ("数据仓库", "建设", "维护", "etl", "spark"):
+        assert kept in tokens
+    assert tokenize("") == [] and tokenize("  ，。！  ") == []
+
+
+def test_search_mode_links_related_titles() -> None:
+    a = set(tokenize("大数据开发工程师"))
+    b = set(tokenize("大数据工程技术人员"))
+    assert {"大数据", "工程"} <= a & b
+    assert {"技术", "人员"} <= b
+
+
+def test_add_words_keeps_terms_whole(caplog: pytest.LogCaptureFixture) -> None:
+    term = "数智化协同平台"
+    before = tokenize(f"负责{term}运维")
+    with caplog.at_level(logging.DEBUG, logger="jieba"):
+        add_words([term, "", "x"])
+    after = tokenize(f"负责{term}运维")
+    assert term not in before and term in after
+    assert not [r for r in caplog.records if r.name == "jieba" and r.levelno < logging.WARNING]
+
+
+def test_bigrams_option() -> None:
+    tokens = tokenize("数据标注", bigrams=True)
+    assert "数据" in tokens and "据标" in tokens
+    assert "据标" not in tokenize("数据标注")
+
+
+DOCS = {
+    11: "大数据开发工程师 Hadoop Spark Hive 数据仓库",
+    12: "Java后端开发工程师 Spring MySQL",
+    13: "人工智能训练师 数据标注 Python",
+    14: "前端开发工程师 Vue.js React",
+    15: "工业互联网平台运维 Linux",
+}
+
+
+@pytest.fixture
+def index() -> BM25Index:
+    idx = BM25Index()
+    idx.upsert(list(DOCS), [tokenize(t) for t in DOCS.values()])
+    return idx
+
+
+def test_rare_shared_terms_rank_first(index: BM25Index) -> None:
+    hits = index.search(tokenize("Spark Hive 开发"), 5)
+    assert hits[0][0] == 11
+    assert all(s > 0 for _, s in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    assert {i for i, _ in hits} == {11, 12, 14}  # 开发 is shared by the development posts
+    assert index.search(tokenize("vue"), 3)[0][0] == 14
+    assert index.search(tokenize("Python 数据标注"), 1) == index.search(
+        tokenize("python 數據標註"), 1
+    )
+
+
+def test_k_limits_results(index: BM25Index) -> None:
+    assert len(index.search(tokenize("开发工程师"), 2)) == 2
+    with pytest.raises(InvalidInput):
+        index.search(["开发"], 0)
+
+
+def test_upsert_replaces_and_remove(index: BM25Index) -> None:
+    assert len(index) == 5 and 12 in index
+    index.upsert([12], [tokenize("Go 微服务 Kubernetes")])
+    assert len(index) == 5
+    assert all(i != 12 for i, _ in index.search(tokenize("Java Spring"), 5))
+    assert index.search(tokenize("kubernetes"), 5)[0][0] == 12
+    assert index.remove([12, 999]) == 1
+    assert index.remove([12]) == 0
+    assert 12 not in index and len(index) == 4
+    assert index.search(tokenize("kubernetes"), 5) == []
+    index.upsert([16], [tokenize("Kubernetes 运维")])
+    assert index.search(tokenize("kubernetes"), 5)[0][0] == 16
+
+
+def test_allowed_filter(index: BM25Index) -> None:
+    hits = index.search(tokenize("开发工程师"), 5, allowed={12, 13, 999})
+    assert [i for i, _ in hits] == [12]
+    assert index.search(tokenize("开发工程师"), 5, allowed=set()) == []
+    full = dict(index.search(tokenize("开发工程师"), 5))
+    assert hits[0][1] == pytest.approx(full[12])
+
+
+def test_scores_for(index: BM25Index) -> None:
+    query = tokenize("Spark 开发")
+    scores = index.scores_for(query, [11, 13, 999, 12])
+    assert scores.dtype == np.float32 and scores.shape == (4,)
+    assert scores[0] > scores[3] > 0 and scores[1] == 0 and scores[2] == 0
+    assert scores[0] == pytest.approx(dict(index.search(query, 5))[11])
+    assert index.scores_for(query, []).shape == (0,)
+    assert not index.scores_for(["无此词"], [11]).any()
+
+
+def test_empty_cases() -> None:
+    idx = BM25Index()
+    assert len(idx) == 0
+    assert idx.search(["python"], 5) == []
+    assert not idx.scores_for(["python"], [1, 2]).any()
+    idx.upsert([1, 2], [[], []])  # documents without tokens are kept but never match
+    assert len(idx) == 2 and idx.search(["python"], 5) == []
+    idx.upsert([3], [["python"]])
+    assert idx.search(["python"], 5) == [(3, pytest.approx(idx.search(["python"], 5)[0][1]))]
+    assert idx.search([], 5) == [] and idx.search(["未知", ""], 5) == []
+    idx.upsert([], [])
+    assert idx.remove([1, 2, 3]) == 3 and idx.search(["python"], 5) == []
+
+
+def test_bad_input() -> None:
+    idx = BM25Index()
+    with pytest.raises(InvalidInput):
+        idx.upsert([1, 2], [["a"]])
+    with pytest.raises(InvalidInput):
+        idx.upsert([1, 1], [["a"], ["b"]])
+    with pytest.raises(InvalidInput):
+        idx.upsert([1], ["python"])  # a string, not a token list
+    with pytest.raises(InvalidInput):
+        idx.upsert(["x"], [["a"]])
+    idx.upsert([1], [["a"]])
+    with pytest.raises(InvalidInput):
+        idx.search("a", 3)
+
+
+def test_concurrent_writes_and_searches() -> None:
+    idx = BM25Index()
+    errors: list[BaseException] = []
+
+    def writer(base: int) -> None:
+        try:
+            for i in range(20):
+                idx.upsert([base + i], [["python", f"t{i}"]])
+                idx.search(["python"], 5)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(b,)) for b in (0, 1000, 2000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(idx) == 60 and len(idx.search(["python"], 200)) == 60
+
+
+def test_token_cache_round_trip_and_fingerprint(tmp_path) -> None:
+    from matcher.retrieval.lexical import load_token_cache, save_token_cache, tokenizer_fingerprint
+
+    lists = {"h1": tokenize("熟悉Python与Spark的大数据工程师"), "h2": [], "h3": ["plc", "编程", "plc"]}
+    fp = tokenizer_fingerprint()
+    path = tmp_path / "tokens.npz"
+    save_token_cache(path, lists, fp)
+    assert load_token_cache(path, fp) == lists
+    assert load_token_cache(path, "another") == {}
+    assert load_token_cache(tmp_path / "missing.npz", fp) == {}
+    path.write_bytes(b"not an npz")
+    assert load_token_cache(path, fp) == {}
+    # registering a new word changes what tokenize() returns, hence the fingerprint
+    add_words(["一个从未登记过的新技能词"])
+    assert tokenizer_fingerprint() != fp

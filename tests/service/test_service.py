@@ -1,0 +1,184 @@
+"""The matching service end to end with the fake encoder: indexing, filters, scores, explanations."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.core.errors import ImportRejected, InvalidInput, NotFound
+from matcher.domain.schemas import DigitalCert, MatchFilters
+from matcher.service import MatchService
+from tests.conftest import demand, talent
+
+
+@pytest.fixture
+def filled(service: MatchService):
+    d = service.add("demand", [
+        demand(title="大数据开发工程师", required_skills=["Python", "Spark", "Hive"], city="淄博",
+               required_certificates=["中级以上职称"], salary_min=8000, salary_max=12000),
+        demand(title="PLC电气工程师", enterprise_name="济南自动化有限公司", city="济南",
+               required_skills=["PLC编程"], education="大专"),
+        demand(title="芯片验证工程师", enterprise_name="青岛芯片有限公司", city="青岛", education="硕士",
+               required_skills=["UVM", "SystemVerilog"], fresh_graduates_ok=False, min_experience_years=3),
+    ])
+    t = service.add("talent", [
+        talent(name="张三", skills=["python", "Spark"], digital_certs=[DigitalCert(direction="大数据", grade="中级")],
+               desired_occupations=["大数据工程师"], salary_min=9000),
+        talent(name="李四", skills=["PLC编程", "电气控制"], city="济南", education="大专", major="电气自动化技术",
+               consent=False),
+        talent(name="王五", skills=["SystemVerilog"], education="硕士", fresh_graduate=True, city="青岛"),
+    ])
+    return d, t
+
+
+def test_records_are_normalised_and_coded(service, filled):
+    d, t = filled
+    entry = service.get("demand", d[0])
+    assert entry.city == "淄博市"
+    assert entry.occupation_code == "2-02-38-03" and entry.occupation_name == "大数据工程技术人员"
+    prof = service.get("talent", t[0])
+    assert prof.skills == ["Python", "Spark"]  # canonical vocabulary names
+    assert prof.desired_occupations == ["2-02-38-03"]
+
+
+def test_talent_to_demands_ranks_the_fitting_post_first(service, filled):
+    d, t = filled
+    res = service.match_talent(t[0], top_k=3)
+    assert res[0].id == d[0]
+    top = res[0]
+    assert top.explanation.matched_skills == ["Python", "Spark"]
+    assert top.explanation.missing_skills == ["Hive"]
+    # "中级以上职称" is met by the 中级 digital technology engineer certificate (直接认定)
+    assert top.eligible and top.explanation.unmet_requirements == []
+    assert any(s.direction == "大数据" and "Hive" in s.covers for s in top.explanation.training)
+    assert 0 <= top.seeker_score <= 1 and 0 <= top.employer_score <= 1
+    assert top.score == pytest.approx(0.5 * top.seeker_score + 0.5 * top.employer_score, abs=1e-3)
+
+
+def test_hard_requirements_filter_unless_asked(service, filled):
+    d, t = filled
+    # 王五 is a fresh graduate; the chip post wants 3 years and is closed to fresh graduates
+    ids = [m.id for m in service.match_talent(t[2], top_k=10)]
+    assert d[2] not in ids
+    all_ = service.match_talent(t[2], top_k=10, filters=MatchFilters(include_ineligible=True))
+    chip = next(m for m in all_ if m.id == d[2])
+    assert not chip.eligible and chip.explanation.unmet_requirements
+    # without the equivalent certificate the title requirement is unmet
+    [plain] = service.add("talent", [talent(name="赵六", skills=["Python", "Spark", "Hive"])])
+    res = service.match_talent(plain, top_k=10, filters=MatchFilters(include_ineligible=True))
+    big = next(m for m in res if m.id == d[0])
+    assert not big.eligible
+    assert any("中级" in u for u in big.explanation.unmet_requirements)
+
+
+def test_demand_to_talents_and_filters(service, filled):
+    d, t = filled
+    res = service.match_demand(d[1], top_k=5)
+    assert res[0].id == t[1] and res[0].kind == "talent"
+    assert service.match_demand(d[1], top_k=5, filters=MatchFilters(city="青岛")) == [] or all(
+        service.get("talent", m.id).city == "青岛市" for m in service.match_demand(d[1], 5, MatchFilters(city="青岛")))
+    fresh = service.match_demand(d[0], top_k=5, filters=MatchFilters(fresh_graduates_only=True, include_ineligible=True))
+    assert [m.id for m in fresh] == [t[2]]
+
+
+def test_free_text_both_sides(service, filled):
+    d, t = filled
+    assert service.match_text("熟悉PLC编程与电气控制", "demands", 3)[0].id == d[1]
+    assert service.match_text("招聘会SystemVerilog的验证工程师", "talents", 3)[0].id == t[2]
+    with pytest.raises(InvalidInput):
+        service.match_text("   ", "demands", 3)
+    with pytest.raises(InvalidInput):
+        service.match_text("x", "demands", 0)
+
+
+def test_unknown_ids_and_codes(service, filled):
+    with pytest.raises(NotFound):
+        service.match_talent(999)
+    with pytest.raises(InvalidInput):
+        service.add("demand", [demand(occupation_code="9-99-99-99")])
+    with pytest.raises(InvalidInput):
+        service.add("demand", [demand(chain_id="不存在的产业链")])
+
+
+def test_updates_and_deletes_reach_the_index(service, filled):
+    d, t = filled
+    service.update("demand", d[1], demand(title="PLC电气工程师", required_skills=["PLC编程"], status="closed"))
+    assert d[1] not in [m.id for m in service.match_talent(t[1], top_k=10)]
+    service.delete("demand", d[0])
+    assert d[0] not in [m.id for m in service.match_talent(t[0], top_k=10)]
+    status = service.index_status()
+    assert status["demand"]["in_step"] and status["demand"]["indexed"] == 1
+
+
+def test_indexes_persist_and_reconcile_without_reencoding(settings, fake_encoder, filled, service):
+    service.save_all()
+    service.sync()
+    before = service.cached.encoded
+    assert before > 0
+    # a second service on the same data dir loads the saved index: nothing is re-encoded
+    again = MatchService(settings, encoder=fake_encoder)
+    again.ensure_index("demand")
+    again.ensure_index("talent")
+    assert again.cached.encoded == 0
+    assert again.index_status()["demand"]["in_step"]
+    # a change made behind its back (another process) is picked up on the next load
+    d, _ = filled
+    service.update("demand", d[0], demand(title="数据仓库工程师", required_skills=["Hive"]))
+    third = MatchService(settings, encoder=fake_encoder)
+    third.ensure_index("demand")
+    assert third.cached.encoded == 0  # the new text was encoded once, by the writer, and cached
+    assert third.index_status()["demand"]["in_step"]
+    again.close()
+    third.close()
+
+
+def test_index_for_another_model_is_rebuilt(settings, filled, service):
+    from models.encoders import FakeEncoder
+
+    service.sync()
+    other = MatchService(settings, encoder=FakeEncoder(32))
+    side = other.ensure_index("demand")
+    assert side.dense.dim == 32 and len(side.dense) == 3
+    other.close()
+
+
+def test_import_rows_all_or_nothing(service):
+    from matcher.core.errors import RowError
+
+    rows = [(2, demand(title="A")), (3, demand(title="B", chain_id="没有这条链"))]
+    with pytest.raises(ImportRejected) as exc:
+        service.import_rows("demands", rows, [])
+    assert [(e.row, e.field) for e in exc.value.errors] == [(3, "chain_id")]
+    assert service.store.count("demand") == 0
+    report = service.import_rows("demands", rows, [RowError(4, "title", "不能为空")], skip_invalid=True)
+    assert len(report["ids"]) == 1 and len(report["errors"]) == 2
+    assert service.store.count("demand") == 1
+
+
+def test_training_directions_cover_missing_skills(service):
+    tips = service.training_for(["Spark", "Hive", "PLC编程"])
+    assert tips[0].direction == "大数据" and set(tips[0].covers) == {"Spark", "Hive"}
+    assert "数字技术工程师" in tips[0].message
+
+
+def test_restart_reads_bm25_tokens_from_the_cache(settings, fake_encoder, filled, service, monkeypatch):
+    import matcher.service as service_module
+
+    d, t = filled
+    service.sync()
+    expected = service.match_talent(t[0], top_k=5)
+    # the saved index carries the token lists: a restart tokenises nothing unchanged
+    calls: list[str] = []
+    real = service_module.tokenize
+    monkeypatch.setattr(service_module, "tokenize", lambda text, **kw: calls.append(text) or real(text, **kw))
+    again = MatchService(settings, encoder=fake_encoder)
+    side = again.ensure_index("demand")
+    assert calls == [] and len(side.lexical) == len(d)
+    assert [m.id for m in again.match_talent(t[0], top_k=5)] == [m.id for m in expected]
+    again.close()
+    # a record changed by another process is tokenised again, alone
+    service.update("demand", d[0], demand(title="数据仓库工程师", required_skills=["Hive"]))
+    calls.clear()
+    third = MatchService(settings, encoder=fake_encoder)
+    third.ensure_index("demand")
+    assert len(calls) == 1 and "数据仓库工程师" in calls[0]
+    third.close()

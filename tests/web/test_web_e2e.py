@@ -1,0 +1,326 @@
+"""The web pages, driven in headless Chromium (Debian's package) against a real server on loopback.
+
+Each journey is what a user does: sign in with a key, fill the forms (with a mistake first),
+read the results. Screenshots of the main pages go to ``tests/artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from matcher.core.settings import PROJECT_ROOT, Settings
+from matcher.domain.schemas import Enterprise
+from matcher.service import MatchService
+from tests.conftest import demand, talent
+
+CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).parents[1] / "artifacts" / "screenshots"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+if not Path(CHROMIUM).exists():  # a laptop without the browser; `make test` installs it
+    pytest.skip(f"browser tests skipped: no Chromium at {CHROMIUM} (`make browser` installs Debian's)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class Site:
+    url: str
+    service: MatchService
+    keys: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
+    import uvicorn
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", reference_dir=PROJECT_ROOT / "data",
+                        encoder="fake")
+    svc = MatchService(settings, encoder=fake_encoder)
+    ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
+    svc.add("demand", [
+        demand(title="大数据开发工程师", enterprise_id=ent.id, enterprise_name=None, required_skills=["Python", "Spark", "Hive"],
+               salary_min=9000, salary_max=15000, description="负责数据仓库与实时计算平台开发"),
+        demand(title="PLC电气工程师", required_skills=["PLC编程", "电气控制"], city="济南", enterprise_name="济南智造装备有限公司"),
+        demand(title="数据分析师", required_skills=["SQL", "Python", "Tableau"], city="淄博", shortage_level=4,
+               enterprise_name="淄博新材料集团"),
+    ])
+    [_, zhao] = svc.add("talent", [
+        talent(name="李四", phone="13900001111", skills=["PLC编程", "电气控制", "Python"], consent=False),
+        talent(name="赵敏", phone="13700002222", skills=["Python", "Spark", "SQL"], consent=True),
+    ])
+    keys = {"seeker": svc.store.create_key("seeker", label="2026届毕业生")[0],
+            "graduate": svc.store.create_key("seeker", talent_id=zhao, label="应届生")[0],
+            "enterprise": svc.store.create_key("enterprise", label="HR")[0],
+            "admin": svc.store.create_key("admin", label="人社局")[0],
+            "organiser": svc.store.create_key("organiser", label="招聘会组委会")[0]}
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield Site(f"http://127.0.0.1:{port}", svc, keys)
+    server.should_exit = True
+    thread.join(timeout=30)
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    phone = "phone" in request.node.name
+    context = browser.new_context(viewport={"width": 390, "height": 844} if phone else {"width": 1200, "height": 900},
+                                  locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, site: Site, who: str) -> None:
+    page.goto(site.url + "/app")
+    assert "/login" in page.url  # not signed in: sent to the sign-in page, the target remembered
+    page.fill("#f-key", "tm_wrong_key")
+    page.click("button[type=submit]")
+    assert page.locator("#e-key").inner_text() == "密钥无效或已吊销"
+    page.fill("#f-key", site.keys[who])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url
+
+
+def test_seeker_creates_a_profile_and_sees_posts_with_reasons_phone(site, page):
+    sign_in(page, site, "seeker")
+    assert page.url.endswith("/app/me")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "tm_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and site.keys["seeker"] not in cookie["value"]
+    talents_before = site.service.store.count("talent")
+    page.fill("#f-name", "王小明")
+    page.fill("#f-phone", "13812345678")
+    page.select_option("#f-education", "本科")
+    page.fill("#f-major", "数据科学与大数据技术")
+    page.check("input[name=fresh_graduate]")
+    page.fill("#f-skills", "Python、Spark，SQL")
+    page.fill("#f-city", "淄博")
+    page.fill("#f-salary_min", "12000")
+    page.fill("#f-salary_max", "8000")  # a mistake: shown next to the field, nothing saved
+    page.click("button:has-text('保存档案')")
+    assert page.locator("#e-salary_min").inner_text() == "薪资下限不能大于上限"
+    assert page.locator("#f-skills").input_value() == "Python、Spark，SQL"  # what was typed stays
+    assert site.service.store.count("talent") == talents_before
+    page.fill("#f-salary_max", "16000")
+    page.click("button:has-text('保存档案')")
+    page.wait_for_url("**/app/me/posts**")
+    assert page.locator(".flash.ok").inner_text() == "档案已保存"
+    cards = page.locator("article.result")
+    assert cards.count() >= 2
+    first = cards.first
+    assert "大数据开发工程师｜淄博云数科技有限公司" in first.locator(".title").inner_text()
+    assert first.locator(".chip.ok").all_inner_texts() == ["Python", "Spark"]
+    assert first.locator(".chip.miss").all_inner_texts() == ["Hive"]
+    assert "数字技术工程师" in first.locator(".training").inner_text()
+    shot(page, "seeker-posts-phone")
+    # the profile page shows what was saved; the filter narrows the list
+    page.goto(site.url + "/app/me/posts?city=济南")
+    assert all("PLC" in t for t in page.locator("article .title").all_inner_texts())
+    page.goto(site.url + "/app/me")
+    assert page.locator("#f-name").input_value() == "王小明"
+    shot(page, "seeker-profile-phone")
+
+
+def test_enterprise_posts_an_entry_and_sees_masked_candidates(site, page):
+    sign_in(page, site, "enterprise")
+    assert page.url.endswith("/app/company")
+    page.fill("#f-name", "")
+    page.click("button:has-text('登记')")
+    assert page.locator("#e-name").is_visible()
+    page.fill("#f-name", "淄博智能装备有限公司")
+    page.fill("#f-city", "淄博市")
+    page.click("button:has-text('登记')")
+    page.wait_for_url("**/app/company**")
+    page.click("text=发布新需求")
+    page.fill("#f-title", "PLC电气工程师")  # typing suggests occupation codes
+    page.locator("#occupation-suggestions button").first.wait_for()
+    suggestion = page.locator("#occupation-suggestions button").first.inner_text()
+    page.locator("#occupation-suggestions button").first.click()
+    assert page.locator("#f-occupation_code").input_value() == suggestion.split()[0]
+    page.fill("#f-required_skills", "PLC编程、电气控制")
+    page.fill("#f-city", "淄博")
+    page.fill("#f-headcount", "0")  # a mistake
+    page.click("button:has-text('发布')")
+    assert page.locator("#e-headcount").inner_text() == "不能小于 1"
+    page.fill("#f-headcount", "2")
+    page.click("button:has-text('发布')")
+    page.wait_for_url("**/candidates**")
+    shot(page, "enterprise-candidates")
+    names = page.locator("article .title").all_inner_texts()
+    assert names[0] == "李*"  # the best candidate did not consent: masked
+    assert "139****1111" in page.locator("article").first.inner_text()
+    assert "13900001111" not in page.content() and "李四" not in page.content()
+    assert "赵敏" in names  # consented: shown
+    views = site.service.store.list_audit(action="view", resource="talent")[1]
+    assert views >= 2
+    page.click("text=返回需求列表")
+    assert page.locator("tr[data-entry-id]").count() == 1
+    shot(page, "enterprise-entries")
+
+
+def test_pages_refuse_cross_site_posts_and_show_no_tracebacks(site, page):
+    sign_in(page, site, "seeker")
+    resp = page.request.post(site.url + "/app/me", form={"csrf": "forged", "name": "X"},
+                             headers={"Origin": "https://evil.example"})
+    assert resp.status == 403 and "跨站" in resp.text()
+    resp = page.request.post(site.url + "/app/me", form={"csrf": "forged", "name": "X"})
+    assert resp.status == 403 and "Traceback" not in resp.text()
+    resp = page.request.get(site.url + "/app/entries/99999/candidates")
+    assert resp.status == 403  # a seeker may not use enterprise pages
+    page.goto(site.url + "/app/nowhere")
+    assert "页面或记录不存在" in page.content()
+
+
+def test_no_key_in_any_url(site, page):
+    sign_in(page, site, "seeker")
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(site.url + "/app/me/posts")
+    assert seen and all("tm_" not in u for u in seen)
+
+
+def test_administrator_imports_a_catalogue_and_opens_the_gap_report(site, page, tmp_path):
+    bad = tmp_path / "目录.csv"
+    bad.write_text("岗位名称,所属产业链,紧缺星级,学历要求,任职能力要求,需求人数,工作地点\n"
+                   "大数据开发工程师,大数据与人工智能,★★★★,本科,熟悉Python、Spark,3,淄博\n"
+                   "数据分析师,大数据与人工智能,★★★,本科,熟悉SQL、Python,很多,淄博\n", encoding="utf-8")
+    sign_in(page, site, "admin")
+    page.goto(site.url + "/app/catalogues")
+    page.set_input_files("#f-file", str(bad))
+    page.fill("#f-region", "淄博市")
+    page.fill("#f-year", "2026")
+    page.click("button:has-text('导入')")
+    rows = page.locator("table.row-errors tbody tr")
+    assert rows.count() == 1 and rows.first.locator("td").first.inner_text() == "3"
+    assert "需求人数" in rows.first.inner_text() or "headcount" in rows.first.inner_text()
+    shot(page, "admin-catalogue-errors")
+    assert site.service.store.list_catalogues() == []
+    bad.write_text(bad.read_text(encoding="utf-8").replace("很多", "2"), encoding="utf-8")
+    page.set_input_files("#f-file", str(bad))
+    page.fill("#f-region", "淄博市")
+    page.fill("#f-year", "2026")
+    page.click("button:has-text('导入')")
+    assert page.locator(".flash.ok").inner_text() == "已导入 2 条目录条目"
+    page.goto(site.url + "/app/reports")
+    with page.context.expect_page() as report_page:
+        page.click("button:has-text('生成报告')")
+    report = report_page.value
+    report.wait_for_load_state()
+    assert "适配度" in report.content() and "淄博市" in report.content()
+    shot(report, "admin-gap-report")
+
+
+def _fair_workbook(path: Path, seeker_limit: object) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    posts = wb.active
+    posts.title = "岗位"
+    posts.append(["需求ID", "面试名额", "展位"])
+    posts.append([1, 2, "A01"])
+    posts.append([2, 2, "B02"])
+    posts.append([None, 1, "C03"])  # a new post, given in full
+    posts["D1"], posts["E1"], posts["F1"] = "岗位名称", "企业名称", "技能要求"
+    posts["D4"], posts["E4"], posts["F4"] = "Java开发工程师", "淄博软件园有限公司", "Java、Spring"
+    seekers = wb.create_sheet("求职者")
+    seekers.append(["人才ID", "姓名", "技能", "面试上限"])
+    seekers.append([1, None, None, 2])
+    seekers.append([None, "孙悟", "Python、SQL", seeker_limit])
+    seekers.append([2, None, None, 3])
+    wb.save(path)
+    return path
+
+
+def test_organiser_uploads_a_fair_fixes_a_row_runs_and_downloads(site, page, tmp_path):
+    from openpyxl import load_workbook
+
+    sign_in(page, site, "organiser")
+    assert page.url.endswith("/app/fairs")
+    page.set_input_files("#f-file", str(_fair_workbook(tmp_path / "招聘会.xlsx", "很多")))
+    page.fill("#f-name", "淄博高校数字人才招聘会")
+    page.click("button:has-text('上传并创建活动')")
+    errors = page.locator("table.row-errors tbody tr")
+    assert errors.count() == 1
+    cells = errors.first.locator("td").all_inner_texts()
+    assert cells[0] == "求职者" and cells[1] == "3" and cells[4] == "很多"
+    shot(page, "organiser-fair-errors")
+    page.set_input_files("#f-file", str(_fair_workbook(tmp_path / "招聘会.xlsx", 2)))
+    page.fill("#f-name", "淄博高校数字人才招聘会")
+    page.click("button:has-text('上传并创建活动')")
+    page.wait_for_url("**/app/fairs/*")
+    assert "3 个岗位" in page.content() and "3 位求职者" in page.content()
+    page.check("input[value=stable]")
+    page.fill("#f-min_score", "0")
+    page.click("button:has-text('开始匹配')")
+    page.wait_for_url("**/runs/*", timeout=120_000)  # the progress page follows the job, then moves on
+    summary = page.locator("[data-summary]")
+    assert summary.locator("[data-k=blocking_pairs]").inner_text() == "0"  # stable: no blocking pair
+    assert int(summary.locator("[data-k=interviews]").inner_text()) >= 3
+    assert "福利差" in summary.inner_text()
+    shot(page, "organiser-fair-result")
+    with page.expect_download() as dl:
+        page.click("text=下载 XLSX")
+    saved = tmp_path / "result.xlsx"
+    dl.value.save_as(saved)
+    book = load_workbook(saved)
+    assert {"分配结果", "展位日程", "求职者日程", "汇总"} <= set(book.sheetnames)
+    assert book["分配结果"].max_row >= 4  # a header and the interviews
+
+
+def test_graduate_sees_the_zone_and_subscribes_phone(site, page):
+    sign_in(page, site, "graduate")  # a seeker whose profile exists, whatever ran before
+    page.goto(site.url + "/app/zone")
+    assert page.locator("article.result").count() >= 1
+    page.fill("#f-chains", "没有这条产业链")
+    page.click("button:has-text('订阅')")
+    assert "未知产业链" in page.locator("#e-chains").inner_text()
+    page.fill("#f-chains", "")
+    page.fill("#f-cities", "淄博")
+    page.click("button:has-text('订阅')")
+    assert page.locator(".flash.ok").is_visible()
+    shot(page, "seeker-zone-phone")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_shots() -> None:
+    shutil.rmtree(SHOTS, ignore_errors=True)
