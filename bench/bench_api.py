@@ -365,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
 
     from matcher.core.settings import Settings
+    from matcher.retrieval.encoders import build_encoder as create_encoder
     from matcher.service import MatchService
-    from models.encoders import create_encoder
 
     encoder = create_encoder(args.encoder, "384" if args.encoder == "fake" else None)
     corpus = JobCorpus(ROOT / "data", n_archetypes=256)

@@ -369,7 +369,7 @@ def encode_texts(corpus: JobCorpus, n: int, ref: Path) -> tuple[list[str], str]:
 
 
 def load_encoder(name: str) -> tuple[Any | None, float, str | None]:
-    from models.encoders import create_encoder
+    from matcher.retrieval.encoders import build_encoder as create_encoder
 
     log(f"loading encoder {name} …")
     with Timer() as t:
@@ -1190,7 +1190,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def e5_probe(path: str) -> int:
     """Subprocess entry: e5 throughput under this process's OMP_NUM_THREADS, JSON on stdout."""
-    from models.encoders import create_encoder
+    from matcher.retrieval.encoders import build_encoder as create_encoder
 
     job = json.loads(Path(path).read_text(encoding="utf-8"))
     enc = create_encoder("e5")
@@ -1297,7 +1297,7 @@ def main(argv: list[str] | None = None) -> int:
             if key == "e5":
                 enc, load_s, err = e5, e5_load, e5_err
             elif key == "fake":
-                from models.encoders import create_encoder
+                from matcher.retrieval.encoders import build_encoder as create_encoder
 
                 with Timer() as t_fake:
                     enc = create_encoder("fake", str(DIM))

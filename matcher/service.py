@@ -36,10 +36,11 @@ from matcher.domain.schemas import (
 )
 from matcher.domain.texts import demand_text, talent_text
 from matcher.ranking import features as F
-from matcher.reference.occupations import CODE_RE, OccupationCoder, Taxonomy
+from matcher.reference.occupations import CODE_RE, Taxonomy
 from matcher.reference.quals import QualificationRules, load_rules
 from matcher.reference.regions import Regions, load_regions
 from matcher.reference.skills import SkillVocab, load_vocab
+from matcher.retrieval.encoders import build_encoder
 from matcher.retrieval.lexical import (
     BM25Index,
     add_words,
@@ -48,9 +49,10 @@ from matcher.retrieval.lexical import (
     tokenize,
     tokenizer_fingerprint,
 )
+from matcher.retrieval.occupation_coder import OccupationCoder
 from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
 from matcher.storage.store import Store, StoredRecord, StoreVectorCache
-from models.encoders import CachedEncoder, Encoder, create_encoder, text_hash
+from models.encoders import CachedEncoder, Encoder, text_hash
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ class MatchService:
         self.weights = weights or Weights()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = store or Store(settings.db_url())
-        self.encoder = encoder or create_encoder(settings.encoder, settings.encoder_model)
+        self.encoder = encoder or build_encoder(settings.encoder, settings.encoder_model)
         self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
         ref = settings.reference_dir
         self.taxonomy = Taxonomy.load(ref / "csco22_occupations.csv")
@@ -232,8 +234,8 @@ class MatchService:
         return [self._prepare(kind, m, coded) for m in models]
 
     def _prepare_demand(self, entry: DemandEntry, coded: dict[str, Any] | None = None) -> StoredRecord:
-        from matcher.analytics.catalogues import requirement_skills
-        from matcher.analytics.gap import place_of
+        from matcher.reference.regions import place_of
+        from matcher.reference.skills import requirement_skills
 
         updates: dict[str, Any] = {}
         if entry.city:

@@ -13,8 +13,10 @@ import time
 import numpy as np
 
 from matcher.core.settings import load_settings
-from matcher.reference.occupations import ARTIFACT_DIR, OccupationCoder, Taxonomy
+from matcher.reference.occupations import Taxonomy
+from matcher.retrieval.occupation_coder import OccupationCoder
 from models.encoders import create_encoder
+from models.paths import ARTIFACT_DIR
 
 
 def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:

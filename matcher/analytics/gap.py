@@ -43,12 +43,12 @@ from pydantic import BaseModel, Field
 
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import DemandEntry, TalentProfile
-from matcher.reference.regions import Place, Regions
+from matcher.ranking.features import DEFAULT_THRESHOLD
+from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
 
 log = logging.getLogger(__name__)
 
 TARGET_FIT_RATE = 0.85  # 山东省方案：企业需求与人才适配度达到 85% 以上
-DEFAULT_THRESHOLD = 0.6
 DEFAULT_POOL = 200
 DEFAULT_NEAR_MARGIN = 0.15
 POST_SOURCES = ("post", "fair")
@@ -94,37 +94,6 @@ def definitions(threshold: float, scope: DemandScope, near_margin: float, pool: 
 
 
 # -- places ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegionScope:
-    """A region of a report: a city (municipalities included) or a province."""
-
-    name: str
-    level: Literal["city", "province"]
-    province: str
-
-    def contains(self, place: Place | None) -> bool:
-        if place is None:
-            return False
-        if self.level == "city":
-            return place.city == self.name
-        return place.province == self.name
-
-
-def place_of(regions: Regions, name: str | None) -> Place | None:
-    """The place of a name, compound names included ("淄博市临淄区", "淄博高新区")."""
-    return regions.resolve(name)
-
-
-def resolve_region(regions: Regions, name: str) -> RegionScope:
-    """A report region from a city or province name ("淄博", "淄博市", "山东省")."""
-    place = regions.resolve(name) if name else None
-    if place is None:
-        raise InvalidInput(f"未知地区：{name}（请填写城市或省份，如 淄博市、山东省）", [{"field": "region"}])
-    if place.city is not None:
-        return RegionScope(place.city, "city", place.province)
-    return RegionScope(place.province, "province", place.province)
 
 
 # -- result models ----------------------------------------------------------------------------

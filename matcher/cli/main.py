@@ -509,10 +509,10 @@ def serve(host: Annotated[str, typer.Option()] = "127.0.0.1", port: Annotated[in
     """启动 HTTP API（Ctrl-C 停止）。"""
     import uvicorn
 
-    from api.app import create_app
-
     out.print(f"API 服务：http://{host}:{port}/docs （Ctrl-C 停止）")
-    uvicorn.run(create_app(_settings()), host=host, port=port, log_level="info")
+    # the HTTP layer is named, not imported: the core knows no HTTP (settings come from the
+    # environment, as here)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 def main() -> None:

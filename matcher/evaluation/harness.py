@@ -47,8 +47,9 @@ from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.ingest.importer import zh_reason
 from matcher.ingest.parsing import read_utf8
-from matcher.reference.occupations import CODE_RE, OccupationCoder, Taxonomy
+from matcher.reference.occupations import CODE_RE, Taxonomy
 from matcher.retrieval.lexical import tokenize
+from matcher.retrieval.occupation_coder import OccupationCoder
 from models.encoders import Encoder
 
 Task = Literal["occupations", "match"]

@@ -9,6 +9,7 @@ import numpy as np
 from matcher.core.textnorm import normalize_key
 
 NEUTRAL = 0.5
+DEFAULT_THRESHOLD = 0.6  # a pair scoring at least this counts as qualified (gap report, zone)
 
 
 def semantic(cos: float, background: float) -> float:

@@ -23,12 +23,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from matcher.analytics.gap import place_of
 from matcher.core.errors import ImportRejected, InvalidInput, RowError
 from matcher.core.textnorm import normalize_key, normalize_text
 from matcher.domain.schemas import IndustryChain
 from matcher.ingest.parsing import cell_text, parse_list
-from matcher.reference.regions import Regions
+from matcher.reference.regions import Regions, place_of
 
 __all__ = [
     "ChainRegistry",

@@ -6,7 +6,9 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from matcher.core.errors import InvalidInput
 from matcher.core.textnorm import normalize_text
 
 MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}
@@ -97,3 +99,34 @@ class Regions:
 @lru_cache(maxsize=4)
 def load_regions(path: Path) -> Regions:
     return Regions(path)
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    """A region of a report: a city (municipalities included) or a province."""
+
+    name: str
+    level: Literal["city", "province"]
+    province: str
+
+    def contains(self, place: Place | None) -> bool:
+        if place is None:
+            return False
+        if self.level == "city":
+            return place.city == self.name
+        return place.province == self.name
+
+
+def place_of(regions: Regions, name: str | None) -> Place | None:
+    """The place of a name, compound names included ("淄博市临淄区", "淄博高新区")."""
+    return regions.resolve(name)
+
+
+def resolve_region(regions: Regions, name: str) -> RegionScope:
+    """A report region from a city or province name ("淄博", "淄博市", "山东省")."""
+    place = regions.resolve(name) if name else None
+    if place is None:
+        raise InvalidInput(f"未知地区：{name}（请填写城市或省份，如 淄博市、山东省）", [{"field": "region"}])
+    if place.city is not None:
+        return RegionScope(place.city, "city", place.province)
+    return RegionScope(place.province, "province", place.province)

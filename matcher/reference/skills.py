@@ -86,3 +86,45 @@ class SkillVocab:
 @lru_cache(maxsize=4)
 def load_vocab(path: Path) -> SkillVocab:
     return SkillVocab.load(path)
+
+
+# -- skills of 任职能力要求 ----------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[；;。！!？?\n]")
+_CLAUSE = re.compile(r"[，,]")
+_PREFERRED_START = re.compile(r"^\s*(了解|知道|接触过|有.*者优先|优先|加分|最好)")
+_REQUIRED_START = re.compile(r"^\s*(熟悉|熟练|掌握|精通|具备|具有|能够|能|会|懂|需|须|要求|精于|擅长)")
+_OTHER_START = re.compile(r"^\s*(负责|参与|完成|协助|主导|推进|落实|开展|从事|承担)")
+
+
+def requirement_skills(vocab: SkillVocab, text: str) -> tuple[list[str], list[str]]:
+    """(required, preferred) known skills of a requirement text such as
+    "熟悉PLC编程、电气控制，了解博途TIA Portal；负责……".
+
+    Clauses after 了解/优先 are preferred, after 熟悉/掌握/具备 required; a clause without a
+    lead word continues the previous clause of its sentence. A sentence without a lead word
+    counts as required when it is the first (a bare skill list), else it is skipped (duties
+    such as "处理电气故障"). A clause mentioning 优先 is preferred."""
+    required: list[str] = []
+    preferred: list[str] = []
+    for n, sentence in enumerate(_SENTENCE.split(text or "")):
+        mode = "required" if n == 0 else "other"
+        for clause in _CLAUSE.split(sentence):
+            if not clause.strip():
+                continue
+            if _PREFERRED_START.match(clause):
+                mode = "preferred"
+            elif _REQUIRED_START.match(clause):
+                mode = "required"
+            elif _OTHER_START.match(clause):
+                mode = "other"
+            if mode == "preferred" or "优先" in clause:
+                target = preferred
+            elif mode == "required":
+                target = required
+            else:
+                continue
+            for skill in vocab.extract(clause):
+                if skill not in required and skill not in preferred:
+                    target.append(skill)
+    return required, preferred

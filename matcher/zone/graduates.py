@@ -33,10 +33,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from matcher.analytics.gap import DEFAULT_THRESHOLD, place_of
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.textnorm import normalize_key, normalize_text
 from matcher.domain.schemas import DemandEntry, Education, Source, TalentProfile
+from matcher.ranking.features import DEFAULT_THRESHOLD
+from matcher.reference.regions import place_of
 from matcher.storage.zone_repo import SubscriptionRepo
 
 SHARE = 0.2  # a skill, city or wish held by this share of a cohort enters its aggregate profile

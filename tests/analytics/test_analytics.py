@@ -11,14 +11,13 @@ from matcher.analytics.gap import (
     SalaryQuery,
     gap_report,
     max_assignment,
-    place_of,
     priority_assignment,
-    resolve_region,
     salary_reference,
     salary_report,
 )
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import Catalogue
+from matcher.reference.regions import place_of, resolve_region
 from tests.conftest import demand, talent
 
 BIGDATA = "2-02-38-03"  # 大数据工程技术人员

@@ -11,12 +11,12 @@ from matcher.analytics.catalogues import (
     entry_changes,
     list_catalogues,
     pair_entries,
-    requirement_skills,
 )
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import Catalogue, DemandEntry
 from matcher.ingest.importer import load_mapping, read_records
+from matcher.reference.skills import requirement_skills
 from tests.analytics.test_analytics import add_catalogue
 from tests.conftest import demand
 from tests.conftest import run_cli as _run

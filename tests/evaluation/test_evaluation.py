@@ -29,7 +29,8 @@ from matcher.evaluation.harness import (
     run_rankers,
     validate_queries,
 )
-from matcher.reference.occupations import Occupation, OccupationCoder, Taxonomy
+from matcher.reference.occupations import Occupation, Taxonomy
+from matcher.retrieval.occupation_coder import OccupationCoder
 from tests.cli import test_cli
 from tests.conftest import demand, talent
 

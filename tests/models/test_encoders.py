@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.core.errors import InvalidInput
 from models.encoders import CachedEncoder, FakeEncoder, MemoryCache, create_encoder, encoder_names
+from models.errors import BadEncoderInput, UnknownBackend
 
 
 def test_fake_is_deterministic_normalised_and_similarity_aware():
@@ -20,14 +20,22 @@ def test_fake_is_deterministic_normalised_and_similarity_aware():
 
 def test_bad_input_and_registry():
     enc = FakeEncoder(8)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BadEncoderInput):
         enc.encode_passages("one string")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(BadEncoderInput):
         enc.encode_passages([1, 2])  # type: ignore[list-item]
     assert enc.encode_passages([]).shape == (0, 8)
     assert {"e5", "sentence-transformers", "fake"} <= set(encoder_names())
-    with pytest.raises(InvalidInput, match="未知编码器"):
+    with pytest.raises(UnknownBackend, match="未知编码器"):
         create_encoder("word2vec")
+
+
+def test_the_service_sees_domain_errors_from_the_encoder_factory():
+    from matcher.core.errors import InvalidInput
+    from matcher.retrieval.encoders import build_encoder
+
+    with pytest.raises(InvalidInput, match="未知编码器"):
+        build_encoder("word2vec")
 
 
 def test_cache_never_reencodes_unchanged_texts():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from matcher.core.settings import PROJECT_ROOT
-from matcher.reference.occupations import ARTIFACT_DIR, OccupationCoder, Taxonomy
-from models.encoders import create_encoder
+from matcher.reference.occupations import Taxonomy
+from matcher.retrieval.encoders import build_encoder as create_encoder
+from matcher.retrieval.occupation_coder import OccupationCoder
+from models.paths import ARTIFACT_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

@@ -1,0 +1,20 @@
+"""Errors raised by the model backends. ``models`` imports nothing from the project, so the
+service maps these to its own domain errors where it builds the models (``matcher.wiring``)."""
+
+from __future__ import annotations
+
+
+class ModelError(Exception):
+    """Base of every error raised by ``models``."""
+
+
+class MissingModelDependency(ModelError):
+    """A backend's package or weights are not installed; the message names what to install."""
+
+
+class UnknownBackend(ModelError, ValueError):
+    """No backend is registered under that name."""
+
+
+class BadEncoderInput(ModelError, TypeError):
+    """``encode_*`` was called with something other than a list of strings."""
