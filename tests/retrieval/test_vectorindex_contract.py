@@ -13,6 +13,8 @@ import pytest
 
 from matcher.core.errors import IndexNotReady, InvalidInput
 from matcher.retrieval import vectorindex
+from matcher.retrieval.vectorindex import base as vectorindex_base
+from matcher.retrieval.vectorindex import faiss_hnsw
 from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
 
 CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw")]
@@ -158,7 +160,7 @@ def test_allowed_filter(make: Factory, corpus) -> None:
 def test_hnsw_graph_filter_path(monkeypatch: pytest.MonkeyPatch, corpus) -> None:
     """Large `allowed` sets and tombstones go through faiss IDSelectors rather than exact scoring."""
     pytest.importorskip("faiss")
-    monkeypatch.setattr(vectorindex, "_HNSW_EXACT_FILTER_MAX", 0)
+    monkeypatch.setattr(faiss_hnsw, "HNSW_EXACT_FILTER_MAX", 0)
     ids, vectors, queries = corpus
     index = create_index("faiss", DIM, "hnsw", hnsw_m=16, ef_construction=64)
     index.add(ids[:1000], vectors[:1000])
@@ -255,10 +257,10 @@ def test_interrupted_save_keeps_previous_index(
             raise KeyboardInterrupt
         real_replace(src, dst)
 
-    monkeypatch.setattr(vectorindex.os, "replace", failing_replace)
+    monkeypatch.setattr(vectorindex_base.os, "replace", failing_replace)
     with pytest.raises(KeyboardInterrupt):
         index.save(tmp_path, {})
-    monkeypatch.setattr(vectorindex.os, "replace", real_replace)
+    monkeypatch.setattr(vectorindex_base.os, "replace", real_replace)
     loaded, manifest = load_index(tmp_path)
     assert len(loaded) == 3 and manifest["count"] == 3
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -1,0 +1,138 @@
+"""Dense vector index over L2-normalised float32 vectors keyed by int64 database ids.
+
+Two backends sit behind one interface (`VectorIndex`) and one registry (`create_index`):
+
+- ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``) or ``hnsw`` (approximate,
+  ``IndexHNSWFlat`` with tombstones for deletes/updates and automatic compaction);
+- ``numpy``: exact reference implementation (``flat`` only), used by the contract tests.
+
+Similarity is the inner product, which equals cosine similarity for unit vectors. Indexes are
+derived data: `load_index` raises `IndexNotReady` for anything it cannot trust, and callers
+rebuild from the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from matcher.core.errors import IndexNotReady
+from matcher.retrieval.vectorindex.base import (
+    BACKENDS,
+    FORMAT_VERSION,
+    KINDS,
+    MANIFEST_NAME,
+    VectorIndex,
+)
+from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex
+from matcher.retrieval.vectorindex.faiss_hnsw import FaissHNSWIndex
+from matcher.retrieval.vectorindex.numpy_flat import NumpyFlatIndex
+
+__all__ = [
+    "BACKENDS",
+    "FORMAT_VERSION",
+    "KINDS",
+    "MANIFEST_NAME",
+    "VectorIndex",
+    "choose_kind",
+    "create_index",
+    "load_index",
+]
+
+
+
+
+def create_index(
+    backend: str,
+    dim: int,
+    kind: str = "flat",
+    *,
+    hnsw_m: int = 32,
+    ef_construction: int = 200,
+    ef_search: int = 128,
+) -> VectorIndex:
+    """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw")."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if kind not in KINDS:
+        raise ValueError(f"unknown index kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if backend == "numpy":
+        if kind != "flat":
+            raise ValueError(
+                "the numpy backend supports kind 'flat' only; use backend 'faiss' for hnsw"
+            )
+        return NumpyFlatIndex(dim)
+    if kind == "flat":
+        return FaissFlatIndex(dim)
+    return FaissHNSWIndex(dim, hnsw_m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
+
+
+def choose_kind(n: int, setting: str, threshold: int) -> str:
+    """The index kind for `n` vectors: `setting` itself, or for "auto" hnsw at/above `threshold`."""
+    if setting in KINDS:
+        return setting
+    if setting == "auto":
+        return "hnsw" if n >= threshold else "flat"
+    raise ValueError(
+        f"unknown index kind setting {setting!r}; choose one of auto, {', '.join(KINDS)}"
+    )
+
+
+def load_index(
+    directory: Path | str, *, expect: Mapping[str, Any] | None = None
+) -> tuple[VectorIndex, dict[str, Any]]:
+    """The index saved in `directory` and its manifest.
+
+    Raises `IndexNotReady` when files are missing or corrupt, when they disagree with the
+    manifest, or when a manifest key differs from `expect` (e.g. ``{"model": ..., "dim": ...}``).
+    """
+    directory = Path(directory)
+    path = directory / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexNotReady(f"no saved index in {directory} (missing {MANIFEST_NAME})") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexNotReady(f"unreadable index manifest {path}: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise IndexNotReady(f"index manifest {path} is not a JSON object")
+    for key in ("backend", "kind", "dim", "count", "format_version", "files"):
+        if key not in manifest:
+            raise IndexNotReady(f"index manifest {path} lacks {key!r}")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise IndexNotReady(
+            f"index format version {manifest['format_version']!r} is not supported (expected {FORMAT_VERSION})"
+        )
+    backend, kind, dim, count = (
+        manifest["backend"],
+        manifest["kind"],
+        manifest["dim"],
+        manifest["count"],
+    )
+    if (backend, kind) not in (("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw")):
+        raise IndexNotReady(f"unknown index backend/kind {backend!r}/{kind!r} in manifest")
+    for key, value in (("dim", dim), ("count", count)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (1 if key == "dim" else 0)
+        ):
+            raise IndexNotReady(f"invalid {key} {value!r} in index manifest")
+    for key, want in (expect or {}).items():
+        if manifest.get(key) != want:
+            raise IndexNotReady(
+                f"saved index has {key}={manifest.get(key)!r}, expected {want!r}; rebuild it"
+            )
+    loaders = {
+        ("numpy", "flat"): NumpyFlatIndex._load,
+        ("faiss", "flat"): FaissFlatIndex._load,
+        ("faiss", "hnsw"): FaissHNSWIndex._load,
+    }
+    index = loaders[(backend, kind)](directory, manifest)
+    if index.dim != dim:
+        raise IndexNotReady(f"saved index has dimension {index.dim}, manifest says {dim}")
+    if len(index) != count:
+        raise IndexNotReady(f"saved index holds {len(index)} vectors, manifest says {count}")
+    return index, manifest
