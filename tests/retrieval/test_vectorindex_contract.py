@@ -13,9 +13,14 @@ import pytest
 
 from matcher.core.errors import IndexNotReady, InvalidInput
 from matcher.retrieval import vectorindex
+from matcher.retrieval.vectorindex import (
+    VectorIndex,
+    choose_kind,
+    create_index,
+    faiss_hnsw,
+    load_index,
+)
 from matcher.retrieval.vectorindex import base as vectorindex_base
-from matcher.retrieval.vectorindex import faiss_hnsw
-from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
 
 CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw")]
 DIM = 32
