@@ -1,0 +1,162 @@
+"""The project's rankers and the two baselines (BM25 alone, the dense encoder alone)."""
+
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from matcher.core.errors import InvalidInput
+from matcher.core.textnorm import normalize_text
+from matcher.domain.schemas import MatchFilters
+from matcher.evaluation.metrics import Candidate, K
+from matcher.evaluation.queries import EvalQuery
+from matcher.reference.occupations import CODE_RE
+from matcher.retrieval.lexical import tokenize
+from matcher.retrieval.occupation_coder import OccupationCoder
+from models.encoders import Encoder
+
+
+class QueryMemo(Encoder):
+    """An encoder whose query encodings are memoised by text, so that the three rankers of an
+    evaluation encode each query once. Same name and dimension as the wrapped encoder."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+        self.encoded = 0
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            for t, v in zip(todo, self.inner.encode_queries(todo), strict=True):
+                self._memo[t] = v
+            self.encoded += len(todo)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts]).astype(np.float32)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode_passages(texts)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self.encode_queries(texts) if is_query else self.encode_passages(texts)
+
+
+@dataclass
+class Ranker:
+    """A named ranking function over a batch of prepared queries (top ``K`` each)."""
+
+    name: str
+    label: str
+    rank: Callable[[Sequence[Any]], list[list[Candidate]]]
+
+
+def occupation_rankers(coder: OccupationCoder, *, memo: QueryMemo | None = None,
+                       weights: dict[str, float] | None = None) -> list[Ranker]:
+    """The coder's fused ranking and its two halves alone (BM25: dense weight 0; dense: 1).
+
+    All share ``memo`` (a :class:`QueryMemo` over the coder's encoder), so each query is
+    encoded once. ``weights`` adds rankers ``{name: dense weight}`` (e.g. a sweep on a dev set).
+    """
+    memo = memo or QueryMemo(coder.encoder)
+    w = coder.dense_weight
+    spec = [("talentmatch", f"talentmatch（稠密 {w:g} + BM25 {1 - w:g}）", w, False),
+            ("bm25", "BM25 基线（jieba 分词）", 0.0, True),
+            ("dense", f"稠密向量基线（{coder.encoder.name}）", 1.0, False)]
+    spec += [(name, f"稠密 {x:g} + BM25 {1 - x:g}", x, False) for name, x in (weights or {}).items()]
+    rankers = []
+    for name, label, weight, drop_zero in spec:
+        variant = copy.copy(coder)  # shares the taxonomy, BM25 index and vectors
+        variant.dense_weight = weight
+        variant.encoder = memo
+        rankers.append(Ranker(name, label, _coder_rank(variant, drop_zero)))
+    return rankers
+
+
+def _coder_rank(coder: OccupationCoder, drop_zero: bool) -> Callable[[Sequence[Any]], list[list[Candidate]]]:
+    def rank(queries: Sequence[EvalQuery]) -> list[list[Candidate]]:
+        results = coder.code([q.query or "" for q in queries], top_k=K)
+        # BM25 ranks only what shares a token with the query (score 0 = no evidence); at dense
+        # weight 1 the order is the cosine order (the coder clips cosines below the query's
+        # mean to 0, which never reaches the top 10 of a real taxonomy)
+        return [[Candidate(codes=frozenset({c.code})) for c in cands if not drop_zero or c.score > 0]
+                for cands in results]
+    return rank
+
+
+@dataclass
+class PreparedQuery:
+    """A match query ready for every ranker: the side searched, its vector and BM25 tokens."""
+
+    query: EvalQuery
+    kind: Literal["demand", "talent"]
+    vector: np.ndarray
+    tokens: list[str]
+
+
+def prepare_match(service: Any, q: EvalQuery) -> PreparedQuery:
+    """The query vector and tokens exactly as the service's own match methods compute them."""
+    kind: Literal["demand", "talent"] = "demand" if q.target_side() == "demands" else "talent"
+    if q.query is not None:
+        text = normalize_text(q.query)
+        return PreparedQuery(q, kind, service.cached.query(text), tokenize(text))
+    model, model_kind = (q.profile, "talent") if q.profile is not None else (q.entry, "demand")
+    rec = service.prepare_records(model_kind, [model])[0]
+    if isinstance(rec, InvalidInput):
+        raise rec
+    return PreparedQuery(q, kind, service.cached.passages([rec.text])[0], tokenize(rec.text))
+
+
+def stored_candidates(service: Any, kind: str, ids: Sequence[int]) -> list[Candidate]:
+    """Candidates (id key and occupation codes) of stored records, in the given order."""
+    records = service.store.get_many(kind, list(ids))
+    out = []
+    for i in ids:
+        rec = records.get(i)
+        if kind == "demand":
+            codes = {rec.occupation_code} if rec is not None and rec.occupation_code else set()
+        else:
+            codes = {c for c in (rec.desired_occupations if rec is not None else []) if CODE_RE.match(c)}
+        out.append(Candidate(keys=frozenset({f"id:{i}"}), codes=frozenset(codes)))
+    return out
+
+
+def match_rankers(service: Any, *, filters: MatchFilters | None = None) -> list[Ranker]:
+    """The service's ranking, and BM25 alone and FAISS alone over the same side's indexes."""
+    filters = filters or MatchFilters()
+
+    def project(batch: Sequence[PreparedQuery]) -> list[list[Candidate]]:
+        out = []
+        for p in batch:
+            q = p.query
+            if q.query is not None:
+                found = service.match_text(q.query, q.target_side(), K, filters)
+            elif q.profile is not None:
+                found = service.match_profile(q.profile, K, filters)
+            else:
+                found = service.match_entry(q.entry, K, filters)
+            out.append(stored_candidates(service, p.kind, [m.id for m in found]))
+        return out
+
+    def bm25(batch: Sequence[PreparedQuery]) -> list[list[Candidate]]:
+        return [stored_candidates(service, p.kind, [i for i, _ in service.ensure_index(p.kind).lexical.search(p.tokens, K)])
+                for p in batch]
+
+    def dense(batch: Sequence[PreparedQuery]) -> list[list[Candidate]]:
+        out = []
+        for p in batch:
+            _, ids = service.ensure_index(p.kind).dense.search(p.vector[None, :].astype(np.float32), K)
+            out.append(stored_candidates(service, p.kind, [int(i) for i in ids[0] if i >= 0]))
+        return out
+
+    return [Ranker("talentmatch", "talentmatch（融合检索 + 双向打分）", project),
+            Ranker("bm25", "BM25 基线（jieba 分词）", bm25),
+            Ranker("dense", f"稠密向量基线（{service.encoder.name}）", dense)]
