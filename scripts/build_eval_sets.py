@@ -33,13 +33,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
+from matcher.domain.schemas import DemandEntry, TalentProfile
+from matcher.reference.occupations import Occupation, Taxonomy
+from matcher.reference.skills import SkillVocab
 
-from matcher.domain.schemas import DemandEntry, TalentProfile  # noqa: E402
-from matcher.reference.occupations import Occupation, Taxonomy  # noqa: E402
-from matcher.reference.skills import SkillVocab  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 SALT = "talentmatch-eval-2026"
 DEV_SHARE = 40  # percent of 小类 groups in the dev split; the rest is held out

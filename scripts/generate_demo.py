@@ -23,16 +23,14 @@ import io
 import json
 import random
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
+from matcher.domain.schemas import DemandEntry, Enterprise, TalentProfile
 
-from matcher.domain.schemas import DemandEntry, Enterprise, TalentProfile  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 DEFAULT_SEED = 20261121
 REF_YEAR = 2026

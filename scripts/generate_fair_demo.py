@@ -23,17 +23,15 @@ import io
 import json
 import random
 import re
-import sys
 import zipfile
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))
+from matcher.domain.schemas import DemandEntry, TalentProfile
 
-from matcher.domain.schemas import DemandEntry, TalentProfile  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 DEFAULT_SEED = 20261122
 DEMO = PROJECT_ROOT / "data" / "demo"

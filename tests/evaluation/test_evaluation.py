@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -386,11 +385,8 @@ def test_dev_and_heldout_share_no_minor_group(taxonomy):
 
 
 def test_build_eval_sets_reproduces_the_bundled_files(tmp_path):
-    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-    try:
-        import build_eval_sets
-    finally:
-        sys.path.remove(str(PROJECT_ROOT / "scripts"))
+    from scripts import build_eval_sets
+
     counts = build_eval_sets.build(PROJECT_ROOT / "data", tmp_path)
     for name in counts:
         assert (tmp_path / name).read_bytes() == (EVAL_DIR / name).read_bytes(), name
