@@ -36,180 +36,36 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
 
+from matcher.analytics.flow import max_assignment, priority_assignment
+from matcher.analytics.models import (
+    DEFAULT_NEAR_MARGIN,
+    DEFAULT_POOL,
+    NO_CHAIN,
+    NO_OCCUPATION,
+    POST_SOURCES,
+    TARGET_FIT_RATE,
+    CatalogueRef,
+    DemandScope,
+    EntryGap,
+    GapQuery,
+    GapReport,
+    GroupGap,
+    MethodInfo,
+    SkillGap,
+    TrainingImpact,
+    definitions,
+)
+from matcher.analytics.salary import SalaryQuery, SalaryReport, salary_reference
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
 
 log = logging.getLogger(__name__)
-
-TARGET_FIT_RATE = 0.85  # 山东省方案：企业需求与人才适配度达到 85% 以上
-DEFAULT_POOL = 200
-DEFAULT_NEAR_MARGIN = 0.15
-POST_SOURCES = ("post", "fair")
-NO_CHAIN = "（未归链）"
-NO_OCCUPATION = "（未编码）"
-
-DemandScope = Literal["catalogue", "posts", "all"]
-
-
-# -- definitions (printed next to the numbers) ------------------------------------------------
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:g}%"
-
-
-def definitions(threshold: float, scope: DemandScope, near_margin: float, pool: int | None) -> dict[str, str]:
-    """The Chinese definitions of every number of a gap report, with its parameters filled in."""
-    demand = {
-        "catalogue": "该地区该年度急需紧缺人才目录中的有效条目（目录所属地区须为该地区本身）",
-        "posts": "工作地点在该地区、有效期与该年度有交集的在招岗位（企业发布或招聘会岗位）",
-        "all": "该地区该年度急需紧缺人才目录中的有效条目，加上工作地点在该地区、有效期与该年度有交集的在招岗位",
-    }[scope]
-    pool_text = "全部人才" if pool is None else f"与岗位语义最接近的 {pool} 名人才"
-    return {
-        "demand": f"需求：{demand}；需求人数按各条目的需求人数合计。",
-        "supply": "供给：状态为有效、所在城市在该地区或意向城市包含该地区城市的人才档案。",
-        "qualified": (f"合格人才：满足岗位全部硬性要求（学历、职称/技能等级/证书、是否面向应届生），"
-                      f"且双向匹配得分 ≥ {threshold:g}；每个岗位只对{pool_text}计算得分。"),
-        "met": ("可满足人数：把合格人才分配到岗位（每个岗位最多分配其需求人数，每位人才在同一统计范围内只计一次）"
-                "所能填满的最多人数（最大流）。各产业链、各职业分别计算；总体中每位人才在全地区只计一次，"
-                "因此总体不等于各产业链之和。单个岗位的可满足人数取总体分配中的一种：在所有最大分配中优先满足紧缺星级高的岗位，"
-                "其次优先得分高的人岗对（最小费用最大流）。"),
-        "fit_rate": (f"适配度 = 可满足人数 ÷ 需求人数（合格阈值 {threshold:g}）；"
-                     f"目标：{_pct(TARGET_FIT_RATE)}（山东省方案：企业需求与人才适配度达到 {_pct(TARGET_FIT_RATE)} 以上）。"),
-        "gap": "缺口 = 需求人数 − 可满足人数。",
-        "missing_skills": (f"欠缺技能：在总体分配后仍有缺口的岗位上，满足硬性要求、得分低于阈值但不低于 "
-                           f"{max(threshold - near_margin, 0):g} 的“接近合格”人才所欠缺的必备技能，按人岗对次数排序。"),
-        "training": ("培训方向：接近合格的人才若补齐某一数字技术工程师培训方向所覆盖的欠缺技能后重新评分，"
-                     "成为某个缺口岗位合格人才的人数，以及由此新增的可满足人数（重新求最大流）。"),
-        "salary": "工资价位：按职业统计需求条目的月薪（元/月；区间取中点，只有一端时取该值，面议不计）的分位数。",
-    }
-
-
-# -- places ---------------------------------------------------------------------------------
-
-
-# -- result models ----------------------------------------------------------------------------
-
-
-class GapQuery(BaseModel):
-    """Parameters of a gap report."""
-
-    region: str = Field(min_length=1, max_length=50)
-    year: int = Field(ge=2000, le=2100)
-    threshold: float = Field(default=DEFAULT_THRESHOLD, ge=0, le=1)
-    demand: DemandScope = "catalogue"
-    pool: int | None = Field(default=DEFAULT_POOL, ge=1, le=100_000,
-                             description="talents scored per entry (nearest by cosine); null scores all")
-    near_margin: float = Field(default=DEFAULT_NEAR_MARGIN, ge=0, le=1)
-    top_skills: int = Field(default=15, ge=1, le=100)
-
-
-class GroupGap(BaseModel):
-    """The numbers of one chain, one occupation, or the whole region."""
-
-    key: str = Field(description="chain id, occupation code, 'all'; '' for entries without one")
-    name: str
-    entries: int
-    headcount: int
-    qualified_talents: int = Field(description="distinct talents qualified for at least one entry")
-    met: int
-    gap: int
-    fit_rate: float | None = Field(description="met / headcount, 4 decimals; null without demand")
-    meets_target: bool | None
-    top_missing: list[str] = Field(default_factory=list)
-
-
-class EntryGap(BaseModel):
-    id: int
-    title: str
-    source: str
-    chain_id: str | None
-    chain_name: str
-    occupation_code: str | None
-    occupation_name: str
-    shortage_level: int | None
-    headcount: int
-    qualified: int = Field(description="talents qualified for this entry")
-    met: int = Field(description="places filled in the overall assignment")
-    gap: int
-
-
-class SkillGap(BaseModel):
-    skill: str
-    pairs: int = Field(description="near-miss (talent, entry) pairs missing the skill")
-    talents: int = Field(description="distinct near-miss talents missing it")
-    entries: int = Field(description="distinct short entries requiring it")
-    headcount_gap: int = Field(description="unmet headcount of those entries")
-    directions: list[str]
-
-
-class TrainingImpact(BaseModel):
-    direction: str
-    title: str
-    covers: list[str] = Field(description="missing skills of the list that the direction teaches")
-    talents_qualified: int = Field(description="near-miss talents who would qualify for a short entry")
-    extra_met: int = Field(description="extra met headcount in the overall assignment")
-
-
-class SalaryStat(BaseModel):
-    occupation_code: str | None
-    occupation_name: str
-    entries: int = Field(description="entries with a salary")
-    headcount: int
-    p10: int
-    p25: int
-    p50: int
-    p75: int
-    p90: int
-    mean: int
-
-
-class CatalogueRef(BaseModel):
-    id: int
-    name: str
-    region: str
-    year: int
-    entries: int
-
-
-class MethodInfo(BaseModel):
-    encoder: str
-    background: float
-    pool: int | None
-    pairs_scored: int
-    near_margin: float
-
-
-class GapReport(BaseModel):
-    """A region's supply–demand gap for a year; every number of the HTML report comes from here."""
-
-    region: str
-    region_level: Literal["city", "province"]
-    year: int
-    generated_at: str
-    threshold: float
-    target: float = TARGET_FIT_RATE
-    demand_scope: DemandScope
-    definitions: dict[str, str]
-    catalogues: list[CatalogueRef]
-    supply: int = Field(description="talents counted as the region's supply")
-    supply_fresh: int = Field(description="of which fresh graduates")
-    overall: GroupGap
-    chains: list[GroupGap]
-    occupations: list[GroupGap]
-    entries: list[EntryGap]
-    missing_skills: list[SkillGap]
-    training: list[TrainingImpact]
-    salary: list[SalaryStat]
-    method: MethodInfo
 
 
 # -- selection ----------------------------------------------------------------------------------
@@ -368,65 +224,6 @@ def score_pairs(service: Any, entries: Sequence[DemandEntry], talents: Sequence[
     return result
 
 
-# -- assignment ----------------------------------------------------------------------------------
-
-
-def max_assignment(headcounts: Sequence[int], edges: Iterable[tuple[int, int]]) -> tuple[int, list[int]]:
-    """Most places filled when entry i takes up to headcounts[i] talents and a talent fills one
-    place: (total, places filled per entry). ``edges`` are (entry index, talent id) pairs."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import maximum_flow
-
-    n_e = len(headcounts)
-    pairs = sorted(set(edges))
-    if not pairs or n_e == 0:
-        return 0, [0] * n_e
-    tal = {t: k for k, t in enumerate(sorted({t for _, t in pairs}))}
-    n_t = len(tal)
-    source, sink = 0, n_e + n_t + 1
-    rows, cols, caps = [], [], []
-    for i, h in enumerate(headcounts):
-        rows.append(source)
-        cols.append(1 + i)
-        caps.append(int(h))
-    for i, t in pairs:
-        rows.append(1 + i)
-        cols.append(1 + n_e + tal[t])
-        caps.append(1)
-    for k in range(n_t):
-        rows.append(1 + n_e + k)
-        cols.append(sink)
-        caps.append(1)
-    n = n_e + n_t + 2
-    graph = csr_matrix((np.array(caps, dtype=np.int32), (rows, cols)), shape=(n, n))
-    res = maximum_flow(graph, source, sink, method="dinic")
-    flow = res.flow.tocsr()
-    per_entry = [int(flow[source, 1 + i]) for i in range(n_e)]
-    return int(res.flow_value), per_entry
-
-
-def priority_assignment(headcounts: Sequence[int], levels: Sequence[int | None],
-                        edges: Iterable[tuple[int, int, float]]) -> tuple[int, list[int]]:
-    """A maximum assignment that, among all maximum ones, fills entries of higher 紧缺星级
-    first and then prefers higher scores (minimum-cost maximum flow, networkx): (total, places
-    filled per entry). ``edges`` are (entry index, talent id, score)."""
-    import networkx as nx
-
-    edges = list(edges)
-    n_e = len(headcounts)
-    if not edges:
-        return 0, [0] * n_e
-    g = nx.DiGraph()
-    for i, (h, lvl) in enumerate(zip(headcounts, levels, strict=True)):
-        g.add_edge("s", ("e", i), capacity=int(h), weight=(5 - (lvl or 0)) * 1000)
-    for i, t, score in edges:
-        g.add_edge(("e", i), ("t", t), capacity=1, weight=int(round((1 - score) * 100)))
-        g.add_edge(("t", t), "z", capacity=1, weight=0)
-    flow = nx.max_flow_min_cost(g, "s", "z")
-    per_entry = [int(flow["s"].get(("e", i), 0)) for i in range(n_e)]
-    return sum(per_entry), per_entry
-
-
 # -- the report -----------------------------------------------------------------------------------
 
 
@@ -498,31 +295,6 @@ def _training(service: Any, near: Sequence[NearMiss], short: set[int], entries: 
     return out
 
 
-def salary_reference(entries: Sequence[DemandEntry], taxonomy: Any = None) -> list[SalaryStat]:
-    """Quantiles of offered monthly salaries per occupation (one observation per entry)."""
-    by_occ: dict[str | None, list[DemandEntry]] = defaultdict(list)
-    for e in entries:
-        if e.salary_min is not None or e.salary_max is not None:
-            by_occ[e.occupation_code].append(e)
-    out = []
-    for code, items in by_occ.items():
-        values = np.array([_offered(e) for e in items], dtype=float)
-        q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
-        name = (items[0].occupation_name or (taxonomy.name(code) if taxonomy and code else None)
-                or NO_OCCUPATION)
-        out.append(SalaryStat(occupation_code=code, occupation_name=name, entries=len(items),
-                              headcount=sum(e.headcount for e in items), p10=round(q[0]), p25=round(q[1]),
-                              p50=round(q[2]), p75=round(q[3]), p90=round(q[4]), mean=round(values.mean())))
-    out.sort(key=lambda s: (-s.entries, -s.headcount, s.occupation_code or ""))
-    return out
-
-
-def _offered(e: DemandEntry) -> float:
-    if e.salary_min is not None and e.salary_max is not None:
-        return (e.salary_min + e.salary_max) / 2
-    return float(e.salary_min if e.salary_min is not None else e.salary_max)  # type: ignore[arg-type]
-
-
 def gap_report(service: Any, query: GapQuery) -> GapReport:
     """The supply–demand gap of a region and year (definitions in the module docstring)."""
     scope = resolve_region(service.regions, query.region)
@@ -586,21 +358,6 @@ def gap_report(service: Any, query: GapQuery) -> GapReport:
         salary=salary_reference(entries, service.taxonomy),
         method=MethodInfo(encoder=service.encoder.name, background=round(background, 4), pool=query.pool,
                           pairs_scored=scores.pairs, near_margin=query.near_margin))
-
-
-class SalaryQuery(BaseModel):
-    region: str = Field(min_length=1, max_length=50)
-    year: int = Field(ge=2000, le=2100)
-    demand: DemandScope = "all"
-
-
-class SalaryReport(BaseModel):
-    region: str
-    year: int
-    demand_scope: DemandScope
-    definition: str
-    entries: int
-    occupations: list[SalaryStat]
 
 
 def salary_report(service: Any, query: SalaryQuery) -> SalaryReport:
