@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -40,7 +41,9 @@ from matcher.service import MatchService
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "tm_session"
-templates = Jinja2Templates(directory=HERE / "templates")
+# every template is HTML: escape every value (Starlette's default escapes only *.html, *.htm and
+# *.xml, and these are named *.html.j2)
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
 router = APIRouter(include_in_schema=False)
 
 NAV = {
