@@ -155,12 +155,13 @@ def _environment() -> Environment:
     return env
 
 
-def render_gap_html(report: GapReport) -> str:
-    """The report as one HTML page (no external resources) in Chinese."""
+def render_gap_html(report: GapReport, nonce: str | None = None) -> str:
+    """The report as one HTML page (no external resources) in Chinese; ``nonce`` marks its inline
+    style for a Content-Security-Policy that allows no other inline style."""
     template = _environment().get_template("gap_report.html.j2")
     worst = sorted((e for e in report.entries if e.gap > 0), key=lambda e: (-e.gap, -(e.shortage_level or 0), e.id))
     return template.render(r=report, charts=charts(report), salary=salary_chart(report), worst=worst[:20],
-                           stars=lambda n: "★" * n if n else "—")
+                           stars=lambda n: "★" * n if n else "—", nonce=nonce)
 
 
 def write_gap_report(report: GapReport, path: Path, fmt: str = "html") -> Path:

@@ -29,6 +29,13 @@ def site(tmp_path, fake_encoder):
         yield s
 
 
+@pytest.fixture
+def db_site(tmp_path, fake_encoder, db_url):
+    """The site on SQLite and (with TALENTMATCH_TEST_PG_URL) on PostgreSQL, whose ids are 32-bit."""
+    with web_site(tmp_path, fake_encoder, db_url) as s:
+        yield s
+
+
 # -- every template escapes every value ------------------------------------------------------
 
 
@@ -142,9 +149,9 @@ def test_the_gap_report_escapes_hostile_values(site):
     from matcher.report import _environment
 
     used = meta.find_undeclared_variables(_environment().parse(source))
-    assert used == {"r", "charts", "salary", "worst", "stars"}  # all built from the report below
+    assert used == {"r", "charts", "salary", "worst", "stars", "nonce"}  # all built from the report below
     for text in (PAYLOAD, IMG):
-        html = render_gap_html(hostile(report, text))
+        html = render_gap_html(hostile(report, text), nonce=text)
         assert unescaped(html) == [], (unescaped(html), _around(html))
         assert "&lt;" in html
 
@@ -209,3 +216,179 @@ def test_stored_markup_is_shown_as_text_on_every_page(site):
         assert unescaped(r.text) == [], (url, unescaped(r.text))
         shown += "&lt;script&gt;alert" in r.text or "&lt;img src=x" in r.text
     assert shown >= 5  # the values were on the pages, as text
+
+
+# -- ids out of range --------------------------------------------------------------------------
+
+BIG = 99_999_999_999  # over 2^31 - 1: no database column holds it
+
+
+@pytest.mark.parametrize("who, method, url", [
+    ("enterprise", "GET", f"/app/entries/{BIG}/candidates"),
+    ("enterprise", "GET", f"/app/entries/{BIG}/edit"),
+    ("enterprise", "POST", f"/app/entries/{BIG}/edit"),
+    ("enterprise", "POST", f"/app/entries/{BIG}/close"),
+    ("enterprise", "GET", "/app/entries/-1/candidates"),
+    ("admin", "GET", f"/app/fairs/{BIG}"),
+    ("admin", "POST", f"/app/fairs/{BIG}/run"),
+    ("admin", "GET", f"/app/fairs/{BIG}/jobs/x"),
+    ("admin", "GET", f"/app/fairs/{BIG}/jobs/x/status"),
+    ("admin", "GET", f"/app/fairs/{BIG}/runs/1"),
+    ("admin", "GET", f"/app/fairs/1/runs/{BIG}"),
+    ("admin", "GET", f"/app/fairs/1/runs/{BIG}/download"),
+    ("admin", "GET", "/app/fairs/0"),
+    ("seeker", "POST", f"/app/zone/subscriptions/{BIG}/ack"),
+    ("admin", "GET", f"/app/reports/gap?region=淄博市&year={BIG}"),
+    ("admin", "GET", "/app/reports/gap?region=淄博市&year=2026&threshold=1e400"),
+])
+def test_ids_out_of_range_get_an_error_page(db_site, who, method, url):
+    c = db_site.as_(who)
+    data = {"csrf": csrf_of(c, "/app/zone" if who == "seeker" else "/app/fairs" if who == "admin" else "/app/company")
+            } if method == "POST" else None
+    r = c.request(method, url, data=data)
+    assert r.status_code in (404, 422), (url, r.status_code, r.text[:300])
+    if not url.endswith("/status"):
+        assert r.headers["content-type"].startswith("text/html") and "Traceback" not in r.text
+
+
+def test_a_cursor_out_of_range_gets_an_error_page(db_site):
+    c = db_site.as_("seeker")
+    token = csrf_of(c, "/app/zone")
+    r = c.post(f"/app/zone/subscriptions/{db_site.ids['subscription']}/ack", data={"csrf": token, "cursor": str(BIG)})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+
+
+# -- security headers ----------------------------------------------------------------------------
+
+
+def _csp(r) -> dict[str, list[str]]:
+    out = {}
+    for part in r.headers["content-security-policy"].split(";"):
+        words = part.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+def _has_security_headers(r, url) -> None:
+    assert r.headers.get("x-frame-options") == "DENY", url
+    assert r.headers.get("x-content-type-options") == "nosniff", url
+    assert r.headers.get("referrer-policy") in ("same-origin", "strict-origin-when-cross-origin"), url
+    csp = _csp(r)
+    assert "'unsafe-inline'" not in csp.get("script-src", csp.get("default-src")), url
+    assert "'unsafe-eval'" not in csp.get("script-src", []), url
+    assert csp["frame-ancestors"] == ["'none'"], url
+
+
+def test_every_response_carries_the_security_headers(site):
+    from fastapi import HTTPException
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    def teapot() -> None:
+        raise HTTPException(418)
+
+    site.app.add_api_route("/app/boom", boom)
+    site.app.add_api_route("/v1/boom", boom)
+    admin = site.as_("admin")
+    anon = site.client(raise_server_exceptions=False)
+    key = {"Authorization": f"Bearer {site.keys['admin']}"}
+    checks = [
+        (anon, "GET", "/login", {}), (anon, "GET", "/app/me", {}), (anon, "GET", "/", {}),
+        (admin, "GET", "/app/fairs", {}), (admin, "GET", "/app/nowhere", {}),
+        (admin, "GET", f"/app/fairs/{site.ids['fair']}/runs/{site.ids['run']}/download", {}),
+        (anon, "GET", "/static/style.css", {}), (anon, "GET", "/static/app.js", {}),
+        (anon, "GET", "/health", {}), (anon, "GET", "/openapi.json", {}), (anon, "GET", "/v1/me", {}),
+        (anon, "GET", "/v1/me", key), (anon, "POST", "/v1/match", {**key, "content-type": "application/json"}),
+        (anon, "GET", "/v1/talents/1?x=%00", key), (anon, "GET", "/app/boom", {}), (anon, "GET", "/v1/boom", {}),
+        (admin, "GET", "/app/reports/gap?region=淄博市&year=2026", {}),
+    ]
+    for c, method, url, headers in checks:
+        r = c.request(method, url, headers=headers)
+        _has_security_headers(r, url)
+    assert anon.get("/app/boom").status_code == 500 and anon.get("/v1/boom").status_code == 500
+
+
+def test_pages_allow_no_inline_script_or_style():
+    """Templates and static files carry no inline script, event handler or style attribute; the
+    policy of the pages allows scripts and styles from the site's own files only."""
+    for path in [*WEB_TEMPLATES.glob("*.j2"), REPORT_TEMPLATES / "gap_report.html.j2"]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path.name
+        assert not re.search(r"\son[a-z]+\s*=", text), path.name
+        assert not re.search(r"\sstyle\s*=", text), path.name
+        if path.parent == WEB_TEMPLATES:
+            assert "<style" not in text, path.name
+
+
+def test_page_policy_and_the_gap_reports_style_nonce(site):
+    r = site.as_("admin").get("/app/fairs")
+    csp = _csp(r)
+    assert csp["script-src"] == ["'self'"]
+    assert "'unsafe-inline'" not in csp["style-src"] and csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"] and csp["form-action"] == ["'self'"]
+    r = site.as_("admin").get("/app/reports/gap?region=淄博市&year=2026")
+    assert r.status_code == 200
+    nonce = re.search(r"<style nonce=\"([^\"]+)\">", r.text).group(1)
+    assert f"'nonce-{nonce}'" in _csp(r)["style-src"]
+    again = site.as_("admin").get("/app/reports/gap?region=淄博市&year=2026")
+    assert nonce not in again.text  # one per response
+
+
+def test_api_docs_run_their_own_scripts_only(site):
+    import base64
+    import hashlib
+
+    for url in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        r = site.client().get(url)
+        assert r.status_code == 200
+        _has_security_headers(r, url)
+        script_src = _csp(r)["script-src"]
+        inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", r.text, re.S)
+        for body in inline:
+            digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in script_src, url
+        for src in re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", r.text):
+            assert any(src.startswith(s) for s in script_src), (url, src)
+
+
+# -- the session cookie over TLS -------------------------------------------------------------------
+
+
+def _session_cookie(r) -> str:
+    return next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("tm_session="))
+
+
+def test_the_session_cookie_is_secure_over_tls_and_behind_a_tls_proxy(site):
+    from fastapi.testclient import TestClient
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    plain = site.client().post("/login", data={"key": site.keys["seeker"]})
+    assert "secure" not in _session_cookie(plain).lower()
+    tls = site.client(base_url="https://testserver").post("/login", data={"key": site.keys["seeker"]})
+    assert "; secure" in _session_cookie(tls).lower()
+    # behind a proxy that ends TLS: uvicorn's proxy headers (what `talentmatch serve --proxy-headers` runs)
+    proxied = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="*"), follow_redirects=False)
+    r = proxied.post("/login", data={"key": site.keys["seeker"]}, headers={"X-Forwarded-Proto": "https"})
+    assert "; secure" in _session_cookie(r).lower()
+    untrusted = TestClient(ProxyHeadersMiddleware(site.app, trusted_hosts="10.0.0.1"), follow_redirects=False)
+    r = untrusted.post("/login", data={"key": site.keys["seeker"]}, headers={"X-Forwarded-Proto": "https"})
+    assert "secure" not in _session_cookie(r).lower()
+
+
+def test_serve_passes_the_proxy_options_to_uvicorn(monkeypatch, capsys, tmp_path):
+    import uvicorn
+
+    from tests.conftest import run_cli
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TALENTMATCH_ENCODER", "fake")
+    code, _, err = run_cli(monkeypatch, capsys, "serve", "--proxy-headers", "--forwarded-allow-ips", "10.0.0.1,10.0.0.2")
+    assert code == 0, err
+    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1,10.0.0.2"
+    code, _, err = run_cli(monkeypatch, capsys, "serve", "--no-proxy-headers")
+    assert code == 0, err
+    assert seen["proxy_headers"] is False

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api.access import talent_view
+from api.deps import Id
 from matcher.auth import ROLE_LABELS, Principal, Role
 from matcher.errors import Conflict, InvalidInput, NotFound, TalentMatchError
 from matcher.importer import zh_reason
@@ -38,6 +39,7 @@ from matcher.schemas import (
     TitleLevel,
 )
 from matcher.service import MatchService
+from web.security import install_security_headers
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "tm_session"
@@ -435,19 +437,19 @@ async def create_entry(request: Request) -> Response:
 
 
 @router.get("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
-async def edit_entry(request: Request, entry_id: int) -> Response:
+async def edit_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
     entry = await _own_entry(request, u, entry_id)
     return _entry_page(request, u, _values_of(entry, _ENTRY_LISTS), {}, entry_id)
 
 
 @router.post("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
-async def update_entry(request: Request, entry_id: int) -> Response:
+async def update_entry(request: Request, entry_id: Id) -> Response:
     return await _save_entry(request, entry_id)
 
 
 @router.post("/app/entries/{entry_id}/close")
-async def close_entry(request: Request, entry_id: int) -> Response:
+async def close_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
     entry = await _own_entry(request, u, entry_id)
     await form_of(request, u)
@@ -457,7 +459,7 @@ async def close_entry(request: Request, entry_id: int) -> Response:
 
 
 @router.get("/app/entries/{entry_id}/candidates", response_class=HTMLResponse)
-async def candidates(request: Request, entry_id: int) -> Response:
+async def candidates(request: Request, entry_id: Id) -> Response:
     from api.access import shown_talents
 
     u = await user(request, Role.ENTERPRISE)
@@ -500,6 +502,7 @@ def install(app: FastAPI, extra_routers: list[APIRouter] | None = None) -> None:
         app.include_router(r)
     app.state.html_errors = error_page
     app.state.wants_html = wants_html
+    install_security_headers(app)  # pages and API alike
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, exc: Redirect) -> Response:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from api.deps import Id
 from matcher.analytics import GapQuery, gap_report
 from matcher.auth import Role
 from matcher.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
@@ -123,7 +124,7 @@ async def gap_page(request: Request, region: str, year: int, demand: str = "cata
         raise InvalidInput("需求口径应为 catalogue、posts 或 all")
     query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
     report = await call(request, gap_report, svc(request), query)
-    return HTMLResponse(render_gap_html(report))
+    return HTMLResponse(render_gap_html(report, nonce=request.state.csp_nonce))
 
 
 # -- the graduates' zone -------------------------------------------------------------------------
@@ -183,7 +184,7 @@ async def subscribe(request: Request) -> Response:
 
 
 @router.post("/app/zone/subscriptions/{sub_id}/ack")
-async def ack(request: Request, sub_id: int) -> Response:
+async def ack(request: Request, sub_id: Id) -> Response:
     u = await user(request, Role.SEEKER)
     form = await form_of(request, u)
     s = svc(request)
