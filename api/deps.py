@@ -10,6 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from matcher.core.errors import Forbidden, Unauthorized
 from matcher.domain.auth import Principal, Role
+from matcher.domain.schemas import MAX_ID
 from matcher.service import MatchService
 
 _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer tm_…")
@@ -55,7 +56,6 @@ Staff = Annotated[Principal, Depends(require(Role.ADMIN, Role.ORGANISER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
-MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 

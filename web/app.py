@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -37,10 +38,14 @@ from matcher.domain.schemas import (
 )
 from matcher.ingest.importer import zh_reason
 from matcher.service import MatchService
+from web.params import Id
+from web.security import install_security_headers
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "tm_session"
-templates = Jinja2Templates(directory=HERE / "templates")
+# every template is HTML: escape every value (Starlette's default escapes only *.html, *.htm and
+# *.xml, and these are named *.html.j2)
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
 router = APIRouter(include_in_schema=False)
 
 NAV = {
@@ -432,19 +437,19 @@ async def create_entry(request: Request) -> Response:
 
 
 @router.get("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
-async def edit_entry(request: Request, entry_id: int) -> Response:
+async def edit_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
     entry = await _own_entry(request, u, entry_id)
     return _entry_page(request, u, _values_of(entry, _ENTRY_LISTS), {}, entry_id)
 
 
 @router.post("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
-async def update_entry(request: Request, entry_id: int) -> Response:
+async def update_entry(request: Request, entry_id: Id) -> Response:
     return await _save_entry(request, entry_id)
 
 
 @router.post("/app/entries/{entry_id}/close")
-async def close_entry(request: Request, entry_id: int) -> Response:
+async def close_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
     entry = await _own_entry(request, u, entry_id)
     await form_of(request, u)
@@ -454,7 +459,7 @@ async def close_entry(request: Request, entry_id: int) -> Response:
 
 
 @router.get("/app/entries/{entry_id}/candidates", response_class=HTMLResponse)
-async def candidates(request: Request, entry_id: int) -> Response:
+async def candidates(request: Request, entry_id: Id) -> Response:
     from matcher.domain.access import shown_talents
 
     u = await user(request, Role.ENTERPRISE)
@@ -497,6 +502,7 @@ def install(app: FastAPI, extra_routers: list[APIRouter] | None = None) -> None:
         app.include_router(r)
     app.state.html_errors = error_page
     app.state.wants_html = wants_html
+    install_security_headers(app)  # pages and API alike
 
     @app.exception_handler(Redirect)
     async def _redirect(_: Request, exc: Redirect) -> Response:

@@ -31,6 +31,7 @@ from matcher.fair.engine import (
 )
 from matcher.fair.files import export_download, import_fair_file, template_workbook
 from web.app import STAFF, call, form_of, render, svc, user
+from web.params import Id
 
 router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -104,7 +105,7 @@ async def upload(request: Request) -> Response:
 
 
 @router.get("/app/fairs/{fair_id}", response_class=HTMLResponse)
-async def fair(request: Request, fair_id: int) -> Response:
+async def fair(request: Request, fair_id: Id) -> Response:
     u = await user(request, *STAFF)
     s = svc(request)
     detail = await call(request, get_fair, s, fair_id)
@@ -113,7 +114,7 @@ async def fair(request: Request, fair_id: int) -> Response:
 
 
 @router.post("/app/fairs/{fair_id}/run")
-async def start_run(request: Request, fair_id: int) -> Response:
+async def start_run(request: Request, fair_id: Id) -> Response:
     u = await user(request, *STAFF)
     form = await form_of(request, u)
     s = svc(request)
@@ -160,7 +161,7 @@ def _job(request: Request, u: Any, fair_id: int, job_id: str) -> Job:
 
 
 @router.get("/app/fairs/{fair_id}/jobs/{job_id}", response_class=HTMLResponse)
-async def job_page(request: Request, fair_id: int, job_id: str) -> Response:
+async def job_page(request: Request, fair_id: Id, job_id: str) -> Response:
     u = await user(request, *STAFF)
     job = _job(request, u, fair_id, job_id)
     if job.state == "done":
@@ -172,7 +173,7 @@ async def job_page(request: Request, fair_id: int, job_id: str) -> Response:
 
 
 @router.get("/app/fairs/{fair_id}/jobs/{job_id}/status")
-async def job_status(request: Request, fair_id: int, job_id: str) -> Response:
+async def job_status(request: Request, fair_id: Id, job_id: str) -> Response:
     u = await user(request, *STAFF)
     job = _job(request, u, fair_id, job_id)
     with job.lock:
@@ -190,7 +191,7 @@ async def _result(request: Request, fair_id: int, run_id: int) -> Any:
 
 
 @router.get("/app/fairs/{fair_id}/runs/{run_id}", response_class=HTMLResponse)
-async def run_page(request: Request, fair_id: int, run_id: int) -> Response:
+async def run_page(request: Request, fair_id: Id, run_id: Id) -> Response:
     u = await user(request, *STAFF)
     result = await _result(request, fair_id, run_id)
     shown = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))[:300]
@@ -199,7 +200,7 @@ async def run_page(request: Request, fair_id: int, run_id: int) -> Response:
 
 
 @router.get("/app/fairs/{fair_id}/runs/{run_id}/download")
-async def download(request: Request, fair_id: int, run_id: int, format: str = "xlsx") -> Response:
+async def download(request: Request, fair_id: Id, run_id: Id, format: str = "xlsx") -> Response:
     await user(request, *STAFF)
     if format not in ("xlsx", "csv", "json"):
         raise InvalidInput("下载格式应为 xlsx、csv 或 json")

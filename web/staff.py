@@ -28,6 +28,7 @@ from matcher.zone.graduates import (
 )
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.app import STAFF, call, form_of, render, split_list, svc, user
+from web.params import Id
 
 router = APIRouter(include_in_schema=False)
 
@@ -123,7 +124,7 @@ async def gap_page(request: Request, region: str, year: int, demand: str = "cata
         raise InvalidInput("需求口径应为 catalogue、posts 或 all")
     query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
     report = await call(request, gap_report, svc(request), query)
-    return HTMLResponse(render_gap_html(report))
+    return HTMLResponse(render_gap_html(report, nonce=request.state.csp_nonce))
 
 
 # -- the graduates' zone -------------------------------------------------------------------------
@@ -183,7 +184,7 @@ async def subscribe(request: Request) -> Response:
 
 
 @router.post("/app/zone/subscriptions/{sub_id}/ack")
-async def ack(request: Request, sub_id: int) -> Response:
+async def ack(request: Request, sub_id: Id) -> Response:
     u = await user(request, Role.SEEKER)
     form = await form_of(request, u)
     s = svc(request)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from matcher.analytics.models import GapReport, SalaryStat
+from matcher.analytics.gap.models import GapReport, SalaryStat
 
 TEMPLATES = Path(__file__).parent / "templates"
 LABEL_CHARS = 14  # longer chart labels are cut (the full name is in the tooltip)
@@ -148,18 +148,20 @@ def salary_chart(report: GapReport, limit: int = 15) -> SalaryChart | None:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+    # the page is HTML: every value is escaped, whatever the template's file name
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = pct
     return env
 
 
-def render_gap_html(report: GapReport) -> str:
-    """The report as one HTML page (no external resources) in Chinese."""
+def render_gap_html(report: GapReport, nonce: str | None = None) -> str:
+    """The report as one HTML page (no external resources) in Chinese; ``nonce`` marks its inline
+    style for a Content-Security-Policy that allows no other inline style."""
     template = _environment().get_template("gap_report.html.j2")
     worst = sorted((e for e in report.entries if e.gap > 0), key=lambda e: (-e.gap, -(e.shortage_level or 0), e.id))
     return template.render(r=report, charts=charts(report), salary=salary_chart(report), worst=worst[:20],
-                           stars=lambda n: "★" * n if n else "—")
+                           stars=lambda n: "★" * n if n else "—", nonce=nonce)
 
 
 def write_gap_report(report: GapReport, path: Path, fmt: str = "html") -> Path:

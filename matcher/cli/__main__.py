@@ -1,4 +1,4 @@
-"""``python -m matcher.cli``."""
+"""``python -m matcher.cli.main``."""
 
 from matcher.cli.main import main
 

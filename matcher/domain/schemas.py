@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_LIST = 200
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
 MAX_TEXT = 20_000
 
 

@@ -67,6 +67,7 @@ from matcher.ingest.importer import (
     _zh_reason,
 )
 from matcher.ingest.parsing import cell_text, is_blank, parse_date, parse_int, read_json_file
+from matcher.ingest.safe_cells import csv_row, xlsx_write_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -853,7 +854,6 @@ _WIDTHS = {"匹配理由": 60, "未排期原因": 30, "说明": 70, "岗位": 22
 
 def _xlsx_bytes(result: FairRunResult) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -864,14 +864,9 @@ def _xlsx_bytes(result: FairRunResult) -> bytes:
         ws.freeze_panes = "A2"
         for i, h in enumerate(headers, start=1):
             ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(h, 12)
-        head = []
-        for h in headers:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            head.append(c)
-        ws.append(head)
-        for row in rows:
-            ws.append(row)
+        # names, schools and titles are typed by users: text cells are never written as formulas
+        xlsx_write_rows(ws, [headers], font=bold)
+        xlsx_write_rows(ws, rows)
     wb.properties.creator = "talentmatch"
     buf = io.BytesIO()
     wb.save(buf)
@@ -881,8 +876,8 @@ def _xlsx_bytes(result: FairRunResult) -> bytes:
 def _csv_bytes(headers: list[str], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(headers)
-    w.writerows(rows)
+    w.writerow(csv_row(headers))
+    w.writerows(csv_row(r) for r in rows)  # risky text gets a leading ' (formula injection)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -957,10 +952,9 @@ def template_workbook() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "活动"
-    for row in (["项目", "值"], ["活动名称", "2026年淄博市数字人才对接活动"], ["日期", "2026-06-18"],
-                ["地点", "淄博市人力资源市场"], ["开始时间", "09:00"], ["每场时长（分钟）", 20],
-                ["每展位时段数", 12], ["每人面试上限", 3], ["每岗位面试名额", 5]):
-        ws.append(row)
+    xlsx_write_rows(ws, (["项目", "值"], ["活动名称", "2026年淄博市数字人才对接活动"], ["日期", "2026-06-18"],
+                         ["地点", "淄博市人力资源市场"], ["开始时间", "09:00"], ["每场时长（分钟）", 20],
+                         ["每展位时段数", 12], ["每人面试上限", 3], ["每岗位面试名额", 5]))
     sheets = {
         "岗位": (["编号", "需求ID", "企业名称", "岗位名称", "学历要求", "专业要求", "技能", "工作地点", "薪酬待遇",
                  "面试名额", "展位"],
@@ -973,11 +967,8 @@ def template_workbook() -> bytes:
     }
     for title, (headers, rows) in sheets.items():
         ws = wb.create_sheet(title)
-        ws.append(headers)
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for row in rows:
-            ws.append(row)
+        xlsx_write_rows(ws, [headers], font=Font(bold=True))
+        xlsx_write_rows(ws, rows)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

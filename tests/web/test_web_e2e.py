@@ -99,10 +99,17 @@ def page(browser, request):
                                   locale="zh-CN")
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+
+    def watch(p) -> None:
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        # anything the Content-Security-Policy blocked (an inline style or script) is a failure too
+        p.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+
+    watch(pg)
+    context.on("page", watch)  # pages opened from this one (the gap report's new window)
     yield pg
     context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    assert errors == [], f"JavaScript errors or blocked content: {errors}"
 
 
 def shot(page, name: str) -> None:
