@@ -226,7 +226,7 @@ def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top
 
     from matcher.core.settings import Settings
     from matcher.fair.engine import FairRunOptions, Instance, get_fair, score_candidates
-    from matcher.fair.engine import engine as F
+    from matcher.fair import engine as F
     from matcher.service import MatchService
     from models.encoders import FakeEncoder
 
@@ -271,7 +271,7 @@ def naive_expansion(inst_pairs: list[Any], limits: dict[int, int], caps: dict[in
     write, wrong for limits > 1, since copies of one seeker may take copies of one post."""
     from scipy.optimize import linear_sum_assignment
 
-    from matcher.fair.engine import engine as F
+    from matcher.fair import engine as F
 
     seekers, posts = sorted(limits), sorted(caps)
     soff = np.cumsum([0] + [limits[s] for s in seekers])

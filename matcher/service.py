@@ -880,7 +880,8 @@ class MatchService:
     def suggest_entry_chain(self, entry: DemandEntry) -> dict[str, Any]:
         """Chain fields for an entry without a given chain: the suggestion when it is sure
         enough (``matcher.reference.chains.MIN_CONFIDENCE``), else no chain."""
-        from matcher.reference.chains import MIN_CONFIDENCE, enterprise_of
+        from matcher.reference.chains import MIN_CONFIDENCE
+        from matcher.storage.chains_repo import enterprise_of
 
         ent = enterprise_of(self.store, entry.enterprise_id, entry.enterprise_name)
         s = self.chain_suggester().suggest(

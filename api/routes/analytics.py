@@ -21,14 +21,10 @@ from matcher.analytics.gap import (
 )
 from matcher.analytics.gap import gap_report as build_gap_report
 from matcher.analytics.gap import salary_report as build_salary_report
+from matcher.analytics.registries import RegistryInfo, list_registries, load_registry
 from matcher.analytics.report import render_gap_html
 from matcher.core.errors import InvalidInput
-from matcher.reference.chains import (
-    RegistryInfo,
-    RegistryLoadResult,
-    list_registries,
-    load_registry,
-)
+from matcher.ingest.registries import RegistryLoadResult
 
 router = APIRouter(tags=["analytics"])
 

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from matcher.analytics.gap.flow import max_assignment, priority_assignment
-from matcher.analytics.gap.models import (
+from matcher.analytics.flow import max_assignment, priority_assignment
+from matcher.analytics.models import (
     DEFAULT_NEAR_MARGIN,
     DEFAULT_POOL,
     NO_CHAIN,
@@ -59,7 +59,7 @@ from matcher.analytics.gap.models import (
     TrainingImpact,
     definitions,
 )
-from matcher.analytics.gap.salary import SalaryQuery, SalaryReport, salary_reference
+from matcher.analytics.salary import SalaryQuery, SalaryReport, salary_reference
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking.features import DEFAULT_THRESHOLD

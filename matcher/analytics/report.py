@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from matcher.analytics.gap.models import GapReport, SalaryStat
+from matcher.analytics.models import GapReport, SalaryStat
 
 TEMPLATES = Path(__file__).parent / "templates"
 LABEL_CHARS = 14  # longer chart labels are cut (the full name is in the tooltip)

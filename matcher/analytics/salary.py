@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from matcher.analytics.gap.models import NO_OCCUPATION, DemandScope, SalaryStat
+from matcher.analytics.models import NO_OCCUPATION, DemandScope, SalaryStat
 from matcher.domain.schemas import DemandEntry
 
 

@@ -203,7 +203,7 @@ def catalogue_compare(
 def chains_list(region: Annotated[str | None, typer.Option(help="只看该地区或名录")] = None,
                 fmt: FmtOpt = Fmt.table) -> None:
     """产业链名录及其产业链。"""
-    from matcher.reference.chains import list_registries
+    from matcher.analytics.registries import list_registries
 
     svc = _service()
     try:
@@ -227,7 +227,7 @@ def chains_load(
     sheet: Annotated[str | None, typer.Option(help="XLSX 工作表名")] = None,
 ) -> None:
     """从 JSON、CSV 或 XLSX 文件导入产业链名录（如官方公布的名单），全部有效才写入。"""
-    from matcher.reference.chains import load_registry
+    from matcher.analytics.registries import load_registry
 
     svc = _service()
     try:
@@ -248,7 +248,8 @@ def chains_suggest(
     city: Annotated[str | None, typer.Option(help="工作地点：只在覆盖该地的名录中选择")] = None,
 ) -> None:
     """为一段岗位描述建议所属产业链及置信度。"""
-    from matcher.reference.chains import MIN_CONFIDENCE, enterprise_of
+    from matcher.reference.chains import MIN_CONFIDENCE
+    from matcher.storage.chains_repo import enterprise_of
 
     svc = _service()
     try:
@@ -279,7 +280,7 @@ def chains_evaluate(mode: Annotated[EvalMode, typer.Option(help="enterprise 企�
                                                                  "text 仅岗位文本")] = EvalMode.enterprise,
                     fmt: FmtOpt = Fmt.table) -> None:
     """在已有产业链的需求条目上隐去产业链，检验归链建议的准确率。"""
-    from matcher.reference.chains import evaluate_suggestions
+    from matcher.evaluation.chains import evaluate_suggestions
 
     svc = _service()
     try:

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from matcher.core.errors import Conflict, InvalidInput, RowError
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import MatchFilters
-from matcher.evaluation.harness.metrics import (  # noqa: F401 - the harness is the package's front door
+from matcher.evaluation.metrics import (  # noqa: F401 - the harness is the package's front door
     METRIC_LABELS,
     METRICS,
     Candidate,
@@ -57,14 +57,14 @@ from matcher.evaluation.harness.metrics import (  # noqa: F401 - the harness is 
     credited_ranks,
     query_scores,
 )
-from matcher.evaluation.harness.queries import (
+from matcher.evaluation.queries import (
     EvalFileInvalid,
     EvalQuery,
     parse_eval_lines,
     read_eval_file,
     validate_queries,
 )
-from matcher.evaluation.harness.rankers import (
+from matcher.evaluation.rankers import (
     QueryMemo,
     Ranker,
     match_rankers,

@@ -14,7 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Va
 from matcher.core.errors import ImportRejected, InvalidInput, RowError, TalentMatchError
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, TalentProfile
-from matcher.evaluation.harness.metrics import MAX_QUERIES, Task
+from matcher.evaluation.metrics import MAX_QUERIES, Task
 from matcher.ingest.importer import zh_reason
 from matcher.ingest.parsing import read_utf8
 from matcher.reference.occupations import CODE_RE, Taxonomy

@@ -13,8 +13,8 @@ import numpy as np
 from matcher.core.errors import InvalidInput
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import MatchFilters
-from matcher.evaluation.harness.metrics import Candidate, K
-from matcher.evaluation.harness.queries import EvalQuery
+from matcher.evaluation.metrics import Candidate, K
+from matcher.evaluation.queries import EvalQuery
 from matcher.reference.occupations import CODE_RE
 from matcher.retrieval.lexical import tokenize
 from matcher.retrieval.occupation_coder import OccupationCoder

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.core.errors import NotFound
-from matcher.fair.engine import (
+from matcher.domain.fair import (
     Assignment,
     BoothInfo,
     BoothSlot,

@@ -6,18 +6,13 @@ import json
 
 import pytest
 
+from matcher.analytics.registries import list_registries, load_registry
 from matcher.core.errors import Conflict, ImportRejected, InvalidInput
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import Enterprise, IndustryChain
-from matcher.reference.chains import (
-    CONFIDENCE,
-    ChainSuggester,
-    evaluate_suggestions,
-    list_registries,
-    load_registry,
-    read_registry_file,
-    suggest_chain,
-)
+from matcher.evaluation.chains import evaluate_suggestions
+from matcher.ingest.registries import read_registry_file
+from matcher.reference.chains import CONFIDENCE, ChainSuggester, suggest_chain
 from tests.conftest import demand
 from tests.conftest import run_cli as _run
 

@@ -1,0 +1,255 @@
+"""Running a fair: candidates from the core's two-sided scores, assignment, schedule, report; views of a run."""
+
+
+from __future__ import annotations
+
+import time as _time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher.core.errors import InvalidInput
+from matcher.domain.fair import (
+    Assignment,
+    FairDetail,
+    FairRunOptions,
+    FairRunResult,
+    Progress,
+    Slot,
+    booth_warnings,
+    format_clock,
+    parse_clock,
+)
+from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
+from matcher.fair.create import fair_repo
+from matcher.fair.report import fair_report
+from matcher.fair.schedule import schedule_interviews
+from matcher.fair.solve import Instance, Pair, solve_optimal, solve_stable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matcher.domain.auth import Principal
+    from matcher.service import MatchService
+
+
+
+# -- running a fair ----------------------------------------------------------------------------
+
+
+@dataclass
+class Candidates:
+    """Scored acceptable pairs of a fair, with the loaded records and counts."""
+
+    pairs: list[Pair]
+    profiles: dict[int, TalentProfile]
+    entries: dict[int, DemandEntry]
+    cosine: dict[tuple[int, int], float]
+    stats: dict[str, int]
+
+
+def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOptions,
+                     progress: Progress | None = None, *, background: float | None = None) -> Candidates:
+    """Candidate pairs by cosine (top-N per seeker, top-M per post, wishes, must-see, minus
+    excluded), scored by the core; ineligible and below-``min_score`` pairs dropped, except
+    must-see pairs."""
+    seeker_ids = [s.talent_id for s in fair.seekers]
+    post_ids = [p.demand_id for p in fair.posts]
+    profiles = service.store.get_many("talent", seeker_ids)
+    entries = service.store.get_many("demand", post_ids)
+    seeker_ids = [i for i in seeker_ids if i in profiles]
+    post_ids = [i for i in post_ids if i in entries]
+    if not seeker_ids or not post_ids:
+        raise InvalidInput("活动没有可匹配的岗位或求职者")
+    vt = service.vectors("talent", seeker_ids)
+    vd = service.vectors("demand", post_ids)
+    cos = vt @ vd.T
+    n_s, n_p = cos.shape
+    mask = np.zeros((n_s, n_p), dtype=bool)
+    rows = np.arange(n_s)[:, None]
+    if options.top_n >= n_p:
+        mask[:] = True
+    else:
+        mask[rows, np.argpartition(-cos, options.top_n - 1, axis=1)[:, : options.top_n]] = True
+    if options.post_top:
+        if options.post_top >= n_s:
+            mask[:] = True
+        else:
+            top = np.argpartition(-cos, options.post_top - 1, axis=0)[: options.post_top, :]
+            mask[top, np.arange(n_p)[None, :]] = True
+    s_idx = {s: i for i, s in enumerate(seeker_ids)}
+    p_idx = {p: j for j, p in enumerate(post_ids)}
+    wish_rank: dict[tuple[int, int], int] = {}
+    must: set[tuple[int, int]] = set()
+    exclude: set[tuple[int, int]] = set()
+    for w in fair.wishes:
+        if w.talent_id not in s_idx or w.demand_id not in p_idx:
+            continue
+        key = (w.talent_id, w.demand_id)
+        if w.kind == "seeker":
+            wish_rank[key] = w.rank or 1
+        elif w.kind == "must_see":
+            must.add(key)
+        else:
+            exclude.add(key)
+    for s, p in list(wish_rank) + list(must):
+        mask[s_idx[s], p_idx[p]] = True
+    for s, p in exclude:
+        mask[s_idx[s], p_idx[p]] = False
+    ii, jj = np.nonzero(mask)
+    bg = service.background("demand") if background is None else background
+    filters = options.filters or MatchFilters()
+    stats = {"candidate_pairs": int(len(ii)), "scored_pairs": 0, "ineligible_pairs": 0,
+             "below_min_pairs": 0, "filtered_pairs": 0}
+    pairs: list[Pair] = []
+    cosine: dict[tuple[int, int], float] = {}
+    total = len(ii)
+    step = max(1, total // 200)
+    for n, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
+        s, p = seeker_ids[i], post_ids[j]
+        profile, entry = profiles[s], entries[p]
+        key = (s, p)
+        is_must = key in must
+        if not service.passes_filters(entry, profile, filters, for_seeker=True):
+            stats["filtered_pairs"] += 1
+            continue
+        c = float(cos[i, j])
+        sc = service.score_pair(profile, entry, c, background=bg)
+        stats["scored_pairs"] += 1
+        if not sc.eligible and not is_must and not filters.include_ineligible:
+            stats["ineligible_pairs"] += 1
+        elif sc.score < options.min_score and not is_must:
+            stats["below_min_pairs"] += 1
+        else:
+            pairs.append(Pair(s, p, round(sc.score, 6), round(sc.seeker, 6), round(sc.employer, 6),
+                              wish_rank.get(key), is_must))
+            cosine[key] = c
+        if progress and (n % step == 0 or n == total - 1):
+            progress("评分", n + 1, total)
+    return Candidates(pairs, profiles, entries, cosine, stats)
+
+
+def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, pair: Pair,
+            cos: float, background: float) -> str:
+    sc = service.score_pair(profile, entry, cos, background=background)
+    m = service.to_match(sc)
+    parts = []
+    if pair.wish_rank:
+        parts.append(f"求职者第 {pair.wish_rank} 志愿")
+    if pair.must_see:
+        parts.append("企业指定必面")
+    parts += m.explanation.reasons[:3]
+    if m.explanation.unmet_requirements:
+        parts += m.explanation.unmet_requirements[:2]
+    if m.explanation.missing_skills:
+        parts.append("欠缺技能：" + "、".join(m.explanation.missing_skills[:5]))
+    return "；".join(parts)
+
+
+def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None = None,
+             progress: Progress | None = None, *, actor: Principal | None = None) -> FairRunResult:
+    """Match a fair: candidates, both modes (the report compares them), the schedule of the
+    chosen mode, the report; stored as a run unless ``options.save`` is false."""
+    options = options or FairRunOptions()
+    timings: dict[str, float] = {}
+    t0 = _time.perf_counter()
+    repo = fair_repo(service)
+    fair = repo.get(fair_id)
+    bg = service.background("demand")
+    timings["load"] = _time.perf_counter() - t0
+
+    t = _time.perf_counter()
+    cand = score_candidates(service, fair, options, progress, background=bg)
+    timings["scoring"] = _time.perf_counter() - t
+    inst = Instance({s.talent_id: s.limit for s in fair.seekers if s.talent_id in cand.profiles},
+                    {p.demand_id: p.capacity for p in fair.posts if p.demand_id in cand.entries},
+                    cand.pairs)
+
+    if progress:
+        progress("分配", 0, 2)
+    t = _time.perf_counter()
+    optimal = solve_optimal(inst, options.solver)
+    timings["optimal"] = _time.perf_counter() - t
+    if progress:
+        progress("分配", 1, 2)
+    t = _time.perf_counter()
+    stable = solve_stable(inst)
+    timings["stable"] = _time.perf_counter() - t
+    if progress:
+        progress("分配", 2, 2)
+    chosen = optimal if options.mode == "optimal" else stable
+
+    t = _time.perf_counter()
+    booth_of = {p.demand_id: p.booth for p in fair.posts}
+    slots: dict[str, list[Slot]] = defaultdict(list)
+    for s in fair.slots:
+        slots[s.booth].append(Slot(parse_clock(s.start), parse_clock(s.end)))
+    sched = schedule_interviews(chosen, booth_of, slots)
+    timings["schedule"] = _time.perf_counter() - t
+
+    t = _time.perf_counter()
+    chains = service.chains()
+    booth_capacity: Counter[str] = Counter()
+    for p in fair.posts:
+        booth_capacity[p.booth] += p.capacity
+    report = fair_report(
+        inst, chosen, optimal, stable, sched, mode=options.mode,
+        solver=("lp" if options.solver == "auto" else options.solver) if options.mode == "optimal" else "deferred-acceptance",
+        min_score=options.min_score, booth_slot_count=len(fair.slots),
+        school_of={s: (m.school or "") for s, m in cand.profiles.items()},
+        fresh_of={s: m.fresh_graduate for s, m in cand.profiles.items()},
+        chain_of_post={p: (chains[e.chain_id].name if e.chain_id in chains else (e.chain_id or ""))
+                       for p, e in cand.entries.items()},
+        stats=cand.stats, warnings=booth_warnings(dict(booth_capacity), slots),
+        first_wishes={w.talent_id: w.demand_id for w in fair.wishes
+                      if w.kind == "seeker" and w.rank == 1 and w.talent_id in inst.limits})
+    timings["report"] = _time.perf_counter() - t
+
+    t = _time.perf_counter()
+    names = service.store.enterprise_names(
+        [e.enterprise_id for e in cand.entries.values() if e.enterprise_id])
+    assignments = []
+    ordered = sorted(chosen, key=lambda p: (booth_of[p.post], sched.placed.get((p.seeker, p.post), Slot(10**6, 10**6)),
+                                            p.post, p.seeker))
+    for n, pair in enumerate(ordered):
+        profile, entry = cand.profiles[pair.seeker], cand.entries[pair.post]
+        slot = sched.placed.get((pair.seeker, pair.post))
+        assignments.append(Assignment(
+            talent_id=pair.seeker, demand_id=pair.post, seeker_name=profile.name, school=profile.school,
+            fresh_graduate=profile.fresh_graduate, post_title=entry.title,
+            enterprise=entry.enterprise_name or names.get(entry.enterprise_id or -1),
+            chain_id=entry.chain_id, chain_name=chains[entry.chain_id].name if entry.chain_id in chains else None,
+            score=round(pair.score, 4), seeker_score=round(pair.seeker_score, 4),
+            employer_score=round(pair.employer_score, 4), wish_rank=pair.wish_rank, must_see=pair.must_see,
+            reason=_reason(service, profile, entry, pair, cand.cosine[(pair.seeker, pair.post)], bg),
+            booth=booth_of[pair.post], start=format_clock(slot.start) if slot else None,
+            end=format_clock(slot.end) if slot else None,
+            unscheduled_reason=sched.unscheduled.get((pair.seeker, pair.post))))
+        if progress and (n % 500 == 0 or n == len(ordered) - 1):
+            progress("生成说明", n + 1, len(ordered))
+    timings["explain"] = _time.perf_counter() - t
+    timings["total"] = _time.perf_counter() - t0
+    report.timings = {k: round(v, 3) for k, v in timings.items()}
+    result = FairRunResult(fair_id=fair.id, fair_name=fair.name, options=options, report=report,
+                           assignments=assignments, created_at=datetime.now().astimezone())
+    if options.save:
+        result.run_id = repo.save_run(result, actor=actor)
+    return result
+
+
+# -- views of a run ----------------------------------------------------------------------------
+
+
+def _slot_sort(a: Assignment) -> tuple:
+    return (a.start is None, a.start or "", a.end or "")
+
+
+def booth_schedule(result: FairRunResult) -> list[Assignment]:
+    """Assignments by booth, then time (unscheduled last)."""
+    return sorted(result.assignments, key=lambda a: (a.booth, *_slot_sort(a), a.demand_id, a.talent_id))
+
+
+def seeker_schedule(result: FairRunResult) -> list[Assignment]:
+    """Assignments by seeker, then time (unscheduled last)."""
+    return sorted(result.assignments, key=lambda a: (a.talent_id, *_slot_sort(a), a.booth, a.demand_id))
