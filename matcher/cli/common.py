@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.console import Console
 
+from matcher.core.errors import RowError
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -22,3 +24,49 @@ def make_service(settings: Any = None) -> Any:
     from matcher.service import MatchService
 
     return MatchService(settings or load_settings())
+
+
+def run_settings() -> Any:
+    """The settings of this run, from the environment (prefix TALENTMATCH_)."""
+    from matcher.core.settings import load_settings
+
+    return load_settings()
+
+
+def run_service(settings: Any = None) -> Any:
+    """The matching service for a command (heavy imports only when a command needs them)."""
+    return make_service(settings)
+
+
+class ProgressBar:
+    """A rich progress bar for encoding, shown only on a terminal."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 console=err, transient=True, disable=not err.is_terminal)
+        self.task = self.progress.add_task(label, total=total)
+
+    def __enter__(self) -> ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+
+
+def print_errors(errors: list[RowError], limit: int = 50) -> None:
+    for e in errors[:limit]:
+        err.print(f"  {e}", markup=False)
+    if len(errors) > limit:
+        err.print(f"  …… 另有 {len(errors) - limit} 处错误", markup=False)

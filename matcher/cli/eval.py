@@ -46,26 +46,26 @@ def eval_command(
         "--include-ineligible", help="match：项目排序也列出未满足硬性要求的结果")] = False,
 ) -> None:
     """评测排序质量：项目方法与 BM25、纯向量两个基线在同一数据上的 Acc@1、Recall@5/10、MRR@10、nDCG@10。"""
-    import matcher.cli.main as cli
+    from matcher.cli.common import ProgressBar, run_service, run_settings
     from matcher.domain.schemas import MatchFilters
     from matcher.evaluation.harness import corpus_settings, evaluate, load_corpus, read_eval_file
 
     queries, errors = read_eval_file(file)
-    settings = cli._settings()
+    settings = run_settings()
     if corpus is not None:
         if task != TaskOpt.match:
             from matcher.core.errors import InvalidInput
 
             raise InvalidInput("--corpus 只用于 --task match")
         settings = corpus_settings(settings, corpus, work_dir)
-    svc = cli._service(settings)
+    svc = run_service(settings)
     try:
         if corpus is not None:
-            with cli._Bar("导入语料") as bar:
+            with ProgressBar("导入语料") as bar:
                 info = load_corpus(svc, corpus, progress=bar)
             err.print(f"语料 {corpus}：{info['entries']} 条需求条目，"
                       f"{'复用' if info['reused'] else '已导入'}工作目录 {settings.data_dir}", highlight=False)
-        with cli._Bar("评测", total=len(queries)) as bar:
+        with ProgressBar("评测", total=len(queries)) as bar:
             report = evaluate(svc, queries, task.value, errors=errors,
                               filters=MatchFilters(include_ineligible=include_ineligible),
                               progress=bar, details=details is not None, file=str(file))

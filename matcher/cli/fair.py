@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from matcher.cli.common import Fmt, err, make_service, out
+from matcher.cli.common import Fmt, err, out, run_service
 
 fair_app = typer.Typer(no_args_is_help=True, help="招聘活动（人才对接活动、高校人才直通车）批量匹配与面试排期")
 
@@ -34,10 +34,6 @@ class SolverOpt(StrEnum):
 
 
 ShowFmt = Fmt
-
-
-def _service():
-    return make_service()
 
 
 class _StageBar:
@@ -90,7 +86,7 @@ def fair_import(
     if source is None and not files:
         raise InvalidInput("请给出活动文件（FAIR.xlsx 或文件夹），或用 --posts、--seekers 指定各表文件")
     mp = load_fair_mapping(mapping) if mapping else None
-    svc = _service()
+    svc = run_service()
     try:
         with _StageBar() as bar:
             detail = import_fair_file(svc, source, files=files or None, mapping=mp, name=name, progress=bar)
@@ -122,7 +118,7 @@ def fair_list() -> None:
     """列出全部招聘活动。"""
     from matcher.fair.engine import list_fairs
 
-    svc = _service()
+    svc = run_service()
     try:
         fairs = list_fairs(svc)
     finally:
@@ -144,7 +140,7 @@ def fair_show(fair_id: int, fmt: Annotated[ShowFmt, typer.Option("--format")] = 
     """查看一场招聘活动：设置、展位负荷与提示。"""
     from matcher.fair.engine import get_fair, list_runs
 
-    svc = _service()
+    svc = run_service()
     try:
         detail = get_fair(svc, fair_id)
         runs = list_runs(svc, fair_id)
@@ -233,7 +229,7 @@ def fair_run(
     options = FairRunOptions(mode=mode.value, min_score=min_score, top_n=top_n, post_top=post_top,
                              solver=solver.value, save=not no_save,
                              filters=MatchFilters(fresh_graduates_only=True) if fresh_only else None)
-    svc = _service()
+    svc = run_service()
     try:
         with _StageBar() as bar:
             result = run_fair(svc, fair_id, options, progress=bar)
@@ -248,7 +244,7 @@ def fair_runs(fair_id: int) -> None:
     """列出一场活动的历次匹配结果。"""
     from matcher.fair.engine import list_runs
 
-    svc = _service()
+    svc = run_service()
     try:
         runs = list_runs(svc, fair_id)
     finally:
@@ -275,7 +271,7 @@ def fair_export(
     from matcher.fair.engine import get_run
     from matcher.fair.files import write_result
 
-    svc = _service()
+    svc = run_service()
     try:
         result = get_run(svc, run_id)
     finally:
@@ -289,7 +285,7 @@ def fair_delete(fair_id: int, yes: Annotated[bool, typer.Option("--yes", help="�
     """删除一场招聘活动及其匹配结果（岗位与人才档案保留）。"""
     from matcher.fair.engine import delete_fair, get_fair
 
-    svc = _service()
+    svc = run_service()
     try:
         detail = get_fair(svc, fair_id)
         if not yes and not typer.confirm(f"删除招聘活动 {fair_id}（{detail.name}）及其匹配结果？"):

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from matcher.cli.common import Fmt, err, make_service, out
+from matcher.cli.common import Fmt, err, out, run_service
 from matcher.core.errors import InvalidInput
 
 report_app = typer.Typer(no_args_is_help=True, help="供需缺口报告与工资价位")
@@ -35,10 +35,6 @@ class Demand(StrEnum):
     catalogue = "catalogue"
     posts = "posts"
     all = "all"
-
-
-def _service():
-    return make_service()
 
 
 def _json(data: Any) -> None:
@@ -83,7 +79,7 @@ def report_gap(
     from matcher.analytics.gap import GapQuery, gap_report
     from matcher.analytics.report import render_gap_html
 
-    svc = _service()
+    svc = run_service()
     try:
         rep = gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand.value,
                                        pool=pool or None))
@@ -112,7 +108,7 @@ def report_salary(region: Region, year: Year, fmt: FmtOpt = Fmt.table,
     """工资价位：按职业统计需求条目月薪的分位数（元/月）。"""
     from matcher.analytics.gap import SalaryQuery, salary_report
 
-    svc = _service()
+    svc = run_service()
     try:
         rep = salary_report(svc, SalaryQuery(region=region, year=year, demand=demand.value))
     finally:
@@ -136,7 +132,7 @@ def catalogue_list(region: Annotated[str | None, typer.Option(help="只看该地
     """已导入的目录：地区、年度、条目数。"""
     from matcher.analytics.catalogues import list_catalogues
 
-    svc = _service()
+    svc = run_service()
     try:
         cats = list_catalogues(svc, region)
     finally:
@@ -162,7 +158,7 @@ def catalogue_compare(
     """比较同一地区两个年度的目录：新增、移除、紧缺星级 / 需求人数 / 任职要求的变化。"""
     from matcher.analytics.catalogues import compare_catalogues
 
-    svc = _service()
+    svc = run_service()
     try:
         cmp = compare_catalogues(svc, region, year_from, year_to)
     finally:
@@ -205,7 +201,7 @@ def chains_list(region: Annotated[str | None, typer.Option(help="只看该地区
     """产业链名录及其产业链。"""
     from matcher.analytics.registries import list_registries
 
-    svc = _service()
+    svc = run_service()
     try:
         chains = svc.store.list_chains(region)
         regs = list_registries(svc.store)
@@ -229,7 +225,7 @@ def chains_load(
     """从 JSON、CSV 或 XLSX 文件导入产业链名录（如官方公布的名单），全部有效才写入。"""
     from matcher.analytics.registries import load_registry
 
-    svc = _service()
+    svc = run_service()
     try:
         res = load_registry(svc, file, registry=registry, region=region, sheet=sheet)
     finally:
@@ -251,7 +247,7 @@ def chains_suggest(
     from matcher.reference.chains import MIN_CONFIDENCE
     from matcher.storage.chains_repo import enterprise_of
 
-    svc = _service()
+    svc = run_service()
     try:
         ent = enterprise_of(svc.store, None, enterprise) if enterprise else None
         s = svc.chain_suggester().suggest(text, title=title or text[:50], city=city,
@@ -282,7 +278,7 @@ def chains_evaluate(mode: Annotated[EvalMode, typer.Option(help="enterprise 企�
     """在已有产业链的需求条目上隐去产业链，检验归链建议的准确率。"""
     from matcher.evaluation.chains import evaluate_suggestions
 
-    svc = _service()
+    svc = run_service()
     try:
         ev = evaluate_suggestions(svc, mode=mode.value)
     finally:
@@ -316,7 +312,7 @@ def zone_list(
 
     if rank_by not in ("profile", "members"):
         raise InvalidInput("--rank-by 只能是 profile 或 members")
-    svc = _service()
+    svc = run_service()
     try:
         res = graduate_zone(svc, ZoneQuery(school=school, major=major, graduation_year=year, city=city, chain=chain,
                                            occupation=occupation, rank_by=rank_by, top_k=top_k))  # type: ignore[arg-type]
@@ -362,7 +358,7 @@ def zone_subscribe(
                                  start="beginning" if from_beginning else "now")
     except ValidationError:
         raise InvalidInput("请用 --talent 或 --school 指定订阅人（二选一）") from None
-    svc = _service()
+    svc = run_service()
     try:
         sub = create_subscription(svc, req)
     finally:
@@ -377,7 +373,7 @@ def zone_subscriptions(talent: Annotated[int | None, typer.Option(help="人才�
     """列出订阅。"""
     from matcher.zone.graduates import list_subscriptions
 
-    svc = _service()
+    svc = run_service()
     try:
         subs = list_subscriptions(svc, talent_id=talent, school=school)
     finally:
@@ -396,7 +392,7 @@ def zone_unsubscribe(sub_id: int) -> None:
     """删除订阅。"""
     from matcher.zone.graduates import delete_subscription
 
-    svc = _service()
+    svc = run_service()
     try:
         delete_subscription(svc, sub_id)
     finally:
@@ -414,7 +410,7 @@ def zone_feed(
     """导出订阅的新岗位（JSONL，每行一个岗位），写出后移动游标。"""
     from matcher.zone.graduates import acknowledge, feed
 
-    svc = _service()
+    svc = run_service()
     try:
         f = feed(svc, sub_id, limit=limit)
         lines = "".join(json.dumps(i.model_dump(mode="json"), ensure_ascii=False) + "\n" for i in f.items)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import matcher.cli.main as cli
+from matcher.cli import demo as cli_demo
 from matcher.core.settings import PROJECT_ROOT
 from tests.conftest import run_cli as run
 
@@ -129,14 +129,14 @@ def test_demo_vector_seed_fills_the_cache(service, tmp_path):
     vec = np.zeros((1, service.encoder.dim), dtype=np.float16)
     vec[0, 0] = 2.0
     h = text_hash("p:某段文本")
-    np.savez_compressed(cli.vector_seed_path(tmp_path, service.encoder.name), hashes=np.array([h]), vectors=vec)
-    assert cli.seed_vector_cache(service, tmp_path) == 1
+    np.savez_compressed(cli_demo.vector_seed_path(tmp_path, service.encoder.name), hashes=np.array([h]), vectors=vec)
+    assert cli_demo.seed_vector_cache(service, tmp_path) == 1
     got = service.store.get_many_vectors(service.encoder.name, [h])[h]
     assert got[0] == 1.0 and np.isclose(np.linalg.norm(got), 1.0)
     before = service.cached.encoded
     service.cached.passages(["某段文本"])
     assert service.cached.encoded == before  # served from the seeded cache
-    assert cli.seed_vector_cache(service, tmp_path / "nowhere") == 0
+    assert cli_demo.seed_vector_cache(service, tmp_path / "nowhere") == 0
 
 
 def test_occupations_search(env, monkeypatch, capsys):

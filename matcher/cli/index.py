@@ -1,0 +1,43 @@
+"""``talentmatch index``: keep the vector and BM25 indexes in step with the database."""
+
+from __future__ import annotations
+
+import typer
+
+from matcher.cli.common import (
+    ProgressBar,
+    out,
+    run_service,
+)
+
+index_app = typer.Typer(no_args_is_help=True, help="向量索引维护")
+
+@index_app.command("sync")
+def index_sync() -> None:
+    """让索引与数据库一致（只编码新增或变化的记录）并保存。"""
+    svc = run_service()
+    with ProgressBar("编码") as bar:
+        counts = svc.sync(progress=bar)
+    out.print(f"索引已同步：需求 {counts['demand']} 条，人才 {counts['talent']} 条。")
+    svc.close()
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """从数据库重建两侧索引。"""
+    svc = run_service()
+    with ProgressBar("编码") as bar:
+        d = svc.rebuild("demand", bar)
+        t = svc.rebuild("talent", bar)
+    out.print(f"索引已重建：需求 {d} 条，人才 {t} 条。")
+    svc.close()
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """索引与数据库是否一致。"""
+    svc = run_service()
+    for kind in ("demand", "talent"):
+        svc.ensure_index(kind)
+    out.print_json(data=svc.index_status())
+    svc.close()

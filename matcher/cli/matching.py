@@ -1,0 +1,90 @@
+"""``talentmatch match``: ranked posts for a talent, talents for a post, or free text."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from matcher.cli.common import (
+    Fmt,
+    out,
+    run_service,
+)
+from matcher.domain.schemas import MatchFilters
+
+match_app = typer.Typer(no_args_is_help=True, help="人岗匹配")
+
+
+class Side(StrEnum):
+    demands = "demands"
+    talents = "talents"
+
+TopK = Annotated[int, typer.Option("--top-k", min=1, max=200)]
+FmtOpt = Annotated[Fmt, typer.Option("--format")]
+
+
+def _filters(city: str | None, province: str | None, chain: str | None, fresh: bool, all_: bool) -> MatchFilters:
+    return MatchFilters(city=city, province=province, chain_id=chain, fresh_graduates_only=fresh,
+                        include_ineligible=all_)
+
+
+def _show(matches: list, fmt: Fmt, header: str) -> None:
+    if fmt == Fmt.json:
+        sys.stdout.write(json.dumps([m.model_dump(mode="json") for m in matches], ensure_ascii=False, indent=1) + "\n")
+        return
+    if not matches:
+        out.print("没有符合条件的结果。")
+        return
+    table = Table(title=header, show_lines=True)
+    for col in ("#", "编号", "名称", "综合", "求职方", "用人方", "匹配技能", "欠缺技能", "说明"):
+        table.add_column(col, overflow="fold")
+    for rank, m in enumerate(matches, 1):
+        e = m.explanation
+        notes = list(e.unmet_requirements) + [t.message for t in e.training[:1]]
+        table.add_row(str(rank), str(m.id), m.title, f"{m.score:.3f}", f"{m.seeker_score:.3f}",
+                      f"{m.employer_score:.3f}", "、".join(e.matched_skills), "、".join(e.missing_skills),
+                      "\n".join(notes))
+    out.print(table)
+
+
+City = Annotated[str | None, typer.Option(help="只看该城市")]
+Province = Annotated[str | None, typer.Option(help="只看该省份")]
+Chain = Annotated[str | None, typer.Option(help="产业链编号或名称")]
+Fresh = Annotated[bool, typer.Option("--fresh-only", help="只看面向应届生的岗位 / 只看应届生")]
+All = Annotated[bool, typer.Option("--include-ineligible", help="同时列出未满足硬性要求的结果")]
+
+
+@match_app.command("talent")
+def match_talent(talent_id: int, top_k: TopK = 10, fmt: FmtOpt = Fmt.table, city: City = None,
+                 province: Province = None, chain: Chain = None, fresh: Fresh = False, all_: All = False) -> None:
+    """为一位人才推荐岗位。"""
+    svc = run_service()
+    res = svc.match_talent(talent_id, top_k, _filters(city, province, chain, fresh, all_))
+    _show(res, fmt, f"人才 {talent_id} 的推荐岗位")
+    svc.close()
+
+
+@match_app.command("demand")
+def match_demand(demand_id: int, top_k: TopK = 10, fmt: FmtOpt = Fmt.table, city: City = None,
+                 province: Province = None, chain: Chain = None, fresh: Fresh = False, all_: All = False) -> None:
+    """为一个需求条目推荐人才。"""
+    svc = run_service()
+    res = svc.match_demand(demand_id, top_k, _filters(city, province, chain, fresh, all_))
+    _show(res, fmt, f"需求 {demand_id} 的推荐人才")
+    svc.close()
+
+
+@match_app.command("text")
+def match_text(text: str, side: Annotated[Side, typer.Option("--side")] = Side.demands, top_k: TopK = 10,
+               fmt: FmtOpt = Fmt.table, city: City = None, province: Province = None, chain: Chain = None,
+               fresh: Fresh = False, all_: All = False) -> None:
+    """用一段自由文本检索岗位（--side demands）或人才（--side talents）。"""
+    svc = run_service()
+    res = svc.match_text(text, side.value, top_k, _filters(city, province, chain, fresh, all_))
+    _show(res, fmt, f"“{text[:30]}”的检索结果")
+    svc.close()

@@ -1,0 +1,31 @@
+"""``talentmatch serve``: the HTTP API and pages under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from matcher.cli.common import (
+    out,
+)
+
+
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    proxy_headers: Annotated[bool, typer.Option(
+        "--proxy-headers/--no-proxy-headers",
+        help="信任反向代理的 X-Forwarded-Proto / X-Forwarded-For（仅限 --forwarded-allow-ips 中的代理）；"
+             "经 TLS 代理访问时会话 Cookie 因此带 Secure")] = True,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="可信代理的 IP（逗号分隔，* 表示全部）；默认取环境变量 FORWARDED_ALLOW_IPS，否则 127.0.0.1")] = None,
+) -> None:
+    """启动 HTTP API（Ctrl-C 停止）。"""
+    import uvicorn
+
+    out.print(f"API 服务：http://{host}:{port}/docs （Ctrl-C 停止）")
+    # the HTTP layer is named, not imported: the core knows no HTTP (settings come from the
+    # environment, as here)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
+                forwarded_allow_ips=forwarded_allow_ips)
