@@ -25,12 +25,19 @@ from pydantic import BaseModel, Field, ValidationError
 
 from matcher.analytics import place_of
 from matcher.errors import ImportRejected, InvalidInput, RowError
-from matcher.parsing import cell_text, parse_list
 from matcher.importer import quoted_names, shorten_errors
+from matcher.parsing import cell_text, parse_list
 from matcher.regions import Regions
 from matcher.safe_cells import excerpt
 from matcher.schemas import IndustryChain
-from matcher.table_reader import PayloadTooLarge, ReadLimits, check_record, csv_rows, read_limited, xlsx_rows
+from matcher.table_reader import (
+    PayloadTooLarge,
+    ReadLimits,
+    check_record,
+    csv_rows,
+    read_limited,
+    xlsx_rows,
+)
 from matcher.textnorm import normalize_key, normalize_text
 
 __all__ = [

@@ -66,6 +66,7 @@ from matcher.importer import (
 from matcher.parsing import cell_text, is_blank, parse_date, parse_int
 from matcher.safe_cells import csv_row, excerpt, xlsx_write_rows
 from matcher.table_reader import (
+    PayloadTooLarge,
     ReadLimits,
     check_file_size,
     check_record,
@@ -75,7 +76,6 @@ from matcher.table_reader import (
     xlsx_rows,
     xlsx_sheet_names,
 )
-from matcher.table_reader import PayloadTooLarge
 from matcher.textnorm import normalize_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -921,7 +921,6 @@ def export_download(result: FairRunResult, fmt: ExportFormat, stem: str) -> tupl
     """One downloadable file of a result: (content, media type, file name). CSV's several
     files come zipped."""
     import io
-    import zipfile
 
     files = export_result(result, fmt)
     if fmt == "csv":
