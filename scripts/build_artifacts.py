@@ -22,7 +22,7 @@ from models.paths import ARTIFACT_DIR
 def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
     from sqlalchemy import select
 
-    from matcher.cli.main import vector_seed_path
+    from matcher.cli.demo import vector_seed_path
     from matcher.storage.store import EmbeddingRow, Store
 
     name = create_encoder(encoder, model).name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -36,8 +37,10 @@ from matcher.domain.schemas import (
     TalentProfile,
     TitleLevel,
 )
+from matcher.domain.views import DemandIn, EnterpriseIn, TalentIn
 from matcher.ingest.importer import zh_reason
 from matcher.service import MatchService
+from matcher.zone.graduates import SubscriptionIn
 from web.params import Id
 from web.security import install_security_headers
 
@@ -154,24 +157,52 @@ def split_list(value: str | None) -> list[str]:
     return [v.strip() for v in _LIST_SPLIT.split(value or "") if v.strip()]
 
 
-def model_from_form(model: type[BaseModel], form: FormData, *, lists: tuple[str, ...] = (),
-                    numbers: tuple[str, ...] = (), checks: tuple[str, ...] = (),
-                    extra: dict[str, Any] | None = None) -> tuple[Any, dict[str, str], dict[str, Any]]:
-    """(model or None, field → Chinese error, values to show again) from a posted form."""
+@dataclass(frozen=True)
+class Form:
+    """A page's form for one role: the API input model that validates it (the same class as the
+    API route's body, so a page accepts what the API accepts) and the fields the form offers,
+    the only ones it takes from the browser. Any other posted field (a status, another
+    company's name, a catalogue) is refused next to the form, never dropped nor honoured."""
+
+    model: type[BaseModel]
+    fields: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+
+
+REFUSED = "不允许设置此字段"
+
+
+def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None = None,
+                    server: dict[str, Any] | None = None, build: Callable[[dict[str, Any]], Any] | None = None
+                    ) -> tuple[Any, dict[str, str], dict[str, Any]]:
+    """(model or None, field → Chinese error, values to show again) from a posted form.
+
+    ``keep``: values of fields the form does not show (an update keeps them as they are);
+    ``server``: values the server decides (the subscriber). Both go through the input model too.
+    ``build``: the domain record from the input model's values, as the API route makes it (its
+    whole-record rules, such as salary order, are shown next to their field too).
+    """
     values = {k: str(v) for k, v in form.items() if k != "csrf" and isinstance(v, str)}
-    data: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name in model.model_fields:
-        if name in checks:
+    refused = sorted({str(k)[:40] for k in form.keys() if k != "csrf" and k not in spec.fields})
+    for name in refused:
+        errors[name] = REFUSED
+    if refused:
+        errors["_"] = "表单中有不允许设置的字段：" + "、".join(refused[:10])
+    data: dict[str, Any] = {}
+    for name in spec.fields:
+        if name in spec.checks:
             data[name] = name in form
             values[name] = name in form
-        elif name in lists:
+        elif name in spec.lists:
             data[name] = split_list(values.get(name))
         elif name in values:
             raw = values[name].strip()
             if not raw:
                 continue
-            if name in numbers:
+            if name in spec.numbers:
                 try:
                     data[name] = float(raw) if "." in raw else int(raw)
                 except ValueError:
@@ -179,9 +210,10 @@ def model_from_form(model: type[BaseModel], form: FormData, *, lists: tuple[str,
                     continue
             else:
                 data[name] = raw
-    data.update(extra or {})
     try:
-        built = model.model_validate(data)
+        built = spec.model.model_validate({**(keep or {}), **data, **(server or {})})
+        if build is not None:
+            built = build(built.model_dump())
     except ValidationError as exc:
         for err in exc.errors():
             loc = err.get("loc") or ()
@@ -269,6 +301,7 @@ async def home(request: Request) -> Response:
 _PROFILE_LISTS = ("skills", "certificates", "preferred_cities", "desired_occupations", "desired_chains")
 _PROFILE_NUMBERS = ("graduation_year", "experience_years", "salary_min", "salary_max")
 _PROFILE_CHECKS = ("fresh_graduate", "consent")
+_PROFILE_KEEP = ("national_id", "external_id", "digital_certs", "status")  # not on the form: kept as they are
 
 
 def _profile_page(request: Request, u: WebUser, values: dict, errors: dict, has: bool, status: int = 200) -> Response:
@@ -295,10 +328,8 @@ async def save_profile(request: Request) -> Response:
     keep: dict[str, Any] = {}
     if has:  # fields the form does not show (national ID, status) stay as they are
         current = await call(request, s.get, "talent", u.who.talent_id)
-        keep = {"national_id": current.national_id, "external_id": current.external_id,
-                "digital_certs": [c.model_dump() for c in current.digital_certs], "status": current.status}
-    profile, errors, values = model_from_form(TalentProfile, form, lists=_PROFILE_LISTS, numbers=_PROFILE_NUMBERS,
-                                              checks=_PROFILE_CHECKS, extra=keep)
+        keep = current.model_dump(include=set(_PROFILE_KEEP))
+    profile, errors, values = model_from_form(FORMS["profile"], form, keep=keep, build=TalentProfile.model_validate)
     if not values.get("name", "").strip():
         errors, profile = {**errors, "name": "必填，不能为空"}, None
     if profile is None:
@@ -340,6 +371,23 @@ async def my_posts(request: Request) -> Response:
 
 _ENTRY_LISTS = ("required_skills", "preferred_skills", "majors")
 _ENTRY_NUMBERS = ("headcount", "min_experience_years", "salary_min", "salary_max")
+_ENTRY_KEEP = ("external_id", "required_certificates", "required_title_level", "required_skill_level",
+               "shortage_level", "valid_from", "valid_until")
+
+FORMS = {
+    "profile": Form(TalentIn, ("name", "phone", "education", "major", "school", "graduation_year", "city",
+                               "experience_years", "fresh_graduate", "skills", "certificates", "title_level",
+                               "skill_level", "desired_occupations", "desired_chains", "preferred_cities",
+                               "salary_min", "salary_max", "summary", "consent"),
+                    lists=_PROFILE_LISTS, numbers=_PROFILE_NUMBERS, checks=_PROFILE_CHECKS),
+    "company": Form(EnterpriseIn, ("name", "credit_code", "city", "chain_id", "description")),
+    "entry": Form(DemandIn, ("title", "occupation_code", "city", "chain_id", "headcount", "education",
+                             "required_skills", "preferred_skills", "majors", "min_experience_years", "salary_min",
+                             "salary_max", "status", "fresh_graduates_ok", "description"),
+                  lists=_ENTRY_LISTS, numbers=_ENTRY_NUMBERS, checks=("fresh_graduates_ok",)),
+    "subscription": Form(SubscriptionIn, ("cities", "chains", "occupations"),
+                         lists=("cities", "chains", "occupations")),
+}
 
 
 @router.get("/app/company", response_class=HTMLResponse)
@@ -362,7 +410,7 @@ async def register_company(request: Request) -> Response:
     form = await form_of(request, u)
     if u.who.enterprise_id is not None:
         raise PageError(409, "已登记", "此密钥已绑定企业。")
-    ent, errors, values = model_from_form(Enterprise, form)
+    ent, errors, values = model_from_form(FORMS["company"], form, build=Enterprise.model_validate)
     s = svc(request)
     if ent is not None:
         try:
@@ -408,15 +456,13 @@ async def _save_entry(request: Request, entry_id: int | None) -> Response:
         return RedirectResponse("/app/company", status_code=303)
     current = await _own_entry(request, u, entry_id) if entry_id else None
     form = await form_of(request, u)
-    extra: dict[str, Any] = {"enterprise_id": u.who.enterprise_id}
-    if current is not None:
-        extra.update(source=current.source, catalogue_id=current.catalogue_id, external_id=current.external_id,
-                     required_certificates=current.required_certificates,
-                     required_title_level=current.required_title_level,
-                     required_skill_level=current.required_skill_level, shortage_level=current.shortage_level,
-                     valid_from=current.valid_from, valid_until=current.valid_until)
-    entry, errors, values = model_from_form(DemandEntry, form, lists=_ENTRY_LISTS, numbers=_ENTRY_NUMBERS,
-                                            checks=("fresh_graduates_ok",), extra=extra)
+    # fields the form does not show stay as they are; the server decides the owner and the source
+    keep = current.model_dump(include=set(_ENTRY_KEEP)) if current is not None else {}
+    server = {"enterprise_id": u.who.enterprise_id, "enterprise_name": None,
+              "source": current.source if current is not None else "post",
+              "catalogue_id": current.catalogue_id if current is not None else None}
+    entry, errors, values = model_from_form(FORMS["entry"], form, keep=keep,
+                                            build=lambda data: DemandEntry.model_validate({**data, **server}))
     s = svc(request)
     if entry is not None:
         try:

@@ -27,7 +27,7 @@ from matcher.zone.graduates import (
     graduate_zone,
 )
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
-from web.app import STAFF, call, form_of, render, split_list, svc, user
+from web.app import FORMS, STAFF, call, form_of, model_from_form, render, split_list, svc, user
 from web.params import Id
 
 router = APIRouter(include_in_schema=False)
@@ -165,21 +165,22 @@ async def subscribe(request: Request) -> Response:
     form = await form_of(request, u)
     if u.who.talent_id is None:
         return RedirectResponse("/app/me", status_code=303)
-    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-    req = SubscriptionCreate(talent_id=u.who.talent_id, cities=split_list(values.get("cities")),
-                             chains=split_list(values.get("chains")), occupations=split_list(values.get("occupations")),
-                             label="、".join(split_list(values.get("cities")) + split_list(values.get("chains")))[:200])
+    label = "、".join(split_list(str(form.get("cities", ""))) + split_list(str(form.get("chains", ""))))[:200]
+    req, errors, values = model_from_form(FORMS["subscription"], form, server={"talent_id": u.who.talent_id,
+                                          "label": label}, build=SubscriptionCreate.model_validate)
     s = svc(request)
-    try:
-        await call(request, create_subscription, s, req, u.who)
-    except InvalidInput as exc:
-        raw = str(exc.errors[0].get("field", "")) if exc.errors else ""
-        field = next((f for key, f in (("chain", "chains"), ("occup", "occupations"), ("cit", "cities"))
-                      if key in raw), "_")
+    if req is not None:
+        try:
+            await call(request, create_subscription, s, req, u.who)
+        except InvalidInput as exc:
+            raw = str(exc.errors[0].get("field", "")) if exc.errors else ""
+            field = next((f for key, f in (("chain", "chains"), ("occup", "occupations"), ("cit", "cities"))
+                          if key in raw), "_")
+            errors = {field: exc.detail}
+    if errors:
         matches = await call(request, s.match_talent, u.who.talent_id, 20, MatchFilters(fresh_graduates_only=True))
         return render(request, "zone.html.j2", u, 422, seeker=True, matches=matches, feeds=[], values=values,
-                      errors={field: exc.detail},
-                      title="高校人才直通车")
+                      errors=errors, title="高校人才直通车")
     return RedirectResponse("/app/zone?saved=" + quote("已订阅，新岗位会出现在本页"), status_code=303)
 
 

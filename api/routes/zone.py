@@ -10,11 +10,12 @@ from pydantic import Field
 from api.deps import Caller, Forbidden, Id, Service
 from matcher.core.errors import NotFound
 from matcher.domain.auth import Principal, Role
-from matcher.domain.views import _derived, _In
+from matcher.domain.views import InputModel
 from matcher.zone.graduates import (
     Feed,
     Subscription,
     SubscriptionCreate,
+    SubscriptionIn,
     ZoneQuery,
     ZoneResult,
     acknowledge,
@@ -41,13 +42,7 @@ def zone(svc: Service, _: Caller, school: Text = None, major: Text = None,
                                         chain=chain, occupation=occupation, rank_by=rank_by, top_k=top_k))
 
 
-# the library's model without its one-subscriber rule: for a seeker the server fills talent_id
-SubscriptionIn = _derived("SubscriptionIn", SubscriptionCreate, set(),
-                          doc="A subscription: a seeker subscribes for themself; staff may subscribe a "
-                              "school or a talent.")
-
-
-class Cursor(_In):
+class Cursor(InputModel):
     cursor: int = Field(ge=0, le=2_147_483_647)
 
 

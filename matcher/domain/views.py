@@ -22,7 +22,7 @@ from matcher.domain.schemas import (
 T = TypeVar("T")
 
 
-class _In(BaseModel):
+class InputModel(BaseModel):
     """Base of request bodies: unknown fields rejected, control characters dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -33,7 +33,7 @@ class _In(BaseModel):
         return scrub_controls(value)
 
 
-def _derived(name: str, base: type[BaseModel], drop: set[str], *, optional: bool = False,
+def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional: bool = False,
              extra: dict[str, Any] | None = None, doc: str = "") -> type[BaseModel]:
     """A model with ``base``'s fields minus ``drop`` (all optional with ``optional``)."""
     fields: dict[str, Any] = {}
@@ -45,23 +45,23 @@ def _derived(name: str, base: type[BaseModel], drop: set[str], *, optional: bool
         else:
             fields[fname] = (info.annotation, info)
     fields.update(extra or {})
-    model = create_model(name, __base__=_In, __doc__=doc or base.__doc__, **fields)
+    model = create_model(name, __base__=InputModel, __doc__=doc or base.__doc__, **fields)
     return model
 
 
 _SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
                   "chain_suggested", "chain_confidence"}
-DemandIn = _derived("DemandIn", DemandEntry, _SERVER_DEMAND,
+DemandIn = derived_model("DemandIn", DemandEntry, _SERVER_DEMAND,
                     doc="A demand entry as an enterprise writes it (the server sets ids and names).")
-DemandPatch = _derived("DemandPatch", DemandEntry, _SERVER_DEMAND, optional=True,
+DemandPatch = derived_model("DemandPatch", DemandEntry, _SERVER_DEMAND, optional=True,
                        doc="Fields to change in a demand entry; absent fields stay as they are.")
-TalentIn = _derived("TalentIn", TalentProfile, {"id"}, doc="A talent profile as its owner writes it.")
-TalentPatch = _derived("TalentPatch", TalentProfile, {"id"}, optional=True,
+TalentIn = derived_model("TalentIn", TalentProfile, {"id"}, doc="A talent profile as its owner writes it.")
+TalentPatch = derived_model("TalentPatch", TalentProfile, {"id"}, optional=True,
                        doc="Fields to change in a talent profile; absent fields stay as they are.")
-EnterpriseIn = _derived("EnterpriseIn", Enterprise, {"id"}, doc="An enterprise's registration data.")
-EnterprisePatch = _derived("EnterprisePatch", Enterprise, {"id"}, optional=True,
+EnterpriseIn = derived_model("EnterpriseIn", Enterprise, {"id"}, doc="An enterprise's registration data.")
+EnterprisePatch = derived_model("EnterprisePatch", Enterprise, {"id"}, optional=True,
                            doc="Fields to change in an enterprise; absent fields stay as they are.")
-TalentView = _derived(
+TalentView = derived_model(
     "TalentView", TalentProfile, {"national_id"},
     extra={"contact_visible": (bool, Field(description="false: 姓名与电话已脱敏（本人未同意向企业公开）"))},
     doc="A talent profile as the caller may see it: never the national ID; for an enterprise, name "
@@ -75,7 +75,7 @@ class Page(BaseModel, Generic[T]):
     page_size: int
 
 
-class MatchRequest(_In):
+class MatchRequest(InputModel):
     """Free text, or an unsaved profile or entry, to match against one side."""
 
     side: Literal["demands", "talents"] = "demands"
@@ -86,12 +86,12 @@ class MatchRequest(_In):
     filters: MatchFilters = Field(default_factory=MatchFilters)
 
 
-class CodeRequest(_In):
+class CodeRequest(InputModel):
     texts: list[str] = Field(min_length=1, max_length=1000)
     top_k: int = Field(default=10, ge=1, le=100)
 
 
-class KeyRequest(_In):
+class KeyRequest(InputModel):
     role: Role
     enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)

@@ -55,19 +55,28 @@ from matcher.fair.engine import (
     seeker_schedule,
 )
 from matcher.ingest.importer import (
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_ROWS,
     SUPPORTED_EXTENSIONS,
     Mapping,
-    _csv_rows,
-    _decode,
     _header_key,
     _Plan,
-    _xlsx_rows,
     _zh_reason,
+    quoted_names,
+    read_mapping_json,
+    shorten_errors,
 )
-from matcher.ingest.parsing import cell_text, is_blank, parse_date, parse_int, read_json_file
-from matcher.ingest.safe_cells import csv_row, xlsx_write_rows
+from matcher.ingest.parsing import cell_text, is_blank, parse_date, parse_int
+from matcher.ingest.safe_cells import csv_row, excerpt, xlsx_write_rows
+from matcher.ingest.table_reader import (
+    PayloadTooLarge,
+    ReadLimits,
+    check_file_size,
+    check_record,
+    csv_rows,
+    jsonl_lines,
+    read_limited,
+    xlsx_rows,
+    xlsx_sheet_names,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -179,7 +188,7 @@ def _split_mapping(table: Table, mapping: Mapping) -> tuple[Mapping | None, dict
         bad = sorted({t for t in mapping.columns.values() if t is not None and t.strip() not in fair_fields}
                      | {k for k in mapping.defaults if k.strip() not in fair_fields})
         if bad:
-            raise InvalidInput(f"映射文件中“{table}”有未知的目标字段：{'、'.join(bad)}；"
+            raise InvalidInput(f"映射文件中“{table}”有未知的目标字段：{quoted_names(bad, unit='个')}；"
                                f"可用字段：{', '.join(sorted(fair_fields))}")
         return None, fair_cols, fair_defaults
     core = mapping.model_copy(update={
@@ -191,11 +200,11 @@ def _split_mapping(table: Table, mapping: Mapping) -> tuple[Mapping | None, dict
 
 def load_fair_mapping(path: Path) -> FairMapping:
     """Read a fair mapping JSON file (``{"posts": {...}, "seekers": {...}, ...}``)."""
-    data = read_json_file(path, "映射文件")
+    data = read_mapping_json(path)
     try:
         mapping = FairMapping.model_validate(data)
     except ValidationError as exc:
-        where = "、".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
+        where = "、".join(excerpt(".".join(str(p) for p in e["loc"]), 40) for e in exc.errors()[:5])
         raise InvalidInput(f"映射文件格式错误（{where}）：顶层键应为 fair、posts、seekers、wishes、slots，"
                            "每个的值与 import 命令的映射文件相同") from None
     for table in TABLES:
@@ -237,28 +246,18 @@ def _row_blank(values: Sequence[object]) -> bool:
     return all(is_blank(v) and not isinstance(v, bool) for v in values)
 
 
-def _check_size(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InvalidInput(f"文件不存在或无法读取：{path.name}") from None
-    if size > DEFAULT_MAX_BYTES:
-        raise InvalidInput(f"文件过大（{size / 1024 / 1024:.1f} MB），上限为 "
-                           f"{DEFAULT_MAX_BYTES / 1024 / 1024:.0f} MB，请拆分后再导入")
-
-
-def _read_rows(src: _Source, mapping: Mapping) -> _Rows:
-    """Header and data rows of a CSV, XLSX sheet or JSONL file (the core importer's readers)."""
+def _read_rows(src: _Source, mapping: Mapping, limits: ReadLimits) -> _Rows:
+    """Header and data rows of a CSV, XLSX sheet or JSONL file (bounded: ``matcher.ingest.table_reader``)."""
     suffix = src.path.suffix.lower()
-    _check_size(src.path)
+    check_file_size(src.path, limits)
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(src)
+        return _read_jsonl(src, limits)
     if suffix == ".csv":
-        raw: Iterator[tuple[int, list[object]]] = _csv_rows(src.path.read_bytes())
+        raw: Iterator[tuple[int, list[object]]] = csv_rows(read_limited(src.path, limits), limits, src.label)
     elif suffix in (".xlsx", ".xlsm"):
-        raw = _xlsx_rows(src.path, src.sheet, mapping.fill_merged, DEFAULT_MAX_BYTES)
+        raw = xlsx_rows(src.path, src.sheet, mapping.fill_merged, limits, src.label)
     else:
-        raise InvalidInput(f"不支持的文件格式“{suffix or src.path.name}”，支持 CSV、XLSX、JSONL")
+        raise InvalidInput(f"不支持的文件格式“{excerpt(suffix or src.path.name, 20)}”，支持 CSV、XLSX、JSONL")
     pending: list[tuple[int, list[object]]] = []
     header: tuple[int, list[object]] | None = None
     for number, values in raw:
@@ -288,8 +287,8 @@ def _read_rows(src: _Source, mapping: Mapping) -> _Rows:
         if _row_blank(vals):
             continue
         count += 1
-        if count > DEFAULT_MAX_ROWS:
-            raise InvalidInput(f"{src.label}：行数超过上限（最多 {DEFAULT_MAX_ROWS} 行）")
+        if count > limits.rows:
+            raise PayloadTooLarge(f"{excerpt(src.label, 40)}：行数超过上限（最多 {limits.rows} 行），请拆分后再导入")
         row: dict[str, object] = {}
         for i, v in enumerate(vals):
             key = headers[i] if i < len(headers) else f"第 {i + 1} 列"
@@ -299,13 +298,9 @@ def _read_rows(src: _Source, mapping: Mapping) -> _Rows:
     return table
 
 
-def _read_jsonl(src: _Source) -> _Rows:
-    text = _decode(src.path.read_bytes())
+def _read_jsonl(src: _Source, limits: ReadLimits) -> _Rows:
     table = _Rows(src.label, 1, [])
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.strip()
-        if not line:
-            continue
+    for number, line in jsonl_lines(read_limited(src.path, limits), limits, src.label):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -314,13 +309,14 @@ def _read_jsonl(src: _Source) -> _Rows:
         if not isinstance(obj, dict):
             table.rows.append((number, {"\x00error": "每行应为一个 JSON 对象"}))
             continue
+        check_record(obj, number, limits, src.label)
         for k in obj:
             if str(k) not in table.first_seen:
                 table.first_seen[str(k)] = number
                 table.headers.append(str(k))
+                if len(table.headers) > limits.columns:
+                    raise PayloadTooLarge(f"{excerpt(src.label, 40)}：字段数超过上限（最多 {limits.columns} 个）")
         table.rows.append((number, {str(k): v for k, v in obj.items()}))
-        if len(table.rows) > DEFAULT_MAX_ROWS:
-            raise InvalidInput(f"{src.label}：行数超过上限（最多 {DEFAULT_MAX_ROWS} 行）")
     return table
 
 
@@ -379,7 +375,7 @@ def _plan_columns(table: Table, rows: _Rows, mapping: Mapping, errors: list[RowE
     if unknown:
         row = min((rows.first_seen.get(h, rows.header_row) for h in unknown), default=rows.header_row)
         errors.append(SheetRowError(row=row, field="表头", sheet=rows.label,
-                                    reason=f"无法识别的列：{'、'.join(unknown)}；请在映射文件中对应到字段，或列入 ignore"))
+                                    reason=f"无法识别的列：{quoted_names(unknown)}；请在映射文件中对应到字段，或列入 ignore"))
     seen: dict[str, str] = {}
     for c in columns:
         if c.kind in ("fair", "record") and c.target:
@@ -387,7 +383,7 @@ def _plan_columns(table: Table, rows: _Rows, mapping: Mapping, errors: list[RowE
             for real in reals:
                 if real in seen:
                     errors.append(SheetRowError(row=rows.header_row, field=c.header, sheet=rows.label,
-                                                reason=f"与列“{seen[real]}”对应同一字段 {real}"))
+                                                reason=f"与列“{excerpt(seen[real])}”对应同一字段 {real}"))
                 seen[real] = c.header
     return columns, plan, fair_defaults
 
@@ -416,7 +412,7 @@ def _parse_kind(value: object) -> str | None:
         return None
     if text in _KINDS:
         return _KINDS[text]
-    raise ValueError(f"无法识别的类型“{cell_text(value)}”，应为 志愿、必面 或 排除")
+    raise ValueError(f"无法识别的类型“{excerpt(cell_text(value))}”，应为 志愿、必面 或 排除")
 
 
 def _parse_period(value: object) -> tuple[str, str] | None:
@@ -427,7 +423,7 @@ def _parse_period(value: object) -> tuple[str, str] | None:
         if sep in text:
             a, b = text.split(sep, 1)
             return _clock(a), _clock(b)
-    raise ValueError(f"无法识别的时段“{cell_text(value)}”，应如 09:00-09:20")
+    raise ValueError(f"无法识别的时段“{excerpt(cell_text(value))}”，应如 09:00-09:20")
 
 
 def _clock(value: object) -> str:
@@ -459,8 +455,8 @@ def _fair_values(row: int, cells: dict[str, object], columns: list[_Column], def
             values[c.target] = _FIELD_PARSERS.get(c.target, _parse_text)(raw)
         except ValueError as exc:
             ok = False
-            errors.append(SheetRowError(row=row, field=c.header, reason=str(exc), sheet=label,
-                                        value=cell_text(raw)[:200]))
+            errors.append(SheetRowError(row=row, field=excerpt(c.header), reason=str(exc), sheet=label,
+                                        value=excerpt(cell_text(raw))))
     for k, v in defaults.items():
         if values.get(k) is None:
             try:
@@ -587,7 +583,7 @@ def _fair_settings(rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tup
             continue
         target = aliases.get(key)
         if target is None:
-            errors.append(SheetRowError(row=n, field=cell_text(kv.get("k")), sheet=rows.label,
+            errors.append(SheetRowError(row=n, field=excerpt(cell_text(kv.get("k"))), sheet=rows.label,
                                         reason="无法识别的活动设置项；可用：" + "、".join(
                                             names[0] for names in FAIR_COLUMNS["fair"].values())))
             continue
@@ -598,8 +594,8 @@ def _fair_settings(rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tup
         try:
             values[target] = _FIELD_PARSERS.get(target, _parse_text)(raw)
         except ValueError as exc:
-            errors.append(SheetRowError(row=n, field=cell_text(kv.get("k")), reason=str(exc), sheet=rows.label,
-                                        value=cell_text(raw)))
+            errors.append(SheetRowError(row=n, field=excerpt(cell_text(kv.get("k"))), reason=str(exc),
+                                        sheet=rows.label, value=excerpt(cell_text(raw))))
     for k, v in mapping.defaults.items():
         values.setdefault(k, v)
     return {k: v for k, v in values.items() if v is not None}, where
@@ -613,7 +609,8 @@ def _match_table(name: str) -> Table | None:
     return None
 
 
-def _sources(source: Path | None, files: dict[str, Path] | None, mapping: FairMapping) -> tuple[dict[Table, _Source], list[str]]:
+def _sources(source: Path | None, files: dict[str, Path] | None, mapping: FairMapping,
+             limits: ReadLimits) -> tuple[dict[Table, _Source], list[str]]:
     """The file (and sheet) of every table, and the names of sheets or files not used."""
     found: dict[Table, _Source] = {}
     unused: list[str] = []
@@ -631,8 +628,7 @@ def _sources(source: Path | None, files: dict[str, Path] | None, mapping: FairMa
                 else:
                     found[table] = _Source(p, None, p.name)
         elif source.suffix.lower() in (".xlsx", ".xlsm"):
-            _check_size(source)
-            for sheet in _sheet_names(source):
+            for sheet in xlsx_sheet_names(source, limits):
                 table = next((t for t in TABLES if mapping.table(t).sheet == sheet), None) or _match_table(sheet)
                 if table is None or (mapping.table(table).sheet not in (None, sheet)):
                     unused.append(sheet)
@@ -641,7 +637,7 @@ def _sources(source: Path | None, files: dict[str, Path] | None, mapping: FairMa
             for t in TABLES:
                 wanted = mapping.table(t).sheet
                 if wanted and (t not in found or found[t].sheet != wanted):
-                    raise InvalidInput(f"映射文件指定的工作表“{wanted}”不存在")
+                    raise InvalidInput(f"映射文件指定的工作表“{excerpt(wanted, 31)}”不存在")
         elif source.exists():
             raise InvalidInput("单个 CSV/JSONL 文件只能是一张表：请把各表（岗位、求职者、意向、时段）放在一个"
                                "文件夹中，或用 --posts、--seekers 等选项分别指定")
@@ -658,24 +654,9 @@ def _sources(source: Path | None, files: dict[str, Path] | None, mapping: FairMa
     missing = [TABLE_LABELS[t] for t in REQUIRED if t not in found]
     if missing:
         names = "、".join(f"“{n}”" for n in missing)
-        seen = "、".join(unused) or "无"
+        seen = quoted_names(unused, unit="个") or "无"
         raise InvalidInput(f"缺少{names}表（工作表或文件名应为 {names}，或 posts / seekers）；未识别的：{seen}")
     return found, unused
-
-
-def _sheet_names(path: Path) -> list[str]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(path):
-            pass
-        wb = openpyxl.load_workbook(path, read_only=True)
-    except Exception:  # openpyxl raises many kinds of errors on a broken file
-        raise InvalidInput("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式") from None
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
 
 
 @dataclass
@@ -687,14 +668,17 @@ class FairFile:
 
 
 def read_fair(source: Path | None = None, *, files: dict[str, Path] | None = None,
-              mapping: FairMapping | None = None, name: str | None = None) -> FairFile:
+              mapping: FairMapping | None = None, name: str | None = None,
+              limits: ReadLimits | None = None) -> FairFile:
     """Read a fair workbook, folder or set of files (``files``: table → path) into a
     ``FairCreate``. Every bad cell of every table is collected; any raises ImportRejected
-    (sheet, row, field, reason). File-level problems raise InvalidInput."""
+    (sheet, row, field, reason). File-level problems raise InvalidInput; a file above a reading
+    limit (``limits``, default from the settings) raises PayloadTooLarge."""
     mapping = mapping or FairMapping()
-    sources, unused = _sources(source, files, mapping)
+    limits = limits or ReadLimits.from_settings()
+    sources, unused = _sources(source, files, mapping, limits)
     errors: list[RowError] = []
-    tables = {t: _read_rows(src, mapping.table(t)) for t, src in sources.items()}
+    tables = {t: _read_rows(src, mapping.table(t), limits) for t, src in sources.items()}
     settings, where = (_fair_settings(tables["fair"], mapping.table("fair"), errors) if "fair" in tables
                        else ({}, {}))
     posts = _record_rows("posts", tables["posts"], mapping.table("posts"), errors)
@@ -722,7 +706,7 @@ def read_fair(source: Path | None = None, *, files: dict[str, Path] | None = Non
             errors.append(SheetRowError(row=where.get(fld, 0), field=names[0] if names else fld, sheet=label,
                                         reason=_zh_reason(err)))
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(shorten_errors(errors))
     assert fair is not None
     # pydantic keeps the given instances; should it ever copy them, keep the origins
     for target, given in ((fair.posts, posts), (fair.seekers, seekers), (fair.wishes, wishes), (fair.slots, slots)):
@@ -736,10 +720,15 @@ def import_fair_file(service: MatchService, source: Path | None = None, *, files
                      progress: Progress | None = None, actor: Principal | None = None) -> FairDetail:
     """Read a fair file and create the fair (all or nothing); see ``read_fair`` and
     ``matcher.fair.engine.create_fair``."""
-    ff = read_fair(source, files=files, mapping=mapping, name=name)
-    detail = create_fair(service, ff.fair, progress, actor=actor)
+    ff = read_fair(source, files=files, mapping=mapping, name=name,
+                   limits=ReadLimits.from_settings(getattr(service, "settings", None)))
+    try:
+        detail = create_fair(service, ff.fair, progress, actor=actor)
+    except ImportRejected as exc:  # references that did not resolve: quote their values short
+        shorten_errors(exc.errors)
+        raise
     if ff.unused:
-        detail.warnings.append("未使用的工作表或文件：" + "、".join(ff.unused))
+        detail.warnings.append("未使用的工作表或文件：" + quoted_names(ff.unused, 10, "个"))
     return detail
 
 
@@ -932,7 +921,6 @@ def export_download(result: FairRunResult, fmt: ExportFormat, stem: str) -> tupl
     """One downloadable file of a result: (content, media type, file name). CSV's several
     files come zipped."""
     import io
-    import zipfile
 
     files = export_result(result, fmt)
     if fmt == "csv":

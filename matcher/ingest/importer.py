@@ -12,17 +12,12 @@ the mapping sets ``ignore_unknown``), so that a typo never silently drops a colu
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
-from xml.etree import ElementTree
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,6 +41,17 @@ from matcher.ingest.parsing import (
     parse_year,
     read_json_file,
 )
+from matcher.ingest.safe_cells import EXCERPT_CHARS, excerpt
+from matcher.ingest.table_reader import (
+    ReadLimits,
+    check_file_size,
+    check_record,
+    csv_rows,
+    decode_text,
+    jsonl_lines,
+    read_limited,
+    xlsx_rows,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -67,7 +73,7 @@ DEFAULT_MAX_ROWS = 200_000
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 _SUPPORTED_TEXT = "CSV（.csv）、Excel（.xlsx）、JSON Lines（.jsonl / .ndjson）"
 _MAX_HEADER_SCAN = 5  # title rows tolerated above the header
-_SHOWN_VALUE = 200
+_REASON_CHARS = 300  # the longest reason of a row error (reasons quote short excerpts only)
 
 # Virtual targets: one column that fills several model fields.
 _VIRTUAL: dict[str, tuple[str, ...]] = {"salary": ("salary_min", "salary_max")}
@@ -261,23 +267,33 @@ def _check_mapping(mapping: Mapping, kind: ImportKind | None) -> None:
     if bad:
         scope = {"talents": "人才", "demands": "需求", "catalogue": "目录"}.get(kind or "", "")
         raise InvalidInput(
-            f"映射文件中有未知的{scope}目标字段：{'、'.join(bad)}；可用字段：{', '.join(target_fields(kind))}",
-            errors=[{"field": b, "reason": "未知的目标字段"} for b in bad],
+            f"映射文件中有未知的{scope}目标字段：{'、'.join(excerpt(b, 30) for b in bad[:5])}"
+            f"{f' 等 {len(bad)} 个' if len(bad) > 5 else ''}；可用字段：{', '.join(target_fields(kind))}",
+            errors=[{"field": excerpt(b), "reason": "未知的目标字段"} for b in bad[:100]],
         )
+
+
+MAPPING_MAX_BYTES = 1024 * 1024  # a mapping names a few dozen columns: a few kB
+
+
+def read_mapping_json(path: Path) -> object:
+    """The JSON of a mapping file no larger than 1 MB."""
+    check_file_size(path, ReadLimits(file_bytes=MAPPING_MAX_BYTES), "映射文件")
+    return read_json_file(path, "映射文件")
 
 
 def load_mapping(path: Path, kind: ImportKind | None = None) -> Mapping:
     """Read and validate a JSON mapping file; unknown target fields raise InvalidInput listing
     the valid ones (for ``kind`` when given, else for any kind)."""
-    data = read_json_file(path, "映射文件")
+    data = read_mapping_json(path)
     if not isinstance(data, dict):
         raise InvalidInput('映射文件应为 JSON 对象，如 {"columns": {"岗位名称": "title"}}')
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "映射文件"
+        for err in exc.errors()[:5]:
+            where = excerpt(".".join(str(p) for p in err["loc"]), 40) or "映射文件"
             if err["type"] == "extra_forbidden":
                 problems.append(
                     f"{where}：未知的键（可用：columns、ignore、defaults、ignore_unknown、sheet、header_row、fill_merged）"
@@ -531,6 +547,12 @@ def zh_reason(err: dict[str, Any]) -> str:
 
 _zh_reason = zh_reason  # the name other modules imported first
 
+def quoted_names(names: list[str], most: int = 5, unit: str = "列") -> str:
+    """Names (headers, sheets, fields) for a message: a few, each cut short, and how many in all."""
+    shown = "、".join(excerpt(n, 30) for n in names[:most])
+    return shown + (f" 等 {len(names)} {unit}" if len(names) > most else "")
+
+
 def _shown(value: object) -> str | None:
     if value is None:
         return None
@@ -538,7 +560,7 @@ def _shown(value: object) -> str | None:
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = cell_text(value)
-    return text if len(text) <= _SHOWN_VALUE else text[:_SHOWN_VALUE] + "…"
+    return excerpt(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -718,113 +740,7 @@ class _Plan:
 # ---------------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    """Text of a file in UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030."""
-    candidates = ["utf-8-sig", "gb18030"]
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        candidates.insert(0, "utf-16")
-    for encoding in candidates:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text
-    raise InvalidInput("文件编码无法识别（支持 UTF-8、GB18030）")
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[object]]]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=lambda d: (first_line.count(d), d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for number, row in enumerate(reader, start=1):
-            yield number, list(row)
-    except csv.Error as exc:
-        raise InvalidInput(f"CSV 格式错误（第 {reader.line_num} 行附近）：{exc}") from None
-
-
-def _merged_ranges(workbook: Any, worksheet: Any) -> list[tuple[int, int, int, int]]:
-    """Merged ranges (min_row, min_col, max_row, max_col) of a read-only sheet, read from its XML."""
-    from openpyxl.utils.cell import range_boundaries
-
-    ranges: list[tuple[int, int, int, int]] = []
-    try:
-        source = workbook._archive.open(worksheet._worksheet_path)
-    except (AttributeError, KeyError):
-        return ranges
-    with source:
-        for _event, elem in ElementTree.iterparse(source, events=("end",)):
-            if elem.tag.endswith("}mergeCell") or elem.tag == "mergeCell":
-                ref = elem.get("ref")
-                if ref:
-                    min_col, min_row, max_col, max_row = range_boundaries(ref)
-                    ranges.append((min_row, min_col, max_row, max_col))
-            elif elem.tag.endswith("}row") or elem.tag.endswith("}c"):
-                elem.clear()
-    return ranges
-
-
-def _xlsx_rows(
-    path: Path, sheet: str | None, fill_merged: bool, max_bytes: int
-) -> Iterator[tuple[int, list[object]]]:
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        raise InvalidInput("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式") from None
-    if unpacked > 20 * max_bytes:
-        raise InvalidInput("Excel 文件解压后过大，请拆分后再导入")
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors on a broken file
-        raise InvalidInput("无法读取 Excel 文件：文件已损坏或不是 .xlsx 格式") from None
-    try:
-        if sheet is not None:
-            if sheet not in workbook.sheetnames:
-                raise InvalidInput(
-                    f"工作表“{sheet}”不存在；文件中的工作表：{'、'.join(workbook.sheetnames)}"
-                )
-            worksheet = workbook[sheet]
-        else:
-            if not workbook.worksheets:
-                raise InvalidInput("Excel 文件中没有工作表")
-            worksheet = workbook.worksheets[0]
-        try:
-            ranges = _merged_ranges(workbook, worksheet) if fill_merged else []
-            by_row: dict[int, list[tuple[int, int]]] = {}
-            for min_row, min_col, max_row, _max_col in ranges:
-                if max_row > min_row:
-                    for r in range(min_row, max_row + 1):
-                        by_row.setdefault(r, []).append((min_row, min_col))
-            anchors: dict[tuple[int, int], object] = {}
-            worksheet.reset_dimensions()
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                row = list(values)
-                # a vertically merged cell (one enterprise over several posts) repeats its value
-                # down its first column; horizontal merges keep the value in the first cell only
-                for min_row, min_col in by_row.get(number, ()):
-                    if number == min_row:
-                        anchors[(min_row, min_col)] = (
-                            row[min_col - 1] if min_col - 1 < len(row) else None
-                        )
-                        continue
-                    if len(row) < min_col:
-                        row.extend([None] * (min_col - len(row)))
-                    current = row[min_col - 1]
-                    if current is None or (isinstance(current, str) and not current.strip()):
-                        row[min_col - 1] = anchors.get((min_row, min_col))
-                yield number, row
-        except InvalidInput:
-            raise
-        except Exception:
-            raise InvalidInput("无法读取 Excel 文件：文件已损坏或内容无法解析") from None
-    finally:
-        workbook.close()
+_decode = decode_text  # the name fair_io imported first
 
 
 def _row_blank(values: list[object]) -> bool:
@@ -891,7 +807,7 @@ def _read_table(
             RowError(
                 row=header_row,
                 field="表头",
-                reason=f"无法识别的列：{'、'.join(unknown)}；请在映射文件的 columns 中对应到字段，或列入 ignore",
+                reason=f"无法识别的列：{quoted_names(unknown)}；请在映射文件的 columns 中对应到字段，或列入 ignore",
             )
         )
     seen: dict[str, str] = {}
@@ -904,7 +820,7 @@ def _read_table(
                     RowError(
                         row=header_row,
                         field=c.header,
-                        reason=f"与列“{seen[real]}”对应同一字段 {real}",
+                        reason=f"与列“{excerpt(seen[real])}”对应同一字段 {real}",
                     )
                 )
             else:
@@ -976,16 +892,12 @@ _JSON_MESSAGES = {
 }
 
 
-def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
+def _read_jsonl(data: bytes, plan: _Plan, max_rows: int, limits: ReadLimits) -> ImportResult:
     result = ImportResult()
-    text = _decode(data)
     unknown_seen: set[str] = set()
     columns: dict[str, str] = {}
     ignored: list[str] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.strip()
-        if not line:
-            continue
+    for number, line in jsonl_lines(data, limits):
         result.total_rows += 1
         if result.total_rows > max_rows:
             raise InvalidInput(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
@@ -1009,6 +921,7 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
                 )
             )
             continue
+        check_record(obj, number, limits)
         cells: list[tuple[str, str, object, str | None]] = []
         seen: dict[str, str] = {}
         row_errors: list[RowError] = []
@@ -1020,7 +933,7 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
                     result.errors.append(
                         RowError(
                             row=number,
-                            field=str(key),
+                            field=excerpt(str(key)),
                             reason="无法识别的字段；请在映射文件中对应到字段，或列入 ignore",
                         )
                     )
@@ -1036,7 +949,7 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int) -> ImportResult:
                         RowError(
                             row=number,
                             field=str(key),
-                            reason=f"与字段“{seen[real]}”对应同一字段 {real}",
+                            reason=f"与字段“{excerpt(seen[real])}”对应同一字段 {real}",
                         )
                     )
                 seen[real] = str(key)
@@ -1061,15 +974,18 @@ def read_records(
     mapping: Mapping | None = None,
     *,
     sheet: str | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportResult:
     """Read a CSV, XLSX or JSONL file into validated talent profiles or demand entries.
 
     Row numbers are those a spreadsheet shows (header = row 1, first data row = 2) or JSONL line
     numbers. Every bad cell or row becomes a RowError; rows with errors are left out of
     ``records``. ``catalogue`` rows are DemandEntry with source "catalogue". File-level problems
-    (format, encoding, size, row count, unreadable file, bad mapping) raise InvalidInput.
+    (format, encoding, unreadable file, bad mapping) raise InvalidInput; a file above a reading
+    limit (``limits``, default from the settings; ``max_bytes`` and ``max_rows`` override two of
+    them) raises PayloadTooLarge, see ``matcher.ingest.table_reader``.
     """
     if kind not in _MODELS:
         raise InvalidInput(f"未知的导入类型：{kind}（应为 talents、demands 或 catalogue）")
@@ -1077,21 +993,31 @@ def read_records(
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
         hint = "；.xls 请另存为 .xlsx" if suffix == ".xls" else ""
-        raise InvalidInput(f"不支持的文件格式“{suffix or path.name}”，支持 {_SUPPORTED_TEXT}{hint}")
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InvalidInput(f"文件不存在或无法读取：{path.name}") from None
-    if size > max_bytes:
-        raise InvalidInput(
-            f"文件过大（{size / 1024 / 1024:.1f} MB），上限为 {max_bytes / 1024 / 1024:.0f} MB，请拆分后再导入"
-        )
+        shown = excerpt(suffix or path.name, 20)
+        raise InvalidInput(f"不支持的文件格式“{shown}”，支持 {_SUPPORTED_TEXT}{hint}")
+    limits = (limits or ReadLimits.from_settings()).but(file_bytes=max_bytes, rows=max_rows)
+    check_file_size(path, limits)
     plan = _Plan.create(kind, mapping or Mapping())
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(path.read_bytes(), plan, max_rows)
-    if suffix == ".csv":
-        return _read_table(_csv_rows(path.read_bytes()), plan, max_rows)
-    chosen_sheet = sheet if sheet is not None else plan.mapping.sheet
-    return _read_table(
-        _xlsx_rows(path, chosen_sheet, plan.mapping.fill_merged, max_bytes), plan, max_rows
-    )
+        result = _read_jsonl(read_limited(path, limits), plan, limits.rows, limits)
+    elif suffix == ".csv":
+        result = _read_table(csv_rows(read_limited(path, limits), limits), plan, limits.rows)
+    else:
+        chosen_sheet = sheet if sheet is not None else plan.mapping.sheet
+        rows = xlsx_rows(path, chosen_sheet, plan.mapping.fill_merged, limits)
+        result = _read_table(rows, plan, limits.rows)
+    result.errors = shorten_errors(result.errors)
+    return result
+
+
+def shorten_errors(errors: list[RowError]) -> list[RowError]:
+    """Row errors with their quoted parts cut short: field names and values to an excerpt, reasons
+    to a few hundred characters (a safety net: values are cut where they are quoted, too)."""
+    for e in errors:
+        if e.value is not None and len(e.value) > EXCERPT_CHARS + 1:
+            e.value = excerpt(e.value)
+        if len(e.field) > EXCERPT_CHARS + 1:
+            e.field = excerpt(e.field)
+        if len(e.reason) > _REASON_CHARS:
+            e.reason = excerpt(e.reason, _REASON_CHARS)
+    return errors

@@ -20,12 +20,23 @@ from pydantic import BaseModel, Field, ValidationError
 from matcher.core.errors import ImportRejected, InvalidInput, RowError
 from matcher.core.textnorm import normalize_key, normalize_text
 from matcher.domain.schemas import IndustryChain
+from matcher.ingest.importer import quoted_names, shorten_errors
 from matcher.ingest.parsing import cell_text, parse_list
+from matcher.ingest.safe_cells import excerpt
+from matcher.ingest.table_reader import (
+    PayloadTooLarge,
+    ReadLimits,
+    check_record,
+    csv_rows,
+    read_limited,
+    xlsx_rows,
+)
 
 REGISTRY_NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]{1,50}$")
 CHAIN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 SUPPORTED = (".json", ".csv", ".xlsx")
 MAX_CHAINS = 500
+REGISTRY_MAX_BYTES = 5 * 1024 * 1024  # 500 chains with their keywords take well under 1 MB
 
 # header aliases of a registry table (normalised keys)
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -72,8 +83,12 @@ def _registry_name(path: Path, given: str | None) -> str:
 
 
 def read_registry_file(path: Path, *, registry: str | None = None, region: str | None = None,
-                       sheet: str | None = None) -> ChainRegistry:
-    """Read and validate a registry file; every bad row is reported (ImportRejected)."""
+                       sheet: str | None = None, limits: ReadLimits | None = None) -> ChainRegistry:
+    """Read and validate a registry file; every bad row is reported (ImportRejected). A file
+    above a reading limit (at most 5 MB, ``MAX_CHAINS`` rows; ``matcher.ingest.table_reader``) raises
+    PayloadTooLarge."""
+    limits = (limits or ReadLimits.from_settings()).but(rows=MAX_CHAINS)
+    limits = limits.but(file_bytes=min(limits.file_bytes, REGISTRY_MAX_BYTES))
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -83,23 +98,24 @@ def read_registry_file(path: Path, *, registry: str | None = None, region: str |
     name = _registry_name(path, registry)
     title = note = None
     if suffix == ".json":
-        rows, file_region, title, note = _json_rows(path)
+        rows, file_region, title, note = _json_rows(path, limits)
     else:
-        rows = _table_rows(path, sheet)
+        rows = _table_rows(path, sheet, limits)
         file_region = None
     default_region = normalize_text(region or file_region or "") or None
     chains, errors = _validate(rows, default_region)
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(shorten_errors(errors))
     if not chains:
         raise InvalidInput("名录文件中没有产业链")
     regions = sorted({c.region for c in chains})
     return ChainRegistry(name=name, region="、".join(regions), title=title, note=note, chains=chains)
 
 
-def _json_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str | None, str | None, str | None]:
+def _json_rows(path: Path, limits: ReadLimits) -> tuple[list[tuple[int, dict[str, Any]]], str | None, str | None,
+                                                      str | None]:
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = json.loads(read_limited(path, limits, "名录文件").decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InvalidInput("名录 JSON 应为 UTF-8 编码") from None
     except json.JSONDecodeError as exc:
@@ -110,11 +126,14 @@ def _json_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str | None
         data = data.get("chains")
     if not isinstance(data, list):
         raise InvalidInput('名录 JSON 应为产业链列表，或 {"region": …, "chains": [...]}')
+    if len(data) > MAX_CHAINS:
+        raise PayloadTooLarge(f"名录中的产业链过多（最多 {MAX_CHAINS} 条）")
     rows: list[tuple[int, dict[str, Any]]] = []
     for i, item in enumerate(data, start=1):
         if not isinstance(item, dict):
             rows.append((i, {"__error__": "应为 JSON 对象"}))
             continue
+        check_record(item, i, limits, "名录")
         rows.append((i, {_field_of(str(k)) or str(k): v for k, v in item.items()}))
     return rows, (str(region) if region else None), (str(title) if title else None), (str(note) if note else None)
 
@@ -127,16 +146,12 @@ def _field_of(header: str) -> str | None:
     return None
 
 
-def _table_rows(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]]]:
-    # the importer's readers: encodings, delimiters, merged cells, size limits
-    from matcher.ingest.importer import DEFAULT_MAX_BYTES, _csv_rows, _xlsx_rows
-
-    if path.stat().st_size > DEFAULT_MAX_BYTES:
-        raise InvalidInput("名录文件过大")
+def _table_rows(path: Path, sheet: str | None, limits: ReadLimits) -> list[tuple[int, dict[str, Any]]]:
+    # the bounded table readers the importer uses: encodings, delimiters, merged cells, limits
     if path.suffix.lower() == ".csv":
-        source = _csv_rows(path.read_bytes())
+        source = csv_rows(read_limited(path, limits, "名录文件"), limits)
     else:
-        source = _xlsx_rows(path, sheet, True, DEFAULT_MAX_BYTES)
+        source = xlsx_rows(path, sheet, True, limits)
     header: list[str | None] | None = None
     rows: list[tuple[int, dict[str, Any]]] = []
     for number, values in source:
@@ -152,14 +167,14 @@ def _table_rows(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]
                     unknown.append(t)
                 header.append(field)
             if unknown:
-                raise InvalidInput(f"名录表头无法识别：{'、'.join(unknown)}；可用列：编号、名称、关键词、所属板块、地区")
+                raise InvalidInput(f"名录表头无法识别：{quoted_names(unknown)}；可用列：编号、名称、关键词、所属板块、地区")
             missing = [_LABEL[f] for f in ("id", "name") if f not in header]
             if missing:
                 raise InvalidInput(f"名录缺少必填列：{'、'.join(missing)}")
             continue
         rows.append((number, {f: v for f, v in zip(header, values, strict=False) if f}))
     if len(rows) > MAX_CHAINS:
-        raise InvalidInput(f"名录中的产业链过多（最多 {MAX_CHAINS} 条）")
+        raise PayloadTooLarge(f"名录中的产业链过多（最多 {MAX_CHAINS} 条）")
     return rows
 
 
@@ -185,10 +200,10 @@ def _validate(rows: Sequence[tuple[int, dict[str, Any]]],
             bad = True
         elif not CHAIN_ID.match(cid):
             errors.append(RowError(row=row, field=_LABEL["id"], reason="只能用字母、数字、-、_ 和 .，最长 64 个字符",
-                                   value=cid))
+                                   value=excerpt(cid)))
             bad = True
         elif cid in ids:
-            errors.append(RowError(row=row, field=_LABEL["id"], reason=f"与第 {ids[cid]} 行重复", value=cid))
+            errors.append(RowError(row=row, field=_LABEL["id"], reason=f"与第 {ids[cid]} 行重复", value=excerpt(cid)))
             bad = True
         if not name:
             errors.append(RowError(row=row, field=_LABEL["name"], reason="不能为空"))
@@ -199,12 +214,12 @@ def _validate(rows: Sequence[tuple[int, dict[str, Any]]],
             bad = True
         if name and region and (region, name) in names:
             errors.append(RowError(row=row, field=_LABEL["name"], reason=f"与第 {names[(region, name)]} 行重复",
-                                   value=name))
+                                   value=excerpt(name)))
             bad = True
         long_kw = [k for k in keywords if len(k) > 40]
         if long_kw:
             errors.append(RowError(row=row, field=_LABEL["keywords"], reason="单个关键词最长 40 个字符",
-                                   value=long_kw[0][:40]))
+                                   value=excerpt(long_kw[0], 40)))
             bad = True
         if bad:
             continue

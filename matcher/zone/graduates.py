@@ -36,6 +36,7 @@ from pydantic import BaseModel, Field, model_validator
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.textnorm import normalize_key, normalize_text
 from matcher.domain.schemas import DemandEntry, Education, Source, TalentProfile
+from matcher.domain.views import derived_model
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import place_of
 from matcher.storage.zone_repo import SubscriptionRepo
@@ -473,3 +474,9 @@ def _feed_items(service: Any, sub: Subscription, picked: Sequence[tuple[DemandEn
         item.members_qualified = int(counts[k]) if counts is not None else None
         out.append(item)
     return out
+
+
+# the library's model without its one-subscriber rule: for a seeker the server fills talent_id
+SubscriptionIn = derived_model("SubscriptionIn", SubscriptionCreate, set(),
+                          doc="A subscription: a seeker subscribes for themself; staff may subscribe a "
+                              "school or a talent.")

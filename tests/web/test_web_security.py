@@ -392,3 +392,113 @@ def test_serve_passes_the_proxy_options_to_uvicorn(monkeypatch, capsys, tmp_path
     code, _, err = run_cli(monkeypatch, capsys, "serve", "--no-proxy-headers")
     assert code == 0, err
     assert seen["proxy_headers"] is False
+
+
+# -- fields a role may not set -------------------------------------------------------------------
+
+
+def _api_body_model(method: str, path: str) -> type:
+    """The class of the body of an API route (from the routers the app includes)."""
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+
+    import api.routes
+
+    routes = [r for m in pkgutil.iter_modules(api.routes.__path__)
+              for r in importlib.import_module(f"api.routes.{m.name}").router.routes]
+    [route] = [r for r in routes if isinstance(r, APIRoute) and r.path == path and method in r.methods]
+    [body] = route.dependant.body_params
+    return body.field_info.annotation
+
+
+def test_each_form_is_validated_by_the_api_input_model_of_its_route(site):
+    from web.app import FORMS
+
+    assert FORMS["profile"].model is _api_body_model("POST", "/v1/talents")
+    assert FORMS["profile"].model is _api_body_model("PUT", "/v1/talents/{talent_id}")
+    assert FORMS["company"].model is _api_body_model("POST", "/v1/enterprises")
+    assert FORMS["entry"].model is _api_body_model("POST", "/v1/enterprises/{enterprise_id}/demands")
+    assert FORMS["entry"].model is _api_body_model("PUT",
+                                                   "/v1/enterprises/{enterprise_id}/demands/{demand_id}")
+    assert FORMS["subscription"].model is _api_body_model("POST", "/v1/zone/subscriptions")
+    # what a form offers is what it accepts, and the API's model has each of those fields
+    pages = {"profile": ("new_seeker", "/app/me"), "company": ("new_enterprise", "/app/company"),
+             "entry": ("enterprise", "/app/entries/new"), "subscription": ("seeker", "/app/zone")}
+    for name, (who, url) in pages.items():
+        form = FORMS[name]
+        html = site.as_(who).get(url).text
+        action = {"subscription": "/app/zone/subscriptions", "entry": "/app/entries/new"}.get(name, url)
+        block = re.search(rf'<form method="post" action="{action}".*?</form>', html, re.S).group(0)
+        offered = set(re.findall(r'name="([^"]+)"', block)) - {"csrf"}
+        assert offered == set(form.fields), name
+        assert set(form.fields) <= set(form.model.model_fields), name
+
+
+def _refused(r, *fields: str) -> None:
+    assert r.status_code == 422, r.text[:500]
+    assert "不允许" in r.text
+    for f in fields:
+        assert f in r.text
+
+
+def test_an_enterprise_cannot_post_into_a_catalogue_or_as_another_company(site):
+    svc, ids = site.service, site.ids
+    ent = site.as_("enterprise")
+    token = csrf_of(ent, "/app/entries/new")
+    before = svc.store.count("demand")
+    catalogue = [c for c in svc.store.list_catalogues() if c["id"] == ids["catalogue"]][0]["entries"]
+    post = {"csrf": token, "title": "数据分析师", "required_skills": "SQL", "headcount": "1"}
+    for extra in ({"catalogue_id": str(ids["catalogue"]), "source": "catalogue"},
+                  {"enterprise_name": "济南另一家科技有限公司"}, {"enterprise_id": str(ids["other_enterprise"])},
+                  {"external_id": "P-1"}, {"occupation_name": "伪造职业"}, {"id": "1"}):
+        r = ent.post("/app/entries/new", data={**post, **extra})
+        _refused(r, *extra)
+        assert 'value="数据分析师"' in r.text  # what was typed stays in the form
+    assert svc.store.count("demand") == before
+    assert [c for c in svc.store.list_catalogues() if c["id"] == ids["catalogue"]][0]["entries"] == catalogue
+    own = ids["own_demand"]
+    r = ent.post(f"/app/entries/{own}/edit", data={**post, "enterprise_name": "济南另一家科技有限公司",
+                                                     "catalogue_id": str(ids["catalogue"])})
+    _refused(r, "enterprise_name", "catalogue_id")
+    entry = svc.get("demand", own)
+    assert entry.title == "大数据开发工程师" and entry.catalogue_id is None and entry.source == "post"
+    # the form as offered still works, and the post is the enterprise's own
+    r = ent.post("/app/entries/new", data=post)
+    assert r.status_code == 303, r.text[:500]
+    new = svc.get("demand", int(re.search(r"/app/entries/(\d+)/", r.headers["location"]).group(1)))
+    assert new.enterprise_id == ids["enterprise"] and new.source == "post" and new.catalogue_id is None
+
+
+def test_a_seeker_cannot_set_status_national_id_or_external_id(site):
+    svc, ids = site.service, site.ids
+    new = site.as_("new_seeker")
+    token = csrf_of(new, "/app/me")
+    before = svc.store.count("talent")
+    post = {"csrf": token, "name": "王五", "skills": "Python", "city": "淄博"}
+    for extra in ({"status": "inactive"}, {"national_id": "370303200201011234"}, {"external_id": "ZB-2026-001"},
+                  {"digital_certs": "x"}, {"id": "1"}):
+        _refused(new.post("/app/me", data={**post, **extra}), *extra)
+    assert svc.store.count("talent") == before
+    me = site.as_("seeker")
+    token = csrf_of(me, "/app/me")
+    r = me.post("/app/me", data={"csrf": token, "name": "张三", "skills": "Python", "status": "inactive",
+                                 "external_id": "ZB-2026-001"})
+    _refused(r, "status", "external_id")
+    profile = svc.get("talent", ids["talent"])
+    assert profile.status == "active" and profile.external_id is None
+    r = me.post("/app/me", data={"csrf": token, "name": "张三", "skills": "Python、Spark", "consent": "1"})
+    assert r.status_code == 303
+
+
+def test_forms_refuse_fields_they_do_not_offer(site):
+    ids = site.ids
+    new_ent = site.as_("new_enterprise")
+    token = csrf_of(new_ent, "/app/company")
+    _refused(new_ent.post("/app/company", data={"csrf": token, "name": "某公司", "id": "1"}), "id")
+    assert site.service.store.count_enterprises() == 2
+    seeker = site.as_("seeker")
+    token = csrf_of(seeker, "/app/zone")
+    for extra in ({"school": "山东理工大学"}, {"talent_id": str(ids["private_talent"])}, {"start": "beginning"}):
+        _refused(seeker.post("/app/zone/subscriptions", data={"csrf": token, "cities": "淄博", **extra}), *extra)
