@@ -32,7 +32,8 @@ method, the declared unpacked total, each part's ratio and the size of whole-par
 (2) the sheets and shared strings are then streamed once through zlib in 1 MB chunks, counting
 the bytes really unpacked (``zipfile`` itself never returns more than the declared size and
 checks the CRC, so a header that lies ends as a damaged file), the longest run of text between
-two tags (a bound on any cell, so openpyxl never builds a huge string), the rows and the shared
+two tags (a bound on any cell, so openpyxl never builds a huge string), the rows of every sheet
+(openpyxl's loading already parses a sheet without a ``<dimension>`` whole) and the shared
 strings, and reading the merged ranges; (3) openpyxl reads the chosen sheet in read-only mode,
 row by row, and every row is checked (row number, width, cell lengths) before it is used.
 CSV: after decoding, a first pass of the ``csv`` module (C speed) checks rows, columns and
@@ -487,6 +488,9 @@ def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
             if isinstance(exc, InvalidInput):
                 raise
             raise InvalidInput(_BROKEN_XLSX) from None
+    # before openpyxl: loading a workbook already reads every sheet that lacks a <dimension> whole
+    if any(p.rows > limits.rows + HEADER_ROOM for p in parts.values()):
+        raise _too_many_rows(limits, label, "，含空行和只有格式的行")
     if sum(p.strings for p in parts.values()) > MAX_SHARED_STRINGS:
         raise PayloadTooLarge(f"{_where(label)}Excel 文件中不同的文本过多（最多 {MAX_SHARED_STRINGS} 个）")
     return parts
@@ -536,8 +540,6 @@ def xlsx_rows(path: Path, sheet: str | None, fill_merged: bool, limits: ReadLimi
                 raise InvalidInput("Excel 文件中没有工作表")
             worksheet = workbook.worksheets[0]
         part = parts.get(getattr(worksheet, "_worksheet_path", ""))
-        if part is not None and part.rows > limits.rows + HEADER_ROOM:
-            raise _too_many_rows(limits, label, "，含空行和只有格式的行")
         merges = part.merges if (part is not None and fill_merged) else []
         try:
             yield from _sheet_rows(worksheet, merges, limits, label)

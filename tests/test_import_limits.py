@@ -50,10 +50,11 @@ def _row(r: int, values: Iterable[object], first_col: int = 1) -> bytes:
     return f'<row r="{r}">{"".join(cells)}</row>'.encode()
 
 
-def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
+def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]], dimension: str | None = None) -> Path:
     """An XLSX whose sheet XML is streamed from chunks (fast; a bomb stays a small file).
 
-    The package parts come from a real openpyxl workbook with the same sheet names."""
+    The package parts come from a real openpyxl workbook with the same sheet names. Without
+    ``dimension`` (a range such as "A1:J1000") the sheets have no <dimension>, as crafted files."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for title in sheets:
@@ -66,7 +67,10 @@ def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
                 dst.writestr(info.filename, src.read(info.filename))
         for n, chunks in enumerate(sheets.values(), start=1):
             with dst.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as f:
-                f.write(SHEET_HEAD)
+                head = SHEET_HEAD
+                if dimension:
+                    head = head.replace(b"<sheetData>", f'<dimension ref="{dimension}"/><sheetData>'.encode())
+                f.write(head)
                 for chunk in chunks:
                     f.write(chunk)
                 f.write(SHEET_TAIL)
@@ -245,6 +249,11 @@ def test_compression_ratio_is_guarded(tmp_path: Path) -> None:
 def test_many_rows_xlsx_refused_before_any_record(tmp_path: Path, monkeypatch, built) -> None:
     monkeypatch.setenv("TALENTMATCH_IMPORT_MAX_ROWS", "100")
     path = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(5_000)})
+
+    def no_openpyxl(*a, **kw):  # loading parses a sheet without <dimension> whole: refuse before
+        raise AssertionError("openpyxl opened the file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
     with pytest.raises(InvalidInput) as exc:
         read_records(path, "demands")
     assert "行数超过上限" in _too_large(exc) and "100" in exc.value.detail
