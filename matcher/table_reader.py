@@ -49,6 +49,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -542,8 +543,30 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimi
     return scan.part
 
 
+_SCANNED: dict[tuple[str, int, int, ReadLimits], dict[str, _Part]] = {}  # a fair workbook is read sheet by sheet
+_SCANNED_LOCK = threading.Lock()
+
+
 def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
-    """Check an XLSX package before openpyxl opens it; return what was found in each streamed part."""
+    """Check an XLSX package before openpyxl opens it; return what was found in each streamed part
+    (remembered for the few files read last, by path, size and modification time)."""
+    try:
+        st = Path(path).stat()
+        key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, limits)
+    except OSError:
+        raise InvalidInput(_BROKEN_XLSX) from None
+    with _SCANNED_LOCK:
+        if key in _SCANNED:
+            return _SCANNED[key]
+    parts = _scan_package(path, limits, label)
+    with _SCANNED_LOCK:
+        while len(_SCANNED) >= 4:
+            _SCANNED.pop(next(iter(_SCANNED)))
+        _SCANNED[key] = parts
+    return parts
+
+
+def _scan_package(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
