@@ -50,8 +50,10 @@ def _free_port() -> int:
 def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
     import uvicorn
 
+    # every journey signs in from 127.0.0.1 after one wrong key, on one server for the module: more
+    # failures a minute than the default limit allows one address (tests/test_ratelimit.py tests it)
     settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", reference_dir=PROJECT_ROOT / "data",
-                        encoder="fake")
+                        encoder="fake", auth_failures_per_ip="1000/minute")
     svc = MatchService(settings, encoder=fake_encoder)
     ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
     svc.add("demand", [
