@@ -186,7 +186,9 @@ CHILD = """
     import openpyxl
     from matcher.errors import TalentMatchError
     from matcher.importer import read_records
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def hwm():  # peak RSS of this process since exec, in kB (ru_maxrss keeps the parent's)
+        return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])
+    before = hwm()
     try:
         read_records(Path({path!r}), "demands")
         outcome, detail, status = "accepted", "", 0
@@ -194,7 +196,7 @@ CHILD = """
         outcome, detail, status = type(exc).__name__, exc.detail, exc.status
     except MemoryError:
         outcome, detail, status = "MemoryError", "", 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = hwm()
     print(json.dumps({{"outcome": outcome, "detail": detail, "status": status, "grew_mb": (peak - before) / 1024}}))
 """
 
