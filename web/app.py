@@ -211,9 +211,11 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
             else:
                 data[name] = raw
     try:
-        built = spec.model.model_validate({**(keep or {}), **data, **(server or {})})
+        given = {**(keep or {}), **data, **(server or {})}
+        # a kept field the role's model does not take (an external id) goes straight to the record
+        built = spec.model.model_validate({k: v for k, v in given.items() if k in spec.model.model_fields})
         if build is not None:
-            built = build(built.model_dump())
+            built = build({**given, **built.model_dump()})
     except ValidationError as exc:
         for err in exc.errors():
             loc = err.get("loc") or ()
