@@ -41,9 +41,11 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-# a longer schemathesis run over every operation of the OpenAPI document (the suite runs 15 each)
+# a longer schemathesis run over every operation of the OpenAPI document (the suite runs 15 each), and
+# every web form and query parameter with hostile values (the suite runs 8 each)
 fuzz: $(STAMP)
-	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 tests/test_api_fuzz.py
+	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 \
+	  tests/test_api_fuzz.py tests/test_web_fuzz.py
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all

@@ -26,6 +26,7 @@ from api.routes import (
     zone,
 )
 from matcher.core.settings import Settings, load_settings
+from matcher.domain.ratelimit import AuthThrottle
 from matcher.service import MatchService
 
 DESCRIPTION = """数字人才供需匹配服务：人岗双向匹配、职业编码、解释与培训方向建议。
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
                 svc.close()
 
     app = FastAPI(title="talentmatch", version="0.2.0", lifespan=lifespan, description=DESCRIPTION)
+    app.state.auth_throttle = AuthThrottle.from_settings(settings)  # per app: failed sign-ins (api.deps, web)
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone,

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from matcher.core.errors import Forbidden, Unauthorized
+from matcher.core.errors import Forbidden, RateLimited, Unauthorized
 from matcher.domain.auth import Principal, Role
+from matcher.domain.ratelimit import throttle_of
 from matcher.domain.schemas import MAX_ID
 from matcher.service import MatchService
 
@@ -26,12 +27,18 @@ Service = Annotated[MatchService, Depends(get_service)]
 
 def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
               header: Annotated[str | None, Security(_header)]) -> Principal:
-    """The caller of a request, from its API key; 401 without a valid key."""
+    """The caller of a request, from its API key; 401 without a valid key, 429 after too many
+    failed attempts from the client or on the key's prefix (matcher.domain.ratelimit)."""
     key = bearer.credentials if bearer is not None else header
     if not key:
         raise Unauthorized("缺少 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>")
+    throttle, client = throttle_of(request.app), request.client.host if request.client else None
+    wait = throttle.retry_after(client, key)  # failed attempts per client and per key prefix
+    if wait is not None:
+        raise RateLimited(wait)
     who = get_service(request).store.authenticate(key)
     if who is None:
+        throttle.failed(client, key)
         raise Unauthorized("API 密钥无效或已吊销")
     return who
 

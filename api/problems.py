@@ -24,7 +24,7 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("talentmatch.api")
 
 _TITLES = {400: "请求错误", 401: "未认证", 403: "无权限", 404: "未找到", 405: "方法不允许", 406: "无法提供所需格式",
-           409: "冲突", 413: "请求体过大", 415: "不支持的媒体类型", 422: "输入无效", 500: "内部错误",
+           409: "冲突", 413: "请求体过大", 415: "不支持的媒体类型", 422: "输入无效", 429: "请求过于频繁", 500: "内部错误",
            503: "服务未就绪"}
 _DETAILS = {404: "请求的资源不存在", 405: "该路径不支持此 HTTP 方法"}
 
@@ -79,6 +79,8 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(TalentMatchError)
     async def _domain(request: Request, exc: TalentMatchError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="talentmatch"'} if exc.status == 401 else None
+        if getattr(exc, "retry_after", None):  # RateLimited (429)
+            headers = {"Retry-After": str(exc.retry_after)}
         errors = getattr(exc, "errors", None) or None
         return respond(request, exc.status, exc.title, exc.detail, errors, headers)
 

@@ -225,8 +225,8 @@ def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     from matcher.core.settings import Settings
-    from matcher.fair.engine import FairRunOptions, Instance, get_fair, score_candidates
     from matcher.fair import engine as F
+    from matcher.fair.engine import FairRunOptions, Instance, get_fair, score_candidates
     from matcher.service import MatchService
     from models.encoders import FakeEncoder
 

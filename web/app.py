@@ -211,9 +211,11 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
             else:
                 data[name] = raw
     try:
-        built = spec.model.model_validate({**(keep or {}), **data, **(server or {})})
+        given = {**(keep or {}), **data, **(server or {})}
+        # a kept field the role's model does not take (an external id) goes straight to the record
+        built = spec.model.model_validate({k: v for k, v in given.items() if k in spec.model.model_fields})
         if build is not None:
-            built = build(built.model_dump())
+            built = build({**given, **built.model_dump()})
     except ValidationError as exc:
         for err in exc.errors():
             loc = err.get("loc") or ()
@@ -269,8 +271,19 @@ async def login(request: Request) -> Response:
     key = str(form.get("key", "")).strip()
     if not key:
         return render(request, "login.html.j2", None, 422, errors={"key": "请输入访问密钥"}, title="登录")
+    # failed sign-ins count with the API's, per client and per key prefix (matcher.domain.ratelimit)
+    from matcher.domain.ratelimit import throttle_of
+
+    throttle, client = throttle_of(request.app), request.client.host if request.client else None
+    wait = await call(request, throttle.retry_after, client, key)
+    if wait is not None:
+        resp = render(request, "login.html.j2", None, 429, errors={"key": f"尝试次数过多，请 {wait} 秒后再试"},
+                      title="登录", next=str(form.get("next", "")))
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     made = await call(request, svc(request).store.create_web_session, key)
     if made is None:
+        await call(request, throttle.failed, client, key)
         return render(request, "login.html.j2", None, 401, errors={"key": "密钥无效或已吊销"}, title="登录",
                       next=str(form.get("next", "")))
     token, _, _ = made

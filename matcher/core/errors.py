@@ -26,6 +26,17 @@ class Forbidden(TalentMatchError):
     title = "无权限"
 
 
+class RateLimited(TalentMatchError):
+    """Too many failed attempts: wait ``retry_after`` seconds (sent as Retry-After)."""
+
+    status = 429
+    title = "请求过于频繁"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"尝试次数过多，请 {retry_after} 秒后再试")
+        self.retry_after = retry_after
+
+
 class NotFound(TalentMatchError):
     status = 404
     title = "未找到"

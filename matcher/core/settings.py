@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     import_max_cell_chars: int = 10_000  # characters of one cell
     host: str = "127.0.0.1"
     port: int = 8000
+    # failed authentications (API keys, web sign-in) allowed per client address and per key prefix,
+    # in the `limits` notation ("10/minute", "10/minute;100/hour"); empty turns a limit off
+    auth_failures_per_ip: str = "10/minute"
+    auth_failures_per_key: str = "10/minute"
+    # where the counters live: a `limits` storage URL (memory://, redis://host:6379/0, …); unset:
+    # redis_url if set, else memory:// (per process: use Redis with several workers or hosts)
+    ratelimit_storage_url: str | None = None
+    redis_url: str | None = None
+    ratelimit_namespace: str = "talentmatch"  # key prefix, for deployments sharing one Redis
 
     def db_url(self) -> str:
         if self.database_url:
@@ -72,6 +81,9 @@ class Settings(BaseSettings):
 
     def index_dir(self) -> Path:
         return self.data_dir / "indexes"
+
+    def ratelimit_storage(self) -> str:
+        return self.ratelimit_storage_url or self.redis_url or "memory://"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -43,6 +43,7 @@ from matcher.ingest.parsing import (
 )
 from matcher.ingest.safe_cells import EXCERPT_CHARS, excerpt
 from matcher.ingest.table_reader import (
+    PayloadTooLarge,
     ReadLimits,
     check_file_size,
     check_record,
@@ -850,7 +851,7 @@ def _read_table(
             continue
         result.total_rows += 1
         if result.total_rows > max_rows:
-            raise InvalidInput(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
+            raise PayloadTooLarge(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
         for index in range(len(values)):
             column = columns[index] if index < width else None
             if (column is None or column.status == "blank") and index not in reported_blank:
@@ -900,7 +901,7 @@ def _read_jsonl(data: bytes, plan: _Plan, max_rows: int, limits: ReadLimits) -> 
     for number, line in jsonl_lines(data, limits):
         result.total_rows += 1
         if result.total_rows > max_rows:
-            raise InvalidInput(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
+            raise PayloadTooLarge(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:

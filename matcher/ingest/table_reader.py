@@ -22,17 +22,21 @@ cell                        10,000      ``IMPORT_MAX_CELL_CHARS``: the longest f
 ==========================  ==========  =======================================================
 
 Fixed, internal bounds: an XLSX part that openpyxl parses whole (styles, workbook, relations,
-…) may unpack to 16 MB; a part over 1 MB may not compress better than 200:1 (real sheets
-compress 5-40:1, a one-character bomb about 1,000:1); 2,000,000 distinct shared strings;
-100,000 merged ranges; Excel's own 1,048,576 rows and 16,384 columns; a JSON line of
-columns × cell characters.
+…) may unpack to 16 MB, and so may a sheet's XML before ``<sheetData>`` and after
+``</sheetData>`` (8 MB each: openpyxl builds data validations, hyperlinks … whole); a part over
+1 MB may not compress better than 200:1 (real sheets compress 5-40:1, a one-character bomb
+about 1,000:1); the XML of one cell or shared string, rich-text runs included, is at most
+10 bytes a character of the cell limit plus 64 kB; 2,000,000 distinct shared strings; 100,000
+merged ranges; Excel's own 1,048,576 rows and 16,384 cells a row; a JSON line of columns × cell
+characters.
 
 **How.** XLSX: (1) the central directory is checked before openpyxl opens the file: compression
 method, the declared unpacked total, each part's ratio and the size of whole-parsed parts;
 (2) the sheets and shared strings are then streamed once through zlib in 1 MB chunks, counting
 the bytes really unpacked (``zipfile`` itself never returns more than the declared size and
 checks the CRC, so a header that lies ends as a damaged file), the longest run of text between
-two tags (a bound on any cell, so openpyxl never builds a huge string), the rows and the shared
+two tags and the XML of each cell (so openpyxl never builds a huge string), the rows of every sheet
+(openpyxl's loading already parses a sheet without a ``<dimension>`` whole) and the shared
 strings, and reading the merged ranges; (3) openpyxl reads the chosen sheet in read-only mode,
 row by row, and every row is checked (row number, width, cell lengths) before it is used.
 CSV: after decoding, a first pass of the ``csv`` module (C speed) checks rows, columns and
@@ -45,6 +49,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -76,6 +81,7 @@ HEADER_ROOM = 10  # title and header rows above the data, not counted as data ro
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
 WHOLE_PART_BYTES = 16 * MB  # parts openpyxl parses as one tree
+SHEET_SECTION_BYTES = 8 * MB  # a sheet's XML before <sheetData> and after </sheetData> (built whole)
 MAX_RATIO = 200
 RATIO_FROM_BYTES = 1 * MB
 MAX_SHARED_STRINGS = 2_000_000
@@ -120,6 +126,11 @@ class ReadLimits:
         """The longest stretch of sheet XML without a tag: a cell of ``cell_chars`` characters
         takes at most 10 bytes a character (a numeric character reference), plus its tag."""
         return self.cell_chars * 10 + 4096
+
+    @property
+    def cell_xml_bytes(self) -> int:
+        """The longest XML of one cell or shared string, with its runs of rich text."""
+        return self.cell_chars * 10 + 64 * 1024
 
     @property
     def line_chars(self) -> int:
@@ -335,8 +346,7 @@ def check_record(obj: object, number: int, limits: ReadLimits, label: str = "") 
 # ---------------------------------------------------------------------------------------------
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"
-_ROW_TAG = re.compile(rb"<" + _NS + rb"row[\s/>]")
-_SI_TAG = re.compile(rb"<" + _NS + rb"si[\s/>]")
+_TOKEN = re.compile(rb"<(/?)" + _NS + rb"(c|si|row|sheetData)(?=[\s/>])[^>]*?(/?)>")
 _MERGE_TAG = re.compile(rb"<" + _NS + rb"mergeCell\s[^>]*?\bref\s*=\s*[\"']\$?([A-Za-z]{1,3})\$?(\d{1,7})"
                         rb"(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?[\"']")
 _STREAMED_TYPES = ("spreadsheetml.worksheet+xml", "spreadsheetml.sharedStrings+xml")
@@ -379,71 +389,184 @@ def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
     return types
 
 
-def _streamed_parts(archive: zipfile.ZipFile, names: Iterable[str]) -> set[str]:
-    """The parts openpyxl reads piece by piece (sheets and shared strings); every other XML part
-    is parsed as one tree and must stay small."""
+def _streamed_parts(archive: zipfile.ZipFile, names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The parts openpyxl reads piece by piece (sheets and shared strings), and which of them are
+    sheets; every other XML part is parsed as one tree and must stay small."""
     types = _content_types(archive)
-    out = set()
+    streamed, sheets = set(), set()
     for name in names:
         kind = types.get(name)
         if kind is not None:
             if kind.endswith(_STREAMED_TYPES):
-                out.add(name)
-        elif re.fullmatch(r"xl/worksheets/[^/]+\.xml", name) or name == "xl/sharedStrings.xml":
-            out.add(name)
-    return out
+                streamed.add(name)
+                if kind.endswith(_STREAMED_TYPES[0]):
+                    sheets.add(name)
+        elif re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+            streamed.add(name)
+            sheets.add(name)
+        elif name == "xl/sharedStrings.xml":
+            streamed.add(name)
+    return streamed, sheets
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimits, budget: int,
-               label: str) -> _Part:
-    part = _Part()
-    run = limits.xml_run_bytes
-    carry = b""
-    first = True
+class _Scan:
+    """The streaming checks of one sheet or shared-strings part, fed complete tags in order.
 
-    def take(body: bytes) -> None:
-        if max(map(len, body.split(b"<"))) > run:
-            raise _too_long(limits, label)
-        part.rows += len(_ROW_TAG.findall(body))
-        part.strings += len(_SI_TAG.findall(body))
+    Bounded here, so that openpyxl never builds a big object: any text between two tags (one
+    text node); a cell (``<c>``…``</c>``) or a shared string (``<si>``…``</si>``), whatever
+    its runs of rich text; the cells of one row (Excel's 16,384); and, in a sheet, what comes
+    before ``<sheetData>`` and after ``</sheetData>`` (openpyxl builds those elements whole)."""
+
+    def __init__(self, limits: ReadLimits, label: str, sheet: bool) -> None:
+        self.limits, self.label, self.sheet = limits, label, sheet
+        self.part = _Part()
+        self.offset = 0  # of the next body
+        self.open_at: int | None = None  # an open cell or shared string
+        self.cells = 0  # in the current row
+        self.data_at: int | None = None  # where <sheetData> starts
+        self.tail_at: int | None = None  # where </sheetData> ends
+
+    def take(self, body: bytes) -> None:
+        limits, part = self.limits, self.part
+        if max(map(len, body.split(b"<"))) > limits.xml_run_bytes:
+            raise _too_long(limits, self.label)
         if b"mergeCell" in body:
             for c1, r1, c2, r2 in _MERGE_TAG.findall(body):
                 if len(part.merges) >= MAX_MERGED:
-                    raise PayloadTooLarge(f"{_where(label)}合并单元格过多（最多 {MAX_MERGED} 处）")
+                    raise PayloadTooLarge(f"{_where(self.label)}合并单元格过多（最多 {MAX_MERGED} 处）")
                 min_col, min_row = _column_number(c1), int(r1)
                 max_col, max_row = (_column_number(c2), int(r2)) if c2 else (min_col, min_row)
                 part.merges.append((min_row, min_col, max_row, max_col))
+        if not self._fast(body):
+            self._exact(body, self.offset)
+        self.offset = end = self.offset + len(body)
+        if self.open_at is not None and end - self.open_at > limits.cell_xml_bytes:
+            raise _too_long(limits, self.label)
+        if self.sheet and ((self.data_at is None and end > SHEET_SECTION_BYTES)
+                           or (self.tail_at is not None and end - self.tail_at > SHEET_SECTION_BYTES)):
+            raise PayloadTooLarge(f"{_where(self.label)}工作表中表格以外的内容超过 {_size(SHEET_SECTION_BYTES)}")
 
+    def _fast(self, body: bytes) -> bool:
+        """The checks with bytes operations (C speed), for bodies whose tags have no namespace
+        prefix and no element near a limit; False leaves the body to ``_exact``."""
+        limits, part, base = self.limits, self.part, self.offset
+        if b":c" in body or b":row" in body or b":si" in body or b"sheetData" in body:
+            return False
+        close = b"</c>" if self.sheet else b"</si>"
+        pieces = body.split(close)
+        if max(map(len, pieces)) > limits.cell_xml_bytes:
+            return False
+        if self.open_at is not None and len(pieces) > 1 and base + len(pieces[0]) - self.open_at > limits.cell_xml_bytes:
+            return False
+        if self.sheet:
+            rows = body.split(b"<row")
+            counts = [r.count(b"<c ") + r.count(b"<c>") + r.count(b"<c/") for r in rows]
+            counts[0] += self.cells
+            if max(counts) > EXCEL_MAX_COLUMNS:
+                return False
+            part.rows += len(rows) - 1
+        else:
+            part.strings += body.count(b"<si>") + body.count(b"<si ") + body.count(b"<si/")
+        # the state at the end of the body: what the last piece leaves open
+        if len(pieces) > 1:
+            self.open_at = None
+        self._exact(pieces[-1], base + len(body) - len(pieces[-1]), count=False)
+        if self.sheet:
+            self.cells = counts[-1]  # cells since the last row began (the first count carries)
+        return True
+
+    def _exact(self, body: bytes, base: int, count: bool = True) -> None:
+        """The checks tag by tag (any namespace prefix)."""
+        limits, part = self.limits, self.part
+        for m in _TOKEN.finditer(body):
+            closing, name, empty = m.group(1), m.group(2), m.group(3)
+            at = base + m.start()
+            if name == b"c" or name == b"si":
+                if closing:
+                    if self.open_at is not None and at - self.open_at > limits.cell_xml_bytes:
+                        raise _too_long(limits, self.label)
+                    self.open_at = None
+                    continue
+                if count:
+                    if name == b"si":
+                        part.strings += 1
+                    else:
+                        self.cells += 1
+                        if self.cells > EXCEL_MAX_COLUMNS:
+                            raise PayloadTooLarge(f"{_where(self.label)}有一行的单元格超过 {EXCEL_MAX_COLUMNS} 个")
+                self.open_at = None if empty else at
+            elif name == b"row":
+                if not closing and count:
+                    part.rows += 1
+                    self.cells = 0
+            elif closing:  # </sheetData>
+                self.tail_at = base + m.end()
+            else:  # <sheetData>
+                self.data_at = at
+                if empty:
+                    self.tail_at = base + m.end()
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReadLimits, budget: int,
+               label: str, sheet: bool) -> _Part:
+    scan = _Scan(limits, label, sheet)
+    run = limits.xml_run_bytes
+    carry = b""
+    first = True
+    unpacked = 0
     with archive.open(info) as stream:
         while True:
             chunk = stream.read(_CHUNK)
             if not chunk:
                 break
-            part.unpacked += len(chunk)
-            if part.unpacked > budget:
+            unpacked += len(chunk)
+            if unpacked > budget:
                 raise PayloadTooLarge(f"{_where(label)}文件解压后超过 {_size(limits.unpacked_bytes)} 上限，请拆分后再导入")
             if first:
                 first = False
-                if b"\x00" in chunk[:4096]:  # UTF-16/32 XML: the tag scan below assumes bytes of UTF-8
+                if b"\x00" in chunk[:4096]:  # UTF-16/32 XML: the tag scan assumes an ASCII-compatible encoding
                     raise InvalidInput("Excel 文件的内容编码不受支持（应为 UTF-8）")
             data = carry + chunk
-            cut = data.rfind(b"<")
+            cut = data.rfind(b"<")  # bodies end before a tag, so every tag in one is complete
             if cut <= 0:
                 if len(data) > run:
                     raise _too_long(limits, label)
                 carry = data
                 continue
-            take(data[:cut])
+            scan.take(data[:cut])
             carry = data[cut:]
             if len(carry) > run:
                 raise _too_long(limits, label)
     if carry:
-        take(carry)
-    return part
+        scan.take(carry)
+    scan.part.unpacked = unpacked
+    return scan.part
+
+
+_SCANNED: dict[tuple[str, int, int, ReadLimits], dict[str, _Part]] = {}  # a fair workbook is read sheet by sheet
+_SCANNED_LOCK = threading.Lock()
 
 
 def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
-    """Check an XLSX package before openpyxl opens it; return what was found in each streamed part."""
+    """Check an XLSX package before openpyxl opens it; return what was found in each streamed part
+    (remembered for the few files read last, by path, size and modification time)."""
+    try:
+        st = Path(path).stat()
+        key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, limits)
+    except OSError:
+        raise InvalidInput(_BROKEN_XLSX) from None
+    with _SCANNED_LOCK:
+        if key in _SCANNED:
+            return _SCANNED[key]
+    parts = _scan_package(path, limits, label)
+    with _SCANNED_LOCK:
+        while len(_SCANNED) >= 4:
+            _SCANNED.pop(next(iter(_SCANNED)))
+        _SCANNED[key] = parts
+    return parts
+
+
+def _scan_package(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
@@ -468,7 +591,7 @@ def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
         if manifest is not None and manifest.file_size > WHOLE_PART_BYTES:
             raise PayloadTooLarge(f"{_where(label)}Excel 文件中的部件解压后超过 {_size(WHOLE_PART_BYTES)}")
         try:
-            streamed = _streamed_parts(archive, (i.filename for i in infos))
+            streamed, sheets = _streamed_parts(archive, (i.filename for i in infos))
             for info in infos:
                 if (info.filename not in streamed and info.filename.lower().endswith(_XML_SUFFIXES)
                         and info.file_size > WHOLE_PART_BYTES):
@@ -478,7 +601,7 @@ def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
             left = limits.unpacked_bytes
             for info in infos:
                 if info.filename in streamed:
-                    part = _scan_part(archive, info, limits, left, label)
+                    part = _scan_part(archive, info, limits, left, label, info.filename in sheets)
                     left -= part.unpacked
                     parts[info.filename] = part
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, ValueError, NotImplementedError):
@@ -487,6 +610,9 @@ def _scan_xlsx(path: Path, limits: ReadLimits, label: str) -> dict[str, _Part]:
             if isinstance(exc, InvalidInput):
                 raise
             raise InvalidInput(_BROKEN_XLSX) from None
+    # before openpyxl: loading a workbook already reads every sheet that lacks a <dimension> whole
+    if any(p.rows > limits.rows + HEADER_ROOM for p in parts.values()):
+        raise _too_many_rows(limits, label, "，含空行和只有格式的行")
     if sum(p.strings for p in parts.values()) > MAX_SHARED_STRINGS:
         raise PayloadTooLarge(f"{_where(label)}Excel 文件中不同的文本过多（最多 {MAX_SHARED_STRINGS} 个）")
     return parts
@@ -536,8 +662,6 @@ def xlsx_rows(path: Path, sheet: str | None, fill_merged: bool, limits: ReadLimi
                 raise InvalidInput("Excel 文件中没有工作表")
             worksheet = workbook.worksheets[0]
         part = parts.get(getattr(worksheet, "_worksheet_path", ""))
-        if part is not None and part.rows > limits.rows + HEADER_ROOM:
-            raise _too_many_rows(limits, label, "，含空行和只有格式的行")
         merges = part.merges if (part is not None and fill_merged) else []
         try:
             yield from _sheet_rows(worksheet, merges, limits, label)

@@ -50,10 +50,12 @@ def _row(r: int, values: Iterable[object], first_col: int = 1) -> bytes:
     return f'<row r="{r}">{"".join(cells)}</row>'.encode()
 
 
-def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
+def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]], dimension: str | None = None,
+             wrap: tuple[bytes, bytes] | None = None) -> Path:
     """An XLSX whose sheet XML is streamed from chunks (fast; a bomb stays a small file).
 
-    The package parts come from a real openpyxl workbook with the same sheet names."""
+    The package parts come from a real openpyxl workbook with the same sheet names. Without
+    ``dimension`` (a range such as "A1:J1000") the sheets have no <dimension>, as crafted files."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for title in sheets:
@@ -66,10 +68,13 @@ def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]]) -> Path:
                 dst.writestr(info.filename, src.read(info.filename))
         for n, chunks in enumerate(sheets.values(), start=1):
             with dst.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as f:
-                f.write(SHEET_HEAD)
+                head, tail = wrap or (SHEET_HEAD, SHEET_TAIL)
+                if dimension:
+                    head = head.replace(b"<sheetData>", f'<dimension ref="{dimension}"/><sheetData>'.encode())
+                f.write(head)
                 for chunk in chunks:
                     f.write(chunk)
-                f.write(SHEET_TAIL)
+                f.write(tail)
     return path
 
 
@@ -181,7 +186,9 @@ CHILD = """
     import openpyxl
     from matcher.core.errors import TalentMatchError
     from matcher.ingest.importer import read_records
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def hwm():  # peak RSS of this process since exec, in kB (ru_maxrss keeps the parent's)
+        return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])
+    before = hwm()
     try:
         read_records(Path({path!r}), "demands")
         outcome, detail, status = "accepted", "", 0
@@ -189,7 +196,7 @@ CHILD = """
         outcome, detail, status = type(exc).__name__, exc.detail, exc.status
     except MemoryError:
         outcome, detail, status = "MemoryError", "", 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = hwm()
     print(json.dumps({{"outcome": outcome, "detail": detail, "status": status, "grew_mb": (peak - before) / 1024}}))
 """
 
@@ -245,6 +252,11 @@ def test_compression_ratio_is_guarded(tmp_path: Path) -> None:
 def test_many_rows_xlsx_refused_before_any_record(tmp_path: Path, monkeypatch, built) -> None:
     monkeypatch.setenv("TALENTMATCH_IMPORT_MAX_ROWS", "100")
     path = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(5_000)})
+
+    def no_openpyxl(*a, **kw):  # loading parses a sheet without <dimension> whole: refuse before
+        raise AssertionError("openpyxl opened the file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
     with pytest.raises(InvalidInput) as exc:
         read_records(path, "demands")
     assert "行数超过上限" in _too_large(exc) and "100" in exc.value.detail
@@ -513,3 +525,63 @@ def test_a_long_cell_is_stopped_in_the_package_scan_before_openpyxl(tmp_path: Pa
         tracemalloc.stop()
     assert "10000" in _too_large(exc)
     assert peak < 16 * MiB, peak
+
+
+def _noise(n: int) -> bytes:
+    """n letters that barely compress."""
+    import base64
+    import os
+
+    return base64.b64encode(os.urandom(n))[:n].replace(b"+", b"a").replace(b"/", b"b")
+
+
+def test_a_cell_of_many_short_runs_is_stopped_in_the_scan(tmp_path: Path, monkeypatch) -> None:
+    # rich text: 400 runs of 9,000 characters, each text node short, one cell of 3.6 M characters
+    # (random letters: the ratio guard must not be what stops it)
+    runs = [b"<r><t>" + _noise(9_000) + b"</t></r>" for _ in range(400)]
+    cell = [_row(1, ["岗位名称"]), b'<row r="2"><c r="A2" t="inlineStr"><is>', *runs, b"</is></c></row>"]
+    path = raw_xlsx(tmp_path / "runs.xlsx", {"岗位": cell})
+
+    def no_openpyxl(*a, **kw):
+        raise AssertionError("openpyxl opened the file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
+    with pytest.raises(InvalidInput) as exc:
+        read_records(path, "demands")
+    assert "10000" in _too_large(exc)
+
+
+def test_a_row_of_too_many_cells_and_a_huge_tail_are_stopped_in_the_scan(tmp_path: Path, monkeypatch) -> None:
+    def no_openpyxl(*a, **kw):
+        raise AssertionError("openpyxl opened the file")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
+    wide = [_row(1, ["岗位名称"]), b'<row r="2">', *(b'<c r="A2" s="1"/>' for _ in range(20_000)), b"</row>"]
+    with pytest.raises(InvalidInput) as exc:
+        read_records(raw_xlsx(tmp_path / "wide.xlsx", {"岗位": wide}), "demands")
+    assert "16384" in _too_large(exc)
+    # openpyxl builds what follows <sheetData> whole (data validations, hyperlinks ...)
+    rules = b"".join(f'<dataValidation sqref="A{i}"/>'.encode() for i in range(400_000))
+    tail = b"</sheetData><dataValidations>" + rules + b"</dataValidations></worksheet>"
+    path = raw_xlsx(tmp_path / "tail.xlsx", {"岗位": [_row(1, ["岗位名称"])]}, wrap=(SHEET_HEAD, tail))
+    with pytest.raises(InvalidInput) as exc:
+        read_records(path, "demands")
+    assert "8 MB" in _too_large(exc)
+
+
+def test_sheets_with_a_namespace_prefix_are_read_and_checked(tmp_path: Path) -> None:
+    ns = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    head = b'<?xml version="1.0" encoding="UTF-8"?><x:worksheet ' + ns + b"><x:sheetData>"
+    tail = b"</x:sheetData></x:worksheet>"
+
+    def row(r: int, text: str) -> bytes:
+        return (f'<x:row r="{r}"><x:c r="A{r}" t="inlineStr"><x:is><x:t>{text}</x:t></x:is></x:c></x:row>').encode()
+
+    path = raw_xlsx(tmp_path / "prefixed.xlsx", {"岗位": [row(1, "岗位名称"), row(2, "数据分析师")]}, wrap=(head, tail))
+    result = read_records(path, "demands")
+    assert [r.title for _, r in result.records] == ["数据分析师"]
+    runs = b"".join(b"<x:r><x:t>" + _noise(9_000) + b"</x:t></x:r>" for _ in range(400))
+    bomb = [row(1, "岗位名称"), b'<x:row r="2"><x:c r="A2" t="inlineStr"><x:is>' + runs + b"</x:is></x:c></x:row>"]
+    with pytest.raises(InvalidInput) as exc:
+        read_records(raw_xlsx(tmp_path / "prefixed-bomb.xlsx", {"岗位": bomb}, wrap=(head, tail)), "demands")
+    assert "10000" in _too_large(exc)

@@ -504,8 +504,9 @@ def test_oversize_file(tmp_path: Path) -> None:
 def test_too_many_rows(tmp_path: Path) -> None:
     path = _write(tmp_path / "d.csv", "岗位名称\n" + "测试\n" * 11)
     assert read_records(path, "demands", max_rows=11).total_rows == 11
-    with pytest.raises(InvalidInput, match="行数超过上限"):
+    with pytest.raises(InvalidInput, match="行数超过上限") as exc:
         read_records(path, "demands", max_rows=10)
+    assert exc.value.status == 413  # PayloadTooLarge, like every reading limit
     jsonl = _write(tmp_path / "d.jsonl", '{"title": "x"}\n' * 3)
     with pytest.raises(InvalidInput, match="行数超过上限"):
         read_records(jsonl, "demands", max_rows=2)

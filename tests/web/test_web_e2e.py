@@ -50,8 +50,10 @@ def _free_port() -> int:
 def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
     import uvicorn
 
+    # every journey signs in from 127.0.0.1 after one wrong key, on one server for the module: more
+    # failures a minute than the default limit allows one address (tests/test_ratelimit.py tests it)
     settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", reference_dir=PROJECT_ROOT / "data",
-                        encoder="fake")
+                        encoder="fake", auth_failures_per_ip="1000/minute")
     svc = MatchService(settings, encoder=fake_encoder)
     ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
     svc.add("demand", [
@@ -331,3 +333,72 @@ def test_graduate_sees_the_zone_and_subscribes_phone(site, page):
 @pytest.fixture(scope="session", autouse=True)
 def _clean_shots() -> None:
     shutil.rmtree(SHOTS, ignore_errors=True)
+
+
+HOSTILE_NAME = "<img src=x onerror=alert('name')>"
+HOSTILE_TITLE = "PLC运维工程师<script>alert('title')</script>"
+HOSTILE_TEXT = "\"'><svg onload=alert('text')><tm-x onclick=alert(1)>"
+
+
+def _assert_nothing_injected(page, dialogs: list[str], where: str) -> None:
+    page.wait_for_load_state("load")
+    assert dialogs == [], (where, dialogs)
+    injected = page.evaluate("""() => ({
+        inline_scripts: [...document.scripts].filter(s => !s.src).length,
+        handlers: [...document.querySelectorAll('*')].filter(e =>
+            [...e.attributes].some(a => a.name.startsWith('on'))).length,
+        foreign: document.querySelectorAll('img[src="x"], svg[onload], tm-x').length,
+    })""")
+    assert injected == {"inline_scripts": 0, "handlers": 0, "foreign": 0}, (where, injected)
+
+
+def test_hostile_names_and_titles_are_shown_as_text_and_never_run(site, page):
+    """A seeker and an enterprise type markup into their names, titles and texts; every page that
+    shows them runs no script and holds no element the markup would have made."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    keys = {"hostile_seeker": site.service.store.create_key("seeker", label=HOSTILE_TEXT)[0],
+            "hostile_enterprise": site.service.store.create_key("enterprise", label=HOSTILE_NAME)[0]}
+    site.keys.update(keys)
+    sign_in(page, site, "hostile_seeker")
+    page.fill("#f-name", HOSTILE_NAME)
+    page.fill("#f-phone", "13811112222")
+    page.fill("#f-skills", "PLC编程、电气控制、Python")
+    page.fill("#f-major", HOSTILE_TEXT)
+    page.fill("#f-summary", HOSTILE_TITLE)
+    page.check("input[name=consent]")
+    page.click("button:has-text('保存档案')")
+    page.wait_for_url("**/app/me/posts**")
+    page.context.clear_cookies()
+    sign_in(page, site, "hostile_enterprise")
+    page.fill("#f-name", HOSTILE_NAME + "淄博")
+    page.fill("#f-description", HOSTILE_TITLE)
+    page.click("button:has-text('登记')")
+    page.wait_for_url("**/app/company**")
+    _assert_nothing_injected(page, dialogs, "company page")
+    assert HOSTILE_NAME + "淄博" in page.locator("h1").inner_text()  # shown as the text it is
+    page.goto(site.url + "/app/entries/new")
+    page.fill("#f-title", HOSTILE_TITLE)
+    page.fill("#f-required_skills", "PLC编程、电气控制")
+    page.fill("#f-description", HOSTILE_TEXT)
+    page.fill("#f-city", "淄博")
+    page.click("button:has-text('发布')")
+    page.wait_for_url("**/candidates**")
+    _assert_nothing_injected(page, dialogs, "candidates page")
+    assert HOSTILE_TITLE in page.locator("h1").inner_text()
+    assert HOSTILE_NAME in page.locator("article .title").all_inner_texts()  # consented: the name, as text
+    page.goto(site.url + "/app/company")
+    _assert_nothing_injected(page, dialogs, "company page with the post")
+    assert HOSTILE_TITLE in page.locator("tr[data-entry-id] td").first.inner_text()
+    page.locator("tr[data-entry-id] a:has-text('修改')").first.click()
+    _assert_nothing_injected(page, dialogs, "edit page")
+    assert page.locator("#f-title").input_value() == HOSTILE_TITLE
+    page.context.clear_cookies()
+    sign_in(page, site, "hostile_seeker")
+    for url in ("/app/me/posts", "/app/me/posts?city=" + HOSTILE_NAME + "&chain=" + HOSTILE_TEXT, "/app/me",
+                "/app/zone", "/login?next=\"><script>alert(document.domain)</script>"):
+        page.goto(site.url + url)
+        _assert_nothing_injected(page, dialogs, url)
+    page.goto(site.url + "/app/me/posts")
+    assert any(HOSTILE_TITLE in t for t in page.locator("article .title").all_inner_texts())
+    shot(page, "hostile-posts")
