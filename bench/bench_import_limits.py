@@ -28,10 +28,16 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests.ingest.test_import_limits import (
+    bomb_chunks,
+    lie_about_size,
+    raw_xlsx,
+    row_xml,
+    rows_chunks,
+)
 
-from tests.test_import_limits import _lie_about_size, _row, bomb_chunks, raw_xlsx, rows_chunks  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 MiB = 1024 * 1024
 
@@ -80,10 +86,10 @@ def child(mode: str, path: Path) -> dict:
 
 def legit_xlsx(path: Path, rows: int) -> Path:
     def chunks():
-        yield _row(1, [f"列{i}" for i in range(10)])
+        yield row_xml(1, [f"列{i}" for i in range(10)])
         batch = []
         for r in range(2, rows + 2):
-            batch.append(_row(r, [f"淄博{r % 977}号岗位" if i % 2 else r * 7 + i for i in range(10)]))
+            batch.append(row_xml(r, [f"淄博{r % 977}号岗位" if i % 2 else r * 7 + i for i in range(10)]))
             if len(batch) == 2000:
                 yield b"".join(batch)
                 batch = []
@@ -104,7 +110,7 @@ def main() -> None:
         bomb = raw_xlsx(d / "bomb900.xlsx", {"岗位": bomb_chunks(900 * MiB)})
         cases.append(("900 MB cell, honest header", "import", bomb))
         liar = raw_xlsx(d / "liar900.xlsx", {"岗位": bomb_chunks(900 * MiB)})
-        _lie_about_size(liar, 40_000)
+        lie_about_size(liar, 40_000)
         cases.append(("900 MB cell, header says 40 kB", "import", liar))
         cases.append(("150 MB cell (under the cap)", "import", raw_xlsx(d / "cell150.xlsx", {"岗位": bomb_chunks(150 * MiB)})))
         cases.append(("1,000,000-row sheet", "import", raw_xlsx(d / "rows.xlsx", {"岗位": rows_chunks(1_000_000)})))

@@ -39,7 +39,7 @@ def _col(n: int) -> str:
     return s
 
 
-def _row(r: int, values: Iterable[object], first_col: int = 1) -> bytes:
+def row_xml(r: int, values: Iterable[object], first_col: int = 1) -> bytes:
     cells = []
     for i, v in enumerate(values):
         ref = f"{_col(first_col + i)}{r}"
@@ -80,7 +80,7 @@ def raw_xlsx(path: Path, sheets: dict[str, Iterable[bytes]], dimension: str | No
 
 def bomb_chunks(size: int, header: Iterable[object] = ("岗位名称",)) -> Iterator[bytes]:
     """A header row, then one cell holding ``size`` bytes of one character."""
-    yield _row(1, header)
+    yield row_xml(1, header)
     yield b'<row r="2"><c r="A2" t="inlineStr"><is><t>'
     block = b"a" * MiB
     left = size
@@ -91,10 +91,10 @@ def bomb_chunks(size: int, header: Iterable[object] = ("岗位名称",)) -> Iter
 
 
 def rows_chunks(n: int, header: Iterable[object] = ("岗位名称",)) -> Iterator[bytes]:
-    yield _row(1, header)
+    yield row_xml(1, header)
     batch = []
     for r in range(2, n + 2):
-        batch.append(_row(r, [f"岗位{r}"]))
+        batch.append(row_xml(r, [f"岗位{r}"]))
         if len(batch) == 1000:
             yield b"".join(batch)
             batch = []
@@ -105,7 +105,7 @@ def rows_chunks(n: int, header: Iterable[object] = ("岗位名称",)) -> Iterato
 def bomb_201(tmp_path_factory) -> Path:
     """A fair-shaped workbook whose first sheet holds 201 MB of one character (a 0.2 MB file)."""
     path = tmp_path_factory.mktemp("bomb") / "bomb.xlsx"
-    return raw_xlsx(path, {"岗位": bomb_chunks(201 * MiB), "求职者": [_row(1, ["姓名"])]})
+    return raw_xlsx(path, {"岗位": bomb_chunks(201 * MiB), "求职者": [row_xml(1, ["姓名"])]})
 
 
 @pytest.fixture
@@ -210,7 +210,7 @@ def test_one_huge_cell_under_the_size_cap_is_refused_with_bounded_memory(tmp_pat
     assert res["grew_mb"] < 64, res
 
 
-def _lie_about_size(path: Path, declared: int) -> None:
+def lie_about_size(path: Path, declared: int) -> None:
     """Rewrite the sheet's uncompressed size in the central directory (what readers trust)."""
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
@@ -228,7 +228,7 @@ def test_a_zip_header_that_lies_about_the_size_is_caught_while_streaming(tmp_pat
     # the sheet unpacks to 64 MB but its headers say 40 kB: reading must stop at what was declared
     # (zipfile returns no more than the declared size, then the CRC fails: a damaged file)
     path = raw_xlsx(tmp_path / "liar.xlsx", {"岗位": bomb_chunks(64 * MiB)})
-    _lie_about_size(path, 40_000)
+    lie_about_size(path, 40_000)
     with zipfile.ZipFile(path) as z:
         assert sum(i.file_size for i in z.infolist()) < MiB
     res = _run_child(CHILD.format(path=str(path)), tmp_path)
@@ -290,8 +290,8 @@ def test_many_columns_refused(tmp_path: Path) -> None:
         read_records(csv_path, "demands")
     assert "列数超过上限" in _too_large(exc) and "200" in exc.value.detail
     # one cell far to the right (column XFD) makes openpyxl pad the row to 16,384 values
-    path = raw_xlsx(tmp_path / "wide.xlsx", {"岗位": [_row(1, ["岗位名称"]), _row(2, ["岗位"]),
-                                                    _row(3, ["x"], first_col=16_384)]})
+    path = raw_xlsx(tmp_path / "wide.xlsx", {"岗位": [row_xml(1, ["岗位名称"]), row_xml(2, ["岗位"]),
+                                                    row_xml(3, ["x"], first_col=16_384)]})
     with pytest.raises(InvalidInput) as exc:
         read_records(path, "demands")
     assert "列数超过上限" in _too_large(exc)
@@ -314,7 +314,7 @@ def test_long_cell_refused_and_not_echoed(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as exc:
         read_records(csv_path, "demands")
     assert "10000" in _too_large(exc)
-    xlsx = raw_xlsx(tmp_path / "long.xlsx", {"岗位": [_row(1, ["岗位名称"]), _row(2, [long])]})
+    xlsx = raw_xlsx(tmp_path / "long.xlsx", {"岗位": [row_xml(1, ["岗位名称"]), row_xml(2, [long])]})
     with pytest.raises(InvalidInput) as exc:
         read_records(xlsx, "demands")
     assert "10000" in _too_large(exc)
@@ -390,7 +390,7 @@ def test_fair_workbook_limits(service, tmp_path: Path, monkeypatch, bomb_201: Pa
         import_fair_file(service, bomb_201)
     assert "200 MB" in _too_large(exc)
     monkeypatch.setenv("TALENTMATCH_IMPORT_MAX_ROWS", "50")
-    path = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(1_000), "求职者": [_row(1, ["姓名"])]})
+    path = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(1_000), "求职者": [row_xml(1, ["姓名"])]})
     with pytest.raises(InvalidInput) as exc:
         read_fair(path)
     assert "行数超过上限" in _too_large(exc)
@@ -493,11 +493,11 @@ def test_api_catalogue_upload_bomb_and_long_values(client, tmp_path: Path, monke
 def test_api_fair_upload_bomb_and_many_rows(client, service, tmp_path: Path, monkeypatch) -> None:
     # a fair import reads its limits from the service's settings
     monkeypatch.setattr(service.settings, "import_max_unpacked_bytes", 8 * MiB)
-    bomb = raw_xlsx(tmp_path / "bomb.xlsx", {"岗位": bomb_chunks(20 * MiB), "求职者": [_row(1, ["姓名"])]})
+    bomb = raw_xlsx(tmp_path / "bomb.xlsx", {"岗位": bomb_chunks(20 * MiB), "求职者": [row_xml(1, ["姓名"])]})
     body = _problem(client.post("/v1/fairs/import", files={"file": ("fair.xlsx", bomb.read_bytes(), XLSX)}))
     assert "8 MB" in body["detail"]
     monkeypatch.setattr(service.settings, "import_max_rows", 50)
-    rows = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(1_000), "求职者": [_row(1, ["姓名"])]})
+    rows = raw_xlsx(tmp_path / "rows.xlsx", {"岗位": rows_chunks(1_000), "求职者": [row_xml(1, ["姓名"])]})
     body = _problem(client.post("/v1/fairs/import", files={"file": ("fair.xlsx", rows.read_bytes(), XLSX)}))
     assert "行数超过上限" in body["detail"]
     assert client.get("/health").status_code == 200
@@ -510,7 +510,7 @@ def test_a_long_cell_is_stopped_in_the_package_scan_before_openpyxl(tmp_path: Pa
 
     rnd = random.Random(7)
     text = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(3 * MiB))
-    path = raw_xlsx(tmp_path / "cell.xlsx", {"岗位": [_row(1, ["岗位名称"]), _row(2, [text])]})
+    path = raw_xlsx(tmp_path / "cell.xlsx", {"岗位": [row_xml(1, ["岗位名称"]), row_xml(2, [text])]})
 
     def no_openpyxl(*a, **kw):
         raise AssertionError("openpyxl opened the file")
@@ -539,7 +539,7 @@ def test_a_cell_of_many_short_runs_is_stopped_in_the_scan(tmp_path: Path, monkey
     # rich text: 400 runs of 9,000 characters, each text node short, one cell of 3.6 M characters
     # (random letters: the ratio guard must not be what stops it)
     runs = [b"<r><t>" + _noise(9_000) + b"</t></r>" for _ in range(400)]
-    cell = [_row(1, ["岗位名称"]), b'<row r="2"><c r="A2" t="inlineStr"><is>', *runs, b"</is></c></row>"]
+    cell = [row_xml(1, ["岗位名称"]), b'<row r="2"><c r="A2" t="inlineStr"><is>', *runs, b"</is></c></row>"]
     path = raw_xlsx(tmp_path / "runs.xlsx", {"岗位": cell})
 
     def no_openpyxl(*a, **kw):
@@ -556,14 +556,14 @@ def test_a_row_of_too_many_cells_and_a_huge_tail_are_stopped_in_the_scan(tmp_pat
         raise AssertionError("openpyxl opened the file")
 
     monkeypatch.setattr(openpyxl, "load_workbook", no_openpyxl)
-    wide = [_row(1, ["岗位名称"]), b'<row r="2">', *(b'<c r="A2" s="1"/>' for _ in range(20_000)), b"</row>"]
+    wide = [row_xml(1, ["岗位名称"]), b'<row r="2">', *(b'<c r="A2" s="1"/>' for _ in range(20_000)), b"</row>"]
     with pytest.raises(InvalidInput) as exc:
         read_records(raw_xlsx(tmp_path / "wide.xlsx", {"岗位": wide}), "demands")
     assert "16384" in _too_large(exc)
     # openpyxl builds what follows <sheetData> whole (data validations, hyperlinks ...)
     rules = b"".join(f'<dataValidation sqref="A{i}"/>'.encode() for i in range(400_000))
     tail = b"</sheetData><dataValidations>" + rules + b"</dataValidations></worksheet>"
-    path = raw_xlsx(tmp_path / "tail.xlsx", {"岗位": [_row(1, ["岗位名称"])]}, wrap=(SHEET_HEAD, tail))
+    path = raw_xlsx(tmp_path / "tail.xlsx", {"岗位": [row_xml(1, ["岗位名称"])]}, wrap=(SHEET_HEAD, tail))
     with pytest.raises(InvalidInput) as exc:
         read_records(path, "demands")
     assert "8 MB" in _too_large(exc)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web_support import PAYLOADS, csrf_of, unescaped, web_site
+from tests.web.web_support import PAYLOADS, csrf_of, unescaped, web_site
 
 EXAMPLES = int(os.environ.get("TALENTMATCH_FUZZ_EXAMPLES", "8"))
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("webfuzz")]
