@@ -30,7 +30,7 @@ from matcher.fair.engine import (
     run_fair,
 )
 from matcher.fair.files import export_download, import_fair_file, template_workbook
-from web.app import STAFF, call, form_of, render, svc, user
+from web.common import STAFF, call, form_of, render, svc, user
 from web.params import Id
 
 router = APIRouter(include_in_schema=False)

@@ -27,7 +27,8 @@ from matcher.zone.graduates import (
     graduate_zone,
 )
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
-from web.app import FORMS, STAFF, call, form_of, model_from_form, render, split_list, svc, user
+from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
+from web.forms import FORMS
 from web.params import Id
 
 router = APIRouter(include_in_schema=False)

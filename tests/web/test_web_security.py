@@ -113,7 +113,7 @@ def _visit_every_page(site) -> None:
 def test_every_template_escapes_hostile_values_in_every_variable(site, monkeypatch):
     """Each page template is rendered with the context a real request gave it, every string in it
     (names, titles, errors, filters, labels) replaced by markup; no markup may come through."""
-    from web.app import templates
+    from web.common import templates
 
     seen: dict[str, list[dict]] = {}
     original = templates.TemplateResponse
@@ -414,7 +414,7 @@ def _api_body_model(method: str, path: str) -> type:
 
 
 def test_each_form_is_validated_by_the_api_input_model_of_its_route(site):
-    from web.app import FORMS
+    from web.forms import FORMS
 
     assert FORMS["profile"].model is _api_body_model("POST", "/v1/talents")
     assert FORMS["profile"].model is _api_body_model("PUT", "/v1/talents/{talent_id}")

@@ -1,0 +1,178 @@
+"""The enterprise's pages: registration, entries, masked candidates, occupation suggestions."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from matcher.core.errors import Conflict, InvalidInput, NotFound
+from matcher.domain.access import talent_view
+from matcher.domain.auth import Role
+from matcher.domain.schemas import (
+    DemandEntry,
+    Education,
+    Enterprise,
+)
+from web.common import (
+    STATUS_LABELS,
+    PageError,
+    Redirect,
+    WebUser,
+    call,
+    domain_errors,
+    form_of,
+    model_from_form,
+    render,
+    svc,
+    user,
+    values_of,
+)
+from web.forms import ENTRY_KEEP, ENTRY_LISTS, FORMS
+from web.params import Id
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/app/company", response_class=HTMLResponse)
+async def company(request: Request, status: str = "") -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    s = svc(request)
+    if u.who.enterprise_id is None:
+        return render(request, "company.html.j2", u, enterprise=None, values={}, errors={}, title="登记企业")
+    ent = await call(request, s.store.get_enterprise, u.who.enterprise_id)
+    status = status if status in STATUS_LABELS else ""
+    entries, total = await call(request, s.store.list, "demand", offset=0, limit=200,
+                                enterprise_id=ent.id, status=status or None)
+    return render(request, "company.html.j2", u, enterprise=ent, entries=entries, total=total, status_filter=status,
+                  status_labels=STATUS_LABELS, title=ent.name)
+
+
+@router.post("/app/company", response_class=HTMLResponse)
+async def register_company(request: Request) -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    form = await form_of(request, u)
+    if u.who.enterprise_id is not None:
+        raise PageError(409, "已登记", "此密钥已绑定企业。")
+    ent, errors, values = model_from_form(FORMS["company"], form, build=Enterprise.model_validate)
+    s = svc(request)
+    if ent is not None:
+        try:
+            if ent.chain_id:
+                ent = ent.model_copy(update={"chain_id": s.resolve_chain(ent.chain_id)})
+            await call(request, s.store.add_enterprise, ent, u.who, u.who.key_id)
+        except (InvalidInput, Conflict) as exc:
+            ent, errors = None, domain_errors(exc, "name")
+    if ent is None:
+        return render(request, "company.html.j2", u, 422, enterprise=None, values=values, errors=errors,
+                      title="登记企业")
+    return RedirectResponse("/app/company?saved=" + quote("企业已登记"), status_code=303)
+
+
+def _entry_page(request: Request, u: WebUser, values: dict, errors: dict, entry_id: int | None,
+                status: int = 200) -> Response:
+    action = f"/app/entries/{entry_id}/edit" if entry_id else "/app/entries/new"
+    return render(request, "entry.html.j2", u, status, values=values, errors=errors, entry_id=entry_id,
+                  action=action, educations=[e.value for e in Education],
+                  title="修改需求" if entry_id else "发布新需求")
+
+
+async def _own_entry(request: Request, u: WebUser, entry_id: int) -> DemandEntry:
+    if u.who.enterprise_id is None:
+        raise Redirect("/app/company")
+    entry = await call(request, svc(request).get, "demand", entry_id)
+    if entry.enterprise_id != u.who.enterprise_id:
+        raise NotFound(f"需求条目 {entry_id} 不存在")
+    return entry
+
+
+@router.get("/app/entries/new", response_class=HTMLResponse)
+async def new_entry(request: Request) -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    if u.who.enterprise_id is None:
+        return RedirectResponse("/app/company", status_code=303)
+    return _entry_page(request, u, {"headcount": "1", "fresh_graduates_ok": True}, {}, None)
+
+
+async def _save_entry(request: Request, entry_id: int | None) -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    if u.who.enterprise_id is None:
+        return RedirectResponse("/app/company", status_code=303)
+    current = await _own_entry(request, u, entry_id) if entry_id else None
+    form = await form_of(request, u)
+    # fields the form does not show stay as they are; the server decides the owner and the source
+    keep = current.model_dump(include=set(ENTRY_KEEP)) if current is not None else {}
+    server = {"enterprise_id": u.who.enterprise_id, "enterprise_name": None,
+              "source": current.source if current is not None else "post",
+              "catalogue_id": current.catalogue_id if current is not None else None}
+    entry, errors, values = model_from_form(FORMS["entry"], form, keep=keep,
+                                            build=lambda data: DemandEntry.model_validate({**data, **server}))
+    s = svc(request)
+    if entry is not None:
+        try:
+            if entry_id:
+                await call(request, s.update, "demand", entry_id, entry, actor=u.who)
+            else:
+                [entry_id] = await call(request, s.add, "demand", [entry], actor=u.who)
+        except (InvalidInput, Conflict) as exc:
+            entry, errors = None, domain_errors(exc, "title")
+    if entry is None:
+        return _entry_page(request, u, values, errors, entry_id, 422)
+    return RedirectResponse(f"/app/entries/{entry_id}/candidates?saved=" + quote("需求已保存"), status_code=303)
+
+
+@router.post("/app/entries/new", response_class=HTMLResponse)
+async def create_entry(request: Request) -> Response:
+    return await _save_entry(request, None)
+
+
+@router.get("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
+async def edit_entry(request: Request, entry_id: Id) -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    entry = await _own_entry(request, u, entry_id)
+    return _entry_page(request, u, values_of(entry, ENTRY_LISTS), {}, entry_id)
+
+
+@router.post("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
+async def update_entry(request: Request, entry_id: Id) -> Response:
+    return await _save_entry(request, entry_id)
+
+
+@router.post("/app/entries/{entry_id}/close")
+async def close_entry(request: Request, entry_id: Id) -> Response:
+    u = await user(request, Role.ENTERPRISE)
+    entry = await _own_entry(request, u, entry_id)
+    await form_of(request, u)
+    await call(request, svc(request).update, "demand", entry_id, entry.model_copy(update={"status": "closed"}),
+               actor=u.who)
+    return RedirectResponse("/app/company?saved=" + quote("需求已关闭"), status_code=303)
+
+
+@router.get("/app/entries/{entry_id}/candidates", response_class=HTMLResponse)
+async def candidates(request: Request, entry_id: Id) -> Response:
+    from matcher.domain.access import shown_talents
+
+    u = await user(request, Role.ENTERPRISE)
+    entry = await _own_entry(request, u, entry_id)
+    s = svc(request)
+
+    def work() -> tuple[list, dict]:
+        found = s.match_demand(entry_id, 20)
+        profiles = s.store.get_many("talent", [m.id for m in found])  # read once: masking and contacts
+        shown = shown_talents(s, u.who, found, "web_candidates", profiles=profiles, demand_id=entry_id)
+        return shown, {i: talent_view(u.who, p) for i, p in profiles.items()}
+
+    matches, contacts = await call(request, work)
+    return render(request, "candidates.html.j2", u, entry=entry, matches=matches, contacts=contacts,
+                  title="推荐人才")
+
+
+@router.get("/app/suggest/occupations")
+async def suggest_occupations(request: Request, q: str = "") -> Response:
+    await user(request, Role.ENTERPRISE, Role.ORGANISER, Role.ADMIN)
+    q = q.strip()[:100]
+    if len(q) < 2:
+        return JSONResponse([])
+    [cands] = await call(request, svc(request).code_occupations, [q], 5)
+    return JSONResponse([{"code": c.code, "name": c.name, "score": c.score} for c in cands])
