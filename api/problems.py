@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.core.errors import ImportRejected, TalentMatchError
-from matcher.ingest.importer import zh_reason
+from matcher.ingest.messages import zh_reason
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("talentmatch.api")

@@ -26,7 +26,7 @@ from starlette.datastructures import FormData
 
 from matcher.core.errors import InvalidInput, TalentMatchError
 from matcher.domain.auth import ROLE_LABELS, Principal, Role
-from matcher.ingest.importer import zh_reason
+from matcher.ingest.messages import zh_reason
 from matcher.service import MatchService
 
 HERE = Path(__file__).resolve().parent

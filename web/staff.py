@@ -17,7 +17,8 @@ from matcher.analytics.report import render_gap_html
 from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
 from matcher.domain.auth import Role
 from matcher.domain.schemas import Catalogue, MatchFilters
-from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
+from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
+from matcher.ingest.importer import read_records
 from matcher.zone.graduates import (
     SubscriptionCreate,
     ZoneQuery,

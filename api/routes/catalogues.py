@@ -12,7 +12,8 @@ from api.deps import Caller, Id, Service, Staff
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import Catalogue, IndustryChain
 from matcher.domain.views import CatalogueInfo, ImportReport, RowErrorOut
-from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
+from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
+from matcher.ingest.importer import read_records
 
 router = APIRouter(tags=["catalogues"])
 

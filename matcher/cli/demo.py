@@ -45,7 +45,8 @@ def seed_vector_cache(svc: Any, demo_dir: Path) -> int:
 def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
     """Load the bundled synthetic demo set into an empty store."""
     from matcher.domain.schemas import Enterprise
-    from matcher.ingest.importer import load_mapping, read_records
+    from matcher.ingest.fields import load_mapping
+    from matcher.ingest.importer import read_records
 
     counts: dict[str, int] = {"chains": svc.load_chain_registries()}
     if svc.store.count("demand") or svc.store.count("talent"):

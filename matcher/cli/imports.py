@@ -20,7 +20,8 @@ import_app = typer.Typer(no_args_is_help=True, help="导入人才、需求或目
 
 def _do_import(kind: str, file: Path, mapping: Path | None, skip_invalid: bool, sheet: str | None,
                catalogue: Catalogue | None = None) -> None:
-    from matcher.ingest.importer import load_mapping, read_records
+    from matcher.ingest.fields import load_mapping
+    from matcher.ingest.importer import read_records
 
     svc = run_service()
     mp = load_mapping(mapping) if mapping else None

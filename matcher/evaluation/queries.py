@@ -15,7 +15,7 @@ from matcher.core.errors import ImportRejected, InvalidInput, RowError, TalentMa
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.evaluation.metrics import MAX_QUERIES, Task
-from matcher.ingest.importer import zh_reason
+from matcher.ingest.messages import zh_reason
 from matcher.ingest.parsing import read_utf8
 from matcher.reference.occupations import CODE_RE, Taxonomy
 

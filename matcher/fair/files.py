@@ -54,17 +54,11 @@ from matcher.fair.engine import (
     parse_clock,
     seeker_schedule,
 )
-from matcher.ingest.importer import (
-    SUPPORTED_EXTENSIONS,
-    Mapping,
-    _header_key,
-    _Plan,
-    _zh_reason,
-    quoted_names,
-    read_mapping_json,
-    shorten_errors,
-)
+from matcher.ingest.fields import SUPPORTED_EXTENSIONS, Mapping, read_mapping_json
+from matcher.ingest.headers import NOT_LISTED, ExplicitColumns, HeaderTable, header_key, unit_hint
+from matcher.ingest.messages import quoted_names, shorten_errors, zh_reason
 from matcher.ingest.parsing import cell_text, is_blank, parse_date, parse_int
+from matcher.ingest.plan import ColumnPlan
 from matcher.ingest.safe_cells import csv_row, excerpt, xlsx_write_rows
 from matcher.ingest.table_reader import (
     PayloadTooLarge,
@@ -98,7 +92,7 @@ Table = Literal["fair", "posts", "seekers", "wishes", "slots"]
 TABLES: tuple[Table, ...] = ("fair", "posts", "seekers", "wishes", "slots")
 REQUIRED: tuple[Table, ...] = ("posts", "seekers")
 
-# sheet or file names of each table (compared after _header_key normalisation)
+# sheet or file names of each table (compared after header_key normalisation)
 SHEET_NAMES: dict[Table, tuple[str, ...]] = {
     "fair": ("活动", "活动信息", "招聘会", "招聘会信息", "fair", "info"),
     "posts": ("岗位", "招聘岗位", "岗位信息", "岗位表", "岗位需求", "posts"),
@@ -212,7 +206,7 @@ def load_fair_mapping(path: Path) -> FairMapping:
         if m is not None:
             core, _, _ = _split_mapping(table, m)
             if core is not None:
-                _Plan.create(_RECORD_KIND[table], core)  # type: ignore[arg-type]  # validates targets
+                ColumnPlan.create(_RECORD_KIND[table], core)  # type: ignore[arg-type]  # validates targets
     return mapping
 
 
@@ -333,32 +327,25 @@ class _Column:
     hint: str | None = None
 
 
-def _plan_columns(table: Table, rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tuple[list[_Column], _Plan | None, dict[str, Any]]:
-    from matcher.ingest.importer import _UNIT_HINT
-
+def _plan_columns(table: Table, rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tuple[list[_Column], ColumnPlan | None, dict[str, Any]]:
     core, fair_cols, fair_defaults = _split_mapping(table, mapping)
-    plan = _Plan.create(_RECORD_KIND[table], core) if core is not None else None  # type: ignore[arg-type]
-    by_key: dict[str, str | None] = {}
-    for h, t in mapping.columns.items():
-        by_key.setdefault(h.strip(), t)
-        by_key.setdefault(_header_key(h), t)
-    ignored = {h.strip() for h in mapping.ignore} | {_header_key(h) for h in mapping.ignore}
-    aliases = {_header_key(a): f for f, names in FAIR_COLUMNS.get(table, {}).items() for a in (f, *names)}
+    plan = ColumnPlan.create(_RECORD_KIND[table], core) if core is not None else None  # type: ignore[arg-type]
+    explicit_columns = ExplicitColumns(mapping.columns, mapping.ignore)
+    fair_headers = HeaderTable(FAIR_COLUMNS.get(table, {}), field_names=True)
     columns: list[_Column] = []
     for header in rows.headers:
-        key = _header_key(header)
-        explicit = by_key.get(header.strip(), by_key.get(key, "\x00none"))
+        explicit = explicit_columns.target(header)
         if explicit is None:
             columns.append(_Column(header, "ignored"))
-        elif explicit != "\x00none" and explicit.strip() in fair_cols.values():
-            columns.append(_Column(header, "fair", explicit.strip()))
-        elif explicit != "\x00none" and plan is not None:
+        elif explicit is not NOT_LISTED and str(explicit).strip() in fair_cols.values():
+            columns.append(_Column(header, "fair", str(explicit).strip()))
+        elif explicit is not NOT_LISTED and plan is not None:
             _, target = plan.resolve(header)
             columns.append(_Column(header, "record", target))
-        elif header.strip() in ignored or key in ignored:
+        elif explicit_columns.ignores(header):
             columns.append(_Column(header, "ignored"))
-        elif key in aliases:
-            columns.append(_Column(header, "fair", aliases[key]))
+        elif fair_headers.field_of(header) is not None:
+            columns.append(_Column(header, "fair", fair_headers.field_of(header)))
         elif plan is not None:
             status, target = plan.resolve(header)
             if status == "mapped" and target:
@@ -369,8 +356,7 @@ def _plan_columns(table: Table, rows: _Rows, mapping: Mapping, errors: list[RowE
             columns.append(_Column(header, "ignored" if mapping.ignore_unknown else "unknown"))
     for c in columns:
         if c.kind == "record" and c.target in ("salary", "salary_min", "salary_max"):
-            m = _UNIT_HINT.search(normalize_text(c.header))
-            c.hint = m.group(1) if m else None
+            c.hint = unit_hint(c.header)
     unknown = [c.header for c in columns if c.kind == "unknown"]
     if unknown:
         row = min((rows.first_seen.get(h, rows.header_row) for h in unknown), default=rows.header_row)
@@ -474,7 +460,7 @@ def _validated(model: type[BaseModel], values: dict[str, Any], row: int, label: 
         for err in exc.errors():
             loc = err.get("loc") or ()
             name = str(loc[0]) if loc else ""
-            reason = _zh_reason(err) if err["type"] != "value_error" else str(err.get("msg", "")).removeprefix("Value error, ")
+            reason = zh_reason(err) if err["type"] != "value_error" else str(err.get("msg", "")).removeprefix("Value error, ")
             errors.append(SheetRowError(row=row, field=headers.get(name, name or "整行"), reason=reason, sheet=label))
         return None
 
@@ -562,11 +548,11 @@ def _simple_rows(table: Literal["wishes", "slots"], rows: _Rows, mapping: Mappin
 def _fair_settings(rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tuple[dict[str, Any], dict[str, int]]:
     """The fair sheet: two columns (项目 / 值), or one row under headers naming the settings.
     Returns the settings and the row of each."""
-    aliases = {_header_key(a): f for f, names in FAIR_COLUMNS["fair"].items() for a in (f, *names)}
+    aliases = {header_key(a): f for f, names in FAIR_COLUMNS["fair"].items() for a in (f, *names)}
     for h, t in mapping.columns.items():
         if t:
-            aliases[_header_key(h)] = t
-    known_headers = [h for h in rows.headers if _header_key(h) in aliases]
+            aliases[header_key(h)] = t
+    known_headers = [h for h in rows.headers if header_key(h) in aliases]
     if len(known_headers) >= 2 and rows.rows:  # table form
         columns, _, defaults = _plan_columns("fair", rows, mapping, errors)
         values, _ = _fair_values(rows.rows[0][0], rows.rows[0][1], columns, defaults, rows.label, errors)
@@ -578,7 +564,7 @@ def _fair_settings(rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tup
     pairs += [(n, {"k": cells.get(rows.headers[0]) if rows.headers else None,
                    "v": cells.get(rows.headers[1]) if len(rows.headers) > 1 else None}) for n, cells in rows.rows]
     for n, kv in pairs:
-        key = _header_key(cell_text(kv.get("k")))
+        key = header_key(cell_text(kv.get("k")))
         if not key or key in ("项目", "参数", "设置", "key", "item"):
             continue
         target = aliases.get(key)
@@ -602,9 +588,9 @@ def _fair_settings(rows: _Rows, mapping: Mapping, errors: list[RowError]) -> tup
 
 
 def _match_table(name: str) -> Table | None:
-    key = _header_key(name)
+    key = header_key(name)
     for table, names in SHEET_NAMES.items():
-        if key in {_header_key(n) for n in names}:
+        if key in {header_key(n) for n in names}:
             return table
     return None
 
@@ -704,7 +690,7 @@ def read_fair(source: Path | None = None, *, files: dict[str, Path] | None = Non
             fld = str(loc[0]) if loc else "整表"
             names = FAIR_COLUMNS["fair"].get(fld)
             errors.append(SheetRowError(row=where.get(fld, 0), field=names[0] if names else fld, sheet=label,
-                                        reason=_zh_reason(err)))
+                                        reason=zh_reason(err)))
     if errors:
         raise ImportRejected(shorten_errors(errors))
     assert fair is not None

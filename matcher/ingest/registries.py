@@ -18,9 +18,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from matcher.core.errors import ImportRejected, InvalidInput, RowError
-from matcher.core.textnorm import normalize_key, normalize_text
+from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import IndustryChain
-from matcher.ingest.importer import quoted_names, shorten_errors
+from matcher.ingest.headers import HeaderTable
+from matcher.ingest.messages import quoted_names, shorten_errors
 from matcher.ingest.parsing import cell_text, parse_list
 from matcher.ingest.safe_cells import excerpt
 from matcher.ingest.table_reader import (
@@ -48,6 +49,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "region": ("region", "地区", "所属地区", "区域", "行政区"),
 }
 _IGNORED_HEADERS = {"序号", "no", "备注", "note", "说明"}
+_REGISTRY_HEADERS = HeaderTable(_HEADERS, _IGNORED_HEADERS)
 _LABEL = {"id": "产业链编号", "name": "产业链名称", "keywords": "关键词", "parent_sector": "所属板块",
           "region": "地区"}
 
@@ -139,11 +141,7 @@ def _json_rows(path: Path, limits: ReadLimits) -> tuple[list[tuple[int, dict[str
 
 
 def _field_of(header: str) -> str | None:
-    key = normalize_key(header)
-    for field, aliases in _HEADERS.items():
-        if key in {normalize_key(a) for a in aliases}:
-            return field
-    return None
+    return _REGISTRY_HEADERS.field_of(header)
 
 
 def _table_rows(path: Path, sheet: str | None, limits: ReadLimits) -> list[tuple[int, dict[str, Any]]]:
@@ -163,7 +161,7 @@ def _table_rows(path: Path, sheet: str | None, limits: ReadLimits) -> list[tuple
             unknown = []
             for t in texts:
                 field = _field_of(t) if t else None
-                if t and field is None and normalize_key(t) not in _IGNORED_HEADERS:
+                if t and field is None and not _REGISTRY_HEADERS.ignores(t):
                     unknown.append(t)
                 header.append(field)
             if unknown:

@@ -15,7 +15,8 @@ from matcher.analytics.catalogues import (
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import Catalogue, DemandEntry
-from matcher.ingest.importer import load_mapping, read_records
+from matcher.ingest.fields import load_mapping
+from matcher.ingest.importer import read_records
 from matcher.reference.skills import requirement_skills
 from tests.analytics.test_analytics import add_catalogue
 from tests.conftest import demand

@@ -434,7 +434,7 @@ def test_registry_reader_limits(tmp_path: Path, bomb_201: Path) -> None:
 
 
 def test_mapping_file_size_is_bounded(tmp_path: Path) -> None:
-    from matcher.ingest.importer import load_mapping
+    from matcher.ingest.fields import load_mapping
 
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"columns": {f"列{i}": "title" for i in range(100_000)}}, ensure_ascii=False),

@@ -11,7 +11,8 @@ import pytest
 
 from matcher.core.errors import ImportRejected, InvalidInput
 from matcher.domain.schemas import CertGrade, DemandEntry, Education, TalentProfile, TitleLevel
-from matcher.ingest.importer import Mapping, load_mapping, read_records, target_fields
+from matcher.ingest.fields import Mapping, load_mapping, target_fields
+from matcher.ingest.importer import read_records
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
 

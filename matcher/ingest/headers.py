@@ -1,0 +1,72 @@
+"""Matching a file's column headers to fields: the one header matcher of every import.
+
+A header is compared by its key (``header_key``: normalised, lower-cased, without notes in
+brackets, marks or spaces), so "岗位名称（必填）", "岗位名称:" and "岗位 名称" are one header.
+A mapping file's own columns and ignore list are looked up first, by the header as written and
+by its key (``ExplicitColumns``); then a table of known aliases (``HeaderTable``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from matcher.core.textnorm import normalize_text
+
+# a unit in a header's brackets: 薪酬（元/月）, 年薪（万元）
+UNIT_HINT = re.compile(r"[(（【\[]([^)）】\]]*(?:元|万|千|k|K|/年|/月)[^)）】\]]*)[)）】\]]")
+NOT_LISTED = object()  # ExplicitColumns.target: the mapping file does not name this header
+
+
+def header_key(header: str) -> str:
+    """A header's comparison key: normalised, lower-cased, without notes in brackets, marks, spaces."""
+    text = normalize_text(header).lower()
+    text = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text)
+    return re.sub(r"[\s*:：#]+", "", text)
+
+
+def unit_hint(header: str) -> str | None:
+    """The unit a header states in brackets ("元/月", "万元"), or None."""
+    m = UNIT_HINT.search(normalize_text(header))
+    return m.group(1) if m else None
+
+
+class HeaderTable:
+    """Known aliases of fields (and headers known to carry nothing), matched by ``header_key``."""
+
+    def __init__(self, aliases: Mapping[str, Iterable[str]], ignored: Iterable[str] = (), *,
+                 field_names: bool = False) -> None:
+        """``field_names``: a field's own name is one of its aliases."""
+        self._by_key: dict[str, str] = {}
+        for target, names in aliases.items():
+            for name in ((target, *names) if field_names else tuple(names)):
+                self._by_key.setdefault(header_key(name), target)
+        self._ignored = frozenset(header_key(h) for h in ignored)
+
+    def field_of(self, header: str) -> str | None:
+        return self._by_key.get(header_key(header))
+
+    def ignores(self, header: str) -> bool:
+        return header_key(header) in self._ignored
+
+
+class ExplicitColumns:
+    """A mapping file's ``columns`` (header -> field, or None to skip) and ``ignore`` list."""
+
+    def __init__(self, columns: Mapping[str, str | None], ignore: Iterable[str] = ()) -> None:
+        self._targets: dict[str, str | None] = {}
+        for header, target in columns.items():
+            self._targets.setdefault(header.strip(), target)
+            self._targets.setdefault(header_key(header), target)
+        self._ignored = frozenset({h.strip() for h in ignore} | {header_key(h) for h in ignore})
+
+    def target(self, header: str) -> object:
+        """The field the mapping names for a header, None when it maps the header to nothing, or
+        ``NOT_LISTED``."""
+        for k in (header.strip(), header_key(header)):
+            if k in self._targets:
+                return self._targets[k]
+        return NOT_LISTED
+
+    def ignores(self, header: str) -> bool:
+        return header.strip() in self._ignored or header_key(header) in self._ignored
