@@ -39,7 +39,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from matcher.errors import ImportRejected, InvalidInput, RowError
-from matcher.schemas import DemandEntry, MatchFilters, TalentProfile
+from matcher.schemas import (
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TITLE,
+    DemandEntry,
+    MatchFilters,
+    RecordId,
+    StrictInt,
+    TalentProfile,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.auth import Principal
@@ -170,8 +179,13 @@ def format_clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+MAX_CLOCK = 20  # characters of a clock time as typed (``下午 2点30分``)
+
+
 def _clock_field(value: object) -> str:
     """A clock field's canonical ``HH:MM`` (a ValueError becomes the validation error)."""
+    if isinstance(value, str) and len(value) > MAX_CLOCK:
+        raise ValueError(f"时间过长（最多 {MAX_CLOCK} 个字符），应如 09:00")
     return format_clock(parse_clock(value))
 
 
@@ -187,16 +201,16 @@ class _Model(BaseModel):
 class FairSettings(_Model):
     """A fair's own settings; the defaults fill what posts, seekers and booths leave empty."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_TITLE)
     held_on: date | None = None
-    venue: str | None = Field(default=None, max_length=200)
-    start_time: str = Field(default="09:00", description="默认时段的开始时间 HH:MM")
-    slot_minutes: int = Field(default=20, ge=5, le=240, description="每场面试时长（分钟）")
-    slots_per_booth: int | None = Field(
+    venue: str | None = Field(default=None, max_length=MAX_TITLE)
+    start_time: str = Field(default="09:00", max_length=MAX_CLOCK, description="默认时段的开始时间 HH:MM")
+    slot_minutes: StrictInt = Field(default=20, ge=5, le=240, description="每场面试时长（分钟）")
+    slots_per_booth: StrictInt | None = Field(
         default=None, ge=1, le=200,
         description="未单独列出时段的展位的时段数；为空时等于该展位各岗位面试名额之和")
-    default_limit: int = Field(default=3, ge=1, le=MAX_SEEKER_LIMIT, description="每人面试上限")
-    default_capacity: int = Field(default=5, ge=1, le=MAX_CAPACITY, description="每岗位面试名额")
+    default_limit: StrictInt = Field(default=3, ge=1, le=MAX_SEEKER_LIMIT, description="每人面试上限")
+    default_capacity: StrictInt = Field(default=5, ge=1, le=MAX_CAPACITY, description="每岗位面试名额")
 
     _start = field_validator("start_time", mode="before")(_clock_field)
 
@@ -204,11 +218,11 @@ class FairSettings(_Model):
 class PostIn(_Model):
     """A post of a fair: an existing demand entry (by id or external id) or a new one."""
 
-    demand_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    external_id: str | None = Field(default=None, max_length=100)
+    demand_id: RecordId | None = None
+    external_id: str | None = Field(default=None, max_length=MAX_NAME)
     entry: DemandEntry | None = None
-    capacity: int | None = Field(default=None, ge=1, le=MAX_CAPACITY)
-    booth: str | None = Field(default=None, max_length=50)
+    capacity: StrictInt | None = Field(default=None, ge=1, le=MAX_CAPACITY)
+    booth: str | None = Field(default=None, max_length=MAX_TAG)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -221,10 +235,10 @@ class PostIn(_Model):
 class SeekerIn(_Model):
     """A registered seeker: an existing talent profile (by id or external id) or a new one."""
 
-    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    external_id: str | None = Field(default=None, max_length=100)
+    talent_id: RecordId | None = None
+    external_id: str | None = Field(default=None, max_length=MAX_NAME)
     profile: TalentProfile | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_SEEKER_LIMIT)
+    limit: StrictInt | None = Field(default=None, ge=1, le=MAX_SEEKER_LIMIT)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -241,10 +255,10 @@ class WishIn(_Model):
     post, or alone names every post of that enterprise (``exclude``) or its only post."""
 
     kind: WishKind = "seeker"
-    seeker: str = Field(min_length=1, max_length=200)
-    post: str | None = Field(default=None, max_length=200)
-    enterprise: str | None = Field(default=None, max_length=200)
-    rank: int | None = Field(default=None, ge=1, le=1000)
+    seeker: str = Field(min_length=1, max_length=MAX_TITLE)
+    post: str | None = Field(default=None, max_length=MAX_TITLE)
+    enterprise: str | None = Field(default=None, max_length=MAX_TITLE)
+    rank: StrictInt | None = Field(default=None, ge=1, le=1000)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -257,9 +271,9 @@ class WishIn(_Model):
 class SlotIn(_Model):
     """A booth time slot; ``booth`` empty = every booth of the fair."""
 
-    booth: str | None = Field(default=None, max_length=50)
-    start: str
-    end: str | None = None
+    booth: str | None = Field(default=None, max_length=MAX_TAG)
+    start: str = Field(max_length=MAX_CLOCK)
+    end: str | None = Field(default=None, max_length=MAX_CLOCK)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     _clock = field_validator("start", "end", mode="before")(
@@ -341,8 +355,8 @@ class FairRunOptions(_Model):
 
     mode: Mode = "optimal"
     min_score: float = Field(default=0.3, ge=0, le=1, description="低于该综合匹配度的组合不安排")
-    top_n: int = Field(default=40, ge=1, le=5000, description="每位求职者按向量相似度保留的岗位数")
-    post_top: int = Field(default=20, ge=0, le=100_000, description="每个岗位按向量相似度保留的求职者数")
+    top_n: StrictInt = Field(default=40, ge=1, le=5000, description="每位求职者按向量相似度保留的岗位数")
+    post_top: StrictInt = Field(default=20, ge=0, le=100_000, description="每个岗位按向量相似度保留的求职者数")
     solver: Solver = Field(default="auto", description="optimal 模式的求解器：auto=lp")
     filters: MatchFilters | None = None
     save: bool = True
@@ -1075,17 +1089,23 @@ _SIDES = {
 
 
 def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand", "talent"],
-                  items_in: Sequence[Any], section: str, errors: _Errors, default_amount: int) -> list[_Item]:
-    """Posts or seekers: existing records by id or external id, or new records prepared."""
+                  items_in: Sequence[Any], section: str, errors: _Errors, default_amount: int,
+                  scope: str, warnings: list[str]) -> list[_Item]:
+    """Posts or seekers: existing records by id or external id, or new records prepared.
+
+    External ids are looked up in the importer's own numbering (``scope``) only. A row that
+    reuses a stored record by external id but names another person (name, phone or ID number
+    differ) or another post (title, enterprise) is reported in ``warnings``."""
     id_attr, model_attr, amount_attr, label = _SIDES[kind]
 
     def external(x: Any) -> str | None:
         model = getattr(x, model_attr)
         return x.external_id or (model.external_id if model is not None else None)
 
-    known_ext = repo.ids_by_external(kind, [e for x in items_in if (e := external(x))])
+    known_ext = repo.ids_by_external(kind, [e for x in items_in if (e := external(x))], scope)
     items: list[_Item] = []
     new: list[_Item] = []
+    reused: list[tuple[_Item, str, Any]] = []  # (item, external id, the row's own data)
     for i, x in enumerate(items_in):
         it = _Item(origin=_origin(x, section, i), amount=getattr(x, amount_attr) or default_amount,
                    booth=(getattr(x, "booth", None) or "").strip())
@@ -1095,6 +1115,8 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
             it.stored_id = getattr(x, id_attr)
         elif ext and ext in known_ext:
             it.stored_id = known_ext[ext]  # the record is already stored: reuse it
+            if model is not None:
+                reused.append((it, ext, model))
         elif model is not None:
             updates: dict[str, Any] = {}
             if kind == "demand":
@@ -1126,6 +1148,8 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
         elif kind == "talent" and m.status != "active":
             it.failed = True
             errors.add(it.origin, id_attr, f"人才档案 {it.stored_id} 已停用", it.stored_id)
+    warnings += _merge_warnings(service, kind, [(it, ext, given) for it, ext, given in reused
+                                                if not it.failed and it.model is not None])
     if new:
         if kind == "demand":
             known = service.store.enterprise_names([it.model.enterprise_id for it in new if it.model.enterprise_id])
@@ -1162,6 +1186,34 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
         if it.model is None:  # a stored id that does not exist: a placeholder for wish lookups
             it.model = DemandEntry(title="-") if kind == "demand" else TalentProfile()
     return items
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _merge_warnings(service: MatchService, kind: str, reused: Sequence[tuple[_Item, str, Any]]) -> list[str]:
+    """Rows whose external id found a stored record that looks like someone (or something) else:
+    the fields that differ are named, their stored values are not shown."""
+    names = service.store.enterprise_names([it.model.enterprise_id for it, _, _ in reused
+                                            if kind == "demand" and it.model.enterprise_id])
+    out = []
+    for it, ext, given in reused:
+        stored = it.model
+        if kind == "talent":
+            checks = [("姓名", given.name, stored.name, str.strip),
+                      ("电话", given.phone, stored.phone, _digits),
+                      ("身份证号", given.national_id, stored.national_id, str.upper)]
+        else:
+            checks = [("岗位名称", given.title, stored.title, str.strip),
+                      ("企业", given.enterprise_name, names.get(stored.enterprise_id), str.strip)]
+        differ = [what for what, a, b, norm in checks if a and b and norm(a) != norm(b)]
+        if differ:
+            what = "人才档案" if kind == "talent" else "岗位"
+            out.append(f"{_place(it.origin)}：编号“{ext}”对应已有{what} {it.stored_id}，但本行的"
+                       f"{'、'.join(differ)}与之不同；已按编号复用该{what}，本行其余信息未采用。"
+                       f"如为不同的{'人' if kind == 'talent' else '岗位'}，请改用新编号")
+    return out
 
 
 def _enterprise_of(service: MatchService, posts: Sequence[_Item]) -> dict[int, str | None]:
@@ -1303,8 +1355,9 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
     """Validate a fair and store it with the posts and talents it creates, in one transaction.
 
     Existing records are referenced by id or external id (a row with full data whose external
-    id is already stored reuses that record); other rows become new demand entries (source
-    ``fair``) or talent profiles. Every problem is collected and raised together as
+    id is already stored in the actor's numbering reuses that record, with a warning if the
+    row names someone else); other rows become new demand entries (source ``fair``) or talent
+    profiles, whose external ids belong to the actor's numbering. Every problem is collected and raised together as
     ImportRejected with the sheet (or list), row, field and reason; then nothing is written.
     """
     errors = _Errors()
@@ -1314,9 +1367,15 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         errors.add(("seekers", 0), "seekers", "活动至少需要一位求职者")
     if progress:
         progress("校验", 0, 1)
+    from matcher.store import external_scope
+
     repo = _repo(service)
-    posts = _resolve_side(service, repo, "demand", fair.posts, "posts", errors, fair.default_capacity)
-    seekers = _resolve_side(service, repo, "talent", fair.seekers, "seekers", errors, fair.default_limit)
+    scope = external_scope(actor)
+    merged: list[str] = []
+    posts = _resolve_side(service, repo, "demand", fair.posts, "posts", errors, fair.default_capacity, scope,
+                          merged)
+    seekers = _resolve_side(service, repo, "talent", fair.seekers, "seekers", errors, fair.default_limit, scope,
+                            merged)
     enterprise = _enterprise_of(service, posts)
     for k, it in enumerate(posts):
         if not it.booth:
@@ -1357,6 +1416,7 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         {"demand": [it.record for it in new_posts], "talent": [it.record for it in new_seekers]},  # type: ignore[misc]
         write, progress=encoded if progress else None, actor=actor)
     detail = repo.get(fair_id)
+    detail.warnings = merged + detail.warnings
     detail.created = {"new_posts": len(new_posts), "reused_posts": len(posts) - len(new_posts),
                       "new_seekers": len(new_seekers), "reused_seekers": len(seekers) - len(new_seekers)}
     return detail

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.access import shown_talents
 from api.deps import Caller, Forbidden, Service
+from api.params import Digits
 from api.schemas import MatchRequest
 from matcher.auth import Role
 from matcher.errors import InvalidInput
@@ -15,9 +16,8 @@ from matcher.schemas import DemandEntry, Education, Match, MatchFilters, TalentP
 
 router = APIRouter(tags=["matches"])
 
-TopK = Annotated[int, Query(ge=1, le=200, description="返回条数")]
 _Str = Annotated[str | None, Query(max_length=64)]
-_Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月")]
+_Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月"), Digits]
 
 
 def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
