@@ -27,8 +27,8 @@ from pydantic import (
 # Every string and every list item that a caller can send is bounded, so that one request cannot
 # store a 300,000-character skill or make matching tokenise a megabyte (issue 11).
 
-MAX_TAG = 50  # one skill, certificate, major or city
-MAX_NAME = 100  # a person's name, a school, an occupation name, an external id
+MAX_TAG = 50  # one skill, certificate, major, city or desired occupation
+MAX_NAME = 100  # a person's name, a school, an external id
 MAX_TITLE = 200  # a post title, an enterprise name, a label
 MAX_TEXT = 5_000  # free text: a summary, a description, a match query
 MAX_LIST = 200  # items of a list of tags
@@ -188,7 +188,7 @@ class TalentProfile(_Model):
     experience_years: float = Field(default=0.0, ge=0, le=70)
     city: str | None = Field(default=None, max_length=MAX_TAG)
     preferred_cities: list[Tag] = Field(default_factory=list, max_length=50)
-    desired_occupations: list[Name] = Field(default_factory=list, max_length=20)
+    desired_occupations: list[Tag] = Field(default_factory=list, max_length=20)
     desired_chains: list[ChainRef] = Field(default_factory=list, max_length=40)
     salary_min: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
     salary_max: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")

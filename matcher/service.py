@@ -380,7 +380,7 @@ class MatchService:
     def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None,
                claim_external: bool = False) -> Any:
         """Validate, store and re-index a changed record (``claim_external``: see Store.update)."""
-        rec = self._prepare(kind, model.model_copy(update={"id": record_id}))
+        [rec] = self._prepare_many(kind, [model.model_copy(update={"id": record_id})])
         self._encode_records([rec], None)
         self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external)
         self._index_records(kind, [record_id], [rec])
@@ -600,12 +600,12 @@ class MatchService:
         raise InvalidInput("side 只能是 demands 或 talents")
 
     def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        rec = self._prepare_talent(profile)
+        [rec] = self._prepare_many("talent", [profile])  # free-text wishes coded in one batch
         vec = self.cached.passages([rec.text])[0]
         return self._rank_demands(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
 
     def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        rec = self._prepare_demand(entry)
+        [rec] = self._prepare_many("demand", [entry])
         vec = self.cached.passages([rec.text])[0]
         return self._rank_talents(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
 
