@@ -308,10 +308,12 @@ class MatchService:
 
     def import_rows(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
                     skip_invalid: bool = False, catalogue: Catalogue | None = None,
-                    progress: Progress | None = None, actor: Principal | None = None) -> dict[str, Any]:
+                    progress: Progress | None = None, actor: Principal | None = None,
+                    headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Write parsed import rows: all or nothing, or the valid rows with ``skip_invalid``.
 
-        ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's.
+        ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's;
+        ``headers`` (field -> the file's column header) names the columns of row errors.
         """
         side: Kind = "talent" if kind == "talents" else "demand"
         if kind == "catalogue":
@@ -331,7 +333,11 @@ class MatchService:
         else:
             coded = self._code_batch([o for _, m in rows for o in m.desired_occupations if not CODE_RE.match(o)])
         records: list[StoredRecord] = []
+        bad_ext = self._external_id_errors(side, rows, actor, (headers or {}).get("external_id", "编号"))
+        all_errors += bad_ext.values()
         for rowno, model in rows:
+            if rowno in bad_ext:
+                continue
             try:
                 records.append(self._prepare(side, model, coded))
             except InvalidInput as exc:
@@ -352,10 +358,33 @@ class MatchService:
             self.save_index(side)
         return {"ids": ids, "errors": all_errors, "catalogue_id": catalogue_id}
 
-    def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None) -> Any:
-        rec = self._prepare(kind, model.model_copy(update={"id": record_id}))
+    def _external_id_errors(self, side: Kind, rows: Sequence[tuple[int, Any]],
+                            actor: Principal | None, label: str) -> dict[int, RowError]:
+        """Row errors for external ids that repeat in the file or are already used in the
+        importer's own numbering (other parties' numbering is neither searched nor revealed)."""
+        from matcher.storage.store import external_scope
+
+        given = [(n, m.external_id) for n, m in rows if m.external_id]
+        taken = self.store.taken_external_ids(side, [e for _, e in given], external_scope(actor))
+        first: dict[str, int] = {}
+        out: dict[int, RowError] = {}
+        for n, ext in given:
+            if ext in taken:
+                out[n] = RowError(row=n, field=label, value=ext,
+                                  reason=f"外部编号已被{'需求条目' if side == 'demand' else '人才档案'} {taken[ext]} 使用")
+            elif ext in first:
+                out[n] = RowError(row=n, field=label, value=ext,
+                                  reason=f"外部编号与第 {first[ext]} 行重复")
+            else:
+                first[ext] = n
+        return out
+
+    def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None,
+               claim_external: bool = False) -> Any:
+        """Validate, store and re-index a changed record (``claim_external``: see Store.update)."""
+        [rec] = self._prepare_many(kind, [model.model_copy(update={"id": record_id})])
         self._encode_records([rec], None)
-        self.store.update(kind, record_id, rec, actor=actor)
+        self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external)
         self._index_records(kind, [record_id], [rec])
         return self.store.get(kind, record_id)
 
@@ -573,12 +602,12 @@ class MatchService:
         raise InvalidInput("side 只能是 demands 或 talents")
 
     def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        rec = self._prepare_talent(profile)
+        [rec] = self._prepare_many("talent", [profile])  # free-text wishes coded in one batch
         vec = self.cached.passages([rec.text])[0]
         return self._rank_demands(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
 
     def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        rec = self._prepare_demand(entry)
+        [rec] = self._prepare_many("demand", [entry])
         vec = self.cached.passages([rec.text])[0]
         return self._rank_talents(rec.model, vec, tokenize(rec.text), top_k, filters)  # type: ignore[arg-type]
 
@@ -928,14 +957,14 @@ class MatchService:
             self._encode_records(recs, progress)  # encode first: a failing model writes nothing
         try:
             with self.store.session() as s:
-                ids: dict[Kind, list[int]] = {k: self.store._insert(s, k, recs) for k, recs in records.items()}
+                ids: dict[Kind, list[int]] = {k: self.store._insert(s, k, recs, actor) for k, recs in records.items()}
                 for k, new_ids in ids.items():
                     self.store._audit(s, actor, "create", k, new_ids)
                 result = write(s, ids)
                 if isinstance(result, int):
                     self.store._audit(s, actor, "create", resource, [result])
-        except IntegrityError as exc:
-            raise Conflict(f"写入失败（编号重复或引用无效）：{exc.orig}") from exc
+        except IntegrityError as exc:  # a race with another writer: never echo the database's message
+            raise Conflict("写入失败：外部编号重复或引用的记录不存在，请检查后重试") from exc
         for kind, recs in records.items():
             if recs:
                 self._index_records(kind, ids[kind], recs)

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Admin, Id, Paging, QueryId, Service
+from api.deps import Admin, Service
+from api.params import Id, Paging, QueryId
 from matcher.domain.views import AuditEntry, KeyInfo, KeyRequest, NewKey, Page
 
 router = APIRouter(tags=["admin"])

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import Caller, Service, Staff
+from api.params import Digits
 from matcher.analytics.catalogues import CatalogueComparison, compare_catalogues
 from matcher.analytics.gap import (
     DEFAULT_POOL,
@@ -29,7 +30,7 @@ from matcher.ingest.registries import RegistryLoadResult
 router = APIRouter(tags=["analytics"])
 
 Region = Annotated[str, Query(min_length=1, max_length=50, description="地区，如 淄博市、山东省")]
-Year = Annotated[int, Query(ge=2000, le=2100)]
+Year = Annotated[int, Query(ge=2000, le=2100), Digits]
 Scope = Literal["catalogue", "posts", "all"]
 
 
@@ -39,7 +40,7 @@ Scope = Literal["catalogue", "posts", "all"]
 def gap(svc: Service, _: Staff, region: Region, year: Year,
         threshold: Annotated[float, Query(ge=0, le=1)] = DEFAULT_THRESHOLD,
         demand: Scope = "catalogue",
-        pool: Annotated[int, Query(ge=0, le=100_000, description="每个岗位评分的最近人才数；0 表示全部")] = DEFAULT_POOL,
+        pool: Annotated[int, Query(ge=0, le=100_000, description="每个岗位评分的最近人才数；0 表示全部"), Digits] = DEFAULT_POOL,
         format: Literal["json", "html"] = "json"):
     report = build_gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand,
                                             pool=pool or None))
@@ -56,8 +57,8 @@ def salary(svc: Service, _: Caller, region: Region, year: Year, demand: Scope = 
 @router.get("/v1/catalogues/compare", response_model=CatalogueComparison,
             summary="同一地区两个年度目录的比较：新增、移除、紧缺星级等变化")
 def compare(svc: Service, _: Caller, region: Region,
-            year_from: Annotated[int, Query(alias="from", ge=2000, le=2100)],
-            year_to: Annotated[int, Query(alias="to", ge=2000, le=2100)]) -> CatalogueComparison:
+            year_from: Annotated[int, Query(alias="from", ge=2000, le=2100), Digits],
+            year_to: Annotated[int, Query(alias="to", ge=2000, le=2100), Digits]) -> CatalogueComparison:
     return compare_catalogues(svc, region, year_from, year_to)
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from api.deps import Caller, Id, Service, Staff
+from api.deps import Caller, Service, Staff
+from api.params import Digits, Id
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import Catalogue, IndustryChain
 from matcher.domain.views import CatalogueInfo, ImportReport, RowErrorOut
-from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
-from matcher.ingest.importer import read_records
+from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
 
 router = APIRouter(tags=["catalogues"])
 
@@ -55,7 +55,7 @@ def import_catalogue(
     response: Response,
     file: Annotated[UploadFile, File(description="目录文件：.csv、.xlsx 或 .jsonl")],
     region: Annotated[str, Form(min_length=1, max_length=50, description="目录所属地区，如 淄博市")],
-    year: Annotated[int, Form(ge=2000, le=2100, description="目录年度")],
+    year: Annotated[int, Form(ge=2000, le=2100, description="目录年度"), Digits],
     name: Annotated[str | None, Form(max_length=200)] = None,
     registry: Annotated[str | None, Form(max_length=50, description="产业链名录，如 zibo")] = None,
     mapping: Annotated[UploadFile | None, File(description="列映射 JSON（可选）")] = None,
@@ -74,7 +74,7 @@ def import_catalogue(
         result = read_records(path, "catalogue", mp, sheet=sheet)
     cat = Catalogue(region=region, year=year, name=name, chain_registry=registry)
     report = svc.import_rows("catalogue", result.records, result.errors, skip_invalid=skip_invalid,
-                             catalogue=cat, actor=who)
+                             catalogue=cat, actor=who, headers={t: h for h, t in result.columns.items()})
     response.headers["Location"] = f"/v1/catalogues/{report['catalogue_id']}"
     return ImportReport(imported=len(report["ids"]), total_rows=result.total_rows,
                         catalogue_id=report["catalogue_id"], ids=report["ids"],

@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import Caller, Id, Paging, QueryId, Service
-from api.routes.matching import Filters, TopK
+from api.deps import Caller, Service
+from api.params import Id, Paging, QueryId, TopK
+from api.routes.matching import Filters
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
 from matcher.domain.schemas import DemandEntry, Match
 from matcher.domain.views import Page
@@ -21,7 +22,7 @@ Filter = Annotated[str | None, Query(max_length=64)]
 def list_demands(svc: Service, who: Caller, paging: Paging,
                  status: Literal["open", "closed", "draft"] | None = None, chain: Filter = None,
                  city: Filter = None,
-                 occupation: Annotated[str | None, Query(pattern=r"^\d-\d{2}-\d{2}-\d{2}$")] = None,
+                 occupation: Annotated[str | None, Query(max_length=10, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")] = None,
                  enterprise_id: QueryId = None,
                  catalogue_id: QueryId = None,
                  source: Literal["post", "catalogue", "fair"] | None = None,

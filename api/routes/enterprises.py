@@ -6,18 +6,26 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Caller, Forbidden, Id, Paging, Service
+from api.deps import Caller, Forbidden, Service
+from api.params import Id, Paging
 from matcher.core.errors import Conflict
 from matcher.domain.access import enterprise_scope, entry_of
 from matcher.domain.auth import Role
 from matcher.domain.schemas import DemandEntry, Enterprise
-from matcher.domain.views import DemandIn, DemandPatch, EnterpriseIn, EnterprisePatch, Page
+from matcher.domain.views import (
+    DemandIn,
+    DemandPatch,
+    EnterpriseIn,
+    EnterprisePatch,
+    Page,
+    owner_body,
+)
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 Status = Literal["open", "closed", "draft"]
 Filter = Annotated[str | None, Query(max_length=64)]
-Code = Annotated[str | None, Query(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", description="CSCO 职业编码")]
+Code = Annotated[str | None, Query(max_length=10, pattern=r"^\d-\d{2}-\d{2}-\d{2}$", description="CSCO 职业编码")]
 
 
 @router.post("", response_model=Enterprise, status_code=status.HTTP_201_CREATED,
@@ -87,7 +95,7 @@ def create_demand(enterprise_id: Id, body: DemandIn, svc: Service, who: Caller, 
                   response: Response) -> DemandEntry:
     enterprise_scope(who, enterprise_id)
     svc.store.get_enterprise(enterprise_id)  # 404 before any work
-    [new_id] = svc.add("demand", [_entry(body.model_dump(), enterprise_id)], actor=who)
+    [new_id] = svc.add("demand", [_entry(owner_body(who, body), enterprise_id)], actor=who)
     response.headers["Location"] = f"/v1/enterprises/{enterprise_id}/demands/{new_id}"
     return svc.get("demand", new_id)  # type: ignore[return-value]
 
@@ -114,7 +122,11 @@ def get_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> D
 def replace_demand(enterprise_id: Id, demand_id: Id, body: DemandIn, svc: Service,  # type: ignore[valid-type]
                    who: Caller) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
-    return svc.update("demand", demand_id, _entry(body.model_dump(), enterprise_id, current), actor=who)
+    data = {**body.model_dump(), **owner_body(who, body, current.external_id)}
+    if not who.is_staff:  # the enterprise replaces its entry; the external id is not its to drop
+        data["external_id"] = current.external_id
+    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who,
+                      claim_external=who.is_staff and "external_id" in body.model_fields_set)
 
 
 @router.patch("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（部分字段）")
@@ -122,8 +134,9 @@ def patch_demand(enterprise_id: Id, demand_id: Id, body: DemandPatch, svc: Servi
                  who: Caller) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
     # only the fields sent change; send "occupation_code": null to have a new title coded again
-    data = {**current.model_dump(exclude={"id", "occupation_name"}), **body.model_dump(exclude_unset=True)}
-    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who)
+    data = {**current.model_dump(exclude={"id", "occupation_name"}), **owner_body(who, body, current.external_id)}
+    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who,
+                      claim_external=who.is_staff and "external_id" in body.model_fields_set)
 
 
 @router.post("/{enterprise_id}/demands/{demand_id}/close", response_model=DemandEntry, summary="关闭需求条目（不再参与匹配）")

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from api.deps import Id, Service, Staff
+from api.deps import Service, Staff
+from api.params import Digits, Id
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.fair.engine import (
     FairCreate,
@@ -119,7 +120,7 @@ def _run_of(svc: Service, fair_id: int, run_id: int) -> FairRunResult:
 @router.get("/{fair_id}/runs/{run_id}", response_model=FairRunResult,
             summary="一次匹配的完整结果：分配、排期与汇总报告（含各指标口径）")
 def result(fair_id: Id, run_id: Id, svc: Service, _: Staff,
-           limit: Annotated[int, Query(ge=0, le=100_000, description="最多返回的分配条数")] = 10_000) -> FairRunResult:
+           limit: Annotated[int, Query(ge=0, le=100_000, description="最多返回的分配条数"), Digits] = 10_000) -> FairRunResult:
     res = _run_of(svc, fair_id, run_id)
     return res.model_copy(update={"assignments": res.assignments[:limit]})
 

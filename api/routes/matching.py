@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, Forbidden, Service
+from api.params import Digits
 from matcher.core.errors import InvalidInput
 from matcher.domain.access import shown_talents
 from matcher.domain.auth import Role
@@ -15,9 +16,8 @@ from matcher.domain.views import MatchRequest
 
 router = APIRouter(tags=["matches"])
 
-TopK = Annotated[int, Query(ge=1, le=200, description="返回条数")]
 _Str = Annotated[str | None, Query(max_length=64)]
-_Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月")]
+_Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月"), Digits]
 
 
 def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,

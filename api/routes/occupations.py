@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import Caller, Service
-from matcher.core.errors import InvalidInput
+from api.params import Digits
 from matcher.domain.schemas import OccupationCandidate
 from matcher.domain.views import CodeRequest
 
@@ -29,15 +29,11 @@ class Occupation(BaseModel):
 
 @router.post("/code", response_model=list[CodeResult], summary="文本 → CSCO 2022 职业编码（前 k 个候选）")
 def code_occupations(body: CodeRequest, svc: Service, _: Caller) -> list[CodeResult]:
-    too_long = [i for i, t in enumerate(body.texts) if len(t) > 2000]
-    if too_long:
-        raise InvalidInput("单条文本不能超过 2000 字",
-                           [{"field": f"texts.{i}", "reason": "超过 2000 字"} for i in too_long[:20]])
     res = svc.code_occupations(body.texts, body.top_k)
     return [CodeResult(query=t, candidates=c) for t, c in zip(body.texts, res, strict=True)]
 
 
 @router.get("", response_model=list[Occupation], summary="按名称或关键词查职业")
 def search_occupations(svc: Service, _: Caller, q: Annotated[str, Query(min_length=1, max_length=100)],
-                       limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict]:
+                       limit: Annotated[int, Query(ge=1, le=200), Digits] = 20) -> list[dict]:
     return svc.search_occupations(q, limit)

@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import Caller, Forbidden, Id, Paging, Service, Staff
-from api.routes.matching import Filters, TopK
+from api.deps import Caller, Forbidden, Service, Staff
+from api.params import Id, Paging, TopK
+from api.routes.matching import Filters
 from matcher.core.errors import Conflict
 from matcher.domain.access import own_profile, talent_view
 from matcher.domain.auth import Role
 from matcher.domain.schemas import Match, TalentProfile
-from matcher.domain.views import Page, TalentIn, TalentPatch, TalentView
+from matcher.domain.views import Page, TalentIn, TalentPatch, TalentView, owner_body
 
 router = APIRouter(prefix="/v1/talents", tags=["talents"])
 
@@ -27,7 +28,8 @@ def create_talent(body: TalentIn, svc: Service, who: Caller, response: Response)
         if who.talent_id is not None:
             raise Conflict(f"该密钥已绑定人才档案 {who.talent_id}，请修改已有档案")
         bind = who.key_id
-    [new_id] = svc.add("talent", [TalentProfile.model_validate(body.model_dump())], actor=who, bind_key=bind)
+    data = owner_body(who, body)  # a seeker may not set an external id
+    [new_id] = svc.add("talent", [TalentProfile.model_validate(data)], actor=who, bind_key=bind)
     response.headers["Location"] = f"/v1/talents/{new_id}"
     return talent_view(who, svc.get("talent", new_id))  # type: ignore[arg-type]
 
@@ -55,16 +57,21 @@ def get_talent(talent_id: Id, svc: Service, who: Caller):
 
 @router.put("/{talent_id}", response_model=TalentView, summary="修改人才档案（整体替换）")
 def replace_talent(talent_id: Id, body: TalentIn, svc: Service, who: Caller):  # type: ignore[valid-type]
-    own_profile(svc, who, talent_id, write=True)
-    updated = svc.update("talent", talent_id, TalentProfile.model_validate(body.model_dump()), actor=who)
+    current = own_profile(svc, who, talent_id, write=True)
+    data = owner_body(who, body, current.external_id)
+    if not who.is_staff:  # the owner replaces their profile; the external id is not theirs to drop
+        data["external_id"] = current.external_id
+    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who,
+                         claim_external=who.is_staff and "external_id" in body.model_fields_set)
     return talent_view(who, updated)
 
 
 @router.patch("/{talent_id}", response_model=TalentView, summary="修改人才档案（部分字段，如同意公开联系方式 consent）")
 def patch_talent(talent_id: Id, body: TalentPatch, svc: Service, who: Caller):  # type: ignore[valid-type]
     current = own_profile(svc, who, talent_id, write=True)
-    data = {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
-    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who)
+    data = {**current.model_dump(exclude={"id"}), **owner_body(who, body, current.external_id)}
+    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who,
+                         claim_external=who.is_staff and "external_id" in body.model_fields_set)
     return talent_view(who, updated)
 
 

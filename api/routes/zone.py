@@ -7,9 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
-from api.deps import Caller, Forbidden, Id, Service
+from api.deps import Caller, Forbidden, Service
+from api.params import Digits, Id
 from matcher.core.errors import NotFound
 from matcher.domain.auth import Principal, Role
+from matcher.domain.schemas import MAX_ID, StrictInt
 from matcher.domain.views import InputModel
 from matcher.zone.graduates import (
     Feed,
@@ -33,17 +35,17 @@ Text = Annotated[str | None, Query(max_length=100)]
 
 @router.get("", response_model=ZoneResult, summary="面向应届毕业生的岗位，按学校、专业或届别排序")
 def zone(svc: Service, _: Caller, school: Text = None, major: Text = None,
-         graduation_year: Annotated[int | None, Query(ge=1950, le=2100)] = None,
+         graduation_year: Annotated[int | None, Query(ge=1950, le=2100), Digits] = None,
          city: Annotated[str | None, Query(max_length=50)] = None, chain: Text = None,
          occupation: Annotated[str | None, Query(max_length=20)] = None,
          rank_by: Literal["profile", "members"] = "profile",
-         top_k: Annotated[int, Query(ge=1, le=200)] = 20) -> ZoneResult:
+         top_k: Annotated[int, Query(ge=1, le=200), Digits] = 20) -> ZoneResult:
     return graduate_zone(svc, ZoneQuery(school=school, major=major, graduation_year=graduation_year, city=city,
                                         chain=chain, occupation=occupation, rank_by=rank_by, top_k=top_k))
 
 
 class Cursor(InputModel):
-    cursor: int = Field(ge=0, le=2_147_483_647)
+    cursor: StrictInt = Field(ge=0, le=MAX_ID)
 
 
 def _mine(svc: Service, who: Principal, sub_id: int) -> Subscription:
@@ -92,7 +94,7 @@ def unsubscribe(sub_id: Id, svc: Service, who: Caller) -> Response:
 @router.get("/subscriptions/{sub_id}/feed", response_model=Feed,
             summary="订阅的新岗位（自上次确认的游标之后；读取不移动游标）")
 def subscription_feed(sub_id: Id, svc: Service, who: Caller,
-                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Feed:
+                      limit: Annotated[int, Query(ge=1, le=500), Digits] = 100) -> Feed:
     _mine(svc, who, sub_id)
     return feed(svc, sub_id, limit=limit, advance=False)
 

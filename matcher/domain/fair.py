@@ -1,7 +1,6 @@
 """Job fairs as data: the models of a fair (input, stored detail, run options and results), clock
 times and booth slots. The algorithms and the orchestration live in :mod:`matcher.fair.engine`."""
 
-
 from __future__ import annotations
 
 import re
@@ -14,7 +13,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from matcher.core.errors import RowError
-from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
+from matcher.domain.schemas import (
+    MAX_NAME,
+    MAX_TAG,
+    MAX_TITLE,
+    DemandEntry,
+    MatchFilters,
+    RecordId,
+    StrictInt,
+    TalentProfile,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -91,8 +99,13 @@ def format_clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+MAX_CLOCK = 20  # characters of a clock time as typed (``下午 2点30分``)
+
+
 def _clock_field(value: object) -> str:
     """A clock field's canonical ``HH:MM`` (a ValueError becomes the validation error)."""
+    if isinstance(value, str) and len(value) > MAX_CLOCK:
+        raise ValueError(f"时间过长（最多 {MAX_CLOCK} 个字符），应如 09:00")
     return format_clock(parse_clock(value))
 
 
@@ -108,16 +121,16 @@ class _Model(BaseModel):
 class FairSettings(_Model):
     """A fair's own settings; the defaults fill what posts, seekers and booths leave empty."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_TITLE)
     held_on: date | None = None
-    venue: str | None = Field(default=None, max_length=200)
-    start_time: str = Field(default="09:00", description="默认时段的开始时间 HH:MM")
-    slot_minutes: int = Field(default=20, ge=5, le=240, description="每场面试时长（分钟）")
-    slots_per_booth: int | None = Field(
+    venue: str | None = Field(default=None, max_length=MAX_TITLE)
+    start_time: str = Field(default="09:00", max_length=MAX_CLOCK, description="默认时段的开始时间 HH:MM")
+    slot_minutes: StrictInt = Field(default=20, ge=5, le=240, description="每场面试时长（分钟）")
+    slots_per_booth: StrictInt | None = Field(
         default=None, ge=1, le=200,
         description="未单独列出时段的展位的时段数；为空时等于该展位各岗位面试名额之和")
-    default_limit: int = Field(default=3, ge=1, le=MAX_SEEKER_LIMIT, description="每人面试上限")
-    default_capacity: int = Field(default=5, ge=1, le=MAX_CAPACITY, description="每岗位面试名额")
+    default_limit: StrictInt = Field(default=3, ge=1, le=MAX_SEEKER_LIMIT, description="每人面试上限")
+    default_capacity: StrictInt = Field(default=5, ge=1, le=MAX_CAPACITY, description="每岗位面试名额")
 
     _start = field_validator("start_time", mode="before")(_clock_field)
 
@@ -125,11 +138,11 @@ class FairSettings(_Model):
 class PostIn(_Model):
     """A post of a fair: an existing demand entry (by id or external id) or a new one."""
 
-    demand_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    external_id: str | None = Field(default=None, max_length=100)
+    demand_id: RecordId | None = None
+    external_id: str | None = Field(default=None, max_length=MAX_NAME)
     entry: DemandEntry | None = None
-    capacity: int | None = Field(default=None, ge=1, le=MAX_CAPACITY)
-    booth: str | None = Field(default=None, max_length=50)
+    capacity: StrictInt | None = Field(default=None, ge=1, le=MAX_CAPACITY)
+    booth: str | None = Field(default=None, max_length=MAX_TAG)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -142,10 +155,10 @@ class PostIn(_Model):
 class SeekerIn(_Model):
     """A registered seeker: an existing talent profile (by id or external id) or a new one."""
 
-    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    external_id: str | None = Field(default=None, max_length=100)
+    talent_id: RecordId | None = None
+    external_id: str | None = Field(default=None, max_length=MAX_NAME)
     profile: TalentProfile | None = None
-    limit: int | None = Field(default=None, ge=1, le=MAX_SEEKER_LIMIT)
+    limit: StrictInt | None = Field(default=None, ge=1, le=MAX_SEEKER_LIMIT)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -162,10 +175,10 @@ class WishIn(_Model):
     post, or alone names every post of that enterprise (``exclude``) or its only post."""
 
     kind: WishKind = "seeker"
-    seeker: str = Field(min_length=1, max_length=200)
-    post: str | None = Field(default=None, max_length=200)
-    enterprise: str | None = Field(default=None, max_length=200)
-    rank: int | None = Field(default=None, ge=1, le=1000)
+    seeker: str = Field(min_length=1, max_length=MAX_TITLE)
+    post: str | None = Field(default=None, max_length=MAX_TITLE)
+    enterprise: str | None = Field(default=None, max_length=MAX_TITLE)
+    rank: StrictInt | None = Field(default=None, ge=1, le=1000)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -178,9 +191,9 @@ class WishIn(_Model):
 class SlotIn(_Model):
     """A booth time slot; ``booth`` empty = every booth of the fair."""
 
-    booth: str | None = Field(default=None, max_length=50)
-    start: str
-    end: str | None = None
+    booth: str | None = Field(default=None, max_length=MAX_TAG)
+    start: str = Field(max_length=MAX_CLOCK)
+    end: str | None = Field(default=None, max_length=MAX_CLOCK)
     _origin: tuple[str, int] | None = PrivateAttr(default=None)
 
     _clock = field_validator("start", "end", mode="before")(
@@ -262,8 +275,8 @@ class FairRunOptions(_Model):
 
     mode: Mode = "optimal"
     min_score: float = Field(default=0.3, ge=0, le=1, description="低于该综合匹配度的组合不安排")
-    top_n: int = Field(default=40, ge=1, le=5000, description="每位求职者按向量相似度保留的岗位数")
-    post_top: int = Field(default=20, ge=0, le=100_000, description="每个岗位按向量相似度保留的求职者数")
+    top_n: StrictInt = Field(default=40, ge=1, le=5000, description="每位求职者按向量相似度保留的岗位数")
+    post_top: StrictInt = Field(default=20, ge=0, le=100_000, description="每个岗位按向量相似度保留的求职者数")
     solver: Solver = Field(default="auto", description="optimal 模式的求解器：auto=lp")
     filters: MatchFilters | None = None
     save: bool = True

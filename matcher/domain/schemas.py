@@ -6,16 +6,45 @@ Chinese labels, since they are what users read and write; identifiers stay Engli
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-MAX_LIST = 200
+# -- input limits: the one place for them -------------------------------------------------------
+# Every string and every list item that a caller can send is bounded, so that one request cannot
+# store a 300,000-character skill or make matching tokenise a megabyte (issue 11).
+
+MAX_TAG = 50  # one skill, certificate, major, city or desired occupation
+MAX_NAME = 100  # a person's name, a school, an external id
+MAX_TITLE = 200  # a post title, an enterprise name, a label
+MAX_TEXT = 5_000  # free text: a summary, a description, a match query
+MAX_LIST = 200  # items of a list of tags
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
-MAX_TEXT = 20_000
+
+Tag = Annotated[str, StringConstraints(max_length=MAX_TAG)]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+ChainRef = Annotated[str, StringConstraints(max_length=64)]
+
+
+StrictInt = Annotated[int, Strict()]
+"""An integer in a JSON body or a model built in code: ``true`` is not 1, ``1.0`` and ``"1"`` are
+not ids (ids, counts, top_k, paging). Path and query parameters use ``api.params.Digits``."""
+RecordId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 
 
 _RANKS: dict[type, dict[str, int]] = {}  # member values by enum class, in declaration order
@@ -141,25 +170,26 @@ class TalentProfile(_Model):
     """A job seeker's profile."""
 
     id: int | None = None
-    external_id: str | None = Field(default=None, max_length=100)
-    name: str | None = Field(default=None, max_length=100)
+    external_id: str | None = Field(default=None, max_length=MAX_NAME,
+                                    description="外部编号：只能由管理员、活动组织方或导入设置")
+    name: str | None = Field(default=None, max_length=MAX_NAME)
     phone: str | None = Field(default=None, max_length=40)
     national_id: str | None = Field(default=None, max_length=40)
     education: Education | None = None
-    major: str | None = Field(default=None, max_length=100)
-    school: str | None = Field(default=None, max_length=100)
+    major: str | None = Field(default=None, max_length=MAX_NAME)
+    school: str | None = Field(default=None, max_length=MAX_NAME)
     graduation_year: int | None = Field(default=None, ge=1950, le=2100)
     fresh_graduate: bool = False
-    skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    certificates: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    skills: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
+    certificates: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
     title_level: TitleLevel | None = None
     skill_level: SkillLevel | None = None
     digital_certs: list[DigitalCert] = Field(default_factory=list, max_length=20)
     experience_years: float = Field(default=0.0, ge=0, le=70)
-    city: str | None = Field(default=None, max_length=50)
-    preferred_cities: list[str] = Field(default_factory=list, max_length=50)
-    desired_occupations: list[str] = Field(default_factory=list, max_length=20)
-    desired_chains: list[str] = Field(default_factory=list, max_length=40)
+    city: str | None = Field(default=None, max_length=MAX_TAG)
+    preferred_cities: list[Tag] = Field(default_factory=list, max_length=50)
+    desired_occupations: list[Tag] = Field(default_factory=list, max_length=20)
+    desired_chains: list[ChainRef] = Field(default_factory=list, max_length=40)
     salary_min: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
     salary_max: int | None = Field(default=None, ge=0, le=10_000_000, description="元/月")
     summary: str = Field(default="", max_length=MAX_TEXT)
@@ -182,22 +212,23 @@ class DemandEntry(_Model):
     """A demand entry: an enterprise's post, a catalogue line or a fair post."""
 
     id: int | None = None
-    external_id: str | None = Field(default=None, max_length=100)
-    enterprise_id: int | None = None
-    enterprise_name: str | None = Field(default=None, max_length=200)
-    title: str = Field(min_length=1, max_length=200)
-    occupation_code: str | None = Field(default=None, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
-    occupation_name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=MAX_NAME,
+                                    description="外部编号：只能由管理员、活动组织方或导入设置")
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    enterprise_name: str | None = Field(default=None, max_length=MAX_TITLE)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
+    occupation_code: str | None = Field(default=None, max_length=10, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
+    occupation_name: str | None = Field(default=None, max_length=MAX_TITLE)
     chain_id: str | None = Field(default=None, max_length=64)
     chain_suggested: bool = Field(default=False, description="chain_id was suggested, not given")
     chain_confidence: float | None = Field(default=None, ge=0, le=1, description="confidence of a suggested chain")
-    city: str | None = Field(default=None, max_length=50)
+    city: str | None = Field(default=None, max_length=MAX_TAG)
     headcount: int = Field(default=1, ge=1, le=100_000)
     education: Education | None = None
-    majors: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    required_skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    preferred_skills: list[str] = Field(default_factory=list, max_length=MAX_LIST)
-    required_certificates: list[str] = Field(default_factory=list, max_length=50)
+    majors: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
+    required_skills: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
+    preferred_skills: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
+    required_certificates: list[Tag] = Field(default_factory=list, max_length=50)
     required_title_level: TitleLevel | None = None
     required_skill_level: SkillLevel | None = None
     min_experience_years: float = Field(default=0.0, ge=0, le=70)
@@ -207,7 +238,7 @@ class DemandEntry(_Model):
     shortage_level: int | None = Field(default=None, ge=1, le=5, description="紧缺星级 1-5")
     fresh_graduates_ok: bool = True
     source: Source = "post"
-    catalogue_id: int | None = None
+    catalogue_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     valid_from: date | None = None
     valid_until: date | None = None
     status: DemandStatus = "open"
@@ -228,26 +259,26 @@ class DemandEntry(_Model):
 
 class Enterprise(_Model):
     id: int | None = None
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=MAX_TITLE)
     credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")
-    city: str | None = Field(default=None, max_length=50)
+    city: str | None = Field(default=None, max_length=MAX_TAG)
     chain_id: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", max_length=MAX_TEXT)
 
 
 class IndustryChain(_Model):
     id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=100)
-    region: str = Field(min_length=1, max_length=50)
-    keywords: list[str] = Field(default_factory=list)
-    parent_sector: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    region: str = Field(min_length=1, max_length=MAX_TAG)
+    keywords: list[Tag] = Field(default_factory=list, max_length=MAX_LIST)
+    parent_sector: str | None = Field(default=None, max_length=MAX_NAME)
 
 
 class Catalogue(_Model):
     id: int | None = None
-    region: str = Field(min_length=1, max_length=50)
+    region: str = Field(min_length=1, max_length=MAX_TAG)
     year: int = Field(ge=2000, le=2100)
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=MAX_TITLE)
     chain_registry: str | None = Field(default=None, max_length=50)
     entries: list[DemandEntry] = Field(default_factory=list)
 
@@ -291,10 +322,39 @@ class OccupationCandidate(_Model):
 class MatchFilters(_Model):
     """Optional filters a caller may add to a match request."""
 
-    city: str | None = None
-    province: str | None = None
-    chain_id: str | None = None
+    city: str | None = Field(default=None, max_length=64)
+    province: str | None = Field(default=None, max_length=64)
+    chain_id: str | None = Field(default=None, max_length=64)
     education: Education | None = None
-    salary_min: int | None = Field(default=None, ge=0)
+    salary_min: int | None = Field(default=None, ge=0, le=10_000_000)
     fresh_graduates_only: bool = False
     include_ineligible: bool = False
+
+
+def validate_stored(model_cls: type[BaseModel], data: dict) -> BaseModel:
+    """A model from a stored row. Rows written before the input limits were tightened may hold
+    longer strings or lists: they are clipped to the limits rather than made unreadable."""
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError:
+        data = copy.deepcopy(data)
+    for _ in range(3):
+        try:
+            return model_cls.model_validate(data)
+        except ValidationError as exc:
+            clipped = False
+            for err in exc.errors():
+                limit = (err.get("ctx") or {}).get("max_length")
+                if err["type"] not in ("string_too_long", "too_long") or not isinstance(limit, int):
+                    raise
+                *path, last = err["loc"]
+                holder: object = data
+                for key in path:
+                    holder = holder[key]  # type: ignore[index]
+                value = holder[last]  # type: ignore[index]
+                if len(value) > limit:
+                    holder[last] = value[:limit]  # type: ignore[index]
+                    clipped = True
+            if not clipped:
+                raise
+    return model_cls.model_validate(data)

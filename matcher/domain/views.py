@@ -6,15 +6,20 @@ patch models make every field optional; the talent view never carries a national
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
-from matcher.domain.auth import Role
+from matcher.core.errors import InvalidInput
+from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import (
+    MAX_TEXT,
+    MAX_TITLE,
     DemandEntry,
     Enterprise,
     MatchFilters,
+    RecordId,
+    StrictInt,
     TalentProfile,
     scrub_controls,
 )
@@ -40,8 +45,11 @@ def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional:
     for fname, info in base.model_fields.items():
         if fname in drop:
             continue
-        if optional:
-            fields[fname] = (info.annotation | None, Field(default=None, description=info.description))
+        if optional:  # the field's own limits stay (max_length, ge/le ...); only the default changes
+            ann: Any = info.annotation
+            if info.metadata:
+                ann = Annotated.__class_getitem__((ann, *info.metadata))  # type: ignore[attr-defined]
+            fields[fname] = (ann | None, Field(default=None, description=info.description))
         else:
             fields[fname] = (info.annotation, info)
     fields.update(extra or {})
@@ -61,6 +69,36 @@ TalentPatch = derived_model("TalentPatch", TalentProfile, {"id"}, optional=True,
 EnterpriseIn = derived_model("EnterpriseIn", Enterprise, {"id"}, doc="An enterprise's registration data.")
 EnterprisePatch = derived_model("EnterprisePatch", Enterprise, {"id"}, optional=True,
                            doc="Fields to change in an enterprise; absent fields stay as they are.")
+
+# What a seeker or an enterprise may write: the same, without the external id, which belongs to
+# whoever created the record (staff and importers; see matcher.storage.store.external_scope). The routes
+# take TalentIn/DemandIn (staff may set external_id) and hold other callers to these.
+SeekerTalentIn = derived_model("SeekerTalentIn", TalentProfile, {"id", "external_id"},
+                          doc="A talent profile as a seeker writes it (no external id).")
+SeekerTalentPatch = derived_model("SeekerTalentPatch", TalentProfile, {"id", "external_id"}, optional=True,
+                             doc="Fields a seeker changes in their profile (no external id).")
+EnterpriseDemandIn = derived_model("EnterpriseDemandIn", DemandEntry, _SERVER_DEMAND | {"external_id"},
+                              doc="A demand entry as an enterprise writes it (no external id).")
+EnterpriseDemandPatch = derived_model("EnterpriseDemandPatch", DemandEntry, _SERVER_DEMAND | {"external_id"},
+                                 optional=True, doc="Fields an enterprise changes in an entry (no external id).")
+
+EXTERNAL_ID_REFUSED = "外部编号只能由管理员、活动组织方或导入设置，求职者和企业不能设置或修改"
+
+
+def owner_body(who: Principal, body: BaseModel, current_external_id: str | None = None) -> dict[str, Any]:
+    """The fields a caller sent, held to what the caller may write: a seeker or an enterprise may
+    leave ``external_id`` out or send it back unchanged (a GET -> PUT round trip), never set or
+    change it (422 on the field). Staff may set it."""
+    data = body.model_dump(exclude_unset=True)
+    if who.is_staff or "external_id" not in data:
+        return data
+    if data["external_id"] != current_external_id:
+        raise InvalidInput(EXTERNAL_ID_REFUSED, [{"field": "external_id", "in": "body",
+                                                 "reason": EXTERNAL_ID_REFUSED}])
+    del data["external_id"]
+    return data
+
+
 TalentView = derived_model(
     "TalentView", TalentProfile, {"national_id"},
     extra={"contact_visible": (bool, Field(description="false: 姓名与电话已脱敏（本人未同意向企业公开）"))},
@@ -79,23 +117,26 @@ class MatchRequest(InputModel):
     """Free text, or an unsaved profile or entry, to match against one side."""
 
     side: Literal["demands", "talents"] = "demands"
-    text: str | None = Field(default=None, max_length=20000)
+    text: str | None = Field(default=None, max_length=MAX_TEXT)
     profile: TalentIn | None = None  # type: ignore[valid-type]
     entry: DemandIn | None = None  # type: ignore[valid-type]
-    top_k: int = Field(default=10, ge=1, le=200)
+    top_k: StrictInt = Field(default=10, ge=1, le=200)
     filters: MatchFilters = Field(default_factory=MatchFilters)
 
 
+MAX_CODE_TEXT = 2000  # one text to code (a title or a short description)
+
+
 class CodeRequest(InputModel):
-    texts: list[str] = Field(min_length=1, max_length=1000)
-    top_k: int = Field(default=10, ge=1, le=100)
+    texts: list[Annotated[str, StringConstraints(max_length=MAX_CODE_TEXT)]] = Field(min_length=1, max_length=1000)
+    top_k: StrictInt = Field(default=10, ge=1, le=100)
 
 
 class KeyRequest(InputModel):
     role: Role
-    enterprise_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    label: str = Field(default="", max_length=200)
+    enterprise_id: RecordId | None = None
+    talent_id: RecordId | None = None
+    label: str = Field(default="", max_length=MAX_TITLE)
 
 
 class KeyInfo(BaseModel):

@@ -1,6 +1,5 @@
 """Creating a fair: resolving its posts, seekers, wishes and slots against the pool, all or nothing."""
 
-
 from __future__ import annotations
 
 import math
@@ -26,7 +25,10 @@ from matcher.domain.fair import (
     format_clock,
     parse_clock,
 )
-from matcher.domain.schemas import DemandEntry, TalentProfile
+from matcher.domain.schemas import (
+    DemandEntry,
+    TalentProfile,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -118,17 +120,23 @@ _SIDES = {
 
 
 def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand", "talent"],
-                  items_in: Sequence[Any], section: str, errors: _Errors, default_amount: int) -> list[_Item]:
-    """Posts or seekers: existing records by id or external id, or new records prepared."""
+                  items_in: Sequence[Any], section: str, errors: _Errors, default_amount: int,
+                  scope: str, warnings: list[str]) -> list[_Item]:
+    """Posts or seekers: existing records by id or external id, or new records prepared.
+
+    External ids are looked up in the importer's own numbering (``scope``) only. A row that
+    reuses a stored record by external id but names another person (name, phone or ID number
+    differ) or another post (title, enterprise) is reported in ``warnings``."""
     id_attr, model_attr, amount_attr, label = _SIDES[kind]
 
     def external(x: Any) -> str | None:
         model = getattr(x, model_attr)
         return x.external_id or (model.external_id if model is not None else None)
 
-    known_ext = repo.ids_by_external(kind, [e for x in items_in if (e := external(x))])
+    known_ext = repo.ids_by_external(kind, [e for x in items_in if (e := external(x))], scope)
     items: list[_Item] = []
     new: list[_Item] = []
+    reused: list[tuple[_Item, str, Any]] = []  # (item, external id, the row's own data)
     for i, x in enumerate(items_in):
         it = _Item(origin=_origin(x, section, i), amount=getattr(x, amount_attr) or default_amount,
                    booth=(getattr(x, "booth", None) or "").strip())
@@ -138,6 +146,8 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
             it.stored_id = getattr(x, id_attr)
         elif ext and ext in known_ext:
             it.stored_id = known_ext[ext]  # the record is already stored: reuse it
+            if model is not None:
+                reused.append((it, ext, model))
         elif model is not None:
             updates: dict[str, Any] = {}
             if kind == "demand":
@@ -169,6 +179,8 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
         elif kind == "talent" and m.status != "active":
             it.failed = True
             errors.add(it.origin, id_attr, f"人才档案 {it.stored_id} 已停用", it.stored_id)
+    warnings += _merge_warnings(service, kind, [(it, ext, given) for it, ext, given in reused
+                                                if not it.failed and it.model is not None])
     if new:
         if kind == "demand":
             known = service.store.enterprise_names([it.model.enterprise_id for it in new if it.model.enterprise_id])
@@ -205,6 +217,34 @@ def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand",
         if it.model is None:  # a stored id that does not exist: a placeholder for wish lookups
             it.model = DemandEntry(title="-") if kind == "demand" else TalentProfile()
     return items
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _merge_warnings(service: MatchService, kind: str, reused: Sequence[tuple[_Item, str, Any]]) -> list[str]:
+    """Rows whose external id found a stored record that looks like someone (or something) else:
+    the fields that differ are named, their stored values are not shown."""
+    names = service.store.enterprise_names([it.model.enterprise_id for it, _, _ in reused
+                                            if kind == "demand" and it.model.enterprise_id])
+    out = []
+    for it, ext, given in reused:
+        stored = it.model
+        if kind == "talent":
+            checks = [("姓名", given.name, stored.name, str.strip),
+                      ("电话", given.phone, stored.phone, _digits),
+                      ("身份证号", given.national_id, stored.national_id, str.upper)]
+        else:
+            checks = [("岗位名称", given.title, stored.title, str.strip),
+                      ("企业", given.enterprise_name, names.get(stored.enterprise_id), str.strip)]
+        differ = [what for what, a, b, norm in checks if a and b and norm(a) != norm(b)]
+        if differ:
+            what = "人才档案" if kind == "talent" else "岗位"
+            out.append(f"{_place(it.origin)}：编号“{ext}”对应已有{what} {it.stored_id}，但本行的"
+                       f"{'、'.join(differ)}与之不同；已按编号复用该{what}，本行其余信息未采用。"
+                       f"如为不同的{'人' if kind == 'talent' else '岗位'}，请改用新编号")
+    return out
 
 
 def _enterprise_of(service: MatchService, posts: Sequence[_Item]) -> dict[int, str | None]:
@@ -335,15 +375,14 @@ def _resolve_slots(settings: FairSettings, slots_in: Sequence[SlotIn], booth_cap
     return out
 
 
-
-
 def create_fair(service: MatchService, fair: FairCreate, progress: Progress | None = None, *,
                 actor: Principal | None = None) -> FairDetail:
     """Validate a fair and store it with the posts and talents it creates, in one transaction.
 
     Existing records are referenced by id or external id (a row with full data whose external
-    id is already stored reuses that record); other rows become new demand entries (source
-    ``fair``) or talent profiles. Every problem is collected and raised together as
+    id is already stored in the actor's numbering reuses that record, with a warning if the
+    row names someone else); other rows become new demand entries (source ``fair``) or talent
+    profiles, whose external ids belong to the actor's numbering. Every problem is collected and raised together as
     ImportRejected with the sheet (or list), row, field and reason; then nothing is written.
     """
     errors = _Errors()
@@ -353,9 +392,15 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         errors.add(("seekers", 0), "seekers", "活动至少需要一位求职者")
     if progress:
         progress("校验", 0, 1)
+    from matcher.storage.store import external_scope
+
     repo = fair_repo(service)
-    posts = _resolve_side(service, repo, "demand", fair.posts, "posts", errors, fair.default_capacity)
-    seekers = _resolve_side(service, repo, "talent", fair.seekers, "seekers", errors, fair.default_limit)
+    scope = external_scope(actor)
+    merged: list[str] = []
+    posts = _resolve_side(service, repo, "demand", fair.posts, "posts", errors, fair.default_capacity, scope,
+                          merged)
+    seekers = _resolve_side(service, repo, "talent", fair.seekers, "seekers", errors, fair.default_limit, scope,
+                            merged)
     enterprise = _enterprise_of(service, posts)
     for k, it in enumerate(posts):
         if not it.booth:
@@ -396,6 +441,7 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         {"demand": [it.record for it in new_posts], "talent": [it.record for it in new_seekers]},  # type: ignore[misc]
         write, progress=encoded if progress else None, actor=actor)
     detail = repo.get(fair_id)
+    detail.warnings = merged + detail.warnings
     detail.created = {"new_posts": len(new_posts), "reused_posts": len(posts) - len(new_posts),
                       "new_seekers": len(new_seekers), "reused_seekers": len(seekers) - len(new_seekers)}
     return detail

@@ -1,6 +1,5 @@
 """The report of a fair run: totals, shares, blocking pairs, the welfare gap, distributions."""
 
-
 from __future__ import annotations
 
 from collections import Counter

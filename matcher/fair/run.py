@@ -1,6 +1,5 @@
 """Running a fair: candidates from the core's two-sided scores, assignment, schedule, report; views of a run."""
 
-
 from __future__ import annotations
 
 import time as _time
@@ -23,7 +22,11 @@ from matcher.domain.fair import (
     format_clock,
     parse_clock,
 )
-from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
+from matcher.domain.schemas import (
+    DemandEntry,
+    MatchFilters,
+    TalentProfile,
+)
 from matcher.fair.create import fair_repo
 from matcher.fair.report import fair_report
 from matcher.fair.schedule import schedule_interviews

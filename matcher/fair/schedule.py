@@ -1,6 +1,5 @@
 """Interview scheduling: a booth time slot for every interview, no seeker in two places at once."""
 
-
 from __future__ import annotations
 
 from collections import Counter, defaultdict

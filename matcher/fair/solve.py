@@ -1,6 +1,5 @@
 """Pure assignment algorithms over candidate pairs: welfare-optimal (exact), stable (deferred acceptance), blocking pairs."""
 
-
 from __future__ import annotations
 
 import heapq
@@ -14,11 +13,12 @@ import numpy as np
 from matcher.core.errors import InvalidInput
 from matcher.domain.fair import Solver
 
-_ASSIGNMENT_MAX_CELLS = 60_000_000  # dense linear_sum_assignment matrix (480 MB of float64)
-
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
+
+
+_ASSIGNMENT_MAX_CELLS = 60_000_000  # dense linear_sum_assignment matrix (480 MB of float64)
 
 
 # =============================================================================================

@@ -186,16 +186,10 @@ class FairRepo:
         s.flush()
         return row.id
 
-    def ids_by_external(self, kind: str, external_ids: Sequence[str]) -> dict[str, int]:
-        """Stored ids of demand entries (``demand``) or talents (``talent``) by external id."""
-        row_cls = DemandRow if kind == "demand" else TalentRow
-        ext = list(dict.fromkeys(e for e in external_ids if e))
-        out: dict[str, int] = {}
-        with self.store.session() as s:
-            for start in range(0, len(ext), 900):
-                q = select(row_cls.external_id, row_cls.id).where(row_cls.external_id.in_(ext[start : start + 900]))
-                out.update({e: i for e, i in s.execute(q)})
-        return out
+    def ids_by_external(self, kind: str, external_ids: Sequence[str], scope: str) -> dict[str, int]:
+        """Stored ids of demand entries (``demand``) or talents (``talent``) by external id, in
+        the numbering ``scope`` only (see matcher.storage.store.external_scope)."""
+        return self.store.taken_external_ids(kind, external_ids, scope)
 
     def delete(self, fair_id: int, actor: Any = None) -> None:
         with self.store.session() as s:

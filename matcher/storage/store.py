@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextlib import nullcontext as _nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,9 +48,35 @@ from matcher.domain.schemas import (
     Enterprise,
     IndustryChain,
     TalentProfile,
+    validate_stored,
 )
 
 SCHEMA_VERSION = 1
+
+# -- who owns an external id -----------------------------------------------------------------------
+# An external id (编号: a registration number, a student number, a post code from another system) is
+# set by whoever creates the record, and it means something only in that party's numbering. Each
+# record keeps the owner of its external id beside it; importers and fairs look external ids up
+# only in their own scope, and uniqueness is per owner.
+#
+# STAFF_SCOPE is the bureau's register: administrators, fair organisers and the local operator
+# (CLI imports, the demo loader). They share one numbering on purpose: organisers already read and
+# write every profile, and a fair is expected to reuse the profiles the bureau loaded. Seekers and
+# enterprises cannot set external ids through the API; a record whose external id one of them set
+# (before the API refused it, or by any other path) is owned by that party alone
+# (``seeker:<key id>``, ``enterprise:<enterprise id>``), so it never captures a staff import.
+STAFF_SCOPE = "staff"
+LEGACY_SCOPE = "unverified"  # backfilled rows whose external id a seeker or an enterprise may have set
+
+
+def external_scope(actor: Principal | None) -> str:
+    """The numbering an actor's external ids belong to."""
+    actor = actor or OPERATOR
+    if actor.role == Role.SEEKER:
+        return f"seeker:{actor.key_id}"
+    if actor.role == Role.ENTERPRISE:
+        return f"enterprise:{actor.enterprise_id}"
+    return STAFF_SCOPE  # admin, organiser, the local operator
 
 
 def _now() -> datetime:
@@ -107,7 +135,8 @@ class _Record:
     """Columns shared by the two indexed sides."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    external_owner: Mapped[str | None] = mapped_column(String(64))  # see external_scope()
     status: Mapped[str] = mapped_column(String(16), index=True)
     city: Mapped[str | None] = mapped_column(String(50), index=True)
     province: Mapped[str | None] = mapped_column(String(50), index=True)
@@ -123,6 +152,7 @@ class _Record:
 
 class DemandRow(_Record, Base):
     __tablename__ = "demand_entries"
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     catalogue_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
@@ -139,6 +169,7 @@ class DemandRow(_Record, Base):
 
 class TalentRow(_Record, Base):
     __tablename__ = "talents"
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),)
     consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)
@@ -251,8 +282,8 @@ def _to_model(kind: str, row: _Record) -> DemandEntry | TalentProfile:
     if kind == "demand":
         data["enterprise_id"] = row.enterprise_id  # type: ignore[attr-defined]
         data["catalogue_id"] = row.catalogue_id  # type: ignore[attr-defined]
-        return DemandEntry.model_validate(data)
-    return TalentProfile.model_validate(data)
+        return validate_stored(DemandEntry, data)  # type: ignore[return-value]
+    return validate_stored(TalentProfile, data)  # type: ignore[return-value]
 
 
 class StoredRecord:
@@ -307,9 +338,40 @@ class Store:
         import matcher.storage.fair_repo  # noqa: F401
         import matcher.storage.zone_repo  # noqa: F401
         Base.metadata.create_all(self.engine)
+        self._add_external_owner()
         with self.session() as s:
             if s.get(MetaRow, "schema_version") is None:
                 s.add(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
+
+    def _add_external_owner(self) -> None:
+        """Bring a database made before external ids had owners up to date (additive: a column,
+        a backfill and an index; create_all does not add columns to existing tables).
+
+        Existing external ids go to the staff numbering, except those of records that a seeker
+        or an enterprise created or changed (by the audit log): they may have set the id
+        themselves, so they are marked unverified and no import matches them until staff set the
+        id again. On PostgreSQL the old database-wide uniqueness is replaced by uniqueness per
+        owner; SQLite cannot drop it without rebuilding the table, so there an external id stays
+        unique across owners (a clash is a plain 409)."""
+        from sqlalchemy import String as _String
+        from sqlalchemy import cast, exists, inspect, text
+
+        for row_cls, resource in ((TalentRow, "talent"), (DemandRow, "demand")):
+            table = row_cls.__tablename__
+            if "external_owner" in {c["name"] for c in inspect(self.engine).get_columns(table)}:
+                continue
+            with self.engine.begin() as c:
+                c.execute(text(f"ALTER TABLE {table} ADD COLUMN external_owner VARCHAR(64)"))
+                if self.engine.dialect.name == "postgresql":
+                    c.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_external_id_key"))
+                touched = exists().where(
+                    AuditRow.resource == resource, AuditRow.resource_id == cast(row_cls.id, _String),
+                    AuditRow.action.in_(("create", "update")), AuditRow.actor_role.in_(("seeker", "enterprise")))
+                pending = (row_cls.external_id.is_not(None), row_cls.external_owner.is_(None))
+                c.execute(update(row_cls).where(*pending, ~touched).values(external_owner=STAFF_SCOPE))
+                c.execute(update(row_cls).where(*pending).values(external_owner=LEGACY_SCOPE))
+                c.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS uq_{table}_external "
+                               f"ON {table} (external_owner, external_id)"))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -346,8 +408,9 @@ class Store:
             if region:
                 q = q.where((ChainRow.region == region) | (ChainRow.registry_name == region))
             return [
-                IndustryChain(id=r.id, name=r.name, region=r.region, keywords=r.keywords or [],
-                              parent_sector=r.parent_sector)
+                validate_stored(IndustryChain, {  # type: ignore[misc]
+                    "id": r.id, "name": r.name, "region": r.region, "keywords": list(r.keywords or []),
+                    "parent_sector": r.parent_sector})
                 for r in s.scalars(q)
             ]
 
@@ -492,8 +555,9 @@ class Store:
 
     @staticmethod
     def _enterprise_model(r: EnterpriseRow) -> Enterprise:
-        return Enterprise(id=r.id, name=r.name, credit_code=r.credit_code, city=r.city,
-                          chain_id=r.chain_id, description=r.description or "")
+        return validate_stored(Enterprise, {  # type: ignore[return-value]
+            "id": r.id, "name": r.name, "credit_code": r.credit_code, "city": r.city, "chain_id": r.chain_id,
+            "description": r.description or ""})
 
     def add_enterprise(self, e: Enterprise, actor: Principal | None = None, bind_key: int | None = None) -> Enterprise:
         try:
@@ -579,12 +643,12 @@ class Store:
                 for rec in records:
                     assert isinstance(rec.model, DemandEntry)
                     rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
-                ids = self._insert(s, "demand", records)
+                ids = self._insert(s, "demand", records, actor)
                 self._audit(s, actor, "create", "catalogue", [row.id], {"entries": len(ids)})
                 self._audit(s, actor, "create", "demand", ids)
                 return row.id, ids
         except IntegrityError as exc:
-            raise Conflict(f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的 external_id 重复") from exc
+            raise Conflict(f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的外部编号重复") from exc
 
     def get_catalogue(self, catalogue_id: int) -> Catalogue:
         with self.session() as s:
@@ -606,8 +670,39 @@ class Store:
 
     # -- demand entries and talents ----------------------------------------------------
 
-    def _insert(self, s: Session, kind: str, records: Sequence[StoredRecord]) -> list[int]:
+    def taken_external_ids(self, kind: str, external_ids: Sequence[str], scope: str,
+                           s: Session | None = None) -> dict[str, int]:
+        """Stored ids by external id, among ``external_ids`` in the numbering ``scope`` only."""
         row_cls = _SIDE[kind]
+        wanted = list(dict.fromkeys(e for e in external_ids if e))
+        out: dict[str, int] = {}
+        if not wanted:
+            return out
+        with (self.session() if s is None else _nullcontext(s)) as ss:
+            for start in range(0, len(wanted), 900):
+                q = select(row_cls.external_id, row_cls.id).where(
+                    row_cls.external_owner == scope, row_cls.external_id.in_(wanted[start : start + 900]))
+                out.update({e: i for e, i in ss.execute(q)})
+        return out
+
+    def _check_external(self, s: Session, kind: str, external_ids: Sequence[str | None], scope: str,
+                        exclude: int | None = None) -> None:
+        """Conflict if an external id repeats, or is already used in the scope (by another record)."""
+        given = [e for e in external_ids if e]
+        counts = Counter(given)
+        repeated = [e for e, n in counts.items() if n > 1]
+        taken = [e for e, i in self.taken_external_ids(kind, given, scope, s).items() if i != exclude]
+        clash = list(dict.fromkeys(repeated + taken))
+        if clash:
+            shown = "、".join(f"“{e}”" for e in clash[:5]) + (" 等" if len(clash) > 5 else "")
+            raise Conflict(f"外部编号 {shown} 已被使用，请换用其他编号")
+
+    def _insert(self, s: Session, kind: str, records: Sequence[StoredRecord],
+                actor: Principal | None = None) -> list[int]:
+        """Insert records; their external ids belong to the actor's numbering (checked first)."""
+        row_cls = _SIDE[kind]
+        scope = external_scope(actor)
+        self._check_external(s, kind, [rec.model.external_id for rec in records], scope)
         ids: list[int] = []
         cache: dict[str, int] = {}
         for rec in records:
@@ -617,7 +712,8 @@ class Store:
                 extra = _demand_columns(m)
             else:
                 extra = _talent_columns(m)  # type: ignore[arg-type]
-            row = row_cls(**_common_columns(m, rec.text, rec.text_hash, rec.province), **extra)
+            row = row_cls(**_common_columns(m, rec.text, rec.text_hash, rec.province), **extra,
+                          external_owner=scope if m.external_id else None)
             s.add(row)
             s.flush()
             ids.append(row.id)
@@ -629,15 +725,18 @@ class Store:
         binds an unbound seeker key to the profile it creates, in the same transaction."""
         try:
             with self.session() as s:
-                ids = self._insert(s, kind, records)
+                ids = self._insert(s, kind, records, actor)
                 if bind_key is not None:
                     self._bind(s, bind_key, talent_id=ids[0])
                 self._audit(s, actor, "create", kind, ids)
                 return ids
-        except IntegrityError as exc:
-            raise Conflict(f"写入失败（external_id 重复或引用无效）：{exc.orig}") from exc
+        except IntegrityError as exc:  # a race with another writer: never echo the database's message
+            raise Conflict("写入失败：外部编号重复或引用的记录不存在，请检查后重试") from exc
 
-    def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None) -> None:
+    def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None, *,
+               claim_external: bool = False) -> None:
+        """Replace a record. Its external id keeps its owner unless it changes (or ``claim_external``:
+        staff confirm an external id they sent), when it passes to the actor's numbering."""
         row_cls = _SIDE[kind]
         try:
             with self.session() as s:
@@ -645,6 +744,13 @@ class Store:
                 if row is None:
                     raise NotFound(f"{_LABEL[kind]} {record_id} 不存在")
                 m = rec.model
+                owner = row.external_owner
+                if not m.external_id:
+                    owner = None
+                elif m.external_id != row.external_id or claim_external or owner is None:
+                    owner = external_scope(actor)
+                    self._check_external(s, kind, [m.external_id], owner, exclude=record_id)
+                row.external_owner = owner
                 if isinstance(m, DemandEntry):
                     m = m.model_copy(update={
                         "enterprise_id": self._enterprise_id(s, m, {}),
@@ -656,8 +762,8 @@ class Store:
                 for k, v in {**_common_columns(m, rec.text, rec.text_hash, rec.province), **extra}.items():
                     setattr(row, k, v)
                 self._audit(s, actor, "update", kind, [record_id])
-        except IntegrityError as exc:
-            raise Conflict(f"更新失败（external_id 重复或引用无效）：{exc.orig}") from exc
+        except IntegrityError as exc:  # a race with another writer: never echo the database's message
+            raise Conflict("更新失败：外部编号重复或引用的记录不存在，请检查后重试") from exc
 
     def delete(self, kind: str, record_id: int, actor: Principal | None = None) -> None:
         with self.session() as s:

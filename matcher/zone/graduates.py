@@ -35,7 +35,18 @@ from pydantic import BaseModel, Field, model_validator
 
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.textnorm import normalize_key, normalize_text
-from matcher.domain.schemas import DemandEntry, Education, Source, TalentProfile
+from matcher.domain.schemas import (
+    MAX_NAME,
+    MAX_TITLE,
+    ChainRef,
+    DemandEntry,
+    Education,
+    Name,
+    RecordId,
+    Source,
+    Tag,
+    TalentProfile,
+)
 from matcher.domain.views import derived_model
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import place_of
@@ -118,12 +129,12 @@ class ZoneResult(BaseModel):
 class SubscriptionCreate(BaseModel):
     """A new subscription: exactly one of talent_id and school."""
 
-    talent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    school: str | None = Field(default=None, max_length=100)
-    label: str = Field(default="", max_length=200)
-    chains: list[str] = Field(default_factory=list, max_length=50)
-    occupations: list[str] = Field(default_factory=list, max_length=50)
-    cities: list[str] = Field(default_factory=list, max_length=50)
+    talent_id: RecordId | None = None
+    school: str | None = Field(default=None, max_length=MAX_NAME)
+    label: str = Field(default="", max_length=MAX_TITLE)
+    chains: list[ChainRef] = Field(default_factory=list, max_length=50)
+    occupations: list[Name] = Field(default_factory=list, max_length=50)
+    cities: list[Tag] = Field(default_factory=list, max_length=50)
     fresh_only: bool = True
     start: Literal["now", "beginning"] = Field(default="now", description="deliver entries created after "
                                                "subscribing (now) or every current zone entry too (beginning)")

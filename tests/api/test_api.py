@@ -42,6 +42,11 @@ class Api:
 
 @pytest.fixture
 def api(service, settings):
+    yield from make_api(service, settings)
+
+
+def make_api(service, settings):
+    """Two enterprises with an entry each, two talents, a key per role, and a client."""
     store = service.store
     ent = store.add_enterprise(Enterprise(name="淄博测试科技有限公司", city="淄博市"))
     other = store.add_enterprise(Enterprise(name="济南另一家科技有限公司", city="济南市"))

@@ -456,6 +456,30 @@ def test_existing_records_are_reused_and_checked(service) -> None:
                                              seekers=[SeekerIn(profile=talent(external_id="old-t", name="别名"))]))
     assert detail.created == {"new_posts": 0, "reused_posts": 1, "new_seekers": 0, "reused_seekers": 1}
     assert [p.demand_id for p in detail.posts] == [d1] and [s.talent_id for s in detail.seekers] == [t1]
+    # the row named someone else than the stored profile: reused, but not silently
+    assert detail.warnings[0] == (f"seekers 第 1 项：编号“old-t”对应已有人才档案 {t1}，但本行的姓名与之不同；"
+                                  "已按编号复用该人才档案，本行其余信息未采用。如为不同的人，请改用新编号")
+
+
+def test_external_ids_are_matched_in_the_importers_own_numbering(service) -> None:
+    from matcher.domain.auth import Principal, Role
+
+    seeker = Principal(role=Role.SEEKER, key_id=5)
+    [claimed] = service.add("talent", [talent(external_id="S-1", name="冒用者")], actor=seeker)
+    organiser = Principal(role=Role.ORGANISER, key_id=2)
+    detail = create_fair(service, FairCreate(name="专场", posts=[PostIn(entry=demand(external_id="P-1"))],
+                                             seekers=[SeekerIn(profile=talent(external_id="S-1", name="王五"))]),
+                         actor=organiser)
+    assert detail.created["new_seekers"] == 1 and detail.seekers[0].talent_id != claimed
+    assert not detail.warnings
+    again = create_fair(service, FairCreate(name="第二场", posts=[PostIn(external_id="P-1")],
+                                            seekers=[SeekerIn(external_id="S-1")]))  # the CLI: staff numbering
+    assert again.created == {"new_posts": 0, "reused_posts": 1, "new_seekers": 0, "reused_seekers": 1}
+    assert again.seekers[0].talent_id == detail.seekers[0].talent_id
+    with pytest.raises(ImportRejected) as exc:  # the claimant's numbering is not searched for others
+        create_fair(service, FairCreate(name="第三场", posts=[PostIn(external_id="P-1")],
+                                        seekers=[SeekerIn(external_id="S-2")]), actor=organiser)
+    assert exc.value.errors[0].field == "external_id"
 
 
 def test_bad_references_and_slots_are_row_errors(service) -> None:

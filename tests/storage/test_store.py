@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,98 @@ def test_vector_cache(store):
     got = store.get_many_vectors("m", ["a", "b"])
     assert list(got) == ["a"] and np.array_equal(got["a"], v)
     assert store.get_many_vectors("other", ["a"]) == {}
+
+
+# -- external ids belong to a numbering (issue 11) -------------------------------------------------
+
+
+def test_external_ids_are_unique_per_owner_and_found_only_in_their_scope(store):
+    from matcher.domain.auth import Principal, Role
+    from matcher.storage.store import STAFF_SCOPE, external_scope
+
+    seeker = Principal(role=Role.SEEKER, key_id=7)
+    organiser = Principal(role=Role.ORGANISER, key_id=3)
+    assert external_scope(None) == external_scope(organiser) == STAFF_SCOPE
+    [claimed] = store.add("talent", [rec(talent(name="冒用者", external_id="S-1"))], actor=seeker)
+    [own] = store.add("talent", [rec(talent(name="王五", external_id="S-1"))], actor=organiser)
+    assert claimed != own
+    assert store.taken_external_ids("talent", ["S-1", "S-2"], STAFF_SCOPE) == {"S-1": own}
+    assert store.taken_external_ids("talent", ["S-1"], external_scope(seeker)) == {"S-1": claimed}
+    with pytest.raises(Conflict) as exc:  # the same numbering: refused, in words, before the database
+        store.add("talent", [rec(talent(external_id="S-1"))])
+    assert "S-1" in exc.value.detail and "UNIQUE" not in exc.value.detail
+    with pytest.raises(Conflict):
+        store.add("talent", [rec(talent(external_id="S-9")), rec(talent(external_id="S-9"))])
+    # a record changed without touching its external id keeps its owner; a new id is the actor's
+    store.update("talent", claimed, rec(talent(name="冒用者", city="济南市", external_id="S-1")), actor=seeker)
+    assert store.taken_external_ids("talent", ["S-1"], external_scope(seeker)) == {"S-1": claimed}
+    with pytest.raises(Conflict):
+        store.update("talent", claimed, rec(talent(external_id="S-1")), actor=organiser, claim_external=True)
+    store.update("talent", claimed, rec(talent(external_id="S-3")), actor=organiser)
+    assert store.taken_external_ids("talent", ["S-3"], STAFF_SCOPE) == {"S-3": claimed}
+
+
+def _old_schema(url: str) -> None:
+    """The tables as they were before external ids had owners: one database-wide UNIQUE."""
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    import matcher.storage.fair_repo  # noqa: F401  (every table on the shared Base)
+    import matcher.storage.zone_repo  # noqa: F401
+    from matcher.storage.store import Base, Store
+
+    engine = Store._make_engine(url)
+    with engine.begin() as c:
+        for table in Base.metadata.sorted_tables:
+            ddl = str(CreateTable(table).compile(engine))
+            if table.name in ("talents", "demand_entries"):
+                lines = [ln for ln in ddl.splitlines() if "external_owner" not in ln]
+                ddl = re.sub(r",\s*\n\)", "\n)", "\n".join(lines))
+                ddl = ddl.replace("external_id VARCHAR(100),", "external_id VARCHAR(100) UNIQUE,")
+                assert "UNIQUE" in ddl
+            c.exec_driver_sql(ddl)
+            for index in table.indexes:
+                c.execute(CreateIndex(index))
+    engine.dispose()
+
+
+def test_an_old_database_gets_owners_without_losing_rows(db_url):
+    from sqlalchemy import text
+
+    from matcher.domain.auth import Principal, Role
+    from matcher.storage.store import LEGACY_SCOPE, STAFF_SCOPE, Store
+
+    _old_schema(db_url)
+    old = Store(db_url, create=False)
+    now = "2025-01-01 00:00:00"
+    json = "CAST(:d AS JSON)" if old.engine.dialect.name == "postgresql" else ":d"
+    with old.engine.begin() as c:
+        for i, ext in ((1, "A-1"), (2, "A-2"), (3, None)):
+            c.execute(text("INSERT INTO talents (id, external_id, status, data, text, text_hash, consent, "
+                           "fresh_graduate, experience_years, created_at, updated_at) VALUES "
+                           f"(:i, :e, 'active', {json}, 't', 'h', false, false, 0, :now, :now)"),
+                      {"i": i, "e": ext, "d": '{"name": "旧档案", "skills": ["' + "技" * 80 + '"]}', "now": now})
+        # talent 2 was created by a seeker, who may have chosen its external id
+        c.execute(text("INSERT INTO audit_log (at, actor_key_id, actor_role, actor_label, action, resource, "
+                       f"resource_id, detail) VALUES (:now, 9, 'seeker', '', 'create', 'talent', '2', {json})"),
+                  {"now": now, "d": "{}"})
+        if old.engine.dialect.name == "postgresql":  # rows inserted with explicit ids
+            c.execute(text("SELECT setval(pg_get_serial_sequence('talents', 'id'), 3)"))
+    old.close()
+    store = Store(db_url)  # the upgrade runs on start
+    with store.engine.connect() as c:
+        owners = dict(c.execute(text("SELECT id, external_owner FROM talents ORDER BY id")).all())
+    assert owners == {1: STAFF_SCOPE, 2: LEGACY_SCOPE, 3: None}
+    assert store.taken_external_ids("talent", ["A-1", "A-2"], STAFF_SCOPE) == {"A-1": 1}
+    got = store.get("talent", 1)  # a stored value above today's limits is clipped, not unreadable
+    assert got.name == "旧档案" and len(got.skills[0]) == 50
+    [new] = store.add("talent", [rec(talent(external_id="B-1"))])
+    assert store.taken_external_ids("talent", ["B-1"], STAFF_SCOPE) == {"B-1": new}
+    seeker = Principal(role=Role.SEEKER, key_id=9)
+    if store.engine.dialect.name == "postgresql":  # the old database-wide UNIQUE was dropped
+        store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
+    else:  # SQLite keeps it (no table rebuild): a clash across owners is a plain conflict
+        with pytest.raises(Conflict) as exc:
+            store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
+        assert "UNIQUE" not in exc.value.detail and "talents" not in exc.value.detail
+    Store(db_url).close()  # idempotent
+    store.close()
