@@ -66,4 +66,8 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         from web.app import install
 
         install(app)
+    else:
+        from web.security import install_security_headers
+
+        install_security_headers(app)  # the API alone carries the same headers
     return app

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from matcher.core.errors import Forbidden, RateLimited, Unauthorized
 from matcher.domain.auth import Principal, Role
 from matcher.domain.ratelimit import throttle_of
-from matcher.domain.schemas import MAX_ID
 from matcher.service import MatchService
 
 _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: Bearer tm_…")
@@ -61,26 +60,3 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 Staff = Annotated[Principal, Depends(require(Role.ADMIN, Role.ORGANISER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-
-
-Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-
-MAX_PAGE_SIZE = 200
-PageNo = Annotated[int, Query(ge=1, le=1_000_000, description="页码，从 1 开始")]
-PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"每页条数（至多 {MAX_PAGE_SIZE}）")]
-
-
-class PageParams:
-    """page (from 1) and page_size (at most ``MAX_PAGE_SIZE``)."""
-
-    def __init__(self, page: PageNo = 1, page_size: PageSize = 20) -> None:
-        self.page = page
-        self.page_size = page_size
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-
-Paging = Annotated[PageParams, Depends()]

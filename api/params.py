@@ -12,20 +12,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 from pydantic import BeforeValidator
-from pydantic_core import PydanticCustomError
 
-from matcher.domain.schemas import MAX_ID
+from matcher.domain.schemas import MAX_ID, digits_only
 
-
-def _digits(value: object) -> object:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise PydanticCustomError("int_type", "Input should be a valid integer")
-    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 12):
-        raise PydanticCustomError("int_parsing", "Input should be a valid integer")
-    return value
-
-
-Digits = BeforeValidator(_digits)
+Digits = BeforeValidator(digits_only)
 """For ``Annotated[int, Path(...)|Query(...)|Form(...), Digits]``: digits only."""
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号"), Digits]

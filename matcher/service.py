@@ -51,6 +51,7 @@ from matcher.retrieval.lexical import (
 )
 from matcher.retrieval.occupation_coder import OccupationCoder
 from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from matcher.storage.audit import write_audit
 from matcher.storage.store import Store, StoredRecord, StoreVectorCache
 from models.encoders import CachedEncoder, Encoder, text_hash
 
@@ -957,12 +958,12 @@ class MatchService:
             self._encode_records(recs, progress)  # encode first: a failing model writes nothing
         try:
             with self.store.session() as s:
-                ids: dict[Kind, list[int]] = {k: self.store._insert(s, k, recs, actor) for k, recs in records.items()}
+                ids: dict[Kind, list[int]] = {k: self.store.insert_records(s, k, recs, actor) for k, recs in records.items()}
                 for k, new_ids in ids.items():
-                    self.store._audit(s, actor, "create", k, new_ids)
+                    write_audit(s, actor, "create", k, new_ids)
                 result = write(s, ids)
                 if isinstance(result, int):
-                    self.store._audit(s, actor, "create", resource, [result])
+                    write_audit(s, actor, "create", resource, [result])
         except IntegrityError as exc:  # a race with another writer: never echo the database's message
             raise Conflict("写入失败：外部编号重复或引用的记录不存在，请检查后重试") from exc
         for kind, recs in records.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matcher.domain.views import DemandIn, EnterpriseIn, TalentIn
+from matcher.domain.views import EnterpriseDemandIn, EnterpriseIn, SeekerTalentIn
 from matcher.zone.graduates import SubscriptionIn
 from web.common import (
     Form,
@@ -20,13 +20,13 @@ ENTRY_KEEP = ("external_id", "required_certificates", "required_title_level", "r
                "shortage_level", "valid_from", "valid_until")
 
 FORMS = {
-    "profile": Form(TalentIn, ("name", "phone", "education", "major", "school", "graduation_year", "city",
+    "profile": Form(SeekerTalentIn, ("name", "phone", "education", "major", "school", "graduation_year", "city",
                                "experience_years", "fresh_graduate", "skills", "certificates", "title_level",
                                "skill_level", "desired_occupations", "desired_chains", "preferred_cities",
                                "salary_min", "salary_max", "summary", "consent"),
                     lists=PROFILE_LISTS, numbers=PROFILE_NUMBERS, checks=PROFILE_CHECKS),
     "company": Form(EnterpriseIn, ("name", "credit_code", "city", "chain_id", "description")),
-    "entry": Form(DemandIn, ("title", "occupation_code", "city", "chain_id", "headcount", "education",
+    "entry": Form(EnterpriseDemandIn, ("title", "occupation_code", "city", "chain_id", "headcount", "education",
                              "required_skills", "preferred_skills", "majors", "min_experience_years", "salary_min",
                              "salary_max", "status", "fresh_graduates_ok", "description"),
                   lists=ENTRY_LISTS, numbers=ENTRY_NUMBERS, checks=("fresh_graduates_ok",)),

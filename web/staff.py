@@ -19,6 +19,7 @@ from matcher.domain.auth import Role
 from matcher.domain.schemas import Catalogue, MatchFilters
 from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
 from matcher.ingest.importer import read_records
+from matcher.ingest.table_reader import ReadLimits
 from matcher.zone.graduates import (
     SubscriptionCreate,
     ZoneQuery,
@@ -86,11 +87,12 @@ async def import_catalogue(request: Request) -> Response:
                 mpath = Path(tmp) / "mapping.json"
                 mpath.write_bytes(mapping.file.read())
                 mp = load_mapping(mpath, "catalogue")
-            result = read_records(path, "catalogue", mp)
+            result = read_records(path, "catalogue", mp, limits=ReadLimits.from_settings(svc(request).settings))
         cat = Catalogue(region=region, year=year, name=values.get("name") or None,
                         chain_registry=values.get("registry") or None)
         return svc(request).import_rows("catalogue", result.records, result.errors,
-                                         skip_invalid=bool(values["skip_invalid"]), catalogue=cat, actor=u.who)
+                                         skip_invalid=bool(values["skip_invalid"]), catalogue=cat, actor=u.who,
+                                         headers={t: h for h, t in result.columns.items()})
 
     try:
         report = await call(request, work)

@@ -14,6 +14,7 @@ from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import Catalogue, IndustryChain
 from matcher.domain.views import CatalogueInfo, ImportReport, RowErrorOut
 from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
+from matcher.ingest.table_reader import ReadLimits
 
 router = APIRouter(tags=["catalogues"])
 
@@ -71,7 +72,7 @@ def import_catalogue(
             mpath = Path(tmp) / "mapping.json"
             mpath.write_bytes(mapping.file.read())
             mp = load_mapping(mpath, "catalogue")
-        result = read_records(path, "catalogue", mp, sheet=sheet)
+        result = read_records(path, "catalogue", mp, sheet=sheet, limits=ReadLimits.from_settings(svc.settings))
     cat = Catalogue(region=region, year=year, name=name, chain_registry=registry)
     report = svc.import_rows("catalogue", result.records, result.errors, skip_invalid=skip_invalid,
                              catalogue=cat, actor=who, headers={t: h for h, t in result.columns.items()})

@@ -64,6 +64,7 @@ from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
+from matcher.storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +106,9 @@ def _catalogue_entries(service: Any, catalogue_ids: Iterable[int]) -> list[Deman
 
 
 def _post_entries(service: Any, scope: RegionScope, year: int) -> list[DemandEntry]:
-    from sqlalchemy import select
-
-    from matcher.storage.store import DemandRow
-
     ids = []
     with service.store.session() as s:
-        q = select(DemandRow.id, DemandRow.city).where(DemandRow.source.in_(POST_SOURCES),
-                                                        DemandRow.status == "open")
-        for i, city in s.execute(q):
+        for i, city in queries.open_entry_cities(s, POST_SOURCES):
             if scope.contains(place_of(service.regions, city)):
                 ids.append(i)
     found = service.store.get_many("demand", ids)
@@ -148,15 +143,10 @@ def _same_region(regions: Regions, name: str, scope: RegionScope) -> bool:
 
 def select_supply(service: Any, scope: RegionScope) -> list[TalentProfile]:
     """Active talents located in the region or preferring a city of it, by id."""
-    from sqlalchemy import select
-
-    from matcher.storage.store import TalentRow
-
     ids = []
     with service.store.session() as s:
-        q = select(TalentRow.id, TalentRow.city, TalentRow.data).where(TalentRow.status == "active")
-        for i, city, data in s.execute(q).yield_per(2000):
-            cities = [city, *((data or {}).get("preferred_cities") or [])]
+        for i, city, _, data in queries.active_talent_rows(s):
+            cities = [city, *(data.get("preferred_cities") or [])]
             if any(scope.contains(place_of(service.regions, c)) for c in cities if c):
                 ids.append(i)
     found = service.store.get_many("talent", ids)

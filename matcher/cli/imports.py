@@ -22,13 +22,14 @@ def _do_import(kind: str, file: Path, mapping: Path | None, skip_invalid: bool, 
                catalogue: Catalogue | None = None) -> None:
     from matcher.ingest.fields import load_mapping
     from matcher.ingest.importer import read_records
+    from matcher.ingest.table_reader import ReadLimits
 
     svc = run_service()
     mp = load_mapping(mapping) if mapping else None
-    result = read_records(file, kind, mp, sheet=sheet)  # type: ignore[arg-type]
+    result = read_records(file, kind, mp, sheet=sheet, limits=ReadLimits.from_settings(svc.settings))  # type: ignore[arg-type]
     with ProgressBar("编码", total=len(result.records)) as bar:
         report = svc.import_rows(kind, result.records, result.errors, skip_invalid=skip_invalid,
-                                 catalogue=catalogue, progress=bar)
+                                 catalogue=catalogue, progress=bar, headers={t: h for h, t in result.columns.items()})
     if report["errors"]:
         err.print(f"[yellow]跳过 {len(report['errors'])} 处错误：[/yellow]")
         print_errors(report["errors"])

@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # -- input limits: the one place for them -------------------------------------------------------
 # Every string and every list item that a caller can send is bounded, so that one request cannot
@@ -39,6 +40,16 @@ Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE)]
 LongText = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 ChainRef = Annotated[str, StringConstraints(max_length=64)]
+
+
+def digits_only(value: object) -> object:
+    """A path, query or form integer given as ASCII digits only: ``1.0``, ``true``, ``+1`` and
+    ``1e3`` are refused (the frameworks would otherwise read ``1.0`` as 1)."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 12):
+        raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+    return value
 
 
 StrictInt = Annotated[int, Strict()]

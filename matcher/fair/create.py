@@ -29,6 +29,7 @@ from matcher.domain.schemas import (
     DemandEntry,
     TalentProfile,
 )
+from matcher.ingest.safe_cells import excerpt
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -95,7 +96,7 @@ class _Errors:
 
     def add(self, origin: tuple[str, int] | None, fld: str, reason: str, value: object = None) -> None:
         sheet, row = origin or ("", 0)
-        shown = None if value is None else str(value)[:200]
+        shown = None if value is None else excerpt(str(value))
         self.items.append(SheetRowError(row=row, field=fld, reason=reason, value=shown, sheet=sheet))
 
     def sorted(self) -> list[RowError]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.reference.chains import EnterpriseRef
-from matcher.storage.store import ChainRow, DemandRow, EnterpriseRow
+from matcher.storage.tables import ChainRow, DemandRow, EnterpriseRow
 
 
 def enterprise_ref(s: Session, enterprise_id: int | None, name: str | None) -> EnterpriseRef | None:

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
     delete,
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from matcher.core.errors import NotFound
 from matcher.domain.fair import (
@@ -48,107 +37,22 @@ from matcher.domain.fair import (
     booth_warnings,
     parse_clock,
 )
-from matcher.storage.store import Base, DemandRow, EnterpriseRow, Store, TalentRow
+from matcher.storage.audit import write_audit
+from matcher.storage.store import Store
+from matcher.storage.tables import (
+    DemandRow,
+    EnterpriseRow,
+    FairAssignmentRow,
+    FairPostRow,
+    FairRow,
+    FairRunRow,
+    FairSeekerRow,
+    FairSlotRow,
+    FairWishRow,
+    TalentRow,
+)
 
 __all__ = ["FairRepo"]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class FairRow(Base):
-    __tablename__ = "fairs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    held_on: Mapped[date | None] = mapped_column(Date)
-    venue: Mapped[str | None] = mapped_column(String(200))
-    start_time: Mapped[str] = mapped_column(String(5), default="09:00")
-    slot_minutes: Mapped[int] = mapped_column(Integer, default=20)
-    slots_per_booth: Mapped[int | None] = mapped_column(Integer)
-    default_limit: Mapped[int] = mapped_column(Integer, default=3)
-    default_capacity: Mapped[int] = mapped_column(Integer, default=5)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class FairPostRow(Base):
-    __tablename__ = "fair_posts"
-    __table_args__ = (UniqueConstraint("fair_id", "demand_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"), index=True)
-    capacity: Mapped[int] = mapped_column(Integer)
-    booth: Mapped[str] = mapped_column(String(50))
-    position: Mapped[int] = mapped_column(Integer)
-
-
-class FairSeekerRow(Base):
-    __tablename__ = "fair_seekers"
-    __table_args__ = (UniqueConstraint("fair_id", "talent_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
-    interview_limit: Mapped[int] = mapped_column(Integer)
-    position: Mapped[int] = mapped_column(Integer)
-
-
-class FairWishRow(Base):
-    __tablename__ = "fair_wishes"
-    __table_args__ = (UniqueConstraint("fair_id", "talent_id", "demand_id", "kind"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"))
-    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    rank: Mapped[int | None] = mapped_column(Integer)
-
-
-class FairSlotRow(Base):
-    __tablename__ = "fair_slots"
-    __table_args__ = (UniqueConstraint("fair_id", "booth", "starts"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    booth: Mapped[str] = mapped_column(String(50))
-    starts: Mapped[str] = mapped_column(String(5))
-    ends: Mapped[str] = mapped_column(String(5))
-
-
-class FairRunRow(Base):
-    __tablename__ = "fair_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
-    mode: Mapped[str] = mapped_column(String(16))
-    options: Mapped[dict[str, Any]] = mapped_column(JSON)
-    report: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class FairAssignmentRow(Base):
-    """One interview of a run; ids without foreign keys, since a run is a historical record."""
-
-    __tablename__ = "fair_assignments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("fair_runs.id", ondelete="CASCADE"), index=True)
-    talent_id: Mapped[int] = mapped_column(Integer)
-    demand_id: Mapped[int] = mapped_column(Integer)
-    seeker_name: Mapped[str | None] = mapped_column(String(100))
-    school: Mapped[str | None] = mapped_column(String(100))
-    fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
-    post_title: Mapped[str] = mapped_column(String(200))
-    enterprise: Mapped[str | None] = mapped_column(String(200))
-    chain_id: Mapped[str | None] = mapped_column(String(64))
-    chain_name: Mapped[str | None] = mapped_column(String(100))
-    score: Mapped[float] = mapped_column(Float)
-    seeker_score: Mapped[float] = mapped_column(Float)
-    employer_score: Mapped[float] = mapped_column(Float)
-    wish_rank: Mapped[int | None] = mapped_column(Integer)
-    must_see: Mapped[bool] = mapped_column(Boolean, default=False)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    booth: Mapped[str] = mapped_column(String(50))
-    starts: Mapped[str | None] = mapped_column(String(5))
-    ends: Mapped[str | None] = mapped_column(String(5))
-    unscheduled_reason: Mapped[str | None] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer)
 
 
 _SETTINGS = ("name", "held_on", "venue", "start_time", "slot_minutes", "slots_per_booth",
@@ -204,7 +108,7 @@ class FairRepo:
             for table in (FairRunRow, FairSlotRow, FairWishRow, FairSeekerRow, FairPostRow):
                 s.execute(delete(table).where(table.fair_id == fair_id))
             s.delete(row)
-            self.store._audit(s, actor, "delete", "fair", [fair_id])
+            write_audit(s, actor, "delete", "fair", [fair_id])
 
     # -- reading fairs -------------------------------------------------------------------------
 
@@ -277,7 +181,7 @@ class FairRepo:
             s.add_all(FairAssignmentRow(run_id=row.id, position=n, starts=a.start, ends=a.end,
                                         **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS})
                       for n, a in enumerate(result.assignments))
-            self.store._audit(s, actor, "create", "fair_run", [row.id],
+            write_audit(s, actor, "create", "fair_run", [row.id],
                               {"fair_id": result.fair_id, "mode": result.options.mode})
             return row.id
 

@@ -12,23 +12,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextlib import nullcontext as _nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -38,8 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+import matcher.storage.tables  # noqa: F401,E402 - every table is declared before create_all
 from matcher.core.errors import Conflict, InvalidInput, NotFound
 from matcher.domain.auth import OPERATOR, Principal, Role, key_matches, new_key, parse_key
 from matcher.domain.schemas import (
@@ -49,6 +39,23 @@ from matcher.domain.schemas import (
     IndustryChain,
     TalentProfile,
     validate_stored,
+)
+from matcher.storage.audit import write_audit  # noqa: E402
+from matcher.storage.tables import (  # noqa: F401 - rows are named here for the repositories
+    ApiKeyRow,
+    AuditRow,
+    Base,
+    CatalogueRow,
+    ChainRow,
+    DemandRow,
+    EmbeddingRow,
+    EnterpriseRow,
+    MetaRow,
+    RecordColumns,
+    TalentRow,
+    WebSessionRow,
+    as_aware,
+    utc_now,
 )
 
 SCHEMA_VERSION = 1
@@ -77,151 +84,6 @@ def external_scope(actor: Principal | None) -> str:
     if actor.role == Role.ENTERPRISE:
         return f"enterprise:{actor.enterprise_id}"
     return STAFF_SCOPE  # admin, organiser, the local operator
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(t: datetime) -> datetime:
-    """SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC."""
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class MetaRow(Base):
-    __tablename__ = "tm_meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(200))
-
-
-class ChainRow(Base):
-    __tablename__ = "chains"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    region: Mapped[str] = mapped_column(String(50), index=True)
-    registry_name: Mapped[str] = mapped_column("registry", String(50), index=True)
-    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    parent_sector: Mapped[str | None] = mapped_column(String(100))
-
-
-class EnterpriseRow(Base):
-    __tablename__ = "enterprises"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    credit_code: Mapped[str | None] = mapped_column(String(18))
-    city: Mapped[str | None] = mapped_column(String(50))
-    chain_id: Mapped[str | None] = mapped_column(String(64))
-    description: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
-
-
-class CatalogueRow(Base):
-    __tablename__ = "catalogues"
-    __table_args__ = (UniqueConstraint("region", "year", "name"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    region: Mapped[str] = mapped_column(String(50), index=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    chain_registry: Mapped[str | None] = mapped_column(String(50))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-
-
-class _Record:
-    """Columns shared by the two indexed sides."""
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    external_id: Mapped[str | None] = mapped_column(String(100))
-    external_owner: Mapped[str | None] = mapped_column(String(64))  # see external_scope()
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    city: Mapped[str | None] = mapped_column(String(50), index=True)
-    province: Mapped[str | None] = mapped_column(String(50), index=True)
-    education_rank: Mapped[int | None] = mapped_column(Integer)
-    salary_min: Mapped[int | None] = mapped_column(Integer)
-    salary_max: Mapped[int | None] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(Text)
-    text_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
-
-
-class DemandRow(_Record, Base):
-    __tablename__ = "demand_entries"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),)
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    catalogue_id: Mapped[int | None] = mapped_column(
-        ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
-    )
-    title: Mapped[str] = mapped_column(String(200))
-    occupation_code: Mapped[str | None] = mapped_column(String(16), index=True)
-    chain_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    source: Mapped[str] = mapped_column(String(16), index=True)
-    fresh_graduates_ok: Mapped[bool] = mapped_column(Boolean, default=True)
-    headcount: Mapped[int] = mapped_column(Integer, default=1)
-    shortage_level: Mapped[int | None] = mapped_column(Integer)
-    valid_until: Mapped[date | None] = mapped_column(Date)
-
-
-class TalentRow(_Record, Base):
-    __tablename__ = "talents"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),)
-    consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
-    experience_years: Mapped[float] = mapped_column(Float, default=0.0)
-
-
-class ApiKeyRow(Base):
-    """An API key: only its public prefix and the hash of the whole key are stored."""
-
-    __tablename__ = "api_keys"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
-    talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="SET NULL"))
-    label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class WebSessionRow(Base):
-    """A signed-in browser: the cookie holds a random token, the table only its hash."""
-
-    __tablename__ = "web_sessions"
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
-    csrf: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AuditRow(Base):
-    """Who changed or viewed what, when. Written in the transaction of the change it records."""
-
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
-    actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    actor_role: Mapped[str] = mapped_column(String(16))
-    actor_label: Mapped[str] = mapped_column(String(200), default="")
-    action: Mapped[str] = mapped_column(String(16), index=True)
-    resource: Mapped[str] = mapped_column(String(32), index=True)
-    resource_id: Mapped[str] = mapped_column(String(64), index=True)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-class EmbeddingRow(Base):
-    __tablename__ = "embeddings"
-    model: Mapped[str] = mapped_column(String(100), primary_key=True)
-    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    dim: Mapped[int] = mapped_column(Integer)
-    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def _pack(v: np.ndarray) -> bytes:
@@ -276,7 +138,7 @@ def _common_columns(m: DemandEntry | TalentProfile, text: str, text_hash: str, p
     }
 
 
-def _to_model(kind: str, row: _Record) -> DemandEntry | TalentProfile:
+def _to_model(kind: str, row: RecordColumns) -> DemandEntry | TalentProfile:
     data = dict(row.data)
     data["id"] = row.id
     if kind == "demand":
@@ -334,9 +196,6 @@ class Store:
         return create_engine(url, pool_pre_ping=True)
 
     def create_schema(self) -> None:
-        # tables of other subsystems live beside their code, on the same Base
-        import matcher.storage.fair_repo  # noqa: F401
-        import matcher.storage.zone_repo  # noqa: F401
         Base.metadata.create_all(self.engine)
         self._add_external_owner()
         with self.session() as s:
@@ -419,10 +278,7 @@ class Store:
     @staticmethod
     def _audit(s: Session, actor: Principal | None, action: str, resource: str, ids: Sequence[Any],
                detail: dict[str, Any] | None = None) -> None:
-        actor = actor or OPERATOR
-        for i in ids:
-            s.add(AuditRow(actor_key_id=actor.key_id, actor_role=str(actor.role), actor_label=actor.label,
-                           action=action, resource=resource, resource_id=str(i), detail=detail or {}))
+        write_audit(s, actor, action, resource, ids, detail)
 
     def audit(self, actor: Principal | None, action: str, resource: str, ids: Sequence[Any],
               detail: dict[str, Any] | None = None) -> None:
@@ -505,7 +361,7 @@ class Store:
             row = s.get(ApiKeyRow, key_id)
             if row is None or row.revoked_at is not None:
                 raise NotFound(f"密钥 {key_id} 不存在或已吊销")
-            row.revoked_at = _now()
+            row.revoked_at = utc_now()
             self._audit(s, actor, "revoke", "api_key", [key_id])
 
     # -- web sessions --------------------------------------------------------------------
@@ -518,9 +374,9 @@ class Store:
             return None
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.session() as s:
-            s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < _now()))
+            s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < utc_now()))
             s.add(WebSessionRow(token_hash=hashlib.sha256(token.encode()).hexdigest(), key_id=who.key_id,
-                                csrf=csrf, expires_at=_now() + timedelta(hours=hours)))
+                                csrf=csrf, expires_at=utc_now() + timedelta(hours=hours)))
         return token, csrf, who
 
     def web_session(self, token: str) -> tuple[Principal, str] | None:
@@ -529,7 +385,7 @@ class Store:
             return None
         with self.session() as s:
             row = s.get(WebSessionRow, hashlib.sha256(token.encode()).hexdigest())
-            if row is None or _aware(row.expires_at) < _now():
+            if row is None or as_aware(row.expires_at) < utc_now():
                 return None
             key = s.get(ApiKeyRow, row.key_id)
             if key is None or key.revoked_at is not None:
@@ -643,7 +499,7 @@ class Store:
                 for rec in records:
                     assert isinstance(rec.model, DemandEntry)
                     rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
-                ids = self._insert(s, "demand", records, actor)
+                ids = self.insert_records(s, "demand", records, actor)
                 self._audit(s, actor, "create", "catalogue", [row.id], {"entries": len(ids)})
                 self._audit(s, actor, "create", "demand", ids)
                 return row.id, ids
@@ -697,9 +553,10 @@ class Store:
             shown = "、".join(f"“{e}”" for e in clash[:5]) + (" 等" if len(clash) > 5 else "")
             raise Conflict(f"外部编号 {shown} 已被使用，请换用其他编号")
 
-    def _insert(self, s: Session, kind: str, records: Sequence[StoredRecord],
-                actor: Principal | None = None) -> list[int]:
-        """Insert records; their external ids belong to the actor's numbering (checked first)."""
+    def insert_records(self, s: Session, kind: str, records: Sequence[StoredRecord],
+                       actor: Principal | None = None) -> list[int]:
+        """Insert records in the caller's session (its unit of work); their external ids belong to the
+        actor's numbering (checked first)."""
         row_cls = _SIDE[kind]
         scope = external_scope(actor)
         self._check_external(s, kind, [rec.model.external_id for rec in records], scope)
@@ -725,7 +582,7 @@ class Store:
         binds an unbound seeker key to the profile it creates, in the same transaction."""
         try:
             with self.session() as s:
-                ids = self._insert(s, kind, records, actor)
+                ids = self.insert_records(s, kind, records, actor)
                 if bind_key is not None:
                     self._bind(s, bind_key, talent_id=ids[0])
                 self._audit(s, actor, "create", kind, ids)

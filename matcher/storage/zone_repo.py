@@ -8,34 +8,13 @@ demand entry delivered. The table is declared on ``matcher.storage.store.Base``,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from matcher.core.errors import NotFound
-from matcher.storage.store import Base, TalentRow
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class SubscriptionRow(Base):
-    __tablename__ = "zone_subscriptions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_kind: Mapped[str] = mapped_column(String(16), index=True)  # talent | school
-    talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
-    school: Mapped[str | None] = mapped_column(String(100), index=True)
-    label: Mapped[str] = mapped_column(String(200), default="")
-    chains: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    occupations: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    cities: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    fresh_only: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_seen_id: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+from matcher.storage.audit import write_audit
+from matcher.storage.tables import SubscriptionRow, TalentRow, utc_now
 
 
 def _as_dict(r: SubscriptionRow) -> dict[str, Any]:
@@ -62,7 +41,7 @@ class SubscriptionRepo:
                                   last_seen_id=last_seen_id)
             s.add(row)
             s.flush()
-            self.store._audit(s, actor, "create", "subscription", [row.id])
+            write_audit(s, actor, "create", "subscription", [row.id])
             return _as_dict(row)
 
     def get(self, sub_id: int) -> dict[str, Any]:
@@ -87,7 +66,7 @@ class SubscriptionRepo:
             if row is None:
                 raise NotFound(f"订阅 {sub_id} 不存在")
             s.delete(row)
-            self.store._audit(s, actor, "delete", "subscription", [sub_id])
+            write_audit(s, actor, "delete", "subscription", [sub_id])
 
     def advance(self, sub_id: int, cursor: int) -> dict[str, Any]:
         """Move the cursor forward to ``cursor`` (never back)."""
@@ -97,6 +76,6 @@ class SubscriptionRepo:
                 raise NotFound(f"订阅 {sub_id} 不存在")
             if cursor > row.last_seen_id:
                 row.last_seen_id = cursor
-                row.updated_at = _now()
+                row.updated_at = utc_now()
             s.flush()
             return _as_dict(row)

@@ -50,6 +50,7 @@ from matcher.domain.schemas import (
 from matcher.domain.views import derived_model
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import place_of
+from matcher.storage import queries
 from matcher.storage.zone_repo import SubscriptionRepo
 
 SHARE = 0.2  # a skill, city or wish held by this share of a cohort enters its aggregate profile
@@ -199,28 +200,13 @@ def _valid_on(e: DemandEntry, day: date) -> bool:
 def _zone_rows(service: Any, *, sources: Sequence[str], fresh_only: bool, after_id: int = 0,
                day: date, batch: int = 500):
     """Zone entries in id order, in batches (id > after_id), as (entry, created_at)."""
-    from sqlalchemy import or_, select
-
-    from matcher.storage.store import DemandRow
-
-    last = after_id
-    while True:
-        with service.store.session() as s:
-            q = (select(DemandRow.id, DemandRow.created_at)
-                 .where(DemandRow.id > last, DemandRow.status == "open", DemandRow.source.in_(list(sources)),
-                        or_(DemandRow.valid_until.is_(None), DemandRow.valid_until >= day))
-                 .order_by(DemandRow.id).limit(batch))
-            if fresh_only:
-                q = q.where(DemandRow.fresh_graduates_ok.is_(True))
-            rows = list(s.execute(q))
-        if not rows:
-            return
+    for rows in queries.open_entry_batches(service.store.session, sources=sources, fresh_only=fresh_only,
+                                           after_id=after_id, day=day, batch=batch):
         found = service.store.get_many("demand", [i for i, _ in rows])
         for i, created in rows:
             e = found.get(i)
             if e is not None and _valid_on(e, day):
                 yield e, created
-        last = rows[-1][0]
 
 
 def _matches(service: Any, e: DemandEntry, chains: set[str], occupations: Sequence[str], cities: set[str]) -> bool:
@@ -245,15 +231,9 @@ def _same(a: str | None, b: str | None) -> bool:
 def cohort_members(service: Any, *, school: str | None, major: str | None,
                    graduation_year: int | None) -> list[TalentProfile]:
     """Active talents of a school / major / graduating class (fresh graduates without a year)."""
-    from sqlalchemy import select
-
-    from matcher.storage.store import TalentRow
-
     ids = []
     with service.store.session() as s:
-        q = select(TalentRow.id, TalentRow.fresh_graduate, TalentRow.data).where(TalentRow.status == "active")
-        for i, fresh, data in s.execute(q).yield_per(2000):
-            data = data or {}
+        for i, _, fresh, data in queries.active_talent_rows(s):
             if school and not _same(data.get("school"), school):
                 continue
             if major and not _same(data.get("major"), major):
@@ -386,12 +366,8 @@ def _zone_entry(service: Any, e: DemandEntry, sc: Any = None, cls: type[ZoneEntr
 
 
 def _max_entry_id(service: Any) -> int:
-    from sqlalchemy import func, select
-
-    from matcher.storage.store import DemandRow
-
     with service.store.session() as s:
-        return int(s.scalar(select(func.max(DemandRow.id))) or 0)
+        return queries.max_entry_id(s)
 
 
 def create_subscription(service: Any, req: SubscriptionCreate, actor: Any = None) -> Subscription:

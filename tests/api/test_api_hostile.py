@@ -11,8 +11,8 @@ import re
 import pytest
 
 from matcher.domain.auth import Principal, Role
-from tests.conftest import talent
 from tests.api.test_api import Api, is_problem, make_api
+from tests.conftest import talent
 
 LEAKS = ("UNIQUE", "constraint", "IntegrityError", "duplicate key", "talents.", "demand_entries.", "DETAIL:",
          "psycopg", "sqlite")

@@ -470,8 +470,9 @@ def _problem(r, statuses: tuple[int, ...] = (413,)) -> dict:
     return body
 
 
-def test_api_catalogue_upload_bomb_and_long_values(client, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("TALENTMATCH_IMPORT_MAX_UNPACKED_BYTES", str(8 * MiB))
+def test_api_catalogue_upload_bomb_and_long_values(client, service, tmp_path: Path, monkeypatch) -> None:
+    # the route reads with the limits of the service's settings
+    monkeypatch.setattr(service.settings, "import_max_unpacked_bytes", 8 * MiB)
     bomb = raw_xlsx(tmp_path / "bomb.xlsx", {"目录": bomb_chunks(20 * MiB)})
     r = client.post("/v1/catalogues", data={"region": "淄博市", "year": "2026"},
                     files={"file": ("目录.xlsx", bomb.read_bytes(), XLSX)})

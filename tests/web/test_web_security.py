@@ -414,14 +414,20 @@ def _api_body_model(method: str, path: str) -> type:
 
 
 def test_each_form_is_validated_by_the_api_input_model_of_its_route(site):
+    from matcher.domain.views import DemandIn, EnterpriseDemandIn, SeekerTalentIn, TalentIn
     from web.forms import FORMS
 
-    assert FORMS["profile"].model is _api_body_model("POST", "/v1/talents")
-    assert FORMS["profile"].model is _api_body_model("PUT", "/v1/talents/{talent_id}")
+    # the routes take the staff models and hold seekers and enterprises to their owner models
+    # (no external id): the forms, used by seekers and enterprises only, take the owner models
+    assert _api_body_model("POST", "/v1/talents") is TalentIn
+    assert _api_body_model("PUT", "/v1/talents/{talent_id}") is TalentIn
+    assert FORMS["profile"].model is SeekerTalentIn
+    assert set(SeekerTalentIn.model_fields) == set(TalentIn.model_fields) - {"external_id"}
     assert FORMS["company"].model is _api_body_model("POST", "/v1/enterprises")
-    assert FORMS["entry"].model is _api_body_model("POST", "/v1/enterprises/{enterprise_id}/demands")
-    assert FORMS["entry"].model is _api_body_model("PUT",
-                                                   "/v1/enterprises/{enterprise_id}/demands/{demand_id}")
+    assert _api_body_model("POST", "/v1/enterprises/{enterprise_id}/demands") is DemandIn
+    assert _api_body_model("PUT", "/v1/enterprises/{enterprise_id}/demands/{demand_id}") is DemandIn
+    assert FORMS["entry"].model is EnterpriseDemandIn
+    assert set(EnterpriseDemandIn.model_fields) == set(DemandIn.model_fields) - {"external_id"}
     assert FORMS["subscription"].model is _api_body_model("POST", "/v1/zone/subscriptions")
     # what a form offers is what it accepts, and the API's model has each of those fields
     pages = {"profile": ("new_seeker", "/app/me"), "company": ("new_enterprise", "/app/company"),
@@ -502,3 +508,13 @@ def test_forms_refuse_fields_they_do_not_offer(site):
     token = csrf_of(seeker, "/app/zone")
     for extra in ({"school": "山东理工大学"}, {"talent_id": str(ids["private_talent"])}, {"start": "beginning"}):
         _refused(seeker.post("/app/zone/subscriptions", data={"csrf": token, "cities": "淄博", **extra}), *extra)
+
+
+def test_an_api_without_pages_carries_the_security_headers(service, settings):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(settings, service, web=False)) as c:
+        for url in ("/health", "/openapi.json", "/v1/me"):
+            _has_security_headers(c.get(url), url)

@@ -1,0 +1,292 @@
+"""Every table of the database, on one declarative ``Base``: the only place that declares ORM rows.
+
+Repositories (``matcher.storage.store``, ``fair_repo``, ``zone_repo``, ``chains_repo``) read and
+write them; nothing outside ``matcher.storage`` names a row class.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_aware(t: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class MetaRow(Base):
+    __tablename__ = "tm_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class ChainRow(Base):
+    __tablename__ = "chains"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(50), index=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(50), index=True)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    parent_sector: Mapped[str | None] = mapped_column(String(100))
+
+
+class EnterpriseRow(Base):
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    city: Mapped[str | None] = mapped_column(String(50))
+    chain_id: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
+
+
+class CatalogueRow(Base):
+    __tablename__ = "catalogues"
+    __table_args__ = (UniqueConstraint("region", "year", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(50), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    chain_registry: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class RecordColumns:
+    """Columns shared by the two indexed sides."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    external_owner: Mapped[str | None] = mapped_column(String(64))  # see external_scope()
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    city: Mapped[str | None] = mapped_column(String(50), index=True)
+    province: Mapped[str | None] = mapped_column(String(50), index=True)
+    education_rank: Mapped[int | None] = mapped_column(Integer)
+    salary_min: Mapped[int | None] = mapped_column(Integer)
+    salary_max: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
+
+
+class DemandRow(RecordColumns, Base):
+    __tablename__ = "demand_entries"
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    catalogue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    occupation_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    chain_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    fresh_graduates_ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    shortage_level: Mapped[int | None] = mapped_column(Integer)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+class TalentRow(RecordColumns, Base):
+    __tablename__ = "talents"
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
+    experience_years: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ApiKeyRow(Base):
+    """An API key: only its public prefix and the hash of the whole key are stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"))
+    talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who changed or viewed what, when. Written in the transaction of the change it records."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(16), index=True)
+    resource: Mapped[str] = mapped_column(String(32), index=True)
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EmbeddingRow(Base):
+    __tablename__ = "embeddings"
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+
+# -- job fairs ----------------------------------------------------------------------------------
+
+
+
+class FairRow(Base):
+    __tablename__ = "fairs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date | None] = mapped_column(Date)
+    venue: Mapped[str | None] = mapped_column(String(200))
+    start_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=20)
+    slots_per_booth: Mapped[int | None] = mapped_column(Integer)
+    default_limit: Mapped[int] = mapped_column(Integer, default=3)
+    default_capacity: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class FairPostRow(Base):
+    __tablename__ = "fair_posts"
+    __table_args__ = (UniqueConstraint("fair_id", "demand_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booth: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FairSeekerRow(Base):
+    __tablename__ = "fair_seekers"
+    __table_args__ = (UniqueConstraint("fair_id", "talent_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
+    interview_limit: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class FairWishRow(Base):
+    __tablename__ = "fair_wishes"
+    __table_args__ = (UniqueConstraint("fair_id", "talent_id", "demand_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"))
+    demand_id: Mapped[int] = mapped_column(ForeignKey("demand_entries.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int | None] = mapped_column(Integer)
+
+
+class FairSlotRow(Base):
+    __tablename__ = "fair_slots"
+    __table_args__ = (UniqueConstraint("fair_id", "booth", "starts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    booth: Mapped[str] = mapped_column(String(50))
+    starts: Mapped[str] = mapped_column(String(5))
+    ends: Mapped[str] = mapped_column(String(5))
+
+
+class FairRunRow(Base):
+    __tablename__ = "fair_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class FairAssignmentRow(Base):
+    """One interview of a run; ids without foreign keys, since a run is a historical record."""
+
+    __tablename__ = "fair_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("fair_runs.id", ondelete="CASCADE"), index=True)
+    talent_id: Mapped[int] = mapped_column(Integer)
+    demand_id: Mapped[int] = mapped_column(Integer)
+    seeker_name: Mapped[str | None] = mapped_column(String(100))
+    school: Mapped[str | None] = mapped_column(String(100))
+    fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
+    post_title: Mapped[str] = mapped_column(String(200))
+    enterprise: Mapped[str | None] = mapped_column(String(200))
+    chain_id: Mapped[str | None] = mapped_column(String(64))
+    chain_name: Mapped[str | None] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    seeker_score: Mapped[float] = mapped_column(Float)
+    employer_score: Mapped[float] = mapped_column(Float)
+    wish_rank: Mapped[int | None] = mapped_column(Integer)
+    must_see: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    booth: Mapped[str] = mapped_column(String(50))
+    starts: Mapped[str | None] = mapped_column(String(5))
+    ends: Mapped[str | None] = mapped_column(String(5))
+    unscheduled_reason: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+
+# -- the graduates' zone -------------------------------------------------------------------------
+
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "zone_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_kind: Mapped[str] = mapped_column(String(16), index=True)  # talent | school
+    talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
+    school: Mapped[str | None] = mapped_column(String(100), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    chains: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    occupations: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cities: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fresh_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_seen_id: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
+
+
