@@ -62,7 +62,7 @@ def log(msg: str) -> None:
 
 def percentiles(ms: list[float]) -> dict[str, float]:
     """p50/p90/p99/mean/max/n of latencies already in milliseconds (``bench_core.pct``)."""
-    from bench.bench_core import pct
+    from bench.util import pct
 
     return pct(ms, scale=1.0)
 
@@ -359,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         return loadgen(args.loadgen)
     import random
 
-    from bench.bench_core import JobCorpus, SyntheticVectors, encode_texts, git_rev, loadavg
+    from bench.corpus import JobCorpus, encode_texts
+    from bench.synthetic import SyntheticVectors
+    from bench.util import git_rev, loadavg
     from matcher.core.settings import Settings
     from matcher.retrieval.encoders import build_encoder as create_encoder
     from matcher.service import MatchService

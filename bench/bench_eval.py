@@ -36,7 +36,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from bench.bench_core import git_rev, loadavg
+from bench.util import git_rev, loadavg
 
 ROOT = Path(__file__).resolve().parent.parent
 

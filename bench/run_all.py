@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_core import git_rev, loadavg
+from bench.util import git_rev, loadavg
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
