@@ -2,7 +2,7 @@
 
 The occupation coder loads a matching artifact instead of encoding 1,634 occupations at start;
 the file name carries the encoder name and a fingerprint of the texts, so a stale file is
-never used. Run: python scripts/build_artifacts.py [--encoder e5]
+never used. Run: python -m scripts.build_artifacts [--encoder e5]
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ structure (the code of the occupation or 小类 the text was taken from). See
 
 Usage::
 
-    python scripts/build_eval_sets.py [--out data/eval]
+    python -m scripts.build_eval_sets [--out data/eval]
 
 The output is byte-identical for the same inputs: all choices are made by SHA-256 of fixed
 strings (no random state, no set iteration), JSON keys are written in a fixed order.

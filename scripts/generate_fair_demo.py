@@ -9,7 +9,7 @@ import (活动, 岗位, 求职者, 意向, 时段), with Chinese headers and val
 
 Usage::
 
-    python scripts/generate_fair_demo.py [--out data/demo/fair_demo.xlsx] [--seed 20261122]
+    python -m scripts.generate_fair_demo [--out data/demo/fair_demo.xlsx] [--seed 20261122]
 
 The output is byte-identical for the same seed and inputs (fixed workbook timestamps).
 Before writing, the generator reads its own workbook back through ``matcher.fair.files`` and
