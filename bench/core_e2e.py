@@ -49,7 +49,8 @@ def bulk_insert_demands(store: Any, records: Sequence[Any]) -> None:
     """
     from sqlalchemy import insert, select
 
-    from matcher.storage.store import DemandRow, EnterpriseRow, _common_columns, _demand_columns
+    from matcher.storage.records import common_columns, demand_columns
+    from matcher.storage.tables import DemandRow, EnterpriseRow
 
     names = sorted({r.model.enterprise_name for r in records if r.model.enterprise_name})
     with store.session() as s:
@@ -61,7 +62,7 @@ def bulk_insert_demands(store: Any, records: Sequence[Any]) -> None:
         rows = []
         for rec in records:
             m = rec.model.model_copy(update={"enterprise_id": have.get(rec.model.enterprise_name)})
-            rows.append({**_common_columns(m, rec.text, rec.text_hash, rec.province), **_demand_columns(m)})
+            rows.append({**common_columns(m, rec.text, rec.text_hash, rec.province), **demand_columns(m)})
         s.execute(insert(DemandRow), rows)
 
 
@@ -69,11 +70,12 @@ def bulk_put_vectors(store: Any, model: str, items: dict[str, np.ndarray]) -> No
     """Embedding-cache rows in one executemany (bench set-up only; SQLite ``OR IGNORE``)."""
     from sqlalchemy import insert
 
-    from matcher.storage.store import EmbeddingRow, _pack
+    from matcher.storage.tables import EmbeddingRow
+    from matcher.storage.vectors import pack
 
     with store.session() as s:
         s.execute(insert(EmbeddingRow).prefix_with("OR IGNORE"),
-                  [{"model": model, "text_hash": h, "dim": int(v.shape[0]), "vector": _pack(v)}
+                  [{"model": model, "text_hash": h, "dim": int(v.shape[0]), "vector": pack(v)}
                    for h, v in items.items()])
 
 

@@ -23,7 +23,8 @@ def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
     from sqlalchemy import select
 
     from matcher.cli.demo import vector_seed_path
-    from matcher.storage.store import EmbeddingRow, Store
+    from matcher.storage.store import Store
+    from matcher.storage.tables import EmbeddingRow
 
     name = create_encoder(encoder, model).name
     store = Store(url, create=False)

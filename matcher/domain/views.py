@@ -71,7 +71,7 @@ EnterprisePatch = derived_model("EnterprisePatch", Enterprise, {"id"}, optional=
                            doc="Fields to change in an enterprise; absent fields stay as they are.")
 
 # What a seeker or an enterprise may write: the same, without the external id, which belongs to
-# whoever created the record (staff and importers; see matcher.storage.store.external_scope). The routes
+# whoever created the record (staff and importers; see matcher.storage.records.external_scope). The routes
 # take TalentIn/DemandIn (staff may set external_id) and hold other callers to these.
 SeekerTalentIn = derived_model("SeekerTalentIn", TalentProfile, {"id", "external_id"},
                           doc="A talent profile as a seeker writes it (no external id).")

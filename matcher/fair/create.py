@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
     from matcher.service import MatchService
     from matcher.storage.fair_repo import FairRepo
-    from matcher.storage.store import StoredRecord
+    from matcher.storage.records import StoredRecord
 
 
 
@@ -393,7 +393,7 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         errors.add(("seekers", 0), "seekers", "活动至少需要一位求职者")
     if progress:
         progress("校验", 0, 1)
-    from matcher.storage.store import external_scope
+    from matcher.storage.records import external_scope
 
     repo = fair_repo(service)
     scope = external_scope(actor)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matcher.domain.auth import OPERATOR, Principal
+from matcher.storage.lookup import equality_filters
 from matcher.storage.tables import AuditRow
 
 
@@ -18,3 +20,15 @@ def write_audit(s: Session, actor: Principal | None, action: str, resource: str,
     for i in ids:
         s.add(AuditRow(actor_key_id=actor.key_id, actor_role=str(actor.role), actor_label=actor.label,
                        action=action, resource=resource, resource_id=str(i), detail=detail or {}))
+
+
+def audit_page(s: Session, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    """A page of the audit log, newest first, and the total count; filters by equality on columns."""
+    conds = equality_filters(AuditRow, filters, lambda key, value: str(value) if key == "resource_id" else value)
+    total = s.scalar(select(func.count()).select_from(AuditRow).where(*conds)) or 0
+    q = select(AuditRow).where(*conds).order_by(AuditRow.id.desc()).offset(offset).limit(limit)
+    items = [{"id": r.id, "at": r.at.isoformat(), "actor_key_id": r.actor_key_id,
+              "actor_role": r.actor_role, "actor_label": r.actor_label, "action": r.action,
+              "resource": r.resource, "resource_id": r.resource_id, "detail": r.detail or {}}
+             for r in s.scalars(q)]
+    return items, total

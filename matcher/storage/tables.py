@@ -1,7 +1,8 @@
 """Every table of the database, on one declarative ``Base``: the only place that declares ORM rows.
 
-Repositories (``matcher.storage.store``, ``fair_repo``, ``zone_repo``, ``chains_repo``) read and
-write them; nothing outside ``matcher.storage`` names a row class.
+Repositories (``records``, ``accounts``, ``organisations``, ``vectors``, ``fair_repo``, ``zone_repo``,
+``chains_repo``; ``store`` is their facade) read and write them; nothing outside ``matcher.storage``
+names a row class.
 """
 
 from __future__ import annotations

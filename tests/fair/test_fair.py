@@ -356,8 +356,7 @@ def _fair(**kw) -> FairCreate:
 def _counts(service) -> tuple[int, ...]:
     from sqlalchemy import func, select
 
-    from matcher.storage.fair_repo import FairRow
-    from matcher.storage.store import EnterpriseRow
+    from matcher.storage.tables import EnterpriseRow, FairRow
 
     with service.store.session() as s:
         fairs = s.scalar(select(func.count()).select_from(FairRow))

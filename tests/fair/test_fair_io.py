@@ -135,8 +135,7 @@ def test_bad_mapping_targets(tmp_path: Path) -> None:
 def _counts(service) -> tuple[int, ...]:
     from sqlalchemy import func, select
 
-    from matcher.storage.fair_repo import FairPostRow, FairRow
-    from matcher.storage.store import EnterpriseRow
+    from matcher.storage.tables import EnterpriseRow, FairPostRow, FairRow
 
     with service.store.session() as s:
         extra = tuple(s.scalar(select(func.count()).select_from(t)) for t in (FairRow, FairPostRow, EnterpriseRow))

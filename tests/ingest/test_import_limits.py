@@ -111,16 +111,16 @@ def bomb_201(tmp_path_factory) -> Path:
 @pytest.fixture
 def built(monkeypatch) -> list[int]:
     """Counts the records the importer builds (a refusal before any is an early refusal)."""
-    from matcher import importer
+    from matcher.ingest.plan import ColumnPlan
 
     calls = [0]
-    original = importer._Plan.build
+    original = ColumnPlan.build
 
     def counting(self, *a, **kw):
         calls[0] += 1
         return original(self, *a, **kw)
 
-    monkeypatch.setattr(importer._Plan, "build", counting)
+    monkeypatch.setattr(ColumnPlan, "build", counting)
     return calls
 
 

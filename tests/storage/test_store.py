@@ -126,11 +126,10 @@ def _old_schema(url: str) -> None:
     """The tables as they were before external ids had owners: one database-wide UNIQUE."""
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    import matcher.storage.fair_repo  # noqa: F401  (every table on the shared Base)
-    import matcher.storage.zone_repo  # noqa: F401
-    from matcher.storage.store import Base, Store
+    from matcher.storage.engine import make_engine
+    from matcher.storage.tables import Base
 
-    engine = Store._make_engine(url)
+    engine = make_engine(url)
     with engine.begin() as c:
         for table in Base.metadata.sorted_tables:
             ddl = str(CreateTable(table).compile(engine))

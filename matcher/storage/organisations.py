@@ -1,0 +1,118 @@
+"""Enterprises, catalogues and chain registries in a session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from matcher.domain.schemas import (
+    Catalogue,
+    DemandEntry,
+    Enterprise,
+    IndustryChain,
+    validate_stored,
+)
+from matcher.storage.lookup import get_row
+from matcher.storage.records import Records, StoredRecord
+from matcher.storage.tables import CatalogueRow, ChainRow, DemandRow, EnterpriseRow
+
+__all__ = ["Catalogues", "ChainRegistries", "Enterprises", "enterprise_model"]
+
+
+def enterprise_model(r: EnterpriseRow) -> Enterprise:
+    return validate_stored(Enterprise, {  # type: ignore[return-value]
+        "id": r.id, "name": r.name, "credit_code": r.credit_code, "city": r.city, "chain_id": r.chain_id,
+        "description": r.description or ""})
+
+
+class Enterprises:
+    """Enterprises in the caller's session (its unit of work)."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def row(self, enterprise_id: int) -> EnterpriseRow:
+        return get_row(self.s, EnterpriseRow, enterprise_id, "企业")
+
+    def add(self, e: Enterprise) -> EnterpriseRow:
+        row = EnterpriseRow(**e.model_dump(exclude={"id"}))
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def update(self, enterprise_id: int, e: Enterprise) -> Enterprise:
+        row = self.row(enterprise_id)
+        for k, v in e.model_dump(exclude={"id"}).items():
+            setattr(row, k, v)
+        self.s.flush()
+        return enterprise_model(row)
+
+    def get(self, enterprise_id: int) -> Enterprise:
+        return enterprise_model(self.row(enterprise_id))
+
+    def page(self, offset: int = 0, limit: int = 50) -> list[Enterprise]:
+        q = select(EnterpriseRow).order_by(EnterpriseRow.id).offset(offset).limit(limit)
+        return [enterprise_model(r) for r in self.s.scalars(q)]
+
+    def count(self) -> int:
+        return self.s.scalar(select(func.count()).select_from(EnterpriseRow)) or 0
+
+    def names(self, ids: Sequence[int]) -> dict[int, str]:
+        q = select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(list(ids)))
+        return {i: n for i, n in self.s.execute(q)}
+
+
+class Catalogues:
+    """Catalogues (a region's yearly list of demand entries) in the caller's session."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def add(self, cat: Catalogue, records: Sequence[StoredRecord], actor: Any = None) -> tuple[int, list[int]]:
+        """The catalogue and its entries; returns (catalogue id, entry ids)."""
+        row = CatalogueRow(region=cat.region, year=cat.year, name=cat.name or "", chain_registry=cat.chain_registry)
+        self.s.add(row)
+        self.s.flush()
+        for rec in records:
+            assert isinstance(rec.model, DemandEntry)
+            rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
+        return row.id, Records(self.s).insert("demand", records, actor)
+
+    def get(self, catalogue_id: int) -> Catalogue:
+        row = get_row(self.s, CatalogueRow, catalogue_id, "目录")
+        return Catalogue(id=row.id, region=row.region, year=row.year, name=row.name or None,
+                         chain_registry=row.chain_registry, entries=Records(self.s).of_catalogue(row.id))
+
+    def summaries(self) -> list[dict[str, Any]]:
+        q = (select(CatalogueRow, func.count(DemandRow.id))
+             .outerjoin(DemandRow, DemandRow.catalogue_id == CatalogueRow.id)
+             .group_by(CatalogueRow.id).order_by(CatalogueRow.region, CatalogueRow.year))
+        return [{"id": c.id, "region": c.region, "year": c.year, "name": c.name,
+                 "chain_registry": c.chain_registry, "entries": n} for c, n in self.s.execute(q)]
+
+
+class ChainRegistries:
+    """Industry chains, by registry, in the caller's session."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def replace(self, registry: str, chains: Sequence[IndustryChain]) -> None:
+        self.s.execute(delete(ChainRow).where(ChainRow.registry_name == registry))
+        for c in chains:
+            self.s.add(ChainRow(id=c.id, name=c.name, region=c.region, registry_name=registry,
+                                keywords=list(c.keywords), parent_sector=c.parent_sector))
+
+    def chains(self, region: str | None = None) -> list[IndustryChain]:
+        q = select(ChainRow).order_by(ChainRow.registry_name, ChainRow.id)
+        if region:
+            q = q.where((ChainRow.region == region) | (ChainRow.registry_name == region))
+        return [
+            validate_stored(IndustryChain, {  # type: ignore[misc]
+                "id": r.id, "name": r.name, "region": r.region, "keywords": list(r.keywords or []),
+                "parent_sector": r.parent_sector})
+            for r in self.s.scalars(q)
+        ]
