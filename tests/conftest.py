@@ -61,9 +61,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def service(settings: Settings, fake_encoder: FakeEncoder):
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
-    svc = MatchService(settings, encoder=fake_encoder)
+    svc = build_service(settings, encoder=fake_encoder)
     svc.load_chain_registries()
     yield svc
     svc.close()

@@ -26,7 +26,9 @@ MATCHER_LAYERS: list[tuple[str, ...]] = [
     ("storage",),
     ("retrieval",),
     ("ranking",),
-    ("service", "wiring"),
+    ("records", "directory"),  # the service's collaborators: record preparation, the HTTP layer's views
+    ("service",),  # the facade
+    ("wiring",),  # builds services
     ("fair", "analytics", "zone", "evaluation"),
     ("cli",),
 ]

@@ -35,6 +35,8 @@ MAX_TEXT = 5_000  # free text: a summary, a description, a match query
 MAX_LIST = 200  # items of a list of tags
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
 
+RecordKind = Literal["demand", "talent"]  # the two sides: demand entries and talent profiles
+
 Tag = Annotated[str, StringConstraints(max_length=MAX_TAG)]
 Name = Annotated[str, StringConstraints(max_length=MAX_NAME)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE)]

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +70,7 @@ from matcher.evaluation.rankers import (
     prepare_match,
 )
 from matcher.retrieval.occupation_coder import OccupationCoder
+from matcher.service import MatchService
 
 __all__ = [
     "METRICS", "METRIC_LABELS", "Candidate", "Delta", "EvalFileInvalid", "EvalQuery", "EvalReport",
@@ -210,49 +209,34 @@ def evaluate_occupations(coder: OccupationCoder, queries: Sequence[EvalQuery], *
                       seconds=round(time.perf_counter() - t0, 3), outcomes=outcomes)
 
 
-_SWAP_LOCK = threading.Lock()  # one match evaluation at a time swaps the service's encoders
+def _memo_service(service: MatchService, with_coder: bool) -> MatchService:
+    """A service over the same data and indexes whose query encodings (and, ``with_coder``,
+    its occupation coder's: a profile's desired occupations are coded by the evaluation and
+    again by the match) are memoised for one evaluation; ``service`` itself is untouched."""
+    memo = QueryMemo(service.encoder)
+    coder_memo = None
+    if with_coder:
+        coder = service.coder
+        coder_memo = memo if coder.encoder is service.encoder else QueryMemo(coder.encoder)
+    return service.with_encoder(memo, coder_encoder=coder_memo)
 
 
-@contextmanager
-def _memo_queries(service: Any, with_coder: bool) -> Iterator[QueryMemo]:
-    """Memoise the service's query encodings (and, ``with_coder``, the occupation coder's: a
-    profile's desired occupations are coded by the evaluation and again by the match) for the
-    duration of an evaluation; the encoders are restored afterwards. Evaluations are
-    serialised so that a swap never wraps another; other requests meanwhile get the same
-    vectors (the wrapper only remembers them until the evaluation ends)."""
-    with _SWAP_LOCK:
-        cached = service.cached
-        inner = cached.encoder
-        memo = QueryMemo(inner)
-        coder = service.coder if with_coder else None
-        coder_inner = coder.encoder if coder is not None else None
-        cached.encoder = memo
-        if coder is not None:
-            coder.encoder = memo if coder_inner is inner else QueryMemo(coder_inner)
-        try:
-            yield memo
-        finally:
-            cached.encoder = inner
-            if coder is not None:
-                coder.encoder = coder_inner
-
-
-def evaluate_match(service: Any, queries: Sequence[EvalQuery], *, filters: MatchFilters | None = None,
+def evaluate_match(service: MatchService, queries: Sequence[EvalQuery], *, filters: MatchFilters | None = None,
                    progress: Progress | None = None, details: bool = False,
                    file: str | None = None) -> EvalReport:
     """Matching quality of the service's ranking and the two baselines on validated queries."""
     t0 = time.perf_counter()
-    with _memo_queries(service, with_coder=any(q.query is None for q in queries)):
-        items = [prepare_match(service, q) for q in queries]
-        encode_s = time.perf_counter() - t0
-        results, outcomes = run_rankers(items, queries, match_rankers(service, filters=filters),
-                                        batch=32, progress=progress, details=details)
+    memo_service = _memo_service(service, with_coder=any(q.query is None for q in queries))
+    items = [prepare_match(memo_service, q) for q in queries]
+    encode_s = time.perf_counter() - t0
+    results, outcomes = run_rankers(items, queries, match_rankers(memo_service, filters=filters),
+                                    batch=32, progress=progress, details=details)
     return EvalReport(task="match", file=file, queries=len(queries), encoder=service.encoder.name,
                       types=type_counts(queries), rankers=results, encode_seconds=round(encode_s, 3),
                       seconds=round(time.perf_counter() - t0, 3), outcomes=outcomes)
 
 
-def evaluate(service: Any, queries: Sequence[EvalQuery], task: Task, *, errors: Sequence[RowError] = (),
+def evaluate(service: MatchService, queries: Sequence[EvalQuery], task: Task, *, errors: Sequence[RowError] = (),
              filters: MatchFilters | None = None, progress: Progress | None = None,
              details: bool = False, file: str | None = None) -> EvalReport:
     """Validate labelled queries against the service's data, then evaluate them (one entry
@@ -278,7 +262,7 @@ class EvalRequest(BaseModel):
     details: bool = Field(default=False, description="include each query's top results per ranker")
 
 
-def run_eval_request(service: Any, request: EvalRequest) -> EvalReport:
+def run_eval_request(service: MatchService, request: EvalRequest) -> EvalReport:
     """:func:`evaluate` for an :class:`EvalRequest` (what an API route calls)."""
     return evaluate(service, request.queries, request.task,
                     filters=MatchFilters(include_ineligible=request.include_ineligible), details=request.details)
@@ -301,7 +285,7 @@ def corpus_settings(settings: Any, corpus: Path, work_dir: Path | None = None) -
     return settings.model_copy(update={"data_dir": Path(directory), "database_url": None})
 
 
-def load_corpus(service: Any, corpus: Path, progress: Progress | None = None) -> dict[str, Any]:
+def load_corpus(service: MatchService, corpus: Path, progress: Progress | None = None) -> dict[str, Any]:
     """Import a demand-entry corpus into the service's (empty) store once, and index it.
 
     A marker file records the corpus hash, so a later run on the same directory reuses it.

@@ -16,8 +16,8 @@ from matcher.domain.schemas import MatchFilters
 from matcher.evaluation.metrics import Candidate, K
 from matcher.evaluation.queries import EvalQuery
 from matcher.reference.occupations import CODE_RE
-from matcher.retrieval.lexical import tokenize
 from matcher.retrieval.occupation_coder import OccupationCoder
+from matcher.service import MatchService
 from models.encoders import Encoder
 
 
@@ -102,20 +102,21 @@ class PreparedQuery:
     tokens: list[str]
 
 
-def prepare_match(service: Any, q: EvalQuery) -> PreparedQuery:
+def prepare_match(service: MatchService, q: EvalQuery) -> PreparedQuery:
     """The query vector and tokens exactly as the service's own match methods compute them."""
     kind: Literal["demand", "talent"] = "demand" if q.target_side() == "demands" else "talent"
     if q.query is not None:
         text = normalize_text(q.query)
-        return PreparedQuery(q, kind, service.cached.query(text), tokenize(text))
+        return PreparedQuery(q, kind, service.cached.query(text), service.tokenizer.tokenize(text))
     model, model_kind = (q.profile, "talent") if q.profile is not None else (q.entry, "demand")
     rec = service.prepare_records(model_kind, [model])[0]
     if isinstance(rec, InvalidInput):
         raise rec
-    return PreparedQuery(q, kind, service.cached.passages([rec.text])[0], tokenize(rec.text))
+    return PreparedQuery(q, kind, service.cached.passages([rec.text])[0],
+                         service.tokenizer.tokenize(rec.text))
 
 
-def stored_candidates(service: Any, kind: str, ids: Sequence[int]) -> list[Candidate]:
+def stored_candidates(service: MatchService, kind: str, ids: Sequence[int]) -> list[Candidate]:
     """Candidates (id key and occupation codes) of stored records, in the given order."""
     records = service.store.get_many(kind, list(ids))
     out = []
@@ -129,7 +130,7 @@ def stored_candidates(service: Any, kind: str, ids: Sequence[int]) -> list[Candi
     return out
 
 
-def match_rankers(service: Any, *, filters: MatchFilters | None = None) -> list[Ranker]:
+def match_rankers(service: MatchService, *, filters: MatchFilters | None = None) -> list[Ranker]:
     """The service's ranking, and BM25 alone and FAISS alone over the same side's indexes."""
     filters = filters or MatchFilters()
 

@@ -1,4 +1,10 @@
-"""Lexical retrieval: jieba tokenisation of Chinese/English text and a BM25 index over it."""
+"""Lexical retrieval: jieba tokenisation of Chinese/English text and a BM25 index over it.
+
+A :class:`Tokenizer` holds its own jieba dictionary (a ``jieba.Tokenizer`` instance, never the
+module-wide one) with the domain words it keeps whole; it is immutable once built, so token
+lists, and the fingerprint under which they are cached, depend only on its words. A service
+and its occupation coder share one tokenizer (built by ``matcher.wiring``).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,17 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from matcher.core.errors import InvalidInput
 from matcher.core.textnorm import normalize_text
 
-__all__ = ["STOPWORDS", "DOMAIN_WORDS", "BM25Index", "add_words", "tokenize", "tokenizer_fingerprint",
+__all__ = ["STOPWORDS", "DOMAIN_WORDS", "BM25Index", "Tokenizer", "default_tokenizer", "tokenize",
            "save_token_cache", "load_token_cache"]
 
-# bump when tokenize() changes in a way that changes its output
+# bump when Tokenizer.tokenize() changes in a way that changes its output
 TOKENIZER_VERSION = 1
 
 # Function words and boilerplate of job descriptions that carry no matching signal.
@@ -35,7 +41,7 @@ STOPWORDS: frozenset[str] = frozenset(
     """.split()
 )
 
-# Domain terms kept whole by jieba in addition to whatever `add_words` registers.
+# Domain terms every tokenizer keeps whole, before the words it is built with.
 DOMAIN_WORDS: tuple[str, ...] = (
     "大数据",
     "人工智能",
@@ -79,50 +85,6 @@ _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
 _TOKEN = re.compile(f"({_LATIN})|({_CJK})")
 _COMPOUND_SPLIT = re.compile(r"[.\-]")
 _HAS_LETTER = re.compile(r"[a-z]")
-
-_init_lock = threading.Lock()
-_jieba_ready = False
-_added_words: set[str] = set()
-
-
-def _jieba() -> ModuleType:
-    """The jieba module, initialised once, quietly, with the built-in domain words."""
-    global _jieba_ready
-    import jieba
-
-    if not _jieba_ready:
-        with _init_lock:
-            if not _jieba_ready:
-                jieba.setLogLevel(logging.WARNING)
-                logging.getLogger("jieba").setLevel(logging.WARNING)
-                jieba.initialize()
-                for word in DOMAIN_WORDS:
-                    jieba.add_word(word)
-                _jieba_ready = True
-    return jieba
-
-
-def add_words(words: Iterable[str]) -> None:
-    """Register domain terms (skills, occupation names) so jieba keeps them whole."""
-    jieba = _jieba()
-    with _init_lock:
-        for word in words:
-            word = normalize_text(word or "").lower().strip()
-            if len(word) >= 2:
-                jieba.add_word(word)
-                _added_words.add(word)
-
-
-def tokenizer_fingerprint() -> str:
-    """What tokenize() output depends on: its version, jieba's, the stop words and the words
-    registered with jieba. Cached token lists are valid only under the same fingerprint."""
-    jieba = _jieba()
-    with _init_lock:
-        words = sorted(set(DOMAIN_WORDS) | _added_words)
-    h = hashlib.sha256()
-    for part in (str(TOKENIZER_VERSION), getattr(jieba, "__version__", "?"), *sorted(STOPWORDS), "|", *words):
-        h.update(part.encode("utf-8") + b"\0")
-    return h.hexdigest()[:16]
 
 
 def save_token_cache(path: Path, token_lists: Mapping[str, Sequence[str]], fingerprint: str) -> None:
@@ -171,38 +133,114 @@ def load_token_cache(path: Path, fingerprint: str) -> dict[str, list[str]]:
     return {k: words[offsets[i] : offsets[i + 1]] for i, k in enumerate(keys)}
 
 
-def _cjk_tokens(run: str, bigrams: bool) -> list[str]:
-    """Search-mode jieba tokens of a Chinese run, optionally plus its character bigrams."""
-    out = [t for t in _jieba().lcut_for_search(run) if t.strip()]
-    if bigrams and len(run) > 2:
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return out
+class Tokenizer:
+    """Lower-cased BM25 tokens with a private jieba dictionary holding :data:`DOMAIN_WORDS`
+    and the words given at construction (skills, occupation names), in that order.
+
+    Registering words changes how jieba cuts text, so a tokenizer takes its words once, when
+    it is built: every text it ever tokenises sees the same dictionary. ``derive(words)``
+    builds a new tokenizer from a copy of this one's dictionary (cheap: loading jieba's own
+    dictionary takes seconds, copying it tens of milliseconds). Thread-safe.
+    """
+
+    def __init__(self, words: Iterable[str] = (), *, _base: Tokenizer | None = None) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        self._jieba: Any = jieba.Tokenizer()
+        self._version = getattr(jieba, "__version__", "?")
+        if _base is None:
+            self._jieba.initialize()
+            self._words: set[str] = set()
+            for word in DOMAIN_WORDS:
+                self._jieba.add_word(word)
+        else:
+            # jieba's state is its frequency table and total (a built tokenizer never changes
+            # them again): a copy cuts text exactly as the base does
+            self._jieba.FREQ = dict(_base._jieba.FREQ)
+            self._jieba.total = _base._jieba.total
+            self._jieba.initialized = True
+            self._words = set(_base._words)
+        for word in words:
+            word = normalize_text(word or "").lower().strip()
+            if len(word) >= 2:
+                self._jieba.add_word(word)
+                self._words.add(word)
+        self._fingerprint = self._compute_fingerprint()
+
+    def derive(self, words: Iterable[str]) -> Tokenizer:
+        """A new tokenizer with this one's dictionary plus ``words`` (this one is unchanged)."""
+        return Tokenizer(words, _base=self)
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The words registered beyond :data:`DOMAIN_WORDS` (normalised, lower-cased)."""
+        return frozenset(self._words)
+
+    def fingerprint(self) -> str:
+        """What the token lists depend on: the tokenizer's version, jieba's, the stop words and
+        the registered words. Cached token lists are valid only under the same fingerprint."""
+        return self._fingerprint
+
+    def _compute_fingerprint(self) -> str:
+        words = sorted(set(DOMAIN_WORDS) | self._words)
+        h = hashlib.sha256()
+        for part in (str(TOKENIZER_VERSION), self._version, *sorted(STOPWORDS), "|", *words):
+            h.update(part.encode("utf-8") + b"\0")
+        return h.hexdigest()[:16]
+
+    def _cjk_tokens(self, run: str, bigrams: bool) -> list[str]:
+        """Search-mode jieba tokens of a Chinese run, optionally plus its character bigrams."""
+        out = [t for t in self._jieba.lcut_for_search(run) if t.strip()]
+        if bigrams and len(run) > 2:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        return out
+
+    def tokenize(self, text: str, *, bigrams: bool = False) -> list[str]:
+        """Lower-cased BM25 tokens of `text`: jieba words of Chinese runs and whole English/number terms.
+
+        Chinese runs use jieba's search mode, which also emits the sub-words of long words
+        ("技术人员" -> "技术", "人员", "技术人员"), so related titles share tokens. Character
+        bigrams (`bigrams=True`) are off by default: on a sample of 38 job titles against 30 CSCO
+        digital occupations they left MRR unchanged (0.759 vs 0.760) while doubling the index.
+        """
+        if not text:
+            return []
+        text = normalize_text(text).lower()
+        tokens: list[str] = []
+        for match in _TOKEN.finditer(text):
+            latin, cjk = match.group(1), match.group(2)
+            if latin:
+                if latin in STOPWORDS:
+                    continue
+                tokens.append(latin)
+                if _HAS_LETTER.search(latin) and _COMPOUND_SPLIT.search(latin.lstrip(".")):
+                    # "vue.js" also matches "vue"; numbers such as "3.5" stay whole
+                    tokens.extend(p for p in _COMPOUND_SPLIT.split(latin) if p and p not in STOPWORDS)
+            else:
+                tokens.extend(t for t in self._cjk_tokens(cjk, bigrams) if t not in STOPWORDS)
+        return tokens
+
+
+_default: Tokenizer | None = None
+_default_lock = threading.Lock()
+
+
+def default_tokenizer() -> Tokenizer:
+    """The tokenizer with only :data:`DOMAIN_WORDS`, built once per process (loading jieba's
+    dictionary takes seconds); it never changes. Services derive theirs from it."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Tokenizer()
+        return _default
 
 
 def tokenize(text: str, *, bigrams: bool = False) -> list[str]:
-    """Lower-cased BM25 tokens of `text`: jieba words of Chinese runs and whole English/number terms.
-
-    Chinese runs use jieba's search mode, which also emits the sub-words of long words
-    ("技术人员" -> "技术", "人员", "技术人员"), so related titles share tokens. Character
-    bigrams (`bigrams=True`) are off by default: on a sample of 38 job titles against 30 CSCO
-    digital occupations they left MRR unchanged (0.759 vs 0.760) while doubling the index.
-    """
-    if not text:
-        return []
-    text = normalize_text(text).lower()
-    tokens: list[str] = []
-    for match in _TOKEN.finditer(text):
-        latin, cjk = match.group(1), match.group(2)
-        if latin:
-            if latin in STOPWORDS:
-                continue
-            tokens.append(latin)
-            if _HAS_LETTER.search(latin) and _COMPOUND_SPLIT.search(latin.lstrip(".")):
-                # "vue.js" also matches "vue"; numbers such as "3.5" stay whole
-                tokens.extend(p for p in _COMPOUND_SPLIT.split(latin) if p and p not in STOPWORDS)
-        else:
-            tokens.extend(t for t in _cjk_tokens(cjk, bigrams) if t not in STOPWORDS)
-    return tokens
+    """Tokens of `text` under :func:`default_tokenizer` (no skill or occupation words): for
+    callers without a service; a service's own tokenizer is ``MatchService.tokenizer``."""
+    return default_tokenizer().tokenize(text, bigrams=bigrams)
 
 
 class BM25Index:

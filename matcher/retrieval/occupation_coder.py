@@ -11,7 +11,7 @@ import numpy as np
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import OccupationCandidate
 from matcher.reference.occupations import Taxonomy
-from matcher.retrieval.lexical import BM25Index, add_words, tokenize
+from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer
 from models.paths import ARTIFACT_DIR
 
 
@@ -19,16 +19,19 @@ class OccupationCoder:
     """Hybrid dense + BM25 coder over the level-4 occupations."""
 
     def __init__(self, taxonomy: Taxonomy, encoder, cache_dir: Path | None = None,
-                 dense_weight: float = 0.6) -> None:
+                 dense_weight: float = 0.6, *, tokenizer: Tokenizer | None = None) -> None:
+        """``tokenizer`` should keep the occupation names whole (a service passes its own,
+        which does); without one, the coder derives one that does."""
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.items = taxonomy.occupations
         self.dense_weight = dense_weight
-        add_words(o.name for o in self.items)
+        self.tokenizer = tokenizer or default_tokenizer().derive(o.name for o in self.items)
         self._bm25 = BM25Index()
         self._bm25.upsert(
             list(range(len(self.items))),
-            [tokenize(f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}") for o in self.items],
+            [self.tokenizer.tokenize(f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}")
+             for o in self.items],
         )
         self._matrix = self._load_vectors(cache_dir)
 
@@ -83,7 +86,7 @@ class OccupationCoder:
         mu, top = float(sims.mean()), float(sims.max())
         dense = np.clip((sims - mu) / (top - mu), 0.0, 1.0) if top > mu else np.zeros_like(sims)
         lexical = np.zeros_like(dense)
-        hits = self._bm25.search(tokenize(text), max(100, top_k * 5))
+        hits = self._bm25.search(self.tokenizer.tokenize(text), max(100, top_k * 5))
         best_lex = max((s for _, s in hits), default=0.0)
         for i, s in hits:
             lexical[i] = s / best_lex

@@ -11,7 +11,7 @@ import pytest
 from matcher.analytics.gap import GapQuery, GapReport, gap_report
 from matcher.analytics.report import charts, pct, render_gap_html, write_gap_report
 from matcher.core.settings import Settings
-from matcher.service import MatchService
+from matcher.wiring import build_service
 from tests.analytics.test_analytics import BIGDATA, add_catalogue, zibo  # noqa: F401 - the fixture
 from tests.conftest import demand, talent
 from tests.conftest import run_cli as _run
@@ -133,7 +133,7 @@ def test_write_json_and_html(report, tmp_path):
 
 def test_cli_report_gap_and_salary(tmp_path, monkeypatch, capsys, fake_encoder):
     settings = Settings(data_dir=tmp_path / "var", encoder="fake")
-    svc = MatchService(settings, encoder=fake_encoder)
+    svc = build_service(settings, encoder=fake_encoder)
     add_catalogue(svc, "淄博市", 2025, [
         demand(title="大数据开发工程师", enterprise_name=None, occupation_code=BIGDATA, headcount=2,
                salary_min=8000, salary_max=12000)])

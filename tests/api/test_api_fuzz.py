@@ -19,7 +19,7 @@ from schemathesis.checks import not_a_server_error
 from api.app import create_app
 from matcher.core.settings import Settings
 from matcher.domain.schemas import Enterprise
-from matcher.service import MatchService
+from matcher.wiring import build_service
 from tests.conftest import demand, talent
 
 EXAMPLES = int(os.environ.get("TALENTMATCH_FUZZ_EXAMPLES", "15"))
@@ -33,7 +33,7 @@ def fuzz_app(db_url, tmp_path, fake_encoder):
 
     settings_ = Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="fake",
                          database_url=db_url)
-    svc = MatchService(settings_, encoder=fake_encoder)
+    svc = build_service(settings_, encoder=fake_encoder)
     ent = svc.store.add_enterprise(Enterprise(name="淄博测试科技有限公司", city="淄博市"))
     svc.add("demand", [demand(enterprise_id=ent.id, enterprise_name=None), demand(title="PLC电气工程师")])
     svc.add("talent", [talent(), talent(name="李四", consent=False)])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from matcher.core.errors import InvalidInput
-from matcher.retrieval.lexical import BM25Index, add_words, tokenize
+from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer, tokenize
 
 
 def test_mixed_chinese_english_tokens() -> None:
@@ -47,13 +47,19 @@ def test_search_mode_links_related_titles() -> None:
     assert {"技术", "人员"} <= b
 
 
-def test_add_words_keeps_terms_whole(caplog: pytest.LogCaptureFixture) -> None:
+def test_registered_words_stay_whole(caplog: pytest.LogCaptureFixture) -> None:
     term = "数智化协同平台"
-    before = tokenize(f"负责{term}运维")
+    base = default_tokenizer()
+    before = base.tokenize(f"负责{term}运维")
     with caplog.at_level(logging.DEBUG, logger="jieba"):
-        add_words([term, "", "x"])
-    after = tokenize(f"负责{term}运维")
+        derived = base.derive([term, "", "x"])
+        fresh = Tokenizer([term])  # its own jieba dictionary, loaded quietly
+    after = derived.tokenize(f"负责{term}运维")
     assert term not in before and term in after
+    assert fresh.tokenize(f"负责{term}运维") == after
+    # the base is unchanged: a tokenizer never changes once built
+    assert base.tokenize(f"负责{term}运维") == before and base.words == frozenset()
+    assert derived.words == frozenset({term})
     assert not [r for r in caplog.records if r.name == "jieba" and r.levelno < logging.WARNING]
 
 
@@ -180,10 +186,10 @@ def test_concurrent_writes_and_searches() -> None:
 
 
 def test_token_cache_round_trip_and_fingerprint(tmp_path) -> None:
-    from matcher.retrieval.lexical import load_token_cache, save_token_cache, tokenizer_fingerprint
+    from matcher.retrieval.lexical import load_token_cache, save_token_cache
 
     lists = {"h1": tokenize("熟悉Python与Spark的大数据工程师"), "h2": [], "h3": ["plc", "编程", "plc"]}
-    fp = tokenizer_fingerprint()
+    fp = default_tokenizer().fingerprint()
     path = tmp_path / "tokens.npz"
     save_token_cache(path, lists, fp)
     assert load_token_cache(path, fp) == lists
@@ -191,6 +197,9 @@ def test_token_cache_round_trip_and_fingerprint(tmp_path) -> None:
     assert load_token_cache(tmp_path / "missing.npz", fp) == {}
     path.write_bytes(b"not an npz")
     assert load_token_cache(path, fp) == {}
-    # registering a new word changes what tokenize() returns, hence the fingerprint
-    add_words(["一个从未登记过的新技能词"])
-    assert tokenizer_fingerprint() != fp
+    # registering a new word changes what tokenize() returns, hence the fingerprint; the same
+    # words give the same fingerprint
+    assert default_tokenizer().derive(["一个从未登记过的新技能词"]).fingerprint() != fp
+    assert default_tokenizer().derive(["一个从未登记过的新技能词"]).fingerprint() == \
+        default_tokenizer().derive(["一个从未登记过的新技能词"]).fingerprint()
+    assert default_tokenizer().derive([]).fingerprint() == fp

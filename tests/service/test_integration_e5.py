@@ -8,7 +8,7 @@ import pytest
 
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.ingest.importer import read_records
-from matcher.service import MatchService
+from matcher.wiring import build_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 DEMO = PROJECT_ROOT / "data" / "demo"
@@ -20,7 +20,7 @@ def _head(src, dst, n):
 
 
 def test_real_encoder_ranks_posts_of_the_desired_occupation(tmp_path):
-    svc = MatchService(Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="e5"))
+    svc = build_service(Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="e5"))
     d = read_records(_head(DEMO / "demands.jsonl", tmp_path / "d.jsonl", 120), "demands")
     t = read_records(_head(DEMO / "talents.jsonl", tmp_path / "t.jsonl", 80), "talents")
     assert not d.errors and not t.errors

@@ -7,6 +7,7 @@ import pytest
 from matcher.core.errors import ImportRejected, InvalidInput, NotFound
 from matcher.domain.schemas import DigitalCert, MatchFilters
 from matcher.service import MatchService
+from matcher.wiring import build_service
 from tests.conftest import demand, talent
 
 
@@ -115,7 +116,7 @@ def test_indexes_persist_and_reconcile_without_reencoding(settings, fake_encoder
     before = service.cached.encoded
     assert before > 0
     # a second service on the same data dir loads the saved index: nothing is re-encoded
-    again = MatchService(settings, encoder=fake_encoder)
+    again = build_service(settings, encoder=fake_encoder)
     again.ensure_index("demand")
     again.ensure_index("talent")
     assert again.cached.encoded == 0
@@ -123,7 +124,7 @@ def test_indexes_persist_and_reconcile_without_reencoding(settings, fake_encoder
     # a change made behind its back (another process) is picked up on the next load
     d, _ = filled
     service.update("demand", d[0], demand(title="数据仓库工程师", required_skills=["Hive"]))
-    third = MatchService(settings, encoder=fake_encoder)
+    third = build_service(settings, encoder=fake_encoder)
     third.ensure_index("demand")
     assert third.cached.encoded == 0  # the new text was encoded once, by the writer, and cached
     assert third.index_status()["demand"]["in_step"]
@@ -135,7 +136,7 @@ def test_index_for_another_model_is_rebuilt(settings, filled, service):
     from models.encoders import FakeEncoder
 
     service.sync()
-    other = MatchService(settings, encoder=FakeEncoder(32))
+    other = build_service(settings, encoder=FakeEncoder(32))
     side = other.ensure_index("demand")
     assert side.dense.dim == 32 and len(side.dense) == 3
     other.close()
@@ -161,16 +162,16 @@ def test_training_directions_cover_missing_skills(service):
 
 
 def test_restart_reads_bm25_tokens_from_the_cache(settings, fake_encoder, filled, service, monkeypatch):
-    import matcher.service as service_module
+    from matcher.retrieval.lexical import Tokenizer
 
     d, t = filled
     service.sync()
     expected = service.match_talent(t[0], top_k=5)
     # the saved index carries the token lists: a restart tokenises nothing unchanged
     calls: list[str] = []
-    real = service_module.tokenize
-    monkeypatch.setattr(service_module, "tokenize", lambda text, **kw: calls.append(text) or real(text, **kw))
-    again = MatchService(settings, encoder=fake_encoder)
+    real = Tokenizer.tokenize
+    monkeypatch.setattr(Tokenizer, "tokenize", lambda self, text, **kw: calls.append(text) or real(self, text, **kw))
+    again = build_service(settings, encoder=fake_encoder)
     side = again.ensure_index("demand")
     assert calls == [] and len(side.lexical) == len(d)
     assert [m.id for m in again.match_talent(t[0], top_k=5)] == [m.id for m in expected]
@@ -178,7 +179,7 @@ def test_restart_reads_bm25_tokens_from_the_cache(settings, fake_encoder, filled
     # a record changed by another process is tokenised again, alone
     service.update("demand", d[0], demand(title="数据仓库工程师", required_skills=["Hive"]))
     calls.clear()
-    third = MatchService(settings, encoder=fake_encoder)
+    third = build_service(settings, encoder=fake_encoder)
     third.ensure_index("demand")
     assert len(calls) == 1 and "数据仓库工程师" in calls[0]
     third.close()

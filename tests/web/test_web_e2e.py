@@ -21,6 +21,7 @@ from api.app import create_app
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.domain.schemas import Enterprise
 from matcher.service import MatchService
+from matcher.wiring import build_service
 from tests.conftest import demand, talent
 
 CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
@@ -54,7 +55,7 @@ def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
     # failures a minute than the default limit allows one address (tests/test_ratelimit.py tests it)
     settings = Settings(data_dir=tmp_path_factory.mktemp("web") / "var", reference_dir=PROJECT_ROOT / "data",
                         encoder="fake", auth_failures_per_ip="1000/minute")
-    svc = MatchService(settings, encoder=fake_encoder)
+    svc = build_service(settings, encoder=fake_encoder)
     ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
     svc.add("demand", [
         demand(title="大数据开发工程师", enterprise_id=ent.id, enterprise_name=None, required_skills=["Python", "Spark", "Hive"],

@@ -16,6 +16,7 @@ from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.domain.schemas import Catalogue, Enterprise
 from matcher.fair.engine import FairCreate, FairRunOptions, create_fair, run_fair
 from matcher.service import MatchService
+from matcher.wiring import build_service
 from matcher.zone.graduates import SubscriptionCreate, create_subscription
 from tests.conftest import demand, talent
 
@@ -74,7 +75,7 @@ def csrf_of(client: TestClient, page: str) -> str:
 def web_site(tmp_path, fake_encoder, db_url: str | None = None) -> Iterator[WebSite]:
     settings = Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="fake",
                         **({"database_url": db_url} if db_url else {}))
-    svc = MatchService(settings, encoder=fake_encoder)
+    svc = build_service(settings, encoder=fake_encoder)
     svc.load_chain_registries()
     ent = svc.store.add_enterprise(Enterprise(name="淄博云数科技有限公司", city="淄博市"))
     other = svc.store.add_enterprise(Enterprise(name="济南另一家科技有限公司", city="济南市"))

@@ -173,9 +173,9 @@ def test_deleting_a_talent_deletes_its_subscriptions(service, zone):
 
 def test_cli_zone(tmp_path, monkeypatch, capsys, fake_encoder):
     from matcher.core.settings import Settings
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
-    svc = MatchService(Settings(data_dir=tmp_path / "var", encoder="fake"), encoder=fake_encoder)
+    svc = build_service(Settings(data_dir=tmp_path / "var", encoder="fake"), encoder=fake_encoder)
     d = svc.add("demand", [demand(title="数据开发（应届）", city="淄博", chain_id="zb-data", occupation_code="2-02-38-03"),
                            demand(title="Java开发", city="淄博", chain_id="zb-software", occupation_code="2-02-10-03")])
     svc.add("talent", [talent(name="甲", school="山东理工大学", major="软件工程", fresh_graduate=True, graduation_year=2026)])

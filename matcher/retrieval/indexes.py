@@ -1,0 +1,302 @@
+"""The derived search indexes of both sides (dense vectors + BM25), kept in step with the database.
+
+Each side's index is loaded from disk when its manifest matches the settings (model, dimension,
+backend, format) and reconciled with the database by text hash: records whose text changed are
+re-indexed (vectors come from the embedding cache, so nothing unchanged is re-encoded). Token
+lists are saved beside each dense index, keyed by text hash, so a restart tokenises only texts
+it has not seen. All methods are thread-safe (one lock for both sides).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from matcher.core.errors import IndexNotReady
+from matcher.core.settings import Settings
+from matcher.domain.schemas import RecordKind as Kind
+from matcher.retrieval.fusion import fusion_convex, fusion_rrf
+from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
+from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from models.encoders import CachedEncoder
+
+log = logging.getLogger(__name__)
+
+
+Progress = Callable[[int], None]
+INDEX_FORMAT = 1
+TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
+# only these statuses are searchable; others stay in the database but leave the index
+SEARCHABLE = {"demand": "open", "talent": "active"}
+
+
+class RecordTexts(Protocol):
+    """What the indexes read from the database (``matcher.storage.store.Store`` provides it)."""
+
+    def text_hashes(self, kind: str, status: str | None = None) -> dict[int, str]: ...
+
+    def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]: ...
+
+    def count(self, kind: str) -> int: ...
+
+
+class IndexedRecord(Protocol):
+    """A record as written (``matcher.storage.store.StoredRecord``): its model (for its status),
+    canonical text and text hash."""
+
+    model: Any
+    text: str
+    text_hash: str
+
+
+@dataclass
+class SideIndex:
+    """The dense and lexical indexes of one side, with the text hash of every indexed id."""
+
+    kind: Kind
+    dense: VectorIndex
+    lexical: BM25Index
+    hashes: dict[int, str] = field(default_factory=dict)
+    background: float = 0.0
+    dirty: bool = False
+
+
+@dataclass
+class Candidates:
+    """Fused candidate ids (best first), their cosine to the query, their BM25 score (absent
+    where zero) and the side's background cosine."""
+
+    order: list[int]
+    cosine: dict[int, float]
+    lexical: dict[int, float]
+    background: float
+
+
+def background_cosine(index: VectorIndex, pairs: int = 2000) -> float:
+    """Mean cosine of random pairs: what 'unrelated' looks like for this encoder and data."""
+    ids = index.ids()
+    if len(ids) < 2:
+        return 0.0
+    rng = np.random.default_rng(0)
+    a = rng.choice(ids, size=min(pairs, len(ids)), replace=True)
+    b = rng.choice(ids, size=len(a), replace=True)
+    keep = a != b
+    if not keep.any():
+        return 0.0
+    va, vb = index.get(a[keep]), index.get(b[keep])
+    return float(np.clip(np.mean(np.sum(va * vb, axis=1)), 0.0, 0.99))
+
+
+class IndexManager:
+    """The loaded indexes of both sides: load, reconcile, write through, save, search."""
+
+    def __init__(self, settings: Settings, cached: CachedEncoder, tokenizer: Tokenizer,
+                 records: RecordTexts) -> None:
+        self.settings = settings
+        self.cached = cached
+        self.tokenizer = tokenizer
+        self.records = records
+        self._lock = threading.RLock()
+        self._sides: dict[str, SideIndex] = {}
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _dir(self, kind: Kind) -> Path:
+        return self.settings.index_dir() / kind
+
+    def _manifest(self, side: SideIndex) -> dict[str, Any]:
+        fp = hashlib.sha256(json.dumps(sorted(side.hashes.items())).encode()).hexdigest()
+        return {"model": self.cached.name, "model_dim": self.cached.dim, "side": side.kind,
+                "index_format": INDEX_FORMAT, "fingerprint": fp, "background": side.background,
+                "hashes": {str(k): v for k, v in side.hashes.items()}}
+
+    def _new(self, kind: Kind, n: int) -> SideIndex:
+        kind_ = choose_kind(n, self.settings.index_kind, self.settings.hnsw_threshold)
+        if self.settings.index_backend == "numpy":
+            kind_ = "flat"
+        dense = create_index(self.settings.index_backend, self.cached.dim, kind_,
+                             hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search)
+        return SideIndex(kind, dense, BM25Index())
+
+    def _load(self, kind: Kind) -> SideIndex | None:
+        directory = self._dir(kind)
+        if not (directory / "manifest.json").exists():
+            return None
+        try:
+            dense, manifest = load_index(directory)
+        except IndexNotReady as exc:
+            log.warning("rebuilding the %s index: %s", kind, exc.detail)
+            return None
+        if (manifest.get("model") != self.cached.name or manifest.get("model_dim") != self.cached.dim
+                or manifest.get("index_format") != INDEX_FORMAT
+                or manifest.get("backend") != self.settings.index_backend):
+            log.warning("rebuilding the %s index: built for another model or backend", kind)
+            return None
+        hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
+        if set(hashes) != {int(i) for i in dense.ids()}:
+            log.warning("rebuilding the %s index: its id map disagrees with its vectors", kind)
+            return None
+        side = SideIndex(kind, dense, BM25Index(), hashes, float(manifest.get("background", 0.0)))
+        if hashes:
+            # token lists come from the cache saved with the index, keyed by text hash;
+            # only texts missing from it are tokenised again (jieba dominates a restart)
+            cached = load_token_cache(directory / TOKENS_FILE, self.tokenizer.fingerprint())
+            have = [i for i in hashes if hashes[i] in cached]
+            side.lexical.upsert(have, [cached[hashes[i]] for i in have])
+            rest = [i for i in hashes if hashes[i] not in cached]
+            if rest:
+                texts = self.records.texts(kind, rest)
+                ids = [i for i in rest if i in texts]
+                side.lexical.upsert(ids, [self.tokenizer.tokenize(texts[i]) for i in ids])
+        return side
+
+    def ensure(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
+        """The loaded index of a side, reconciled with the database."""
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                side = self._load(kind) or self._new(kind, self.records.count(kind))
+                self._sides[kind] = side
+                self._reconcile(side, progress)
+            return side
+
+    def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
+        """Reconcile the indexes with the database and save them; returns indexed counts."""
+        out = {}
+        for k in ([kind] if kind else ["demand", "talent"]):
+            side = self.ensure(k, progress)  # type: ignore[arg-type]
+            with self._lock:
+                self._reconcile(side, progress)
+                self.save(k)  # type: ignore[arg-type]
+                out[k] = len(side.dense)
+        return out
+
+    def rebuild(self, kind: Kind, progress: Progress | None = None) -> int:
+        with self._lock:
+            side = self._new(kind, self.records.count(kind))
+            self._sides[kind] = side
+            self._reconcile(side, progress)
+            self.save(kind)
+            return len(side.dense)
+
+    def _reconcile(self, side: SideIndex, progress: Progress | None) -> None:
+        db = self.records.text_hashes(side.kind, status=SEARCHABLE[side.kind])
+        stale = [i for i, h in side.hashes.items() if db.get(i) != h]
+        fresh = [i for i, h in db.items() if side.hashes.get(i) != h]
+        if stale:
+            side.dense.remove(stale)
+            side.lexical.remove(stale)
+            for i in stale:
+                del side.hashes[i]
+        if fresh:
+            texts = self.records.texts(side.kind, fresh)
+            fresh = [i for i in fresh if i in texts]
+            for start in range(0, len(fresh), 2048):
+                chunk = fresh[start : start + 2048]
+                vecs = self.cached.passages([texts[i] for i in chunk], progress)
+                side.dense.add(chunk, vecs)
+                side.lexical.upsert(chunk, [self.tokenizer.tokenize(texts[i]) for i in chunk])
+                for i in chunk:
+                    side.hashes[i] = db[i]
+        if stale or fresh:
+            side.background = background_cosine(side.dense)
+            side.dirty = True
+
+    # -- writes through ---------------------------------------------------------------------
+
+    def put(self, kind: Kind, ids: Sequence[int], records: Sequence[IndexedRecord]) -> None:
+        """Index written records (searchable ones replace their old entry, others leave the
+        index); a side not loaded yet is left alone: loading it reconciles from the database."""
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                return
+            keep = [(i, r) for i, r in zip(ids, records, strict=True) if r.model.status == SEARCHABLE[kind]]
+            drop = [i for i, r in zip(ids, records, strict=True) if r.model.status != SEARCHABLE[kind]]
+            if drop:
+                side.dense.remove(drop)
+                side.lexical.remove(drop)
+                for i in drop:
+                    side.hashes.pop(i, None)
+            if keep:
+                vecs = self.cached.passages([r.text for _, r in keep])
+                side.dense.add([i for i, _ in keep], vecs)
+                side.lexical.upsert([i for i, _ in keep], [self.tokenizer.tokenize(r.text) for _, r in keep])
+                for i, r in keep:
+                    side.hashes[i] = r.text_hash
+            side.dirty = True
+
+    def remove(self, kind: Kind, record_id: int) -> None:
+        """Drop a deleted record from its side's index (if loaded and indexed)."""
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is not None and record_id in side.hashes:
+                side.dense.remove([record_id])
+                side.lexical.remove([record_id])
+                del side.hashes[record_id]
+                side.dirty = True
+
+    # -- saving and status ------------------------------------------------------------------
+
+    def save(self, kind: Kind) -> None:
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None:
+                return
+            side.dense.save(self._dir(kind), self._manifest(side))
+            docs = side.lexical.documents()
+            save_token_cache(self._dir(kind) / TOKENS_FILE,
+                             {h: docs[i] for i, h in side.hashes.items() if i in docs},
+                             self.tokenizer.fingerprint())
+            side.dirty = False
+
+    def save_all(self) -> None:
+        for k, side in list(self._sides.items()):
+            if side.dirty:
+                self.save(k)  # type: ignore[arg-type]
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        for kind in ("demand", "talent"):
+            side = self._sides.get(kind)
+            db = self.records.text_hashes(kind, status=SEARCHABLE[kind])
+            out[kind] = {
+                "loaded": side is not None,
+                "indexed": len(side.dense) if side else 0,
+                "database": len(db),
+                "in_step": side is not None and side.hashes == db,
+                "kind": side.dense.kind if side else None,
+            }
+        return out
+
+    # -- search -------------------------------------------------------------------------------
+
+    def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
+        """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the
+        settings) and cut to ``pool``; a fused id the dense search missed gets its cosine."""
+        side = self.ensure(kind)
+        with self._lock:
+            if len(side.dense) == 0:
+                return Candidates([], {}, {}, side.background)
+            scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
+            dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+            lexical = dict(side.lexical.search(tokens, pool))
+            if self.settings.fusion == "rrf":
+                fused = fusion_rrf([list(dense), list(lexical)], self.settings.rrf_k)
+            else:
+                fused = fusion_convex(dense, lexical)
+            order = sorted(fused, key=lambda i: -fused[i])[:pool]
+            missing = [i for i in order if i not in dense]
+            if missing:
+                vecs = side.dense.get(missing)
+                for i, v in zip(missing, vecs, strict=True):
+                    dense[i] = float(v @ vec)
+            return Candidates(order, {i: dense[i] for i in order}, lexical, side.background)

@@ -1,0 +1,50 @@
+"""Tokenizers and occupation coders shared by the services of one process.
+
+Building either costs seconds (jieba's dictionary; tokenising and encoding the whole taxonomy)
+and neither changes once built, so services over the same reference data and encoder share
+them. A cache is an object handed to each service; ``matcher.wiring.PROCESS_MODELS`` is the
+process's (tests share it too). A service given no cache builds its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from matcher.reference.occupations import Taxonomy
+from matcher.retrieval.lexical import Tokenizer, default_tokenizer
+from matcher.retrieval.occupation_coder import OccupationCoder
+from models.encoders import Encoder
+
+
+class SharedModels:
+    """A thread-safe cache of tokenizers (by their words) and occupation coders (by encoder,
+    reference data and tokenizer)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._coders: dict[tuple[str, str, str], OccupationCoder] = {}
+
+    def tokenizer(self, words: Sequence[str]) -> Tokenizer:
+        """The tokenizer keeping ``words`` whole (in this order) besides the built-in domain words."""
+        key = hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
+        with self._lock:
+            tok = self._tokenizers.get(key)
+            if tok is None:
+                tok = self._tokenizers[key] = default_tokenizer().derive(words)
+            return tok
+
+    def coder(self, taxonomy: Taxonomy, encoder: Encoder, tokenizer: Tokenizer, *, reference_dir: Path,
+              cache_dir: Path | None) -> OccupationCoder:
+        """The occupation coder of a taxonomy (read from ``reference_dir``) for an encoder
+        (by name), built on first use; its taxonomy vectors are cached in ``cache_dir``."""
+        key = (encoder.name, str(reference_dir), tokenizer.fingerprint())
+        with self._lock:
+            coder = self._coders.get(key)
+            if coder is None:
+                coder = self._coders[key] = OccupationCoder(taxonomy, encoder, cache_dir=cache_dir,
+                                                            tokenizer=tokenizer)
+            return coder
