@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576  # JSON request bodies
     max_upload_bytes: int = 50 * 1024 * 1024  # multipart file uploads (the importer's own limit)
     # reading import files (catalogues, posts, profiles, fair workbooks, chain registries); see
-    # matcher/table_reader.py for why these numbers. Refusals are 413 with a Chinese message.
+    # matcher/ingest/table_reader for why these numbers. Refusals are 413 with a Chinese message.
     import_max_unpacked_bytes: int = 200 * 1024 * 1024  # an XLSX's parts, unpacked
     import_max_rows: int = 200_000  # data rows of one table
     import_max_columns: int = 200  # up to the last non-empty cell of a row
