@@ -28,6 +28,7 @@ from api.routes import (
 from matcher.core.settings import Settings, load_settings
 from matcher.domain.ratelimit import AuthThrottle
 from matcher.service import MatchService
+from matcher.wiring import build_service
 
 DESCRIPTION = """数字人才供需匹配服务：人岗双向匹配、职业编码、解释与培训方向建议。
 
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = service or MatchService(settings)  # models and indexes load once, here
+        svc = service or build_service(settings)  # models and indexes load once, here
         svc.ensure_index("demand")
         svc.ensure_index("talent")
         app.state.service = svc

@@ -35,7 +35,7 @@ def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials |
     wait = throttle.retry_after(client, key)  # failed attempts per client and per key prefix
     if wait is not None:
         raise RateLimited(wait)
-    who = get_service(request).store.authenticate(key)
+    who = get_service(request).accounts.authenticate(key)
     if who is None:
         throttle.failed(client, key)
         raise Unauthorized("API 密钥无效或已吊销")

@@ -77,7 +77,7 @@ async def call(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: A
 async def user(request: Request, *roles: Role) -> WebUser:
     """The signed-in user, or a redirect to sign-in; a role outside ``roles`` gets a 403 page."""
     token = request.cookies.get(COOKIE, "")
-    found = await call(request, svc(request).store.web_session, token) if token else None
+    found = await call(request, svc(request).accounts.web_session, token) if token else None
     if found is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise Redirect(f"/login?next={quote(target)}")

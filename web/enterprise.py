@@ -41,9 +41,9 @@ async def company(request: Request, status: str = "") -> Response:
     s = svc(request)
     if u.who.enterprise_id is None:
         return render(request, "company.html.j2", u, enterprise=None, values={}, errors={}, title="登记企业")
-    ent = await call(request, s.store.get_enterprise, u.who.enterprise_id)
+    ent = await call(request, s.enterprises.get, u.who.enterprise_id)
     status = status if status in STATUS_LABELS else ""
-    entries, total = await call(request, s.store.list, "demand", offset=0, limit=200,
+    entries, total = await call(request, s.list_records, "demand", offset=0, limit=200,
                                 enterprise_id=ent.id, status=status or None)
     return render(request, "company.html.j2", u, enterprise=ent, entries=entries, total=total, status_filter=status,
                   status_labels=STATUS_LABELS, title=ent.name)
@@ -61,7 +61,7 @@ async def register_company(request: Request) -> Response:
         try:
             if ent.chain_id:
                 ent = ent.model_copy(update={"chain_id": s.resolve_chain(ent.chain_id)})
-            await call(request, s.store.add_enterprise, ent, u.who, u.who.key_id)
+            await call(request, s.enterprises.add, ent, u.who, u.who.key_id)
         except (InvalidInput, Conflict) as exc:
             ent, errors = None, domain_errors(exc, "name")
     if ent is None:
@@ -159,7 +159,7 @@ async def candidates(request: Request, entry_id: Id) -> Response:
 
     def work() -> tuple[list, dict]:
         found = s.match_demand(entry_id, 20)
-        profiles = s.store.get_many("talent", [m.id for m in found])  # read once: masking and contacts
+        profiles = s.get_many("talent", [m.id for m in found])  # read once: masking and contacts
         shown = shown_talents(s, u.who, found, "web_candidates", profiles=profiles, demand_id=entry_id)
         return shown, {i: talent_view(u.who, p) for i, p in profiles.items()}
 

@@ -49,7 +49,7 @@ async def login(request: Request) -> Response:
                       title="登录", next=str(form.get("next", "")))
         resp.headers["Retry-After"] = str(wait)
         return resp
-    made = await call(request, svc(request).store.create_web_session, key)
+    made = await call(request, svc(request).accounts.create_web_session, key)
     if made is None:
         await call(request, throttle.failed, client, key)
         return render(request, "login.html.j2", None, 401, errors={"key": "密钥无效或已吊销"}, title="登录",
@@ -65,7 +65,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     u = await user(request)
     await form_of(request, u)
-    await call(request, svc(request).store.end_web_session, u.token)
+    await call(request, svc(request).accounts.end_web_session, u.token)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
     return resp

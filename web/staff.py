@@ -42,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 def _catalogue_page(request: Request, u: Any, status: int = 200, **ctx: Any) -> Response:
     ctx.setdefault("errors", {})
     ctx.setdefault("values", {"year": str(date.today().year)})
-    ctx.setdefault("catalogues", svc(request).store.list_catalogues())
+    ctx.setdefault("catalogues", svc(request).catalogues.list())
     return render(request, "catalogues.html.j2", u, status, title="目录导入", **ctx)
 
 
@@ -114,7 +114,7 @@ async def import_catalogue(request: Request) -> Response:
 @router.get("/app/reports", response_class=HTMLResponse)
 async def reports(request: Request) -> Response:
     u = await user(request, *STAFF)
-    cats = svc(request).store.list_catalogues()
+    cats = svc(request).catalogues.list()
     latest = cats[-1] if cats else None
     return render(request, "reports.html.j2", u, catalogues=cats, title="供需报告",
                   region=latest["region"] if latest else "", year=latest["year"] if latest else date.today().year)

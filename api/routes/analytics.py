@@ -64,7 +64,7 @@ def compare(svc: Service, _: Caller, region: Region,
 
 @router.get("/v1/chains/registries", response_model=list[RegistryInfo], summary="产业链名录文件")
 def registries(svc: Service, _: Caller) -> list[RegistryInfo]:
-    return list_registries(svc.store)
+    return list_registries(svc)
 
 
 @router.post("/v1/chains/registries", response_model=RegistryLoadResult, status_code=status.HTTP_201_CREATED,

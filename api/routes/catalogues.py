@@ -23,18 +23,18 @@ router = APIRouter(tags=["catalogues"])
 def list_chains(svc: Service, _: Caller,
                 region: Annotated[str | None, Query(max_length=50, description="地区或名录名，如 淄博市、zibo")] = None
                 ) -> list[IndustryChain]:
-    return svc.store.list_chains(region)
+    return svc.chain_book.list(region)
 
 
 @router.get("/v1/catalogues", response_model=list[CatalogueInfo], summary="急需紧缺人才目录列表")
 def list_catalogues(svc: Service, _: Caller) -> list[dict]:
-    return svc.store.list_catalogues()
+    return svc.catalogues.list()
 
 
 @router.get("/v1/catalogues/{catalogue_id}", response_model=CatalogueInfo,
             summary="目录信息（条目用 GET /v1/demands?catalogue_id= 分页读取）")
 def get_catalogue(catalogue_id: Id, svc: Service, _: Caller) -> dict:
-    for c in svc.store.list_catalogues():
+    for c in svc.catalogues.list():
         if c["id"] == catalogue_id:
             return c
     raise NotFound(f"目录 {catalogue_id} 不存在")

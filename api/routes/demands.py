@@ -29,7 +29,7 @@ def list_demands(svc: Service, who: Caller, paging: Paging,
                  fresh_graduates_ok: bool | None = None) -> Page[DemandEntry]:
     if not who.is_staff:
         status = "open"
-    items, total = svc.store.list(
+    items, total = svc.list_records(
         "demand", offset=paging.offset, limit=paging.page_size, status=status,
         chain_id=svc.resolve_chain(chain), city=svc.regions.city(city) if city else None,
         occupation_code=occupation, enterprise_id=enterprise_id, catalogue_id=catalogue_id, source=source,

@@ -41,21 +41,21 @@ def create_enterprise(body: EnterpriseIn, svc: Service, who: Caller, response: R
     e = Enterprise.model_validate(body.model_dump())
     if e.chain_id:
         e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
-    created = svc.store.add_enterprise(e, actor=who, bind_key=bind)
+    created = svc.enterprises.add(e, actor=who, bind_key=bind)
     response.headers["Location"] = f"/v1/enterprises/{created.id}"
     return created
 
 
 @router.get("", response_model=Page[Enterprise], summary="企业列表")
 def list_enterprises(svc: Service, _: Caller, paging: Paging) -> Page[Enterprise]:
-    items = svc.store.list_enterprises(paging.offset, paging.page_size)
-    return Page[Enterprise](items=items, total=svc.store.count_enterprises(), page=paging.page,
+    items = svc.enterprises.page(paging.offset, paging.page_size)
+    return Page[Enterprise](items=items, total=svc.enterprises.count(), page=paging.page,
                             page_size=paging.page_size)
 
 
 @router.get("/{enterprise_id}", response_model=Enterprise, summary="企业信息")
 def get_enterprise(enterprise_id: Id, svc: Service, _: Caller) -> Enterprise:
-    return svc.store.get_enterprise(enterprise_id)
+    return svc.enterprises.get(enterprise_id)
 
 
 def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict) -> Enterprise:
@@ -63,7 +63,7 @@ def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict) 
     e = Enterprise.model_validate(data)
     if e.chain_id:
         e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
-    return svc.store.update_enterprise(enterprise_id, e, actor=who)
+    return svc.enterprises.update(enterprise_id, e, actor=who)
 
 
 @router.put("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（整体替换）")
@@ -74,7 +74,7 @@ def replace_enterprise(enterprise_id: Id, body: EnterpriseIn, svc: Service, who:
 @router.patch("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（部分字段）")
 def patch_enterprise(enterprise_id: Id, body: EnterprisePatch, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
     enterprise_scope(who, enterprise_id)
-    current = svc.store.get_enterprise(enterprise_id).model_dump(exclude={"id"})
+    current = svc.enterprises.get(enterprise_id).model_dump(exclude={"id"})
     return _save_enterprise(svc, who, enterprise_id, {**current, **body.model_dump(exclude_unset=True)})
 
 
@@ -94,7 +94,7 @@ def _entry(data: dict, enterprise_id: int, keep: DemandEntry | None = None) -> D
 def create_demand(enterprise_id: Id, body: DemandIn, svc: Service, who: Caller,  # type: ignore[valid-type]
                   response: Response) -> DemandEntry:
     enterprise_scope(who, enterprise_id)
-    svc.store.get_enterprise(enterprise_id)  # 404 before any work
+    svc.enterprises.get(enterprise_id)  # 404 before any work
     [new_id] = svc.add("demand", [_entry(owner_body(who, body), enterprise_id)], actor=who)
     response.headers["Location"] = f"/v1/enterprises/{enterprise_id}/demands/{new_id}"
     return svc.get("demand", new_id)  # type: ignore[return-value]
@@ -105,8 +105,8 @@ def list_demands(enterprise_id: Id, svc: Service, who: Caller, paging: Paging,
                  status: Status | None = None, chain: Filter = None, city: Filter = None,
                  occupation: Code = None) -> Page[DemandEntry]:
     enterprise_scope(who, enterprise_id)
-    svc.store.get_enterprise(enterprise_id)
-    items, total = svc.store.list(
+    svc.enterprises.get(enterprise_id)
+    items, total = svc.list_records(
         "demand", offset=paging.offset, limit=paging.page_size, enterprise_id=enterprise_id, status=status,
         chain_id=svc.resolve_chain(chain), city=svc.regions.city(city) if city else None,
         occupation_code=occupation)

@@ -18,7 +18,7 @@ def health() -> dict:
 
 @router.get("/ready", tags=["ops"], summary="就绪检查：数据库可达，索引已加载且与数据库一致")
 def ready(svc: Service) -> JSONResponse:
-    db = svc.store.ping()
+    db = svc.ping()
     status = svc.index_status() if db else {}
     ok = db and all(v["loaded"] and v["in_step"] for v in status.values())
     body = {"status": "ready" if ok else "not ready", "database": db, "indexes": status}

@@ -39,9 +39,9 @@ def list_talents(svc: Service, who: Staff, paging: Paging,
                  status: Literal["active", "inactive"] | None = None,
                  city: Annotated[str | None, Query(max_length=64)] = None,
                  consent: bool | None = None, fresh_graduate: bool | None = None):
-    items, total = svc.store.list("talent", offset=paging.offset, limit=paging.page_size, status=status,
-                                  city=svc.regions.city(city) if city else None, consent=consent,
-                                  fresh_graduate=fresh_graduate)
+    items, total = svc.list_records("talent", offset=paging.offset, limit=paging.page_size, status=status,
+                                    city=svc.regions.city(city) if city else None, consent=consent,
+                                    fresh_graduate=fresh_graduate)
     return Page[TalentView](items=[talent_view(who, t) for t in items], total=total, page=paging.page,
                             page_size=paging.page_size)
 
@@ -51,7 +51,8 @@ def list_talents(svc: Service, who: Staff, paging: Paging,
 def get_talent(talent_id: Id, svc: Service, who: Caller):
     profile = own_profile(svc, who, talent_id)
     if who.role == Role.ENTERPRISE:
-        svc.store.audit(who, "view", "talent", [talent_id], {"via": "profile", "contact_visible": profile.consent})
+        svc.audit_log.record(who, "view", "talent", [talent_id],
+                             {"via": "profile", "contact_visible": profile.consent})
     return talent_view(who, profile)
 
 

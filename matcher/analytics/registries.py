@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from matcher.core.errors import Conflict
 from matcher.ingest.registries import RegistryLoadResult, read_registry_file
+from matcher.service import MatchService
 from matcher.storage import chains_repo
 
 
@@ -20,10 +21,10 @@ class RegistryInfo(BaseModel):
     chains: int
 
 
-def list_registries(store: Any) -> list[RegistryInfo]:
+def list_registries(service: MatchService) -> list[RegistryInfo]:
     """The registries in the store with their regions and chain counts."""
     out: dict[str, RegistryInfo] = {}
-    with store.session() as s:
+    with service.store.session() as s:
         for reg, region in chains_repo.registry_regions(s):
             info = out.setdefault(reg, RegistryInfo(registry=reg, regions=[], chains=0))
             info.chains += 1
@@ -32,7 +33,7 @@ def list_registries(store: Any) -> list[RegistryInfo]:
     return list(out.values())
 
 
-def load_registry(service: Any, path: Path, *, registry: str | None = None, region: str | None = None,
+def load_registry(service: MatchService, path: Path, *, registry: str | None = None, region: str | None = None,
                   sheet: str | None = None, actor: Any = None) -> RegistryLoadResult:
     """Read a registry file and store it in one transaction, replacing the registry of the same
     name. A chain id held by another registry is a conflict (ids are global)."""

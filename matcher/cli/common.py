@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from matcher.core.errors import RowError
+
+if TYPE_CHECKING:  # the service is imported when a command needs it (heavy imports)
+    from matcher.service import MatchService
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -18,12 +21,12 @@ class Fmt(StrEnum):
     json = "json"
 
 
-def make_service(settings: Any = None) -> Any:
+def make_service(settings: Any = None) -> MatchService:
     """The matching service (heavy imports only when a command needs them)."""
     from matcher.core.settings import load_settings
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
-    return MatchService(settings or load_settings())
+    return build_service(settings or load_settings())
 
 
 def run_settings() -> Any:
@@ -33,7 +36,7 @@ def run_settings() -> Any:
     return load_settings()
 
 
-def run_service(settings: Any = None) -> Any:
+def run_service(settings: Any = None) -> MatchService:
     """The matching service for a command (heavy imports only when a command needs them)."""
     return make_service(settings)
 

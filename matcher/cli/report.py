@@ -204,7 +204,7 @@ def chains_list(region: Annotated[str | None, typer.Option(help="只看该地区
     svc = run_service()
     try:
         chains = svc.store.list_chains(region)
-        regs = list_registries(svc.store)
+        regs = list_registries(svc)
     finally:
         svc.close()
     if fmt == Fmt.json:

@@ -16,12 +16,23 @@ from matcher.domain.schemas import DemandEntry, Match, TalentProfile
 from matcher.domain.views import TalentView
 
 
-class RecordSource(Protocol):
-    """What the access rules read: records by kind and id, and the audit log to write views to."""
+class AuditWriter(Protocol):
+    """Where reads of personal data are recorded (``MatchService.audit_log``)."""
 
-    store: Any
+    def record(self, actor: Principal | None, action: str, resource: str, ids: Sequence[Any],
+               detail: dict[str, Any] | None = None) -> None: ...
+
+
+class RecordSource(Protocol):
+    """What the access rules read: records by kind and id, and the audit log to write views to
+    (``matcher.service.MatchService`` provides them)."""
+
+    @property
+    def audit_log(self) -> AuditWriter: ...
 
     def get(self, kind: Any, record_id: int) -> Any: ...
+
+    def get_many(self, kind: Any, ids: Sequence[int]) -> dict[int, Any]: ...
 
 
 def enterprise_scope(who: Principal, enterprise_id: int) -> None:
@@ -95,12 +106,12 @@ def shown_talents(svc: RecordSource, who: Principal, matches: Sequence[Match], v
     if not ids or who.role != Role.ENTERPRISE:
         return list(matches)
     if profiles is None:
-        profiles = svc.store.get_many("talent", ids)
+        profiles = svc.get_many("talent", ids)
     out = []
     for m in matches:
         p = profiles.get(m.id)
         if m.kind == "talent" and p is not None and not p.consent:
             m = m.model_copy(update={"title": mask_name(p.name) if p.name else m.title})
         out.append(m)
-    svc.store.audit(who, "view", "talent", ids, {"via": via, **detail})
+    svc.audit_log.record(who, "view", "talent", ids, {"via": via, **detail})
     return out

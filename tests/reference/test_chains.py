@@ -99,7 +99,7 @@ def test_load_registry_replaces_and_guards_ids(service, tmp_path):
                      encoding="utf-8")
     with pytest.raises(Conflict, match="zb-data.*zibo"):
         load_registry(service, clash)
-    assert {r.registry: r.chains for r in list_registries(service.store)} == {
+    assert {r.registry: r.chains for r in list_registries(service)} == {
         "shandong": 19, "zibo": 20, "zibo_official": 2}
 
 
