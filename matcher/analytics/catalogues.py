@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.textnorm import normalize_key
 from matcher.domain.schemas import DemandEntry
+from matcher.service import MatchService
 
 MATCH_RULE = ("条目配对规则：先按“职业编码 + 岗位名称 + 所属产业链”完全相同配对；其余按“岗位名称 + 所属产业链”配对"
               "（职业编码可能不同）；再其余按“职业编码 + 所属产业链”配对，但仅当两年各只剩一条（视为岗位更名）。"
@@ -39,7 +40,7 @@ class CatalogueInfo(BaseModel):
     entries: int
 
 
-def list_catalogues(service: Any, region: str | None = None) -> list[CatalogueInfo]:
+def list_catalogues(service: MatchService, region: str | None = None) -> list[CatalogueInfo]:
     """The stored catalogues, by region and year; ``region`` keeps those of one region."""
     from matcher.reference.regions import resolve_region
 
@@ -226,14 +227,14 @@ def pair_entries(old: Sequence[DemandEntry], new: Sequence[DemandEntry]
     return pairs, left, right
 
 
-def _entries_of(service: Any, catalogues: Sequence[CatalogueInfo]) -> list[DemandEntry]:
+def _entries_of(service: MatchService, catalogues: Sequence[CatalogueInfo]) -> list[DemandEntry]:
     out: list[DemandEntry] = []
     for c in catalogues:
         out += service.store.get_catalogue(c.id).entries
     return out
 
 
-def compare_catalogues(service: Any, region: str, year_from: int, year_to: int) -> CatalogueComparison:
+def compare_catalogues(service: MatchService, region: str, year_from: int, year_to: int) -> CatalogueComparison:
     """New, removed and changed entries between two years' catalogues of one region."""
     from matcher.reference.regions import resolve_region
 

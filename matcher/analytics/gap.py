@@ -64,6 +64,7 @@ from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
+from matcher.service import MatchService
 from matcher.storage import queries
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def _year_overlaps(entry: DemandEntry, year: int) -> bool:
     return entry.valid_until is None or entry.valid_until >= start
 
 
-def _catalogues(service: Any, scope: RegionScope, year: int) -> list[dict[str, Any]]:
+def _catalogues(service: MatchService, scope: RegionScope, year: int) -> list[dict[str, Any]]:
     out = []
     for c in service.store.list_catalogues():
         if c["year"] != year:
@@ -92,7 +93,7 @@ def _catalogues(service: Any, scope: RegionScope, year: int) -> list[dict[str, A
     return out
 
 
-def _catalogue_entries(service: Any, catalogue_ids: Iterable[int]) -> list[DemandEntry]:
+def _catalogue_entries(service: MatchService, catalogue_ids: Iterable[int]) -> list[DemandEntry]:
     entries: list[DemandEntry] = []
     for cid in catalogue_ids:
         offset = 0
@@ -105,7 +106,7 @@ def _catalogue_entries(service: Any, catalogue_ids: Iterable[int]) -> list[Deman
     return entries
 
 
-def _post_entries(service: Any, scope: RegionScope, year: int) -> list[DemandEntry]:
+def _post_entries(service: MatchService, scope: RegionScope, year: int) -> list[DemandEntry]:
     ids = []
     with service.store.session() as s:
         for i, city in queries.open_entry_cities(s, POST_SOURCES):
@@ -115,7 +116,7 @@ def _post_entries(service: Any, scope: RegionScope, year: int) -> list[DemandEnt
     return [found[i] for i in sorted(found) if _year_overlaps(found[i], year)]
 
 
-def select_demand(service: Any, scope: RegionScope, year: int, demand: DemandScope
+def select_demand(service: MatchService, scope: RegionScope, year: int, demand: DemandScope
                   ) -> tuple[list[DemandEntry], list[CatalogueRef]]:
     """The demand entries of a region and year (see the module docstring), by id."""
     cats = _catalogues(service, scope, year) if demand in ("catalogue", "all") else []
@@ -141,7 +142,7 @@ def _same_region(regions: Regions, name: str, scope: RegionScope) -> bool:
         return False
 
 
-def select_supply(service: Any, scope: RegionScope) -> list[TalentProfile]:
+def select_supply(service: MatchService, scope: RegionScope) -> list[TalentProfile]:
     """Active talents located in the region or preferring a city of it, by id."""
     ids = []
     with service.store.session() as s:
@@ -182,7 +183,7 @@ def _candidates(sims: np.ndarray, pool: int | None) -> np.ndarray:
     return np.argpartition(-sims, pool - 1)[:pool]
 
 
-def score_pairs(service: Any, entries: Sequence[DemandEntry], talents: Sequence[TalentProfile], *,
+def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: Sequence[TalentProfile], *,
                 threshold: float, pool: int | None, near_margin: float, background: float) -> PairScores:
     """Score each entry against its candidate talents; keep the qualified and the near misses."""
     result = PairScores(qualified=[[] for _ in entries], scores=[[] for _ in entries])
@@ -234,7 +235,7 @@ def _group(key: str, name: str, idx: Sequence[int], entries: Sequence[DemandEntr
 
 
 def _skill_counts(near: Sequence[NearMiss], short: set[int], entries: Sequence[DemandEntry],
-                  gaps: Sequence[int], service: Any) -> list[SkillGap]:
+                  gaps: Sequence[int], service: MatchService) -> list[SkillGap]:
     pairs: Counter[str] = Counter()
     talents: dict[str, set[int]] = defaultdict(set)
     ents: dict[str, set[int]] = defaultdict(set)
@@ -252,7 +253,7 @@ def _skill_counts(near: Sequence[NearMiss], short: set[int], entries: Sequence[D
     return out
 
 
-def _training(service: Any, near: Sequence[NearMiss], short: set[int], entries: Sequence[DemandEntry],
+def _training(service: MatchService, near: Sequence[NearMiss], short: set[int], entries: Sequence[DemandEntry],
               talents: Sequence[TalentProfile], edges: list[tuple[int, int]], base_met: int,
               top_skills: Sequence[SkillGap], threshold: float, background: float) -> list[TrainingImpact]:
     wanted = [g.skill for g in top_skills]
@@ -285,7 +286,7 @@ def _training(service: Any, near: Sequence[NearMiss], short: set[int], entries: 
     return out
 
 
-def gap_report(service: Any, query: GapQuery) -> GapReport:
+def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     """The supply–demand gap of a region and year (definitions in the module docstring)."""
     scope = resolve_region(service.regions, query.region)
     entries, catalogues = select_demand(service, scope, query.year, query.demand)
@@ -350,7 +351,7 @@ def gap_report(service: Any, query: GapQuery) -> GapReport:
                           pairs_scored=scores.pairs, near_margin=query.near_margin))
 
 
-def salary_report(service: Any, query: SalaryQuery) -> SalaryReport:
+def salary_report(service: MatchService, query: SalaryQuery) -> SalaryReport:
     """工资价位 of a region and year: salary quantiles per occupation of the demand entries."""
     scope = resolve_region(service.regions, query.region)
     entries, _ = select_demand(service, scope, query.year, query.demand)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from matcher.cli.common import (
 from matcher.cli.serve import serve
 from matcher.domain.schemas import Catalogue
 
+if TYPE_CHECKING:  # imported by the command that needs it (heavy imports)
+    from matcher.service import MatchService
+
 demo_app = typer.Typer(invoke_without_command=True, help="演示数据：加载并启动服务")
 
 def vector_seed_path(demo_dir: Path, encoder_name: str) -> Path:
@@ -24,7 +27,7 @@ def vector_seed_path(demo_dir: Path, encoder_name: str) -> Path:
     return demo_dir / f"vectors-{safe}.npz"
 
 
-def seed_vector_cache(svc: Any, demo_dir: Path) -> int:
+def seed_vector_cache(svc: MatchService, demo_dir: Path) -> int:
     """Preload the encoding cache with the shipped vectors of the demo texts, if any.
 
     The cache is keyed by text hash, so a vector whose text changed is simply never used.
@@ -42,7 +45,7 @@ def seed_vector_cache(svc: Any, demo_dir: Path) -> int:
     return len(items)
 
 
-def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
+def load_demo(svc: MatchService, demo_dir: Path) -> dict[str, int]:
     """Load the bundled synthetic demo set into an empty store."""
     from matcher.domain.schemas import Enterprise
     from matcher.ingest.fields import load_mapping
@@ -84,7 +87,7 @@ def load_demo(svc: Any, demo_dir: Path) -> dict[str, int]:
     return counts
 
 
-def demo_keys(svc: Any) -> list[tuple[str, str]]:
+def demo_keys(svc: MatchService) -> list[tuple[str, str]]:
     """Fresh keys for trying each role on the demo data: an administrator, an organiser, the
     first enterprise and the first talent profile."""
     out_keys = [("管理员 admin", svc.store.create_key("admin", label="demo")[0]),

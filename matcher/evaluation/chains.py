@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from matcher.domain.texts import demand_text
 from matcher.reference.chains import CONFIDENCE, MIN_CONFIDENCE, ChainSuggester
+from matcher.service import MatchService
 from matcher.storage.chains_repo import enterprise_of
 
 EvalMode = Literal["enterprise", "name", "text"]
@@ -33,7 +34,7 @@ class SuggestionEvaluation(BaseModel):
     tiers: list[SuggestionTier]
 
 
-def evaluate_suggestions(service: Any, *, mode: EvalMode = "enterprise", limit: int | None = None
+def evaluate_suggestions(service: MatchService, *, mode: EvalMode = "enterprise", limit: int | None = None
                          ) -> SuggestionEvaluation:
     """Hide the chain of every stored entry with a given chain, suggest one, and count.
 

@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.core.textnorm import normalize_key, normalize_text
+from matcher.domain.auth import Principal
 from matcher.domain.schemas import (
     MAX_NAME,
     MAX_TITLE,
@@ -49,7 +50,9 @@ from matcher.domain.schemas import (
 )
 from matcher.domain.views import derived_model
 from matcher.ranking.features import DEFAULT_THRESHOLD
+from matcher.ranking.scorer import Scored
 from matcher.reference.regions import place_of
+from matcher.service import MatchService
 from matcher.storage import queries
 from matcher.storage.zone_repo import SubscriptionRepo
 
@@ -176,7 +179,7 @@ class Feed(BaseModel):
 # -- zone entries ---------------------------------------------------------------------------------
 
 
-def _occupation_prefix(service: Any, value: str) -> str:
+def _occupation_prefix(service: MatchService, value: str) -> str:
     value = value.strip()
     if value in service.taxonomy.by_code or any(code.startswith(value) for code in service.taxonomy.by_code):
         return value
@@ -186,7 +189,7 @@ def _occupation_prefix(service: Any, value: str) -> str:
     raise InvalidInput(f"未知职业：{value}（请填写 CSCO 2022 职业编码、编码前缀或职业名称）", [{"field": "occupations"}])
 
 
-def _city(service: Any, value: str) -> str:
+def _city(service: MatchService, value: str) -> str:
     place = place_of(service.regions, value)
     if place is None or place.city is None:
         raise InvalidInput(f"未知城市：{value}", [{"field": "cities"}])
@@ -197,7 +200,7 @@ def _valid_on(e: DemandEntry, day: date) -> bool:
     return (e.valid_from is None or e.valid_from <= day) and (e.valid_until is None or e.valid_until >= day)
 
 
-def _zone_rows(service: Any, *, sources: Sequence[str], fresh_only: bool, after_id: int = 0,
+def _zone_rows(service: MatchService, *, sources: Sequence[str], fresh_only: bool, after_id: int = 0,
                day: date, batch: int = 500):
     """Zone entries in id order, in batches (id > after_id), as (entry, created_at)."""
     for rows in queries.open_entry_batches(service.store.session, sources=sources, fresh_only=fresh_only,
@@ -209,7 +212,7 @@ def _zone_rows(service: Any, *, sources: Sequence[str], fresh_only: bool, after_
                 yield e, created
 
 
-def _matches(service: Any, e: DemandEntry, chains: set[str], occupations: Sequence[str], cities: set[str]) -> bool:
+def _matches(service: MatchService, e: DemandEntry, chains: set[str], occupations: Sequence[str], cities: set[str]) -> bool:
     if chains and e.chain_id not in chains:
         return False
     if occupations and not any((e.occupation_code or "").startswith(p) for p in occupations):
@@ -228,7 +231,7 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and normalize_key(a) == normalize_key(b)  # type: ignore[arg-type]
 
 
-def cohort_members(service: Any, *, school: str | None, major: str | None,
+def cohort_members(service: MatchService, *, school: str | None, major: str | None,
                    graduation_year: int | None) -> list[TalentProfile]:
     """Active talents of a school / major / graduating class (fresh graduates without a year)."""
     ids = []
@@ -276,11 +279,11 @@ def aggregate_profile(members: Sequence[TalentProfile], major: str | None = None
     )
 
 
-def _chain_id(service: Any, value: str | None) -> str | None:
+def _chain_id(service: MatchService, value: str | None) -> str | None:
     return service.resolve_chain(value) if value else None
 
 
-def graduate_zone(service: Any, query: ZoneQuery) -> ZoneResult:
+def graduate_zone(service: MatchService, query: ZoneQuery) -> ZoneResult:
     """Zone entries ranked for a school, major or graduating class (newest first without one)."""
     from matcher.domain.texts import talent_text
 
@@ -330,7 +333,7 @@ def graduate_zone(service: Any, query: ZoneQuery) -> ZoneResult:
     return ZoneResult(as_of=day, definition=RANKING_DEFINITION, cohort=info, total=len(entries), entries=out)
 
 
-def members_qualified(service: Any, members: Sequence[TalentProfile], mv: np.ndarray,
+def members_qualified(service: MatchService, members: Sequence[TalentProfile], mv: np.ndarray,
                       entries: Sequence[DemandEntry], ev: np.ndarray, threshold: float, background: float,
                       pool: int = MEMBER_POOL) -> np.ndarray:
     """Per entry, the members who qualify on their own (hard requirements met, score ≥
@@ -347,7 +350,7 @@ def members_qualified(service: Any, members: Sequence[TalentProfile], mv: np.nda
     return counts
 
 
-def _zone_entry(service: Any, e: DemandEntry, sc: Any = None, cls: type[ZoneEntry] = ZoneEntry,
+def _zone_entry(service: MatchService, e: DemandEntry, sc: Scored | None = None, cls: type[ZoneEntry] = ZoneEntry,
                 **extra: Any) -> Any:
     chains = service.chains()
     m = service.to_match(sc) if sc is not None else None
@@ -365,12 +368,12 @@ def _zone_entry(service: Any, e: DemandEntry, sc: Any = None, cls: type[ZoneEntr
 # -- subscriptions --------------------------------------------------------------------------------
 
 
-def _max_entry_id(service: Any) -> int:
+def _max_entry_id(service: MatchService) -> int:
     with service.store.session() as s:
         return queries.max_entry_id(s)
 
 
-def create_subscription(service: Any, req: SubscriptionCreate, actor: Any = None) -> Subscription:
+def create_subscription(service: MatchService, req: SubscriptionCreate, actor: Principal | None = None) -> Subscription:
     """Validate the filters (chains, occupations, cities resolved) and store a subscription
     (audited in the same transaction)."""
     chains = list(dict.fromkeys(service.resolve_chain(c) for c in req.chains if c.strip()))
@@ -384,29 +387,29 @@ def create_subscription(service: Any, req: SubscriptionCreate, actor: Any = None
     return Subscription.model_validate(row)
 
 
-def list_subscriptions(service: Any, *, talent_id: int | None = None, school: str | None = None
+def list_subscriptions(service: MatchService, *, talent_id: int | None = None, school: str | None = None
                        ) -> list[Subscription]:
     school = normalize_text(school) if school else None
     return [Subscription.model_validate(r) for r in SubscriptionRepo(service.store).list(talent_id=talent_id,
                                                                                          school=school)]
 
 
-def get_subscription(service: Any, sub_id: int) -> Subscription:
+def get_subscription(service: MatchService, sub_id: int) -> Subscription:
     return Subscription.model_validate(SubscriptionRepo(service.store).get(sub_id))
 
 
-def delete_subscription(service: Any, sub_id: int, actor: Any = None) -> None:
+def delete_subscription(service: MatchService, sub_id: int, actor: Principal | None = None) -> None:
     SubscriptionRepo(service.store).delete(sub_id, actor=actor)
 
 
-def acknowledge(service: Any, sub_id: int, cursor: int) -> Subscription:
+def acknowledge(service: MatchService, sub_id: int, cursor: int) -> Subscription:
     """Move a subscription's cursor forward to ``cursor`` (the ``cursor`` of a feed)."""
     if cursor < 0 or cursor > _max_entry_id(service):
         raise InvalidInput(f"游标 {cursor} 无效：应在 0 到最新条目编号之间", [{"field": "cursor"}])
     return Subscription.model_validate(SubscriptionRepo(service.store).advance(sub_id, cursor))
 
 
-def feed(service: Any, sub_id: int, *, limit: int = 100, advance: bool = False, as_of: date | None = None,
+def feed(service: MatchService, sub_id: int, *, limit: int = 100, advance: bool = False, as_of: date | None = None,
          threshold: float = DEFAULT_THRESHOLD) -> Feed:
     """New zone entries of a subscription since its cursor, oldest first. A talent subscriber
     gets each entry's score for them; a school subscriber how many of its fresh graduates
@@ -434,7 +437,7 @@ def feed(service: Any, sub_id: int, *, limit: int = 100, advance: bool = False, 
     return Feed(subscription=sub, items=items, cursor=cursor, more=more)
 
 
-def _feed_items(service: Any, sub: Subscription, picked: Sequence[tuple[DemandEntry, datetime]],
+def _feed_items(service: MatchService, sub: Subscription, picked: Sequence[tuple[DemandEntry, datetime]],
                 threshold: float) -> list[FeedItem]:
     if not picked:
         return []
