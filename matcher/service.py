@@ -39,10 +39,6 @@ from matcher.ranking.scorer import PairScorer, Scored, passes, top
 from matcher.records import ChainBook, RecordPreparer
 from matcher.reference.bundle import ReferenceData
 from matcher.reference.chains import ChainSuggester
-from matcher.reference.occupations import Taxonomy
-from matcher.reference.quals import QualificationRules
-from matcher.reference.regions import Regions
-from matcher.reference.skills import SkillVocab
 from matcher.retrieval.encoders import build_encoder
 from matcher.retrieval.indexes import IndexManager, SideIndex
 from matcher.retrieval.occupation_coder import OccupationCoder
@@ -71,6 +67,8 @@ class MatchService:
         self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
         self.shared = shared or SharedModels()
         self.reference = ref = ReferenceData.load(settings.reference_dir)
+        self.taxonomy, self.regions, self.rules = ref.taxonomy, ref.regions, ref.rules
+        self.vocab, self.directions = ref.vocab, ref.directions
         # every word the tokenizer keeps whole is registered before anything is tokenised, so
         # token lists (and the saved token cache) do not depend on what was loaded first
         self.tokenizer = self.shared.tokenizer(ref.domain_words())
@@ -104,26 +102,6 @@ class MatchService:
         return twin
 
     # -- reference data --------------------------------------------------------------------
-
-    @property
-    def taxonomy(self) -> Taxonomy:
-        return self.reference.taxonomy
-
-    @property
-    def regions(self) -> Regions:
-        return self.reference.regions
-
-    @property
-    def rules(self) -> QualificationRules:
-        return self.reference.rules
-
-    @property
-    def vocab(self) -> SkillVocab:
-        return self.reference.vocab
-
-    @property
-    def directions(self) -> dict[str, dict[str, Any]]:
-        return self.reference.directions
 
     @property
     def coder(self) -> OccupationCoder:

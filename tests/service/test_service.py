@@ -183,3 +183,34 @@ def test_restart_reads_bm25_tokens_from_the_cache(settings, fake_encoder, filled
     third.ensure_index("demand")
     assert len(calls) == 1 and "数据仓库工程师" in calls[0]
     third.close()
+
+
+def test_services_share_models_through_wiring_only(settings, fake_encoder, service):
+    from matcher.wiring import PROCESS_MODELS
+
+    assert service.shared is PROCESS_MODELS and service.coder.tokenizer is service.tokenizer
+    again = build_service(settings, encoder=fake_encoder)
+    assert again.tokenizer is service.tokenizer and again.coder is service.coder
+    alone = MatchService(settings, encoder=fake_encoder)  # no cache given: builds its own
+    assert alone.tokenizer is not service.tokenizer
+    assert alone.tokenizer.fingerprint() == service.tokenizer.fingerprint()
+    assert alone.tokenizer.tokenize("大数据工程技术人员 Spark") == service.tokenizer.tokenize("大数据工程技术人员 Spark")
+    again.close()
+    alone.close()
+
+
+def test_with_encoder_leaves_the_live_service_alone(service, filled):
+    from matcher.evaluation.rankers import QueryMemo
+
+    d, t = filled
+    coder_encoder = service.coder.encoder
+    memo = QueryMemo(service.encoder)
+    twin = service.with_encoder(memo)
+    assert twin.store is service.store and twin.indexes is service.indexes and twin.reference is service.reference
+    assert [m.id for m in twin.match_text("大数据 Spark", "demands")] == \
+        [m.id for m in service.match_text("大数据 Spark", "demands")]
+    twin.code_occupations(["大数据工程师"])
+    twin.match_profile(talent(desired_occupations=["数据分析师"]))
+    assert memo.encoded == 3  # two texts coded, one text matched; each once
+    assert service.cached.encoder is service.encoder and service.coder.encoder is coder_encoder
+    assert twin.coder is not service.coder and twin.coder.tokenizer is service.tokenizer
