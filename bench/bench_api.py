@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.util import git_rev, loadavg
     from matcher.core.settings import Settings
     from matcher.retrieval.encoders import build_encoder as create_encoder
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
     encoder = create_encoder(args.encoder, "384" if args.encoder == "fake" else None)
     corpus = JobCorpus(ROOT / "data", n_archetypes=256)
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = [corpus.query(qr.randrange(len(corpus.archetypes)), qr) for _ in range(args.requests)]
     with tempfile.TemporaryDirectory(prefix="tm-bench-api-") as tmp:
         data_dir = Path(tmp) / "var"
-        svc = MatchService(Settings(data_dir=data_dir, reference_dir=ROOT / "data"), encoder=encoder)
+        svc = build_service(Settings(data_dir=data_dir, reference_dir=ROOT / "data"), encoder=encoder)
         populate_s, talent_ids = __import__("bench_core").populate(svc, args.n, corpus=corpus, gen=gen,
                                                                    n_talents=args.talents)
         log(f"sync of {args.n:,} entries (jieba tokenisation dominates) …")

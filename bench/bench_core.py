@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             first_rows = 500 if quick else 2000
             res["e2e_note"] = (
                 "Demand entries are synthetic (CSCO occupations, skill vocabulary, chain registries, "
-                "22 cities, 3,000 enterprises), prepared by the service's own `_prepare_many` in "
+                "22 cities, 3,000 enterprises), prepared by the service's own `RecordPreparer.prepare_many` in "
                 "chunks of 5,000. Their vectors are SYNTHETIC (see §2) and pre-filled in the embedding "
                 f"cache, so `sync` encodes nothing. The first {first_rows:,} rows are written with "
                 "`Store.add`, the rest with one executemany per chunk (same columns; `Store.add` "

@@ -73,7 +73,7 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
         read_eval_file,
         validate_queries,
     )
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
     sets_dir = Path(args.sets)
     results: dict[str, Any] = {"sets": []}
@@ -91,7 +91,7 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
                 queries = queries[: args.quick_queries]
             log(f"{name}: {len(queries)} queries ({task}, {split}) …")
             if task == "occupations":
-                svc = svc or MatchService(base)
+                svc = svc or build_service(base)
                 service = svc
                 t0 = time.perf_counter()
                 if split == "dev":  # one pass: the shipped ranker, the baselines and the sweep
@@ -111,7 +111,7 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
                     corpus = sets_dir / "match_corpus.jsonl"
                     st = corpus_settings(Settings(reference_dir=ROOT / "data", encoder=args.encoder), corpus,
                                          Path(args.work_dir) if args.work_dir else None)
-                    match_svc = MatchService(st)
+                    match_svc = build_service(st)
                     log(f"corpus {corpus.name} → {st.data_dir} …")
                     with_timer = time.perf_counter()
                     n_corpus = sum(1 for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip())

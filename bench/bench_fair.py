@@ -132,7 +132,7 @@ def synthetic_records(n_seekers: int, n_posts: int, seed: int) -> tuple[list[Any
 def setup(n_seekers: int, n_posts: int, seed: int, data_dir: Path) -> dict[str, Any]:
     from matcher.core.settings import Settings
     from matcher.fair.engine import FairCreate, PostIn, SeekerIn, WishIn, create_fair
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
     from models.encoders import FakeEncoder
 
     out: dict[str, Any] = {}
@@ -141,7 +141,7 @@ def setup(n_seekers: int, n_posts: int, seed: int, data_dir: Path) -> dict[str, 
     out["generate_s"] = t.wall
     log(f"generated {len(profiles)} seekers, {len(entries)} posts in {t.wall:.1f}s")
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
-    svc = MatchService(settings, encoder=FakeEncoder(384))
+    svc = build_service(settings, encoder=FakeEncoder(384))
     with Timer() as t:
         dids = svc.add("demand", entries)
         tids = svc.add("talent", profiles)
@@ -181,7 +181,7 @@ def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_t
     from matcher.core.settings import Settings
     from matcher.fair.engine import FairRunOptions, run_fair
     from matcher.fair.files import write_result
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
@@ -189,7 +189,7 @@ def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_t
     last = None
     for mode in ("optimal", "stable"):
         gc.collect()
-        svc = MatchService(settings, encoder=FakeEncoder(384))  # a fresh process state, as the CLI
+        svc = build_service(settings, encoder=FakeEncoder(384))  # a fresh process state, as the CLI
         rss0 = rss_mb()
         with Timer() as t:
             res = run_fair(svc, fair_id, FairRunOptions(mode=mode, min_score=min_score, top_n=top_n,
@@ -227,11 +227,11 @@ def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top
     from matcher.core.settings import Settings
     from matcher.fair import engine as F
     from matcher.fair.engine import FairRunOptions, Instance, get_fair, score_candidates
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
-    svc = MatchService(settings, encoder=FakeEncoder(384))
+    svc = build_service(settings, encoder=FakeEncoder(384))
     fair = get_fair(svc, fair_id)
     cand = score_candidates(svc, fair, FairRunOptions(min_score=min_score, top_n=top_n, post_top=post_top))
     inst = Instance({s.talent_id: s.limit for s in fair.seekers}, {p.demand_id: p.capacity for p in fair.posts},
@@ -308,11 +308,11 @@ def topn_sweep(data_dir: Path, fair_id: int, min_score: float, n_seekers: int) -
         solve_optimal,
         total_fit,
     )
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
     from models.encoders import FakeEncoder
 
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
-    svc = MatchService(settings, encoder=FakeEncoder(384))
+    svc = build_service(settings, encoder=FakeEncoder(384))
     full = get_fair(svc, fair_id)
     factor = n_seekers / len(full.seekers)
     dump = full.model_dump()

@@ -101,7 +101,7 @@ def populate(svc: Any, n: int, *, corpus: JobCorpus, gen: SyntheticVectors, n_ta
             models = [DemandEntry.model_validate(d) for _, d in raw]
         t_gen += t.wall
         with Timer() as t:
-            records = svc._prepare_many("demand", models)  # what service.add does before writing
+            records = svc.preparer.prepare_many("demand", models)  # what service.add does before writing
         t_prep += t.wall
         # the first `store_add_rows` rows go through the public Store.add (measured), the rest
         # through an executemany with the same columns (Store.add flushes once per row)
@@ -133,7 +133,7 @@ def populate(svc: Any, n: int, *, corpus: JobCorpus, gen: SyntheticVectors, n_ta
     t_arche = [tr.randrange(len(corpus.archetypes)) for _ in range(n_talents)]
     traw = [(a, corpus.talent(a, tr)) for a in t_arche]
     talents = [TalentProfile.model_validate(d) for _, d in traw]
-    trecs = svc._prepare_many("talent", talents)
+    trecs = svc.preparer.prepare_many("talent", talents)
     tvecs = gen.talent_vectors(traw)
     svc.store.put_many_vectors(svc.cached.name, {text_hash("p:" + rec.text): v
                                                  for rec, v in zip(trecs, tvecs, strict=True)})
@@ -154,18 +154,17 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
               queries: list[str], qvecs: np.ndarray, n_talents: int, tmp: Path, restart_max: int,
               profile: bool, store_add_rows: int = 2000, api: dict[str, Any] | None = None) -> dict[str, Any]:
     import matcher.retrieval.vectorindex as vi
-    import matcher.service as service_mod
     from matcher.core.settings import Settings
     from matcher.core.textnorm import normalize_text
-    from matcher.retrieval.lexical import tokenize
-    from matcher.service import MatchService
+    from matcher.wiring import build_service
 
     out: dict[str, Any] = {"n": n}
     data_dir = tmp / f"e2e-{n}"
     settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data")
     trim_heap()
     rss0 = rss_mb()
-    svc = MatchService(settings, encoder=encoder)
+    svc = build_service(settings, encoder=encoder)
+    tokenize = svc.tokenizer.tokenize  # the service's own tokenizer (its domain words registered)
     svc.load_chain_registries()
     out["settings"] = {"index_backend": settings.index_backend, "index_kind": settings.index_kind,
                        "hnsw_threshold": settings.hnsw_threshold, "hnsw_m": settings.hnsw_m,
@@ -186,10 +185,10 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     log(f"e2e[{n:,}]: service.sync('demand') …")
     acc = Accum()
     encoded_before = svc.cached.encoded
-    with patched(service_mod, "tokenize", acc.wrap("tokenize (jieba)", service_mod.tokenize)), \
+    with patched(svc.tokenizer, "tokenize", acc.wrap("tokenize (jieba)", svc.tokenizer.tokenize)), \
             patched(svc.cached, "passages", acc.wrap("vector cache read", svc.cached.passages)), \
             patched(vi.VectorIndex, "add", acc.wrap("dense index add", vi.VectorIndex.add)), \
-            patched(svc, "save_index", acc.wrap("save index", svc.save_index)), \
+            patched(svc.indexes, "save", acc.wrap("save index", svc.indexes.save)), \
             patched(svc.store, "texts", acc.wrap("db read texts", svc.store.texts)), \
             patched(svc.store, "text_hashes", acc.wrap("db read hashes", svc.store.text_hashes)), \
             Timer() as t:
@@ -290,7 +289,7 @@ def bench_e2e(n: int, *, corpus: JobCorpus, gen: SyntheticVectors, encoder: Any,
     # -- restart: a new service loading the saved index ----------------------------------
     if n <= restart_max:
         log(f"e2e[{n:,}]: restart (new MatchService, load saved index and BM25 token cache) …")
-        svc2 = MatchService(settings, encoder=encoder)
+        svc2 = build_service(settings, encoder=encoder)
         with Timer() as t:
             side2 = svc2.ensure_index("demand")
         with Timer() as t2:

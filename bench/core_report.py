@@ -124,7 +124,7 @@ def markdown(res: dict[str, Any]) -> str:
             L.append(f"| {label} | " + " | ".join(vals) + " |")
 
         row("index kind chosen (auto)", lambda r: r["sync"]["index_kind"])
-        row("prepare records (`_prepare_many`), records/s", lambda r: r["populate_s"]["prepare_records_per_s"], 0)
+        row("prepare records (`RecordPreparer.prepare_many`), records/s", lambda r: r["populate_s"]["prepare_records_per_s"], 0)
         row("`Store.add` (first rows), rows/s", lambda r: r["populate_s"]["store_add_rows_per_s"], 0)
         row("bulk executemany (remaining rows), rows/s", lambda r: r["populate_s"]["bulk_insert_rows_per_s"], 0)
         row("`put_many_vectors` (first chunk), rows/s", lambda r: r["populate_s"]["put_many_vectors_rows_per_s"], 0)
