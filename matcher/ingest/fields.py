@@ -25,7 +25,6 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 200_000
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".jsonl", ".ndjson")
 SUPPORTED_TEXT = "CSV（.csv）、Excel（.xlsx）、JSON Lines（.jsonl / .ndjson）"
-MAX_HEADER_SCAN = 5  # title rows tolerated above the header
 REASON_CHARS = 300  # the longest reason of a row error (reasons quote short excerpts only)
 
 # Virtual targets: one column that fills several model fields.

@@ -9,13 +9,17 @@ by its key (``ExplicitColumns``); then a table of known aliases (``HeaderTable``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from matcher.core.errors import InvalidInput
 from matcher.core.textnorm import normalize_text
 
 # a unit in a header's brackets: 薪酬（元/月）, 年薪（万元）
 UNIT_HINT = re.compile(r"[(（【\[]([^)）】\]]*(?:元|万|千|k|K|/年|/月)[^)）】\]]*)[)）】\]]")
 NOT_LISTED = object()  # ExplicitColumns.target: the mapping file does not name this header
+MAX_HEADER_SCAN = 5  # title rows tolerated above the header
+
+Row = tuple[int, list[object]]
 
 
 def header_key(header: str) -> str:
@@ -70,3 +74,33 @@ class ExplicitColumns:
 
     def ignores(self, header: str) -> bool:
         return header.strip() in self._ignored or header_key(header) in self._ignored
+
+
+def find_header(rows: Iterator[Row], header_row: int | None, cell_blank: Callable[[object], bool],
+                where: str = "") -> tuple[Row | None, list[Row]]:
+    """The header of a table and the rows read past it that come after it.
+
+    The header is row ``header_row`` when given (InvalidInput when that row is blank), else the
+    first row with two or more filled cells among the first ``MAX_HEADER_SCAN`` non-blank rows
+    (else the first of them); None for an empty table. ``where`` prefixes the message."""
+    pending: list[Row] = []
+    for number, values in rows:
+        if all(cell_blank(v) for v in values):
+            continue
+        if header_row is not None:
+            if number < header_row:
+                continue
+            if number == header_row:
+                return (number, values), []
+            raise InvalidInput(f"{where}表头行（第 {header_row} 行）为空")
+        pending.append((number, values))
+        if _filled(values, cell_blank) >= 2 or len(pending) >= MAX_HEADER_SCAN:
+            break
+    if not pending:
+        return None, []
+    chosen = next((i for i, (_, v) in enumerate(pending) if _filled(v, cell_blank) >= 2), 0)
+    return pending[chosen], pending[chosen + 1 :]
+
+
+def _filled(values: list[object], cell_blank: Callable[[object], bool]) -> int:
+    return sum(1 for v in values if not cell_blank(v))

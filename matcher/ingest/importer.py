@@ -13,8 +13,9 @@ the mapping sets ``ignore_unknown``), so that a typo never silently drops a colu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from matcher.core.errors import ImportRejected, InvalidInput, RowError
@@ -22,7 +23,6 @@ from matcher.ingest.fields import (
     BUILTIN_HEADERS,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_ROWS,
-    MAX_HEADER_SCAN,
     MODELS,
     SUPPORTED_EXTENSIONS,
     SUPPORTED_TEXT,
@@ -33,7 +33,7 @@ from matcher.ingest.fields import (
     real_fields,
     target_fields,
 )
-from matcher.ingest.headers import unit_hint
+from matcher.ingest.headers import find_header, unit_hint
 from matcher.ingest.messages import quoted_names, shorten_errors, shown
 from matcher.ingest.parsing import (
     cell_text,
@@ -92,52 +92,34 @@ class ImportResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# file formats
+# tables: CSV and XLSX
 # ---------------------------------------------------------------------------------------------
 
 
-
-
-def _row_blank(values: list[object]) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-def _non_blank_count(values: list[object]) -> int:
-    return sum(1 for v in values if not (v is None or (isinstance(v, str) and not v.strip())))
+def _cell_blank(v: object) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def _read_table(
     rows: Iterator[tuple[int, list[object]]], plan: ColumnPlan, max_rows: int
 ) -> ImportResult:
     result = ImportResult()
-    kind = plan.kind
-    # find the header: the given row, or the first row with two or more cells among the first few
-    pending: list[tuple[int, list[object]]] = []
-    header: tuple[int, list[object]] | None = None
-    for number, values in rows:
-        if _row_blank(values):
-            continue
-        if plan.mapping.header_row is not None:
-            if number < plan.mapping.header_row:
-                continue
-            if number == plan.mapping.header_row:
-                header = (number, values)
-                break
-            raise InvalidInput(f"表头行（第 {plan.mapping.header_row} 行）为空")
-        pending.append((number, values))
-        if _non_blank_count(values) >= 2 or len(pending) >= MAX_HEADER_SCAN:
-            break
+    header, rest = find_header(rows, plan.mapping.header_row, _cell_blank)
     if header is None:
-        if not pending:
-            return result  # an empty file: nothing to import
-        chosen = next((i for i, (_, v) in enumerate(pending) if _non_blank_count(v) >= 2), 0)
-        header = pending[chosen]
-        rest = pending[chosen + 1 :]
-    else:
-        rest = []
+        return result  # an empty file: nothing to import
     header_row, header_values = header
     result.header_row = header_row
+    columns = _columns(header_values, plan)
+    result.columns = {c.header: c.target for c in columns if c.status == "mapped" and c.target}
+    result.ignored = [c.header for c in columns if c.status == "ignored"]
+    seen = _check_header(columns, header_row, result.errors)
+    missing_required = _missing_required(plan, seen, header_row, result.errors)
+    _read_data(chain(rest, rows), columns, plan, missing_required, max_rows, result)
+    return result
 
+
+def _columns(header_values: list[object], plan: ColumnPlan) -> list[Column]:
+    """What every header cell becomes."""
     columns: list[Column] = []
     for index, raw in enumerate(header_values):
         text = cell_text(raw)
@@ -147,12 +129,14 @@ def _read_table(
         status, target = plan.resolve(text)
         hint = unit_hint(text) if target in ("salary", "salary_min", "salary_max") else None
         columns.append(Column(index, text, target, status, hint))
-    result.columns = {c.header: c.target for c in columns if c.status == "mapped" and c.target}
-    result.ignored = [c.header for c in columns if c.status == "ignored"]
+    return columns
 
+
+def _check_header(columns: list[Column], header_row: int, errors: list[RowError]) -> dict[str, str]:
+    """Report unknown headers and two headers for one field; returns the header of every field."""
     unknown = [c.header for c in columns if c.status == "unknown"]
     if unknown:
-        result.errors.append(
+        errors.append(
             RowError(
                 row=header_row,
                 field="表头",
@@ -165,7 +149,7 @@ def _read_table(
             continue
         for real in real_fields(c.target):
             if real in seen:
-                result.errors.append(
+                errors.append(
                     RowError(
                         row=header_row,
                         field=c.header,
@@ -174,7 +158,13 @@ def _read_table(
                 )
             else:
                 seen[real] = c.header
-    model = MODELS[kind]
+    return seen
+
+
+def _missing_required(plan: ColumnPlan, seen: dict[str, str], header_row: int,
+                      errors: list[RowError]) -> frozenset[str]:
+    """Required fields with neither a column nor a default, each reported once (not per row)."""
+    model = MODELS[plan.kind]
     missing_required = frozenset(
         name
         for name, info in model.model_fields.items()
@@ -182,20 +172,20 @@ def _read_table(
     )
     for name in sorted(missing_required):
         label = next((h for h in BUILTIN_HEADERS.get(name, ())), name)
-        result.errors.append(
+        errors.append(
             RowError(row=header_row, field=name, reason=f"缺少必填列：{label}（{name}）")
         )
+    return missing_required
 
+
+def _read_data(rows: Iterable[tuple[int, list[object]]], columns: list[Column], plan: ColumnPlan,
+               missing_required: frozenset[str], max_rows: int, result: ImportResult) -> None:
+    """Build a record from every non-blank data row."""
     width = len(columns)
     reported_blank: set[int] = set()
     mapped = [c for c in columns if c.status == "mapped" and c.target]
-
-    def data_rows() -> Iterator[tuple[int, list[object]]]:
-        yield from rest
-        yield from rows
-
-    for number, values in data_rows():
-        if _row_blank(values):
+    for number, values in rows:
+        if all(_cell_blank(v) for v in values):
             continue
         result.total_rows += 1
         if result.total_rows > max_rows:
@@ -227,8 +217,11 @@ def _read_table(
             result.errors.extend(errors)
         elif record is not None:
             result.records.append((number, record))
-    return result
 
+
+# ---------------------------------------------------------------------------------------------
+# JSON Lines
+# ---------------------------------------------------------------------------------------------
 
 _JSON_MESSAGES = {
     "Expecting value": "缺少值",
@@ -243,43 +236,73 @@ _JSON_MESSAGES = {
 
 def _read_jsonl(data: bytes, plan: ColumnPlan, max_rows: int, limits: ReadLimits) -> ImportResult:
     result = ImportResult()
-    unknown_seen: set[str] = set()
-    columns: dict[str, str] = {}
-    ignored: list[str] = []
+    keys = _JsonKeys(plan, result.errors)
     for number, line in jsonl_lines(data, limits):
         result.total_rows += 1
         if result.total_rows > max_rows:
             raise PayloadTooLarge(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            reason = _JSON_MESSAGES.get(exc.msg, exc.msg)
-            result.errors.append(
-                RowError(
-                    row=number,
-                    field="整行",
-                    reason=f"JSON 格式错误：{reason}（第 {exc.colno} 列）",
-                    value=shown(line),
-                )
-            )
-            continue
-        if not isinstance(obj, dict):
-            result.errors.append(
-                RowError(
-                    row=number, field="整行", reason="每行应为一个 JSON 对象", value=shown(line)
-                )
-            )
+        obj = _json_object(number, line, result.errors)
+        if obj is None:
             continue
         check_record(obj, number, limits)
+        cells, row_errors = keys.cells(number, obj)
+        record, errors = plan.build(number, cells)
+        result.errors.extend(row_errors + errors)
+        if record is not None and not row_errors:
+            result.records.append((number, record))
+    result.columns = keys.columns
+    result.ignored = keys.ignored
+    return result
+
+
+def _json_object(number: int, line: str, errors: list[RowError]) -> dict[str, object] | None:
+    """The object of a line, or None with the error reported."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        reason = _JSON_MESSAGES.get(exc.msg, exc.msg)
+        errors.append(
+            RowError(
+                row=number,
+                field="整行",
+                reason=f"JSON 格式错误：{reason}（第 {exc.colno} 列）",
+                value=shown(line),
+            )
+        )
+        return None
+    if not isinstance(obj, dict):
+        errors.append(
+            RowError(
+                row=number, field="整行", reason="每行应为一个 JSON 对象", value=shown(line)
+            )
+        )
+        return None
+    return obj
+
+
+class _JsonKeys:
+    """What the keys of a JSON Lines file become, learnt line by line: an unknown key is
+    reported once (in ``errors``), ignored keys and the mapped columns are collected."""
+
+    def __init__(self, plan: ColumnPlan, errors: list[RowError]) -> None:
+        self.plan = plan
+        self.errors = errors
+        self.unknown_seen: set[str] = set()
+        self.columns: dict[str, str] = {}
+        self.ignored: list[str] = []
+
+    def cells(self, number: int, obj: dict[str, object]) -> tuple[list[tuple[str, str, object, str | None]],
+                                                                  list[RowError]]:
+        """The cells (key, target, value, no unit hint) of a line, and the keys naming one field twice."""
         cells: list[tuple[str, str, object, str | None]] = []
         seen: dict[str, str] = {}
         row_errors: list[RowError] = []
         for key, raw in obj.items():
-            status, target = plan.resolve(str(key))
+            status, target = self.plan.resolve(str(key))
             if status == "unknown":
-                if key not in unknown_seen:
-                    unknown_seen.add(key)
-                    result.errors.append(
+                if key not in self.unknown_seen:
+                    self.unknown_seen.add(key)
+                    self.errors.append(
                         RowError(
                             row=number,
                             field=excerpt(str(key)),
@@ -288,10 +311,10 @@ def _read_jsonl(data: bytes, plan: ColumnPlan, max_rows: int, limits: ReadLimits
                     )
                 continue
             if status == "ignored" or not target:
-                if key not in ignored:
-                    ignored.append(key)
+                if key not in self.ignored:
+                    self.ignored.append(key)
                 continue
-            columns.setdefault(str(key), target)
+            self.columns.setdefault(str(key), target)
             for real in real_fields(target):
                 if real in seen:
                     row_errors.append(
@@ -303,13 +326,7 @@ def _read_jsonl(data: bytes, plan: ColumnPlan, max_rows: int, limits: ReadLimits
                     )
                 seen[real] = str(key)
             cells.append((str(key), target, raw, None))
-        record, errors = plan.build(number, cells)
-        result.errors.extend(row_errors + errors)
-        if record is not None and not row_errors:
-            result.records.append((number, record))
-    result.columns = columns
-    result.ignored = ignored
-    return result
+        return cells, row_errors
 
 
 # ---------------------------------------------------------------------------------------------

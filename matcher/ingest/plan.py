@@ -110,40 +110,12 @@ class ColumnPlan:
         suppress_missing: frozenset[str] = frozenset(),
     ) -> tuple[Record | None, list[RowError]]:
         """Parse one row's cells (header, target, raw value, unit hint) and validate the model."""
-        errors: list[RowError] = []
-        values: dict[str, Any] = {}
-        origin: dict[str, tuple[str, object]] = {}
-        failed: set[str] = set()
-        headers: dict[str, str] = {}
+        parsed = _ParsedRow(row)
         for header, target, raw, hint in cells:
-            reals = real_fields(target)
-            headers.update(dict.fromkeys(reals, header))
-            if is_blank(raw) and not isinstance(raw, bool):
-                continue
-            if target in ("salary", "salary_min", "salary_max"):
-                raw_for_parse = with_unit_hint(raw, hint)
-            else:
-                raw_for_parse = raw
-            try:
-                if target in VIRTUAL:
-                    parsed = parse_salary(raw_for_parse)
-                else:
-                    parsed = parser_for(target, self.kind)(raw_for_parse)
-            except ValueError as exc:
-                errors.append(RowError(row=row, field=header, reason=str(exc), value=shown(raw)))
-                failed.update(reals)
-                continue
-            if target in VIRTUAL:
-                for real, value in zip(reals, parsed, strict=True):
-                    origin[real] = (header, raw)
-                    if value is not None:
-                        values[real] = value
-            else:
-                origin[target] = (header, raw)
-                if parsed is not None:
-                    values[target] = parsed
+            parsed.add(header, target, raw, hint, self.kind)
+        values, origin, errors = parsed.values, parsed.origin, parsed.errors
         for name, value in self.defaults.items():
-            if name not in values and name not in failed and name not in origin:
+            if name not in values and name not in parsed.failed and name not in origin:
                 values[name] = value
         if self.kind == "catalogue":
             if values.get("source", "catalogue") != "catalogue":
@@ -160,25 +132,69 @@ class ColumnPlan:
         try:
             record = MODELS[self.kind].model_validate(values)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = err.get("loc") or ()
-                name = str(loc[0]) if loc else ""
-                if name in failed or (err["type"] == "missing" and name in suppress_missing):
-                    continue  # already reported
-                if not name:
-                    msg = str(err.get("msg", ""))
-                    name = (
-                        "salary_min"
-                        if "salary" in msg
-                        else "valid_from"
-                        if "valid_from" in msg
-                        else ""
-                    )
-                header, raw = origin.get(name, (headers.get(name, name or "整行"), None))
-                errors.append(
-                    RowError(row=row, field=header, reason=zh_reason(err), value=shown(raw))
-                )
+            errors += parsed.validation_errors(exc, suppress_missing)
             return None, errors
         return (None, errors) if errors else (record, errors)
 
 
+class _ParsedRow:
+    """The parsed values of one row, where each came from, and the cells that failed."""
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+        self.errors: list[RowError] = []
+        self.values: dict[str, Any] = {}
+        self.origin: dict[str, tuple[str, object]] = {}  # field -> (header, raw value)
+        self.failed: set[str] = set()
+        self.headers: dict[str, str] = {}  # field -> header, for every field given a column
+
+    def add(self, header: str, target: str, raw: object, hint: str | None, kind: ImportKind) -> None:
+        reals = real_fields(target)
+        self.headers.update(dict.fromkeys(reals, header))
+        if is_blank(raw) and not isinstance(raw, bool):
+            return
+        if target in ("salary", "salary_min", "salary_max"):
+            raw_for_parse = with_unit_hint(raw, hint)
+        else:
+            raw_for_parse = raw
+        try:
+            if target in VIRTUAL:
+                parsed = parse_salary(raw_for_parse)
+            else:
+                parsed = parser_for(target, kind)(raw_for_parse)
+        except ValueError as exc:
+            self.errors.append(RowError(row=self.row, field=header, reason=str(exc), value=shown(raw)))
+            self.failed.update(reals)
+            return
+        if target in VIRTUAL:
+            for real, value in zip(reals, parsed, strict=True):
+                self.origin[real] = (header, raw)
+                if value is not None:
+                    self.values[real] = value
+        else:
+            self.origin[target] = (header, raw)
+            if parsed is not None:
+                self.values[target] = parsed
+
+    def validation_errors(self, exc: ValidationError, suppress_missing: frozenset[str]) -> list[RowError]:
+        """The model's errors on the cells they come from (not those already reported)."""
+        errors: list[RowError] = []
+        for err in exc.errors():
+            loc = err.get("loc") or ()
+            name = str(loc[0]) if loc else ""
+            if name in self.failed or (err["type"] == "missing" and name in suppress_missing):
+                continue  # already reported
+            if not name:
+                msg = str(err.get("msg", ""))
+                name = (
+                    "salary_min"
+                    if "salary" in msg
+                    else "valid_from"
+                    if "valid_from" in msg
+                    else ""
+                )
+            header, raw = self.origin.get(name, (self.headers.get(name, name or "整行"), None))
+            errors.append(
+                RowError(row=self.row, field=header, reason=zh_reason(err), value=shown(raw))
+            )
+        return errors
