@@ -1,51 +1,30 @@
-"""Creating a fair: resolving its posts, seekers, wishes and slots against the pool, all or nothing."""
+"""Creating a fair (its items resolved by ``matcher.fair.resolve``, stored all or nothing) and the
+fair repository's reads and deletes over the service."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from matcher.core.errors import ImportRejected, InvalidInput, RowError
+from matcher.core.errors import ImportRejected
 from matcher.domain.fair import (
-    JSON_SECTIONS,
     FairCreate,
     FairDetail,
     FairRunResult,
     FairRunSummary,
-    FairSettings,
     FairSummary,
     Progress,
-    SheetRowError,
-    Slot,
-    SlotIn,
-    WishIn,
     format_clock,
-    parse_clock,
 )
-from matcher.domain.schemas import (
-    DemandEntry,
-    TalentProfile,
-)
-from matcher.ingest.safe_cells import excerpt
+from matcher.fair.resolve import Errors, Item, Resolved, resolve_fair
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
     from matcher.service import MatchService
     from matcher.storage.fair_repo import FairRepo
-    from matcher.storage.records import StoredRecord
-
-
-
-# =============================================================================================
-# orchestration over the service: create, read, run
-# =============================================================================================
 
 
 def fair_repo(service: MatchService) -> FairRepo:
-    from matcher.storage.fair_repo import FairRepo  # fair_store imports this module's models
+    from matcher.storage.fair_repo import FairRepo  # the database layer loads on first use
 
     return FairRepo(service.store)
 
@@ -77,305 +56,6 @@ def get_run(service: MatchService, run_id: int) -> FairRunResult:
 # -- creating a fair ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Item:
-    """A post or seeker being created: its origin, the stored id or the new record."""
-
-    origin: tuple[str, int]
-    stored_id: int | None = None
-    record: StoredRecord | None = None
-    model: Any = None  # DemandEntry / TalentProfile: stored, prepared, or as given when failed
-    amount: int = 0  # capacity or limit
-    booth: str = ""
-    failed: bool = False  # has an error (already reported); wishes naming it are not reported again
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.items: list[SheetRowError] = []
-
-    def add(self, origin: tuple[str, int] | None, fld: str, reason: str, value: object = None) -> None:
-        sheet, row = origin or ("", 0)
-        shown = None if value is None else excerpt(str(value))
-        self.items.append(SheetRowError(row=row, field=fld, reason=reason, value=shown, sheet=sheet))
-
-    def sorted(self) -> list[RowError]:
-        order = {name: n for n, name in enumerate(dict.fromkeys(e.sheet for e in self.items))}
-        return sorted(self.items, key=lambda e: (order[e.sheet], e.row))
-
-
-def _origin(obj: Any, section: str, index: int) -> tuple[str, int]:
-    return obj._origin or (section, index + 1)
-
-
-def _place(origin: tuple[str, int]) -> str:
-    """Where an item came from, as a user reads it."""
-    sheet, row = origin
-    return f"{sheet} 第 {row} 项" if sheet in JSON_SECTIONS else f"“{sheet}”第 {row} 行"
-
-
-_SIDES = {
-    "demand": ("demand_id", "entry", "capacity", "岗位"),
-    "talent": ("talent_id", "profile", "limit", "求职者"),
-}
-
-
-def _resolve_side(service: MatchService, repo: FairRepo, kind: Literal["demand", "talent"],
-                  items_in: Sequence[Any], section: str, errors: _Errors, default_amount: int,
-                  scope: str, warnings: list[str]) -> list[_Item]:
-    """Posts or seekers: existing records by id or external id, or new records prepared.
-
-    External ids are looked up in the importer's own numbering (``scope``) only. A row that
-    reuses a stored record by external id but names another person (name, phone or ID number
-    differ) or another post (title, enterprise) is reported in ``warnings``."""
-    id_attr, model_attr, amount_attr, label = _SIDES[kind]
-
-    def external(x: Any) -> str | None:
-        model = getattr(x, model_attr)
-        return x.external_id or (model.external_id if model is not None else None)
-
-    known_ext = repo.ids_by_external(kind, [e for x in items_in if (e := external(x))], scope)
-    items: list[_Item] = []
-    new: list[_Item] = []
-    reused: list[tuple[_Item, str, Any]] = []  # (item, external id, the row's own data)
-    for i, x in enumerate(items_in):
-        it = _Item(origin=_origin(x, section, i), amount=getattr(x, amount_attr) or default_amount,
-                   booth=(getattr(x, "booth", None) or "").strip())
-        items.append(it)
-        model, ext = getattr(x, model_attr), external(x)
-        if getattr(x, id_attr) is not None:
-            it.stored_id = getattr(x, id_attr)
-        elif ext and ext in known_ext:
-            it.stored_id = known_ext[ext]  # the record is already stored: reuse it
-            if model is not None:
-                reused.append((it, ext, model))
-        elif model is not None:
-            updates: dict[str, Any] = {}
-            if kind == "demand":
-                updates["source"] = "fair"
-                if model.enterprise_name:
-                    updates["enterprise_id"] = None  # a file's enterprise ids are foreign: the name wins
-            if x.external_id and not model.external_id:
-                updates["external_id"] = x.external_id
-            it.model = model.model_copy(update=updates)
-            new.append(it)
-        else:
-            it.failed = True
-            it.model = (DemandEntry(title="-", external_id=ext) if kind == "demand"
-                        else TalentProfile(external_id=ext))
-            errors.add(it.origin, "external_id",
-                       f"找不到外部编号为“{ext}”的{label}，且该行没有可新建{label}的信息", ext)
-    stored = service.store.get_many(kind, [it.stored_id for it in items if it.stored_id is not None])
-    for it in items:
-        if it.stored_id is None:
-            continue
-        m = stored.get(it.stored_id)
-        it.model = m
-        if m is None:
-            it.failed = True
-            errors.add(it.origin, id_attr, f"{label} {it.stored_id} 不存在", it.stored_id)
-        elif kind == "demand" and m.status != "open":
-            it.failed = True
-            errors.add(it.origin, id_attr, f"岗位 {it.stored_id} 未在招聘（状态：{m.status}）", it.stored_id)
-        elif kind == "talent" and m.status != "active":
-            it.failed = True
-            errors.add(it.origin, id_attr, f"人才档案 {it.stored_id} 已停用", it.stored_id)
-    warnings += _merge_warnings(service, kind, [(it, ext, given) for it, ext, given in reused
-                                                if not it.failed and it.model is not None])
-    if new:
-        if kind == "demand":
-            known = service.store.enterprise_names([it.model.enterprise_id for it in new if it.model.enterprise_id])
-            for it in new:
-                if it.model.enterprise_id is not None and it.model.enterprise_id not in known:
-                    it.failed = True
-                    errors.add(it.origin, "enterprise_id", f"企业 {it.model.enterprise_id} 不存在",
-                               it.model.enterprise_id)
-        for it, rec in zip(new, service.prepare_records(kind, [it.model for it in new]), strict=True):
-            if isinstance(rec, InvalidInput):
-                it.failed = True
-                fld = rec.errors[0].get("field", "-") if rec.errors else "-"
-                errors.add(it.origin, fld, rec.detail)
-            elif not it.failed:
-                it.record, it.model = rec, rec.model
-    # the same record twice, and new records sharing an external id
-    seen: dict[tuple[str, Any], tuple[str, int]] = {}
-    for it in items:
-        if it.model is None:
-            continue
-        if it.stored_id is not None:
-            key: tuple[str, Any] | None = ("id", it.stored_id)
-        else:
-            key = ("ext", it.model.external_id) if it.model.external_id else None
-        if key is None:
-            continue
-        if key in seen:
-            it.failed = True
-            errors.add(it.origin, id_attr if key[0] == "id" else "external_id",
-                       f"{label}重复（与{_place(seen[key])}相同）", key[1])
-        else:
-            seen[key] = it.origin
-    for it in items:
-        if it.model is None:  # a stored id that does not exist: a placeholder for wish lookups
-            it.model = DemandEntry(title="-") if kind == "demand" else TalentProfile()
-    return items
-
-
-def _digits(text: str | None) -> str:
-    return "".join(ch for ch in text or "" if ch.isdigit())
-
-
-def _merge_warnings(service: MatchService, kind: str, reused: Sequence[tuple[_Item, str, Any]]) -> list[str]:
-    """Rows whose external id found a stored record that looks like someone (or something) else:
-    the fields that differ are named, their stored values are not shown."""
-    names = service.store.enterprise_names([it.model.enterprise_id for it, _, _ in reused
-                                            if kind == "demand" and it.model.enterprise_id])
-    out = []
-    for it, ext, given in reused:
-        stored = it.model
-        if kind == "talent":
-            checks = [("姓名", given.name, stored.name, str.strip),
-                      ("电话", given.phone, stored.phone, _digits),
-                      ("身份证号", given.national_id, stored.national_id, str.upper)]
-        else:
-            checks = [("岗位名称", given.title, stored.title, str.strip),
-                      ("企业", given.enterprise_name, names.get(stored.enterprise_id), str.strip)]
-        differ = [what for what, a, b, norm in checks if a and b and norm(a) != norm(b)]
-        if differ:
-            what = "人才档案" if kind == "talent" else "岗位"
-            out.append(f"{_place(it.origin)}：编号“{ext}”对应已有{what} {it.stored_id}，但本行的"
-                       f"{'、'.join(differ)}与之不同；已按编号复用该{what}，本行其余信息未采用。"
-                       f"如为不同的{'人' if kind == 'talent' else '岗位'}，请改用新编号")
-    return out
-
-
-def _enterprise_of(service: MatchService, posts: Sequence[_Item]) -> dict[int, str | None]:
-    names = service.store.enterprise_names(
-        [it.model.enterprise_id for it in posts if it.model.enterprise_id])
-    return {id(it): it.model.enterprise_name or names.get(it.model.enterprise_id) for it in posts}
-
-
-def _lookup(items: Sequence[_Item], keys: Callable[[_Item], Iterable[str]]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = defaultdict(list)
-    for k, it in enumerate(items):
-        for key in dict.fromkeys(keys(it)):
-            if key:
-                out[key].append(k)
-    return out
-
-
-def _resolve_wishes(wishes: Sequence[WishIn], posts: list[_Item], seekers: list[_Item],
-                    enterprise: dict[int, str | None], errors: _Errors) -> list[tuple[str, int, int, int | None]]:
-    """(kind, seeker index, post index, rank) of every wish; seeker wishes renumbered 1..k."""
-    s_ext = _lookup(seekers, lambda it: [it.model.external_id or ""])
-    s_id = _lookup(seekers, lambda it: [str(it.stored_id or "")])
-    s_name = _lookup(seekers, lambda it: [it.model.name or ""])
-    p_ext = _lookup(posts, lambda it: [it.model.external_id or ""])
-    p_id = _lookup(posts, lambda it: [str(it.stored_id or "")])
-    p_title = _lookup(posts, lambda it: [it.model.title])
-    p_ent = _lookup(posts, lambda it: [enterprise[id(it)] or ""])
-
-    def one(ref: str, tables: Sequence[dict[str, list[int]]]) -> list[int]:
-        for table in tables:
-            if ref in table:
-                return table[ref]
-        return []
-
-    out: list[tuple[str, int, int, int | None, tuple[str, int], int]] = []
-    seen: dict[tuple[str, int, int], tuple[str, int]] = {}
-    for n, w in enumerate(wishes):
-        origin = _origin(w, "wishes", n)
-        ss = one(w.seeker, [s_ext, s_id, s_name])
-        if not ss:
-            errors.add(origin, "seeker", "找不到该求职者（应为本次活动求职者的编号、人才ID或姓名）", w.seeker)
-            continue
-        if len(ss) > 1:
-            errors.add(origin, "seeker", f"对应 {len(ss)} 位求职者，请改用编号或人才ID", w.seeker)
-            continue
-        if seekers[ss[0]].failed:
-            continue  # the seeker's own row is already reported
-        within = p_ent.get(w.enterprise, []) if w.enterprise else list(range(len(posts)))
-        if w.enterprise and not within:
-            errors.add(origin, "enterprise", "本次活动中没有该企业的岗位", w.enterprise)
-            continue
-        if w.post:
-            pp = [k for k in one(w.post, [p_ext, p_id, p_title]) if k in set(within)]
-            if not pp:
-                errors.add(origin, "post", "找不到该岗位（应为本次活动岗位的编号、需求ID或岗位名称）", w.post)
-                continue
-        else:
-            pp = within
-        if any(posts[k].failed for k in pp):
-            if all(posts[k].failed for k in pp) or w.kind != "exclude":
-                continue  # the post's own row is already reported
-            pp = [k for k in pp if not posts[k].failed]
-        if len(pp) > 1 and w.kind != "exclude":
-            what = "岗位名称" if w.post else "企业"
-            errors.add(origin, "post" if w.post else "enterprise",
-                       f"该{what}在本次活动中对应 {len(pp)} 个岗位，请指定岗位编号", w.post or w.enterprise)
-            continue
-        for k in pp:
-            key = (w.kind, ss[0], k)
-            if key in seen:
-                errors.add(origin, "post", f"意向重复（与{_place(seen[key])}相同）",
-                           w.post or w.enterprise)
-                continue
-            seen[key] = origin
-            out.append((w.kind, ss[0], k, w.rank, origin, n))
-    pair_kinds: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for kind, s, k, *_ in out:
-        pair_kinds[(s, k)].add(kind)
-    for kind, s, k, _, origin, _ in out:
-        if kind == "must_see" and "exclude" in pair_kinds[(s, k)]:
-            errors.add(origin, "kind", "同一企业对同一求职者既标记必面又标记排除")
-    # seeker wishes: ordered by rank, then by appearance, renumbered 1..k per seeker
-    ranked: dict[int, list[tuple[float, int, int]]] = defaultdict(list)
-    for kind, s, k, rank, _, n in out:
-        if kind == "seeker":
-            ranked[s].append((rank if rank is not None else math.inf, n, k))
-    result: list[tuple[str, int, int, int | None]] = []
-    for s, lst in ranked.items():
-        for r, (_, _, k) in enumerate(sorted(lst), start=1):
-            result.append(("seeker", s, k, r))
-    result += [(kind, s, k, None) for kind, s, k, _, _, _ in out if kind != "seeker"]
-    return result
-
-
-def _default_slots(settings: FairSettings, n: int) -> list[Slot]:
-    start = parse_clock(settings.start_time)
-    return [Slot(start + i * settings.slot_minutes, start + (i + 1) * settings.slot_minutes)
-            for i in range(n) if start + (i + 1) * settings.slot_minutes <= 24 * 60]
-
-
-def _resolve_slots(settings: FairSettings, slots_in: Sequence[SlotIn], booth_capacity: dict[str, int],
-                   errors: _Errors) -> dict[str, list[Slot]]:
-    """Every booth's slots: the listed ones, else the default grid from the fair settings."""
-    explicit: dict[str, list[tuple[Slot, tuple[str, int]]]] = defaultdict(list)
-    for n, s in enumerate(slots_in):
-        origin = _origin(s, "slots", n)
-        start = parse_clock(s.start)
-        end = parse_clock(s.end) if s.end else start + settings.slot_minutes
-        if end <= start or end > 24 * 60:
-            errors.add(origin, "end", "结束时间应晚于开始时间（同一天内）", s.end)
-            continue
-        targets = [s.booth] if s.booth else sorted(booth_capacity)
-        if s.booth and s.booth not in booth_capacity:
-            errors.add(origin, "booth", "本次活动中没有该展位", s.booth)
-            continue
-        for b in targets:
-            explicit[b].append((Slot(start, end), origin))
-    out: dict[str, list[Slot]] = {}
-    for b, cap in booth_capacity.items():
-        if b in explicit:
-            lst = sorted(explicit[b], key=lambda x: x[0])
-            for (a, _), (nb, origin) in zip(lst, lst[1:], strict=False):
-                if nb.start < a.end:
-                    errors.add(origin, "start", f"与展位“{b}”的时段 {a.label} 重叠", nb.label)
-            out[b] = [s for s, _ in lst]
-        else:
-            out[b] = _default_slots(settings, settings.slots_per_booth or cap)
-    return out
-
-
 def create_fair(service: MatchService, fair: FairCreate, progress: Progress | None = None, *,
                 actor: Principal | None = None) -> FairDetail:
     """Validate a fair and store it with the posts and talents it creates, in one transaction.
@@ -386,7 +66,7 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
     profiles, whose external ids belong to the actor's numbering. Every problem is collected and raised together as
     ImportRejected with the sheet (or list), row, field and reason; then nothing is written.
     """
-    errors = _Errors()
+    errors = Errors()
     if not fair.posts:
         errors.add(("posts", 0), "posts", "活动至少需要一个岗位")
     if not fair.seekers:
@@ -396,27 +76,26 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
     from matcher.storage.records import external_scope
 
     repo = fair_repo(service)
-    scope = external_scope(actor)
     merged: list[str] = []
-    posts = _resolve_side(service, repo, "demand", fair.posts, "posts", errors, fair.default_capacity, scope,
-                          merged)
-    seekers = _resolve_side(service, repo, "talent", fair.seekers, "seekers", errors, fair.default_limit, scope,
-                            merged)
-    enterprise = _enterprise_of(service, posts)
-    for k, it in enumerate(posts):
-        if not it.booth:
-            it.booth = (enterprise[id(it)] or f"岗位{k + 1}")[:50]
-    wishes = _resolve_wishes(fair.wishes, posts, seekers, enterprise, errors)
-    booth_capacity: dict[str, int] = Counter()
-    for it in posts:
-        booth_capacity[it.booth] += it.amount
-    slots = _resolve_slots(fair, fair.slots, dict(booth_capacity), errors)
+    items = resolve_fair(service, repo, fair, external_scope(actor), errors, merged)
     if errors.items:
         raise ImportRejected(errors.sorted())
     if progress:
         progress("校验", 1, 1)
-    new_posts = [it for it in posts if it.record is not None]
-    new_seekers = [it for it in seekers if it.record is not None]
+    new_posts = [it for it in items.posts if it.record is not None]
+    new_seekers = [it for it in items.seekers if it.record is not None]
+    fair_id = _store(service, repo, fair, items, new_posts, new_seekers, progress, actor)
+    detail = repo.get(fair_id)
+    detail.warnings = merged + detail.warnings
+    detail.created = {"new_posts": len(new_posts), "reused_posts": len(items.posts) - len(new_posts),
+                      "new_seekers": len(new_seekers), "reused_seekers": len(items.seekers) - len(new_seekers)}
+    return detail
+
+
+def _store(service: MatchService, repo: FairRepo, fair: FairCreate, items: Resolved, new_posts: list[Item],
+           new_seekers: list[Item], progress: Progress | None, actor: Principal | None) -> int:
+    """Write the new records and the fair in one unit of work; returns the fair id."""
+    posts, seekers = items.posts, items.seekers
 
     def write(session: Any, ids: dict[str, list[int]]) -> int:
         for it, i in zip(new_posts, ids.get("demand", []), strict=True):
@@ -428,8 +107,8 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
             posts=[(it.stored_id, it.amount, it.booth) for it in posts],  # type: ignore[misc]
             seekers=[(it.stored_id, it.amount) for it in seekers],  # type: ignore[misc]
             wishes=[(kind, seekers[s].stored_id, posts[p].stored_id, rank)  # type: ignore[misc]
-                    for kind, s, p, rank in wishes],
-            slots=[(b, format_clock(s.start), format_clock(s.end)) for b, lst in slots.items() for s in lst])
+                    for kind, s, p, rank in items.wishes],
+            slots=[(b, format_clock(s.start), format_clock(s.end)) for b, lst in items.slots.items() for s in lst])
 
     done = [0]
 
@@ -438,11 +117,6 @@ def create_fair(service: MatchService, fair: FairCreate, progress: Progress | No
         if progress:
             progress("编码", done[0], len(new_posts) + len(new_seekers))
 
-    fair_id = service.add_records_with(
+    return service.add_records_with(
         {"demand": [it.record for it in new_posts], "talent": [it.record for it in new_seekers]},  # type: ignore[misc]
         write, progress=encoded if progress else None, actor=actor)
-    detail = repo.get(fair_id)
-    detail.warnings = merged + detail.warnings
-    detail.created = {"new_posts": len(new_posts), "reused_posts": len(posts) - len(new_posts),
-                      "new_seekers": len(new_seekers), "reused_seekers": len(seekers) - len(new_seekers)}
-    return detail

@@ -6,7 +6,7 @@ import time as _time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from matcher.core.errors import InvalidInput
 from matcher.domain.fair import (
     Assignment,
     FairDetail,
+    FairReport,
     FairRunOptions,
     FairRunResult,
     Progress,
@@ -29,13 +30,12 @@ from matcher.domain.schemas import (
 )
 from matcher.fair.create import fair_repo
 from matcher.fair.report import fair_report
-from matcher.fair.schedule import schedule_interviews
+from matcher.fair.schedule import ScheduleResult, schedule_interviews
 from matcher.fair.solve import Instance, Pair, solve_optimal, solve_stable
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
     from matcher.service import MatchService
-
 
 
 # -- running a fair ----------------------------------------------------------------------------
@@ -68,6 +68,22 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     vt = service.vectors("talent", seeker_ids)
     vd = service.vectors("demand", post_ids)
     cos = vt @ vd.T
+    mask = _nearest(cos, options)
+    s_idx = {s: i for i, s in enumerate(seeker_ids)}
+    p_idx = {p: j for j, p in enumerate(post_ids)}
+    wishes = _Wishes.of(fair, s_idx, p_idx)
+    for s, p in list(wishes.rank) + list(wishes.must):
+        mask[s_idx[s], p_idx[p]] = True
+    for s, p in wishes.exclude:
+        mask[s_idx[s], p_idx[p]] = False
+    ii, jj = np.nonzero(mask)
+    bg = service.background("demand") if background is None else background
+    pairs = [(seeker_ids[i], post_ids[j], float(cos[i, j])) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
+    return _scored(service, pairs, profiles, entries, wishes, options, bg, progress)
+
+
+def _nearest(cos: np.ndarray, options: FairRunOptions) -> np.ndarray:
+    """The pairs among each seeker's ``top_n`` posts and each post's ``post_top`` seekers by cosine."""
     n_s, n_p = cos.shape
     mask = np.zeros((n_s, n_p), dtype=bool)
     rows = np.arange(n_s)[:, None]
@@ -81,43 +97,51 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
         else:
             top = np.argpartition(-cos, options.post_top - 1, axis=0)[: options.post_top, :]
             mask[top, np.arange(n_p)[None, :]] = True
-    s_idx = {s: i for i, s in enumerate(seeker_ids)}
-    p_idx = {p: j for j, p in enumerate(post_ids)}
-    wish_rank: dict[tuple[int, int], int] = {}
-    must: set[tuple[int, int]] = set()
-    exclude: set[tuple[int, int]] = set()
-    for w in fair.wishes:
-        if w.talent_id not in s_idx or w.demand_id not in p_idx:
-            continue
-        key = (w.talent_id, w.demand_id)
-        if w.kind == "seeker":
-            wish_rank[key] = w.rank or 1
-        elif w.kind == "must_see":
-            must.add(key)
-        else:
-            exclude.add(key)
-    for s, p in list(wish_rank) + list(must):
-        mask[s_idx[s], p_idx[p]] = True
-    for s, p in exclude:
-        mask[s_idx[s], p_idx[p]] = False
-    ii, jj = np.nonzero(mask)
-    bg = service.background("demand") if background is None else background
+    return mask
+
+
+@dataclass
+class _Wishes:
+    """A fair's wishes among its loaded seekers and posts, by (talent id, demand id)."""
+
+    rank: dict[tuple[int, int], int]  # a seeker's wish and its rank
+    must: set[tuple[int, int]]  # an enterprise's must-see
+    exclude: set[tuple[int, int]]  # an enterprise's exclusion
+
+    @classmethod
+    def of(cls, fair: FairDetail, seekers: dict[int, int], posts: dict[int, int]) -> _Wishes:
+        wishes = cls({}, set(), set())
+        for w in fair.wishes:
+            if w.talent_id not in seekers or w.demand_id not in posts:
+                continue
+            key = (w.talent_id, w.demand_id)
+            if w.kind == "seeker":
+                wishes.rank[key] = w.rank or 1
+            elif w.kind == "must_see":
+                wishes.must.add(key)
+            else:
+                wishes.exclude.add(key)
+        return wishes
+
+
+def _scored(service: MatchService, candidates: list[tuple[int, int, float]], profiles: dict[int, TalentProfile],
+            entries: dict[int, DemandEntry], wishes: _Wishes, options: FairRunOptions, bg: float,
+            progress: Progress | None) -> Candidates:
+    """Score the (seeker, post, cosine) candidates; keep the acceptable ones, count the others."""
     filters = options.filters or MatchFilters()
-    stats = {"candidate_pairs": int(len(ii)), "scored_pairs": 0, "ineligible_pairs": 0,
+    stats = {"candidate_pairs": len(candidates), "scored_pairs": 0, "ineligible_pairs": 0,
              "below_min_pairs": 0, "filtered_pairs": 0}
     pairs: list[Pair] = []
     cosine: dict[tuple[int, int], float] = {}
-    total = len(ii)
+    total = len(candidates)
     step = max(1, total // 200)
-    for n, (i, j) in enumerate(zip(ii.tolist(), jj.tolist(), strict=True)):
-        s, p = seeker_ids[i], post_ids[j]
+    for n, (s, p, c) in enumerate(candidates):
         profile, entry = profiles[s], entries[p]
         key = (s, p)
-        is_must = key in must
+        is_must = key in wishes.must
         if not service.passes_filters(entry, profile, filters, for_seeker=True):
             stats["filtered_pairs"] += 1
             continue
-        c = float(cos[i, j])
         sc = service.score_pair(profile, entry, c, background=bg)
         stats["scored_pairs"] += 1
         if not sc.eligible and not is_must and not filters.include_ineligible:
@@ -126,7 +150,7 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
             stats["below_min_pairs"] += 1
         else:
             pairs.append(Pair(s, p, round(sc.score, 6), round(sc.seeker, 6), round(sc.employer, 6),
-                              wish_rank.get(key), is_must))
+                              wishes.rank.get(key), is_must))
             cosine[key] = c
         if progress and (n % step == 0 or n == total - 1):
             progress("评分", n + 1, total)
@@ -150,53 +174,95 @@ def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, p
     return "；".join(parts)
 
 
+
+class _Timer:
+    """Seconds per phase of a run, and in all."""
+
+    def __init__(self) -> None:
+        self.t0 = self.t = _time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.t = _time.perf_counter()
+
+    def stop(self, phase: str) -> None:
+        self.timings[phase] = _time.perf_counter() - self.t
+
+    def rounded(self) -> dict[str, float]:
+        self.timings["total"] = _time.perf_counter() - self.t0
+        return {k: round(v, 3) for k, v in self.timings.items()}
+
+
 def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None = None,
              progress: Progress | None = None, *, actor: Principal | None = None) -> FairRunResult:
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
     chosen mode, the report; stored as a run unless ``options.save`` is false."""
     options = options or FairRunOptions()
-    timings: dict[str, float] = {}
-    t0 = _time.perf_counter()
+    timer = _Timer()
     repo = fair_repo(service)
     fair = repo.get(fair_id)
     bg = service.background("demand")
-    timings["load"] = _time.perf_counter() - t0
+    timer.stop("load")
 
-    t = _time.perf_counter()
+    timer.start()
     cand = score_candidates(service, fair, options, progress, background=bg)
-    timings["scoring"] = _time.perf_counter() - t
+    timer.stop("scoring")
     inst = Instance({s.talent_id: s.limit for s in fair.seekers if s.talent_id in cand.profiles},
                     {p.demand_id: p.capacity for p in fair.posts if p.demand_id in cand.entries},
                     cand.pairs)
-
-    if progress:
-        progress("分配", 0, 2)
-    t = _time.perf_counter()
-    optimal = solve_optimal(inst, options.solver)
-    timings["optimal"] = _time.perf_counter() - t
-    if progress:
-        progress("分配", 1, 2)
-    t = _time.perf_counter()
-    stable = solve_stable(inst)
-    timings["stable"] = _time.perf_counter() - t
-    if progress:
-        progress("分配", 2, 2)
+    optimal, stable = _solve(inst, options, progress, timer)
     chosen = optimal if options.mode == "optimal" else stable
 
-    t = _time.perf_counter()
+    timer.start()
     booth_of = {p.demand_id: p.booth for p in fair.posts}
     slots: dict[str, list[Slot]] = defaultdict(list)
     for s in fair.slots:
         slots[s.booth].append(Slot(parse_clock(s.start), parse_clock(s.end)))
     sched = schedule_interviews(chosen, booth_of, slots)
-    timings["schedule"] = _time.perf_counter() - t
+    timer.stop("schedule")
 
-    t = _time.perf_counter()
+    timer.start()
     chains = service.chains()
+    report = _report(fair, options, inst, (chosen, optimal, stable), sched, slots, cand, chains)
+    timer.stop("report")
+
+    timer.start()
+    assignments = _assignments(service, chosen, booth_of, sched, cand, chains, bg, progress)
+    timer.stop("explain")
+    report.timings = timer.rounded()
+    result = FairRunResult(fair_id=fair.id, fair_name=fair.name, options=options, report=report,
+                           assignments=assignments, created_at=datetime.now().astimezone())
+    if options.save:
+        result.run_id = repo.save_run(result, actor=actor)
+    return result
+
+
+def _solve(inst: Instance, options: FairRunOptions, progress: Progress | None,
+           timer: _Timer) -> tuple[list[Pair], list[Pair]]:
+    """The optimal and the stable assignment."""
+    if progress:
+        progress("分配", 0, 2)
+    timer.start()
+    optimal = solve_optimal(inst, options.solver)
+    timer.stop("optimal")
+    if progress:
+        progress("分配", 1, 2)
+    timer.start()
+    stable = solve_stable(inst)
+    timer.stop("stable")
+    if progress:
+        progress("分配", 2, 2)
+    return optimal, stable
+
+
+def _report(fair: FairDetail, options: FairRunOptions, inst: Instance, modes: tuple[list[Pair], list[Pair], list[Pair]],
+            sched: ScheduleResult, slots: dict[str, list[Slot]], cand: Candidates, chains: dict[str, Any]) -> FairReport:
+    """The run's report: ``modes`` are the chosen, the optimal and the stable assignment."""
+    chosen, optimal, stable = modes
     booth_capacity: Counter[str] = Counter()
     for p in fair.posts:
         booth_capacity[p.booth] += p.capacity
-    report = fair_report(
+    return fair_report(
         inst, chosen, optimal, stable, sched, mode=options.mode,
         solver=("lp" if options.solver == "auto" else options.solver) if options.mode == "optimal" else "deferred-acceptance",
         min_score=options.min_score, booth_slot_count=len(fair.slots),
@@ -207,9 +273,11 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
         stats=cand.stats, warnings=booth_warnings(dict(booth_capacity), slots),
         first_wishes={w.talent_id: w.demand_id for w in fair.wishes
                       if w.kind == "seeker" and w.rank == 1 and w.talent_id in inst.limits})
-    timings["report"] = _time.perf_counter() - t
 
-    t = _time.perf_counter()
+
+def _assignments(service: MatchService, chosen: list[Pair], booth_of: dict[int, str], sched: ScheduleResult,
+                 cand: Candidates, chains: dict[str, Any], bg: float, progress: Progress | None) -> list[Assignment]:
+    """The assigned interviews by booth and slot, each with its names, scores and reason."""
     names = service.store.enterprise_names(
         [e.enterprise_id for e in cand.entries.values() if e.enterprise_id])
     assignments = []
@@ -231,14 +299,7 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
             unscheduled_reason=sched.unscheduled.get((pair.seeker, pair.post))))
         if progress and (n % 500 == 0 or n == len(ordered) - 1):
             progress("生成说明", n + 1, len(ordered))
-    timings["explain"] = _time.perf_counter() - t
-    timings["total"] = _time.perf_counter() - t0
-    report.timings = {k: round(v, 3) for k, v in timings.items()}
-    result = FairRunResult(fair_id=fair.id, fair_name=fair.name, options=options, report=report,
-                           assignments=assignments, created_at=datetime.now().astimezone())
-    if options.save:
-        result.run_id = repo.save_run(result, actor=actor)
-    return result
+    return assignments
 
 
 # -- views of a run ----------------------------------------------------------------------------
