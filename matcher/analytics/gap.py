@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -286,6 +286,70 @@ def _training(service: MatchService, near: Sequence[NearMiss], short: set[int], 
     return out
 
 
+@dataclass
+class _Gaps:
+    """The assignment of qualified talents to entries, and the report's tables built from it."""
+
+    service: MatchService
+    entries: Sequence[DemandEntry]
+    scores: PairScores
+    tids: list[int]  # talent ids by index
+    edges: list[tuple[int, int]]  # (entry index, talent id) of every qualified pair
+    met: int  # headcount met by the largest assignment
+    per_entry: list[int]  # met per entry, by the priority assignment
+    gaps: list[int]
+    short: set[int]  # entries with a gap
+    chains: dict[str, Any]
+
+    @classmethod
+    def of(cls, service: MatchService, entries: Sequence[DemandEntry], talents: Sequence[TalentProfile],
+           scores: PairScores, chains: dict[str, Any]) -> _Gaps:
+        tids = [int(t.id or 0) for t in talents]
+        qualified = scores.qualified
+        edges = [(i, tids[j]) for i in range(len(entries)) for j in qualified[i]]
+        met, _ = max_assignment([e.headcount for e in entries], edges)
+        _, per_entry = priority_assignment(
+            [e.headcount for e in entries], [e.shortage_level for e in entries],
+            [(i, tids[j], sc) for i in range(len(entries)) for j, sc in zip(qualified[i], scores.scores[i], strict=True)])
+        gaps = [e.headcount - m for e, m in zip(entries, per_entry, strict=True)]
+        short = {i for i, g in enumerate(gaps) if g > 0}
+        return cls(service, entries, scores, tids, edges, met, per_entry, gaps, short, chains)
+
+    def skills(self, idx: Iterable[int] | None = None) -> list[SkillGap]:
+        """Missing skills of the short entries (among ``idx`` when given), most frequent first."""
+        short = self.short if idx is None else set(idx) & self.short
+        return _skill_counts(self.scores.near, short, self.entries, self.gaps, self.service)
+
+    def chain_name(self, cid: str | None) -> str:
+        return self.chains[cid].name if cid and cid in self.chains else (cid or NO_CHAIN)
+
+    def groups(self, key: Callable[[DemandEntry], str], name: Callable[[str, list[int]], str]) -> list[GroupGap]:
+        """One row per group of entries (by ``key``), the largest gap first."""
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for i, e in enumerate(self.entries):
+            by_key[key(e)].append(i)
+        rows = [_group(k, name(k, idx), idx, self.entries, self.scores.qualified, self.tids,
+                       [g.skill for g in self.skills(idx)[:3]]) for k, idx in by_key.items()]
+        rows.sort(key=lambda g: (-g.gap, -g.headcount, g.key))
+        return rows
+
+    def overall(self, name: str, skills: Sequence[SkillGap]) -> GroupGap:
+        headcount = sum(e.headcount for e in self.entries)
+        rate = _rate(self.met, headcount)
+        return GroupGap(key="all", name=f"{name}合计", entries=len(self.entries), headcount=headcount,
+                        qualified_talents=len({t for _, t in self.edges}), met=self.met, gap=headcount - self.met,
+                        fit_rate=rate, meets_target=None if rate is None else rate >= TARGET_FIT_RATE,
+                        top_missing=[g.skill for g in skills[:3]])
+
+    def entry_rows(self) -> list[EntryGap]:
+        return [EntryGap(id=int(e.id or 0), title=e.title, source=e.source, chain_id=e.chain_id,
+                         chain_name=self.chain_name(e.chain_id), occupation_code=e.occupation_code,
+                         occupation_name=e.occupation_name or NO_OCCUPATION, shortage_level=e.shortage_level,
+                         headcount=e.headcount, qualified=len(self.scores.qualified[i]), met=self.per_entry[i],
+                         gap=self.gaps[i])
+                for i, e in enumerate(self.entries)]
+
+
 def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     """The supply–demand gap of a region and year (definitions in the module docstring)."""
     scope = resolve_region(service.regions, query.region)
@@ -294,49 +358,13 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     background = service.background("talent") if talents else 0.0
     scores = score_pairs(service, entries, talents, threshold=query.threshold, pool=query.pool,
                          near_margin=query.near_margin, background=background)
-    tids = [int(t.id or 0) for t in talents]
-    qualified = scores.qualified
-    edges = [(i, tids[j]) for i in range(len(entries)) for j in qualified[i]]
-    met, _ = max_assignment([e.headcount for e in entries], edges)
-    _, per_entry = priority_assignment(
-        [e.headcount for e in entries], [e.shortage_level for e in entries],
-        [(i, tids[j], sc) for i in range(len(entries)) for j, sc in zip(qualified[i], scores.scores[i], strict=True)])
-    gaps = [e.headcount - m for e, m in zip(entries, per_entry, strict=True)]
-    short = {i for i, g in enumerate(gaps) if g > 0}
-    skills = _skill_counts(scores.near, short, entries, gaps, service)
+    gaps = _Gaps.of(service, entries, talents, scores, service.chains())
+    skills = gaps.skills()
     top_skills = skills[: query.top_skills]
-    chains = service.chains()
-
-    def chain_name(cid: str | None) -> str:
-        return chains[cid].name if cid and cid in chains else (cid or NO_CHAIN)
-
-    def top_of(idx: Sequence[int]) -> list[str]:
-        sub = set(idx) & short
-        return [g.skill for g in _skill_counts(scores.near, sub, entries, gaps, service)[:3]]
-
-    by_chain: dict[str, list[int]] = defaultdict(list)
-    by_occ: dict[str, list[int]] = defaultdict(list)
-    for i, e in enumerate(entries):
-        by_chain[e.chain_id or ""].append(i)
-        by_occ[e.occupation_code or ""].append(i)
-    chain_rows = [_group(k, chain_name(k or None), idx, entries, qualified, tids, top_of(idx))
-                  for k, idx in by_chain.items()]
-    occ_rows = [_group(k, entries[idx[0]].occupation_name or NO_OCCUPATION, idx, entries, qualified, tids,
-                       top_of(idx)) for k, idx in by_occ.items()]
-    for rows in (chain_rows, occ_rows):
-        rows.sort(key=lambda g: (-g.gap, -g.headcount, g.key))
-    headcount = sum(e.headcount for e in entries)
-    rate = _rate(met, headcount)
-    overall = GroupGap(key="all", name=f"{scope.name}合计", entries=len(entries), headcount=headcount,
-                       qualified_talents=len({t for _, t in edges}), met=met, gap=headcount - met, fit_rate=rate,
-                       meets_target=None if rate is None else rate >= TARGET_FIT_RATE,
-                       top_missing=[g.skill for g in skills[:3]])
-    entry_rows = [EntryGap(id=int(e.id or 0), title=e.title, source=e.source, chain_id=e.chain_id,
-                           chain_name=chain_name(e.chain_id), occupation_code=e.occupation_code,
-                           occupation_name=e.occupation_name or NO_OCCUPATION, shortage_level=e.shortage_level,
-                           headcount=e.headcount, qualified=len(qualified[i]), met=per_entry[i], gap=gaps[i])
-                  for i, e in enumerate(entries)]
-    training = _training(service, scores.near, short, entries, talents, edges, met, top_skills,
+    chain_rows = gaps.groups(lambda e: e.chain_id or "", lambda k, _idx: gaps.chain_name(k or None))
+    occ_rows = gaps.groups(lambda e: e.occupation_code or "",
+                           lambda _k, idx: entries[idx[0]].occupation_name or NO_OCCUPATION)
+    training = _training(service, scores.near, gaps.short, entries, talents, gaps.edges, gaps.met, top_skills,
                          query.threshold, background)
     return GapReport(
         region=scope.name, region_level=scope.level, year=query.year,
@@ -344,8 +372,8 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
         threshold=query.threshold, demand_scope=query.demand,
         definitions=definitions(query.threshold, query.demand, query.near_margin, query.pool),
         catalogues=catalogues, supply=len(talents), supply_fresh=sum(1 for t in talents if t.fresh_graduate),
-        overall=overall, chains=chain_rows, occupations=occ_rows, entries=entry_rows,
-        missing_skills=top_skills, training=training,
+        overall=gaps.overall(scope.name, skills), chains=chain_rows, occupations=occ_rows,
+        entries=gaps.entry_rows(), missing_skills=top_skills, training=training,
         salary=salary_reference(entries, service.taxonomy),
         method=MethodInfo(encoder=service.encoder.name, background=round(background, 4), pool=query.pool,
                           pairs_scored=scores.pairs, near_margin=query.near_margin))
