@@ -17,53 +17,59 @@ from matcher.ingest.safe_cells import EXCERPT_CHARS, excerpt
 # ---------------------------------------------------------------------------------------------
 
 
+# pydantic error types whose reason is a template over the error's context
+_REASONS = {
+    "missing": "必填，不能为空",
+    "string_too_long": "过长（最多 {max_length} 个字符）",
+    "too_long": "条目过多（最多 {max_length} 项）",
+    "too_short": "条目过少（至少 {min_length} 项）",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "extra_forbidden": "未知字段",
+}
+# families of types (int_parsing, int_from_float …) by prefix
+_PREFIX_REASONS = (
+    ("int_", "应为整数"),
+    ("float_", "应为数字"),
+    ("bool_", "应为“是”或“否”"),
+    ("date_", "应为日期，如 2026-01-31"),
+    ("datetime_", "应为日期，如 2026-01-31"),
+)
+
+
+class _Context(dict):
+    """An error's context for a template: a value it lacks reads as None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def zh_reason(err: dict[str, Any]) -> str:
     """A pydantic error as a short Chinese reason, for row errors and form fields."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = err.get("loc") or ()
-    if kind == "missing":
-        return "必填，不能为空"
+    if kind in _REASONS:
+        return _REASONS[kind].format_map(_Context(ctx))
+    for prefix, reason in _PREFIX_REASONS:
+        if kind.startswith(prefix):
+            return reason
     if kind == "string_too_short":
         return (
             "不能为空"
             if ctx.get("min_length", 1) <= 1
             else f"过短（至少 {ctx['min_length']} 个字符）"
         )
-    if kind == "string_too_long":
-        return f"过长（最多 {ctx.get('max_length')} 个字符）"
-    if kind == "too_long":
-        return f"条目过多（最多 {ctx.get('max_length')} 项）"
-    if kind == "too_short":
-        return f"条目过少（至少 {ctx.get('min_length')} 项）"
-    if kind == "greater_than_equal":
-        return f"不能小于 {ctx.get('ge')}"
-    if kind == "greater_than":
-        return f"应大于 {ctx.get('gt')}"
-    if kind == "less_than_equal":
-        return f"不能大于 {ctx.get('le')}"
-    if kind == "less_than":
-        return f"应小于 {ctx.get('lt')}"
     if kind == "string_pattern_mismatch":
         if loc and loc[0] == "occupation_code":
             return "职业编码格式应如 2-02-10-03"
         return "格式不正确"
-    if kind.startswith("int_"):
-        return "应为整数"
-    if kind.startswith("float_"):
-        return "应为数字"
-    if kind.startswith("bool_"):
-        return "应为“是”或“否”"
-    if kind.startswith("date_") or kind.startswith("datetime_"):
-        return "应为日期，如 2026-01-31"
     if kind in ("enum", "literal_error"):
         return f"取值无效，应为 {ctx.get('expected', '')}".strip()
-    if kind == "string_type":
-        return "应为文本"
-    if kind == "list_type":
-        return "应为列表"
-    if kind == "extra_forbidden":
-        return "未知字段"
     if kind == "value_error":
         msg = str(ctx.get("error") or err.get("msg", "")).removeprefix("Value error, ")
         if "salary_min" in msg:
@@ -72,8 +78,6 @@ def zh_reason(err: dict[str, Any]) -> str:
             return "有效期开始日期不能晚于截止日期"
         return msg
     return f"取值无效（{err.get('msg', '')}）"
-
-
 
 
 def quoted_names(names: list[str], most: int = 5, unit: str = "列") -> str:
