@@ -4,10 +4,24 @@ grades (新八级工)."""
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from matcher.domain.schemas import Education, SkillLevel, TitleLevel
 from matcher.ingest.parsing.cells import BLANKS, NO_REQUIREMENT, normalized
 from matcher.ingest.parsing.numbers import to_number
+
+L = TypeVar("L")
+
+
+def _bracketed(core: str, levels: dict[str, L]) -> L | None:
+    """The level of "外(内)": the part outside the brackets, else the one inside; None if neither."""
+    m = re.fullmatch(r"(.+?)\((.+)\)", core)
+    if m:
+        for part in (m.group(1), m.group(2)):
+            if part in levels:
+                return levels[part]
+    return None
+
 
 # ---------------------------------------------------------------------------------------------
 # education
@@ -81,11 +95,9 @@ def parse_education(value: object) -> Education | None:
     if len(parts) > 1 and all(p in _EDUCATION for p in parts):
         return min((_EDUCATION[p] for p in parts), key=lambda e: e.rank)
     # "本科(学士)", "专科（高职）" written differently: try outside, then inside the brackets
-    m = re.fullmatch(r"(.+?)\((.+)\)", core)
-    if m:
-        for part in (m.group(1), m.group(2)):
-            if part in _EDUCATION:
-                return _EDUCATION[part]
+    level = _bracketed(core, _EDUCATION)
+    if level is not None:
+        return level
     raise ValueError("无法识别的学历，应为 高中/中专、大专、本科、硕士、博士 或 不限")
 
 
@@ -253,11 +265,9 @@ def parse_skill_level(value: object) -> SkillLevel | None:
     )
     if core in _SKILL_LEVELS:
         return _SKILL_LEVELS[core]
-    m = re.fullmatch(r"(.+?)\((.+)\)", core)
-    if m:
-        for part in (m.group(1), m.group(2)):
-            if part in _SKILL_LEVELS:
-                return _SKILL_LEVELS[part]
+    level = _bracketed(core, _SKILL_LEVELS)
+    if level is not None:
+        return level
     if core in NO_REQUIREMENT or core == "":
         return None
     raise ValueError(
