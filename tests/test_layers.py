@@ -27,7 +27,7 @@ MATCHER_LAYERS: list[tuple[str, ...]] = [
     ("retrieval",),
     ("ranking",),
     ("service", "wiring"),
-    ("fair", "analytics", "zone", "evaluation"),
+    ("fair", "analytics", "zone", "evaluation", "outcomes"),
     ("cli",),
 ]
 # the HTTP layer and the heavy numeric libraries stay out of each other's way
