@@ -68,6 +68,17 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.seeker)
 
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, seeker=self.seeker, post=self.post, rank=self.rank, true_required=self.true_required,
+                            ignores_major=self.ignores_major, talent_id=self.talent_id,
+                            **{f"col:{k}": v for k, v in self.columns.items()})
+
+    @classmethod
+    def load(cls, path: Path) -> Candidates:
+        with np.load(path, allow_pickle=False) as d:
+            return cls(d["seeker"], d["post"], d["rank"], {k[4:]: d[k] for k in d.files if k.startswith("col:")},
+                       d["true_required"], d["ignores_major"], d["talent_id"])
+
 
 @dataclass(frozen=True)
 class SimConfig:

@@ -144,7 +144,7 @@ def check_manifest(manifest: dict[str, Any], expected_features: Sequence[str]) -
     ``expected_features`` (in that order) with the libraries installed here."""
     if manifest.get("format") != FORMAT:
         raise ArtifactMismatch(f"不支持的模型格式 {manifest.get('format')!r}（应为 {FORMAT}）")
-    if manifest.get("kind") not in ("hgb", "weighted"):
+    if manifest.get("kind") not in ("hgb", "logistic", "weighted"):
         raise ArtifactMismatch(f"未知的模型类型 {manifest.get('kind')!r}")
     saved = list(manifest.get("feature_names") or [])
     expected = list(expected_features)

@@ -1,12 +1,17 @@
-"""``hgb``: a gradient-boosted classifier of positive outcomes, calibrated on a later slice.
+"""Learned re-rankers: classifiers of positive outcomes, calibrated on a later slice.
+
+Two kinds: ``hgb``, scikit-learn's gradient-boosted trees, and ``logistic``, a sign-constrained
+logistic model whose weights vary with the seeker's seniority (``models.rerankers.linear``):
+fewer degrees of freedom, so it learns more from few outcomes; the trees find interactions the
+linear form cannot, given enough data.
 
 Fitting (``fit_reranker``) takes a labelled ``PairTable`` of one training window:
 
 - the target is a positive outcome (grade >= 1, see ``models.rerankers.labels``); rows are
   weighted by their nDCG gain (hired 7, interviewed 3, applied 1; others 1), so the trees spend
   their splits on what the ranking metric rewards;
-- the estimator is scikit-learn's ``HistGradientBoostingClassifier`` with monotonic constraints
-  where the direction is known (``MONOTONE``: more skill coverage, semantic relevance,
+- ``hgb`` is scikit-learn's ``HistGradientBoostingClassifier``; both kinds have monotonic
+  constraints where the direction is known (``MONOTONE``: more skill coverage, semantic relevance,
   education, major, experience, salary, location, occupation or chain fit never lowers the
   score; a lower position never raises it);
 - position bias: the rank at which a pair was shown is a training-only feature, so the trees
@@ -35,6 +40,8 @@ DEFAULT_FEATURES: tuple[str, ...] = (*COMPONENTS, "experience_years")
 # +1: never lowers the score as the value grows; -1: never raises it; 0: free
 MONOTONE: dict[str, int] = {**{c: 1 for c in COMPONENTS}, "shortage": 0, "experience_years": 0, POSITION: -1}
 Calibration = Literal["isotonic", "sigmoid"]
+Kind = Literal["hgb", "logistic"]
+KINDS: tuple[str, ...] = ("hgb", "logistic")
 HGB_PARAMS: dict[str, Any] = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 15,
                               "min_samples_leaf": 40, "l2_regularization": 1.0, "early_stopping": True,
                               "validation_fraction": 0.1, "n_iter_no_change": 20}
@@ -46,10 +53,9 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class LearnedReranker(Reranker):
-    kind = "hgb"
-
     def __init__(self, feature_names: Sequence[str], estimator: Any, calibrator: Any,
-                 calibration: Calibration, baseline: np.ndarray) -> None:
+                 calibration: Calibration, baseline: np.ndarray, kind: Kind = "hgb") -> None:
+        self.kind = kind
         self.feature_names = tuple(feature_names)
         self.estimator = estimator
         self.calibrator = calibrator
@@ -104,19 +110,29 @@ class LearnedReranker(Reranker):
     # -- persistence (see models.rerankers.artifacts) ------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """What is pickled: scikit-learn objects and arrays only, no project class."""
-        return {"estimator": self.estimator, "calibrator": self.calibrator, "baseline": self.baseline}
+        """What is pickled: scikit-learn objects, arrays and numbers only, no project class."""
+        est = self.estimator.state() if self.kind == "logistic" else self.estimator
+        return {"estimator": est, "calibrator": self.calibrator, "baseline": self.baseline}
 
     def manifest(self) -> dict[str, Any]:
-        return {"kind": self.kind, "feature_names": list(self.feature_names),
-                "train_only_features": [POSITION], "calibration": self.calibration,
-                "monotonic_constraints": {n: MONOTONE.get(n, 0) for n in (*self.feature_names, POSITION)},
-                "baseline": {n: float(v) for n, v in zip(self.feature_names, self.baseline, strict=True)}}
+        out = {"kind": self.kind, "feature_names": list(self.feature_names),
+               "train_only_features": [POSITION], "calibration": self.calibration,
+               "monotonic_constraints": {n: MONOTONE.get(n, 0) for n in (*self.feature_names, POSITION)},
+               "baseline": {n: float(v) for n, v in zip(self.feature_names, self.baseline, strict=True)}}
+        if self.kind == "logistic":
+            out["coefficients"] = self.estimator.weights_table()
+        return out
 
     @classmethod
     def from_state(cls, manifest: dict[str, Any], state: dict[str, Any]) -> LearnedReranker:
-        return cls(manifest["feature_names"], state["estimator"], state["calibrator"], manifest["calibration"],
-                   state["baseline"])
+        kind = manifest["kind"]
+        est = state["estimator"]
+        if kind == "logistic":
+            from models.rerankers.linear import BoundedLogistic
+
+            est = BoundedLogistic.from_state(manifest["feature_names"], MONOTONE, est)
+        return cls(manifest["feature_names"], est, state["calibrator"], manifest["calibration"], state["baseline"],
+                   kind)
 
 
 def split_by_time(table: PairTable, later_share: float) -> tuple[np.ndarray, np.ndarray]:
@@ -129,14 +145,17 @@ def split_by_time(table: PairTable, later_share: float) -> tuple[np.ndarray, np.
     return ~later, later
 
 
-def fit_reranker(table: PairTable, feature_names: Sequence[str] = DEFAULT_FEATURES, *,
+def fit_reranker(table: PairTable, feature_names: Sequence[str] = DEFAULT_FEATURES, *, kind: Kind = "hgb",
                  calibration: Calibration = "isotonic", calibration_share: float = 0.2, seed: int = 0,
                  gain_weights: bool = True, params: dict[str, Any] | None = None) -> LearnedReranker:
-    """Fit the trees on the earlier queries of ``table`` and the calibration map on the later ones."""
+    """Fit the model on the earlier queries of ``table`` and the calibration map on the later
+    ones. ``params``: estimator options (``HGB_PARAMS`` for hgb; ``l2`` for logistic)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.isotonic import IsotonicRegression
     from sklearn.linear_model import LogisticRegression
 
+    if kind not in KINDS:
+        raise ValueError(f"未知的模型类型：{kind}（可选：{', '.join(KINDS)}）")
     if calibration not in ("isotonic", "sigmoid"):
         raise ValueError(f"未知的校准方法：{calibration}")
     if POSITION not in table.columns:
@@ -150,11 +169,20 @@ def fit_reranker(table: PairTable, feature_names: Sequence[str] = DEFAULT_FEATUR
     X = fit.matrix((*names, POSITION))
     y = fit.positive.astype(int)
     weight = np.where(fit.positive, fit.gains, 1.0) if gain_weights else None
-    cst = [MONOTONE.get(n, 0) for n in (*names, POSITION)]
-    est = HistGradientBoostingClassifier(**{**HGB_PARAMS, **(params or {})}, monotonic_cst=cst, random_state=seed)
-    est.fit(X, y, sample_weight=weight)
+    if kind == "hgb":
+        est_params = {**HGB_PARAMS, **(params or {})}
+        cst = [MONOTONE.get(n, 0) for n in (*names, POSITION)]
+        est: Any = HistGradientBoostingClassifier(**est_params, monotonic_cst=cst, random_state=seed)
+        est.fit(X, y, sample_weight=weight)
+        iterations = int(est.n_iter_)
+    else:
+        from models.rerankers.linear import BoundedLogistic
+
+        est_params = {"l2": 1e-3, **(params or {})}
+        est = BoundedLogistic(names, MONOTONE, **est_params).fit(X, y, sample_weight=weight)
+        iterations = est.n_iter_
     baseline = np.median(X[:, : len(names)], axis=0)
-    model = LearnedReranker(names, est, None, calibration, baseline)
+    model = LearnedReranker(names, est, None, calibration, baseline, kind)
     raw = model.raw_proba(cal.matrix(names), cal.columns[POSITION])
     if calibration == "isotonic":
         calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, cal.positive)
@@ -162,6 +190,6 @@ def fit_reranker(table: PairTable, feature_names: Sequence[str] = DEFAULT_FEATUR
         calibrator = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], cal.positive)
     model.calibrator = calibrator
     model.fit_info = {"fit_rows": len(fit), "calibration_rows": len(cal), "fit_window": fit.window(),
-                      "calibration_window": cal.window(), "iterations": int(est.n_iter_),
-                      "params": {**HGB_PARAMS, **(params or {})}, "gain_weights": gain_weights, "seed": seed}
+                      "calibration_window": cal.window(), "iterations": iterations,
+                      "params": est_params, "gain_weights": gain_weights, "seed": seed}
     return model

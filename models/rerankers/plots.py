@@ -10,13 +10,15 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
 def reliability_svg(curves: Mapping[str, Mapping[str, Any]], title: str = "可靠性图（校准曲线）",
-                    size: int = 420) -> str:
+                    size: int = 420, min_count: int = 20) -> str:
     """Mean predicted probability (x) against the observed rate (y) per bin, one curve per
     entry of ``curves`` (each a ``models.rerankers.metrics.reliability`` result), the diagonal of
-    perfect calibration, and each curve's share of rows per bin as bars along the bottom."""
+    perfect calibration, and each curve's share of rows per bin as bars along the bottom. Bins
+    with fewer than ``min_count`` rows are drawn as hollow points off the line: their observed
+    rate is mostly noise."""
     m, plot = 56, size - 2 * 56
     top = 40
-    height = top + plot + 90 + 18 * len(curves)
+    height = top + plot + 70 + 18 * (len(curves) + 1)
 
     def x(v: float) -> float:
         return m + v * plot
@@ -41,7 +43,8 @@ def reliability_svg(curves: Mapping[str, Mapping[str, Any]], title: str = "可�
     legend_y = top + plot + 56
     for i, (name, rel) in enumerate(curves.items()):
         colour = COLOURS[i % len(COLOURS)]
-        bins = [b for b in rel["bins"] if b["count"]]
+        bins = [b for b in rel["bins"] if b["count"] >= min_count]
+        sparse = [b for b in rel["bins"] if 0 < b["count"] < min_count]
         total = sum(b["count"] for b in rel["bins"]) or 1
         for b in rel["bins"]:  # bin shares as thin bars at the bottom of the plot
             h = 0.25 * plot * b["count"] / total
@@ -53,10 +56,16 @@ def reliability_svg(curves: Mapping[str, Mapping[str, Any]], title: str = "可�
             parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for b in bins:
             parts.append(f'<circle cx="{x(b["mean_predicted"]):.1f}" cy="{y(b["observed"]):.1f}" r="3" fill="{colour}"/>')
+        for b in sparse:
+            parts.append(f'<circle cx="{x(b["mean_predicted"]):.1f}" cy="{y(b["observed"]):.1f}" r="3" fill="white" '
+                         f'stroke="{colour}"/>')
         ece = rel.get("ece")
         label = f"{name}（ECE {ece:.3f}，{rel.get('rows', total)} 对）" if ece is not None else name
         ly = legend_y + 18 * i
         parts.append(f'<line x1="{m}" y1="{ly - 4}" x2="{m + 24}" y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>')
         parts.append(f'<text x="{m + 30}" y="{ly}">{escape(label)}</text>')
+    note_y = legend_y + 18 * len(curves)
+    parts.append(f'<text x="{m}" y="{note_y}" fill="#666" font-size="11">空心点：该区间少于 {min_count} 对，'
+                 f'不连线；底部浅色条为各区间样本占比</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

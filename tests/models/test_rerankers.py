@@ -169,29 +169,45 @@ def test_simulation_is_deterministic_and_position_biased(simulated):
     assert 0.5 < bias["eta"] < 1.1  # the simulator looks at position p with probability p^-0.8
 
 
-def test_learned_model_is_calibrated_and_beats_weighted(simulated):
+@pytest.mark.parametrize("kind", ["hgb", "logistic"])
+def test_learned_model_is_calibrated_and_beats_weighted(simulated, kind):
     weights, _, train, heldout, _ = simulated
-    model = fit_reranker(train, seed=0)
+    model = fit_reranker(train, kind=kind, seed=0)
     X = heldout.matrix(model.feature_names)
     p = model.predict_proba(X, heldout.columns["position"])
     assert p.min() >= 0.0 and p.max() <= 1.0
     rel = calibration_report(model, heldout)
     assert rel["ece"] < 0.02  # observed positive rate is ~3%; calibrated within 2 points
     gains = heldout.gains / heldout.meta["propensity"]
-    report = compare_rankers({"hgb": model, "weighted": WeightedReranker(weights)}, heldout, baseline="weighted",
-                             gains=gains, normalise="window", resamples=300)
-    delta = report["vs_baseline"]["hgb"]
+    rankers = {kind: model, "weighted": WeightedReranker(weights)}
+    report = compare_rankers(rankers, heldout, baseline="weighted", gains=gains, normalise="window", resamples=300)
+    delta = report["vs_baseline"][kind]
     assert delta["ndcg_at_10"]["ci95"][0] > 0, delta
     assert delta["auc"]["ci95"][0] > 0, delta
     # hidden truth of the simulator agrees
-    oracle = compare_rankers({"hgb": model, "weighted": WeightedReranker(weights)}, heldout, baseline="weighted",
-                             gains=heldout.meta["truth_gain"], with_auc=False, resamples=300)
-    assert oracle["vs_baseline"]["hgb"]["ndcg_at_10"]["ci95"][0] > 0
+    oracle = compare_rankers(rankers, heldout, baseline="weighted", gains=heldout.meta["truth_gain"], with_auc=False,
+                             resamples=300)
+    assert oracle["vs_baseline"][kind]["ndcg_at_10"]["ci95"][0] > 0
     # explanations: contributions per pair and feature, the biggest mover named
     contrib = model.contributions(X[:5])
     assert contrib.shape == (5, len(DEFAULT_FEATURES)) and np.isfinite(contrib).all()
     top = model.top_contributions(X[int(np.argmax(model.score(X)))])
     assert top and all(name in DEFAULT_FEATURES and v > 0 for name, v in top)
+    # monotonic: raising a constrained component never lowers the score
+    for j, name in enumerate(DEFAULT_FEATURES):
+        if name not in ("shortage", "experience_years"):
+            up = X[:300].copy()
+            up[:, j] = np.minimum(up[:, j] + 0.3, 1.0)
+            assert (model.score(up) >= model.score(X[:300]) - 1e-9).all(), name
+
+
+def test_logistic_weights_follow_seniority(simulated):
+    """The simulator's seekers weigh salary more with experience: the logistic model finds it."""
+    model = fit_reranker(simulated[2], kind="logistic", seed=0)
+    coef = model.manifest()["coefficients"]
+    assert coef["ten_years"]["salary"] > coef["graduate"]["salary"] + 0.5
+    assert coef["log_position"] < 0
+    assert all(v >= 0 for side in ("graduate", "ten_years") for k, v in coef[side].items() if k != "shortage")
 
 
 # -- artifacts and registry ------------------------------------------------------------------
@@ -199,6 +215,15 @@ def test_learned_model_is_calibrated_and_beats_weighted(simulated):
 @pytest.fixture(scope="module")
 def trained(simulated):
     return fit_reranker(simulated[2], seed=0)
+
+
+def test_logistic_artifact_round_trip(simulated, tmp_path: Path):
+    model = fit_reranker(simulated[2], kind="logistic", seed=0)
+    save_model(model, tmp_path / "lr", window=simulated[2].window())
+    loaded = load_model(tmp_path / "lr", DEFAULT_FEATURES)
+    X = simulated[3].matrix(DEFAULT_FEATURES)[:200]
+    assert loaded.kind == "logistic" and np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert read_manifest(tmp_path / "lr")["coefficients"]["graduate"].keys() == set(COMPONENTS)
 
 
 def test_artifact_round_trip_and_refusals(trained, simulated, tmp_path: Path):
@@ -238,6 +263,8 @@ def test_registry_promotes_only_a_better_model_and_rolls_back(simulated, tmp_pat
     assert isinstance(reg.load_current(root, DEFAULT_FEATURES, weights), WeightedReranker)
     good = reg.train(root, train, seed=0)
     assert read_manifest(root / "models" / good)["metrics"]["calibration_slice"]["rows"] > 0
+    with pytest.raises(ValueError, match="未知的模型类型"):
+        reg.train(root, train, kind="forest")
     # a model trained on shuffled labels is no better than weighted: refused
     rng = np.random.default_rng(0)
     shuffled = train.with_labels(rng.permutation(train.grade), rng.permutation(train.negative))
