@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for kind in KINDS:
             t0 = time.perf_counter()
-            model_id = reg.train(root, train, kind=kind, seed=args.seed, note="synthetic outcomes (bench_rerank)")
+            model_id = reg.train(root, train, kind=kind, seed=args.seed, labels_until=args.cutoff,
+                                 note="synthetic outcomes (bench_rerank)")
             manifest = reg.read_manifest(root / "models" / model_id)
             models[kind] = load_model(root / "models" / model_id, manifest["feature_names"])
             res["models"][kind] = {"id": model_id, "train_s": round(time.perf_counter() - t0, 1), "manifest": manifest}

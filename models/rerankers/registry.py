@@ -89,9 +89,10 @@ def current(root: Path) -> str | None:
 
 def train(root: Path, table: PairTable, *, kind: str = "hgb", feature_names: Sequence[str] = DEFAULT_FEATURES,
           seed: int = 0, calibration: str = "isotonic", params: dict[str, Any] | None = None,
-          note: str | None = None) -> str:
-    """Fit a model on ``table`` (one training window, labels as known at its end), save it
-    unpromoted and return its id. The manifest's metrics are those of the calibration slice."""
+          labels_until: float | None = None, note: str | None = None) -> str:
+    """Fit a model on ``table`` (one training window, labelled with the events known at
+    ``labels_until``, recorded in the manifest), save it unpromoted and return its id. The
+    manifest's metrics are those of the calibration slice."""
     model = fit_reranker(table, feature_names, kind=kind, calibration=calibration, seed=seed,  # type: ignore[arg-type]
                          params=params)
     created = dt.datetime.now(dt.UTC)
@@ -100,7 +101,8 @@ def train(root: Path, table: PairTable, *, kind: str = "hgb", feature_names: Seq
     while (Path(root) / "models" / model_id).exists():
         n += 1
         model_id = f"{base}-{n}"
-    window = {**table.window(), **({"note": note} if note else {})}
+    window = {**table.window(), **({"labels_until": labels_until} if labels_until is not None else {}),
+              **({"note": note} if note else {})}
     save_model(model, Path(root) / "models" / model_id, window=window,
                metrics=_calibration_metrics(model, table), extra={"id": model_id})
     _log(root, action="train", model=model_id, rows=len(table))

@@ -261,8 +261,10 @@ def test_registry_promotes_only_a_better_model_and_rolls_back(simulated, tmp_pat
     root = tmp_path / "registry"
     assert reg.current(root) is None
     assert isinstance(reg.load_current(root, DEFAULT_FEATURES, weights), WeightedReranker)
-    good = reg.train(root, train, seed=0)
-    assert read_manifest(root / "models" / good)["metrics"]["calibration_slice"]["rows"] > 0
+    good = reg.train(root, train, seed=0, labels_until=38)
+    manifest = read_manifest(root / "models" / good)
+    assert manifest["metrics"]["calibration_slice"]["rows"] > 0
+    assert manifest["training_window"]["labels_until"] == 38 and manifest["training_window"]["last_day"] < 28
     with pytest.raises(ValueError, match="未知的模型类型"):
         reg.train(root, train, kind="forest")
     # a model trained on shuffled labels is no better than weighted: refused
