@@ -60,7 +60,7 @@ class MatchService:
     def __init__(self, settings: Settings, *, encoder: Encoder | None = None, store: Store | None = None,
                  weights: Weights | None = None, shared: SharedModels | None = None) -> None:
         self.settings = settings
-        self.weights = weights or Weights()
+        self._weights = weights or Weights()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = store or Store(settings.db_url())
         self.encoder = encoder or build_encoder(settings.encoder, settings.encoder_model)
@@ -79,7 +79,7 @@ class MatchService:
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
         self.preparer = RecordPreparer(ref, lambda: self.coder, self.chain_book, self.store)
-        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, self.weights)
+        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, self._weights)
         self.explainer = Explainer(ref.vocab, ref.rules, ref.directions, self.chain_book.all)
         self.accounts = AccountDirectory(self.store)
         self.enterprises = EnterpriseDirectory(self.store)
@@ -87,6 +87,16 @@ class MatchService:
         self.catalogues = CatalogueDirectory(self.store)
         if not self.store.list_chains():
             self.load_chain_registries()  # registries are reference data: present from the start
+
+    @property
+    def weights(self) -> Weights:
+        """The ranking weights; setting them re-weights every later score (the scorer's too)."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: Weights) -> None:
+        self._weights = value
+        self.scorer.weights = value
 
     def with_encoder(self, encoder: Encoder, *, coder_encoder: Encoder | None = None) -> MatchService:
         """A service over the same store, indexes, reference data and chains whose encodings go

@@ -18,3 +18,16 @@ class UnknownBackend(ModelError, ValueError):
 
 class BadEncoderInput(ModelError, TypeError):
     """``encode_*`` was called with something other than a list of strings."""
+
+
+class ArtifactMismatch(ModelError, ValueError):
+    """A saved model does not fit the caller: other features, other library versions, a changed
+    or unknown file. The message says what differs; the model is not loaded."""
+
+
+class PromotionRefused(ModelError):
+    """A model was not promoted: it is not shown to rank better than the current one."""
+
+
+class RegistryError(ModelError, ValueError):
+    """A registry operation that cannot be done (unknown model, nothing to roll back)."""
