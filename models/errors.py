@@ -18,3 +18,7 @@ class UnknownBackend(ModelError, ValueError):
 
 class BadEncoderInput(ModelError, TypeError):
     """``encode_*`` was called with something other than a list of strings."""
+
+
+class ModelFileError(ModelError, ValueError):
+    """A shipped model file cannot be used (unknown format, shapes that do not match)."""
