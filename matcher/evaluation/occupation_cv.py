@@ -9,7 +9,7 @@ without exemplars (what the features give on their own). A second split groups t
 gold code, so that no test title's code was seen in training (a harder, different question:
 codes the exemplars never carry).
 
-The out-of-fold probabilities also fit the shipped calibration (``confidence``), and a
+The out-of-fold probability shares also fit the shipped calibration (``confidence``), and a
 cross-fitted version of it is scored here (calibration fitted on four folds' predictions,
 checked on the fifth).
 """
@@ -57,7 +57,7 @@ class CVResult:
 
     how: str
     rankings: dict[str, np.ndarray]
-    proba: np.ndarray  # re-ranker's out-of-fold probabilities, same order as rankings["talentmatch"]
+    share: np.ndarray  # re-ranker's out-of-fold probability shares, same order as rankings["talentmatch"]
     fold_of: np.ndarray
     seconds: float
     confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cross-fitted calibration
@@ -75,7 +75,7 @@ def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequenc
     n = len(titles)
     fold_of = np.zeros(n, dtype=np.int64)
     ranks = {name: np.zeros((n, 50), dtype=np.int64) for name in ("talentmatch", "no_exemplars")}
-    proba = np.zeros((n, 50))
+    share = np.zeros((n, 50))
     all_ex = ExemplarSet(list(titles), list(golds), vectors)
     try:
         for f, te in enumerate(folds(golds, how)):
@@ -84,7 +84,7 @@ def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequenc
             ex = all_ex.subset(tr)
             model = train_reranker(fz, ex, hits, unseen_share=unseen_share)
             r = rerank(fz, model, [titles[i] for i in te], vectors[te])  # exemplars: the training folds
-            ranks["talentmatch"][te], proba[te] = r.order, r.proba
+            ranks["talentmatch"][te], share[te] = r.order, r.share
             model0 = train_reranker(fz, ex, hits, use_exemplars=False)  # leaves fz without exemplars
             ranks["no_exemplars"][te] = rerank(fz, model0, [titles[i] for i in te], vectors[te]).order
             if progress:
@@ -94,7 +94,7 @@ def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequenc
     cos = raw_vectors @ coder._matrix.T
     for name, w in (("bm25", 0.0), ("dense", 1.0), ("fused", coder.dense_weight)):
         ranks[name] = _fused_order(coder, titles, cos, w)
-    res = CVResult(how, ranks, proba, fold_of, round(time.perf_counter() - t0, 1))
+    res = CVResult(how, ranks, share, fold_of, round(time.perf_counter() - t0, 1))
     res.confidence = cross_fitted_confidence(res, golds, hits)
     return res
 
@@ -130,8 +130,8 @@ def cross_fitted_confidence(res: CVResult, golds: Sequence[str], hits) -> np.nda
     for f in np.unique(res.fold_of):
         tr, te = res.fold_of != f, res.fold_of == f
         cal = LinearReranker([], np.zeros(0), np.zeros(0), np.zeros(0), 0.0)
-        cal.fit_calibration(res.proba[tr, :10].ravel(), correct[tr, :10].ravel())
-        conf[te] = cal.calibrate(res.proba[te, 0])
+        cal.fit_calibration(res.share[tr, :10].ravel(), correct[tr, :10].ravel())
+        conf[te] = cal.calibrate(res.share[te, 0])
     return conf
 
 
@@ -144,9 +144,9 @@ def _candidate_hits(res: CVResult, golds: Sequence[str], hits) -> np.ndarray:
 
 
 def fit_calibration(model: LinearReranker, res: CVResult, golds: Sequence[str], hits) -> None:
-    """Fit the model's calibration on the out-of-fold probabilities of the top 10 candidates."""
+    """Fit the model's calibration on the out-of-fold probability shares of the top 10 candidates."""
     correct = _candidate_hits(res, golds, hits)
-    model.fit_calibration(res.proba[:, :10].ravel(), correct[:, :10].ravel())
+    model.fit_calibration(res.share[:, :10].ravel(), correct[:, :10].ravel())
 
 
 def calibration_table(res: CVResult, golds: Sequence[str], hits) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Two stages. Candidates and features come from the cleaned title (``titles.clean_title``): e5
 cosine to every occupation, BM25 over the occupation texts, name overlap, the alias lexicon and
 the nearest labelled real titles (exemplars); a logistic re-ranker trained on real titles
-orders the top 50 and an isotonic calibration turns its probability into ``confidence``
+orders the top 50 and an isotonic calibration of each candidate's share of the probability
+mass gives ``confidence``
 (``occupation_model``, shipped in ``models/artifacts/``). Without a re-ranker (``reranker=None``,
 or ``use_reranker = False`` as the evaluation's baselines do) the coder is the plain fusion of
 query-relative dense and BM25 scores at ``dense_weight``.
@@ -32,7 +33,7 @@ from models.paths import ARTIFACT_DIR
 # the code is then more likely wrong than right
 CONFIDENCE_THRESHOLD = 0.5
 # weight of the context's (description's) relative dense score in the re-ranker's logit
-CONTEXT_WEIGHT = 1.5
+CONTEXT_WEIGHT = 2.0
 CONTEXT_CHARS = 300
 
 
@@ -92,14 +93,19 @@ class OccupationCoder:
             self._by_title: dict[str, list[int]] = {}
             for i, t in enumerate(m.titles):
                 self._by_title.setdefault(normalize_text(t), []).append(i)
+            # an exemplar's vector is the query vector of its cleaned title: a title that cleans
+            # to the same text needs no encoding (same encoder, same text, same prompt)
+            self._known = {clean_title(t): vecs[i] for i, t in enumerate(m.titles)}
         return self._featurizer
 
-    def _encode_distinct(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors of ``texts``, each distinct text encoded once."""
-        distinct = list(dict.fromkeys(texts))
-        vecs = self.encoder.encode_queries(distinct)
-        row = {t: i for i, t in enumerate(distinct)}
-        return vecs[[row[t] for t in texts]] if texts else np.zeros((0, self.encoder.dim), np.float32)
+    def _encode_distinct(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Query vectors of ``texts``: each distinct text encoded once, ``known`` ones not at all."""
+        if not texts:
+            return np.zeros((0, self.encoder.dim), np.float32)
+        known = known or {}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
+        found = dict(zip(todo, self.encoder.encode_queries(todo), strict=True)) if todo else {}
+        return np.stack([found[t] if t in found else known[t] for t in texts]).astype(np.float32)
 
     # -- coding ----------------------------------------------------------------------------
 
@@ -133,7 +139,7 @@ class OccupationCoder:
         fz = self.featurizer
         assert self.model is not None
         titles = [clean[i] for i in todo]
-        vecs = self._encode_distinct([clean_title(t) for t in titles])
+        vecs = self._encode_distinct([clean_title(t) for t in titles], self._known)
         exclude = [self._by_title.get(t, []) for t in titles] if self.leave_one_out else None
         ctx_rel = None
         if context is not None:
@@ -145,7 +151,7 @@ class OccupationCoder:
         ranked = rerank(fz, self.model.reranker, titles, vecs, exclude=exclude, context_rel=ctx_rel,
                         context_weight=CONTEXT_WEIGHT)
         k = min(top_k, ranked.order.shape[1])
-        conf = self.model.reranker.calibrate(ranked.proba[:, :k])
+        conf = self.model.reranker.calibrate(ranked.share[:, :k])
         top = np.maximum(ranked.proba[:, :1], 1e-12)
         score = ranked.proba[:, :k] / top
         for row, i in enumerate(todo):

@@ -391,12 +391,15 @@ class OccupationFeaturizer:
         ]
         return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2)
 
-    def candidates(self, feats: np.ndarray, n: int = 50) -> np.ndarray:
-        """Indices ``(titles, n)`` of each title's candidates: the best by dense cosine, BM25,
-        exemplar votes (dense and lexical) and alias hits, merged in that order."""
+    def candidates(self, feats: np.ndarray, n: int = 50, extra: np.ndarray | None = None) -> np.ndarray:
+        """Indices ``(titles, n)`` of each title's candidates: the best by a fixed sum of dense
+        cosine, BM25, exemplar votes (dense and lexical), alias hits and name overlap (plus
+        ``extra``, e.g. a context's relative similarity)."""
         f = {name: feats[:, :, i] for i, name in enumerate(FEATURES)}
         pre = (f["dense_rel"] + 0.5 * f["bm25_rel"] + 2 * f["knn_code"] + f["knn_minor"] + 2 * f["lex_code"]
                + f["lex_minor"] + 2 * f["alias_code"] + f["alias_minor"] + 0.5 * f["name_in_title"])
+        if extra is not None:
+            pre = pre + extra
         return np.argsort(-pre, axis=1, kind="stable")[:, :n]
 
 

@@ -33,7 +33,7 @@ EXEMPLARS_FILE = "occupation-exemplars.json"
 N_CANDIDATES = 50
 # share of training titles whose own code is hidden from the kNN features (all exemplars with
 # that code left out), so the model also learns to rank codes no exemplar carries
-UNSEEN_SHARE = 0.15
+UNSEEN_SHARE = 0.3
 
 
 @dataclass
@@ -89,6 +89,12 @@ class Ranked:
     order: np.ndarray  # (titles, N_CANDIDATES) occupation indices
     proba: np.ndarray  # (titles, N_CANDIDATES) re-ranker probabilities, same order
 
+    @property
+    def share(self) -> np.ndarray:
+        """Each candidate's share of its title's probability mass: what the calibration reads
+        (one code is right, so a candidate's chance depends on its rivals, not only on itself)."""
+        return self.proba / np.maximum(self.proba.sum(axis=1, keepdims=True), 1e-12)
+
 
 def rerank(featurizer: OccupationFeaturizer, reranker: LinearReranker, titles: Sequence[str],
            vectors: np.ndarray, *, exclude: Sequence[Sequence[int]] | None = None,
@@ -97,13 +103,16 @@ def rerank(featurizer: OccupationFeaturizer, reranker: LinearReranker, titles: S
     """Candidates of each title ranked by the re-ranker (in batches, to bound memory).
 
     ``context_rel`` (titles × occupations, each row scaled to [0, 1]) adds ``context_weight ×``
-    that value to the candidates' logits (NaN rows: no context).
+    that value to the candidates' logits and to the candidate selection (NaN rows: no context).
     """
     orders, probas = [], []
     for s in range(0, len(titles), batch):
         sl = slice(s, s + batch)
         feats = featurizer.features(titles[sl], vectors[sl], exclude=None if exclude is None else exclude[sl])
-        cand = featurizer.candidates(feats, n)
+        extra = None
+        if context_rel is not None and context_weight:  # the context also proposes candidates
+            extra = np.nan_to_num(context_rel[sl], nan=0.0)
+        cand = featurizer.candidates(feats, n, extra=extra)
         x = np.take_along_axis(feats, cand[:, :, None], axis=1)
         logit = reranker.logits(x)
         if context_rel is not None and context_weight:
