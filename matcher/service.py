@@ -224,7 +224,7 @@ class MatchService:
     @staticmethod
     def _demand_query(entry: DemandEntry) -> tuple[str, str | None]:
         """A post's title, coded with its majors and description as context."""
-        context = " ".join([*entry.majors, entry.description[:300]]).strip()
+        context = " ".join([*entry.majors, entry.description[:200]]).strip()
         return entry.title, context or None
 
     def _coding_queries(self, kind: Kind, models: Sequence[Any]) -> list[str]:
