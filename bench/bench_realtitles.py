@@ -55,6 +55,7 @@ def run_cv(encoder: str = "e5", cache: Path | None = None, splits: tuple[str, ..
     from matcher.reference.occupations import Taxonomy
     from matcher.retrieval.encoders import build_encoder
     from matcher.retrieval.occupation_coder import OccupationCoder
+    from matcher.retrieval.occupation_model import exemplar_mask, load_exclusions
     from matcher.retrieval.titles import clean_title
 
     queries, errors = read_eval_file(DEV)
@@ -66,17 +67,17 @@ def run_cv(encoder: str = "e5", cache: Path | None = None, splits: tuple[str, ..
         raise SystemExit("no occupation re-ranker in models/artifacts: run scripts/build_occupation_model.py")
     titles = [q.query or "" for q in queries]
     golds = [str(q.gold[0]) for q in queries]
-    fz = coder.featurizer
-    if coder.model.titles == titles:  # the exemplars are these titles: their vectors are shipped
-        vectors = fz.ex.vectors
-    else:
-        vectors = encode_cached(enc, [clean_title(t) for t in titles], cache)
+    coder.featurizer  # noqa: B018 - loads the exemplars and their shipped vectors
+    clean = [clean_title(t) for t in titles]
+    # the exemplars are these titles (less the excluded ones): their vectors ship with the model
+    vectors = coder._encode_distinct(clean, coder._known)
     raw = encode_cached(enc, [normalize_text(t) for t in titles], cache)
-    log(f"{len(titles)} titles, vectors ready")
+    usable = exemplar_mask(titles, golds, load_exclusions(ROOT / "data" / "occupation_aliases.json"))
+    log(f"{len(titles)} titles ({int((~usable).sum())} kept out of the exemplars), vectors ready")
     out: dict[str, Any] = {"file": str(DEV.relative_to(ROOT)), "encoder": enc.name,
                            "model_version": coder.model.version, "splits": []}
     for how in splits:
-        res = cross_validate(coder, titles, golds, vectors, np.asarray(raw), how=how, progress=log)
+        res = cross_validate(coder, titles, golds, vectors, np.asarray(raw), how=how, usable=usable, progress=log)
         out["splits"].append(cv_report(res, coder, queries))
         log(f"{how}: done in {res.seconds:.0f}s")
     return out
@@ -101,7 +102,7 @@ def run_context(encoder: str = "e5", cache: Path | None = None, limit: int = 600
     coder = OccupationCoder(tax, build_encoder(encoder), cache_dir=cache)
     titles = [r["title"] for r in rows]
     gold = [r["occupation_code"] for r in rows]
-    ctx = [" ".join([*r.get("majors", []), r.get("description", "")[:300]]).strip() or None for r in rows]
+    ctx = [" ".join([*r.get("majors", []), r.get("description", "")[:200]]).strip() or None for r in rows]
     out: dict[str, Any] = {"entries": len(rows)}
     for name, context in (("title", None), ("title+context", ctx)):
         t0 = time.perf_counter()

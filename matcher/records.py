@@ -137,7 +137,7 @@ class RecordPreparer:
     @staticmethod
     def demand_query(entry: DemandEntry) -> tuple[str, str | None]:
         """A post's title, coded with its majors and description as context."""
-        context = " ".join([*entry.majors, entry.description[:300]]).strip()
+        context = " ".join([*entry.majors, entry.description[:200]]).strip()
         return entry.title, context or None
 
     def coding_queries(self, kind: Kind, models: Sequence[Any]) -> list[str]:

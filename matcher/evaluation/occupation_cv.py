@@ -65,9 +65,11 @@ class CVResult:
 
 def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequence[str], vectors: np.ndarray,
                    raw_vectors: np.ndarray, *, how: str = "stratified", unseen_share: float = UNSEEN_SHARE,
+                   usable: np.ndarray | None = None,
                    progress: Callable[[str], None] | None = None) -> CVResult:
     """See the module docstring. ``vectors``: query vectors of the cleaned titles (what the
-    re-ranker reads); ``raw_vectors``: of the normalised raw titles (what the baselines read)."""
+    re-ranker reads); ``raw_vectors``: of the normalised raw titles (what the baselines read);
+    ``usable``: which titles may be exemplars and training titles (all are evaluated)."""
     t0 = time.perf_counter()
     fz: OccupationFeaturizer = coder.featurizer
     saved = fz.ex
@@ -81,6 +83,8 @@ def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequenc
         for f, te in enumerate(folds(golds, how)):
             fold_of[te] = f
             tr = np.setdiff1d(np.arange(n), te)
+            if usable is not None:
+                tr = tr[usable[tr]]
             ex = all_ex.subset(tr)
             model = train_reranker(fz, ex, hits, unseen_share=unseen_share)
             r = rerank(fz, model, [titles[i] for i in te], vectors[te])  # exemplars: the training folds

@@ -5,9 +5,11 @@ cosine to every occupation, BM25 over the occupation texts, name overlap, the al
 the nearest labelled real titles (exemplars); a logistic re-ranker trained on real titles
 orders the top 50 and an isotonic calibration of each candidate's share of the probability
 mass gives ``confidence``
-(``occupation_model``, shipped in ``models/artifacts/``). Without a re-ranker (``reranker=None``,
-or ``use_reranker = False`` as the evaluation's baselines do) the coder is the plain fusion of
-query-relative dense and BM25 scores at ``dense_weight``.
+(``occupation_model``, shipped in ``models/artifacts/``); a title that is an occupation's name
+is that occupation. Without a re-ranker (``reranker=None``; an encoder other than the one the
+shipped model was trained with; or ``use_reranker = False`` as the evaluation's baselines do)
+the coder is the plain fusion of query-relative dense and BM25 scores at ``dense_weight``, and
+its candidates have no ``confidence``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from models.paths import ARTIFACT_DIR
 CONFIDENCE_THRESHOLD = 0.5
 # weight of the context's (description's) relative dense score in the re-ranker's logit
 CONTEXT_WEIGHT = 2.0
-CONTEXT_CHARS = 300
+CONTEXT_CHARS = 200
 
 
 class OccupationCoder:
@@ -57,7 +59,13 @@ class OccupationCoder:
         self._bm25 = BM25Index()
         self._bm25.upsert(list(range(len(self.items))), docs)
         self._matrix = self._load_vectors(cache_dir)
-        self.model = load_occupation_model() if reranker == "shipped" else reranker
+        if reranker == "shipped":
+            # the shipped weights were learned on features of the encoder named in its manifest;
+            # with another encoder (tests' fake one, a local sentence-transformers model) the
+            # coder keeps its plain fusion unless a model is passed explicitly
+            shipped = load_occupation_model()
+            reranker = shipped if shipped is not None and shipped.encoder == encoder.name else None
+        self.model = reranker
         self.use_reranker = self.model is not None
         # evaluation on the exemplars themselves: a title does not see its own exemplar
         self.leave_one_out = False

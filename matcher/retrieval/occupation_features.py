@@ -212,6 +212,9 @@ class OccupationFeaturizer:
             if len(n) >= 2:
                 self._by_stem.setdefault(n, []).append(j)
         self._max_stem = max((len(n) for n in self._by_stem), default=0)
+        self._by_name: dict[str, list[int]] = {}
+        for j, n in enumerate(taxon.names):
+            self._by_name.setdefault(normalize_text(n), []).append(j)
         self._set_aliases(aliases or {})
         self.set_exemplars(exemplars)
 
@@ -391,6 +394,10 @@ class OccupationFeaturizer:
         ]
         return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2)
 
+    def exact_names(self, titles: Sequence[str]) -> list[list[int]]:
+        """For each title, the occupations whose name it is (cleaned title == name)."""
+        return [self._by_name.get(clean_title(t), []) for t in titles]
+
     def candidates(self, feats: np.ndarray, n: int = 50, extra: np.ndarray | None = None) -> np.ndarray:
         """Indices ``(titles, n)`` of each title's candidates: the best by a fixed sum of dense
         cosine, BM25, exemplar votes (dense and lexical), alias hits and name overlap (plus
@@ -401,7 +408,3 @@ class OccupationFeaturizer:
         if extra is not None:
             pre = pre + extra
         return np.argsort(-pre, axis=1, kind="stable")[:, :n]
-
-
-def normalised(texts: Sequence[str]) -> list[str]:
-    return [normalize_text(t) for t in texts]

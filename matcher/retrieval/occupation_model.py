@@ -31,6 +31,8 @@ from models.reranker import LinearReranker
 RERANKER_FILE = "occupation-reranker.json"
 EXEMPLARS_FILE = "occupation-exemplars.json"
 N_CANDIDATES = 50
+# added to the logit of the occupation whose name the cleaned title is ("焊工", "云计算工程技术人员")
+EXACT_NAME_BONUS = 20.0
 # share of training titles whose own code is hidden from the kNN features (all exemplars with
 # that code left out), so the model also learns to rank codes no exemplar carries
 UNSEEN_SHARE = 0.3
@@ -45,6 +47,11 @@ class OccupationModel:
     codes: list[str]
     aliases: dict[str, list[str]]
     directory: Path
+
+    @property
+    def encoder(self) -> str | None:
+        """The encoder whose features the re-ranker was trained on."""
+        return self.reranker.manifest.get("encoder")
 
     @property
     def version(self) -> str:
@@ -80,6 +87,18 @@ def load_aliases(path: Path) -> dict[str, list[str]]:
     return {k: list(v) for k, v in json.loads(path.read_text(encoding="utf-8"))["aliases"].items()}
 
 
+def load_exclusions(path: Path) -> list[dict[str, str]]:
+    """The exemplar exclusions of ``data/occupation_aliases.json`` (code, ``unless`` regex)."""
+    return list(json.loads(path.read_text(encoding="utf-8")).get("exemplar_exclusions", []))
+
+
+def exemplar_mask(titles: Sequence[str], codes: Sequence[str], exclusions: Sequence[dict[str, str]]) -> np.ndarray:
+    """True for the labelled titles that may serve as exemplars and training titles."""
+    rules = [(e["code"], re.compile(e["unless"])) for e in exclusions]
+    return np.array([not any(c == code and not rx.search(t) for code, rx in rules)
+                     for t, c in zip(titles, codes, strict=True)], dtype=bool)
+
+
 # -- ranking with a re-ranker ---------------------------------------------------------------
 
 @dataclass
@@ -113,8 +132,16 @@ def rerank(featurizer: OccupationFeaturizer, reranker: LinearReranker, titles: S
         if context_rel is not None and context_weight:  # the context also proposes candidates
             extra = np.nan_to_num(context_rel[sl], nan=0.0)
         cand = featurizer.candidates(feats, n, extra=extra)
+        exact = featurizer.exact_names(titles[sl])
+        for r, hit in enumerate(exact):  # a title that is an occupation's name is a candidate
+            missing = [j for j in hit if j not in cand[r]]
+            if missing:
+                cand[r, -len(missing):] = missing
         x = np.take_along_axis(feats, cand[:, :, None], axis=1)
         logit = reranker.logits(x)
+        for r, hit in enumerate(exact):  # ... and comes first: the rule beats the learned scores
+            if hit:
+                logit[r, np.isin(cand[r], hit)] += EXACT_NAME_BONUS
         if context_rel is not None and context_weight:
             ctx = np.take_along_axis(context_rel[sl], cand, axis=1)
             logit = logit + context_weight * np.nan_to_num(ctx, nan=0.0)
