@@ -1,8 +1,10 @@
 #!/usr/bin/env python
 """Ranking quality on the bundled labelled sets: the project against BM25 and dense baselines.
 
-A measurement script, not a test. It runs ``matcher.evaluation.harness`` (the code behind
-``talentmatch eval``) with the real encoder on every set in ``data/eval/`` (built by
+A measurement script, not a test. First the REAL job titles (``data/eval/real_titles_dev.jsonl``,
+cross-validated by ``bench.bench_realtitles``, with BM25 alone and e5 alone in the same run);
+then the synthetic sanity checks: it runs ``matcher.evaluation.harness`` (the code behind
+``talentmatch eval``) with the real encoder on every rule-built set in ``data/eval/`` (built by
 ``scripts/build_eval_sets.py`` from CSCO 2022 and the MOHRSS announcements; see
 ``data/eval/README.md``), prints a markdown report on stdout and writes
 ``bench/results/eval-<date>.json`` / ``.md`` and ``eval-latest.*`` (``eval-quick-*`` for
@@ -72,6 +74,12 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
 
     sets_dir = Path(args.sets)
     results: dict[str, Any] = {"sets": []}
+    if not args.no_real:  # real titles first: cross-validated, with the baselines in the same run
+        from bench.bench_realtitles import run_cv
+
+        log("real_titles_dev.jsonl: 5-fold cross-validation …")
+        results["realtitles"] = run_cv(args.encoder, Path(args.cache) if args.cache else None,
+                                       ("stratified",) if args.quick else ("stratified", "grouped"))
     tmp = Path(tempfile.mkdtemp(prefix="tm-bench-eval-"))
     base = Settings(data_dir=tmp / "var", reference_dir=ROOT / "data", encoder=args.encoder)
     svc = None
@@ -140,14 +148,20 @@ def markdown(res: dict[str, Any]) -> str:
     from matcher.evaluation.harness import METRIC_LABELS, METRICS
 
     meta = res["meta"]
+    real = []
+    if res.get("realtitles"):
+        from bench.bench_realtitles import cv_markdown
+
+        real = ["## Real job titles — occupation coding (dev set, cross-validated)", "",
+                cv_markdown(res["realtitles"], level=3), "## Synthetic sanity checks", ""]
     lines = [f"# talentmatch ranking quality — {meta['date']}", "",
              f"Encoder {meta['encoder']}; machine {meta['cpus']} CPUs, Python {meta['python']}; commit "
              f"{meta.get('git')}; load average at start {meta['loadavg_start']}, end {meta.get('loadavg_end')}; "
              f"total {res.get('total_s', 0):.0f}s{' (quick: a prefix of each set)' if meta['quick'] else ''}.",
-             "", "Sets: `data/eval/` (see its README: built by rules from CSCO 2022 and MOHRSS texts; "
-             "split by 小类; dev may be tuned on, held-out never). Metrics at cut-off 10, mean over "
-             "queries; the interval is a bootstrap 95% CI of MRR@10; Δ is the paired difference to "
-             "talentmatch with its 95% CI.", ""]
+             "", *real, "Synthetic sets: `data/eval/` (see its README: built by rules from CSCO 2022 and "
+             "MOHRSS texts; split by 小类; dev may be tuned on, held-out never). Metrics at cut-off 10, "
+             "mean over queries; the interval is a bootstrap 95% CI of MRR@10; Δ is the paired "
+             "difference to talentmatch with its 95% CI.", ""]
     if res.get("corpus"):
         c = res["corpus"]
         lines += [f"Match corpus: {c['entries']} demand entries (one per CSCO occupation), "
@@ -200,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick-queries", type=int, default=150)
     ap.add_argument("--no-match", action="store_true", help="skip the match sets (and the corpus import)")
     ap.add_argument("--work-dir", help="where the match corpus is imported (default var/eval/<corpus>-<hash>)")
+    ap.add_argument("--no-real", action="store_true", help="skip the cross-validated real-title set")
+    ap.add_argument("--cache", default=str(ROOT / "var" / "cache"), help="vector cache of the real-title run")
     args = ap.parse_args(argv)
     meta = {"date": dt.date.today().isoformat(), "started": dt.datetime.now().isoformat(timespec="seconds"),
             "git": git_rev(), "encoder": args.encoder, "quick": bool(args.quick),

@@ -122,19 +122,23 @@ class RecordPreparer:
 
     # -- occupation coding -----------------------------------------------------------------
 
-    def code_batch(self, texts: Sequence[str]) -> dict[str, Any]:
-        """Best occupation of each distinct text, coded in batches."""
+    def code_batch(self, texts: Sequence[Any]) -> dict[Any, Any]:
+        """Best occupation of each distinct text, or (title, context) pair, coded in batches."""
         distinct = list(dict.fromkeys(t for t in texts if t))
-        out: dict[str, Any] = {}
+        out: dict[Any, Any] = {}
         for start in range(0, len(distinct), 256):
             chunk = distinct[start : start + 256]
-            for t, cands in zip(chunk, self.coder().code(chunk, top_k=1), strict=True):
+            pairs = [(t, None) if isinstance(t, str) else t for t in chunk]
+            coded = self.coder().code([p[0] for p in pairs], top_k=1, context=[p[1] for p in pairs])
+            for t, cands in zip(chunk, coded, strict=True):
                 out[t] = cands[0] if cands else None
         return out
 
     @staticmethod
-    def demand_query(entry: DemandEntry) -> str:
-        return f"{entry.title} {entry.description[:200]}".strip()
+    def demand_query(entry: DemandEntry) -> tuple[str, str | None]:
+        """A post's title, coded with its majors and description as context."""
+        context = " ".join([*entry.majors, entry.description[:200]]).strip()
+        return entry.title, context or None
 
     def coding_queries(self, kind: Kind, models: Sequence[Any]) -> list[str]:
         """Texts that need an occupation code: untitled entries, free-text desired occupations."""
@@ -164,7 +168,7 @@ class RecordPreparer:
             updates["occupation_name"] = name
         else:
             query = self.demand_query(entry)
-            best = coded[query] if coded and query in coded else self.coder().best(query)
+            best = coded[query] if coded and query in coded else self.coder().best(*query)
             if best is not None:
                 updates["occupation_code"], updates["occupation_name"] = best.code, best.name
         required, preferred = entry.required_skills, entry.preferred_skills

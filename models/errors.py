@@ -31,3 +31,7 @@ class PromotionRefused(ModelError):
 
 class RegistryError(ModelError, ValueError):
     """A registry operation that cannot be done (unknown model, nothing to roll back)."""
+
+
+class ModelFileError(ModelError, ValueError):
+    """A shipped model file cannot be used (unknown format, shapes that do not match)."""

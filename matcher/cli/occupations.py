@@ -29,24 +29,31 @@ def occupations_code(
     file: Annotated[Path, typer.Argument(help="每行一个岗位名称（UTF-8）；- 表示标准输入")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 10,
     fmt: Annotated[CodeFmt, typer.Option("--format")] = CodeFmt.jsonl,
-    batch: Annotated[int, typer.Option(min=1, max=4096)] = 256,
+    batch: Annotated[int, typer.Option(min=1, max=4096)] = 1024,
 ) -> None:
-    """把自由文本的岗位名称映射到 CSCO 2022 职业编码（每行输出一个 JSON 对象，顺序与输入一致）。"""
+    """把自由文本的岗位名称映射到 CSCO 2022 职业编码（每行输出一个 JSON 对象，顺序与输入一致；
+    confidence 为编码正确的概率，低于 0.5 时建议标为“待确认”）。"""
     lines = _read_lines(file)
     svc = run_service()
+    distinct = list(dict.fromkeys(lines))  # a title repeated in the file is coded once
+    coded: dict[str, list] = {}
+    for start in range(0, len(distinct), batch):
+        chunk = distinct[start : start + batch]
+        coded.update(zip(chunk, svc.code_occupations(chunk, top_k), strict=True))
     for start in range(0, len(lines), batch):
         chunk = lines[start : start + batch]
-        results = svc.code_occupations(chunk, top_k)
+        results = [coded[q] for q in chunk]
         for query, cands in zip(chunk, results, strict=True):
             if fmt == CodeFmt.jsonl:
                 sys.stdout.write(json.dumps({"query": query, "candidates": [c.model_dump() for c in cands]},
                                             ensure_ascii=False) + "\n")
             else:
                 table = Table(title=query)
-                for col in ("编码", "职业名称", "得分"):
+                for col in ("编码", "职业名称", "得分", "置信度"):
                     table.add_column(col)
                 for c in cands:
-                    table.add_row(c.code, c.name, f"{c.score:.3f}")
+                    table.add_row(c.code, c.name, f"{c.score:.3f}",
+                                  "-" if c.confidence is None else f"{c.confidence:.2f}")
                 out.print(table)
     sys.stdout.flush()
 

@@ -329,7 +329,11 @@ class Match(_Model):
 class OccupationCandidate(_Model):
     code: str
     name: str
-    score: float
+    score: float = Field(description="ranking score in [0, 1], best first (relative to the best candidate)")
+    confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="calibrated probability that this code is right; below the coder's "
+                    "CONFIDENCE_THRESHOLD (0.5) a caller may show the code as 待确认")
 
 
 class MatchFilters(_Model):

@@ -4,7 +4,8 @@ A labelled file is JSON Lines, one query per line:
 
 - task ``occupations``: ``{"query": "大数据工程师", "gold": ["2-02-10-05"]}`` — free text and the
   CSCO 2022 codes that are right for it. A gold 小类 code (ending ``-00``, e.g. ``2-02-10-00``)
-  is hit by any occupation of that 小类.
+  is hit by any occupation of that 小类; likewise a 中类 (``6-02-00-00``) or 大类
+  (``8-00-00-00``) code by any occupation under it (real labels are sometimes that coarse).
 - task ``match``: exactly one of ``query`` (free text), ``profile`` (a TalentProfile) or
   ``entry`` (a DemandEntry), optionally ``side`` (``demands`` | ``talents``), and the gold as
   database ids (``gold``) and/or occupation codes (``gold_occupations``: any demand entry of

@@ -29,11 +29,22 @@ class Candidate:
     codes: frozenset[str] = frozenset()
 
 
+def code_group(code: str) -> str:
+    """The code without its trailing ``-00`` groups: ``2-02-10-00`` → ``2-02-10``, ``6-02-00-00`` →
+    ``6-02``, ``8-00-00-00`` → ``8``; an occupation code is returned unchanged."""
+    while code.endswith("-00"):
+        code = code[:-3]
+    return code
+
+
 def code_hits(gold: str, code: str) -> bool:
-    """Whether an occupation code satisfies a gold code: equal, or inside a gold 小类 (``-00``)."""
+    """Whether an occupation code satisfies a gold code: equal, or inside a gold group — a 小类
+    (``X-XX-XX-00``), 中类 (``X-XX-00-00``) or 大类 (``X-00-00-00``) is hit by any code under it."""
     if gold == code:
         return True
-    return gold.endswith("-00") and code.rsplit("-", 1)[0] == gold.rsplit("-", 1)[0]
+    if not gold.endswith("-00"):
+        return False
+    return code.startswith(code_group(gold) + "-")
 
 
 def _hit_strength(gold: str, cand: Candidate) -> int:

@@ -106,7 +106,8 @@ def read_eval_file(path: Path) -> tuple[list[EvalQuery], list[RowError]]:
 
 def _known_code(code: str, taxonomy: Taxonomy) -> bool:
     occ = taxonomy.by_code.get(code)
-    return occ is not None and (occ.level == 4 or (occ.level == 3 and code.endswith("-00")))
+    # a 小类, 中类 or 大类 code (ending -00) stands for any occupation under it
+    return occ is not None and (occ.level == 4 or code.endswith("-00"))
 
 
 def _code_errors(line: int, field: str, codes: Sequence[Any], taxonomy: Taxonomy) -> list[RowError]:
@@ -115,7 +116,7 @@ def _code_errors(line: int, field: str, codes: Sequence[Any], taxonomy: Taxonomy
         if not isinstance(c, str) or not CODE_RE.match(c):
             out.append(RowError(line, field, "职业编码格式应如 2-02-10-03（小类如 2-02-10-00）", str(c)))
         elif not _known_code(c, taxonomy):
-            out.append(RowError(line, field, "未知职业编码（应为 CSCO 2022 细类或小类编码）", c))
+            out.append(RowError(line, field, "未知职业编码（应为 CSCO 2022 细类、小类、中类或大类编码）", c))
     return out
 
 

@@ -61,22 +61,32 @@ class Ranker:
 
 def occupation_rankers(coder: OccupationCoder, *, memo: QueryMemo | None = None,
                        weights: dict[str, float] | None = None) -> list[Ranker]:
-    """The coder's fused ranking and its two halves alone (BM25: dense weight 0; dense: 1).
+    """The coder's ranking (re-ranked, when it has its re-ranker) and the two halves of its
+    plain fusion alone (BM25: dense weight 0; dense: 1).
 
     All share ``memo`` (a :class:`QueryMemo` over the coder's encoder), so each query is
     encoded once. ``weights`` adds rankers ``{name: dense weight}`` (e.g. a sweep on a dev set).
     """
     memo = memo or QueryMemo(coder.encoder)
     w = coder.dense_weight
-    spec = [("talentmatch", f"talentmatch（稠密 {w:g} + BM25 {1 - w:g}）", w, False),
-            ("bm25", "BM25 基线（jieba 分词）", 0.0, True),
-            ("dense", f"稠密向量基线（{coder.encoder.name}）", 1.0, False)]
-    spec += [(name, f"稠密 {x:g} + BM25 {1 - x:g}", x, False) for name, x in (weights or {}).items()]
+    reranked = coder.use_reranker and coder.model is not None
+    label = (f"talentmatch（重排序 {coder.model.version}：e5 + BM25 + 词表 + 真实样例）" if reranked
+             else f"talentmatch（稠密 {w:g} + BM25 {1 - w:g}）")
+    spec = [("talentmatch", label, w, False, reranked),
+            ("bm25", "BM25 基线（jieba 分词）", 0.0, True, False),
+            ("dense", f"稠密向量基线（{coder.encoder.name}）", 1.0, False, False)]
+    spec += [(name, f"稠密 {x:g} + BM25 {1 - x:g}", x, False, False) for name, x in (weights or {}).items()]
+    if reranked:
+        coder.featurizer  # noqa: B018 - built once here, shared by the copies below
     rankers = []
-    for name, label, weight, drop_zero in spec:
-        variant = copy.copy(coder)  # shares the taxonomy, BM25 index and vectors
+    for name, label, weight, drop_zero, rerank in spec:
+        variant = copy.copy(coder)  # shares the taxonomy, BM25 index, vectors and re-ranker
         variant.dense_weight = weight
         variant.encoder = memo
+        variant.use_reranker = rerank
+        # the coder's exemplars are labelled real titles (its dev set): a query never sees an
+        # exemplar with its own text, so that set is not scored on itself
+        variant.leave_one_out = rerank
         rankers.append(Ranker(name, label, _coder_rank(variant, drop_zero)))
     return rankers
 

@@ -42,7 +42,8 @@ def test_occupations_code_contract(env, monkeypatch, capsys):
     for r in (rows[0], rows[2], rows[3]):
         assert len(r["candidates"]) == 3
         for c in r["candidates"]:
-            assert set(c) == {"code", "name", "score"} and 0 <= c["score"] <= 1
+            assert set(c) == {"code", "name", "score", "confidence"} and 0 <= c["score"] <= 1
+            assert c["confidence"] is None or 0 <= c["confidence"] <= 1
         scores = [c["score"] for c in r["candidates"]]
         assert scores == sorted(scores, reverse=True)
     assert rows[0]["candidates"][0]["code"] == "2-02-38-01"  # 人工智能工程技术人员

@@ -226,7 +226,10 @@ def test_evaluate_occupations_runs_the_coder_and_its_two_halves(fake_encoder, tm
     assert bm25.metrics.acc_at_1 == 0.75 and bm25.metrics.mrr_at_10 == 0.75
     # the dense half ranks every occupation for every query; the fused ranking too
     assert all(len(o.ranked["dense"]) == 4 and len(o.ranked["talentmatch"]) == 4 for o in report.outcomes)
+    # the shipped re-ranker was trained on e5 features: with the fake encoder the coder is the
+    # plain fusion, and its halves are the baselines
     assert report.ranker("talentmatch").label == "talentmatch（稠密 0.6 + BM25 0.4）"
+    assert not coder.use_reranker and not coder.leave_one_out
     assert coder.dense_weight == 0.6 and coder.encoder is fake_encoder  # the coder itself is untouched
 
 

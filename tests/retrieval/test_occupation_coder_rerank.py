@@ -1,0 +1,58 @@
+"""The re-ranked coding path without model weights: the shipped re-ranker on the fake encoder.
+
+The fake encoder's vectors are not e5's, so these tests pin plumbing, not quality: when the
+re-ranker is used, the shape of the output, the exact-name rule, leave-one-out and context.
+Quality is pinned with e5 in test_occupation_coder_realtitles.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.reference.occupations import Occupation, Taxonomy
+from matcher.retrieval.occupation_coder import OccupationCoder
+from matcher.retrieval.occupation_model import load_occupation_model
+
+ROWS = [
+    Occupation(4, "2-02-10-03", "计算机软件工程技术人员", "从事计算机软件研究、设计、测试的工程技术人员。", "", True, False),
+    Occupation(4, "2-02-38-03", "大数据工程技术人员", "从事大数据采集、清洗、分析的工程技术人员。", "", True, False),
+    Occupation(4, "6-18-02-04", "焊工", "操作焊接设备，进行金属工件焊接的人员。", "", False, False),
+    Occupation(4, "4-01-02-01", "营销员", "从事市场调查、营销策划、商品与服务推广等工作的人员", "", False, False),
+    Occupation(4, "4-04-05-03", "呼叫中心服务员", "在呼叫中心从事客户服务的人员。", "", False, False),
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = load_occupation_model()
+    assert m is not None, "models/artifacts/occupation-reranker.json is missing"
+    return m
+
+
+def test_the_shipped_reranker_is_only_used_with_its_own_encoder(fake_encoder, model, tmp_path):
+    plain = OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path)
+    assert model.encoder == "e5-small-q4" and fake_encoder.name != model.encoder
+    assert not plain.use_reranker and plain.model is None
+    cands = plain.code(["焊工"], top_k=2)[0]
+    assert cands[0].code == "6-18-02-04" and cands[0].confidence is None
+
+
+def test_reranked_output_exact_names_context_and_leave_one_out(fake_encoder, model, tmp_path):
+    coder = OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path, reranker=model)
+    assert coder.use_reranker
+    res = coder.code(["焊工", "", "招聘急！呼叫中心服务员（双休）", "销售代表"], top_k=3)
+    assert res[1] == [] and all(len(r) == 3 for r in (res[0], res[2], res[3]))
+    # a title that is (once cleaned) an occupation's name is that occupation
+    assert res[0][0].code == "6-18-02-04" and res[2][0].code == "4-04-05-03"
+    for cands in (res[0], res[2], res[3]):
+        assert cands[0].score == 1.0 and [c.score for c in cands] == sorted((c.score for c in cands), reverse=True)
+        assert all(c.confidence is not None and 0 <= c.confidence <= 1 for c in cands)
+    # the exemplars' vectors were encoded once with this encoder, into the cache directory
+    assert (tmp_path / model.vectors_file(fake_encoder.name)).exists()
+    # context: one entry per text; None is no context
+    assert coder.code(["销售代表"], top_k=3, context=[None]) == [res[3]]
+    with pytest.raises(ValueError):
+        coder.code(["销售代表"], context=[None, None])
+    # evaluation mode: a query does not see an exemplar with its own text
+    coder.leave_one_out = True
+    assert len(coder.code(["销售代表"], top_k=3)[0]) == 3
