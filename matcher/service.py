@@ -107,6 +107,7 @@ class MatchService:
         twin.encoder = encoder
         twin.cached = CachedEncoder(encoder, self.cached.cache, self.cached.batch_size)
         twin._coder = None
+        twin.scorer = copy.copy(self.scorer)  # re-weighting the twin leaves this service alone
         twin._coder_source = lambda: _coder_with(self.coder, coder_encoder or encoder)
         twin.preparer = RecordPreparer(self.reference, lambda: twin.coder, self.chain_book, self.store)
         return twin

@@ -214,3 +214,9 @@ def test_with_encoder_leaves_the_live_service_alone(service, filled):
     assert memo.encoded == 3  # two texts coded, one text matched; each once
     assert service.cached.encoder is service.encoder and service.coder.encoder is coder_encoder
     assert twin.coder is not service.coder and twin.coder.tokenizer is service.tokenizer
+    from matcher.core.settings import Weights
+
+    before = service.score_pair(talent(), demand(), 0.9, background=0.5).score
+    twin.weights = Weights(employer_share=0.0)
+    assert service.score_pair(talent(), demand(), 0.9, background=0.5).score == before
+    assert twin.score_pair(talent(), demand(), 0.9, background=0.5).score != before
