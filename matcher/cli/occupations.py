@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import (
     out,
@@ -32,6 +31,7 @@ def occupations_code(
     batch: Annotated[int, typer.Option(min=1, max=4096)] = 256,
 ) -> None:
     """把自由文本的岗位名称映射到 CSCO 2022 职业编码（每行输出一个 JSON 对象，顺序与输入一致）。"""
+    from rich.table import Table
     lines = _read_lines(file)
     svc = run_service()
     for start in range(0, len(lines), batch):
@@ -60,6 +60,8 @@ def _read_lines(file: Path) -> list[str]:
 @occupations_app.command("search")
 def occupations_search(q: str, limit: Annotated[int, typer.Option(min=1, max=200)] = 20) -> None:
     """按名称或编码前缀查询职业。"""
+    from rich.table import Table
+
     from matcher.reference.occupations import Taxonomy
 
     tax = Taxonomy.load(run_settings().reference_dir / "csco22_occupations.csv")
