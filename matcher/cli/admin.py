@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import (
     Fmt,
@@ -60,6 +59,7 @@ def keys_create(
 def keys_list(include_revoked: Annotated[bool, typer.Option("--all", help="包括已吊销的密钥")] = False,
               fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
     """列出密钥（只显示前缀，不显示明文）。"""
+    from rich.table import Table
     store = _store()
     try:
         keys = store.list_keys(include_revoked=include_revoked)
@@ -95,6 +95,7 @@ def audit_list(
     fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
 ) -> None:
     """最新的审计记录：谁在何时修改或查看了什么。"""
+    from rich.table import Table
     store = _store()
     try:
         items, total = store.list_audit(limit=limit, resource=resource, resource_id=resource_id, action=action)

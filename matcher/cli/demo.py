@@ -15,7 +15,6 @@ from matcher.cli.common import (
     run_settings,
 )
 from matcher.cli.serve import serve
-from matcher.domain.schemas import Catalogue
 
 if TYPE_CHECKING:  # imported by the command that needs it (heavy imports)
     from matcher.service import MatchService
@@ -47,7 +46,7 @@ def seed_vector_cache(svc: MatchService, demo_dir: Path) -> int:
 
 def load_demo(svc: MatchService, demo_dir: Path) -> dict[str, int]:
     """Load the bundled synthetic demo set into an empty store."""
-    from matcher.domain.schemas import Enterprise
+    from matcher.domain.schemas import Catalogue, Enterprise
     from matcher.ingest.fields import load_mapping
     from matcher.ingest.importer import read_records
 

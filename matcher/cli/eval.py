@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import Fmt, err, out
 
@@ -88,6 +87,8 @@ def _f(x: float) -> str:
 
 def show_report(report: EvalReport) -> None:
     """The metrics table (one row per ranker), the per-type table and the confidence notes."""
+    from rich.table import Table
+
     from matcher.evaluation.harness import METRIC_LABELS, METRICS
 
     task = "职业编码 occupations" if report.task == "occupations" else "人岗匹配 match"

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from matcher.cli.common import Fmt, err, out, run_service
 
@@ -40,6 +38,14 @@ class _StageBar:
     """A progress bar per stage (评分, 分配, ...), drawn only on a terminal."""
 
     def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal)
         self.tasks: dict[str, Any] = {}
@@ -116,6 +122,8 @@ def fair_template(out_file: Annotated[Path, typer.Argument(help="写出的空白
 @fair_app.command("list")
 def fair_list() -> None:
     """列出全部招聘活动。"""
+    from rich.table import Table
+
     from matcher.fair.engine import list_fairs
 
     svc = run_service()
@@ -138,6 +146,8 @@ def fair_list() -> None:
 @fair_app.command("show")
 def fair_show(fair_id: int, fmt: Annotated[ShowFmt, typer.Option("--format")] = ShowFmt.table) -> None:
     """查看一场招聘活动：设置、展位负荷与提示。"""
+    from rich.table import Table
+
     from matcher.fair.engine import get_fair, list_runs
 
     svc = run_service()
@@ -178,6 +188,7 @@ def fair_show(fair_id: int, fmt: Annotated[ShowFmt, typer.Option("--format")] = 
 
 
 def _print_report(result: Any, written: list[Path]) -> None:
+    from rich.table import Table
     r = result.report
     mode = "最优" if r.mode == "optimal" else "稳定"
     run = f"（结果编号 {result.run_id}）" if result.run_id else ""
@@ -242,6 +253,8 @@ def fair_run(
 @fair_app.command("runs")
 def fair_runs(fair_id: int) -> None:
     """列出一场活动的历次匹配结果。"""
+    from rich.table import Table
+
     from matcher.fair.engine import list_runs
 
     svc = run_service()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,7 +14,9 @@ from matcher.cli.common import (
     print_errors,
     run_service,
 )
-from matcher.domain.schemas import Catalogue
+
+if TYPE_CHECKING:  # pydantic models: imported by the commands that run (a fast --help)
+    from matcher.domain.schemas import Catalogue
 
 import_app = typer.Typer(no_args_is_help=True, help="导入人才、需求或目录文件（CSV、XLSX、JSONL）")
 
@@ -69,5 +71,7 @@ def import_catalogue(
     sheet: SheetOpt = None,
 ) -> None:
     """导入急需紧缺人才目录（条目作为 source=catalogue 的需求条目）。"""
+    from matcher.domain.schemas import Catalogue
+
     cat = Catalogue(region=region, year=year, name=name, chain_registry=registry)
     _do_import("catalogue", file, mapping, skip_invalid, sheet, catalogue=cat)

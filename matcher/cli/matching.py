@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import (
     Fmt,
     out,
     run_service,
 )
-from matcher.domain.schemas import MatchFilters
+
+if TYPE_CHECKING:  # pydantic models: imported by the commands that run (a fast --help)
+    from matcher.domain.schemas import MatchFilters
 
 match_app = typer.Typer(no_args_is_help=True, help="人岗匹配")
 
@@ -29,11 +30,14 @@ FmtOpt = Annotated[Fmt, typer.Option("--format")]
 
 
 def _filters(city: str | None, province: str | None, chain: str | None, fresh: bool, all_: bool) -> MatchFilters:
+    from matcher.domain.schemas import MatchFilters
+
     return MatchFilters(city=city, province=province, chain_id=chain, fresh_graduates_only=fresh,
                         include_ineligible=all_)
 
 
 def _show(matches: list, fmt: Fmt, header: str) -> None:
+    from rich.table import Table
     if fmt == Fmt.json:
         sys.stdout.write(json.dumps([m.model_dump(mode="json") for m in matches], ensure_ascii=False, indent=1) + "\n")
         return

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import (
     out,
@@ -33,6 +32,7 @@ def occupations_code(
 ) -> None:
     """把自由文本的岗位名称映射到 CSCO 2022 职业编码（每行输出一个 JSON 对象，顺序与输入一致；
     confidence 为编码正确的概率，低于 0.5 时建议标为“待确认”）。"""
+    from rich.table import Table
     lines = _read_lines(file)
     svc = run_service()
     distinct = list(dict.fromkeys(lines))  # a title repeated in the file is coded once
@@ -67,6 +67,8 @@ def _read_lines(file: Path) -> list[str]:
 @occupations_app.command("search")
 def occupations_search(q: str, limit: Annotated[int, typer.Option(min=1, max=200)] = 20) -> None:
     """按名称或编码前缀查询职业。"""
+    from rich.table import Table
+
     from matcher.reference.occupations import Taxonomy
 
     tax = Taxonomy.load(run_settings().reference_dir / "csco22_occupations.csv")

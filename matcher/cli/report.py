@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from matcher.cli.common import Fmt, err, out, run_service
 from matcher.core.errors import InvalidInput
@@ -43,6 +42,7 @@ def _json(data: Any) -> None:
 
 
 def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.table import Table
     table = Table(title=title)
     for c in columns:
         table.add_column(c, overflow="fold")
