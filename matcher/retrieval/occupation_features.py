@@ -323,6 +323,8 @@ class OccupationFeaturizer:
             best = np.maximum(best, np.asarray((sj @ lab).todense()))
         return code.astype(np.float32), minor.astype(np.float32), mid.astype(np.float32), best
 
+    # One function on purpose (about 70 lines): it fills the feature matrix column by column in the
+    # order of FEATURES, over whole batches; split, the column order would be spread over helpers.
     def features(self, titles: Sequence[str], vectors: np.ndarray, *,
                  exclude: Sequence[Sequence[int]] | None = None) -> np.ndarray:
         """Array ``(titles, occupations, len(FEATURES))`` of float32.
