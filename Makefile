@@ -45,7 +45,7 @@ test-fast: $(STAMP)
 # every web form and query parameter with hostile values (the suite runs 8 each)
 fuzz: $(STAMP)
 	TALENTMATCH_FUZZ_EXAMPLES=$${TALENTMATCH_FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -n 2 \
-	  tests/test_api_fuzz.py tests/test_web_fuzz.py
+	  tests/api/test_api_fuzz.py tests/web/test_web_fuzz.py
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all
