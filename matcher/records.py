@@ -24,7 +24,7 @@ from matcher.reference.chains import MIN_CONFIDENCE, ChainSuggester
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.regions import place_of
 from matcher.reference.skills import requirement_skills
-from matcher.retrieval.occupation_coder import OccupationCoder
+from matcher.retrieval.occupation_coder import OccupationCoder, is_settled
 from matcher.storage.chains_repo import enterprise_of
 from matcher.storage.store import Store, StoredRecord, external_scope
 from models.encoders import text_hash
@@ -204,7 +204,7 @@ class RecordPreparer:
                 codes.append(occ)
             else:
                 best = coded[occ] if coded and occ in coded else self.coder().best(occ)
-                codes.append(best.code if best is not None and best.score >= 0.5 else occ)
+                codes.append(best.code if best is not None and is_settled(best) else occ)
         updates["desired_occupations"] = codes
         profile = profile.model_copy(update=updates)
         text = talent_text(profile, ref.taxonomy.name)

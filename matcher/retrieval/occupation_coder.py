@@ -196,6 +196,14 @@ class OccupationCoder:
         return res[0] if res else None
 
 
+def is_settled(candidate: OccupationCandidate) -> bool:
+    """Whether a coded occupation may be stored as settled: its calibrated confidence reaches
+    CONFIDENCE_THRESHOLD (a coder without a re-ranker has no confidence: its score must reach 0.5)."""
+    if candidate.confidence is None:
+        return candidate.score >= 0.5
+    return candidate.confidence >= CONFIDENCE_THRESHOLD
+
+
 def _relative(sims: np.ndarray) -> np.ndarray:
     """Each row rescaled between its mean (0) and its maximum (1), clipped to [0, 1]."""
     mu = sims.mean(axis=1, keepdims=True)
