@@ -35,7 +35,7 @@ from matcher.domain.schemas import (
 )
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.ranking.explain import Explainer
-from matcher.ranking.scorer import PairScorer, Scored, passes, top
+from matcher.ranking.scorer import PairScorer, Scored, passes
 from matcher.records import ChainBook, RecordPreparer
 from matcher.reference.bundle import ReferenceData
 from matcher.reference.chains import ChainSuggester
@@ -314,19 +314,12 @@ class MatchService:
         top_lex = max(found.lexical.values(), default=0.0) if partial else 0.0
         records = self.store.get_many(target, found.order)
         for_seeker = target == "demand"
-        scored = []
-        for i in found.order:
-            other = records.get(i)
-            if other is None:
-                continue
-            profile, entry = (query, other) if for_seeker else (other, query)
-            if not self.passes_filters(entry, profile, filters, for_seeker=for_seeker):
-                continue
-            sc = self.scorer.score(profile, entry, found.cosine[i], found.background, target=target, partial=partial,
-                                   lexical=found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
-            if sc.eligible or filters.include_ineligible:
-                scored.append(sc)
-        shown = top(scored, top_k, self.settings.min_score)
+        candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
+                      for i in found.order if i in records)
+        shown = self.scorer.rank(
+            query, target, candidates, found.background, top_k=top_k, min_score=self.settings.min_score,
+            keep=lambda entry, profile: self.passes_filters(entry, profile, filters, for_seeker=for_seeker),
+            include_ineligible=filters.include_ineligible, partial=partial)
         out = [self.explainer.to_match(sc) for sc in shown]
         if for_seeker:  # a seeker reads "post｜enterprise"
             names = self.store.enterprise_names([sc.entry.enterprise_id for sc in shown if sc.entry.enterprise_id])

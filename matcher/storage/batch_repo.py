@@ -1,0 +1,240 @@
+"""Precomputed matches of batch jobs (``talentmatch batch rematch``): runs, committed shards, rows.
+
+A run (``batch_runs``) is split into shards. A worker writes a shard's top-k rows
+(``batch_matches``) and the shard's completion mark (``batch_shards``) in ONE transaction, so a
+killed job leaves only whole shards behind and a restart skips exactly the committed ones.
+Writing a shard twice (a retried task whose first attempt committed) is a no-op.
+
+The tables live on the same metadata as :mod:`matcher.storage.tables` (``Base``) and are
+created by :class:`BatchRepo` if missing (an Alembic migration adds them to managed databases).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from matcher.core.errors import NotFound
+from matcher.storage.engine import Database
+from matcher.storage.tables import Base, DemandRow, TalentRow, as_aware, utc_now
+
+__all__ = ["BatchMatchRow", "BatchRepo", "BatchRunRow", "BatchShardRow", "MatchRow", "RunInfo",
+           "records_watermark"]
+
+
+class BatchRunRow(Base):
+    """One batch job: its parameters, the fingerprint of the data it started from, its shards."""
+
+    __tablename__ = "batch_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job: Mapped[str] = mapped_column(String(16), index=True)  # rematch
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | done
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    shards: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchShardRow(Base):
+    """A committed shard: written in the transaction of its rows."""
+
+    __tablename__ = "batch_shards"
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class BatchMatchRow(Base):
+    """One precomputed match: the ``rank``-th best record of the other side for ``query_id``
+    (``side`` is the query's side: ``talent`` rows list posts, ``demand`` rows list talents)."""
+
+    __tablename__ = "batch_matches"
+    __table_args__ = (Index("ix_batch_matches_lookup", "side", "query_id", "run_id"),)
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    query_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    other_id: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    seeker_score: Mapped[float] = mapped_column(Float)
+    employer_score: Mapped[float] = mapped_column(Float)
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    shard: Mapped[int] = mapped_column(Integer)
+
+
+TABLES = [BatchRunRow.__table__, BatchShardRow.__table__, BatchMatchRow.__table__]
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    """A precomputed match as a worker hands it over (and as it is read back)."""
+
+    side: str
+    query_id: int
+    rank: int
+    other_id: int
+    score: float
+    seeker_score: float
+    employer_score: float
+    eligible: bool
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    job: str
+    status: str
+    params: dict[str, Any]
+    fingerprint: str
+    shards: int
+    done_shards: int
+    rows: int
+    stats: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "created_at": self.created_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None}
+
+
+def records_watermark(s: Session) -> dict[str, Any]:
+    """Counts and the latest change time of both record tables: with the text hashes, what a
+    run's data fingerprint covers (a change to a field outside the text moves ``updated_at``)."""
+    out: dict[str, Any] = {}
+    for name, row in (("talent", TalentRow), ("demand", DemandRow)):
+        n, latest = s.execute(select(func.count(row.id), func.max(row.updated_at))).one()
+        out[name] = [int(n), as_aware(latest).isoformat() if latest is not None else None]
+    return out
+
+
+class BatchRepo:
+    """Batch runs and their rows, one unit of work per call (workers on any machine call it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        Base.metadata.create_all(db.engine, tables=TABLES)
+
+    def watermark(self) -> dict[str, Any]:
+        with self.db.session() as s:
+            return records_watermark(s)
+
+    def create_run(self, job: str, params: dict[str, Any], fingerprint: str, shards: int) -> str:
+        run_id = uuid.uuid4().hex
+        with self.db.session() as s:
+            s.add(BatchRunRow(id=run_id, job=job, status="running", params=params, fingerprint=fingerprint,
+                              shards=shards, stats={}))
+        return run_id
+
+    def run(self, run_id: str) -> RunInfo:
+        with self.db.session() as s:
+            row = s.get(BatchRunRow, run_id)
+            if row is None:
+                raise NotFound(f"批处理任务 {run_id} 不存在")
+            done, rows = s.execute(select(func.count(BatchShardRow.shard), func.coalesce(func.sum(BatchShardRow.rows), 0))
+                                   .where(BatchShardRow.run_id == run_id)).one()
+            return RunInfo(row.id, row.job, row.status, dict(row.params), row.fingerprint, row.shards, int(done),
+                           int(rows), dict(row.stats or {}), as_aware(row.created_at),
+                           as_aware(row.finished_at) if row.finished_at else None)
+
+    def runs(self, job: str | None = None, limit: int = 20) -> list[RunInfo]:
+        with self.db.session() as s:
+            q = select(BatchRunRow.id).order_by(BatchRunRow.created_at.desc()).limit(limit)
+            if job:
+                q = q.where(BatchRunRow.job == job)
+            ids = list(s.scalars(q))
+        return [self.run(i) for i in ids]
+
+    def latest_done(self, job: str = "rematch") -> RunInfo | None:
+        with self.db.session() as s:
+            run_id = s.scalars(select(BatchRunRow.id).where(BatchRunRow.job == job, BatchRunRow.status == "done")
+                               .order_by(BatchRunRow.finished_at.desc()).limit(1)).first()
+        return self.run(run_id) if run_id else None
+
+    def done_shards(self, run_id: str) -> set[int]:
+        with self.db.session() as s:
+            return set(s.scalars(select(BatchShardRow.shard).where(BatchShardRow.run_id == run_id)))
+
+    def commit_shard(self, run_id: str, shard: int, rows: Sequence[MatchRow], worker: str = "") -> bool:
+        """Write a shard's rows and its completion mark in one transaction; False (and nothing
+        written) if the shard was already committed."""
+        try:
+            with self.db.session() as s:
+                if s.get(BatchShardRow, (run_id, shard)) is not None:
+                    return False
+                s.add(BatchShardRow(run_id=run_id, shard=shard, rows=len(rows), worker=worker[:100]))
+                s.flush()  # the mark first: a concurrent second writer fails here, before its rows
+                if rows:
+                    s.execute(insert(BatchMatchRow), [{**r.__dict__, "run_id": run_id, "shard": shard} for r in rows])
+        except IntegrityError:
+            return False
+        return True
+
+    def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
+        with self.db.session() as s:
+            row = s.get(BatchRunRow, run_id)
+            if row is None:
+                raise NotFound(f"批处理任务 {run_id} 不存在")
+            row.status, row.stats, row.finished_at = "done", stats, utc_now()
+
+    def delete_run(self, run_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(delete(BatchMatchRow).where(BatchMatchRow.run_id == run_id))
+            s.execute(delete(BatchShardRow).where(BatchShardRow.run_id == run_id))
+            s.execute(delete(BatchRunRow).where(BatchRunRow.id == run_id))
+
+    def matches(self, run_id: str, side: str, query_id: int) -> list[MatchRow]:
+        """The stored top-k of one record, best first."""
+        with self.db.session() as s:
+            q = (select(BatchMatchRow).where(BatchMatchRow.run_id == run_id, BatchMatchRow.side == side,
+                                             BatchMatchRow.query_id == query_id).order_by(BatchMatchRow.rank))
+            return [_row(r) for r in s.scalars(q)]
+
+    def all_matches(self, run_id: str) -> dict[tuple[str, int], list[MatchRow]]:
+        """Every stored top-k of a run by (side, query id), best first."""
+        out: dict[tuple[str, int], list[MatchRow]] = defaultdict(list)
+        with self.db.session() as s:
+            q = (select(BatchMatchRow).where(BatchMatchRow.run_id == run_id)
+                 .order_by(BatchMatchRow.side, BatchMatchRow.query_id, BatchMatchRow.rank))
+            for r in s.scalars(q):
+                out[(r.side, r.query_id)].append(_row(r))
+        return dict(out)
+
+    def shard_rows(self, run_id: str) -> dict[int, tuple[int, int]]:
+        """Per committed shard: (rows it declared, rows stored)."""
+        with self.db.session() as s:
+            declared = dict(s.execute(select(BatchShardRow.shard, BatchShardRow.rows)
+                                      .where(BatchShardRow.run_id == run_id)).all())
+            stored = dict(s.execute(select(BatchMatchRow.shard, func.count())
+                                    .where(BatchMatchRow.run_id == run_id).group_by(BatchMatchRow.shard)).all())
+        return {k: (int(v), int(stored.get(k, 0))) for k, v in declared.items()} | {
+            k: (0, int(v)) for k, v in stored.items() if k not in declared}
+
+
+def _row(r: BatchMatchRow) -> MatchRow:
+    return MatchRow(r.side, r.query_id, r.rank, r.other_id, r.score, r.seeker_score, r.employer_score, r.eligible)
