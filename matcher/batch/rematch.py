@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.core.errors import Conflict, InvalidInput
+from matcher.core.errors import Conflict, InvalidInput, NotFound
 from matcher.core.settings import Settings, Weights
 from matcher.domain.schemas import MatchFilters
 from matcher.ranking.scorer import PairScorer, passes
@@ -100,6 +100,7 @@ class Plan:
     background: dict[str, float]
     fingerprint: str = ""
     shards: list[ShardSpec] = field(default_factory=list)
+    watermark: dict[str, Any] = field(default_factory=dict)
 
 
 def make_plan(service: Any, params: RematchParams) -> Plan:
@@ -113,10 +114,10 @@ def make_plan(service: Any, params: RematchParams) -> Plan:
     background = {side: float(service.background(side)) if len(ids[side]) else 0.0 for side in ("talent", "demand")}
     weights = service.weights.model_dump()
     settings = service.settings.model_dump(mode="json")
-    repo = BatchRepo(store)
+    watermark = BatchRepo(store).watermark()
     digest = hashlib.sha256(json.dumps({
         "hashes": {side: sorted(h.items()) for side, h in hashes.items()},
-        "watermark": repo.watermark(), "weights": weights, "params": asdict(params),
+        "watermark": watermark, "weights": weights, "params": asdict(params),
         "encoder": service.cached.name, "background": background,
     }, sort_keys=True, default=str).encode()).hexdigest()
     shards: list[ShardSpec] = []
@@ -124,7 +125,7 @@ def make_plan(service: Any, params: RematchParams) -> Plan:
         n = len(ids[side])
         for start in range(0, n, params.shard_size):
             shards.append(ShardSpec(len(shards), side, start, min(start + params.shard_size, n)))
-    return Plan(params, settings, weights, ids, vectors, background, digest, shards)
+    return Plan(params, settings, weights, ids, vectors, background, digest, shards, watermark)
 
 
 def candidate_order(cos_row: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:
@@ -253,7 +254,8 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
     elapsed = time.perf_counter() - started
     info = repo.run(run_id)
     stats = {**info.stats, "talents": len(plan.ids["talent"]), "demands": len(plan.ids["demand"]),
-             "rows": info.rows, "executor": executor, "workers": used,
+             "rows": info.rows, "executor": executor, "watermark": plan.watermark, "weights": plan.weights,
+             "encoder": service.cached.name, "workers": used,
              "last_pass_seconds": round(elapsed, 3), "last_pass_shards": len(todo)}
     repo.finish_run(run_id, stats)
     return repo.run(run_id)
@@ -280,3 +282,29 @@ def _run_on_ray(plan: Plan, run_id: str, todo: list[ShardSpec], *, address: str 
         for a in actors:
             ray.kill(a)
         return n
+
+
+def is_fresh(service: Any, info: RunInfo) -> bool:
+    """Whether a finished run still describes the data: no record was added, changed or
+    deleted since it was planned (same counts and latest change time on both sides), and the
+    service ranks with the same weights and encoder."""
+    s = info.stats
+    return (info.status == "done" and s.get("watermark") == BatchRepo(service.store).watermark()
+            and s.get("weights") == service.weights.model_dump() and s.get("encoder") == service.cached.name)
+
+
+def stored_matches(service: Any, side: str, record_id: int, run_id: str | None = None) -> dict[str, Any]:
+    """A record's stored top-k in a run (default: the latest finished re-match), with the run
+    and whether it is still fresh (:func:`is_fresh`)."""
+    if side not in OTHER:
+        raise InvalidInput("side 只能是 talent 或 demand")
+    repo = BatchRepo(service.store)
+    info = repo.run(run_id) if run_id else repo.latest_done("rematch")
+    if info is None:
+        raise NotFound("还没有完成的重新匹配任务：先运行 talentmatch batch rematch")
+    service.store.get(side, record_id)  # NotFound for an unknown record
+    rows = repo.matches(info.id, side, record_id)
+    return {"run_id": info.id, "finished_at": info.finished_at.isoformat() if info.finished_at else None,
+            "fresh": is_fresh(service, info), "kind": OTHER[side], "top_k": info.params.get("top_k"),
+            "matches": [{"rank": r.rank, "id": r.other_id, "score": r.score, "seeker_score": r.seeker_score,
+                         "employer_score": r.employer_score, "eligible": r.eligible} for r in rows]}

@@ -37,7 +37,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.core.errors import NotFound
 from matcher.storage.engine import Database
-from matcher.storage.tables import Base, DemandRow, TalentRow, as_aware, utc_now
+from matcher.storage.records import BATCH
+from matcher.storage.tables import Base, DemandRow, EmbeddingRow, TalentRow, as_aware, utc_now
 
 __all__ = ["BatchMatchRow", "BatchRepo", "BatchRunRow", "BatchShardRow", "MatchRow", "RunInfo",
            "records_watermark"]
@@ -143,6 +144,17 @@ class BatchRepo:
     def watermark(self) -> dict[str, Any]:
         with self.db.session() as s:
             return records_watermark(s)
+
+    def cached_hashes(self, model: str, hashes: Sequence[str]) -> set[str]:
+        """The hashes among ``hashes`` whose vector of ``model`` is cached (reads no vector)."""
+        found: set[str] = set()
+        hashes = list(hashes)
+        with self.db.session() as s:
+            for start in range(0, len(hashes), BATCH):
+                chunk = hashes[start : start + BATCH]
+                found.update(s.scalars(select(EmbeddingRow.text_hash).where(
+                    EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk))))
+        return found
 
     def create_run(self, job: str, params: dict[str, Any], fingerprint: str, shards: int) -> str:
         run_id = uuid.uuid4().hex
