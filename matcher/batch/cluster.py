@@ -35,8 +35,11 @@ def import_ray() -> Any:
 def connected(address: str | None = None, *, num_cpus: int | None = None) -> Iterator[Any]:
     """Ray, connected for the duration of the block (to ``address`` or a local cluster of
     ``num_cpus``); disconnects afterwards (a local cluster is stopped)."""
-    ray = import_ray()
     address = ray_address(address)
+    if address is None:
+        # a job's own local cluster lives on this machine: keep it on the loopback interface
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    ray = import_ray()
     if ray.is_initialized():  # the caller manages the connection
         yield ray
         return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from typing import Annotated
 
 import typer
@@ -15,6 +17,12 @@ Address = Annotated[str | None, typer.Option(
     "--ray-address", help="加入已有 Ray 集群（auto、host:port 或 ray://host:10001）；默认读 TALENTMATCH_RAY_ADDRESS，都没有则在本机启动")]
 Workers = Annotated[int | None, typer.Option("--workers", min=1, help="工作进程数（默认：集群的 CPU 数）")]
 Local = Annotated[bool, typer.Option("--local", help="不用 Ray，在本进程内逐片运行（单进程参照）")]
+
+
+def _ray_messages_to_stderr() -> contextlib.AbstractContextManager:
+    """Ray prints its workers' errors (e.g. a retried task) on the driver's stdout: during a job
+    they go to stderr, so stdout holds only the command's result."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 class _Progress:
@@ -48,7 +56,7 @@ def batch_encode(
 
     svc = run_service()
     try:
-        with _Progress("编码分片") as bar:
+        with _Progress("编码分片") as bar, _ray_messages_to_stderr():
             stats = encode_all(svc, executor="local" if local else "ray", address=ray_address, workers=workers,
                                shard_size=shard_size, progress=bar)
     finally:
@@ -80,7 +88,7 @@ def batch_rematch(
     try:
         params = None if resume else RematchParams(top_k=top_k, pool=max(pool or svc.settings.candidate_pool, top_k),
                                                    shard_size=shard_size)
-        with _Progress("匹配分片") as bar:
+        with _Progress("匹配分片") as bar, _ray_messages_to_stderr():
             info = rematch(svc, params, executor="local" if local else "ray", address=ray_address,
                            workers=workers, resume=resume, pause=pause, progress=bar)
     finally:
