@@ -194,7 +194,7 @@ class BatchRepo:
 
     def commit_shard(self, run_id: str, shard: int, rows: Sequence[MatchRow], worker: str = "") -> bool:
         """Write a shard's rows and its completion mark in one transaction; False (and nothing
-        written) if the shard was already committed."""
+        written) if the shard was already committed. Bad rows raise, and nothing is written."""
         try:
             with self.db.session() as s:
                 if s.get(BatchShardRow, (run_id, shard)) is not None:
@@ -204,7 +204,9 @@ class BatchRepo:
                 if rows:
                     s.execute(insert(BatchMatchRow), [{**r.__dict__, "run_id": run_id, "shard": shard} for r in rows])
         except IntegrityError:
-            return False
+            if shard in self.done_shards(run_id):  # another attempt committed it meanwhile
+                return False
+            raise
         return True
 
     def finish_run(self, run_id: str, stats: dict[str, Any]) -> None:
