@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 
 from api.deps import Caller, Forbidden, Service, Staff
 from api.params import Id, Paging, TopK
@@ -90,3 +91,39 @@ def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: 
         raise Forbidden("企业不能查看求职者的岗位推荐")
     own_profile(svc, who, talent_id)
     return svc.match_talent(talent_id, top_k, f)
+
+
+class StoredMatch(BaseModel):
+    rank: int
+    id: int
+    title: str | None = None  # None: the post was closed or deleted since the run
+    score: float
+    seeker_score: float
+    employer_score: float
+    eligible: bool
+
+
+class StoredMatches(BaseModel):
+    run_id: str
+    finished_at: str | None
+    fresh: bool  # no record changed since the run was planned (and the same weights and encoder)
+    kind: str
+    top_k: int | None
+    matches: list[StoredMatch]
+
+
+@router.get("/{talent_id}/matches/precomputed", response_model=StoredMatches, tags=["matches"],
+            summary="最近一次全量重新匹配（talentmatch batch rematch）为该人才保存的岗位推荐；fresh=false 表示其后数据已变")
+def talent_stored_matches(talent_id: Id, svc: Service, who: Caller,
+                          run: Annotated[str | None, Query(max_length=32, pattern="^[0-9a-f]{1,32}$")] = None):
+    from matcher.batch.rematch import stored_matches
+
+    if who.role == Role.ENTERPRISE:
+        raise Forbidden("企业不能查看求职者的岗位推荐")
+    own_profile(svc, who, talent_id)
+    data = stored_matches(svc, "talent", talent_id, run)
+    entries = svc.get_many("demand", [m["id"] for m in data["matches"]])
+    for m in data["matches"]:  # a post closed since the run keeps its id, not its title
+        e = entries.get(m["id"])
+        m["title"] = e.title if e is not None and (e.status == "open" or who.is_staff) else None
+    return data
