@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from matcher.core.errors import InvalidInput
+from matcher.core.errors import InvalidInput, TalentMatchError
 from matcher.core.settings import Settings
 from matcher.retrieval.encoders import build_encoder
 from matcher.storage.batch_repo import BatchRepo
@@ -106,10 +106,13 @@ def encode_all(service: Any, *, executor: str = "local", address: str | None = N
             if shards:
                 remote = ray.remote(num_cpus=1, max_restarts=4, max_task_retries=4)(EncodeWorker)
                 actors = [remote.remote(settings, model) for _ in range(used)]
-                for n, (_i, k) in enumerate(ActorPool(actors).map_unordered(lambda a, s: a.run.remote(s), shards), 1):
-                    encoded += k
-                    if progress:
-                        progress(n, len(shards))
+                try:
+                    for n, (_i, k) in enumerate(ActorPool(actors).map_unordered(lambda a, s: a.run.remote(s), shards), 1):
+                        encoded += k
+                        if progress:
+                            progress(n, len(shards))
+                except ray.exceptions.RayError as exc:  # retries exhausted: what committed stays
+                    raise TalentMatchError(f"批量编码中断（{type(exc).__name__}）；已写入的向量已保存，重新运行即可续编") from exc
                 for a in actors:
                     ray.kill(a)
     else:

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound
+from matcher.core.errors import Conflict, InvalidInput, NotFound, TalentMatchError
 from matcher.core.settings import Settings, Weights
 from matcher.domain.schemas import MatchFilters
 from matcher.ranking.scorer import PairScorer, passes
@@ -276,9 +276,13 @@ def _run_on_ray(plan: Plan, run_id: str, todo: list[ShardSpec], *, address: str 
         plan_ref = ray.put(plan)
         actors = [remote.remote(plan_ref, run_id, pause) for _ in range(n)]
         pool = ActorPool(actors)
-        for k, _result in enumerate(pool.map_unordered(lambda a, s: a.run.remote(s), todo), 1):
-            if progress:
-                progress(already + k, len(plan.shards))
+        try:
+            for k, _result in enumerate(pool.map_unordered(lambda a, s: a.run.remote(s), todo), 1):
+                if progress:
+                    progress(already + k, len(plan.shards))
+        except ray.exceptions.RayError as exc:  # retries exhausted: what committed stays
+            raise TalentMatchError(f"重新匹配任务 {run_id} 中断（{type(exc).__name__}）；已提交的分片已保存，"
+                                   f"用 --resume {run_id} 续跑") from exc
         for a in actors:
             ray.kill(a)
         return n
