@@ -179,6 +179,16 @@ def _fresh(api: Api, service, what: str) -> int:
     raise AssertionError(what)
 
 
+def _rematched(service, talent_id: int) -> int:
+    """``talent_id``, once a finished batch re-match exists (its stored lists are read)."""
+    from matcher.batch.rematch import RematchParams, rematch
+    from matcher.storage.batch_repo import BatchRepo
+
+    if BatchRepo(service.store).latest_done() is None:
+        rematch(service, RematchParams(top_k=2, pool=2, shard_size=4))
+    return talent_id
+
+
 def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
     """(method, url, request kwargs) of a named call; destructive ones get a fresh record."""
     e, o, d, od, t, pt = api.ent, api.other_ent, api.own_demand, api.other_demand, api.consenting, api.private
@@ -218,6 +228,7 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
         "patch talent": lambda: ("PATCH", f"/v1/talents/{t}", {"json": {"summary": "更新了简介"}}),
         "delete talent": lambda: ("DELETE", f"/v1/talents/{_fresh(api, service, 'talent')}", {}),
         "talent matches": lambda: ("GET", f"/v1/talents/{t}/matches", {}),
+        "talent stored matches": lambda: ("GET", f"/v1/talents/{_rematched(service, t)}/matches/precomputed", {}),
         "private talent": lambda: ("GET", f"/v1/talents/{pt}", {}),
         "match text for posts": lambda: ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "demands"}}),
         "match text for talents": lambda: ("POST", "/v1/match", {"json": {"text": "熟悉PLC编程", "side": "talents"}}),
@@ -298,6 +309,7 @@ MATRIX = {
     "patch talent": (200, 200, 403, 403, 200, 404),
     "delete talent": (204, 204, 403, 403, 404, 404),
     "talent matches": (200, 200, 403, 403, 200, 404),
+    "talent stored matches": (200, 200, 403, 403, 200, 404),
     "private talent": (200, 200, 200, 200, 404, 200),
     "match text for posts": (200, 200, 200, 200, 200, 200),
     "match text for talents": (200, 200, 200, 200, 403, 403),
