@@ -16,7 +16,7 @@ import numpy as np
 
 from matcher.domain.schemas import IndustryChain, Match
 from matcher.ranking.scorer import Scored
-from models.rerankers.base import COMPONENTS, Reranker
+from models.rerankers.base import COMPONENTS, SIDE_FEATURES, Reranker
 from models.rerankers.learned import DEFAULT_FEATURES
 
 FEATURES: tuple[str, ...] = DEFAULT_FEATURES
@@ -92,13 +92,15 @@ def reason(feature: str, sc: Scored, chains: Mapping[str, IndustryChain]) -> str
 
 def apply(matches: Sequence[Match], ordered: ModelOrder, model_id: str, names: Sequence[str],
           chains: Callable[[], Mapping[str, IndustryChain]]) -> list[Match]:
-    """The shown results with the model's reasons (its largest positive contributions for each
-    pair), its id and its calibrated probability."""
+    """The shown results with the model's reasons (the pair features with its largest positive
+    contributions for each pair), its id and its calibrated probability."""
     known = chains()
     out = []
     for i, (m, sc) in enumerate(zip(matches, ordered.scored, strict=True)):
         c = ordered.contributions[i]
-        top = [j for j in np.argsort(-c, kind="stable")[:TOP_REASONS] if c[j] > 0]
+        # the seeker's own side features (years of experience) move every post of their list
+        # alike: they say nothing about this pair, so they are not given as its reasons
+        top = [j for j in np.argsort(-c, kind="stable") if c[j] > 0 and names[j] not in SIDE_FEATURES][:TOP_REASONS]
         reasons = [f"{reason(names[j], sc, known)}（排序模型贡献 {c[j]:+.2f}）" for j in top]
         if not reasons:
             reasons = ["排序模型未发现明显加分项"]
