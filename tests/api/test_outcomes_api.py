@@ -83,3 +83,56 @@ def test_listing_is_scoped_to_the_caller(api):
     is_problem(api.call("other_enterprise", "GET", "/v1/outcomes", params={"demand_id": api.own_demand}), 404)
     fair = api.call("admin", "GET", "/v1/outcomes", params={"kind": "no_show"}).json()["items"][0]
     assert fair["detail"] == {"fair_id": 3} and fair["source"] == "fair"
+
+
+def test_demo_flow_apply_invite_hire_train_promote_and_the_ranking_changes(api, service):
+    """A seeker applies, the enterprise invites and hires; a model trained on the simulator's
+    outcomes and these events is promoted; the seeker's ranking changes and its reasons are the
+    model's."""
+    from matcher.outcomes.training import (
+        model_status,
+        promote_model,
+        simulate_into_store,
+        train_model,
+    )
+
+    ent = api.ent
+    extra = [("数据分析师", "淄博", ["Python", "SQL", "Hadoop"], 8000, 12000),
+             ("Python开发工程师", "青岛", ["Python"], None, None),
+             ("数据仓库工程师", "淄博", ["Spark", "Hive", "Kafka"], None, None)]
+    for title, city, skills, lo, hi in extra:
+        r = api.call("enterprise", "POST", f"/v1/enterprises/{ent}/demands", json={
+            "title": title, "city": city, "required_skills": skills, "salary_min": lo, "salary_max": hi})
+        assert r.status_code == 201, r.text
+    r = api.call("seeker", "PATCH", f"/v1/talents/{api.consenting}", json={
+        "experience_years": 6, "salary_min": 7000, "salary_max": 11000, "desired_occupations": ["数据分析师"]})
+    assert r.status_code == 200, r.text
+
+    before = api.call("seeker", "GET", f"/v1/talents/{api.consenting}/matches").json()
+    assert {m["ranker"] for m in before} == {"weighted"} and all(m["outcome_probability"] is None for m in before)
+    applied = before[0]["id"]
+    assert post(api, "seeker", demand_id=applied, kind="applied").status_code == 201
+    candidates = api.call("enterprise", "GET", f"/v1/demands/{applied}/matches").json()
+    assert api.consenting in [c["id"] for c in candidates]
+    for kind in ("invited", "hired"):
+        r = post(api, "enterprise", talent_id=api.consenting, demand_id=applied, kind=kind)
+        assert r.status_code == 201 and r.json()["rank"] is not None  # from the candidate list just served
+
+    simulate_into_store(service, seekers=600, per_seeker=40)
+    info = train_model(service, kind="logistic")
+    assert info["events"] > 0 and info["synthetic_impressions"] < info["impressions"]  # the real lists are in
+    report = promote_model(service, info["model"], resamples=300)
+    assert report["metrics"]["vs_baseline"][info["model"]]["ndcg_at_10"]["ci95"][0] > 0
+    assert model_status(service)["active"] == info["model"]
+
+    after = api.call("seeker", "GET", f"/v1/talents/{api.consenting}/matches").json()
+    assert [m["id"] for m in after] != [m["id"] for m in before]  # the ranking changed
+    assert sorted(m["id"] for m in after) == sorted(m["id"] for m in before)
+    for m in after:
+        assert m["ranker"] == info["model"] and 0 <= m["outcome_probability"] <= 1
+        assert m["explanation"]["reasons"] and all("排序模型贡献" in x for x in m["explanation"]["reasons"])
+    probs = [m["outcome_probability"] for m in after if m["eligible"]]
+    assert probs == sorted(probs, reverse=True)  # calibration keeps the model's order (ties allowed)
+    # the next event is tied to the list the model ordered
+    r = post(api, "seeker", demand_id=after[0]["id"], kind="saved")
+    assert r.json()["model"] == info["model"] and r.json()["rank"] == 1
