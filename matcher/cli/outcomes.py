@@ -34,6 +34,17 @@ def import_results(file: Annotated[Path, typer.Argument(help="面试结果文件
     out.print(f"已导入 {report['rows']} 行面试结果，记录 {report['events']} 条结果事件（{kinds}）。")
 
 
+@outcomes_app.command("from-fair")
+def from_fair(run_id: Annotated[int, typer.Argument(min=1, help="招聘会匹配结果编号（talentmatch fair run 的输出）")]) -> None:
+    """把招聘会匹配结果作为弱标签导入：每位求职者的面试名单为展示记录，第一志愿记为申请，企业必面记为入围。"""
+    from matcher.outcomes.fair_labels import weak_labels_from_run
+
+    r = weak_labels_from_run(run_service(), run_id)
+    out.print(f"已从匹配结果 {run_id} 导入 {r['lists']} 份名单、{r['impressions']} 条展示记录、{r['events']} 条弱标签事件"
+              f"（第一志愿→申请 {r['by_kind'].get('applied', 0)}，企业必面→入围 {r['by_kind'].get('shortlisted', 0)}）"
+              + (f"；{r['skipped']} 个人岗对的记录已删除，跳过" if r["skipped"] else "") + "。")
+
+
 @outcomes_app.command("simulate")
 def simulate(seekers: Annotated[int, typer.Option(min=1, max=20000, help="模拟求职者人数")] = 900,
              per_seeker: Annotated[int, typer.Option(min=5, max=200, help="每人的候选岗位数")] = 40,

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
+from matcher.core.errors import NotFound
 from matcher.domain.auth import OPERATOR, Principal
 from matcher.storage.audit import write_audit
 from matcher.storage.outcome_tables import ImpressionRow, OutcomeEventRow
-from matcher.storage.tables import as_aware, utc_now
+from matcher.storage.tables import FairAssignmentRow, FairRunRow, as_aware, utc_now
 
 RESOURCE = "outcome"
 
@@ -167,6 +168,22 @@ class Outcomes:
         n_imp = self.s.execute(delete(ImpressionRow).where(ImpressionRow.synthetic.is_(True))).rowcount
         write_audit(self.s, actor, "delete", RESOURCE, ["synthetic"], {"impressions": n_imp, "events": n_ev})
         return n_imp, n_ev
+
+    def fair_run(self, run_id: int) -> tuple[datetime, list[dict[str, Any]]]:
+        """(when, interviews) of a fair run: each assigned pair with its wish rank, must-see flag
+        and position in the run's result."""
+        run = self.s.get(FairRunRow, run_id)
+        if run is None:
+            raise NotFound(f"匹配结果 {run_id} 不存在")
+        rows = self.s.scalars(select(FairAssignmentRow).where(FairAssignmentRow.run_id == run_id)
+                              .order_by(FairAssignmentRow.position, FairAssignmentRow.id))
+        return as_aware(run.created_at), [{"talent_id": r.talent_id, "demand_id": r.demand_id, "score": r.score,
+                                           "wish_rank": r.wish_rank, "must_see": r.must_see, "position": r.position}
+                                          for r in rows]
+
+    def has_list(self, prefix: str) -> bool:
+        return self.s.scalars(select(ImpressionRow.id).where(ImpressionRow.list_id.startswith(prefix, autoescape=True))
+                              .limit(1)).first() is not None
 
     def training_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every impression (id order) and every event linked to one: what a model learns from."""
