@@ -4,8 +4,10 @@ Collaborators (each usable alone): ``store`` (the database), ``reference`` (occu
 qualification rules, skills), ``tokenizer`` and ``coder`` (from a :class:`SharedModels` cache),
 ``indexes`` (:class:`IndexManager`, dense + BM25 per side), ``chain_book`` (industry chains),
 ``preparer`` (:class:`RecordPreparer`), ``scorer`` (:class:`PairScorer`), ``explainer``
-(:class:`Explainer`), and the HTTP layer's ``accounts``, ``enterprises``, ``audit_log`` and
-``catalogues``. Services are built by ``matcher.wiring.build_service``.
+(:class:`Explainer`), ``outcomes`` (impressions and outcome events), and the HTTP layer's
+``accounts``, ``enterprises``, ``audit_log`` and ``catalogues``. A promoted outcome model (the
+registry under ``data_dir/models``) orders the lists and gives their reasons
+(``matcher.ranking.learned``). Services are built by ``matcher.wiring.build_service``.
 
 Writes go to the database first (committed), then to the derived indexes, which are reconciled
 with the database when loaded.
