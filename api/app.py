@@ -22,6 +22,7 @@ from api.routes import (
     matching,
     occupations,
     ops,
+    outcomes,
     talents,
     zone,
 )
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone,
-                   fairs):
+                   fairs, outcomes):
         app.include_router(module.router)
     if web:
         from web.app import install

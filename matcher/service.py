@@ -4,8 +4,10 @@ Collaborators (each usable alone): ``store`` (the database), ``reference`` (occu
 qualification rules, skills), ``tokenizer`` and ``coder`` (from a :class:`SharedModels` cache),
 ``indexes`` (:class:`IndexManager`, dense + BM25 per side), ``chain_book`` (industry chains),
 ``preparer`` (:class:`RecordPreparer`), ``scorer`` (:class:`PairScorer`), ``explainer``
-(:class:`Explainer`), and the HTTP layer's ``accounts``, ``enterprises``, ``audit_log`` and
-``catalogues``. Services are built by ``matcher.wiring.build_service``.
+(:class:`Explainer`), ``outcomes`` (impressions and outcome events), and the HTTP layer's
+``accounts``, ``enterprises``, ``audit_log`` and ``catalogues``. A promoted outcome model (the
+registry under ``data_dir/models``) orders the lists and gives their reasons
+(``matcher.ranking.learned``). Services are built by ``matcher.wiring.build_service``.
 
 Writes go to the database first (committed), then to the derived indexes, which are reconciled
 with the database when loaded.
@@ -14,7 +16,11 @@ with the database when loaded.
 from __future__ import annotations
 
 import copy
+import logging
+import threading
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -24,6 +30,7 @@ from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
 from matcher.domain.auth import Principal
+from matcher.domain.outcomes import authorise, source_of
 from matcher.domain.schemas import (
     Catalogue,
     DemandEntry,
@@ -34,8 +41,9 @@ from matcher.domain.schemas import (
     TrainingSuggestion,
 )
 from matcher.domain.schemas import RecordKind as Kind
+from matcher.ranking import learned
 from matcher.ranking.explain import Explainer
-from matcher.ranking.scorer import PairScorer, Scored, passes
+from matcher.ranking.scorer import PairScorer, Scored, passes, top
 from matcher.records import ChainBook, RecordPreparer
 from matcher.reference.bundle import ReferenceData
 from matcher.reference.chains import ChainSuggester
@@ -44,10 +52,14 @@ from matcher.retrieval.indexes import IndexManager, SideIndex
 from matcher.retrieval.occupation_coder import OccupationCoder
 from matcher.retrieval.shared import SharedModels
 from matcher.storage.audit import write_audit
+from matcher.storage.outcomes_repo import NewEvent, OutcomeRepo, Shown
 from matcher.storage.store import Store, StoredRecord, StoreVectorCache
 from models.encoders import CachedEncoder, Encoder
+from models.rerankers.base import Reranker
 
 Progress = Callable[[int], None]
+log = logging.getLogger("talentmatch.service")
+WEIGHTED = "weighted"
 
 
 class MatchService:
@@ -85,6 +97,14 @@ class MatchService:
         self.enterprises = EnterpriseDirectory(self.store)
         self.audit_log = AuditLog(self.store)
         self.catalogues = CatalogueDirectory(self.store)
+        self.outcomes = OutcomeRepo(self.store)
+        # the promoted outcome model (``talentmatch model promote``): its registry under the data
+        # directory, re-read when its pointer file changes
+        self.model_root = settings.data_dir / "models"
+        self._model_lock = threading.Lock()
+        self._model_key: tuple[int, int] | None = None
+        self._model: tuple[str, Reranker | None] = (WEIGHTED, None)
+        self.model_problem: str | None = None
         if not self.store.list_chains():
             self.load_chain_registries()  # registries are reference data: present from the start
 
@@ -265,13 +285,18 @@ class MatchService:
 
     # -- matching ---------------------------------------------------------------------------
 
-    def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        """Ranked demand entries for a stored talent profile."""
-        return self.match_profile(self.store.get("talent", talent_id), top_k, filters)  # type: ignore[arg-type]
+    def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
+                     shown_to: Principal | None = None) -> list[Match]:
+        """Ranked demand entries for a stored talent profile. ``shown_to``: the person the list
+        is served to; each shown pair is then recorded as an impression (see ``outcomes``)."""
+        return self.match_profile(self.store.get("talent", talent_id), top_k, filters,  # type: ignore[arg-type]
+                                  shown_to=shown_to, record_id=talent_id)
 
-    def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        """Ranked talents for a stored demand entry."""
-        return self.match_entry(self.store.get("demand", demand_id), top_k, filters)  # type: ignore[arg-type]
+    def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
+                     shown_to: Principal | None = None) -> list[Match]:
+        """Ranked talents for a stored demand entry (``shown_to``: as for ``match_talent``)."""
+        return self.match_entry(self.store.get("demand", demand_id), top_k, filters,  # type: ignore[arg-type]
+                                shown_to=shown_to, record_id=demand_id)
 
     def match_text(self, text: str, side: Literal["demands", "talents"], top_k: int = 10,
                    filters: MatchFilters | None = None) -> list[Match]:
@@ -290,18 +315,23 @@ class MatchService:
             return self._rank(entry, "talent", qvec, self.tokenizer.tokenize(text), top_k, filters)
         raise InvalidInput("side 只能是 demands 或 talents")
 
-    def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+    def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None, *,
+                      shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         [rec] = self.preparer.prepare_many("talent", [profile])  # free-text wishes coded in one batch
         vec = self.cached.passages([rec.text])[0]
-        return self._rank(rec.model, "demand", vec, self.tokenizer.tokenize(rec.text), top_k, filters)
+        return self._rank(rec.model, "demand", vec, self.tokenizer.tokenize(rec.text), top_k, filters,
+                          shown_to=shown_to, record_id=record_id)
 
-    def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+    def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None, *,
+                    shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         [rec] = self.preparer.prepare_many("demand", [entry])
         vec = self.cached.passages([rec.text])[0]
-        return self._rank(rec.model, "talent", vec, self.tokenizer.tokenize(rec.text), top_k, filters)
+        return self._rank(rec.model, "talent", vec, self.tokenizer.tokenize(rec.text), top_k, filters,
+                          shown_to=shown_to, record_id=record_id)
 
     def _rank(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
-              top_k: int, filters: MatchFilters | None, partial: bool = False) -> list[Match]:
+              top_k: int, filters: MatchFilters | None, partial: bool = False, *,
+              shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         """Candidates of the target side for a query record: filtered, scored, best first."""
         if not 1 <= top_k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
@@ -316,17 +346,90 @@ class MatchService:
         for_seeker = target == "demand"
         candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
                       for i in found.order if i in records)
-        shown = self.scorer.rank(
-            query, target, candidates, found.background, top_k=top_k, min_score=self.settings.min_score,
+        scored = self.scorer.scored(
+            query, target, candidates, found.background,
             keep=lambda entry, profile: self.passes_filters(entry, profile, filters, for_seeker=for_seeker),
             include_ineligible=filters.include_ineligible, partial=partial)
-        out = [self.explainer.to_match(sc) for sc in shown]
+        model_id, model = self.active_model() if not partial else (WEIGHTED, None)
+        if model is not None:  # a promoted outcome model orders the list and gives the reasons
+            ordered = learned.order(model, scored, top_k, self.settings.min_score)
+            shown, rank_scores, rows = ordered.scored, [float(x) for x in ordered.score], ordered.features
+            out = learned.apply([self.explainer.to_match(sc) for sc in shown], ordered, model_id,
+                                model.feature_names, self.chain_book.all)
+        else:
+            shown = top(scored, top_k, self.settings.min_score)
+            out = [self.explainer.to_match(sc) for sc in shown]
+            rank_scores, rows = [sc.score for sc in shown], None
+        if shown_to is not None and record_id is not None and shown:
+            rows = rows or [learned.feature_row(sc) for sc in shown]
+            pairs = [(record_id, sc.other_id) if for_seeker else (sc.other_id, record_id) for sc in shown]
+            self.outcomes.add_impressions(target, uuid.uuid4().hex, [
+                Shown(t, d, r, sc_score, row)
+                for r, ((t, d), sc_score, row) in enumerate(zip(pairs, rank_scores, rows, strict=True), 1)],
+                model_id, shown_to)
         if for_seeker:  # a seeker reads "post｜enterprise"
             names = self.store.enterprise_names([sc.entry.enterprise_id for sc in shown if sc.entry.enterprise_id])
             for m, sc in zip(out, shown, strict=True):
                 if sc.entry.enterprise_id in names:
                     m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
         return out
+
+    # -- outcomes and the promoted model ------------------------------------------------------
+
+    def active_model(self) -> tuple[str, Reranker | None]:
+        """(id, model) of the promoted outcome model, or ("weighted", None). A promoted model whose
+        features are not this service's (or that cannot be loaded) is refused: the service ranks
+        with ``weighted`` and says why in ``model_problem``."""
+        path = self.model_root / "registry.json"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return WEIGHTED, None
+        with self._model_lock:
+            key = (st.st_mtime_ns, st.st_size)
+            if key != self._model_key:
+                self._model_key, self._model = key, self._load_model()
+            return self._model
+
+    def _load_model(self) -> tuple[str, Reranker | None]:
+        from models.errors import ModelError
+        from models.rerankers import registry
+
+        self.model_problem = None
+        try:
+            model_id = registry.current(self.model_root)
+            if model_id is None:
+                return WEIGHTED, None
+            return model_id, registry.load_model(registry.model_dir(self.model_root, model_id), learned.FEATURES)
+        except (ModelError, OSError, ValueError) as exc:
+            self.model_problem = f"拒绝使用已上线的排序模型，改用 weighted：{exc}"
+            log.warning(self.model_problem)
+            return WEIGHTED, None
+
+    def pair_features(self, talent_id: int, demand_id: int) -> dict[str, float]:
+        """The model features of a stored pair as it would be scored now."""
+        profile, entry = self.get("talent", talent_id), self.get("demand", demand_id)
+        cos = float(self.vectors("demand", [demand_id])[0] @ self.vectors("talent", [talent_id])[0])
+        return learned.feature_row(self.score_pair(profile, entry, cos, target="demand"))
+
+    def record_outcome(self, who: Principal, talent_id: int | None, demand_id: int, kind: str, *,
+                       fair_id: int | None = None, note: str | None = None) -> dict[str, Any]:
+        """Record an event the caller may record (``matcher.domain.outcomes``: 403 for a kind
+        outside their role, 404 for a pair they may not act on), with the snapshot of the pair's
+        latest impression (or its features now, if it was never shown); audited."""
+        tid = authorise(self, who, talent_id, demand_id, kind)
+        detail = {k: v for k, v in (("fair_id", fair_id), ("note", note)) if v is not None}
+        [event] = self.record_outcomes([NewEvent(tid, demand_id, kind, source_of(who), detail=detail)], who)
+        return event
+
+    def record_outcomes(self, events: Sequence[NewEvent], actor: Principal | None,
+                        at: datetime | None = None) -> list[dict[str, Any]]:
+        """Record already authorised events in one transaction (all or nothing)."""
+        ready = [e if e.features is not None or self.outcomes.has_impression(e.talent_id, e.demand_id)
+                 else NewEvent(e.talent_id, e.demand_id, e.kind, e.source, e.at or at, e.detail,
+                               self.pair_features(e.talent_id, e.demand_id))
+                 for e in events]
+        return self.outcomes.add_events(ready, actor)
 
     # -- batch scoring (fairs, analytics) ----------------------------------------------------
 

@@ -158,14 +158,32 @@ async def candidates(request: Request, entry_id: Id) -> Response:
     s = svc(request)
 
     def work() -> tuple[list, dict]:
-        found = s.match_demand(entry_id, 20)
+        found = s.match_demand(entry_id, 20, shown_to=u.who)
         profiles = s.get_many("talent", [m.id for m in found])  # read once: masking and contacts
         shown = shown_talents(s, u.who, found, "web_candidates", profiles=profiles, demand_id=entry_id)
         return shown, {i: talent_view(u.who, p) for i, p in profiles.items()}
 
     matches, contacts = await call(request, work)
     return render(request, "candidates.html.j2", u, entry=entry, matches=matches, contacts=contacts,
-                  title="推荐人才")
+                  outcome_kinds=ENTERPRISE_BUTTONS, title="推荐人才")
+
+
+ENTERPRISE_BUTTONS = [("invited", "约面试", ""), ("rejected", "不合适", "secondary"), ("hired", "已录用", "secondary")]
+
+
+@router.post("/app/entries/{entry_id}/candidates/{talent_id}/outcome")
+async def candidate_outcome(request: Request, entry_id: Id, talent_id: Id) -> Response:
+    """约面试 / 不合适 / 已录用 on a candidate of the enterprise's own entry."""
+    u = await user(request, Role.ENTERPRISE)
+    await _own_entry(request, u, entry_id)
+    form = await form_of(request, u)
+    kind = str(form.get("kind", ""))
+    labels = {k: label for k, label, _ in ENTERPRISE_BUTTONS}
+    if kind not in labels:
+        raise PageError(422, "操作无效", "请选择约面试、不合适或已录用。")
+    await call(request, svc(request).record_outcome, u.who, talent_id, entry_id, kind)
+    return RedirectResponse(f"/app/entries/{entry_id}/candidates?saved=" + quote(f"已记录：{labels[kind]}"),
+                            status_code=303)
 
 
 @router.get("/app/suggest/occupations")

@@ -18,6 +18,7 @@ from matcher.domain.schemas import (
     TitleLevel,
 )
 from web.common import (
+    PageError,
     WebUser,
     call,
     domain_errors,
@@ -29,6 +30,7 @@ from web.common import (
     values_of,
 )
 from web.forms import FORMS, PROFILE_KEEP, PROFILE_LISTS
+from web.params import Id
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,12 +90,31 @@ async def my_posts(request: Request) -> Response:
     filters, shown = _filters(request)
     error, matches = None, []
     try:
-        matches = await call(request, svc(request).match_talent, u.who.talent_id, 20, filters)
+        matches = await call(request, svc(request).match_talent, u.who.talent_id, 20, filters, shown_to=u.who)
     except InvalidInput as exc:
         error = exc.detail
     return render(request, "posts.html.j2", u, matches=matches, filters=shown, error=error,
                   heading="为您推荐的岗位", action="/app/me/posts", title="推荐岗位",
+                  outcome_action="/app/me/posts/", outcome_kinds=SEEKER_BUTTONS,
                   intro="按匹配度排序；每个岗位列出匹配理由、已具备和待补充的技能，以及可补齐差距的数字技术工程师培训方向。")
+
+
+SEEKER_BUTTONS = [("applied", "申请", ""), ("saved", "收藏", "secondary"), ("dismissed", "不感兴趣", "secondary")]
+
+
+@router.post("/app/me/posts/{demand_id}/outcome")
+async def post_outcome(request: Request, demand_id: Id) -> Response:
+    """申请 / 收藏 / 不感兴趣 on a recommended post: an outcome event of the seeker's own."""
+    u = await user(request, Role.SEEKER)
+    form = await form_of(request, u)
+    kind = str(form.get("kind", ""))
+    labels = {k: label for k, label, _ in SEEKER_BUTTONS}
+    if kind not in labels:
+        raise PageError(422, "操作无效", "请选择申请、收藏或不感兴趣。")
+    if u.who.talent_id is None:
+        return RedirectResponse("/app/me", status_code=303)
+    await call(request, svc(request).record_outcome, u.who, None, demand_id, kind)
+    return RedirectResponse("/app/me/posts?saved=" + quote(f"已记录：{labels[kind]}"), status_code=303)
 
 
 # -- enterprises -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from api.deps import Caller, Service
 from api.params import Id, Paging, QueryId, TopK
 from api.routes.matching import Filters
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
+from matcher.domain.auth import Role
 from matcher.domain.schemas import DemandEntry, Match
 from matcher.domain.views import Page
 
@@ -46,5 +47,6 @@ def get_demand(demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
             summary="为需求条目推荐人才（企业只能查看本企业的条目；未授权公开的联系方式已脱敏）")
 def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
     managed_entry(svc, who, demand_id)
-    return shown_talents(svc, who, svc.match_demand(demand_id, top_k, f), "demand_matches", demand_id=demand_id)
+    found = svc.match_demand(demand_id, top_k, f, shown_to=who if who.role == Role.ENTERPRISE else None)
+    return shown_talents(svc, who, found, "demand_matches", demand_id=demand_id)
 

@@ -90,7 +90,8 @@ def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: 
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
     own_profile(svc, who, talent_id)
-    return svc.match_talent(talent_id, top_k, f)
+    # the list a seeker reads is recorded (impressions): what their later events are about
+    return svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None)
 
 
 class StoredMatch(BaseModel):

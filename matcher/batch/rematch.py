@@ -9,8 +9,8 @@ the parameters is stored with the run.
 
 Shard (worker, :class:`ShardWorker`): the cosine of the shard's vectors with every record of
 the other side; each query's ``pool`` nearest by cosine (ties by id) are the candidates, ranked
-by :meth:`PairScorer.rank` (the service's own ranking: its default filters, eligible pairs
-only, ``min_score``, best first); the shard's rows and its completion mark are committed in one
+by :meth:`PairScorer.scored` and ordered as the service orders (its default filters, eligible
+pairs only, ``min_score``; the promoted outcome model if any, else the weighted score); the shard's rows and its completion mark are committed in one
 transaction (:meth:`BatchRepo.commit_shard`).
 
 Resuming a run re-plans, checks the fingerprint (the data must not have changed) and runs the
@@ -39,7 +39,8 @@ import numpy as np
 from matcher.core.errors import Conflict, InvalidInput, NotFound, TalentMatchError
 from matcher.core.settings import Settings, Weights
 from matcher.domain.schemas import MatchFilters
-from matcher.ranking.scorer import PairScorer, passes
+from matcher.ranking import learned
+from matcher.ranking.scorer import PairScorer, passes, top
 from matcher.reference.bundle import ReferenceData
 from matcher.retrieval.indexes import SEARCHABLE
 from matcher.storage.batch_repo import BatchRepo, MatchRow, RunInfo
@@ -101,6 +102,8 @@ class Plan:
     fingerprint: str = ""
     shards: list[ShardSpec] = field(default_factory=list)
     watermark: dict[str, Any] = field(default_factory=dict)
+    model_id: str = "weighted"  # the service's promoted outcome model, or "weighted"
+    model: Any = None  # that model (a models.rerankers Reranker), shipped to the workers
 
 
 def make_plan(service: Any, params: RematchParams) -> Plan:
@@ -115,17 +118,18 @@ def make_plan(service: Any, params: RematchParams) -> Plan:
     weights = service.weights.model_dump()
     settings = service.settings.model_dump(mode="json")
     watermark = BatchRepo(store).watermark()
+    model_id, model = service.active_model()
     digest = hashlib.sha256(json.dumps({
         "hashes": {side: sorted(h.items()) for side, h in hashes.items()},
         "watermark": watermark, "weights": weights, "params": asdict(params),
-        "encoder": service.cached.name, "background": background,
+        "encoder": service.cached.name, "background": background, "model": model_id,
     }, sort_keys=True, default=str).encode()).hexdigest()
     shards: list[ShardSpec] = []
     for side in params.sides:
         n = len(ids[side])
         for start in range(0, n, params.shard_size):
             shards.append(ShardSpec(len(shards), side, start, min(start + params.shard_size, n)))
-    return Plan(params, settings, weights, ids, vectors, background, digest, shards, watermark)
+    return Plan(params, settings, weights, ids, vectors, background, digest, shards, watermark, model_id, model)
 
 
 def candidate_order(cos_row: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:
@@ -194,9 +198,11 @@ class ShardWorker:
                 continue
             candidates = [(targets[int(tids[j])], float(cos[r, j]), None) for j in cands[r]
                           if int(tids[j]) in targets]
-            shown = self.scorer.rank(query, other, candidates, p.background[other], top_k=p.params.top_k,  # type: ignore[arg-type]
-                                     min_score=p.params.min_score,
-                                     keep=lambda e, t: self._keep(e, t, for_seeker))
+            scored = self.scorer.scored(query, other, candidates, p.background[other],  # type: ignore[arg-type]
+                                        keep=lambda e, t: self._keep(e, t, for_seeker))
+            # ordered as the service orders a list: by a promoted outcome model if there is one
+            shown = (learned.order(p.model, scored, p.params.top_k, p.params.min_score).scored if p.model is not None
+                     else top(scored, p.params.top_k, p.params.min_score))
             rows += [MatchRow(side, qid, k, sc.other_id, round(sc.score, 6), round(sc.seeker, 6),
                               round(sc.employer, 6), sc.eligible) for k, sc in enumerate(shown, 1)]
         return rows
@@ -255,7 +261,7 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
     info = repo.run(run_id)
     stats = {**info.stats, "talents": len(plan.ids["talent"]), "demands": len(plan.ids["demand"]),
              "rows": info.rows, "executor": executor, "watermark": plan.watermark, "weights": plan.weights,
-             "encoder": service.cached.name, "workers": used,
+             "encoder": service.cached.name, "model": plan.model_id, "workers": used,
              "last_pass_seconds": round(elapsed, 3), "last_pass_shards": len(todo)}
     repo.finish_run(run_id, stats)
     return repo.run(run_id)
@@ -291,10 +297,11 @@ def _run_on_ray(plan: Plan, run_id: str, todo: list[ShardSpec], *, address: str 
 def is_fresh(service: Any, info: RunInfo) -> bool:
     """Whether a finished run still describes the data: no record was added, changed or
     deleted since it was planned (same counts and latest change time on both sides), and the
-    service ranks with the same weights and encoder."""
+    service ranks with the same weights, encoder and promoted model."""
     s = info.stats
     return (info.status == "done" and s.get("watermark") == BatchRepo(service.store).watermark()
-            and s.get("weights") == service.weights.model_dump() and s.get("encoder") == service.cached.name)
+            and s.get("weights") == service.weights.model_dump() and s.get("encoder") == service.cached.name
+            and s.get("model", "weighted") == service.active_model()[0])
 
 
 def stored_matches(service: Any, side: str, record_id: int, run_id: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from matcher.cli.imports import import_app
 from matcher.cli.index import index_app
 from matcher.cli.matching import match_app
 from matcher.cli.occupations import occupations_app
+from matcher.cli.outcomes import model_app, outcomes_app
 from matcher.cli.report import catalogue_app, chains_app, report_app, zone_app
 from matcher.cli.serve import serve
 from matcher.core.errors import ImportRejected, TalentMatchError
@@ -34,6 +35,8 @@ app.add_typer(chains_app, name="chains")
 app.add_typer(zone_app, name="zone")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outcomes_app, name="outcomes")
+app.add_typer(model_app, name="model")
 app.add_typer(batch_app, name="batch")
 app.command("eval")(eval_command)
 app.command("serve")(serve)

@@ -74,6 +74,9 @@ def report_gap(
     threshold: Annotated[float, typer.Option(min=0, max=1, help="合格阈值（双向匹配得分）")] = 0.6,
     demand: Annotated[Demand, typer.Option(help="需求口径：catalogue 目录，posts 在招岗位，all 两者")] = Demand.catalogue,
     pool: Annotated[int, typer.Option(min=0, max=100_000, help="每个岗位评分的候选人才数；0 表示全部")] = 200,
+    probability_threshold: Annotated[float, typer.Option(min=0.001, max=1, help="已上线校准排序模型时的合格阈值"
+                                                         "（正向结果概率）")] = 0.1,
+    score_only: Annotated[bool, typer.Option("--score-only", help="忽略已上线的排序模型，按双向匹配得分判定合格")] = False,
 ) -> None:
     """供需缺口报告：分产业链、分职业的需求人数、合格人才、缺口、适配度，欠缺技能与培训方向，工资价位。"""
     from matcher.analytics.gap import GapQuery, gap_report
@@ -82,12 +85,15 @@ def report_gap(
     svc = run_service()
     try:
         rep = gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand.value,
-                                       pool=pool or None))
+                                       pool=pool or None, probability_threshold=probability_threshold,
+                                       ranker="weighted" if score_only else "auto"))
     finally:
         svc.close()
     text = render_gap_html(rep) if fmt == ReportFmt.html else rep.model_dump_json(indent=2)
     o = rep.overall
-    summary = (f"{rep.region} {rep.year} 年适配度 {_pct(o.fit_rate)}（阈值 {rep.threshold:g}，目标 {_pct(rep.target)}）："
+    basis = (f"正向结果概率 ≥ {rep.threshold:g}，模型 {rep.ranker}" if rep.threshold_kind == "probability"
+             else f"阈值 {rep.threshold:g}")
+    summary = (f"{rep.region} {rep.year} 年适配度 {_pct(o.fit_rate)}（{basis}，目标 {_pct(rep.target)}）："
                f"需求 {o.headcount} 人，可满足 {o.met} 人，缺口 {o.gap} 人；供给人才 {rep.supply} 人。")
     if out_path is None:
         sys.stdout.write(text + "\n")

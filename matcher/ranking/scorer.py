@@ -141,16 +141,16 @@ class PairScorer:
             "shortage": F.shortage(entry.shortage_level),
         }
 
-    def rank(self, query: TalentProfile | DemandEntry, target: Kind,
-             candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
-             top_k: int, min_score: float, keep: Callable[[DemandEntry, TalentProfile], bool] | None = None,
-             include_ineligible: bool = False, partial: bool = False) -> list[Scored]:
-        """The ``top_k`` best candidates of the ``target`` side for a query record, as the service
-        ranks them: each candidate is ``(record, cosine, relative BM25 score or None)``; ``keep``
-        (the caller's filters, given ``(entry, profile)``) drops candidates before scoring;
-        ineligible pairs are dropped unless ``include_ineligible``."""
+    def scored(self, query: TalentProfile | DemandEntry, target: Kind,
+               candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
+               keep: Callable[[DemandEntry, TalentProfile], bool] | None = None,
+               include_ineligible: bool = False, partial: bool = False) -> list[Scored]:
+        """The candidates of the ``target`` side for a query record, scored as the service scores
+        them, in candidate order: each candidate is ``(record, cosine, relative BM25 score or
+        None)``; ``keep`` (the caller's filters, given ``(entry, profile)``) drops candidates
+        before scoring; ineligible pairs are dropped unless ``include_ineligible``."""
         for_seeker = target == "demand"
-        scored = []
+        out = []
         for other, cos, lexical in candidates:
             profile, entry = (query, other) if for_seeker else (other, query)
             if keep is not None and not keep(entry, profile):  # type: ignore[arg-type]
@@ -158,8 +158,16 @@ class PairScorer:
             sc = self.score(profile, entry, cos, background, target=target, partial=partial,  # type: ignore[arg-type]
                             lexical=lexical)
             if sc.eligible or include_ineligible:
-                scored.append(sc)
-        return top(scored, top_k, min_score)
+                out.append(sc)
+        return out
+
+    def rank(self, query: TalentProfile | DemandEntry, target: Kind,
+             candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
+             top_k: int, min_score: float, keep: Callable[[DemandEntry, TalentProfile], bool] | None = None,
+             include_ineligible: bool = False, partial: bool = False) -> list[Scored]:
+        """The ``top_k`` best of :meth:`scored` by the weighted score (:func:`top`)."""
+        return top(self.scored(query, target, candidates, background, keep=keep,
+                               include_ineligible=include_ineligible, partial=partial), top_k, min_score)
 
     def sides(self, comp: dict[str, float]) -> tuple[float, float]:
         """(employer's score, seeker's score) of the components."""

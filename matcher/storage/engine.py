@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.core.errors import Conflict
+from matcher.storage import outcome_tables  # noqa: F401 - declares its tables on Base.metadata
 from matcher.storage.records import LEGACY_SCOPE, STAFF_SCOPE
 from matcher.storage.tables import AuditRow, Base, DemandRow, MetaRow, TalentRow
 

@@ -2,7 +2,8 @@
 
 Repositories (``records``, ``accounts``, ``organisations``, ``vectors``, ``fair_repo``, ``zone_repo``,
 ``chains_repo``; ``store`` is their facade) read and write them; nothing outside ``matcher.storage``
-names a row class.
+names a row class. The outcome tables (``impressions``, ``outcome_events``) are declared on this
+``Base`` in ``outcome_tables`` beside this module (``outcomes_repo`` reads and writes them).
 """
 
 from __future__ import annotations

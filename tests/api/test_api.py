@@ -273,6 +273,8 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
         "list runs": lambda: ("GET", f"/v1/fairs/{_fresh(api, service, 'fair')}/runs", {}),
         "read run": lambda: ("GET", "/v1/fairs/{}/runs/{}".format(*_fresh(api, service, "fair run")), {}),
         "export run": lambda: ("GET", "/v1/fairs/{}/runs/{}/export".format(*_fresh(api, service, "fair run")), {}),
+        "record outcome": lambda: ("POST", "/v1/outcomes", {"json": {"talent_id": t, "demand_id": d, "kind": "hired"}}),
+        "list outcomes": lambda: ("GET", "/v1/outcomes", {}),
     }
     return routes[name]()
 
@@ -341,6 +343,8 @@ MATRIX = {
     "list runs": (200, 200, 403, 403, 403, 403),
     "read run": (200, 200, 403, 403, 403, 403),
     "export run": (200, 200, 403, 403, 403, 403),
+    "record outcome": (201, 201, 201, 404, 403, 403),  # hired: a fair's or an enterprise's (own entry) event
+    "list outcomes": (200, 200, 200, 200, 200, 200),
 }
 
 

@@ -403,3 +403,35 @@ def test_hostile_names_and_titles_are_shown_as_text_and_never_run(site, page):
     page.goto(site.url + "/app/me/posts")
     assert any(HOSTILE_TITLE in t for t in page.locator("article .title").all_inner_texts())
     shot(page, "hostile-posts")
+
+
+def test_seeker_applies_and_the_enterprise_invites_and_hires_with_the_outcome_buttons(site, page):
+    """The outcome buttons: the graduate applies from a post card; the enterprise invites and
+    then hires from its candidate list. Each click is one POST form (CSRF token, no script)."""
+    store = site.service.store
+    entry = next(e for e in store.list("demand")[0] if e.title == "大数据开发工程师")
+    zhao = next(t for t in store.list("talent")[0] if t.name == "赵敏")
+    site.keys.setdefault("hr", store.create_key("enterprise", enterprise_id=entry.enterprise_id, label="HR2")[0])
+    sign_in(page, site, "graduate")
+    page.goto(site.url + "/app/me/posts")
+    card = page.locator(f"article.result[data-match-id='{entry.id}']")
+    assert card.locator(".outcome-actions button").all_inner_texts() == ["申请", "收藏", "不感兴趣"]
+    card.locator("button:has-text('申请')").click()
+    page.wait_for_url("**/app/me/posts?saved=**")
+    assert page.locator(".flash.ok").inner_text() == "已记录：申请"
+    [applied], _ = site.service.outcomes.events(talent_id=zhao.id, kind="applied")
+    assert applied["demand_id"] == entry.id and applied["rank"] >= 1 and applied["source"] == "seeker"
+    page.context.clear_cookies()
+
+    sign_in(page, site, "hr")
+    url = f"{site.url}/app/entries/{entry.id}/candidates"
+    for label, kind in (("约面试", "invited"), ("已录用", "hired")):
+        page.goto(url)
+        card = page.locator(f"article.result[data-match-id='{zhao.id}']")
+        assert card.locator(".outcome-actions button").all_inner_texts() == ["约面试", "不合适", "已录用"]
+        card.locator(f"button:has-text('{label}')").click()
+        page.wait_for_url("**/candidates?saved=**")
+        assert page.locator(".flash.ok").inner_text() == f"已记录：{label}"
+        [event], _ = site.service.outcomes.events(talent_id=zhao.id, demand_id=entry.id, kind=kind)
+        assert event["source"] == "enterprise" and event["rank"] >= 1
+    shot(page, "enterprise-candidates-outcomes")
