@@ -142,3 +142,46 @@ def test_cli_runs_shows_and_rejects(loaded, batch_settings, monkeypatch, capsys)
     assert code == 2 and "nope 不存在" in err
     code, out, err = run_cli(monkeypatch, capsys, "batch", "encode", "--local", "--format", "json")
     assert code == 0 and json.loads(out)["encoded"] == 0  # adding the records cached their vectors
+
+
+class _SalaryFirst:
+    """A stand-in promoted outcome model: ranks by the salary component alone."""
+
+    calibrated = False
+
+    def __init__(self) -> None:
+        from matcher.ranking.learned import FEATURES
+
+        self.feature_names = list(FEATURES)
+        self._salary = self.feature_names.index("salary")
+
+    def score(self, X):
+        return X[:, self._salary] + 1e-3 * X[:, 0]
+
+    def contributions(self, X):
+        import numpy as np
+
+        return np.zeros_like(X)
+
+
+def test_lists_follow_the_promoted_model_as_the_live_service_does(loaded, monkeypatch):
+    model = _SalaryFirst()
+    n = max(loaded.store.count("talent"), loaded.store.count("demand"))
+    weighted = rematch(loaded, RematchParams(top_k=5, pool=n, shard_size=20))
+    monkeypatch.setattr(loaded, "active_model", lambda: ("salary-first", model))
+    info = rematch(loaded, RematchParams(top_k=5, pool=n, shard_size=20))
+    assert info.stats["model"] == "salary-first" and weighted.stats["model"] == "weighted"
+    repo = BatchRepo(loaded.store)
+    stored, before = repo.all_matches(info.id), repo.all_matches(weighted.id)
+    assert stored != before  # the model changed the order
+    compared = 0
+    for (side, qid), rows in stored.items():
+        [again] = loaded.preparer.prepare_many(side, [loaded.store.get(side, qid)])
+        if side != "talent" or again.text != loaded.store.texts(side, [qid])[qid]:
+            continue
+        assert [r.other_id for r in rows] == [m.id for m in loaded.match_talent(qid, 5)], qid
+        compared += 1
+    assert compared >= 20
+    assert stored_matches(loaded, "talent", 1)["fresh"] is True
+    monkeypatch.setattr(loaded, "active_model", lambda: ("weighted", None))
+    assert stored_matches(loaded, "talent", 1)["fresh"] is False  # another ranker is live now
