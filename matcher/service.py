@@ -36,7 +36,7 @@ from matcher.domain.schemas import (
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.ranking.explain import Explainer
 from matcher.ranking.scorer import PairScorer, Scored, passes, top
-from matcher.records import ChainBook, RecordPreparer
+from matcher.records import ChainBook, RecordPreparer, same_catalogue
 from matcher.reference.bundle import ReferenceData
 from matcher.reference.chains import ChainSuggester
 from matcher.retrieval.encoders import build_encoder
@@ -159,23 +159,61 @@ class MatchService:
     def import_rows(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
                     skip_invalid: bool = False, catalogue: Catalogue | None = None,
                     progress: Progress | None = None, actor: Principal | None = None,
-                    headers: dict[str, str] | None = None) -> dict[str, Any]:
+                    headers: dict[str, str] | None = None, replace: bool = False,
+                    create_chains: bool = False) -> dict[str, Any]:
         """Write parsed import rows: all or nothing, or the valid rows with ``skip_invalid``.
 
         ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's;
-        ``headers`` (field -> the file's column header) names the columns of row errors.
+        ``headers`` (field -> the file's column header) names the columns of row errors. A
+        catalogue's region is the city of its entries that name none; the same catalogue of a
+        region and year (same name, or the same entries) is refused (Conflict) unless
+        ``replace``, which swaps it in one transaction; ``create_chains`` registers the chains
+        the catalogue names that no registry has (``created_chains`` in the result).
         """
-        plan = self.preparer.prepare_import(kind, rows, errors, skip_invalid=skip_invalid, actor=actor,
-                                            headers=headers)
-        self._encode(plan.records, progress)
-        catalogue_id = None
-        if catalogue is not None:
-            catalogue_id, ids = self.store.add_catalogue(catalogue, plan.records, actor=actor)
-        else:
-            ids = self.store.add(plan.side, plan.records, actor=actor)
+        created: list[IndustryChain] = []
+        registry, previous = "", []
+        if catalogue is not None and create_chains:
+            registry = catalogue.chain_registry or f"{catalogue.region}{catalogue.year}"
+            names = self.chain_book.unknown([getattr(m, "chain_id", None) for _, m in rows])
+            previous = [c for c in self.store.list_chains() if ChainBook._registry_of(c.id, registry)]
+            created = self.chain_book.create(names, catalogue.region, registry, actor) if names else []
+        try:
+            plan = self.preparer.prepare_import(kind, rows, errors, skip_invalid=skip_invalid, actor=actor,
+                                                headers=headers, region=catalogue.region if catalogue else None)
+            replaced = self._same_catalogue(catalogue, plan.records, replace)
+            self._encode(plan.records, progress)
+            catalogue_id, removed = None, []
+            if catalogue is not None and replaced is not None:
+                catalogue_id, ids, removed = self.store.replace_catalogue(replaced["id"], catalogue, plan.records,
+                                                                          actor=actor)
+            elif catalogue is not None:
+                catalogue_id, ids = self.store.add_catalogue(catalogue, plan.records, actor=actor)
+            else:
+                ids = self.store.add(plan.side, plan.records, actor=actor)
+        except Exception:
+            if created:  # nothing imported: the chains made for it go too
+                self.chain_book.register(registry, previous, actor)
+            raise
+        for old in removed:
+            self.indexes.remove(plan.side, old)
         self.indexes.put(plan.side, ids, plan.records)
         self.indexes.save(plan.side)
-        return {"ids": ids, "errors": plan.errors, "catalogue_id": catalogue_id}
+        return {"ids": ids, "errors": plan.errors, "catalogue_id": catalogue_id,
+                "created_chains": [c.model_dump() for c in created],
+                "replaced": replaced}
+
+    def _same_catalogue(self, catalogue: Catalogue | None, records: Sequence[StoredRecord],
+                        replace: bool) -> dict[str, Any] | None:
+        """The stored catalogue this import repeats (to replace), or None; Conflict when it
+        repeats one and ``replace`` is not asked for."""
+        if catalogue is None:
+            return None
+        same = same_catalogue(self.store, catalogue.region, catalogue.year, catalogue.name,
+                              [r.model for r in records])
+        if same is not None and not replace:
+            raise Conflict(f"{catalogue.region} {catalogue.year} 年的这份目录已导入（目录编号 {same['id']}，"
+                           f"{same['entries']} 条）；如需替换请使用 --replace（网页与接口：replace=true）")
+        return same
 
     def prepare_records(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord | InvalidInput]:
         """Each model made ready to store (occupation coded, skills and chains canonical), or
