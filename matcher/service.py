@@ -34,6 +34,7 @@ from matcher.domain.schemas import (
     TrainingSuggestion,
 )
 from matcher.domain.schemas import RecordKind as Kind
+from matcher.ingest.parsing.requirements import stated_in_text
 from matcher.ranking.explain import Explainer
 from matcher.ranking.scorer import PairScorer, Scored, passes, top
 from matcher.records import ChainBook, RecordPreparer, same_catalogue
@@ -313,19 +314,30 @@ class MatchService:
 
     def match_text(self, text: str, side: Literal["demands", "talents"], top_k: int = 10,
                    filters: MatchFilters | None = None) -> list[Match]:
-        """Free text as a seeker's wish (side=demands) or an employer's need (side=talents)."""
+        """Free text as a seeker's wish (side=demands) or an employer's need (side=talents).
+
+        What the text states is read into the query: years ("三年Java经验"), education
+        ("应届硕士"), fresh graduate, cities ("想在济南工作"); the rest of a seeker's profile
+        stays unknown. The semantic feature is rescaled against this query's own background
+        (its mean cosine to the side's records), and BM25 is blended in on both sides."""
         text = normalize_text(text)
         if not text:
             raise InvalidInput("查询文本不能为空")
+        stated = stated_in_text(text, self.reference.regions)
         skills = self.vocab.extract(text)
         qvec = self.cached.query(text)
         if side == "demands":
-            profile = TalentProfile(summary=text[:20000], skills=skills)
-            # a free-text wish says nothing of education or certificates: no hard filters
-            return self._rank(profile, "demand", qvec, self.tokenizer.tokenize(text), top_k, filters, partial=True)
+            profile = TalentProfile(summary=text[:20000], skills=skills, experience_years=stated.years or 0.0,
+                                    education=stated.education, fresh_graduate=stated.fresh_graduate,
+                                    preferred_cities=stated.cities)
+            # a free-text wish says nothing of certificates: only what it states is required
+            return self._rank(profile, "demand", qvec, self.tokenizer.tokenize(text), top_k, filters, partial=True,
+                              stated=stated.fields, free_text=True)
         if side == "talents":
-            entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills)
-            return self._rank(entry, "talent", qvec, self.tokenizer.tokenize(text), top_k, filters)
+            entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills,
+                                min_experience_years=stated.years or 0.0, education=stated.education,
+                                city=stated.cities[0] if stated.cities else None)
+            return self._rank(entry, "talent", qvec, self.tokenizer.tokenize(text), top_k, filters, free_text=True)
         raise InvalidInput("side 只能是 demands 或 talents")
 
     def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
@@ -339,7 +351,8 @@ class MatchService:
         return self._rank(rec.model, "talent", vec, self.tokenizer.tokenize(rec.text), top_k, filters)
 
     def _rank(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
-              top_k: int, filters: MatchFilters | None, partial: bool = False) -> list[Match]:
+              top_k: int, filters: MatchFilters | None, partial: bool = False,
+              stated: frozenset[str] = frozenset(), free_text: bool = False) -> list[Match]:
         """Candidates of the target side for a query record: filtered, scored, best first."""
         if not 1 <= top_k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
@@ -349,7 +362,8 @@ class MatchService:
         # free text: its words matter as such (a named skill, a title), so relevance blends the
         # BM25 score (scaled to the best candidate's) into the semantic feature, as the
         # occupation coder does
-        top_lex = max(found.lexical.values(), default=0.0) if partial else 0.0
+        top_lex = max(found.lexical.values(), default=0.0) if free_text else 0.0
+        background = self.indexes.query_background(target, vec) if free_text else found.background
         records = self.store.get_many(target, found.order)
         for_seeker = target == "demand"
         scored = []
@@ -360,8 +374,9 @@ class MatchService:
             profile, entry = (query, other) if for_seeker else (other, query)
             if not self.passes_filters(entry, profile, filters, for_seeker=for_seeker):
                 continue
-            sc = self.scorer.score(profile, entry, found.cosine[i], found.background, target=target, partial=partial,
-                                   lexical=found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
+            sc = self.scorer.score(profile, entry, found.cosine[i], background, target=target, partial=partial,
+                                   lexical=found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None,
+                                   stated=stated)
             if sc.eligible or filters.include_ineligible:
                 scored.append(sc)
         shown = top(scored, top_k, self.settings.min_score)

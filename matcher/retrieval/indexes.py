@@ -279,6 +279,22 @@ class IndexManager:
 
     # -- search -------------------------------------------------------------------------------
 
+    def query_background(self, kind: Kind, vec: np.ndarray, sample: int = 512) -> float:
+        """Mean cosine of a query vector to a fixed random sample of the side's records: what
+        'unrelated' looks like for this query. A free-text query is encoded as a query, not a
+        passage, and a short one ("会计") sits lower against every record than records sit
+        against each other; rescaling it by the side's passage background clipped every
+        candidate to 0."""
+        side = self.ensure(kind)
+        with self._lock:
+            ids = side.dense.ids()
+            if len(ids) == 0:
+                return 0.0
+            rng = np.random.default_rng(0)
+            picked = rng.choice(ids, size=min(sample, len(ids)), replace=False)
+            cos = side.dense.get(picked) @ vec.astype(np.float32)
+        return float(np.clip(np.mean(cos), 0.0, 0.99))
+
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the
         settings) and cut to ``pool``; a fused id the dense search missed gets its cosine."""

@@ -8,6 +8,8 @@ the first such statement; they never guess from a bare number.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from matcher.domain.schemas import Education
 from matcher.ingest.parsing.cells import normalized
@@ -77,3 +79,35 @@ def education_in_text(text: str | None) -> Education | None:
 def fresh_graduate_in_text(text: str | None) -> bool:
     """Whether a text speaks of a fresh graduate (应届, 应届生, 毕业生)."""
     return bool(text and _FRESH.search(normalized(text)))
+
+
+class _Places(Protocol):
+    def cities_in_text(self, text: str | None) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What a free-text query states of its own: years, education, fresh graduate, cities."""
+
+    years: float | None = None
+    education: Education | None = None
+    fresh_graduate: bool = False
+    cities: list[str] = field(default_factory=list)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The requirement fields stated ("experience", "education", "location")."""
+        return frozenset(name for name, known in (("experience", self.years is not None),
+                                                  ("education", self.education is not None),
+                                                  ("location", bool(self.cities))) if known)
+
+
+def stated_in_text(text: str, places: _Places | None = None) -> Stated:
+    """What a free-text query ("三年Java经验，想在济南工作", "应届硕士") states; ``places`` finds
+    the cities (``matcher.reference.regions.Regions``). A fresh graduate with no years stated has
+    0 years, stated."""
+    years = years_in_text(text)
+    fresh = fresh_graduate_in_text(text)
+    if years is None and fresh:
+        years = 0.0
+    return Stated(years, education_in_text(text), fresh, places.cities_in_text(text) if places else [])
