@@ -19,6 +19,7 @@ from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.ranking import features as F
+from matcher.reference.majors import MajorTaxonomy
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.quals import QualificationRules
 from matcher.reference.regions import Regions
@@ -69,7 +70,9 @@ class SkillCoverage:
 class PairScorer:
     """Scores pairs with the reference data (skills, qualification rules, regions) and weights."""
 
-    def __init__(self, vocab: SkillVocab, rules: QualificationRules, regions: Regions, weights: Weights) -> None:
+    def __init__(self, vocab: SkillVocab, rules: QualificationRules, regions: Regions, weights: Weights,
+                 majors: MajorTaxonomy | None = None) -> None:
+        self.majors = majors
         self.vocab = vocab
         self.rules = rules
         self.regions = regions
@@ -136,7 +139,7 @@ class PairScorer:
             "education": 1.0 if not any(r.kind == "education" for r in unmet) else 0.0,
             # the same for a major or experience the seeker did not state
             "major": F.NEUTRAL if target == "demand" and not profile.major and entry.majors
-            else F.major_fit(profile.major, entry.majors),
+            else F.major_fit(profile.major, entry.majors, self.majors),
             "experience": F.experience_fit(profile.experience_years, entry.min_experience_years)
             if (not partial if experience_known is None else experience_known) else F.NEUTRAL,
             "certificates": F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs)),
