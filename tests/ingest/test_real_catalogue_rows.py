@@ -60,7 +60,8 @@ def test_low_yearly_pay_stays_the_lowest(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [("5000元/月+提成", (5000, 5000)), ("底薪3000+提成", (3000, 3000)),
-     ("6-8k+绩效+年终奖", (6000, 8000)), ("4000-6000元/月＋提成", (4000, 6000))],
+     ("6-8k+绩效+年终奖", (6000, 8000)), ("4000-6000元/月＋提成", (4000, 6000)),
+     ("底薪4000+高提成", (4000, 4000)), ("保底3000元/月+提成", (3000, 3000))],
 )
 def test_pay_plus_commission(cell: str, expected: tuple[int, int]) -> None:
     assert parse_salary(cell) == expected
@@ -104,6 +105,12 @@ def test_requirements_in_text(text: str, years: float | None, education: Educati
     assert years_in_text(text) == years
     assert education_in_text(text) is education
     assert fresh_graduate_in_text(text) is fresh
+
+
+def test_commission_in_a_catalogue_cell(tmp_path: Path) -> None:
+    text = "企业名称,岗位名称,薪资待遇\n济宁某酒业有限公司,白酒销售业务员,5000元/月+提成\n"
+    [entry] = _entries(tmp_path, text)
+    assert (entry.salary_min, entry.salary_max) == (5000, 5000)
 
 
 def test_trailing_note_is_not_an_error(tmp_path: Path) -> None:
