@@ -311,7 +311,10 @@ class RecordPreparer:
                 records.append(self.prepare(side, model, coded))
             except InvalidInput as exc:
                 fld = exc.errors[0].get("field", "-") if exc.errors else "-"
-                all_errors.append(RowError(row=rowno, field=fld, reason=exc.detail))
+                reason = exc.detail
+                if kind == "catalogue" and fld == "chain_id":  # the catalogue may register its own
+                    reason += "（目录中的产业链可在导入时登记：--create-chains / create_chains=true）"
+                all_errors.append(RowError(row=rowno, field=fld, reason=reason))
         all_errors.sort(key=lambda e: e.row)
         if all_errors and not skip_invalid:
             raise ImportRejected(all_errors)

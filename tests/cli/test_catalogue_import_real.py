@@ -41,7 +41,7 @@ def _entries():
 
 def test_unknown_chains_are_refused_once_per_chain_without_create_chains(env, monkeypatch, capsys):
     code, out, err = run(monkeypatch, capsys, "import", "catalogue", str(env), "--region", "济宁市", "--year", "2026")
-    assert code == 1 and "未知产业链" in err and "Traceback" not in err
+    assert code == 1 and "未知产业链" in err and "--create-chains" in err and "Traceback" not in err
 
 
 def test_create_chains_region_city_and_same_catalogue(env, monkeypatch, capsys):
