@@ -133,6 +133,7 @@ class ChainBook:
 
 
 SAME_CATALOGUE_SHARE = 0.9  # the share of entries two catalogues of a region and year share to be one
+SAME_CATALOGUE_MIN_ENTRIES = 3  # below this, equal entries under another name may be a coincidence
 
 
 def entry_key(entry: DemandEntry) -> tuple[str, ...]:
@@ -144,16 +145,19 @@ def entry_key(entry: DemandEntry) -> tuple[str, ...]:
 def same_catalogue(store: Store, region: str, year: int, name: str | None,
                    entries: Sequence[DemandEntry]) -> dict[str, Any] | None:
     """The stored catalogue of the same region and year that is this one: the same name, or
-    (whatever the name or file) at least ``SAME_CATALOGUE_SHARE`` of the entries the same. None
-    when there is none."""
+    (whatever the name or file) at least ``SAME_CATALOGUE_SHARE`` of the entries the same, both
+    having at least ``SAME_CATALOGUE_MIN_ENTRIES``. None when there is none."""
     new = {entry_key(e) for e in entries}
     for summary in store.list_catalogues():
         if summary["region"] != region or summary["year"] != year:
             continue
         if (summary["name"] or "") == (name or ""):
             return summary
+        if len(new) < SAME_CATALOGUE_MIN_ENTRIES or summary["entries"] < SAME_CATALOGUE_MIN_ENTRIES:
+            continue
         old = {entry_key(e) for e in store.get_catalogue(summary["id"]).entries}
-        if new and old and len(new & old) >= SAME_CATALOGUE_SHARE * max(len(new), len(old)):
+        if min(len(new), len(old)) >= SAME_CATALOGUE_MIN_ENTRIES \
+                and len(new & old) >= SAME_CATALOGUE_SHARE * max(len(new), len(old)):
             return summary
     return None
 
