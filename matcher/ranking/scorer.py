@@ -107,7 +107,7 @@ class PairScorer:
             unmet = self.rules.unmet(profile, entry)
         cert_reqs = [r for r in self.rules.requirements(entry) if r.kind != "education"]
         # a post closed to fresh graduates that asks for experience is a hard requirement
-        unmet_fresh = (not partial and not entry.fresh_graduates_ok and profile.fresh_graduate
+        unmet_fresh = ((not partial or "fresh" in stated) and not entry.fresh_graduates_ok and profile.fresh_graduate
                        and profile.experience_years < max(entry.min_experience_years, 0.01))
         eligible = not unmet and not unmet_fresh
 

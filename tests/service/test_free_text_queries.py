@@ -19,6 +19,7 @@ def test_what_a_query_states() -> None:
     assert s.fields == {"experience", "location"}
     s = stated_in_text("应届硕士", regions)
     assert (s.years, s.education, s.fresh_graduate, s.cities) == (0, Education.MASTER, True, [])
+    assert s.fields == {"experience", "education", "fresh"}
     assert stated_in_text("中山大学毕业，会计", regions).cities == []
     assert stated_in_text("会计", regions).fields == frozenset()
 
@@ -38,6 +39,12 @@ def test_seeker_text_reads_years_and_city(service) -> None:
     reasons = [r for m in res for r in m.explanation.reasons]
     assert not any("工作经验 0 年" in r for r in reasons)
     assert "工作经验 3 年，岗位要求 5 年" in by[2].explanation.reasons
+    # a fresh graduate's wish does not pass a post closed to fresh graduates that wants years
+    svc.import_rows("demands", [(9, demand(title="Java开发工程师", city="济南市", min_experience_years=3,
+                                           required_skills=["Java"], fresh_graduates_ok=False))], [])
+    closed = svc.store.list("demand", limit=10)[0][-1].id
+    assert closed not in [m.id for m in svc.match_text("应届生，会Java，想在济南工作", "demands", 10)]
+    assert closed in [m.id for m in svc.match_text("三年Java经验，想在济南工作", "demands", 10)]
     # a wish that states no years says nothing of experience
     res = svc.match_text("Java开发", "demands", 10)
     assert not any("工作经验" in r for m in res for r in m.explanation.reasons)

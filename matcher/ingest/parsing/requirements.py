@@ -96,9 +96,10 @@ class Stated:
 
     @property
     def fields(self) -> frozenset[str]:
-        """The requirement fields stated ("experience", "education", "location")."""
+        """The requirement fields stated ("experience", "education", "fresh", "location")."""
         return frozenset(name for name, known in (("experience", self.years is not None),
                                                   ("education", self.education is not None),
+                                                  ("fresh", self.fresh_graduate),
                                                   ("location", bool(self.cities))) if known)
 
 
