@@ -106,6 +106,7 @@ class IndexManager:
         self.records = records
         self._lock = threading.RLock()
         self._sides: dict[str, SideIndex] = {}
+        self._background_sample: dict[str, tuple[int, np.ndarray]] = {}  # kind -> (index size, vectors)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -278,6 +279,26 @@ class IndexManager:
         return out
 
     # -- search -------------------------------------------------------------------------------
+
+    def query_background(self, kind: Kind, vec: np.ndarray, sample: int = 512) -> float:
+        """Mean cosine of a query vector to a fixed random sample of the side's records: what
+        'unrelated' looks like for this query. A free-text query is encoded as a query, not a
+        passage, and a short one ("会计") sits lower against every record than records sit
+        against each other; rescaling it by the side's passage background clipped every
+        candidate to 0. The sample is drawn once per index size."""
+        side = self.ensure(kind)
+        with self._lock:
+            n = len(side.dense)
+            if n == 0:
+                return 0.0
+            cached = self._background_sample.get(kind)
+            if cached is None or cached[0] != n:
+                ids = side.dense.ids()
+                picked = np.random.default_rng(0).choice(ids, size=min(sample, len(ids)), replace=False)
+                cached = (n, np.asarray(side.dense.get(picked), dtype=np.float32))
+                self._background_sample[kind] = cached
+            cos = cached[1] @ vec.astype(np.float32)
+        return float(np.clip(np.mean(cos), 0.0, 0.99))
 
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the

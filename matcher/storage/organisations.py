@@ -81,6 +81,17 @@ class Catalogues:
             rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
         return row.id, Records(self.s).insert("demand", records, actor)
 
+    def remove(self, catalogue_id: int) -> list[int]:
+        """Delete a catalogue and its entries (statements run at once, so a catalogue of the
+        same name may be added next in the same session); returns the entry ids."""
+        get_row(self.s, CatalogueRow, catalogue_id, "目录")
+        ids = list(self.s.scalars(select(DemandRow.id).where(DemandRow.catalogue_id == catalogue_id)))
+        for entry_id in ids:
+            self.s.delete(self.s.get(DemandRow, entry_id))
+        self.s.flush()
+        self.s.execute(delete(CatalogueRow).where(CatalogueRow.id == catalogue_id))
+        return ids
+
     def get(self, catalogue_id: int) -> Catalogue:
         row = get_row(self.s, CatalogueRow, catalogue_id, "目录")
         return Catalogue(id=row.id, region=row.region, year=row.year, name=row.name or None,

@@ -161,6 +161,22 @@ class Store(Database):
             write_audit(s, actor, "create", "demand", ids)
             return catalogue_id, ids
 
+    def replace_catalogue(self, old_id: int, cat: Catalogue, records: Sequence[StoredRecord],
+                          actor: Principal | None = None) -> tuple[int, list[int], list[int]]:
+        """Delete catalogue ``old_id`` with its entries and add ``cat`` with ``records``, in one
+        transaction (on any failure the old catalogue stays whole); returns (new catalogue id,
+        new entry ids, deleted entry ids)."""
+        conflict = f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的外部编号重复"
+        with self.writing(conflict) as s:
+            catalogues = Catalogues(s)
+            old_ids = catalogues.remove(old_id)
+            catalogue_id, ids = catalogues.add(cat, records, actor)
+            write_audit(s, actor, "delete", "demand", old_ids)
+            write_audit(s, actor, "delete", "catalogue", [old_id], {"replaced_by": catalogue_id})
+            write_audit(s, actor, "create", "catalogue", [catalogue_id], {"entries": len(ids), "replaces": old_id})
+            write_audit(s, actor, "create", "demand", ids)
+            return catalogue_id, ids, old_ids
+
     def get_catalogue(self, catalogue_id: int) -> Catalogue:
         with self.session() as s:
             return Catalogues(s).get(catalogue_id)
