@@ -209,6 +209,10 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
             if not field:  # a whole-model rule: show it at the field it is about
                 field = "salary_min" if "薪资" in reason else "valid_from" if "有效期" in reason else "_"
             errors.setdefault(field, reason)
+        # a whole-record rule pydantic skips when a field failed: still shown with the rest
+        lo, hi = data.get("salary_min"), data.get("salary_max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+            errors.setdefault("salary_min", "薪资下限不能大于上限")
         return None, errors, values
     return (None if errors else built), errors, values
 
@@ -225,12 +229,13 @@ def values_of(model: BaseModel, lists: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def domain_errors(exc: TalentMatchError, default: str) -> dict[str, str]:
-    """A service error (unknown chain, unknown code, conflict) next to its field."""
+def domain_errors(exc: TalentMatchError, default: str, fields: dict[str, str] | None = None) -> dict[str, str]:
+    """A service error (unknown chain, unknown code, conflict) next to its field; ``fields`` maps
+    the service's field name to the form's (a profile's chains are the service's chain_id)."""
     field = default
     if isinstance(exc, InvalidInput) and exc.errors:
         field = str(exc.errors[0].get("field") or default)
-    return {field: exc.detail}
+    return {(fields or {}).get(field, field): exc.detail}
 
 
 # -- sign-in ---------------------------------------------------------------------------------

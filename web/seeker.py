@@ -28,13 +28,15 @@ from web.common import (
     user,
     values_of,
 )
-from web.forms import FORMS, PROFILE_KEEP, PROFILE_LISTS
+from web.forms import FORMS, LABELS, PROFILE_KEEP, PROFILE_LISTS
+from web.names import chain_choices, check_form, shown_values
 
 router = APIRouter(include_in_schema=False)
 
 
 def _profile_page(request: Request, u: WebUser, values: dict, errors: dict, has: bool, status: int = 200) -> Response:
     return render(request, "profile.html.j2", u, status, values=values, errors=errors, has_profile=has,
+                  labels=LABELS["profile"], chain_choices=chain_choices(svc(request)),
                   educations=[e.value for e in Education], title_levels=[t.value for t in TitleLevel],
                   skill_levels=[s.value for s in SkillLevel], title="我的求职档案")
 
@@ -45,7 +47,7 @@ async def my_profile(request: Request) -> Response:
     if u.who.talent_id is None:
         return _profile_page(request, u, {"fresh_graduate": False, "consent": False}, {}, False)
     profile = await call(request, svc(request).get, "talent", u.who.talent_id)
-    return _profile_page(request, u, values_of(profile, PROFILE_LISTS), {}, True)
+    return _profile_page(request, u, shown_values(svc(request), values_of(profile, PROFILE_LISTS)), {}, True)
 
 
 @router.post("/app/me", response_class=HTMLResponse)
@@ -61,15 +63,20 @@ async def save_profile(request: Request) -> Response:
     profile, errors, values = model_from_form(FORMS["profile"], form, keep=keep, build=TalentProfile.model_validate)
     if not values.get("name", "").strip():
         errors, profile = {**errors, "name": "必填，不能为空"}, None
-    if profile is None:
+    more, stored = check_form(s, values, cities=("city",), city_lists=("preferred_cities",),
+                              chain_list="desired_chains")
+    errors = {**more, **errors}
+    if profile is None or errors:
         return _profile_page(request, u, values, errors, has, 422)
+    profile = profile.model_copy(update=stored)
     try:
         if has:
             await call(request, s.update, "talent", u.who.talent_id, profile, actor=u.who)
         else:
             await call(request, s.add, "talent", [profile], actor=u.who, bind_key=u.who.key_id)
     except (InvalidInput, Conflict) as exc:
-        return _profile_page(request, u, values, domain_errors(exc, "desired_occupations"), has, 422)
+        return _profile_page(request, u, values, domain_errors(exc, "desired_occupations", {"chain_id": "desired_chains"}),
+                             has, 422)
     return RedirectResponse("/app/me/posts?saved=" + quote("档案已保存"), status_code=303)
 
 
