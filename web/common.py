@@ -12,9 +12,11 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -34,6 +36,17 @@ COOKIE = "tm_session"
 # every template is HTML: escape every value (Starlette's default escapes only *.html, *.htm and
 # *.xml, and these are named *.html.j2)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time as users read it: Beijing time (a naive time is taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SHANGHAI).strftime(fmt)
+
+
+templates.env.filters["local"] = local_time
 
 
 NAV = {
@@ -125,10 +138,23 @@ def render(request: Request, name: str, u: WebUser | None, status: int = 200, **
 def error_page(request: Request, status: int, title: str, detail: str, errors: list | None = None) -> HTMLResponse:
     """A page for an error met on a web route (the API answers problem+json instead)."""
     heading = {404: "页面或记录不存在", 403: "无权访问", 413: "文件过大"}.get(status, title)
-    shown = [str(e.get("reason", e)) if isinstance(e, dict) else str(e) for e in (errors or [])][:50]
+    shown = [line for line in (_error_line(e) for e in (errors or [])) if line and line != detail][:50]
     return templates.TemplateResponse(request, "error.html.j2", {
         "request": request, "user": None, "csrf": "", "nav": [], "role_label": "", "active": "", "flashes": [],
         "heading": heading, "detail": detail, "errors": shown, "title": heading}, status_code=status)
+
+
+def _error_line(e: Any) -> str:
+    """One problem of an error, as a sentence: its reason with its row and column when it has
+    them; a bare marker such as {"field": "region"} says nothing more than the message itself."""
+    if not isinstance(e, dict):
+        return str(e)
+    reason = str(e.get("reason") or "")
+    if not reason:
+        return ""
+    where = [f"第 {e['row']} 行" if e.get("row") else "", str(e.get("sheet") or "")]
+    place = "".join(w for w in where if w)
+    return f"{place}：{reason}" if place else reason
 
 
 def wants_html(request: Request) -> bool:

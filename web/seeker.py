@@ -30,6 +30,7 @@ from web.common import (
 )
 from web.forms import FORMS, LABELS, PROFILE_KEEP, PROFILE_LISTS
 from web.names import chain_choices, check_form, shown_values
+from web.posts import seeker_posts
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,14 +94,14 @@ async def my_posts(request: Request) -> Response:
     if u.who.talent_id is None:
         return RedirectResponse("/app/me", status_code=303)
     filters, shown = _filters(request)
-    error, matches = None, []
+    error, cards, note = None, [], None
+    s = svc(request)
     try:
-        matches = await call(request, svc(request).match_talent, u.who.talent_id, 20, filters)
+        cards, note = await call(request, seeker_posts, s, u.who.talent_id, filters, fresh_only=shown["fresh"])
     except InvalidInput as exc:
         error = exc.detail
-    return render(request, "posts.html.j2", u, matches=matches, filters=shown, error=error,
+    desired = not filters.city
+    return render(request, "posts.html.j2", u, cards=cards, note=note, desired=desired, filters=shown, error=error,
                   heading="为您推荐的岗位", action="/app/me/posts", title="推荐岗位",
-                  intro="按匹配度排序；每个岗位列出匹配理由、已具备和待补充的技能，以及可补齐差距的数字技术工程师培训方向。")
-
-
-# -- enterprises -------------------------------------------------------------------------------
+                  intro="您意向城市的岗位在前，各自按匹配度排序；每个岗位列出单位、地点、薪资、有效期和要求，"
+                        "以及匹配理由、已具备和待补充的技能和可补齐差距的数字技术工程师培训方向。")

@@ -20,6 +20,7 @@ from matcher.domain.schemas import Catalogue, MatchFilters
 from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
 from matcher.ingest.importer import read_records
 from matcher.ingest.table_reader import ReadLimits
+from matcher.reference.regions import resolve_region
 from matcher.zone.graduates import (
     SubscriptionCreate,
     ZoneQuery,
@@ -32,6 +33,7 @@ from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
 from web.forms import FORMS
 from web.params import Id
+from web.posts import seeker_posts
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +69,11 @@ async def import_catalogue(request: Request) -> Response:
     region = values.get("region", "").strip()
     if not region:
         errors["region"] = "必填，不能为空"
+    else:
+        try:
+            region = resolve_region(svc(request).reference.regions, region).name
+        except InvalidInput as exc:
+            errors["region"] = exc.detail
     try:
         year = int(values.get("year", ""))
         if not 2000 <= year <= 2100:
@@ -134,6 +141,12 @@ async def gap_page(request: Request, region: str, year: int, demand: str = "cata
 # -- the graduates' zone -------------------------------------------------------------------------
 
 
+def zone_cards(s: Any, talent_id: int) -> list:
+    """Posts open to fresh graduates (which ask for no years of experience), best first."""
+    cards, _ = seeker_posts(s, talent_id, MatchFilters(fresh_graduates_only=True), fresh_only=True)
+    return sorted(cards, key=lambda c: -c.match.score)
+
+
 @router.get("/app/zone", response_class=HTMLResponse)
 async def zone(request: Request) -> Response:
     u = await user(request, Role.SEEKER, *STAFF)
@@ -144,12 +157,12 @@ async def zone(request: Request) -> Response:
         tid = u.who.talent_id
 
         def work() -> tuple[list, list]:
-            found = s.match_talent(tid, 20, MatchFilters(fresh_graduates_only=True))
+            found = zone_cards(s, tid)
             subs = subscriptions_of(s, talent_id=tid)
             return found, [(sub, feed(s, sub.id, limit=20)) for sub in subs]
 
-        matches, feeds = await call(request, work)
-        return render(request, "zone.html.j2", u, seeker=True, matches=matches, feeds=feeds, errors={}, values={},
+        cards, feeds = await call(request, work)
+        return render(request, "zone.html.j2", u, seeker=True, cards=cards, feeds=feeds, errors={}, values={},
                       title="高校人才直通车")
     q = request.query_params
     query: dict[str, Any] = {"school": q.get("school") or None, "major": q.get("major") or None}
@@ -182,8 +195,8 @@ async def subscribe(request: Request) -> Response:
                           if key in raw), "_")
             errors = {field: exc.detail}
     if errors:
-        matches = await call(request, s.match_talent, u.who.talent_id, 20, MatchFilters(fresh_graduates_only=True))
-        return render(request, "zone.html.j2", u, 422, seeker=True, matches=matches, feeds=[], values=values,
+        cards = await call(request, zone_cards, s, u.who.talent_id)
+        return render(request, "zone.html.j2", u, 422, seeker=True, cards=cards, feeds=[], values=values,
                       errors=errors, title="高校人才直通车")
     return RedirectResponse("/app/zone?saved=" + quote("已订阅，新岗位会出现在本页"), status_code=303)
 

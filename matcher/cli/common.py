@@ -68,6 +68,19 @@ class ProgressBar:
         self.progress.advance(self.task, n)
 
 
+def error_lines(errors: list) -> list[str]:
+    """The problems of an error as sentences: a reason with its row; bare markers such as
+    {"field": "region"} are internal and add nothing to the message, so they are not shown."""
+    out = []
+    for e in errors:
+        if isinstance(e, dict):
+            if e.get("reason"):
+                out.append((f"第 {e['row']} 行：" if e.get("row") else "") + str(e["reason"]))
+        else:
+            out.append(str(e))
+    return out
+
+
 def print_errors(errors: list[RowError], limit: int = 50) -> None:
     for e in errors[:limit]:
         err.print(f"  {e}", markup=False)

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from matcher.cli.admin import audit_app, keys_app
-from matcher.cli.common import err, print_errors
+from matcher.cli.common import err, error_lines, print_errors
 from matcher.cli.demo import demo_app
 from matcher.cli.eval import eval_command
 from matcher.cli.fair import fair_app
@@ -47,8 +47,8 @@ def main() -> None:
         sys.exit(1)
     except TalentMatchError as exc:
         err.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
-        for e in getattr(exc, "errors", [])[:20]:
-            err.print(f"  {e}", markup=False)
+        for line in error_lines(getattr(exc, "errors", []))[:20]:
+            err.print(f"  {line}", markup=False)
         sys.exit(2 if exc.status < 500 else 1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -158,7 +158,14 @@ def test_seeker_creates_a_profile_and_sees_posts_with_reasons_phone(site, page):
     cards = page.locator("article.result")
     assert cards.count() >= 2
     first = cards.first
-    assert "大数据开发工程师｜淄博云数科技有限公司" in first.locator(".title").inner_text()
+    assert first.locator(".title").inner_text() == "大数据开发工程师"
+    # the card says who, where, what it pays, until when and what it asks, and links 匹配度 to its definition
+    assert first.locator(".employer").inner_text() == "淄博云数科技有限公司"
+    assert first.locator(".place").inner_text().startswith("淄博市")
+    assert first.locator(".salary").inner_text() == "9,000–15,000 元/月"
+    assert first.locator(".validity").inner_text()
+    assert "本科及以上" in first.locator(".requirements").inner_text()
+    assert first.locator("a.score").get_attribute("href") == "/app/help#score"
     assert first.locator(".chip.ok").all_inner_texts() == ["Python", "Spark"]
     assert first.locator(".chip.miss").all_inner_texts() == ["Hive"]
     assert "数字技术工程师" in first.locator(".training").inner_text()
@@ -242,7 +249,7 @@ def test_administrator_imports_a_catalogue_and_opens_the_gap_report(site, page, 
     page.click("button:has-text('导入')")
     rows = page.locator("table.row-errors tbody tr")
     assert rows.count() == 1 and rows.first.locator("td").first.inner_text() == "3"
-    assert "需求人数" in rows.first.inner_text() or "headcount" in rows.first.inner_text()
+    assert "需求人数" in rows.first.inner_text()
     shot(page, "admin-catalogue-errors")
     assert site.service.store.list_catalogues() == []
     bad.write_text(bad.read_text(encoding="utf-8").replace("很多", "2"), encoding="utf-8")
@@ -306,7 +313,7 @@ def test_organiser_uploads_a_fair_fixes_a_row_runs_and_downloads(site, page, tmp
     summary = page.locator("[data-summary]")
     assert summary.locator("[data-k=blocking_pairs]").inner_text() == "0"  # stable: no blocking pair
     assert int(summary.locator("[data-k=interviews]").inner_text()) >= 3
-    assert "福利差" in summary.inner_text()
+    assert "总匹配度差距" in summary.inner_text() and "福利差" not in summary.inner_text()
     shot(page, "organiser-fair-result")
     with page.expect_download() as dl:
         page.click("text=下载 XLSX")

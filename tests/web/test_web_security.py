@@ -66,6 +66,7 @@ def _visit_every_page(site) -> None:
     ids = site.ids
     site.client().get("/login", params={"next": "/app/me"})
     site.client().get("/app/nowhere")  # the error page
+    site.client().get("/app/help")
     seeker, new_seeker = site.as_("seeker"), site.as_("new_seeker")
     for c, url in [(seeker, "/app/me"), (new_seeker, "/app/me"), (seeker, "/app/me/posts?city=淄博&chain=x&fresh=1"),
                    (seeker, "/app/zone")]:
@@ -76,7 +77,8 @@ def _visit_every_page(site) -> None:
     assert seeker.post("/app/zone/subscriptions", data={"csrf": token, "chains": "没有这条产业链"}).status_code == 422
     ent, new_ent = site.as_("enterprise"), site.as_("new_enterprise")
     for c, url in [(ent, "/app/company?status=open"), (new_ent, "/app/company"), (ent, "/app/entries/new"),
-                   (ent, f"/app/entries/{ids['own_demand']}/edit"), (ent, f"/app/entries/{ids['own_demand']}/candidates")]:
+                   (ent, f"/app/entries/{ids['own_demand']}/edit"), (ent, f"/app/entries/{ids['own_demand']}/candidates"),
+                   (ent, "/app/company/edit")]:
         assert c.get(url).status_code == 200, url
     token = csrf_of(new_ent, "/app/company")
     assert new_ent.post("/app/company", data={"csrf": token, "name": ""}).status_code == 422
