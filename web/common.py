@@ -12,11 +12,9 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -27,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from matcher.core.errors import InvalidInput, TalentMatchError
+from matcher.core.localtime import local_time
 from matcher.domain.auth import ROLE_LABELS, Principal, Role
 from matcher.ingest.messages import zh_reason
 from matcher.service import MatchService
@@ -36,16 +35,6 @@ COOKIE = "tm_session"
 # every template is HTML: escape every value (Starlette's default escapes only *.html, *.htm and
 # *.xml, and these are named *.html.j2)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored time as users read it: Beijing time (a naive time is taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(SHANGHAI).strftime(fmt)
-
-
 templates.env.filters["local"] = local_time
 
 

@@ -7,6 +7,7 @@ import sys
 
 import typer
 
+from matcher.cli import zh
 from matcher.cli.admin import audit_app, keys_app
 from matcher.cli.common import err, error_lines, print_errors
 from matcher.cli.demo import demo_app
@@ -39,6 +40,7 @@ app.command("serve")(serve)
 
 def main() -> None:
     """Entry point: domain errors become a message and a non-zero exit, never a traceback."""
+    zh.install()  # Click's and Typer's own words (usage, errors) in Chinese, before any command is built
     try:
         app(standalone_mode=False)
     except ImportRejected as exc:
@@ -59,8 +61,8 @@ def main() -> None:
         err.print("已中止。")
         sys.exit(130)
     except Exception as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error: click's own message
-            exc.show()
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error: click's message, in Chinese
+            zh.show_usage_error(exc, lambda line: err.print(line, markup=False, highlight=False))
             sys.exit(exc.exit_code or 2)
         if os.environ.get("TALENTMATCH_DEBUG"):
             raise

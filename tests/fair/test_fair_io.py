@@ -357,7 +357,7 @@ def test_cli_import_run_show_export(env: Path) -> None:
     r = runner.invoke(cli.app, ["fair", "show", "1", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.output)["name"] == "命令行活动"
     r = runner.invoke(cli.app, ["fair", "runs", "1"])
-    assert r.exit_code == 0 and "stable" in r.output
+    assert r.exit_code == 0 and "稳定" in r.output and "stable" not in r.output  # the mode in Chinese
     r = runner.invoke(cli.app, ["fair", "export", "1", "--out", str(env / "again.csv")])
     assert r.exit_code == 0, r.output
     lines = (env / "again.csv").read_text(encoding="utf-8-sig").strip().splitlines()
