@@ -6,7 +6,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -129,10 +129,21 @@ async def reports(request: Request) -> Response:
 
 @router.get("/app/reports/gap", response_class=HTMLResponse)
 async def gap_page(request: Request, region: str, year: int, demand: str = "catalogue",
-                   threshold: float = 0.6) -> Response:
-    await user(request, *STAFF)
+                   threshold: float = 0.6, threshold_pct: float | None = None, go: int = 0) -> Response:
+    u = await user(request, *STAFF)
     if demand not in ("catalogue", "posts", "all"):
         raise InvalidInput("需求口径应为 catalogue、posts 或 all")
+    if threshold_pct is not None:  # the page's form gives a percentage, as every score on the pages
+        threshold = threshold_pct / 100
+    if not 0 <= threshold <= 1:
+        raise InvalidInput("合格阈值应在 0–100% 之间")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年度应在 2000 到 2100 之间")
+    resolve_region(svc(request).reference.regions, region.strip()[:50])  # an unknown region: said at once
+    if not go:  # a report takes seconds: say so at once, then fetch it (no script needed)
+        params = {**request.query_params, "go": "1"}
+        return render(request, "wait.html.j2", u, title="正在生成供需报告", next_url="/app/reports/gap?" + urlencode(params),
+                      message=f"正在生成{region.strip()[:50]} {year} 年供需缺口报告，通常需要 3–15 秒，完成后自动显示……")
     query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
     report = await call(request, gap_report, svc(request), query)
     return HTMLResponse(render_gap_html(report, nonce=request.state.csp_nonce))

@@ -171,6 +171,16 @@ def test_error_pages_show_reasons_never_python_literals(site):
     assert leaks(r.text, allow=("火星市",)) == []
 
 
+def test_the_gap_report_says_at_once_that_it_is_being_made(site):
+    admin = site.as_("admin")
+    r = admin.get("/app/reports/gap", params={"region": "淄博市", "year": "2026", "threshold_pct": "50"})
+    assert r.status_code == 200 and "正在生成淄博市 2026 年供需缺口报告" in r.text
+    url = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]+)">', r.text).group(1).replace("&amp;", "&")
+    assert "go=1" in url and "threshold_pct=50" in url
+    report = admin.get(url)
+    assert report.status_code == 200 and "适配度" in report.text and "合格阈值：匹配度 50%" in report.text
+
+
 def test_times_are_shown_in_beijing_time():
     from web.common import local_time
 
