@@ -14,6 +14,7 @@ from matcher.service import MatchService
 
 ANONYMOUS = "目录岗位（不具名）"
 NO_CITY_POSTS = "您期望的城市暂无岗位，以下为其他城市"
+RELEVANT_SHARE = 0.85  # a desired city's post leads the list when its 匹配度 is at least this share of the best
 
 
 def open_to_fresh_graduates(entry: DemandEntry) -> bool:
@@ -157,20 +158,24 @@ def post_cards(s: MatchService, matches: list[Match], *, limit: int = 20, fresh_
 def seeker_posts(s: MatchService, talent_id: int, filters: MatchFilters, *, limit: int = 20,
                  fresh_only: bool = False) -> tuple[list[PostCard], str | None]:
     """Ranked post cards for a seeker, and the note shown above them. Without a city filter, the
-    posts in the seeker's desired cities come first; when there are none, the note says so."""
+    posts in the seeker's desired cities that fit (see RELEVANT_SHARE) come first; when there are
+    none, the note says so and the list is of other cities."""
     profile = s.get("talent", talent_id)
     desired = _desired_cities(s, profile)
     extra = 2 * limit  # room for catalogue lines of several years and posts asking for experience
     if filters.city or not desired:
         matches = s.match_talent(talent_id, limit + extra, filters)
         return post_cards(s, matches, limit=limit, fresh_only=fresh_only, desired=desired), None
+    others = s.match_talent(talent_id, limit + extra, filters)
+    best = max((m.score for m in others), default=0.0)
     local: list[Match] = []
     for c in desired[:5]:
         local += s.match_talent(talent_id, limit + extra, filters.model_copy(update={"city": c}))
-    local.sort(key=lambda m: -m.score)
-    others = s.match_talent(talent_id, limit + extra, filters)
+    # a post in a desired city comes first when it fits about as well as the best elsewhere; a
+    # post there that fits badly (a PCB layout post for a UI designer) is no answer to the wish
+    local = sorted((m for m in local if m.score >= RELEVANT_SHARE * best), key=lambda m: -m.score)
     seen = {m.id for m in local}
     cards = post_cards(s, local + [m for m in others if m.id not in seen], limit=limit, fresh_only=fresh_only,
                        desired=desired)
-    note = None if any(c.in_desired_city for c in cards) else NO_CITY_POSTS
+    note = None if local else NO_CITY_POSTS
     return cards, note
