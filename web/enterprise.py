@@ -211,7 +211,7 @@ async def candidates(request: Request, entry_id: Id) -> Response:
 
 @router.get("/app/suggest/occupations")
 async def suggest_occupations(request: Request, q: str = "") -> Response:
-    await user(request, Role.ENTERPRISE, Role.ORGANISER, Role.ADMIN)
+    await user(request, Role.ENTERPRISE, Role.SEEKER, Role.ORGANISER, Role.ADMIN)
     q = q.strip()[:100]
     if len(q) < 2:
         return JSONResponse([])

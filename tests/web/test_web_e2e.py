@@ -7,6 +7,7 @@ read the results. Screenshots of the main pages go to ``tests/artifacts/screensh
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -192,6 +193,11 @@ def test_seeker_creates_a_profile_and_sees_posts_with_reasons_phone(site, page):
     assert page.locator("#f-name").input_value() == "王小明"
     # the hint's own example is accepted, and saved chains come back as names
     page.fill("#f-desired_chains", "新一代信息技术")
+    page.locator("#f-desired_occupations").press_sequentially("数据分析")  # names are suggested as one types
+    page.locator("#desired-occupation-suggestions button").first.wait_for()
+    suggested = page.locator("#desired-occupation-suggestions button").first.inner_text()
+    page.locator("#desired-occupation-suggestions button").first.click()
+    assert page.locator("#f-desired_occupations").input_value() == suggested
     page.fill("#f-phone", "12345")  # a mistake, marked beside its field
     page.click("button:has-text('保存档案')")
     assert "电话号码格式不正确" in page.locator("#e-phone").inner_text()
@@ -203,6 +209,9 @@ def test_seeker_creates_a_profile_and_sees_posts_with_reasons_phone(site, page):
     page.wait_for_url("**/app/me/posts**")
     page.goto(site.url + "/app/me")
     assert "人工智能" in page.locator("#f-desired_chains").input_value()
+    assert page.locator("#f-desired_occupations").input_value() == suggested  # stored as a code, shown as the name
+    [me] = [t for t in site.service.store.list("talent", limit=100)[0] if t.name == "王小明"]
+    assert len(me.desired_occupations) == 1 and re.fullmatch(r"\d-\d{2}-\d{2}-\d{2}", me.desired_occupations[0])
     no_internals(page, allow=("王小明",))
     shot(page, "seeker-profile-phone")
 
