@@ -52,7 +52,11 @@ def keys_create(
         store.close()
     scope = (f"，绑定企业 {info['enterprise_id']}" if info["enterprise_id"]
              else f"，绑定人才档案 {info['talent_id']}" if info["talent_id"] else "")
-    err.print(f"已创建 {info['role']} 密钥（编号 {info['id']}{scope}）。请立即保存，之后无法再次查看：", highlight=False)
+    from matcher.domain.auth import ROLE_LABELS, Role
+
+    role_name = ROLE_LABELS.get(Role(info["role"]), info["role"])
+    err.print(f"已创建{role_name}（{info['role']}）密钥（编号 {info['id']}{scope}）。请立即保存，之后无法再次查看：",
+              highlight=False)
     print(key)
 
 

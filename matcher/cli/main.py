@@ -66,7 +66,8 @@ def main() -> None:
             sys.exit(exc.exit_code or 2)
         if os.environ.get("TALENTMATCH_DEBUG"):
             raise
-        err.print(f"[red]内部错误：[/red]{type(exc).__name__}: {exc}", highlight=False)
+        err.print(f"[red]内部错误：[/red]命令未能完成（{type(exc).__name__}）。设置环境变量 TALENTMATCH_DEBUG=1 "
+                  "后重试可查看详细信息。", highlight=False)
         sys.exit(1)
 
 
