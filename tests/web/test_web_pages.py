@@ -108,6 +108,20 @@ def test_the_zone_leaves_out_posts_that_ask_for_experience(site):
     assert "资深数据架构师" in html and "3 年以上工作经验" in html  # shown to everyone else, with the requirement
 
 
+def test_the_staff_zone_view_leaves_out_posts_that_ask_for_experience(site):
+    from matcher.zone.graduates import ZoneQuery, graduate_zone
+
+    site.service.add("demand", [
+        demand(title="资深数据架构师", min_experience_years=3, fresh_graduates_ok=True, enterprise_name="淄博甲公司"),
+        demand(title="数据开发助理", min_experience_years=0, fresh_graduates_ok=True, enterprise_name="淄博乙公司"),
+    ])
+    titles = [e.title for e in graduate_zone(site.service, ZoneQuery(top_k=100)).entries]
+    assert "数据开发助理" in titles and "资深数据架构师" not in titles
+    html = site.as_("admin").get("/app/zone", params={"major": "数据科学"}).text
+    assert "数据开发助理" in html and "资深数据架构师" not in html
+    assert "rank_by" not in html
+
+
 # -- organisers -----------------------------------------------------------------------------------
 
 
