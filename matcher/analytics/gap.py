@@ -61,6 +61,7 @@ from matcher.analytics.models import (
 )
 from matcher.analytics.salary import SalaryQuery, SalaryReport, salary_reference
 from matcher.core.errors import InvalidInput, NotFound
+from matcher.core.localtime import local_time
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking.features import DEFAULT_THRESHOLD
 from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
@@ -368,7 +369,7 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
                          query.threshold, background)
     return GapReport(
         region=scope.name, region_level=scope.level, year=query.year,
-        generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
+        generated_at=local_time(datetime.now(UTC)) + "（北京时间）",
         threshold=query.threshold, demand_scope=query.demand,
         definitions=definitions(query.threshold, query.demand, query.near_margin, query.pool),
         catalogues=catalogues, supply=len(talents), supply_fresh=sum(1 for t in talents if t.fresh_graduate),

@@ -196,7 +196,10 @@ def test_the_gap_report_says_at_once_that_it_is_being_made(site):
 
 
 def test_times_are_shown_in_beijing_time():
+    from matcher.core.localtime import local_time as core_local_time
     from web.common import local_time
+
+    assert core_local_time("2026-06-18T01:30:00+00:00") == "2026-06-18 09:30"  # the CLI's key and audit lists
 
     assert local_time(datetime(2026, 6, 18, 1, 30, tzinfo=UTC)) == "2026-06-18 09:30"
     assert local_time(datetime(2026, 6, 18, 20, 5)) == "2026-06-19 04:05"  # a naive stored time is UTC
