@@ -33,6 +33,7 @@ from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
 from web.forms import FORMS
 from web.params import Id
+from web.names import chain_names, occupation_name
 from web.posts import seeker_posts
 
 router = APIRouter(include_in_schema=False)
@@ -152,6 +153,14 @@ async def gap_page(request: Request, region: str, year: int, demand: str = "cata
 # -- the graduates' zone -------------------------------------------------------------------------
 
 
+def subscription_label(s: Any, sub: Any) -> str:
+    """What a subscription follows, in names: cities, chain names, occupation names (a code
+    prefix stays a prefix: 职业类别 2-02-10)."""
+    chains = chain_names(s)
+    occupations = [occupation_name(s, o) or f"职业类别 {o}" for o in sub.occupations]
+    return "、".join([*sub.cities, *(chains.get(c, c) for c in sub.chains), *occupations]) or "全部岗位"
+
+
 def zone_cards(s: Any, talent_id: int) -> list:
     """Posts open to fresh graduates (which ask for no years of experience), best first."""
     cards, _ = seeker_posts(s, talent_id, MatchFilters(fresh_graduates_only=True), fresh_only=True)
@@ -174,6 +183,7 @@ async def zone(request: Request) -> Response:
 
         cards, feeds = await call(request, work)
         return render(request, "zone.html.j2", u, seeker=True, cards=cards, feeds=feeds, errors={}, values={},
+                      sub_labels={sub.id: subscription_label(s, sub) for sub, _ in feeds},
                       title="高校人才直通车")
     q = request.query_params
     query: dict[str, Any] = {"school": q.get("school") or None, "major": q.get("major") or None}

@@ -108,6 +108,16 @@ def test_the_zone_leaves_out_posts_that_ask_for_experience(site):
     assert "资深数据架构师" in html and "3 年以上工作经验" in html  # shown to everyone else, with the requirement
 
 
+def test_subscriptions_are_shown_by_name(site):
+    c = site.as_("seeker")
+    token = csrf_of(c, "/app/zone")
+    r = c.post("/app/zone/subscriptions", data={"csrf": token, "chains": "大数据与人工智能", "occupations": "2-02-10"})
+    assert r.status_code == 303, r.text
+    html = c.get("/app/zone").text
+    assert "大数据与人工智能" in html and "职业类别 2-02-10" in html
+    assert leaks(html) == []
+
+
 def test_the_staff_zone_view_leaves_out_posts_that_ask_for_experience(site):
     from matcher.zone.graduates import ZoneQuery, graduate_zone
 
