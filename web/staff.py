@@ -32,8 +32,8 @@ from matcher.zone.graduates import (
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
 from web.forms import FORMS
-from web.params import Id
 from web.names import chain_names, occupation_name
+from web.params import Id
 from web.posts import seeker_posts
 
 router = APIRouter(include_in_schema=False)
