@@ -14,6 +14,7 @@ from matcher.service import MatchService
 
 ANONYMOUS = "目录岗位（不具名）"
 NO_CITY_POSTS = "您期望的城市暂无岗位，以下为其他城市"
+LOCAL_K = 10  # posts ranked in each desired city
 RELEVANT_SHARE = 0.85  # a desired city's post leads the list when its 匹配度 is at least this share of the best
 
 
@@ -162,18 +163,18 @@ def seeker_posts(s: MatchService, talent_id: int, filters: MatchFilters, *, limi
     none, the note says so and the list is of other cities."""
     profile = s.get("talent", talent_id)
     desired = _desired_cities(s, profile)
-    extra = 2 * limit  # room for catalogue lines of several years and posts asking for experience
+    extra = limit // 2  # room for catalogue lines of several years and posts asking for experience
     if filters.city or not desired:
         matches = s.match_talent(talent_id, limit + extra, filters)
         return post_cards(s, matches, limit=limit, fresh_only=fresh_only, desired=desired), None
     others = s.match_talent(talent_id, limit + extra, filters)
     best = max((m.score for m in others), default=0.0)
     local: list[Match] = []
-    for c in desired[:5]:
-        local += s.match_talent(talent_id, limit + extra, filters.model_copy(update={"city": c}))
+    for c in desired[:5]:  # the best posts of each desired city, also those below the overall top
+        local += s.match_talent(talent_id, LOCAL_K, filters.model_copy(update={"city": c}))
     # a post in a desired city comes first when it fits about as well as the best elsewhere; a
     # post there that fits badly (a PCB layout post for a UI designer) is no answer to the wish
-    local = sorted((m for m in local if m.score >= RELEVANT_SHARE * best), key=lambda m: -m.score)
+    local = sorted({m.id: m for m in local if m.score >= RELEVANT_SHARE * best}.values(), key=lambda m: -m.score)
     seen = {m.id for m in local}
     cards = post_cards(s, local + [m for m in others if m.id not in seen], limit=limit, fresh_only=fresh_only,
                        desired=desired)
