@@ -141,8 +141,8 @@ def _error_line(e: Any) -> str:
     reason = str(e.get("reason") or "")
     if not reason:
         return ""
-    where = [f"第 {e['row']} 行" if e.get("row") else "", str(e.get("sheet") or "")]
-    place = "".join(w for w in where if w)
+    where = [f"工作表“{e['sheet']}”" if e.get("sheet") else "", f"第 {e['row']} 行" if e.get("row") else ""]
+    place = " ".join(w for w in where if w)
     return f"{place}：{reason}" if place else reason
 
 

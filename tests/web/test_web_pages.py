@@ -193,6 +193,10 @@ def test_error_pages_show_reasons_never_python_literals(site):
     assert r.status_code == 422
     assert "未知地区：火星市" in r.text
     assert leaks(r.text, allow=("火星市",)) == []
+    from web.common import _error_line
+
+    assert _error_line({"field": "region"}) == ""  # a marker adds nothing to the message
+    assert _error_line({"row": 3, "sheet": "岗位", "field": "学历要求", "reason": "无法识别"}) == "工作表“岗位” 第 3 行：无法识别"
 
 
 def test_the_gap_report_says_at_once_that_it_is_being_made(site):
