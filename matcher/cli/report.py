@@ -333,9 +333,9 @@ def zone_list(
     else:
         out.print(f"专区岗位 {res.total} 个" + ("（按专业排序）" if c.ranked_by == "major" else "（最新在前）") + "。",
                   highlight=False)
-    _table(None, ["编号", "岗位", "企业", "城市", "产业链", "得分", "成员合格", "匹配技能", "欠缺技能"],
+    _table(None, ["编号", "岗位", "企业", "城市", "产业链", "匹配度", "成员合格", "匹配技能", "欠缺技能"],
            [[e.id, e.title, e.enterprise_name or "—", e.city or "—", e.chain_name or "—",
-             "—" if e.score is None else f"{e.score:.3f}" + ("" if e.eligible else "（不满足硬性要求）"),
+             "—" if e.score is None else f"{e.score:.0%}" + ("" if e.eligible else "（不满足硬性要求）"),
              "—" if e.members_qualified is None else e.members_qualified, "、".join(e.matched_skills),
              "、".join(e.missing_skills)] for e in res.entries])
 

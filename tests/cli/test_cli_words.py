@@ -96,3 +96,14 @@ def test_demo_load_shows_progress_and_counts_in_chinese(env, monkeypatch, capsys
         assert re.search(rf"{step}.*：完成（用时 \d+\.\d 秒）", err), step
     assert "需求条目 12" in out and "人才档案 15" in out and "企业 5" in out
     assert not re.search(r"\b(?:demands|talents|enterprises|chains|cached_vectors)\b", out)
+
+
+def test_match_tables_show_scores_as_percentages(env, monkeypatch, capsys):
+    for kind, name in (("demands", "demands.jsonl"), ("talents", "talents.jsonl")):
+        lines = (DEMO / name).read_text(encoding="utf-8").splitlines()[:20]
+        (env / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert run(monkeypatch, capsys, "import", kind, str(env / name))[0] == 0
+    code, out, err = run(monkeypatch, capsys, "match", "talent", "1", "--top-k", "3", "--format", "table")
+    assert code == 0, err
+    assert "匹配度" in out and re.search(r"\b\d{1,3}%", out)
+    assert not re.search(r"\b0\.\d{3}\b", out)  # never 0.482 here and 48% on the pages
