@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
@@ -34,6 +35,7 @@ from web.common import STAFF, call, form_of, render, svc, user
 from web.params import Id
 
 router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50  # assignments per page of a result (the XLSX has them all)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the stages run_fair reports, and the share of the whole run each takes (measured at 5,000 x 1,000)
 STAGES = {"评分": (0.0, 0.75), "分配": (0.75, 0.85), "排期": (0.85, 0.9), "生成说明": (0.9, 1.0)}
@@ -110,7 +112,8 @@ async def fair(request: Request, fair_id: Id) -> Response:
     s = svc(request)
     detail = await call(request, get_fair, s, fair_id)
     runs = await call(request, list_runs, s, fair_id)
-    return render(request, "fair.html.j2", u, fair=detail, runs=runs, title=detail.name)
+    return render(request, "fair.html.j2", u, fair=detail, runs=runs, definitions=REPORT_DEFINITIONS,
+                  title=detail.name)
 
 
 @router.post("/app/fairs/{fair_id}/run")
@@ -120,10 +123,13 @@ async def start_run(request: Request, fair_id: Id) -> Response:
     s = svc(request)
     await call(request, get_fair, s, fair_id)
     try:
+        percent = float(str(form.get("min_score", "30")).strip().rstrip("%") or 30)
+        if not 0 <= percent <= 100:
+            raise ValueError(percent)
         options = FairRunOptions(mode=str(form.get("mode", "optimal")),  # type: ignore[arg-type]
-                                 min_score=float(str(form.get("min_score", "0.3")) or 0.3))
-    except (ValueError, TalentMatchError) as exc:
-        raise InvalidInput("匹配模式或最低匹配度无效") from exc
+                                 min_score=percent / 100)
+    except (ValueError, TalentMatchError, ValidationError) as exc:
+        raise InvalidInput("匹配模式或最低匹配度无效（最低匹配度为 0–100 之间的百分数）") from exc
     job_id = uuid.uuid4().hex
     job = Job(fair_id=fair_id, key_id=u.who.key_id)
     _jobs(request)[job_id] = job
@@ -194,9 +200,15 @@ async def _result(request: Request, fair_id: int, run_id: int) -> Any:
 async def run_page(request: Request, fair_id: Id, run_id: Id) -> Response:
     u = await user(request, *STAFF)
     result = await _result(request, fair_id, run_id)
-    shown = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))[:300]
-    return render(request, "run.html.j2", u, result=result, shown=shown, definitions=REPORT_DEFINITIONS,
-                  title="匹配结果")
+    ordered = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    first = (page - 1) * PAGE_SIZE
+    return render(request, "run.html.j2", u, result=result, shown=ordered[first:first + PAGE_SIZE], first=first,
+                  page=page, pages=pages, definitions=REPORT_DEFINITIONS, title="匹配结果")
 
 
 @router.get("/app/fairs/{fair_id}/runs/{run_id}/download")

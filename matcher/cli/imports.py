@@ -28,6 +28,10 @@ def _do_import(kind: str, file: Path, mapping: Path | None, skip_invalid: bool, 
     from matcher.ingest.table_reader import ReadLimits
 
     svc = run_service()
+    if catalogue is not None:  # a region of the region table (淄博 -> 淄博市); 火星市 is refused here
+        from matcher.reference.regions import resolve_region
+
+        catalogue = catalogue.model_copy(update={"region": resolve_region(svc.reference.regions, catalogue.region).name})
     mp = load_mapping(mapping) if mapping else None
     result = read_records(file, kind, mp, sheet=sheet, limits=ReadLimits.from_settings(svc.settings))  # type: ignore[arg-type]
     for warning in result.warnings:
