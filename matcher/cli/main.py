@@ -9,6 +9,7 @@ import typer
 
 from matcher.cli.admin import audit_app, keys_app
 from matcher.cli.common import err, print_errors
+from matcher.cli.db import db_app
 from matcher.cli.demo import demo_app
 from matcher.cli.eval import eval_command
 from matcher.cli.fair import fair_app
@@ -33,6 +34,7 @@ app.add_typer(chains_app, name="chains")
 app.add_typer(zone_app, name="zone")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 app.command("eval")(eval_command)
 app.command("serve")(serve)
 

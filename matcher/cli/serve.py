@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import (
-    out,
-)
+from matcher.cli.common import out, run_settings
 
 
 def serve(
@@ -24,6 +22,14 @@ def serve(
     """启动 HTTP API（Ctrl-C 停止）。"""
     import uvicorn
 
+    from matcher.storage.engine import make_engine
+    from matcher.storage.migrations import ensure_schema
+
+    engine = make_engine(run_settings().db_url())
+    try:  # a schema older or newer than this program's stops here, with the command to run
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
     out.print(f"API 服务：http://{host}:{port}/docs （Ctrl-C 停止）")
     # the HTTP layer is named, not imported: the core knows no HTTP (settings come from the
     # environment, as here)
