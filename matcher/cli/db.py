@@ -39,7 +39,7 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """显示数据库当前的结构版本与本程序需要的版本。"""
-    from matcher.storage.migrations import head_revision, mismatch_message, schema_state
+    from matcher.storage.migrations import SchemaMismatch, head_revision, mismatch_message, schema_state
 
     engine = _engine()
     try:
@@ -53,8 +53,7 @@ def db_current() -> None:
     elif state == "empty":
         out.print("状态：空数据库（首次启动时自动建表，或运行 `talentmatch db upgrade`）")
     else:
-        out.print(f"状态：不一致。{mismatch_message(state, rev)}")
-        raise typer.Exit(1)
+        raise SchemaMismatch(f"状态：不一致。{mismatch_message(state, rev)}")
 
 
 @db_app.command("revision")

@@ -35,6 +35,11 @@ def as_aware(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
+# Tables whose ids are seen outside the row (URLs, foreign keys, the audit log, subscription cursors):
+# on SQLite their ids are never reused after a delete (AUTOINCREMENT); PostgreSQL sequences never reuse.
+NO_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -57,6 +62,7 @@ class ChainRow(Base):
 
 class EnterpriseRow(Base):
     __tablename__ = "enterprises"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     credit_code: Mapped[str | None] = mapped_column(String(18))
@@ -69,7 +75,7 @@ class EnterpriseRow(Base):
 
 class CatalogueRow(Base):
     __tablename__ = "catalogues"
-    __table_args__ = (UniqueConstraint("region", "year", "name"),)
+    __table_args__ = (UniqueConstraint("region", "year", "name"), NO_REUSE)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     region: Mapped[str] = mapped_column(String(50), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
@@ -99,7 +105,7 @@ class RecordColumns:
 
 class DemandRow(RecordColumns, Base):
     __tablename__ = "demand_entries"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"), NO_REUSE)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     catalogue_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
@@ -116,7 +122,7 @@ class DemandRow(RecordColumns, Base):
 
 class TalentRow(RecordColumns, Base):
     __tablename__ = "talents"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"), NO_REUSE)
     consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)
@@ -126,6 +132,7 @@ class ApiKeyRow(Base):
     """An API key: only its public prefix and the hash of the whole key are stored."""
 
     __tablename__ = "api_keys"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
@@ -152,6 +159,7 @@ class AuditRow(Base):
     """Who changed or viewed what, when. Written in the transaction of the change it records."""
 
     __tablename__ = "audit_log"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -178,6 +186,7 @@ class EmbeddingRow(Base):
 
 class FairRow(Base):
     __tablename__ = "fairs"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     held_on: Mapped[date | None] = mapped_column(Date)
@@ -234,6 +243,7 @@ class FairSlotRow(Base):
 
 class FairRunRow(Base):
     __tablename__ = "fair_runs"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
     mode: Mapped[str] = mapped_column(String(16))
@@ -277,6 +287,7 @@ class FairAssignmentRow(Base):
 
 class SubscriptionRow(Base):
     __tablename__ = "zone_subscriptions"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_kind: Mapped[str] = mapped_column(String(16), index=True)  # talent | school
     talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)

@@ -117,8 +117,8 @@ def test_an_older_schema_is_refused_until_db_upgrade(monkeypatch, capsys, tmp_pa
     upgrade(engine, BASELINE)
     engine.dispose()
     monkeypatch.setenv("TALENTMATCH_DATABASE_URL", url)
-    code, stdout, _ = run_cli(monkeypatch, capsys, "db", "current")
-    assert code == 1 and "talentmatch db upgrade" in stdout and BASELINE in stdout
+    code, stdout, stderr = run_cli(monkeypatch, capsys, "db", "current")
+    assert code == 1 and "talentmatch db upgrade" in stderr and BASELINE in stdout
     with pytest.raises(SchemaMismatch) as exc:
         Store(url)
     assert "过旧" in exc.value.detail
@@ -151,3 +151,35 @@ def test_a_failing_migration_leaves_the_database_as_it_was(db_url, monkeypatch):
             assert "alembic_version" not in {r for r in c.dialect.get_table_names(c)}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("made_by", ["store", "migrations", "previous release"])
+def test_a_deleted_highest_id_is_never_reused(db_url, made_by):
+    from matcher.domain.schemas import Enterprise
+    from tests.storage.test_store import rec
+    from tests.conftest import demand, talent
+
+    if made_by == "previous release":
+        _previous_release_database(db_url)
+    if made_by != "store":
+        engine = make_engine(db_url)
+        upgrade(engine)
+        engine.dispose()
+    store = Store(db_url)
+    try:
+        if engine_is_sqlite := store.engine.dialect.name == "sqlite":
+            with store.engine.connect() as c:
+                ddl = c.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'demand_entries'").scalar()
+            assert "AUTOINCREMENT" in ddl
+        for kind, make in (("talent", talent), ("demand", demand)):
+            ids = store.add(kind, [rec(make()), rec(make())])
+            store.delete(kind, ids[-1])
+            [again] = store.add(kind, [rec(make())])
+            assert again > ids[-1], (kind, ids, again)
+        first = store.add_enterprise(Enterprise(name="甲公司")).id
+        with store.engine.begin() as c:  # deleted by hand: no API deletes enterprises
+            c.execute(text("DELETE FROM enterprises WHERE id = :i"), {"i": first})
+        assert store.add_enterprise(Enterprise(name="乙公司")).id > first
+        assert engine_is_sqlite or store.engine.dialect.name == "postgresql"
+    finally:
+        store.close()

@@ -184,11 +184,10 @@ def test_an_old_database_gets_owners_without_losing_rows(db_url):
     [new] = store.add("talent", [rec(talent(external_id="B-1"))])
     assert store.taken_external_ids("talent", ["B-1"], STAFF_SCOPE) == {"B-1": new}
     seeker = Principal(role=Role.SEEKER, key_id=9)
-    if store.engine.dialect.name == "postgresql":  # the old database-wide UNIQUE was dropped
-        store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
-    else:  # SQLite keeps it (no table rebuild): a clash across owners is a plain conflict
-        with pytest.raises(Conflict) as exc:
-            store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
-        assert "UNIQUE" not in exc.value.detail and "talents" not in exc.value.detail
+    # the old database-wide UNIQUE is gone on both (SQLite's went with the table rebuild of
+    # migration 0002): an external id is unique per owner
+    store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
+    with pytest.raises(Conflict):
+        store.add("talent", [rec(talent(external_id="A-1"))])
     assert upgrade(store.engine)[0] == upgrade(store.engine)[1]  # idempotent
     store.close()
