@@ -39,7 +39,12 @@ def db_upgrade(
 @db_app.command("current")
 def db_current() -> None:
     """显示数据库当前的结构版本与本程序需要的版本。"""
-    from matcher.storage.migrations import SchemaMismatch, head_revision, mismatch_message, schema_state
+    from matcher.storage.migrations import (
+        SchemaMismatch,
+        head_revision,
+        mismatch_message,
+        schema_state,
+    )
 
     engine = _engine()
     try:

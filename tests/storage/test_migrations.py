@@ -156,8 +156,8 @@ def test_a_failing_migration_leaves_the_database_as_it_was(db_url, monkeypatch):
 @pytest.mark.parametrize("made_by", ["store", "migrations", "previous release"])
 def test_a_deleted_highest_id_is_never_reused(db_url, made_by):
     from matcher.domain.schemas import Enterprise
-    from tests.storage.test_store import rec
     from tests.conftest import demand, talent
+    from tests.storage.test_store import rec
 
     if made_by == "previous release":
         _previous_release_database(db_url)
