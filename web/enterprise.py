@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound
+from matcher.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from matcher.domain.access import talent_view
 from matcher.domain.auth import Role
 from matcher.domain.schemas import (
@@ -21,10 +21,12 @@ from web.common import (
     Redirect,
     WebUser,
     call,
+    changed_meanwhile,
     domain_errors,
     form_of,
     model_from_form,
     render,
+    shown_version,
     svc,
     user,
     values_of,
@@ -71,20 +73,25 @@ async def register_company(request: Request) -> Response:
 
 
 def _entry_page(request: Request, u: WebUser, values: dict, errors: dict, entry_id: int | None,
-                status: int = 200) -> Response:
+                status: int = 200, version: int | None = None) -> Response:
     action = f"/app/entries/{entry_id}/edit" if entry_id else "/app/entries/new"
     return render(request, "entry.html.j2", u, status, values=values, errors=errors, entry_id=entry_id,
+                  version=version,
                   action=action, educations=[e.value for e in Education],
                   title="修改需求" if entry_id else "发布新需求")
 
 
 async def _own_entry(request: Request, u: WebUser, entry_id: int) -> DemandEntry:
+    return (await _own_entry_versioned(request, u, entry_id))[0]
+
+
+async def _own_entry_versioned(request: Request, u: WebUser, entry_id: int) -> tuple[DemandEntry, int]:
     if u.who.enterprise_id is None:
         raise Redirect("/app/company")
-    entry = await call(request, svc(request).get, "demand", entry_id)
+    entry, version = await call(request, svc(request).get_versioned, "demand", entry_id)
     if entry.enterprise_id != u.who.enterprise_id:
         raise NotFound(f"需求条目 {entry_id} 不存在")
-    return entry
+    return entry, version
 
 
 @router.get("/app/entries/new", response_class=HTMLResponse)
@@ -109,16 +116,20 @@ async def _save_entry(request: Request, entry_id: int | None) -> Response:
     entry, errors, values = model_from_form(FORMS["entry"], form, keep=keep,
                                             build=lambda data: DemandEntry.model_validate({**data, **server}))
     s = svc(request)
+    shown = shown_version(form)  # the version the form was filled from
     if entry is not None:
         try:
             if entry_id:
-                await call(request, s.update, "demand", entry_id, entry, actor=u.who)
+                await call(request, s.update, "demand", entry_id, entry, actor=u.who, expected_version=shown)
             else:
                 [entry_id] = await call(request, s.add, "demand", [entry], actor=u.who)
+        except PreconditionFailed:
+            _, now = await call(request, s.get_versioned, "demand", entry_id)
+            return _entry_page(request, u, values, {"_": changed_meanwhile(now)}, entry_id, 409, now)
         except (InvalidInput, Conflict) as exc:
             entry, errors = None, domain_errors(exc, "title")
     if entry is None:
-        return _entry_page(request, u, values, errors, entry_id, 422)
+        return _entry_page(request, u, values, errors, entry_id, 422, shown)
     return RedirectResponse(f"/app/entries/{entry_id}/candidates?saved=" + quote("需求已保存"), status_code=303)
 
 
@@ -130,8 +141,8 @@ async def create_entry(request: Request) -> Response:
 @router.get("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
 async def edit_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
-    entry = await _own_entry(request, u, entry_id)
-    return _entry_page(request, u, values_of(entry, ENTRY_LISTS), {}, entry_id)
+    entry, version = await _own_entry_versioned(request, u, entry_id)
+    return _entry_page(request, u, values_of(entry, ENTRY_LISTS), {}, entry_id, version=version)
 
 
 @router.post("/app/entries/{entry_id}/edit", response_class=HTMLResponse)

@@ -56,6 +56,13 @@ class Conflict(TalentMatchError):
     title = "冲突"
 
 
+class PreconditionFailed(TalentMatchError):
+    """The record changed since the version the caller saw (If-Match, a form's hidden version)."""
+
+    status = 412
+    title = "记录已被他人修改"
+
+
 class IndexNotReady(TalentMatchError):
     status = 503
     title = "索引未就绪"

@@ -32,7 +32,6 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-            dbapi_conn.isolation_level = None  # the driver begins nothing itself: see _begin
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -41,10 +40,16 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # SQLAlchemy's recipe for real SQLite transactions (DDL included); a writing unit of
-            # work takes the write lock at once (see Database.session)
-            immediate = conn.get_execution_options().get("tm_write")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # A writing unit of work (Database.session(write=True)) takes the write lock at BEGIN:
+            # BEGIN IMMEDIATE, the driver's own transaction handling off meanwhile, so its reads and
+            # writes are one atomic step (and DDL is transactional). Other units of work keep the
+            # driver's handling: reads outside a transaction, BEGIN before the first write.
+            raw = conn.connection.driver_connection
+            if conn.get_execution_options().get("tm_write"):
+                raw.isolation_level = None
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif raw.isolation_level is None:
+                raw.isolation_level = ""
 
         return engine
     if url.startswith("postgres://"):

@@ -12,7 +12,7 @@ work with :meth:`Store.session` and calls the repositories (or :meth:`Store.inse
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -126,10 +126,21 @@ class Store(Database):
             return enterprise_model(row)
 
     def update_enterprise(self, enterprise_id: int, e: Enterprise, actor: Principal | None = None) -> Enterprise:
-        with self.writing(f"企业“{e.name}”已存在") as s:
-            updated = Enterprises(s).update(enterprise_id, e)
+        return self.save_enterprise(enterprise_id, e, actor)[0]
+
+    def save_enterprise(self, enterprise_id: int, e: Enterprise | Callable[[Enterprise], Enterprise],
+                        actor: Principal | None = None, *, expected_version: int | None = None
+                        ) -> tuple[Enterprise, int]:
+        """Replace an enterprise, or apply ``e(current)`` to it, in one transaction holding its
+        row; returns it and its new version (PreconditionFailed: see Enterprises.update)."""
+        with self.writing("企业名称已被其他企业使用") as s:
+            updated, version = Enterprises(s).update(enterprise_id, e, expected_version)
             write_audit(s, actor, "update", "enterprise", [enterprise_id])
-            return updated
+            return updated, version
+
+    def get_enterprise_versioned(self, enterprise_id: int) -> tuple[Enterprise, int]:
+        with self.session() as s:
+            return Enterprises(s).get_versioned(enterprise_id)
 
     def get_enterprise(self, enterprise_id: int) -> Enterprise:
         with self.session() as s:
@@ -201,15 +212,26 @@ class Store(Database):
             return ids
 
     def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None, *,
-               claim_external: bool = False) -> None:
-        """Replace a record. Its external id keeps its owner unless it changes (or ``claim_external``:
-        staff confirm an external id they sent), when it passes to the actor's numbering."""
+               claim_external: bool = False, expected_version: int | None = None) -> tuple[Any, int]:
+        """Replace a record; returns it as stored and its new version. Its external id keeps its owner unless it
+        changes (or ``claim_external``: staff confirm an external id they sent), when it passes to
+        the actor's numbering. PreconditionFailed when the stored version is not
+        ``expected_version`` (the row is locked from the check to the commit)."""
         with self.writing(_UPDATE_CONFLICT) as s:
-            Records(s).update(kind, record_id, rec, actor, claim_external=claim_external)
+            records = Records(s)
+            records.update(kind, record_id, rec, actor, claim_external=claim_external,
+                           expected_version=expected_version)
             write_audit(s, actor, "update", kind, [record_id])
+            s.flush()
+            return records.get_versioned(kind, record_id)
+
+    def get_versioned(self, kind: str, record_id: int) -> tuple[DemandEntry | TalentProfile, int]:
+        """A record and its version, read together."""
+        with self.session() as s:
+            return Records(s).get_versioned(kind, record_id)
 
     def delete(self, kind: str, record_id: int, actor: Principal | None = None) -> None:
-        with self.session() as s:
+        with self.session(write=True) as s:
             Records(s).delete(kind, record_id)
             write_audit(s, actor, "delete", kind, [record_id])
 
