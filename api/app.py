@@ -49,9 +49,13 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         svc.ensure_index("demand")
         svc.ensure_index("talent")
         app.state.service = svc
+        # other processes' writes (imports, the CLI, other workers) reach this server's indexes
+        stop = svc.indexes.follow(settings.index_poll_seconds) if settings.index_poll_seconds > 0 else None
         try:
             yield
         finally:
+            if stop is not None:
+                stop.set()
             svc.save_all()
             if service is None:
                 svc.close()

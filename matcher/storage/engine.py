@@ -67,6 +67,9 @@ class Database:
         self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.engine.execution_options(tm_write=True), expire_on_commit=False)
+        from matcher.storage.changes import track_changes
+
+        track_changes(self._sessions, self._write_sessions)  # every record write logs itself
         if create:
             self.create_schema()
 

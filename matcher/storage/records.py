@@ -286,6 +286,17 @@ class Records:
             q = q.where(row_cls.status == status)
         return {i: h for i, h in self.s.execute(q)}
 
+    def text_hashes_of(self, kind: str, ids: Sequence[int], status: str | None = None) -> dict[int, str]:
+        row_cls = ROWS[kind]
+        out: dict[int, str] = {}
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), BATCH):
+            q = select(row_cls.id, row_cls.text_hash).where(row_cls.id.in_(ids[start : start + BATCH]))
+            if status is not None:
+                q = q.where(row_cls.status == status)
+            out.update({i: h for i, h in self.s.execute(q)})
+        return out
+
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]:
         row_cls = ROWS[kind]
         q = select(row_cls.id, row_cls.text)

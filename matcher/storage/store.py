@@ -22,6 +22,7 @@ from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import Catalogue, DemandEntry, Enterprise, IndustryChain, TalentProfile
 from matcher.storage.accounts import Accounts, key_info, new_key_for
 from matcher.storage.audit import audit_page, write_audit
+from matcher.storage.changes import changes_since, last_change, prune_changes
 from matcher.storage.engine import Database
 from matcher.storage.organisations import Catalogues, ChainRegistries, Enterprises, enterprise_model
 from matcher.storage.records import (  # noqa: F401 - StoredRecord and the scopes are the facade's names too
@@ -256,6 +257,25 @@ class Store(Database):
         """id -> canonical text hash of the records of a side (for index reconciliation)."""
         with self.session() as s:
             return Records(s).text_hashes(kind, status)
+
+    def text_hashes_of(self, kind: str, ids: Sequence[int], status: str | None = None) -> dict[int, str]:
+        """id -> text hash of the records ``ids`` that exist (and have ``status``)."""
+        with self.session() as s:
+            return Records(s).text_hashes_of(kind, ids, status)
+
+    # -- the change log (matcher.storage.changes) ----------------------------------------
+
+    def last_change(self) -> int:
+        with self.session() as s:
+            return last_change(s)
+
+    def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]:
+        with self.session() as s:
+            return changes_since(s, after, also)
+
+    def prune_changes(self) -> int:
+        with self.session(write=True) as s:
+            return prune_changes(s)
 
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]:
         with self.session() as s:

@@ -131,6 +131,21 @@ class TalentRow(RecordColumns, Base):
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+class ChangeRow(Base):
+    """A record written: one row per talent or demand entry created, changed or deleted, in the
+    transaction of the write (see ``matcher.storage.changes``). Every server reads the rows after
+    the last one it applied and brings its indexes up to date: a write by any process reaches
+    them all."""
+
+    __tablename__ = "change_log"
+    __table_args__ = NO_REUSE
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the record's version after the write; 0: deleted
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
 class ApiKeyRow(Base):
     """An API key: only its public prefix and the hash of the whole key are stored."""
 
