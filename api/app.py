@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.observability import install_observability
 from api.problems import BodyLimit, install_handlers
 from api.routes import (
     admin,
@@ -75,4 +76,5 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         from web.security import install_security_headers
 
         install_security_headers(app)  # the API alone carries the same headers
+    install_observability(app)  # last: its middleware is the outermost (ids on every response)
     return app

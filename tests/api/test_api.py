@@ -188,6 +188,7 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
     routes = {
         "health": lambda: ("GET", "/health", {}),
         "ready": lambda: ("GET", "/ready", {}),
+        "metrics": lambda: ("GET", "/metrics", {}),
         "me": lambda: ("GET", "/v1/me", {}),
         "create key": lambda: ("POST", "/v1/keys", {"json": {"role": "seeker"}}),
         "list keys": lambda: ("GET", "/v1/keys", {}),
@@ -269,6 +270,7 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
 # expected status per role, in the order of ALL; every route of the API appears here
 MATRIX = {
     "health": (200, 200, 200, 200, 200, 200),
+    "metrics": (200, 200, 200, 200, 200, 200),
     "ready": (200, 200, 200, 200, 200, 200),
     "me": (200, 200, 200, 200, 200, 200),
     "create key": (201, 403, 403, 403, 403, 403),
@@ -359,7 +361,7 @@ def test_role_matrix(api, service, name):
     # without a key, only the operational routes answer
     method, url, kw = _route(api, service, name)
     r = api.client.request(method, url, **kw)
-    assert r.status_code == (200 if name in ("health", "ready") else 401)
+    assert r.status_code == (200 if name in ("health", "ready", "metrics") else 401)
 
 
 # -- enterprises and demand entries ---------------------------------------------------------
