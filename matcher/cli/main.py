@@ -19,6 +19,7 @@ from matcher.cli.matching import match_app
 from matcher.cli.occupations import occupations_app
 from matcher.cli.report import catalogue_app, chains_app, report_app, zone_app
 from matcher.cli.serve import serve
+from matcher.cli.worker import worker
 from matcher.core.errors import ImportRejected, TalentMatchError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="数字人才供需匹配服务 talentmatch")
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.command("eval")(eval_command)
 app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 def main() -> None:

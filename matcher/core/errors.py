@@ -63,6 +63,13 @@ class PreconditionFailed(TalentMatchError):
     title = "记录已被他人修改"
 
 
+class QueueFull(TalentMatchError):
+    """Too many jobs waiting: try again later."""
+
+    status = 503
+    title = "任务队列已满"
+
+
 class IndexNotReady(TalentMatchError):
     status = 503
     title = "索引未就绪"
