@@ -84,6 +84,16 @@ class ServiceCollector:
         yield indexed
         yield stored
         yield in_step
+        jobs = GaugeMetricFamily("talentmatch_jobs", "Jobs by state (queued = the queue depth)", labels=["state"])
+        try:
+            from matcher.fair.jobs import job_counts
+
+            depth = job_counts(svc)
+        except Exception:
+            depth = {}
+        for state in ("queued", "running", "done", "failed"):
+            jobs.add_metric([state], depth.get(state, 0))
+        yield jobs
         applied = CounterMetricFamily("talentmatch_index_changes_applied",
                                       "Records re-checked from the change log (other processes' writes)")
         applied.add_metric([], getattr(svc.indexes, "applied", 0))

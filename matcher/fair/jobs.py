@@ -29,7 +29,7 @@ from matcher.fair.run import run_fair
 from matcher.service import MatchService
 from matcher.storage.jobs_repo import Jobs
 
-__all__ = ["FAIR_RUN", "Worker", "get_job", "submit_fair_run"]
+__all__ = ["FAIR_RUN", "Worker", "get_job", "job_counts", "submit_fair_run"]
 
 log = logging.getLogger(__name__)
 FAIR_RUN = "fair_run"
@@ -49,6 +49,11 @@ def submit_fair_run(service: MatchService, fair_id: int, options: FairRunOptions
 
 def get_job(service: MatchService, job_id: int) -> dict[str, Any]:
     return Jobs(service.store).get(job_id)
+
+
+def job_counts(service: MatchService) -> dict[str, int]:
+    """Jobs by state (``queued`` is the queue depth)."""
+    return Jobs(service.store).depth()
 
 
 def _actor(job: dict[str, Any]) -> Principal | None:
