@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser demo test test-fast fuzz bench bench-quick lint clean
+.PHONY: install browser demo test test-fast fuzz bench bench-quick soak lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m bench.run_all --quick
+
+# 10 minutes of mixed requests with a server kill -9 and restart in the middle (bench/soak.py)
+soak: $(STAMP)
+	$(PY) -m bench.soak --rate 200 --seconds 600
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher models api web tests bench scripts
