@@ -104,3 +104,51 @@ def test_the_api_answers_202_with_a_job_url_and_an_embedded_worker_runs_it(svc):
         assert client.get(body["result_url"]).status_code == 200
         assert client.post("/v1/fairs/999999/jobs").status_code == 404
         assert client.get("/v1/jobs/999999").status_code == 404
+
+
+def test_kill_9_of_the_worker_mid_run_leaves_the_job_resumable(tmp_path):
+    """A real `talentmatch worker` process killed with SIGKILL while it scores: nothing of the run
+    is stored, the job is queued again once its heartbeat is stale, and a second worker finishes it
+    exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from matcher.fair.engine import FairCreate
+    from tests.conftest import demand, talent
+
+    env = {**os.environ, "TALENTMATCH_DATA_DIR": str(tmp_path / "var"), "TALENTMATCH_ENCODER": "fake",
+           "TALENTMATCH_JOB_STALE_SECONDS": "2", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    settings = Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="fake")
+    svc = build_service(settings)  # the encoder the worker builds too
+    try:
+        titles = ["数据分析师", "大数据开发工程师", "PLC电气工程师"]
+        fair = create_fair(svc, FairCreate.model_validate({
+            "name": "大型对接会",
+            "posts": [{"entry": demand(external_id=f"p{i}", title=titles[i % 3]).model_dump(exclude_none=True),
+                       "capacity": 3} for i in range(120)],
+            "seekers": [{"profile": talent(external_id=f"t{i}", name=f"人{i}").model_dump(exclude_none=True)}
+                        for i in range(600)]}))
+        job = submit_fair_run(svc, fair.id, FairRunOptions(min_score=0))
+        cmd = [sys.executable, "-m", "matcher.cli.main", "worker"]
+        first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            now = get_job(svc, job["id"])
+            if now["state"] != "queued" and now["progress"] > 0.05 or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+        killed = get_job(svc, job["id"])
+        assert killed["state"] == "running" and 0 < killed["progress"] < 1, killed  # killed mid-run
+        assert list_runs(svc, fair.id) == []  # nothing of the run was written
+        time.sleep(2.5)  # the heartbeat goes stale
+        done = subprocess.run([*cmd, "--once"], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        finished = get_job(svc, job["id"])
+        assert finished["state"] == "done" and finished["attempts"] == 2
+        assert len(list_runs(svc, fair.id)) == 1
+    finally:
+        svc.close()
