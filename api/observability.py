@@ -94,6 +94,11 @@ class ServiceCollector:
         for state in ("queued", "running", "done", "failed"):
             jobs.add_metric([state], depth.get(state, 0))
         yield jobs
+        encoded = CounterMetricFamily("talentmatch_encoder_passages",
+                                      "Passages sent to the encoder (not from the embedding cache); rate() is "
+                                      "the encoder's throughput")
+        encoded.add_metric([], getattr(getattr(svc, "cached", None), "encoded", 0))
+        yield encoded
         applied = CounterMetricFamily("talentmatch_index_changes_applied",
                                       "Records re-checked from the change log (other processes' writes)")
         applied.add_metric([], getattr(svc.indexes, "applied", 0))

@@ -48,6 +48,8 @@ def test_metrics_per_route_template_and_index_gauges(client, service):
     assert 'talentmatch_index_in_step{side="talent"} 1.0' in text
     assert "talentmatch_http_request_duration_seconds_bucket" in text
     assert 'talentmatch_jobs{state="queued"} 0.0' in text
+    assert f"talentmatch_encoder_passages_total {float(service.cached.encoded)}" in text
+    assert service.cached.encoded >= 1  # the profile added above was encoded
 
 
 def test_logs_are_json_with_request_ids_and_no_personal_data(client, service, caplog, monkeypatch):
