@@ -72,14 +72,16 @@ def db_revision(
     from alembic import command
 
     from matcher.storage.engine import make_engine
-    from matcher.storage.migrations import alembic_config, upgrade
+    from matcher.storage.migrations import alembic_config, head_revision, upgrade
 
+    head = head_revision()
+    rev_id = f"{int(head) + 1:04d}" if head.isdigit() else None  # 0006 after 0005
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'scratch.db'}")
         try:
             upgrade(engine)  # a scratch database at the head, by the migrations themselves
             with engine.begin() as conn:
-                script = command.revision(alembic_config(conn), message=message, autogenerate=True)
+                script = command.revision(alembic_config(conn), message=message, autogenerate=True, rev_id=rev_id)
         finally:
             engine.dispose()
     path = getattr(script, "path", script)
