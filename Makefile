@@ -33,7 +33,8 @@ browser:
 	  echo "chromium not installed: the browser tests will be skipped"
 
 demo: $(STAMP)
-	$(VENV)/bin/talentmatch demo
+	$(VENV)/bin/talentmatch db upgrade  # a var/ left by an older release is upgraded first (a new one is made)
+	$(VENV)/bin/talentmatch demo  # its server runs fair-run jobs in a worker thread (TALENTMATCH_EMBEDDED_WORKER)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadgroup -q -rs
