@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound, RowError
+from matcher.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, RowError
 from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
@@ -269,13 +269,45 @@ class MatchService:
         return result
 
     def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None,
-               claim_external: bool = False) -> Any:
-        """Validate, store and re-index a changed record (``claim_external``: see Store.update)."""
+               claim_external: bool = False, expected_version: int | None = None) -> Any:
+        """Validate, store and re-index a changed record (``claim_external``: see Store.update);
+        PreconditionFailed when the stored version is not ``expected_version``."""
+        return self._update(kind, record_id, model, actor, claim_external, expected_version)[0]
+
+    def _update(self, kind: Kind, record_id: int, model: Any, actor: Principal | None, claim_external: bool,
+                expected_version: int | None) -> tuple[Any, int]:
         [rec] = self.preparer.prepare_many(kind, [model.model_copy(update={"id": record_id})])
         self._encode([rec], None)
-        self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external)
+        stored = self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external,
+                                   expected_version=expected_version)
         self.indexes.put(kind, [record_id], [rec])
-        return self.store.get(kind, record_id)
+        return stored
+
+    def save(self, kind: Kind, record_id: int, change: Callable[[Any], Any], *, actor: Principal | None = None,
+             if_match: int | None = None, claim_external: bool = False, attempts: int = 20) -> tuple[Any, int]:
+        """Apply ``change(current)`` to a stored record without losing a concurrent change; returns
+        the stored record and its new version.
+
+        The record is read with its version, changed and prepared (coded, encoded: slow, so outside
+        any lock), then written in one transaction that holds the row and finds the version
+        unchanged. If another write came first, the change is applied again to the new record
+        (so two PATCHes of different fields both stay), unless the caller named the version it
+        changes (``if_match``, an ETag or a form's hidden version): then PreconditionFailed."""
+        for _ in range(attempts):
+            current, version = self.store.get_versioned(kind, record_id)
+            if if_match is not None and if_match != version:
+                raise PreconditionFailed(f"{'需求条目' if kind == 'demand' else '人才档案'} {record_id} 已被他人修改"
+                                         f"（您看到的是第 {if_match} 版，现在是第 {version} 版），请重新打开后再修改")
+            try:
+                return self._update(kind, record_id, change(current), actor, claim_external, version)
+            except PreconditionFailed:
+                if if_match is not None:
+                    raise
+        raise Conflict("该记录正被频繁修改，请稍后重试")
+
+    def get_versioned(self, kind: Kind, record_id: int) -> tuple[Any, int]:
+        """A stored record and its version (the API's ETag)."""
+        return self.store.get_versioned(kind, record_id)
 
     def delete(self, kind: Kind, record_id: int, *, actor: Principal | None = None) -> None:
         self.store.delete(kind, record_id, actor=actor)

@@ -174,6 +174,9 @@ class Form:
 REFUSED = "不允许设置此字段"
 
 
+FORM_CONTROL = ("csrf", "version")  # hidden fields of every form, not record fields (see shown_version)
+
+
 def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None = None,
                     server: dict[str, Any] | None = None, build: Callable[[dict[str, Any]], Any] | None = None
                     ) -> tuple[Any, dict[str, str], dict[str, Any]]:
@@ -184,9 +187,9 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
     ``build``: the domain record from the input model's values, as the API route makes it (its
     whole-record rules, such as salary order, are shown next to their field too).
     """
-    values = {k: str(v) for k, v in form.items() if k != "csrf" and isinstance(v, str)}
+    values = {k: str(v) for k, v in form.items() if k not in FORM_CONTROL and isinstance(v, str)}
     errors: dict[str, str] = {}
-    refused = sorted({str(k)[:40] for k in form.keys() if k != "csrf" and k not in spec.fields})
+    refused = sorted({str(k)[:40] for k in form.keys() if k not in FORM_CONTROL and k not in spec.fields})
     for name in refused:
         errors[name] = REFUSED
     if refused:
@@ -242,6 +245,17 @@ def values_of(model: BaseModel, lists: tuple[str, ...]) -> dict[str, Any]:
         elif v is not None:
             out[k] = str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v))
     return out
+
+
+def shown_version(form: Any) -> int | None:
+    """The record version an edit form was filled from (its hidden ``version`` field)."""
+    value = str(form.get("version", "")).strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+
+def changed_meanwhile(now: int) -> str:
+    return (f"已被他人修改：您打开此页后，记录已被保存过（现在是第 {now} 版），您的修改尚未保存。"
+            "下面仍是您填写的内容：核对后再次保存将以它为准；要查看最新内容，请重新打开本页。")
 
 
 def domain_errors(exc: TalentMatchError, default: str, fields: dict[str, str] | None = None) -> dict[str, str]:

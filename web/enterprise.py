@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound
+from matcher.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from matcher.domain.access import talent_view
 from matcher.domain.auth import Role
 from matcher.domain.schemas import (
@@ -21,10 +21,12 @@ from web.common import (
     Redirect,
     WebUser,
     call,
+    changed_meanwhile,
     domain_errors,
     form_of,
     model_from_form,
     render,
+    shown_version,
     svc,
     user,
     values_of,
@@ -106,23 +108,27 @@ async def update_company(request: Request) -> Response:
 
 
 def _entry_page(request: Request, u: WebUser, values: dict, errors: dict, entry_id: int | None,
-                status: int = 200) -> Response:
+                status: int = 200, version: int | None = None) -> Response:
     action = f"/app/entries/{entry_id}/edit" if entry_id else "/app/entries/new"
     s = svc(request)
     return render(request, "entry.html.j2", u, status, values=values, errors=errors, entry_id=entry_id,
                   action=action, educations=[e.value for e in Education], labels=LABELS["entry"],
                   statuses=list(STATUS_LABELS.items()), chain_choices=chain_choices(s),
-                  occupation_name=occupation_name(s, values.get("occupation_code")),
+                  occupation_name=occupation_name(s, values.get("occupation_code")), version=version,
                   title="修改需求" if entry_id else "发布新需求")
 
 
 async def _own_entry(request: Request, u: WebUser, entry_id: int) -> DemandEntry:
+    return (await _own_entry_versioned(request, u, entry_id))[0]
+
+
+async def _own_entry_versioned(request: Request, u: WebUser, entry_id: int) -> tuple[DemandEntry, int]:
     if u.who.enterprise_id is None:
         raise Redirect("/app/company")
-    entry = await call(request, svc(request).get, "demand", entry_id)
+    entry, version = await call(request, svc(request).get_versioned, "demand", entry_id)
     if entry.enterprise_id != u.who.enterprise_id:
         raise NotFound(f"需求条目 {entry_id} 不存在")
-    return entry
+    return entry, version
 
 
 @router.get("/app/entries/new", response_class=HTMLResponse)
@@ -149,17 +155,21 @@ async def _save_entry(request: Request, entry_id: int | None) -> Response:
     s = svc(request)
     more, stored = check_form(s, values, cities=("city",), chain="chain_id")
     errors = {**more, **errors}
+    shown = shown_version(form)  # the version the form was filled from
     if entry is not None and not errors:
         try:
             entry = entry.model_copy(update=stored)
             if entry_id:
-                await call(request, s.update, "demand", entry_id, entry, actor=u.who)
+                await call(request, s.update, "demand", entry_id, entry, actor=u.who, expected_version=shown)
             else:
                 [entry_id] = await call(request, s.add, "demand", [entry], actor=u.who)
+        except PreconditionFailed:
+            _, now = await call(request, s.get_versioned, "demand", entry_id)
+            return _entry_page(request, u, values, {"_": changed_meanwhile(now)}, entry_id, 409, now)
         except (InvalidInput, Conflict) as exc:
             errors = domain_errors(exc, "title")
     if errors:
-        return _entry_page(request, u, values, errors, entry_id, 422)
+        return _entry_page(request, u, values, errors, entry_id, 422, shown)
     return RedirectResponse(f"/app/entries/{entry_id}/candidates?saved=" + quote("需求已保存"), status_code=303)
 
 
@@ -171,8 +181,9 @@ async def create_entry(request: Request) -> Response:
 @router.get("/app/entries/{entry_id}/edit", response_class=HTMLResponse)
 async def edit_entry(request: Request, entry_id: Id) -> Response:
     u = await user(request, Role.ENTERPRISE)
-    entry = await _own_entry(request, u, entry_id)
-    return _entry_page(request, u, shown_values(svc(request), values_of(entry, ENTRY_LISTS)), {}, entry_id)
+    entry, version = await _own_entry_versioned(request, u, entry_id)
+    return _entry_page(request, u, shown_values(svc(request), values_of(entry, ENTRY_LISTS)), {}, entry_id,
+                       version=version)
 
 
 @router.post("/app/entries/{entry_id}/edit", response_class=HTMLResponse)

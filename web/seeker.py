@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from matcher.core.errors import Conflict, InvalidInput
+from matcher.core.errors import Conflict, InvalidInput, PreconditionFailed
 from matcher.domain.auth import Role
 from matcher.domain.schemas import (
     Education,
@@ -21,10 +21,12 @@ from web.common import (
     PageError,
     WebUser,
     call,
+    changed_meanwhile,
     domain_errors,
     form_of,
     model_from_form,
     render,
+    shown_version,
     svc,
     user,
     values_of,
@@ -37,9 +39,10 @@ from web.posts import seeker_posts
 router = APIRouter(include_in_schema=False)
 
 
-def _profile_page(request: Request, u: WebUser, values: dict, errors: dict, has: bool, status: int = 200) -> Response:
+def _profile_page(request: Request, u: WebUser, values: dict, errors: dict, has: bool, status: int = 200,
+                  version: int | None = None) -> Response:
     return render(request, "profile.html.j2", u, status, values=values, errors=errors, has_profile=has,
-                  labels=LABELS["profile"], chain_choices=chain_choices(svc(request)),
+                  labels=LABELS["profile"], chain_choices=chain_choices(svc(request)), version=version,
                   educations=[e.value for e in Education], title_levels=[t.value for t in TitleLevel],
                   skill_levels=[s.value for s in SkillLevel], title="我的求职档案")
 
@@ -49,8 +52,9 @@ async def my_profile(request: Request) -> Response:
     u = await user(request, Role.SEEKER)
     if u.who.talent_id is None:
         return _profile_page(request, u, {"fresh_graduate": False, "consent": False}, {}, False)
-    profile = await call(request, svc(request).get, "talent", u.who.talent_id)
-    return _profile_page(request, u, shown_values(svc(request), values_of(profile, PROFILE_LISTS)), {}, True)
+    profile, version = await call(request, svc(request).get_versioned, "talent", u.who.talent_id)
+    return _profile_page(request, u, shown_values(svc(request), values_of(profile, PROFILE_LISTS)), {}, True,
+                         version=version)
 
 
 @router.post("/app/me", response_class=HTMLResponse)
@@ -69,17 +73,21 @@ async def save_profile(request: Request) -> Response:
     more, stored = check_form(s, values, cities=("city",), city_lists=("preferred_cities",),
                               chain_list="desired_chains")
     errors = {**more, **errors}
+    shown = shown_version(form)  # the version the form was filled from
     if profile is None or errors:
-        return _profile_page(request, u, values, errors, has, 422)
+        return _profile_page(request, u, values, errors, has, 422, shown)
     profile = profile.model_copy(update=stored)
     try:
         if has:
-            await call(request, s.update, "talent", u.who.talent_id, profile, actor=u.who)
+            await call(request, s.update, "talent", u.who.talent_id, profile, actor=u.who, expected_version=shown)
         else:
             await call(request, s.add, "talent", [profile], actor=u.who, bind_key=u.who.key_id)
+    except PreconditionFailed:
+        _, now = await call(request, s.get_versioned, "talent", u.who.talent_id)
+        return _profile_page(request, u, values, {"_": changed_meanwhile(now)}, has, 409, now)
     except (InvalidInput, Conflict) as exc:
         return _profile_page(request, u, values, domain_errors(exc, "desired_occupations", {"chain_id": "desired_chains"}),
-                             has, 422)
+                             has, 422, shown)
     return RedirectResponse("/app/me/posts?saved=" + quote("档案已保存"), status_code=303)
 
 

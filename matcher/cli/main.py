@@ -10,6 +10,7 @@ import typer
 from matcher.cli import zh
 from matcher.cli.admin import audit_app, keys_app
 from matcher.cli.common import err, error_lines, print_errors
+from matcher.cli.db import db_app
 from matcher.cli.demo import demo_app
 from matcher.cli.eval import eval_command
 from matcher.cli.fair import fair_app
@@ -20,6 +21,7 @@ from matcher.cli.occupations import occupations_app
 from matcher.cli.outcomes import model_app, outcomes_app
 from matcher.cli.report import catalogue_app, chains_app, report_app, zone_app
 from matcher.cli.serve import serve
+from matcher.cli.worker import worker
 from matcher.core.errors import ImportRejected, TalentMatchError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="数字人才供需匹配服务 talentmatch")
@@ -37,8 +39,10 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(model_app, name="model")
+app.add_typer(db_app, name="db")
 app.command("eval")(eval_command)
 app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 def main() -> None:
