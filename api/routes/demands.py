@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import Caller, Service
 from api.params import Id, Paging, QueryId, TopK
 from api.routes.matching import Filters
+from api.versions import Versioned, set_etag
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
 from matcher.domain.auth import Role
 from matcher.domain.schemas import DemandEntry, Match
@@ -39,8 +40,11 @@ def list_demands(svc: Service, who: Caller, paging: Paging,
 
 
 @router.get("/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
-def get_demand(demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
-    return readable_entry(svc, who, demand_id)
+def get_demand(demand_id: Id, svc: Service, who: Caller, response: Response) -> DemandEntry:
+    src = Versioned(svc)
+    entry = readable_entry(src, who, demand_id)
+    set_etag(response, src.version)
+    return entry
 
 
 @router.get("/{demand_id}/matches", response_model=list[Match], tags=["matches"],

@@ -61,6 +61,7 @@ from matcher.analytics.models import (
 )
 from matcher.analytics.salary import SalaryQuery, SalaryReport, salary_reference
 from matcher.core.errors import InvalidInput, NotFound
+from matcher.core.localtime import local_time
 from matcher.domain.schemas import DemandEntry, TalentProfile
 from matcher.ranking import learned
 from matcher.ranking.features import DEFAULT_THRESHOLD
@@ -401,7 +402,7 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
                          threshold, background, measure)
     return GapReport(
         region=scope.name, region_level=scope.level, year=query.year,
-        generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
+        generated_at=local_time(datetime.now(UTC)) + "（北京时间）",
         threshold=threshold, threshold_kind=kind, ranker=model_id, demand_scope=query.demand,
         definitions=definitions(threshold, query.demand, query.near_margin, query.pool,
                                 model_id if kind == "probability" else None),

@@ -20,8 +20,14 @@ from sqlalchemy.orm import Session
 from matcher.core.errors import NotFound
 from matcher.domain.auth import OPERATOR, Principal
 from matcher.storage.audit import write_audit
-from matcher.storage.outcome_tables import ImpressionRow, OutcomeEventRow
-from matcher.storage.tables import FairAssignmentRow, FairRunRow, as_aware, utc_now
+from matcher.storage.tables import (
+    FairAssignmentRow,
+    FairRunRow,
+    ImpressionRow,
+    OutcomeEventRow,
+    as_aware,
+    utc_now,
+)
 
 RESOURCE = "outcome"
 
