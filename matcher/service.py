@@ -92,7 +92,7 @@ class MatchService:
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
         self.preparer = RecordPreparer(ref, lambda: self.coder, self.chain_book, self.store)
-        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, self._weights, ref.majors)
+        self.scorer = PairScorer.for_reference(ref, self._weights)
         self.explainer = Explainer(ref.vocab, ref.rules, ref.directions, self.chain_book.all)
         self.accounts = AccountDirectory(self.store)
         self.enterprises = EnterpriseDirectory(self.store)

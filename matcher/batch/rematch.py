@@ -156,7 +156,7 @@ class ShardWorker:
         self.pause = pause
         self.settings = Settings(**plan.settings)
         ref = ReferenceData.load(self.settings.reference_dir)
-        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, Weights(**plan.weights))
+        self.scorer = PairScorer.for_reference(ref, Weights(**plan.weights))
         self.regions = ref.regions
         self.store = Store(self.settings.db_url(), create=False)  # the driver created the schema
         self.repo = BatchRepo(self.store)

@@ -78,6 +78,12 @@ class PairScorer:
         self.regions = regions
         self.weights = weights
 
+    @classmethod
+    def for_reference(cls, ref: Any, weights: Weights) -> PairScorer:
+        """The scorer of a reference bundle (``matcher.reference.bundle.ReferenceData``): the one
+        way the service and the batch jobs build it, so they score alike."""
+        return cls(ref.vocab, ref.rules, ref.regions, weights, ref.majors)
+
     def coverage(self, profile: TalentProfile, entry: DemandEntry) -> SkillCoverage:
         have = {self.vocab.key(s): s for s in profile.skills}
         text_keys = normalize_text(profile.summary).lower()

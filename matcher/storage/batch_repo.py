@@ -5,8 +5,7 @@ A run (``batch_runs``) is split into shards. A worker writes a shard's top-k row
 killed job leaves only whole shards behind and a restart skips exactly the committed ones.
 Writing a shard twice (a retried task whose first attempt committed) is a no-op.
 
-The tables live on the same metadata as :mod:`matcher.storage.tables` (``Base``) and are
-created by :class:`BatchRepo` if missing (an Alembic migration adds them to managed databases).
+The tables are declared in :mod:`matcher.storage.tables` (migration 0007).
 """
 
 from __future__ import annotations
@@ -19,76 +18,30 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
     delete,
     func,
     insert,
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from matcher.core.errors import NotFound
 from matcher.storage.engine import Database
 from matcher.storage.records import BATCH
-from matcher.storage.tables import Base, DemandRow, EmbeddingRow, TalentRow, as_aware, utc_now
+from matcher.storage.tables import (
+    BatchMatchRow,
+    BatchRunRow,
+    BatchShardRow,
+    DemandRow,
+    EmbeddingRow,
+    TalentRow,
+    as_aware,
+    utc_now,
+)
 
 __all__ = ["BatchMatchRow", "BatchRepo", "BatchRunRow", "BatchShardRow", "MatchRow", "RunInfo",
            "records_watermark"]
-
-
-class BatchRunRow(Base):
-    """One batch job: its parameters, the fingerprint of the data it started from, its shards."""
-
-    __tablename__ = "batch_runs"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    job: Mapped[str] = mapped_column(String(16), index=True)  # rematch
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running | done
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    shards: Mapped[int] = mapped_column(Integer)
-    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class BatchShardRow(Base):
-    """A committed shard: written in the transaction of its rows."""
-
-    __tablename__ = "batch_shards"
-    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
-    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rows: Mapped[int] = mapped_column(Integer)
-    worker: Mapped[str] = mapped_column(String(100), default="")
-    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
-
-
-class BatchMatchRow(Base):
-    """One precomputed match: the ``rank``-th best record of the other side for ``query_id``
-    (``side`` is the query's side: ``talent`` rows list posts, ``demand`` rows list talents)."""
-
-    __tablename__ = "batch_matches"
-    __table_args__ = (Index("ix_batch_matches_lookup", "side", "query_id", "run_id"),)
-    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
-    side: Mapped[str] = mapped_column(String(8), primary_key=True)
-    query_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
-    other_id: Mapped[int] = mapped_column(Integer)
-    score: Mapped[float] = mapped_column(Float)
-    seeker_score: Mapped[float] = mapped_column(Float)
-    employer_score: Mapped[float] = mapped_column(Float)
-    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
-    shard: Mapped[int] = mapped_column(Integer)
-
-
-TABLES = [BatchRunRow.__table__, BatchShardRow.__table__, BatchMatchRow.__table__]
 
 
 @dataclass(frozen=True)
@@ -139,7 +92,6 @@ class BatchRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        Base.metadata.create_all(db.engine, tables=TABLES)
 
     def watermark(self) -> dict[str, Any]:
         with self.db.session() as s:

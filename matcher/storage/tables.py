@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -389,3 +390,50 @@ class OutcomeEventRow(Base):
     model: Mapped[str | None] = mapped_column(String(128))
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fair id, note, import row
+
+
+# -- batch jobs (matcher.storage.batch_repo) ---------------------------------------------------
+
+
+class BatchRunRow(Base):
+    """One batch job: its parameters, the fingerprint of the data it started from, its shards."""
+
+    __tablename__ = "batch_runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job: Mapped[str] = mapped_column(String(16), index=True)  # rematch
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | done
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    shards: Mapped[int] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchShardRow(Base):
+    """A committed shard: written in the transaction of its rows."""
+
+    __tablename__ = "batch_shards"
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[str] = mapped_column(String(100), default="")
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class BatchMatchRow(Base):
+    """One precomputed match: the ``rank``-th best record of the other side for ``query_id``
+    (``side`` is the query's side: ``talent`` rows list posts, ``demand`` rows list talents)."""
+
+    __tablename__ = "batch_matches"
+    __table_args__ = (Index("ix_batch_matches_lookup", "side", "query_id", "run_id"),)
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)
+    query_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    other_id: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    seeker_score: Mapped[float] = mapped_column(Float)
+    employer_score: Mapped[float] = mapped_column(Float)
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    shard: Mapped[int] = mapped_column(Integer)
