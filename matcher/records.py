@@ -317,7 +317,7 @@ class RecordPreparer:
                 fld = exc.errors[0].get("field", "-") if exc.errors else "-"
                 reason = exc.detail
                 if kind == "catalogue" and fld == "chain_id":  # the catalogue may register its own
-                    reason += "（目录中的产业链可在导入时登记：--create-chains / create_chains=true）"
+                    reason += "（命令行导入目录时可加 --create-chains，登记目录中的产业链）"
                 all_errors.append(RowError(row=rowno, field=fld, reason=reason))
         all_errors.sort(key=lambda e: e.row)
         if all_errors and not skip_invalid:

@@ -233,7 +233,7 @@ class MatchService:
                               [r.model for r in records])
         if same is not None and not replace:
             raise Conflict(f"{catalogue.region} {catalogue.year} 年的这份目录已导入（目录编号 {same['id']}，"
-                           f"{same['entries']} 条）；如需替换请使用 --replace（网页与接口：replace=true）")
+                           f"{same['entries']} 条）；如需替换，请在导入时选择替换（命令行：--replace）")
         return same
 
     def prepare_records(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord | InvalidInput]:

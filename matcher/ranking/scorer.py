@@ -240,7 +240,9 @@ def passes(entry: DemandEntry, profile: TalentProfile, f: MatchFilters, *, for_s
         if not for_seeker and profile.salary_min is not None and profile.salary_min > f.salary_min:
             return False
     if f.fresh_graduates_only:
-        if for_seeker and not entry.fresh_graduates_ok:
+        # a post that asks for a year or more of experience is not open to fresh graduates, whatever
+        # its fresh_graduates_ok flag says (catalogue rows rarely set it)
+        if for_seeker and (not entry.fresh_graduates_ok or entry.min_experience_years >= 1):
             return False
         if not for_seeker and not profile.fresh_graduate:
             return False

@@ -84,6 +84,21 @@ def test_demand_to_talents_and_filters(service, filled):
     assert [m.id for m in fresh] == [t[2]]
 
 
+def test_fresh_graduates_filter_leaves_out_posts_that_ask_for_experience(service):
+    # a catalogue row open to fresh graduates by default, but asking for 3 years in its text
+    [open_post, senior] = service.add("demand", [
+        demand(title="Python开发工程师（应届）", min_experience_years=0),
+        demand(title="Python开发工程师", min_experience_years=3, fresh_graduates_ok=True),
+    ])
+    [grad] = service.add("talent", [talent(name="孙七", fresh_graduate=True, experience_years=0)])
+    fresh = MatchFilters(fresh_graduates_only=True, include_ineligible=True)
+    ids = [m.id for m in service.match_talent(grad, top_k=10, filters=fresh)]
+    assert open_post in ids and senior not in ids
+    # without the filter the senior post is still listed (as not eligible): the filter decides
+    everything = service.match_talent(grad, top_k=10, filters=MatchFilters(include_ineligible=True))
+    assert senior in [m.id for m in everything]
+
+
 def test_free_text_both_sides(service, filled):
     d, t = filled
     assert service.match_text("熟悉PLC编程与电气控制", "demands", 3)[0].id == d[1]
