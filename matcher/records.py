@@ -267,7 +267,8 @@ class RecordPreparer:
             else:
                 best = coded[occ] if coded and occ in coded else self.coder().best(occ)
                 codes.append(best.code if best is not None and is_settled(best) else occ)
-        updates["desired_occupations"] = codes
+        # a wish written twice (or as text and as its code) is one wish: the text names it once
+        updates["desired_occupations"] = list(dict.fromkeys(codes))
         profile = profile.model_copy(update=updates)
         text = talent_text(profile, ref.taxonomy.name)
         return StoredRecord(profile, text, text_hash(text), ref.regions.province(profile.city))

@@ -43,3 +43,11 @@ def test_a_low_confidence_desired_occupation_keeps_its_text(service):
     coded = service.preparer.code_batch(["大数据开发", "技术工程师"])
     stored = service.preparer.prepare_talent(talent(desired_occupations=["技术工程师", "大数据开发"]), coded)
     assert stored.model.desired_occupations == ["技术工程师", "2-02-38-03"]
+
+
+def test_a_wish_given_twice_is_stored_once_and_preparing_again_changes_nothing(service):
+    service.preparer.coder = lambda: _StubCoder({"大数据开发": _cand("2-02-38-03", 0.83)})
+    first = service.preparer.prepare_talent(talent(desired_occupations=["大数据开发", "2-02-38-03"]))
+    assert first.model.desired_occupations == ["2-02-38-03"]
+    again = service.preparer.prepare_talent(first.model)
+    assert again.text == first.text and again.model.desired_occupations == first.model.desired_occupations
