@@ -34,8 +34,8 @@ def loaded_any(batch_settings, db_url):
 
 def test_stored_top_k_is_what_the_service_shows(loaded_any):
     """With every record of the other side a candidate, each stored list equals the live
-    service's (same scorer, filters, eligibility and order) for every record whose stored text
-    is what the service derives again when it matches it."""
+    service's (same scorer, filters, eligibility and order) for every record; preparing a stored
+    record again gives its stored text (the live path encodes that text)."""
     svc = loaded_any
     n = max(svc.store.count("talent"), svc.store.count("demand"))
     info = rematch(svc, RematchParams(top_k=5, pool=n, shard_size=7))
@@ -44,8 +44,7 @@ def test_stored_top_k_is_what_the_service_shows(loaded_any):
     for (side, qid), rows in stored.items():
         record = svc.store.get(side, qid)
         [again] = svc.preparer.prepare_many(side, [record])
-        if again.text != svc.store.texts(side, [qid])[qid]:
-            continue  # the live path encodes the re-derived text (see the report of issue 15)
+        assert again.text == svc.store.texts(side, [qid])[qid], (side, qid)
         live = svc.match_talent(qid, 5) if side == "talent" else svc.match_demand(qid, 5)
         assert [r.other_id for r in rows] == [m.id for m in live], (side, qid)
         assert [r.score for r in rows] == pytest.approx([m.score for m in live], abs=1e-4)
@@ -177,7 +176,8 @@ def test_lists_follow_the_promoted_model_as_the_live_service_does(loaded, monkey
     compared = 0
     for (side, qid), rows in stored.items():
         [again] = loaded.preparer.prepare_many(side, [loaded.store.get(side, qid)])
-        if side != "talent" or again.text != loaded.store.texts(side, [qid])[qid]:
+        assert again.text == loaded.store.texts(side, [qid])[qid], (side, qid)
+        if side != "talent":
             continue
         assert [r.other_id for r in rows] == [m.id for m in loaded.match_talent(qid, 5)], qid
         compared += 1
