@@ -81,6 +81,24 @@ DOMAIN_WORDS: tuple[str, ...] = (
     "数字技术工程师",
 )
 
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:  # pragma: no cover - depends on the environment
+        return "?"
+
+
+def _default_engine() -> str:
+    from importlib.util import find_spec
+
+    # rjieba is a dependency; without it Python jieba cuts the same, only slower
+    return "rjieba" if find_spec("rjieba") is not None else "jieba"
+
+
+DEFAULT_ENGINE = _default_engine()
+
 # Latin/number tokens: python, c++, c#, .net, vue.js, node.js, 5g, tcp, 3.5, k-means
 _LATIN = r"\.?[a-z0-9]+[+#]*(?:[.\-][a-z0-9]+[+#]*)*"
 _CJK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
@@ -141,34 +159,49 @@ class Tokenizer:
 
     Registering words changes how jieba cuts text, so a tokenizer takes its words once, when
     it is built: every text it ever tokenises sees the same dictionary. ``derive(words)``
-    builds a new tokenizer from a copy of this one's dictionary (cheap: loading jieba's own
-    dictionary takes seconds, copying it tens of milliseconds). Thread-safe.
+    builds a new tokenizer from this one's dictionary plus ``words``. Thread-safe.
+
+    ``engine`` is ``"rjieba"`` (jieba-rs, the default: the same cuts as Python jieba on every
+    Chinese run of the demo records and the real titles, checked by a test, and about 14x
+    faster) or ``"jieba"`` (the Python original).
     """
 
-    def __init__(self, words: Iterable[str] = (), *, _base: Tokenizer | None = None) -> None:
-        import jieba
+    def __init__(self, words: Iterable[str] = (), *, _base: Tokenizer | None = None,
+                 engine: str | None = None) -> None:
+        engine = engine or (_base.engine if _base is not None else DEFAULT_ENGINE)
+        if engine not in ("jieba", "rjieba"):
+            raise InvalidInput(f"unknown tokenizer engine {engine!r}")
+        self.engine = engine
+        new = [w for w in (normalize_text(w or "").lower().strip() for w in words) if len(w) >= 2]
+        # the words in the order they reached the dictionary: the order decides the cuts
+        self._ordered: list[str] = [*(_base._ordered if _base is not None else DOMAIN_WORDS), *new]
+        self._words: set[str] = (set(_base._words) if _base is not None else set()) | set(new)
+        if engine == "rjieba":
+            import rjieba
 
-        jieba.setLogLevel(logging.WARNING)
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        self._jieba: Any = jieba.Tokenizer()
-        self._version = getattr(jieba, "__version__", "?")
-        if _base is None:
-            self._jieba.initialize()
-            self._words: set[str] = set()
-            for word in DOMAIN_WORDS:
-                self._jieba.add_word(word)
+            self._version = f"rjieba-{_package_version('rjieba')}"
+            self._rjieba: Any = rjieba.Jieba()
+            for word in self._ordered:
+                self._rjieba.add_word(word, None, None)
         else:
-            # jieba's state is its frequency table and total (a built tokenizer never changes
-            # them again): a copy cuts text exactly as the base does
-            self._jieba.FREQ = dict(_base._jieba.FREQ)
-            self._jieba.total = _base._jieba.total
-            self._jieba.initialized = True
-            self._words = set(_base._words)
-        for word in words:
-            word = normalize_text(word or "").lower().strip()
-            if len(word) >= 2:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            logging.getLogger("jieba").setLevel(logging.WARNING)
+            self._version = getattr(jieba, "__version__", "?")
+            self._jieba: Any = jieba.Tokenizer()
+            if _base is None or _base.engine != "jieba":
+                self._jieba.initialize()
+                for word in self._ordered[: len(self._ordered) - len(new)]:
+                    self._jieba.add_word(word)
+            else:
+                # jieba's state is its frequency table and total (a built tokenizer never
+                # changes them again): a copy cuts text exactly as the base does
+                self._jieba.FREQ = dict(_base._jieba.FREQ)
+                self._jieba.total = _base._jieba.total
+                self._jieba.initialized = True
+            for word in new:
                 self._jieba.add_word(word)
-                self._words.add(word)
         self._fingerprint = self._compute_fingerprint()
 
     def derive(self, words: Iterable[str]) -> Tokenizer:
@@ -194,7 +227,8 @@ class Tokenizer:
 
     def _cjk_tokens(self, run: str, bigrams: bool) -> list[str]:
         """Search-mode jieba tokens of a Chinese run, optionally plus its character bigrams."""
-        out = [t for t in self._jieba.lcut_for_search(run) if t.strip()]
+        cut = self._rjieba.cut_for_search(run, True) if self.engine == "rjieba" else self._jieba.lcut_for_search(run)
+        out = [t for t in cut if t.strip()]
         if bigrams and len(run) > 2:
             out.extend(run[i : i + 2] for i in range(len(run) - 1))
         return out

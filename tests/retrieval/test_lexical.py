@@ -273,3 +273,33 @@ def test_a_static_index_rebuilds_in_the_query() -> None:
     idx.search(["java"], 5)
     idx.upsert([2], [["java"]])
     assert sorted(i for i, _ in idx.search(["java"], 5)) == [1, 2] and idx.rebuilds == 2
+
+
+def test_rjieba_cuts_exactly_as_jieba_on_the_demo_records_and_real_titles() -> None:
+    """The default engine (jieba-rs) must give the Python jieba's tokens, under the service's
+    own dictionary (skills and occupation names), on every text field of the demo records and
+    on the real titles; otherwise it may not replace it."""
+    import json
+    from pathlib import Path
+
+    from matcher.reference.bundle import ReferenceData
+
+    root = Path(__file__).resolve().parents[2]
+    words = ReferenceData.load(root / "data").domain_words()
+    fast = Tokenizer(engine="rjieba").derive(words)
+    slow = Tokenizer(engine="jieba").derive(words)
+    assert fast.engine == "rjieba" and slow.engine == "jieba"
+    texts: list[str] = []
+    for name in ("demands.jsonl", "talents.jsonl", "enterprises.jsonl"):
+        for line in (root / "data" / "demo" / name).read_text(encoding="utf-8").splitlines():
+            for value in json.loads(line).values():
+                values = value if isinstance(value, list) else [value]
+                texts.extend(v for v in values if isinstance(v, str))
+    for line in (root / "data" / "eval" / "real_titles_dev.jsonl").read_text(encoding="utf-8").splitlines():
+        texts.append(json.loads(line)["query"])
+    texts = list(dict.fromkeys(texts))
+    assert len(texts) > 10_000
+    differ = [t for t in texts if fast.tokenize(t) != slow.tokenize(t)]
+    assert differ == []
+    # the fingerprint names the engine: token caches made by one are not taken for the other's
+    assert fast.fingerprint() != slow.fingerprint()
