@@ -74,7 +74,7 @@ class MatchService:
         self.tokenizer = self.shared.tokenizer(ref.domain_words())
         self._coder: OccupationCoder | None = None
         self._coder_source: Callable[[], OccupationCoder] = lambda: self.shared.coder(
-            ref.taxonomy, self.encoder, self.tokenizer, reference_dir=settings.reference_dir,
+            ref.taxonomy, self._coder_encoder(encoder), self.tokenizer, reference_dir=settings.reference_dir,
             cache_dir=settings.data_dir / "cache")
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
@@ -87,6 +87,14 @@ class MatchService:
         self.catalogues = CatalogueDirectory(self.store)
         if not self.store.list_chains():
             self.load_chain_registries()  # registries are reference data: present from the start
+
+    def _coder_encoder(self, given: Encoder | None) -> Encoder:
+        """The occupation coder's encoder: ``settings.coder_encoder`` when it names another
+        encoder than the service's (and the service's was not given), else the service's."""
+        name = self.settings.coder_encoder
+        if given is not None or not name or name == self.settings.encoder:
+            return self.encoder
+        return build_encoder(name)
 
     @property
     def weights(self) -> Weights:

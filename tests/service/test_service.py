@@ -220,3 +220,27 @@ def test_with_encoder_leaves_the_live_service_alone(service, filled):
     twin.weights = Weights(employer_share=0.0)
     assert service.score_pair(talent(), demand(), 0.9, background=0.5).score == before
     assert twin.score_pair(talent(), demand(), 0.9, background=0.5).score != before
+
+
+def test_a_static_index_encoder_keeps_the_coder_on_its_own_encoder(tmp_path):
+    """encoder = static-e5 indexes with the static table; coder_encoder names the coder's own."""
+    from matcher.core.settings import PROJECT_ROOT, Settings
+
+    settings = Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="static-e5",
+                        coder_encoder="fake")
+    svc = build_service(settings)
+    try:
+        assert svc.encoder.name.startswith("static-e5-")
+        assert svc.coder.encoder.name != svc.encoder.name and svc.coder.encoder.dim == 64
+        [i] = svc.add("demand", [demand(title="大数据开发工程师", required_skills=["Python", "Spark"])])
+        hits = svc.match_text("熟悉Python和Spark的大数据工程师", side="demands", top_k=3)
+        assert [h.id for h in hits][:1] == [i]
+        assert svc.indexes.status()["demand"]["in_step"]
+    finally:
+        svc.close()
+    same = Settings(data_dir=tmp_path / "var2", reference_dir=PROJECT_ROOT / "data", encoder="static-e5")
+    svc = build_service(same)
+    try:
+        assert svc.coder.encoder is svc.encoder
+    finally:
+        svc.close()
