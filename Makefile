@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install browser demo test test-fast fuzz bench bench-quick lint clean
+.PHONY: install browser demo test test-fast fuzz bench bench-quick soak lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,8 @@ browser:
 	  echo "chromium not installed: the browser tests will be skipped"
 
 demo: $(STAMP)
-	$(VENV)/bin/talentmatch demo
+	$(VENV)/bin/talentmatch db upgrade  # a var/ left by an older release is upgraded first (a new one is made)
+	$(VENV)/bin/talentmatch demo  # its server runs fair-run jobs in a worker thread (TALENTMATCH_EMBEDDED_WORKER)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -n 2 --dist loadgroup -q -rs
@@ -52,6 +53,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m bench.run_all --quick
+
+# 10 minutes of mixed requests with a server kill -9 and restart in the middle (bench/soak.py)
+soak: $(STAMP)
+	$(PY) -m bench.soak --rate 200 --seconds 600
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher models api web tests bench scripts

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.observability import install_observability
 from api.problems import BodyLimit, install_handlers
 from api.routes import (
     admin,
@@ -19,14 +20,17 @@ from api.routes import (
     demands,
     enterprises,
     fairs,
+    jobs,
     matching,
     occupations,
     ops,
+    outcomes,
     talents,
     zone,
 )
 from matcher.core.settings import Settings, load_settings
 from matcher.domain.ratelimit import AuthThrottle
+from matcher.fair.jobs import Worker
 from matcher.service import MatchService
 from matcher.wiring import build_service
 
@@ -49,9 +53,16 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         svc.ensure_index("demand")
         svc.ensure_index("talent")
         app.state.service = svc
+        # other processes' writes (imports, the CLI, other workers) reach this server's indexes
+        stop = svc.indexes.follow(settings.index_poll_seconds) if settings.index_poll_seconds > 0 else None
+        # durable jobs (fair runs) run in a thread here unless `talentmatch worker` processes do
+        worker = Worker(svc).start_thread() if svc.settings.embedded_worker else None
         try:
             yield
         finally:
+            for event in (stop, worker):
+                if event is not None:
+                    event.set()
             svc.save_all()
             if service is None:
                 svc.close()
@@ -61,7 +72,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone,
-                   fairs):
+                   fairs, outcomes, jobs):
         app.include_router(module.router)
     if web:
         from web.app import install
@@ -71,4 +82,5 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         from web.security import install_security_headers
 
         install_security_headers(app)  # the API alone carries the same headers
+    install_observability(app)  # last: its middleware is the outermost (ids on every response)
     return app

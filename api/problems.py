@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.observability import REQUEST_ID
 from matcher.core.errors import ImportRejected, TalentMatchError
 from matcher.ingest.messages import zh_reason
 
@@ -36,6 +37,9 @@ def problem(status: int, title: str | None = None, detail: str = "", errors: lis
                             "detail": detail or _DETAILS.get(status, "")}
     if errors:
         body["errors"] = errors
+    request_id = REQUEST_ID.get()
+    if request_id:  # what a user quotes to find the log lines of their request
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -104,7 +108,10 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # the route template and the error's type only: a path or an error message may carry personal data
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method, route,
+                  exc_info=(type(exc), exc, exc.__traceback__))
         return respond(request, 500, "内部错误", "服务器内部错误，请稍后重试")
 
 

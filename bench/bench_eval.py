@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 T0 = time.perf_counter()
 SWEEP = {"w0.2": 0.2, "w0.4": 0.4, "w0.5": 0.5, "w0.7": 0.7, "w0.8": 0.8}
-SETS = [("occupations", "occupations_dev.jsonl", "dev"), ("occupations", "occupations_heldout.jsonl", "held-out"),
-        ("match", "match_dev.jsonl", "dev"), ("match", "match_heldout.jsonl", "held-out")]
+SETS = [("occupations", "synthetic_occupations_dev.jsonl", "dev"),
+        ("occupations", "synthetic_occupations_heldout.jsonl", "held-out"),
+        ("match", "synthetic_match_dev.jsonl", "dev"), ("match", "synthetic_match_heldout.jsonl", "held-out")]
 
 
 def log(msg: str) -> None:
@@ -111,7 +112,7 @@ def run_sets(args: argparse.Namespace) -> dict[str, Any]:
                                       progress=progress(name, len(queries)))
             else:
                 if match_svc is None:
-                    corpus = sets_dir / "match_corpus.jsonl"
+                    corpus = sets_dir / "synthetic_match_corpus.jsonl"
                     st = corpus_settings(Settings(reference_dir=ROOT / "data", encoder=args.encoder), corpus,
                                          Path(args.work_dir) if args.work_dir else None)
                     match_svc = build_service(st)

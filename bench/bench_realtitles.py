@@ -85,7 +85,7 @@ def run_cv(encoder: str = "e5", cache: Path | None = None, splits: tuple[str, ..
 
 def run_context(encoder: str = "e5", cache: Path | None = None, limit: int = 600) -> dict[str, Any]:
     """Coding posts by title alone vs title + description as context, on the synthetic match
-    corpus (``data/eval/match_corpus.jsonl``: reworded CSCO names with definition and task
+    corpus (``data/eval/synthetic_match_corpus.jsonl``: reworded CSCO names with definition and task
     text; ``limit`` entries spread over the file). A sanity check of the context path, optimistic by
     construction (the descriptions are the classification's own words)."""
     import numpy as np
@@ -95,13 +95,13 @@ def run_context(encoder: str = "e5", cache: Path | None = None, limit: int = 600
     from matcher.retrieval.encoders import build_encoder
     from matcher.retrieval.occupation_coder import OccupationCoder
 
-    rows = [json.loads(x) for x in (ROOT / "data" / "eval" / "match_corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(x) for x in (ROOT / "data" / "eval" / "synthetic_match_corpus.jsonl").read_text(encoding="utf-8").splitlines()
             if x.strip()]
     rows = rows[:: max(1, len(rows) // limit)][:limit]  # spread over the classification
     tax = Taxonomy.load(ROOT / "data" / "csco22_occupations.csv")
     coder = OccupationCoder(tax, build_encoder(encoder), cache_dir=cache)
     titles = [r["title"] for r in rows]
-    gold = [r["occupation_code"] for r in rows]
+    gold = [r["external_id"].removeprefix("csco22:") for r in rows]  # the label, kept out of the entry
     ctx = [" ".join([*r.get("majors", []), r.get("description", "")[:200]]).strip() or None for r in rows]
     out: dict[str, Any] = {"entries": len(rows)}
     for name, context in (("title", None), ("title+context", ctx)):

@@ -7,7 +7,7 @@ pages never hold the store itself; every call is one unit of work of the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matcher.domain.auth import Principal, Role
@@ -60,6 +60,15 @@ class EnterpriseDirectory:
 
     def update(self, enterprise_id: int, e: Enterprise, actor: Principal | None = None) -> Enterprise:
         return self._store.update_enterprise(enterprise_id, e, actor=actor)
+
+    def save(self, enterprise_id: int, change: Callable[[Enterprise], Enterprise], actor: Principal | None = None,
+             *, if_match: int | None = None) -> tuple[Enterprise, int]:
+        """Apply ``change(current)`` in one transaction holding the row (a merge never loses a
+        concurrent change); PreconditionFailed when ``if_match`` is not the stored version."""
+        return self._store.save_enterprise(enterprise_id, change, actor, expected_version=if_match)
+
+    def get_versioned(self, enterprise_id: int) -> tuple[Enterprise, int]:
+        return self._store.get_enterprise_versioned(enterprise_id)
 
     def get(self, enterprise_id: int) -> Enterprise:
         """The enterprise, or NotFound."""

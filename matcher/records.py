@@ -67,6 +67,38 @@ class ChainBook:
         self._chains = None
         return n
 
+    def unknown(self, values: Sequence[str | None]) -> list[str]:
+        """The distinct values (in order) that name no stored chain."""
+        out: list[str] = []
+        for v in dict.fromkeys(v for v in values if v):
+            try:
+                self.resolve(v)
+            except InvalidInput:
+                out.append(v)
+        return out
+
+    def create(self, names: Sequence[str], region: str, registry: str,
+               actor: Principal | None = None) -> list[IndustryChain]:
+        """Add chains named by a catalogue to ``registry`` (keeping the registry's other chains);
+        ids are ``<registry>-<n>`` numbered after the registry's highest. Returns the new chains."""
+        kept = [c for c in self.store.list_chains() if self._registry_of(c.id, registry)]
+        taken = set(self.all())
+        created: list[IndustryChain] = []
+        n = len(kept)
+        for name in names:
+            n += 1
+            while f"{registry}-{n}" in taken:
+                n += 1
+            label = normalize_text(name)
+            keywords = list(dict.fromkeys(k for k in (label, label.removesuffix("产业链")) if k))
+            created.append(IndustryChain(id=f"{registry}-{n}", name=label, region=region, keywords=keywords))
+        self.register(registry, [*kept, *created], actor)
+        return created
+
+    @staticmethod
+    def _registry_of(chain_id: str, registry: str) -> bool:
+        return chain_id.startswith(f"{registry}-") and chain_id[len(registry) + 1 :].isdigit()
+
     def resolve(self, value: str | None) -> str | None:
         """A chain id from an id or a chain name; unknown values raise InvalidInput."""
         if not value:
@@ -98,6 +130,36 @@ class ChainBook:
         if s is None or s.confidence < MIN_CONFIDENCE:
             return {"chain_id": None, "chain_suggested": False, "chain_confidence": None}
         return {"chain_id": s.chain_id, "chain_suggested": True, "chain_confidence": s.confidence}
+
+
+SAME_CATALOGUE_SHARE = 0.9  # the share of entries two catalogues of a region and year share to be one
+SAME_CATALOGUE_MIN_ENTRIES = 3  # below this, equal entries under another name may be a coincidence
+
+
+def entry_key(entry: DemandEntry) -> tuple[str, ...]:
+    """What makes two catalogue entries the same post: enterprise, title, headcount, text."""
+    return (normalize_text(entry.enterprise_name or str(entry.enterprise_id or "")), normalize_text(entry.title),
+            str(entry.headcount), normalize_text(entry.description)[:80])
+
+
+def same_catalogue(store: Store, region: str, year: int, name: str | None,
+                   entries: Sequence[DemandEntry]) -> dict[str, Any] | None:
+    """The stored catalogue of the same region and year that is this one: the same name, or
+    (whatever the name or file) at least ``SAME_CATALOGUE_SHARE`` of the entries the same, both
+    having at least ``SAME_CATALOGUE_MIN_ENTRIES``. None when there is none."""
+    new = {entry_key(e) for e in entries}
+    for summary in store.list_catalogues():
+        if summary["region"] != region or summary["year"] != year:
+            continue
+        if (summary["name"] or "") == (name or ""):
+            return summary
+        if len(new) < SAME_CATALOGUE_MIN_ENTRIES or summary["entries"] < SAME_CATALOGUE_MIN_ENTRIES:
+            continue
+        old = {entry_key(e) for e in store.get_catalogue(summary["id"]).entries}
+        if min(len(new), len(old)) >= SAME_CATALOGUE_MIN_ENTRIES \
+                and len(new & old) >= SAME_CATALOGUE_SHARE * max(len(new), len(old)):
+            return summary
+    return None
 
 
 @dataclass
@@ -231,12 +293,14 @@ class RecordPreparer:
 
     def prepare_import(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
                        skip_invalid: bool = False, actor: Principal | None = None,
-                       headers: dict[str, str] | None = None) -> PreparedImport:
+                       headers: dict[str, str] | None = None, region: str | None = None) -> PreparedImport:
         """The records of parsed import rows (see ``MatchService.import_rows``); any error,
-        the parser's or a row's, raises ImportRejected unless ``skip_invalid``."""
+        the parser's or a row's, raises ImportRejected unless ``skip_invalid``. ``region`` (a
+        catalogue's) is the city of the entries that name none, when it is a city."""
         side: Kind = "talent" if kind == "talents" else "demand"
         if kind == "catalogue":
-            rows = [(n, m.model_copy(update={"source": "catalogue"})) for n, m in rows]
+            city = self.reference.regions.city(region) if region else None
+            rows = [(n, m.model_copy(update={"source": "catalogue", "city": m.city or city})) for n, m in rows]
         all_errors = list(errors)
         if side == "demand":
             rows = self._known_enterprises(rows, all_errors)
@@ -251,7 +315,10 @@ class RecordPreparer:
                 records.append(self.prepare(side, model, coded))
             except InvalidInput as exc:
                 fld = exc.errors[0].get("field", "-") if exc.errors else "-"
-                all_errors.append(RowError(row=rowno, field=fld, reason=exc.detail))
+                reason = exc.detail
+                if kind == "catalogue" and fld == "chain_id":  # the catalogue may register its own
+                    reason += "（命令行导入目录时可加 --create-chains，登记目录中的产业链）"
+                all_errors.append(RowError(row=rowno, field=fld, reason=reason))
         all_errors.sort(key=lambda e: e.row)
         if all_errors and not skip_invalid:
             raise ImportRejected(all_errors)

@@ -4,8 +4,10 @@ Collaborators (each usable alone): ``store`` (the database), ``reference`` (occu
 qualification rules, skills), ``tokenizer`` and ``coder`` (from a :class:`SharedModels` cache),
 ``indexes`` (:class:`IndexManager`, dense + BM25 per side), ``chain_book`` (industry chains),
 ``preparer`` (:class:`RecordPreparer`), ``scorer`` (:class:`PairScorer`), ``explainer``
-(:class:`Explainer`), and the HTTP layer's ``accounts``, ``enterprises``, ``audit_log`` and
-``catalogues``. Services are built by ``matcher.wiring.build_service``.
+(:class:`Explainer`), ``outcomes`` (impressions and outcome events), and the HTTP layer's
+``accounts``, ``enterprises``, ``audit_log`` and ``catalogues``. A promoted outcome model (the
+registry under ``data_dir/models``) orders the lists and gives their reasons
+(``matcher.ranking.learned``). Services are built by ``matcher.wiring.build_service``.
 
 Writes go to the database first (committed), then to the derived indexes, which are reconciled
 with the database when loaded.
@@ -14,16 +16,21 @@ with the database when loaded.
 from __future__ import annotations
 
 import copy
+import logging
+import threading
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound, RowError
+from matcher.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, RowError
 from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
 from matcher.domain.auth import Principal
+from matcher.domain.outcomes import authorise, source_of
 from matcher.domain.schemas import (
     Catalogue,
     DemandEntry,
@@ -34,9 +41,11 @@ from matcher.domain.schemas import (
     TrainingSuggestion,
 )
 from matcher.domain.schemas import RecordKind as Kind
+from matcher.ingest.parsing.requirements import stated_in_text
+from matcher.ranking import learned
 from matcher.ranking.explain import Explainer
 from matcher.ranking.scorer import PairScorer, Scored, passes, top
-from matcher.records import ChainBook, RecordPreparer
+from matcher.records import ChainBook, RecordPreparer, same_catalogue
 from matcher.reference.bundle import ReferenceData
 from matcher.reference.chains import ChainSuggester
 from matcher.retrieval.encoders import build_encoder
@@ -44,10 +53,14 @@ from matcher.retrieval.indexes import IndexManager, SideIndex
 from matcher.retrieval.occupation_coder import OccupationCoder
 from matcher.retrieval.shared import SharedModels
 from matcher.storage.audit import write_audit
+from matcher.storage.outcomes_repo import NewEvent, OutcomeRepo, Shown
 from matcher.storage.store import Store, StoredRecord, StoreVectorCache
 from models.encoders import CachedEncoder, Encoder
+from models.rerankers.base import Reranker
 
 Progress = Callable[[int], None]
+log = logging.getLogger("talentmatch.service")
+WEIGHTED = "weighted"
 
 
 class MatchService:
@@ -79,12 +92,20 @@ class MatchService:
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
         self.preparer = RecordPreparer(ref, lambda: self.coder, self.chain_book, self.store)
-        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, self._weights)
+        self.scorer = PairScorer(ref.vocab, ref.rules, ref.regions, self._weights, ref.majors)
         self.explainer = Explainer(ref.vocab, ref.rules, ref.directions, self.chain_book.all)
         self.accounts = AccountDirectory(self.store)
         self.enterprises = EnterpriseDirectory(self.store)
         self.audit_log = AuditLog(self.store)
         self.catalogues = CatalogueDirectory(self.store)
+        self.outcomes = OutcomeRepo(self.store)
+        # the promoted outcome model (``talentmatch model promote``): its registry under the data
+        # directory, re-read when its pointer file changes
+        self.model_root = settings.data_dir / "models"
+        self._model_lock = threading.Lock()
+        self._model_key: tuple[int, int] | None = None
+        self._model: tuple[str, Reranker | None] = (WEIGHTED, None)
+        self.model_problem: str | None = None
         if not self.store.list_chains():
             self.load_chain_registries()  # registries are reference data: present from the start
 
@@ -178,23 +199,61 @@ class MatchService:
     def import_rows(self, kind: str, rows: Sequence[tuple[int, Any]], errors: Sequence[RowError], *,
                     skip_invalid: bool = False, catalogue: Catalogue | None = None,
                     progress: Progress | None = None, actor: Principal | None = None,
-                    headers: dict[str, str] | None = None) -> dict[str, Any]:
+                    headers: dict[str, str] | None = None, replace: bool = False,
+                    create_chains: bool = False) -> dict[str, Any]:
         """Write parsed import rows: all or nothing, or the valid rows with ``skip_invalid``.
 
         ``kind`` is ``talents``, ``demands`` or ``catalogue``; ``errors`` are the parser's;
-        ``headers`` (field -> the file's column header) names the columns of row errors.
+        ``headers`` (field -> the file's column header) names the columns of row errors. A
+        catalogue's region is the city of its entries that name none; the same catalogue of a
+        region and year (same name, or the same entries) is refused (Conflict) unless
+        ``replace``, which swaps it in one transaction; ``create_chains`` registers the chains
+        the catalogue names that no registry has (``created_chains`` in the result).
         """
-        plan = self.preparer.prepare_import(kind, rows, errors, skip_invalid=skip_invalid, actor=actor,
-                                            headers=headers)
-        self._encode(plan.records, progress)
-        catalogue_id = None
-        if catalogue is not None:
-            catalogue_id, ids = self.store.add_catalogue(catalogue, plan.records, actor=actor)
-        else:
-            ids = self.store.add(plan.side, plan.records, actor=actor)
+        created: list[IndustryChain] = []
+        registry, previous = "", []
+        if catalogue is not None and create_chains:
+            registry = catalogue.chain_registry or f"{catalogue.region}{catalogue.year}"
+            names = self.chain_book.unknown([getattr(m, "chain_id", None) for _, m in rows])
+            previous = [c for c in self.store.list_chains() if ChainBook._registry_of(c.id, registry)]
+            created = self.chain_book.create(names, catalogue.region, registry, actor) if names else []
+        try:
+            plan = self.preparer.prepare_import(kind, rows, errors, skip_invalid=skip_invalid, actor=actor,
+                                                headers=headers, region=catalogue.region if catalogue else None)
+            replaced = self._same_catalogue(catalogue, plan.records, replace)
+            self._encode(plan.records, progress)
+            catalogue_id, removed = None, []
+            if catalogue is not None and replaced is not None:
+                catalogue_id, ids, removed = self.store.replace_catalogue(replaced["id"], catalogue, plan.records,
+                                                                          actor=actor)
+            elif catalogue is not None:
+                catalogue_id, ids = self.store.add_catalogue(catalogue, plan.records, actor=actor)
+            else:
+                ids = self.store.add(plan.side, plan.records, actor=actor)
+        except Exception:
+            if created:  # nothing imported: the chains made for it go too
+                self.chain_book.register(registry, previous, actor)
+            raise
+        for old in removed:
+            self.indexes.remove(plan.side, old)
         self.indexes.put(plan.side, ids, plan.records)
         self.indexes.save(plan.side)
-        return {"ids": ids, "errors": plan.errors, "catalogue_id": catalogue_id}
+        return {"ids": ids, "errors": plan.errors, "catalogue_id": catalogue_id,
+                "created_chains": [c.model_dump() for c in created],
+                "replaced": replaced}
+
+    def _same_catalogue(self, catalogue: Catalogue | None, records: Sequence[StoredRecord],
+                        replace: bool) -> dict[str, Any] | None:
+        """The stored catalogue this import repeats (to replace), or None; Conflict when it
+        repeats one and ``replace`` is not asked for."""
+        if catalogue is None:
+            return None
+        same = same_catalogue(self.store, catalogue.region, catalogue.year, catalogue.name,
+                              [r.model for r in records])
+        if same is not None and not replace:
+            raise Conflict(f"{catalogue.region} {catalogue.year} 年的这份目录已导入（目录编号 {same['id']}，"
+                           f"{same['entries']} 条）；如需替换，请在导入时选择替换（命令行：--replace）")
+        return same
 
     def prepare_records(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord | InvalidInput]:
         """Each model made ready to store (occupation coded, skills and chains canonical), or
@@ -229,13 +288,45 @@ class MatchService:
         return result
 
     def update(self, kind: Kind, record_id: int, model: Any, *, actor: Principal | None = None,
-               claim_external: bool = False) -> Any:
-        """Validate, store and re-index a changed record (``claim_external``: see Store.update)."""
+               claim_external: bool = False, expected_version: int | None = None) -> Any:
+        """Validate, store and re-index a changed record (``claim_external``: see Store.update);
+        PreconditionFailed when the stored version is not ``expected_version``."""
+        return self._update(kind, record_id, model, actor, claim_external, expected_version)[0]
+
+    def _update(self, kind: Kind, record_id: int, model: Any, actor: Principal | None, claim_external: bool,
+                expected_version: int | None) -> tuple[Any, int]:
         [rec] = self.preparer.prepare_many(kind, [model.model_copy(update={"id": record_id})])
         self._encode([rec], None)
-        self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external)
+        stored = self.store.update(kind, record_id, rec, actor=actor, claim_external=claim_external,
+                                   expected_version=expected_version)
         self.indexes.put(kind, [record_id], [rec])
-        return self.store.get(kind, record_id)
+        return stored
+
+    def save(self, kind: Kind, record_id: int, change: Callable[[Any], Any], *, actor: Principal | None = None,
+             if_match: int | None = None, claim_external: bool = False, attempts: int = 20) -> tuple[Any, int]:
+        """Apply ``change(current)`` to a stored record without losing a concurrent change; returns
+        the stored record and its new version.
+
+        The record is read with its version, changed and prepared (coded, encoded: slow, so outside
+        any lock), then written in one transaction that holds the row and finds the version
+        unchanged. If another write came first, the change is applied again to the new record
+        (so two PATCHes of different fields both stay), unless the caller named the version it
+        changes (``if_match``, an ETag or a form's hidden version): then PreconditionFailed."""
+        for _ in range(attempts):
+            current, version = self.store.get_versioned(kind, record_id)
+            if if_match is not None and if_match != version:
+                raise PreconditionFailed(f"{'需求条目' if kind == 'demand' else '人才档案'} {record_id} 已被他人修改"
+                                         f"（您看到的是第 {if_match} 版，现在是第 {version} 版），请重新打开后再修改")
+            try:
+                return self._update(kind, record_id, change(current), actor, claim_external, version)
+            except PreconditionFailed:
+                if if_match is not None:
+                    raise
+        raise Conflict("该记录正被频繁修改，请稍后重试")
+
+    def get_versioned(self, kind: Kind, record_id: int) -> tuple[Any, int]:
+        """A stored record and its version (the API's ETag)."""
+        return self.store.get_versioned(kind, record_id)
 
     def delete(self, kind: Kind, record_id: int, *, actor: Principal | None = None) -> None:
         self.store.delete(kind, record_id, actor=actor)
@@ -284,43 +375,65 @@ class MatchService:
 
     # -- matching ---------------------------------------------------------------------------
 
-    def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        """Ranked demand entries for a stored talent profile."""
-        return self.match_profile(self.store.get("talent", talent_id), top_k, filters)  # type: ignore[arg-type]
+    def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
+                     shown_to: Principal | None = None) -> list[Match]:
+        """Ranked demand entries for a stored talent profile. ``shown_to``: the person the list
+        is served to; each shown pair is then recorded as an impression (see ``outcomes``)."""
+        return self.match_profile(self.store.get("talent", talent_id), top_k, filters,  # type: ignore[arg-type]
+                                  shown_to=shown_to, record_id=talent_id)
 
-    def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
-        """Ranked talents for a stored demand entry."""
-        return self.match_entry(self.store.get("demand", demand_id), top_k, filters)  # type: ignore[arg-type]
+    def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
+                     shown_to: Principal | None = None) -> list[Match]:
+        """Ranked talents for a stored demand entry (``shown_to``: as for ``match_talent``)."""
+        return self.match_entry(self.store.get("demand", demand_id), top_k, filters,  # type: ignore[arg-type]
+                                shown_to=shown_to, record_id=demand_id)
 
     def match_text(self, text: str, side: Literal["demands", "talents"], top_k: int = 10,
                    filters: MatchFilters | None = None) -> list[Match]:
-        """Free text as a seeker's wish (side=demands) or an employer's need (side=talents)."""
+        """Free text as a seeker's wish (side=demands) or an employer's need (side=talents).
+
+        What the text states is read into the query: years ("三年Java经验"), education
+        ("应届硕士"), fresh graduate, cities ("想在济南工作"); the rest of a seeker's profile
+        stays unknown. The semantic feature is rescaled against this query's own background
+        (its mean cosine to the side's records), and BM25 is blended in on both sides."""
         text = normalize_text(text)
         if not text:
             raise InvalidInput("查询文本不能为空")
+        stated = stated_in_text(text, self.reference.regions)
         skills = self.vocab.extract(text)
         qvec = self.cached.query(text)
         if side == "demands":
-            profile = TalentProfile(summary=text[:20000], skills=skills)
-            # a free-text wish says nothing of education or certificates: no hard filters
-            return self._rank(profile, "demand", qvec, self.tokenizer.tokenize(text), top_k, filters, partial=True)
+            profile = TalentProfile(summary=text[:20000], skills=skills, experience_years=stated.years or 0.0,
+                                    education=stated.education, fresh_graduate=stated.fresh_graduate,
+                                    preferred_cities=stated.cities)
+            # a free-text wish says nothing of certificates: only what it states is required
+            return self._rank(profile, "demand", qvec, self.tokenizer.tokenize(text), top_k, filters, partial=True,
+                              stated=stated.fields, free_text=True)
         if side == "talents":
-            entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills)
-            return self._rank(entry, "talent", qvec, self.tokenizer.tokenize(text), top_k, filters)
+            entry = DemandEntry(title=text[:200], description=text[:20000], required_skills=skills,
+                                min_experience_years=stated.years or 0.0, education=stated.education,
+                                city=stated.cities[0] if stated.cities else None)
+            return self._rank(entry, "talent", qvec, self.tokenizer.tokenize(text), top_k, filters, free_text=True)
         raise InvalidInput("side 只能是 demands 或 talents")
 
-    def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+    def match_profile(self, profile: TalentProfile, top_k: int = 10, filters: MatchFilters | None = None, *,
+                      shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         [rec] = self.preparer.prepare_many("talent", [profile])  # free-text wishes coded in one batch
         vec = self.cached.passages([rec.text])[0]
-        return self._rank(rec.model, "demand", vec, self.tokenizer.tokenize(rec.text), top_k, filters)
+        return self._rank(rec.model, "demand", vec, self.tokenizer.tokenize(rec.text), top_k, filters,
+                          shown_to=shown_to, record_id=record_id)
 
-    def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None) -> list[Match]:
+    def match_entry(self, entry: DemandEntry, top_k: int = 10, filters: MatchFilters | None = None, *,
+                    shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         [rec] = self.preparer.prepare_many("demand", [entry])
         vec = self.cached.passages([rec.text])[0]
-        return self._rank(rec.model, "talent", vec, self.tokenizer.tokenize(rec.text), top_k, filters)
+        return self._rank(rec.model, "talent", vec, self.tokenizer.tokenize(rec.text), top_k, filters,
+                          shown_to=shown_to, record_id=record_id)
 
     def _rank(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
-              top_k: int, filters: MatchFilters | None, partial: bool = False) -> list[Match]:
+              top_k: int, filters: MatchFilters | None, partial: bool = False, *,
+              stated: frozenset[str] = frozenset(), free_text: bool = False,
+              shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         """Candidates of the target side for a query record: filtered, scored, best first."""
         if not 1 <= top_k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
@@ -330,7 +443,8 @@ class MatchService:
         # free text: its words matter as such (a named skill, a title), so relevance blends the
         # BM25 score (scaled to the best candidate's) into the semantic feature, as the
         # occupation coder does
-        top_lex = max(found.lexical.values(), default=0.0) if partial else 0.0
+        top_lex = max(found.lexical.values(), default=0.0) if free_text else 0.0
+        background = self.indexes.query_background(target, vec) if free_text else found.background
         records = self.store.get_many(target, found.order)
         for_seeker = target == "demand"
         scored = []
@@ -341,18 +455,91 @@ class MatchService:
             profile, entry = (query, other) if for_seeker else (other, query)
             if not self.passes_filters(entry, profile, filters, for_seeker=for_seeker):
                 continue
-            sc = self.scorer.score(profile, entry, found.cosine[i], found.background, target=target, partial=partial,
-                                   lexical=found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
+            sc = self.scorer.score(profile, entry, found.cosine[i], background, target=target, partial=partial,
+                                   lexical=found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None,
+                                   stated=stated)
             if sc.eligible or filters.include_ineligible:
                 scored.append(sc)
-        shown = top(scored, top_k, self.settings.min_score)
-        out = [self.explainer.to_match(sc) for sc in shown]
+        model_id, model = self.active_model() if not partial else (WEIGHTED, None)
+        if model is not None:  # a promoted outcome model orders the list and gives the reasons
+            ordered = learned.order(model, scored, top_k, self.settings.min_score)
+            shown, rank_scores, rows = ordered.scored, [float(x) for x in ordered.score], ordered.features
+            out = learned.apply([self.explainer.to_match(sc) for sc in shown], ordered, model_id,
+                                model.feature_names, self.chain_book.all)
+        else:
+            shown = top(scored, top_k, self.settings.min_score)
+            out = [self.explainer.to_match(sc) for sc in shown]
+            rank_scores, rows = [sc.score for sc in shown], None
+        if shown_to is not None and record_id is not None and shown:
+            rows = rows or [learned.feature_row(sc) for sc in shown]
+            pairs = [(record_id, sc.other_id) if for_seeker else (sc.other_id, record_id) for sc in shown]
+            self.outcomes.add_impressions(target, uuid.uuid4().hex, [
+                Shown(t, d, r, sc_score, row)
+                for r, ((t, d), sc_score, row) in enumerate(zip(pairs, rank_scores, rows, strict=True), 1)],
+                model_id, shown_to)
         if for_seeker:  # a seeker reads "post｜enterprise"
             names = self.store.enterprise_names([sc.entry.enterprise_id for sc in shown if sc.entry.enterprise_id])
             for m, sc in zip(out, shown, strict=True):
                 if sc.entry.enterprise_id in names:
                     m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
         return out
+
+    # -- outcomes and the promoted model ------------------------------------------------------
+
+    def active_model(self) -> tuple[str, Reranker | None]:
+        """(id, model) of the promoted outcome model, or ("weighted", None). A promoted model whose
+        features are not this service's (or that cannot be loaded) is refused: the service ranks
+        with ``weighted`` and says why in ``model_problem``."""
+        path = self.model_root / "registry.json"
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return WEIGHTED, None
+        with self._model_lock:
+            key = (st.st_mtime_ns, st.st_size)
+            if key != self._model_key:
+                self._model_key, self._model = key, self._load_model()
+            return self._model
+
+    def _load_model(self) -> tuple[str, Reranker | None]:
+        from models.errors import ModelError
+        from models.rerankers import registry
+
+        self.model_problem = None
+        try:
+            model_id = registry.current(self.model_root)
+            if model_id is None:
+                return WEIGHTED, None
+            return model_id, registry.load_model(registry.model_dir(self.model_root, model_id), learned.FEATURES)
+        except (ModelError, OSError, ValueError) as exc:
+            self.model_problem = f"拒绝使用已上线的排序模型，改用 weighted：{exc}"
+            log.warning(self.model_problem)
+            return WEIGHTED, None
+
+    def pair_features(self, talent_id: int, demand_id: int) -> dict[str, float]:
+        """The model features of a stored pair as it would be scored now."""
+        profile, entry = self.get("talent", talent_id), self.get("demand", demand_id)
+        cos = float(self.vectors("demand", [demand_id])[0] @ self.vectors("talent", [talent_id])[0])
+        return learned.feature_row(self.score_pair(profile, entry, cos, target="demand"))
+
+    def record_outcome(self, who: Principal, talent_id: int | None, demand_id: int, kind: str, *,
+                       fair_id: int | None = None, note: str | None = None) -> dict[str, Any]:
+        """Record an event the caller may record (``matcher.domain.outcomes``: 403 for a kind
+        outside their role, 404 for a pair they may not act on), with the snapshot of the pair's
+        latest impression (or its features now, if it was never shown); audited."""
+        tid = authorise(self, who, talent_id, demand_id, kind)
+        detail = {k: v for k, v in (("fair_id", fair_id), ("note", note)) if v is not None}
+        [event] = self.record_outcomes([NewEvent(tid, demand_id, kind, source_of(who), detail=detail)], who)
+        return event
+
+    def record_outcomes(self, events: Sequence[NewEvent], actor: Principal | None,
+                        at: datetime | None = None) -> list[dict[str, Any]]:
+        """Record already authorised events in one transaction (all or nothing)."""
+        ready = [e if e.features is not None or self.outcomes.has_impression(e.talent_id, e.demand_id)
+                 else NewEvent(e.talent_id, e.demand_id, e.kind, e.source, e.at or at, e.detail,
+                               self.pair_features(e.talent_id, e.demand_id))
+                 for e in events]
+        return self.outcomes.add_events(ready, actor)
 
     # -- batch scoring (fairs, analytics) ----------------------------------------------------
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Build the labelled evaluation sets in ``data/eval/`` from bundled public reference data.
+"""Build the SYNTHETIC labelled evaluation sets (``data/eval/synthetic_*.jsonl``) from bundled
+public reference data: sanity checks built by rule, not a measure of quality on real text.
 
 Sources (both bundled in ``data/`` with their licences, see ``data/SOURCES.md``):
 
@@ -41,6 +42,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 SALT = "talentmatch-eval-2026"
+LABEL_PREFIX = "csco22:"  # external_id of a corpus entry: csco22:<its gold code>
+SYNTHETIC = "synthetic_"  # every file built here is a synthetic sanity check, and says so
 DEV_SHARE = 40  # percent of 小类 groups in the dev split; the rest is held out
 MATCH_CAP = {"dev": 250, "heldout": 400}  # match queries per split (each costs a real encode)
 _MARKERS = re.compile(r"[SL/]+$")  # digital (S) and green (L) markers, also "L/S"
@@ -223,7 +226,9 @@ def corpus_entry(occ: Occupation, vocab: SkillVocab) -> tuple[dict[str, Any], li
     shown, held = tasks[:half], tasks[half:]
     description = occ.definition + ("主要工作任务：" + "；".join(shown) + "。" if shown else "")
     skills = vocab.extract(occ.definition + "；".join(shown), limit=6)
-    entry = {"external_id": f"csco22:{occ.code}", "title": title[:200], "occupation_code": occ.code,
+    # the gold code is in external_id only: an entry coded from its text, as a real import
+    # codes it (an occupation_code here was rewarded by occupation_fit: the label leaked)
+    entry = {"external_id": f"{LABEL_PREFIX}{occ.code}", "title": title[:200],
              "description": description, "required_skills": skills, "source": "post"}
     DemandEntry.model_validate(entry)
     return entry, held
@@ -282,11 +287,13 @@ def build(ref: Path, out_dir: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     occ = occupation_queries(tax, read_mohrss(ref / "mohrss_new_occupations.tsv"))
     for split, rows in occ.items():
-        counts[f"occupations_{split}.jsonl"] = write_jsonl(out_dir / f"occupations_{split}.jsonl", rows)
+        name = f"{SYNTHETIC}occupations_{split}.jsonl"
+        counts[name] = write_jsonl(out_dir / name, rows)
     corpus, match = match_sets(tax, vocab)
-    counts["match_corpus.jsonl"] = write_jsonl(out_dir / "match_corpus.jsonl", corpus)
+    counts[f"{SYNTHETIC}match_corpus.jsonl"] = write_jsonl(out_dir / f"{SYNTHETIC}match_corpus.jsonl", corpus)
     for split, rows in match.items():
-        counts[f"match_{split}.jsonl"] = write_jsonl(out_dir / f"match_{split}.jsonl", rows)
+        name = f"{SYNTHETIC}match_{split}.jsonl"
+        counts[name] = write_jsonl(out_dir / name, rows)
     return counts
 
 

@@ -241,7 +241,8 @@ def make_demands(rng: random.Random, ref: RefData, enterprises: list[dict]) -> l
 
 
 def skill_alias_map(ref: RefData) -> dict[str, list[str]]:
-    return {s["name"]: s["aliases"] for s in ref.skills}
+    # demo_aliases: the aliases the demo data was made with (the vocabulary has changed since)
+    return {s["name"]: s.get("demo_aliases", s["aliases"]) for s in ref.skills}
 
 
 NOISE_SKILLS = ["Excel高级应用", "Git", "Linux", "Python", "SQL", "技术文档写作", "项目管理", "数据分析",

@@ -15,6 +15,9 @@ from scripts.demo_archetypes import ARCHETYPES, GENERIC, Archetype
 # ---------------------------------------------------------------------------------------
 
 
+NEWER_SKILLS = frozenset({"质量保证", "GMP"})  # added to data/skills.json after the demo data was made
+
+
 @dataclass
 class RefData:
     occupations: dict[str, str]  # code -> clean name (level 4)
@@ -31,6 +34,8 @@ def load_refdata(data_dir: Path) -> RefData:
             if row["level"] == "4" and row["code"] not in occ:
                 occ[row["code"]] = re.sub(r"[LS/]+$", "", row["name"])
     skills = json.loads((data_dir / "skills.json").read_text(encoding="utf-8"))["skills"]
+    # the skills the demo data was made with: later additions would change every draw
+    skills = [s for s in skills if s["name"] not in NEWER_SKILLS]
     chains: dict[str, dict] = {}
     registry_of: dict[str, str] = {}
     for path in sorted((data_dir / "chains").glob("*.json")):

@@ -168,7 +168,7 @@ def test_talents():
     talents = read_jsonl("talents.jsonl")
     assert len(talents) >= 2500
     occ = occupations()
-    alias_keys = {_key(t) for s in skills() for t in [s["name"], *s["aliases"]]}
+    alias_keys = {_key(t) for s in skills() for t in [s["name"], *s["aliases"], *s.get("tag_aliases", [])]}
     for t in talents:
         m = TalentProfile.model_validate(t)
         assert m.national_id is None

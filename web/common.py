@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from matcher.core.errors import InvalidInput, TalentMatchError
+from matcher.core.localtime import local_time
 from matcher.domain.auth import ROLE_LABELS, Principal, Role
 from matcher.ingest.messages import zh_reason
 from matcher.service import MatchService
@@ -34,6 +35,7 @@ COOKIE = "tm_session"
 # every template is HTML: escape every value (Starlette's default escapes only *.html, *.htm and
 # *.xml, and these are named *.html.j2)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+templates.env.filters["local"] = local_time
 
 
 NAV = {
@@ -125,10 +127,23 @@ def render(request: Request, name: str, u: WebUser | None, status: int = 200, **
 def error_page(request: Request, status: int, title: str, detail: str, errors: list | None = None) -> HTMLResponse:
     """A page for an error met on a web route (the API answers problem+json instead)."""
     heading = {404: "页面或记录不存在", 403: "无权访问", 413: "文件过大"}.get(status, title)
-    shown = [str(e.get("reason", e)) if isinstance(e, dict) else str(e) for e in (errors or [])][:50]
+    shown = [line for line in (_error_line(e) for e in (errors or [])) if line and line != detail][:50]
     return templates.TemplateResponse(request, "error.html.j2", {
         "request": request, "user": None, "csrf": "", "nav": [], "role_label": "", "active": "", "flashes": [],
         "heading": heading, "detail": detail, "errors": shown, "title": heading}, status_code=status)
+
+
+def _error_line(e: Any) -> str:
+    """One problem of an error, as a sentence: its reason with its row and column when it has
+    them; a bare marker such as {"field": "region"} says nothing more than the message itself."""
+    if not isinstance(e, dict):
+        return str(e)
+    reason = str(e.get("reason") or "")
+    if not reason:
+        return ""
+    where = [f"工作表“{e['sheet']}”" if e.get("sheet") else "", f"第 {e['row']} 行" if e.get("row") else ""]
+    place = " ".join(w for w in where if w)
+    return f"{place}：{reason}" if place else reason
 
 
 def wants_html(request: Request) -> bool:
@@ -159,6 +174,9 @@ class Form:
 REFUSED = "不允许设置此字段"
 
 
+FORM_CONTROL = ("csrf", "version")  # hidden fields of every form, not record fields (see shown_version)
+
+
 def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None = None,
                     server: dict[str, Any] | None = None, build: Callable[[dict[str, Any]], Any] | None = None
                     ) -> tuple[Any, dict[str, str], dict[str, Any]]:
@@ -169,9 +187,9 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
     ``build``: the domain record from the input model's values, as the API route makes it (its
     whole-record rules, such as salary order, are shown next to their field too).
     """
-    values = {k: str(v) for k, v in form.items() if k != "csrf" and isinstance(v, str)}
+    values = {k: str(v) for k, v in form.items() if k not in FORM_CONTROL and isinstance(v, str)}
     errors: dict[str, str] = {}
-    refused = sorted({str(k)[:40] for k in form.keys() if k != "csrf" and k not in spec.fields})
+    refused = sorted({str(k)[:40] for k in form.keys() if k not in FORM_CONTROL and k not in spec.fields})
     for name in refused:
         errors[name] = REFUSED
     if refused:
@@ -209,6 +227,10 @@ def model_from_form(spec: Form, form: FormData, *, keep: dict[str, Any] | None =
             if not field:  # a whole-model rule: show it at the field it is about
                 field = "salary_min" if "薪资" in reason else "valid_from" if "有效期" in reason else "_"
             errors.setdefault(field, reason)
+        # a whole-record rule pydantic skips when a field failed: still shown with the rest
+        lo, hi = data.get("salary_min"), data.get("salary_max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+            errors.setdefault("salary_min", "薪资下限不能大于上限")
         return None, errors, values
     return (None if errors else built), errors, values
 
@@ -225,12 +247,24 @@ def values_of(model: BaseModel, lists: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def domain_errors(exc: TalentMatchError, default: str) -> dict[str, str]:
-    """A service error (unknown chain, unknown code, conflict) next to its field."""
+def shown_version(form: Any) -> int | None:
+    """The record version an edit form was filled from (its hidden ``version`` field)."""
+    value = str(form.get("version", "")).strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
+
+
+def changed_meanwhile(now: int) -> str:
+    return (f"已被他人修改：您打开此页后，记录已被保存过（现在是第 {now} 版），您的修改尚未保存。"
+            "下面仍是您填写的内容：核对后再次保存将以它为准；要查看最新内容，请重新打开本页。")
+
+
+def domain_errors(exc: TalentMatchError, default: str, fields: dict[str, str] | None = None) -> dict[str, str]:
+    """A service error (unknown chain, unknown code, conflict) next to its field; ``fields`` maps
+    the service's field name to the form's (a profile's chains are the service's chain_id)."""
     field = default
     if isinstance(exc, InvalidInput) and exc.errors:
         field = str(exc.errors[0].get("field") or default)
-    return {field: exc.detail}
+    return {(fields or {}).get(field, field): exc.detail}
 
 
 # -- sign-in ---------------------------------------------------------------------------------

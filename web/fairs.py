@@ -1,22 +1,20 @@
 """Pages for fair organisers: upload a fair workbook, run matching with progress, read and download results.
 
-A run takes seconds to a minute; it runs in a background thread of the server and the page polls
-its progress. Jobs live in memory: a restart forgets running jobs (their results, once stored,
-stay in the database).
+A run takes seconds to a minute; it is a job stored in the database (``matcher.fair.jobs``), run by
+a worker (a ``talentmatch worker`` process or the server's worker thread), and the page polls its
+progress. A restart loses nothing: a job whose worker stopped is queued again.
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
@@ -27,35 +25,15 @@ from matcher.fair.engine import (
     get_run,
     list_fairs,
     list_runs,
-    run_fair,
 )
 from matcher.fair.files import export_download, import_fair_file, template_workbook
+from matcher.fair.jobs import FAIR_RUN, get_job, submit_fair_run
 from web.common import STAFF, call, form_of, render, svc, user
 from web.params import Id
 
 router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50  # assignments per page of a result (the XLSX has them all)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# the stages run_fair reports, and the share of the whole run each takes (measured at 5,000 x 1,000)
-STAGES = {"评分": (0.0, 0.75), "分配": (0.75, 0.85), "排期": (0.85, 0.9), "生成说明": (0.9, 1.0)}
-
-
-@dataclass
-class Job:
-    fair_id: int
-    key_id: int | None
-    state: str = "running"  # running | done | failed
-    progress: float = 0.0
-    message: str = "准备中……"
-    run_id: int | None = None
-    error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _jobs(request: Request) -> dict[str, Job]:
-    jobs = getattr(request.app.state, "fair_jobs", None)
-    if jobs is None:
-        jobs = request.app.state.fair_jobs = {}
-    return jobs
 
 
 def _fairs_page(request: Request, u: Any, status: int = 200, **ctx: Any) -> Response:
@@ -110,7 +88,8 @@ async def fair(request: Request, fair_id: Id) -> Response:
     s = svc(request)
     detail = await call(request, get_fair, s, fair_id)
     runs = await call(request, list_runs, s, fair_id)
-    return render(request, "fair.html.j2", u, fair=detail, runs=runs, title=detail.name)
+    return render(request, "fair.html.j2", u, fair=detail, runs=runs, definitions=REPORT_DEFINITIONS,
+                  title=detail.name)
 
 
 @router.post("/app/fairs/{fair_id}/run")
@@ -120,67 +99,52 @@ async def start_run(request: Request, fair_id: Id) -> Response:
     s = svc(request)
     await call(request, get_fair, s, fair_id)
     try:
+        percent = float(str(form.get("min_score", "30")).strip().rstrip("%") or 30)
+        if not 0 <= percent <= 100:
+            raise ValueError(percent)
         options = FairRunOptions(mode=str(form.get("mode", "optimal")),  # type: ignore[arg-type]
-                                 min_score=float(str(form.get("min_score", "0.3")) or 0.3))
-    except (ValueError, TalentMatchError) as exc:
-        raise InvalidInput("匹配模式或最低匹配度无效") from exc
-    job_id = uuid.uuid4().hex
-    job = Job(fair_id=fair_id, key_id=u.who.key_id)
-    _jobs(request)[job_id] = job
-
-    def progress(stage: str, done: int, total: int) -> None:
-        lo, hi = STAGES.get(stage, (job.progress, job.progress))
-        with job.lock:
-            job.progress = max(job.progress, lo + (hi - lo) * (done / total if total else 1.0))
-            job.message = f"{stage}：{done}/{total}"
-
-    def work() -> None:
-        try:
-            result = run_fair(s, fair_id, options, progress, actor=u.who)
-            with job.lock:
-                job.state, job.progress, job.run_id, job.message = "done", 1.0, result.run_id, "完成"
-        except TalentMatchError as exc:
-            with job.lock:
-                job.state, job.error, job.message = "failed", exc.detail, exc.detail
-        except Exception:  # noqa: BLE001 - the page shows a message, the log has the details
-            import logging
-
-            logging.getLogger("talentmatch.web").exception("fair run %s failed", fair_id)
-            with job.lock:
-                job.state, job.error, job.message = "failed", "匹配失败（内部错误）", "匹配失败（内部错误）"
-
-    threading.Thread(target=work, name=f"fair-run-{fair_id}", daemon=True).start()
+                                 min_score=percent / 100)
+    except (ValueError, TalentMatchError, ValidationError) as exc:
+        raise InvalidInput("匹配模式或最低匹配度无效（最低匹配度为 0–100 之间的百分数）") from exc
+    job = await call(request, submit_fair_run, s, fair_id, options, u.who)
+    job_id = job["id"]
     return RedirectResponse(f"/app/fairs/{fair_id}/jobs/{job_id}", status_code=303)
 
 
-def _job(request: Request, u: Any, fair_id: int, job_id: str) -> Job:
-    job = _jobs(request).get(job_id)
-    if job is None or job.fair_id != fair_id:
-        raise NotFound("该匹配任务不存在（服务重启后进行中的任务会丢失，请重新运行）")
+async def _job(request: Request, fair_id: int, job_id: int) -> dict[str, Any]:
+    try:
+        job = await call(request, get_job, svc(request), job_id)
+    except NotFound:
+        job = None
+    if job is None or job["kind"] != FAIR_RUN or job["params"].get("fair_id") != fair_id:
+        raise NotFound("该匹配任务不存在")
     return job
 
 
+def _run_url(fair_id: int, job: dict[str, Any]) -> str:
+    return f"/app/fairs/{fair_id}/runs/{(job.get('result') or {}).get('run_id')}"
+
+
 @router.get("/app/fairs/{fair_id}/jobs/{job_id}", response_class=HTMLResponse)
-async def job_page(request: Request, fair_id: Id, job_id: str) -> Response:
+async def job_page(request: Request, fair_id: Id, job_id: Id) -> Response:
     u = await user(request, *STAFF)
-    job = _job(request, u, fair_id, job_id)
-    if job.state == "done":
-        return RedirectResponse(f"/app/fairs/{fair_id}/runs/{job.run_id}", status_code=303)
-    if job.state == "failed":
-        raise InvalidInput(job.error or "匹配失败")
+    job = await _job(request, fair_id, job_id)
+    if job["state"] == "done":
+        return RedirectResponse(_run_url(fair_id, job), status_code=303)
+    if job["state"] == "failed":
+        raise InvalidInput(job["error"] or "匹配失败")
     detail = await call(request, get_fair, svc(request), fair_id)
     return render(request, "job.html.j2", u, fair=detail, job_id=job_id, title="正在匹配")
 
 
 @router.get("/app/fairs/{fair_id}/jobs/{job_id}/status")
-async def job_status(request: Request, fair_id: Id, job_id: str) -> Response:
-    u = await user(request, *STAFF)
-    job = _job(request, u, fair_id, job_id)
-    with job.lock:
-        nxt = (f"/app/fairs/{fair_id}/runs/{job.run_id}" if job.state == "done"
-               else f"/app/fairs/{fair_id}/jobs/{job_id}")
-        return JSONResponse({"state": job.state, "progress": round(job.progress, 3), "message": job.message,
-                             "next": nxt})
+async def job_status(request: Request, fair_id: Id, job_id: Id) -> Response:
+    await user(request, *STAFF)
+    job = await _job(request, fair_id, job_id)
+    state = "running" if job["state"] == "queued" else job["state"]  # the page knows running | done | failed
+    nxt = _run_url(fair_id, job) if state == "done" else f"/app/fairs/{fair_id}/jobs/{job_id}"
+    return JSONResponse({"state": state, "progress": round(job["progress"], 3), "message": job["message"],
+                         "next": nxt})
 
 
 async def _result(request: Request, fair_id: int, run_id: int) -> Any:
@@ -194,9 +158,15 @@ async def _result(request: Request, fair_id: int, run_id: int) -> Any:
 async def run_page(request: Request, fair_id: Id, run_id: Id) -> Response:
     u = await user(request, *STAFF)
     result = await _result(request, fair_id, run_id)
-    shown = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))[:300]
-    return render(request, "run.html.j2", u, result=result, shown=shown, definitions=REPORT_DEFINITIONS,
-                  title="匹配结果")
+    ordered = sorted(result.assignments, key=lambda a: (a.start or "99", a.booth, a.seeker_name or ""))
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.query_params.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    first = (page - 1) * PAGE_SIZE
+    return render(request, "run.html.j2", u, result=result, shown=ordered[first:first + PAGE_SIZE], first=first,
+                  page=page, pages=pages, definitions=REPORT_DEFINITIONS, title="匹配结果")
 
 
 @router.get("/app/fairs/{fair_id}/runs/{run_id}/download")

@@ -33,3 +33,21 @@ FORMS = {
     "subscription": Form(SubscriptionIn, ("cities", "chains", "occupations"),
                          lists=("cities", "chains", "occupations")),
 }
+
+# the Chinese label of every form field: error summaries name fields by these, never by code names
+LABELS = {
+    "profile": {"name": "姓名", "phone": "手机号", "education": "最高学历", "major": "专业", "school": "毕业院校",
+                "graduation_year": "毕业年份", "city": "所在城市", "experience_years": "工作年限",
+                "fresh_graduate": "应届毕业生", "skills": "技能", "certificates": "证书", "title_level": "职称",
+                "skill_level": "职业技能等级", "desired_occupations": "意向职业", "desired_chains": "意向产业链",
+                "preferred_cities": "意向城市", "salary_min": "期望月薪下限", "salary_max": "期望月薪上限",
+                "summary": "个人简介", "consent": "公开联系方式"},
+    "company": {"name": "企业名称", "credit_code": "统一社会信用代码", "city": "所在城市", "chain_id": "所属产业链",
+                "description": "企业简介"},
+    "entry": {"title": "岗位名称", "occupation_code": "职业编码", "city": "工作城市", "chain_id": "所属产业链",
+              "headcount": "招聘人数", "education": "学历要求", "required_skills": "必备技能",
+              "preferred_skills": "加分技能", "majors": "专业要求", "min_experience_years": "工作年限要求",
+              "salary_min": "月薪下限", "salary_max": "月薪上限", "status": "状态",
+              "fresh_graduates_ok": "接受应届毕业生", "description": "岗位描述"},
+    "subscription": {"cities": "城市", "chains": "产业链", "occupations": "职业"},
+}

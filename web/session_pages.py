@@ -9,6 +9,7 @@ from matcher.domain.auth import Role
 from web.common import (
     COOKIE,
     HOME,
+    WebUser,
     call,
     form_of,
     render,
@@ -78,3 +79,14 @@ async def home(request: Request) -> Response:
 
 
 # -- seekers -----------------------------------------------------------------------------------
+
+
+@router.get("/app/help", response_class=HTMLResponse)
+async def help_page(request: Request) -> Response:
+    """What 匹配度 and the organisers' terms mean: open to everyone, signed in or not."""
+    from matcher.domain.fair import REPORT_DEFINITIONS
+
+    token = request.cookies.get(COOKIE, "")
+    found = await call(request, svc(request).accounts.web_session, token) if token else None
+    u = WebUser(found[0], found[1], token) if found else None
+    return render(request, "help.html.j2", u, definitions=REPORT_DEFINITIONS, title="用语说明")

@@ -6,7 +6,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +20,7 @@ from matcher.domain.schemas import Catalogue, MatchFilters
 from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
 from matcher.ingest.importer import read_records
 from matcher.ingest.table_reader import ReadLimits
+from matcher.reference.regions import resolve_region
 from matcher.zone.graduates import (
     SubscriptionCreate,
     ZoneQuery,
@@ -31,7 +32,9 @@ from matcher.zone.graduates import (
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
 from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
 from web.forms import FORMS
+from web.names import chain_names, occupation_name
 from web.params import Id
+from web.posts import seeker_posts
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +70,11 @@ async def import_catalogue(request: Request) -> Response:
     region = values.get("region", "").strip()
     if not region:
         errors["region"] = "必填，不能为空"
+    else:
+        try:
+            region = resolve_region(svc(request).reference.regions, region).name
+        except InvalidInput as exc:
+            errors["region"] = exc.detail
     try:
         year = int(values.get("year", ""))
         if not 2000 <= year <= 2100:
@@ -122,16 +130,41 @@ async def reports(request: Request) -> Response:
 
 @router.get("/app/reports/gap", response_class=HTMLResponse)
 async def gap_page(request: Request, region: str, year: int, demand: str = "catalogue",
-                   threshold: float = 0.6) -> Response:
-    await user(request, *STAFF)
+                   threshold: float = 0.6, threshold_pct: float | None = None, go: int = 0) -> Response:
+    u = await user(request, *STAFF)
     if demand not in ("catalogue", "posts", "all"):
         raise InvalidInput("需求口径应为 catalogue、posts 或 all")
+    if threshold_pct is not None:  # the page's form gives a percentage, as every score on the pages
+        threshold = threshold_pct / 100
+    if not 0 <= threshold <= 1:
+        raise InvalidInput("合格阈值应在 0–100% 之间")
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年度应在 2000 到 2100 之间")
+    resolve_region(svc(request).reference.regions, region.strip()[:50])  # an unknown region: said at once
+    if not go:  # a report takes seconds: say so at once, then fetch it (no script needed)
+        params = {**request.query_params, "go": "1"}
+        return render(request, "wait.html.j2", u, title="正在生成供需报告", next_url="/app/reports/gap?" + urlencode(params),
+                      message=f"正在生成{region.strip()[:50]} {year} 年供需缺口报告，通常需要 3–15 秒，完成后自动显示……")
     query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
     report = await call(request, gap_report, svc(request), query)
     return HTMLResponse(render_gap_html(report, nonce=request.state.csp_nonce))
 
 
 # -- the graduates' zone -------------------------------------------------------------------------
+
+
+def subscription_label(s: Any, sub: Any) -> str:
+    """What a subscription follows, in names: cities, chain names, occupation names (a code
+    prefix stays a prefix: 职业类别 2-02-10)."""
+    chains = chain_names(s)
+    occupations = [occupation_name(s, o) or f"职业类别 {o}" for o in sub.occupations]
+    return "、".join([*sub.cities, *(chains.get(c, c) for c in sub.chains), *occupations]) or "全部岗位"
+
+
+def zone_cards(s: Any, talent_id: int) -> list:
+    """Posts open to fresh graduates (which ask for no years of experience), best first."""
+    cards, _ = seeker_posts(s, talent_id, MatchFilters(fresh_graduates_only=True), fresh_only=True)
+    return sorted(cards, key=lambda c: -c.match.score)
 
 
 @router.get("/app/zone", response_class=HTMLResponse)
@@ -144,12 +177,13 @@ async def zone(request: Request) -> Response:
         tid = u.who.talent_id
 
         def work() -> tuple[list, list]:
-            found = s.match_talent(tid, 20, MatchFilters(fresh_graduates_only=True))
+            found = zone_cards(s, tid)
             subs = subscriptions_of(s, talent_id=tid)
             return found, [(sub, feed(s, sub.id, limit=20)) for sub in subs]
 
-        matches, feeds = await call(request, work)
-        return render(request, "zone.html.j2", u, seeker=True, matches=matches, feeds=feeds, errors={}, values={},
+        cards, feeds = await call(request, work)
+        return render(request, "zone.html.j2", u, seeker=True, cards=cards, feeds=feeds, errors={}, values={},
+                      sub_labels={sub.id: subscription_label(s, sub) for sub, _ in feeds},
                       title="高校人才直通车")
     q = request.query_params
     query: dict[str, Any] = {"school": q.get("school") or None, "major": q.get("major") or None}
@@ -182,8 +216,8 @@ async def subscribe(request: Request) -> Response:
                           if key in raw), "_")
             errors = {field: exc.detail}
     if errors:
-        matches = await call(request, s.match_talent, u.who.talent_id, 20, MatchFilters(fresh_graduates_only=True))
-        return render(request, "zone.html.j2", u, 422, seeker=True, matches=matches, feeds=[], values=values,
+        cards = await call(request, zone_cards, s, u.who.talent_id)
+        return render(request, "zone.html.j2", u, 422, seeker=True, cards=cards, feeds=[], values=values,
                       errors=errors, title="高校人才直通车")
     return RedirectResponse("/app/zone?saved=" + quote("已订阅，新岗位会出现在本页"), status_code=303)
 

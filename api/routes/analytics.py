@@ -41,9 +41,13 @@ def gap(svc: Service, _: Staff, region: Region, year: Year,
         threshold: Annotated[float, Query(ge=0, le=1)] = DEFAULT_THRESHOLD,
         demand: Scope = "catalogue",
         pool: Annotated[int, Query(ge=0, le=100_000, description="每个岗位评分的最近人才数；0 表示全部"), Digits] = DEFAULT_POOL,
-        format: Literal["json", "html"] = "json"):
+        format: Literal["json", "html"] = "json",
+        ranker: Annotated[Literal["auto", "weighted"], Query(
+            description="auto：已上线校准排序模型时按正向结果概率判定合格；weighted：按双向匹配得分")] = "auto",
+        probability_threshold: Annotated[float, Query(gt=0, le=1, description="按概率判定时的合格阈值")] = 0.1):
     report = build_gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand,
-                                            pool=pool or None))
+                                            pool=pool or None, ranker=ranker,
+                                            probability_threshold=probability_threshold))
     if format == "html":
         return HTMLResponse(render_gap_html(report))
     return report

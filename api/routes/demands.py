@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import Caller, Service
 from api.params import Id, Paging, QueryId, TopK
 from api.routes.matching import Filters
+from api.versions import Versioned, set_etag
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
+from matcher.domain.auth import Role
 from matcher.domain.schemas import DemandEntry, Match
 from matcher.domain.views import Page
 
@@ -38,13 +40,17 @@ def list_demands(svc: Service, who: Caller, paging: Paging,
 
 
 @router.get("/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
-def get_demand(demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
-    return readable_entry(svc, who, demand_id)
+def get_demand(demand_id: Id, svc: Service, who: Caller, response: Response) -> DemandEntry:
+    src = Versioned(svc)
+    entry = readable_entry(src, who, demand_id)
+    set_etag(response, src.version)
+    return entry
 
 
 @router.get("/{demand_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为需求条目推荐人才（企业只能查看本企业的条目；未授权公开的联系方式已脱敏）")
 def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
     managed_entry(svc, who, demand_id)
-    return shown_talents(svc, who, svc.match_demand(demand_id, top_k, f), "demand_matches", demand_id=demand_id)
+    found = svc.match_demand(demand_id, top_k, f, shown_to=who if who.role == Role.ENTERPRISE else None)
+    return shown_talents(svc, who, found, "demand_matches", demand_id=demand_id)
 

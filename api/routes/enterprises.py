@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import Caller, Forbidden, Service
 from api.params import Id, Paging
+from api.versions import IfMatch, Versioned, expected_version, set_etag
 from matcher.core.errors import Conflict
 from matcher.domain.access import enterprise_scope, entry_of
 from matcher.domain.auth import Role
@@ -54,28 +55,39 @@ def list_enterprises(svc: Service, _: Caller, paging: Paging) -> Page[Enterprise
 
 
 @router.get("/{enterprise_id}", response_model=Enterprise, summary="企业信息")
-def get_enterprise(enterprise_id: Id, svc: Service, _: Caller) -> Enterprise:
-    return svc.enterprises.get(enterprise_id)
+def get_enterprise(enterprise_id: Id, svc: Service, _: Caller, response: Response) -> Enterprise:
+    e, version = svc.enterprises.get_versioned(enterprise_id)
+    set_etag(response, version)
+    return e
 
 
-def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict) -> Enterprise:
+def _save_enterprise(svc: Service, who: Caller, enterprise_id: int, data: dict | None, response: Response,
+                     if_match: str | None, patch: dict | None = None) -> Enterprise:
     enterprise_scope(who, enterprise_id)
-    e = Enterprise.model_validate(data)
-    if e.chain_id:
-        e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
-    return svc.enterprises.update(enterprise_id, e, actor=who)
+
+    def change(current: Enterprise) -> Enterprise:  # runs in the transaction holding the row
+        merged = data if data is not None else {**current.model_dump(exclude={"id"}), **(patch or {})}
+        e = Enterprise.model_validate(merged)
+        if e.chain_id:
+            e = e.model_copy(update={"chain_id": svc.resolve_chain(e.chain_id)})
+        return e
+
+    saved, version = svc.enterprises.save(enterprise_id, change, actor=who, if_match=expected_version(if_match))
+    set_etag(response, version)
+    return saved
 
 
-@router.put("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（整体替换）")
-def replace_enterprise(enterprise_id: Id, body: EnterpriseIn, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
-    return _save_enterprise(svc, who, enterprise_id, body.model_dump())
+@router.put("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（整体替换；可带 If-Match）")
+def replace_enterprise(enterprise_id: Id, body: EnterpriseIn, svc: Service, who: Caller,  # type: ignore[valid-type]
+                       response: Response, if_match: IfMatch = None) -> Enterprise:
+    return _save_enterprise(svc, who, enterprise_id, body.model_dump(), response, if_match)
 
 
-@router.patch("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（部分字段）")
-def patch_enterprise(enterprise_id: Id, body: EnterprisePatch, svc: Service, who: Caller) -> Enterprise:  # type: ignore[valid-type]
-    enterprise_scope(who, enterprise_id)
-    current = svc.enterprises.get(enterprise_id).model_dump(exclude={"id"})
-    return _save_enterprise(svc, who, enterprise_id, {**current, **body.model_dump(exclude_unset=True)})
+@router.patch("/{enterprise_id}", response_model=Enterprise, summary="修改企业信息（部分字段；可带 If-Match）")
+def patch_enterprise(enterprise_id: Id, body: EnterprisePatch, svc: Service, who: Caller,  # type: ignore[valid-type]
+                     response: Response, if_match: IfMatch = None) -> Enterprise:
+    return _save_enterprise(svc, who, enterprise_id, None, response, if_match,
+                            patch=body.model_dump(exclude_unset=True))
 
 
 # -- demand entries of an enterprise ----------------------------------------------------------
@@ -114,37 +126,56 @@ def list_demands(enterprise_id: Id, svc: Service, who: Caller, paging: Paging,
 
 
 @router.get("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="需求条目详情")
-def get_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
-    return entry_of(svc, who, enterprise_id, demand_id)
+def get_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller, response: Response) -> DemandEntry:
+    src = Versioned(svc)
+    entry = entry_of(src, who, enterprise_id, demand_id)
+    set_etag(response, src.version)
+    return entry
 
 
-@router.put("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（整体替换）")
+def _save_demand(svc: Service, who: Caller, enterprise_id: int, demand_id: int, change, response: Response,  # type: ignore[no-untyped-def]
+                 if_match: str | None, sent_external: bool = False) -> DemandEntry:
+    entry_of(svc, who, enterprise_id, demand_id)
+    updated, version = svc.save("demand", demand_id, change, actor=who, if_match=expected_version(if_match),
+                                claim_external=who.is_staff and sent_external)
+    set_etag(response, version)
+    return updated
+
+
+@router.put("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry,
+            summary="修改需求条目（整体替换；可带 If-Match）")
 def replace_demand(enterprise_id: Id, demand_id: Id, body: DemandIn, svc: Service,  # type: ignore[valid-type]
-                   who: Caller) -> DemandEntry:
-    current = entry_of(svc, who, enterprise_id, demand_id)
-    data = {**body.model_dump(), **owner_body(who, body, current.external_id)}
-    if not who.is_staff:  # the enterprise replaces its entry; the external id is not its to drop
-        data["external_id"] = current.external_id
-    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who,
-                      claim_external=who.is_staff and "external_id" in body.model_fields_set)
+                   who: Caller, response: Response, if_match: IfMatch = None) -> DemandEntry:
+    def change(current: DemandEntry) -> DemandEntry:
+        data = {**body.model_dump(), **owner_body(who, body, current.external_id)}
+        if not who.is_staff:  # the enterprise replaces its entry; the external id is not its to drop
+            data["external_id"] = current.external_id
+        return _entry(data, enterprise_id, current)
+
+    return _save_demand(svc, who, enterprise_id, demand_id, change, response, if_match,
+                        "external_id" in body.model_fields_set)
 
 
-@router.patch("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry, summary="修改需求条目（部分字段）")
+@router.patch("/{enterprise_id}/demands/{demand_id}", response_model=DemandEntry,
+              summary="修改需求条目（部分字段；可带 If-Match）")
 def patch_demand(enterprise_id: Id, demand_id: Id, body: DemandPatch, svc: Service,  # type: ignore[valid-type]
-                 who: Caller) -> DemandEntry:
-    current = entry_of(svc, who, enterprise_id, demand_id)
-    # only the fields sent change; send "occupation_code": null to have a new title coded again
-    data = {**current.model_dump(exclude={"id", "occupation_name"}), **owner_body(who, body, current.external_id)}
-    return svc.update("demand", demand_id, _entry(data, enterprise_id, current), actor=who,
-                      claim_external=who.is_staff and "external_id" in body.model_fields_set)
+                 who: Caller, response: Response, if_match: IfMatch = None) -> DemandEntry:
+    def change(current: DemandEntry) -> DemandEntry:
+        # only the fields sent change; send "occupation_code": null to have a new title coded again
+        data = {**current.model_dump(exclude={"id", "occupation_name"}), **owner_body(who, body, current.external_id)}
+        return _entry(data, enterprise_id, current)
+
+    return _save_demand(svc, who, enterprise_id, demand_id, change, response, if_match,
+                        "external_id" in body.model_fields_set)
 
 
 @router.post("/{enterprise_id}/demands/{demand_id}/close", response_model=DemandEntry, summary="关闭需求条目（不再参与匹配）")
-def close_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller) -> DemandEntry:
+def close_demand(enterprise_id: Id, demand_id: Id, svc: Service, who: Caller, response: Response) -> DemandEntry:
     current = entry_of(svc, who, enterprise_id, demand_id)
     if current.status == "closed":
         return current
-    return svc.update("demand", demand_id, current.model_copy(update={"status": "closed"}), actor=who)
+    return _save_demand(svc, who, enterprise_id, demand_id,
+                        lambda now: now.model_copy(update={"status": "closed"}), response, None)
 
 
 @router.delete("/{enterprise_id}/demands/{demand_id}", status_code=status.HTTP_204_NO_CONTENT,

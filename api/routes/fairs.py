@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import Service, Staff
 from api.params import Digits, Id
+from api.routes.jobs import JobView, job_view
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.fair.engine import (
     FairCreate,
@@ -33,6 +34,7 @@ from matcher.fair.files import (
     load_fair_mapping,
     template_workbook,
 )
+from matcher.fair.jobs import submit_fair_run
 
 router = APIRouter(prefix="/v1/fairs", tags=["fairs"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,13 +97,23 @@ def remove(fair_id: Id, svc: Service, who: Staff) -> Response:
 
 
 @router.post("/{fair_id}/runs", response_model=FairRunSummary, status_code=status.HTTP_201_CREATED,
-             summary="运行匹配（optimal 或 stable），保存结果；返回汇总，完整结果见 Location")
+             summary="运行匹配并等待结果（占用请求直到完成；大型活动请用 POST /v1/fairs/{fair_id}/jobs）；"
+                     "返回汇总，完整结果见 Location")
 def run(fair_id: Id, svc: Service, who: Staff, response: Response,
         body: FairRunOptions | None = None) -> FairRunSummary:
     options = (body or FairRunOptions()).model_copy(update={"save": True})
     result = run_fair(svc, fair_id, options, actor=who)
     response.headers["Location"] = f"/v1/fairs/{fair_id}/runs/{result.run_id}"
     return FairRunSummary.of(result)
+
+
+@router.post("/{fair_id}/jobs", response_model=JobView, status_code=status.HTTP_202_ACCEPTED,
+             summary="提交匹配任务（后台工作进程运行，不占用本请求）；Location 为任务地址，完成后其 result 给出结果地址")
+def submit_run(fair_id: Id, svc: Service, who: Staff, response: Response,
+               body: FairRunOptions | None = None) -> JobView:
+    job = submit_fair_run(svc, fair_id, body, actor=who)
+    response.headers["Location"] = f"/v1/jobs/{job['id']}"
+    return job_view(job)
 
 
 @router.get("/{fair_id}/runs", response_model=list[FairRunSummary], summary="匹配运行记录")

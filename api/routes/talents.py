@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import Caller, Forbidden, Service, Staff
 from api.params import Id, Paging, TopK
 from api.routes.matching import Filters
+from api.versions import IfMatch, Versioned, expected_version, set_etag
 from matcher.core.errors import Conflict
 from matcher.domain.access import own_profile, talent_view
 from matcher.domain.auth import Role
@@ -48,31 +49,48 @@ def list_talents(svc: Service, who: Staff, paging: Paging,
 
 @router.get("/{talent_id}", response_model=TalentView,
             summary="人才档案（企业查看时，未授权公开的姓名、电话已脱敏，并记入审计日志）")
-def get_talent(talent_id: Id, svc: Service, who: Caller):
-    profile = own_profile(svc, who, talent_id)
+def get_talent(talent_id: Id, svc: Service, who: Caller, response: Response):
+    src = Versioned(svc)
+    profile = own_profile(src, who, talent_id)
+    set_etag(response, src.version)
     if who.role == Role.ENTERPRISE:
         svc.audit_log.record(who, "view", "talent", [talent_id],
                              {"via": "profile", "contact_visible": profile.consent})
     return talent_view(who, profile)
 
 
-@router.put("/{talent_id}", response_model=TalentView, summary="修改人才档案（整体替换）")
-def replace_talent(talent_id: Id, body: TalentIn, svc: Service, who: Caller):  # type: ignore[valid-type]
-    current = own_profile(svc, who, talent_id, write=True)
-    data = owner_body(who, body, current.external_id)
-    if not who.is_staff:  # the owner replaces their profile; the external id is not theirs to drop
-        data["external_id"] = current.external_id
-    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who,
-                         claim_external=who.is_staff and "external_id" in body.model_fields_set)
-    return talent_view(who, updated)
+@router.put("/{talent_id}", response_model=TalentView, summary="修改人才档案（整体替换；可带 If-Match）")
+def replace_talent(talent_id: Id, body: TalentIn, svc: Service, who: Caller, response: Response,  # type: ignore[valid-type]
+                   if_match: IfMatch = None):
+    own_profile(svc, who, talent_id, write=True)
+
+    def change(current: TalentProfile) -> TalentProfile:
+        data = owner_body(who, body, current.external_id)
+        if not who.is_staff:  # the owner replaces their profile; the external id is not theirs to drop
+            data["external_id"] = current.external_id
+        return TalentProfile.model_validate(data)
+
+    return _save(svc, who, talent_id, change, response, if_match, "external_id" in body.model_fields_set)
 
 
-@router.patch("/{talent_id}", response_model=TalentView, summary="修改人才档案（部分字段，如同意公开联系方式 consent）")
-def patch_talent(talent_id: Id, body: TalentPatch, svc: Service, who: Caller):  # type: ignore[valid-type]
-    current = own_profile(svc, who, talent_id, write=True)
-    data = {**current.model_dump(exclude={"id"}), **owner_body(who, body, current.external_id)}
-    updated = svc.update("talent", talent_id, TalentProfile.model_validate(data), actor=who,
-                         claim_external=who.is_staff and "external_id" in body.model_fields_set)
+@router.patch("/{talent_id}", response_model=TalentView,
+              summary="修改人才档案（部分字段，如同意公开联系方式 consent；可带 If-Match）")
+def patch_talent(talent_id: Id, body: TalentPatch, svc: Service, who: Caller, response: Response,  # type: ignore[valid-type]
+                 if_match: IfMatch = None):
+    own_profile(svc, who, talent_id, write=True)
+
+    def change(current: TalentProfile) -> TalentProfile:
+        data = {**current.model_dump(exclude={"id"}), **owner_body(who, body, current.external_id)}
+        return TalentProfile.model_validate(data)
+
+    return _save(svc, who, talent_id, change, response, if_match, "external_id" in body.model_fields_set)
+
+
+def _save(svc, who, talent_id: int, change, response: Response, if_match: str | None,  # type: ignore[no-untyped-def]
+          sent_external: bool):
+    updated, version = svc.save("talent", talent_id, change, actor=who, if_match=expected_version(if_match),
+                                claim_external=who.is_staff and sent_external)
+    set_etag(response, version)
     return talent_view(who, updated)
 
 
@@ -89,4 +107,5 @@ def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: 
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
     own_profile(svc, who, talent_id)
-    return svc.match_talent(talent_id, top_k, f)
+    # the list a seeker reads is recorded (impressions): what their later events are about
+    return svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None)

@@ -61,11 +61,15 @@ from matcher.analytics.models import (
 )
 from matcher.analytics.salary import SalaryQuery, SalaryReport, salary_reference
 from matcher.core.errors import InvalidInput, NotFound
+from matcher.core.localtime import local_time
 from matcher.domain.schemas import DemandEntry, TalentProfile
+from matcher.ranking import learned
 from matcher.ranking.features import DEFAULT_THRESHOLD
+from matcher.ranking.scorer import Scored
 from matcher.reference.regions import Regions, RegionScope, place_of, resolve_region
 from matcher.service import MatchService
 from matcher.storage import queries
+from models.rerankers.base import Reranker
 
 log = logging.getLogger(__name__)
 
@@ -183,32 +187,55 @@ def _candidates(sims: np.ndarray, pool: int | None) -> np.ndarray:
     return np.argpartition(-sims, pool - 1)[:pool]
 
 
+Measure = Callable[[Sequence[Scored]], np.ndarray]
+
+
+def by_score(scs: Sequence[Scored]) -> np.ndarray:
+    """What "qualified" compares with the threshold by default: the two-sided score."""
+    return np.array([sc.score for sc in scs], dtype=np.float64)
+
+
+def by_probability(model: Reranker) -> Measure:
+    """... or, with a promoted calibrated outcome model, its probability of a positive outcome."""
+    def measure(scs: Sequence[Scored]) -> np.ndarray:
+        if not scs:
+            return np.zeros(0)
+        return model.predict_proba(learned.matrix([learned.feature_row(sc) for sc in scs]))
+    return measure
+
+
 def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: Sequence[TalentProfile], *,
-                threshold: float, pool: int | None, near_margin: float, background: float) -> PairScores:
-    """Score each entry against its candidate talents; keep the qualified and the near misses."""
+                threshold: float, pool: int | None, near_margin: float, background: float,
+                measure: Measure = by_score, low: float | None = None) -> PairScores:
+    """Score each entry against its candidate talents; keep the qualified and the near misses
+    (``measure`` of a pair at least ``threshold``, or at least ``low``: default threshold -
+    near_margin)."""
     result = PairScores(qualified=[[] for _ in entries], scores=[[] for _ in entries])
     if not entries or not talents:
         return result
     ev = service.vectors("demand", [e.id for e in entries])
     tv = service.vectors("talent", [t.id for t in talents])
-    low = threshold - near_margin
+    low = threshold - near_margin if low is None else low
     for start in range(0, len(entries), 64):
         sims = ev[start:start + 64] @ tv.T
         for row, entry in enumerate(entries[start:start + 64]):
             ei = start + row
             scored = []
+            pairs = []
             for j in _candidates(sims[row], pool):
                 cos = float(sims[row, j])
                 sc = service.score_pair(talents[j], entry, cos, target="talent", background=background)
                 result.pairs += 1
-                if not sc.eligible:
-                    continue
-                if sc.score >= threshold:
-                    scored.append((-sc.score, int(j)))
-                elif sc.score >= low:
+                if sc.eligible:
+                    pairs.append((int(j), cos, sc))
+            values = measure([sc for _, _, sc in pairs])
+            for (j, cos, sc), v in zip(pairs, values, strict=True):
+                if v >= threshold:
+                    scored.append((-float(v), j))
+                elif v >= low:
                     missing = [s for s in entry.required_skills if s not in sc.matched]
                     if missing:
-                        result.near.append(NearMiss(ei, int(j), cos, missing))
+                        result.near.append(NearMiss(ei, j, cos, missing))
             ranked = sorted(scored)
             result.qualified[ei] = [j for _, j in ranked]
             result.scores[ei] = [-s for s, _ in ranked]
@@ -255,7 +282,8 @@ def _skill_counts(near: Sequence[NearMiss], short: set[int], entries: Sequence[D
 
 def _training(service: MatchService, near: Sequence[NearMiss], short: set[int], entries: Sequence[DemandEntry],
               talents: Sequence[TalentProfile], edges: list[tuple[int, int]], base_met: int,
-              top_skills: Sequence[SkillGap], threshold: float, background: float) -> list[TrainingImpact]:
+              top_skills: Sequence[SkillGap], threshold: float, background: float,
+              measure: Measure = by_score) -> list[TrainingImpact]:
     wanted = [g.skill for g in top_skills]
     directions: list[str] = []
     for g in top_skills:
@@ -275,7 +303,7 @@ def _training(service: MatchService, near: Sequence[NearMiss], short: set[int], 
             t = talents[nm.talent]
             trained = t.model_copy(update={"skills": [*t.skills, *add]})
             sc = service.score_pair(trained, entries[nm.entry], nm.cos, target="talent", background=background)
-            if sc.eligible and sc.score >= threshold:
+            if sc.eligible and measure([sc])[0] >= threshold:
                 new_edges.add((nm.entry, int(t.id or 0)))
         met, _ = max_assignment(heads, [*edges, *new_edges]) if new_edges else (base_met, [])
         info = service.directions.get(d, {})
@@ -356,8 +384,14 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     entries, catalogues = select_demand(service, scope, query.year, query.demand)
     talents = select_supply(service, scope)
     background = service.background("talent") if talents else 0.0
-    scores = score_pairs(service, entries, talents, threshold=query.threshold, pool=query.pool,
-                         near_margin=query.near_margin, background=background)
+    model_id, model = service.active_model() if query.ranker == "auto" else ("weighted", None)
+    if model is not None and model.calibrated:  # "qualified" is a stated probability of a positive outcome
+        measure, threshold, low, kind = (by_probability(model), query.probability_threshold,
+                                         query.probability_threshold / 2, "probability")
+    else:
+        model_id, measure, threshold, low, kind = "weighted", by_score, query.threshold, None, "score"
+    scores = score_pairs(service, entries, talents, threshold=threshold, pool=query.pool,
+                         near_margin=query.near_margin, background=background, measure=measure, low=low)
     gaps = _Gaps.of(service, entries, talents, scores, service.chains())
     skills = gaps.skills()
     top_skills = skills[: query.top_skills]
@@ -365,18 +399,19 @@ def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     occ_rows = gaps.groups(lambda e: e.occupation_code or "",
                            lambda _k, idx: entries[idx[0]].occupation_name or NO_OCCUPATION)
     training = _training(service, scores.near, gaps.short, entries, talents, gaps.edges, gaps.met, top_skills,
-                         query.threshold, background)
+                         threshold, background, measure)
     return GapReport(
         region=scope.name, region_level=scope.level, year=query.year,
-        generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
-        threshold=query.threshold, demand_scope=query.demand,
-        definitions=definitions(query.threshold, query.demand, query.near_margin, query.pool),
+        generated_at=local_time(datetime.now(UTC)) + "（北京时间）",
+        threshold=threshold, threshold_kind=kind, ranker=model_id, demand_scope=query.demand,
+        definitions=definitions(threshold, query.demand, query.near_margin, query.pool,
+                                model_id if kind == "probability" else None),
         catalogues=catalogues, supply=len(talents), supply_fresh=sum(1 for t in talents if t.fresh_graduate),
         overall=gaps.overall(scope.name, skills), chains=chain_rows, occupations=occ_rows,
         entries=gaps.entry_rows(), missing_skills=top_skills, training=training,
         salary=salary_reference(entries, service.taxonomy),
         method=MethodInfo(encoder=service.encoder.name, background=round(background, 4), pool=query.pool,
-                          pairs_scored=scores.pairs, near_margin=query.near_margin))
+                          pairs_scored=scores.pairs, near_margin=query.near_margin, ranker=model_id))
 
 
 def salary_report(service: MatchService, query: SalaryQuery) -> SalaryReport:

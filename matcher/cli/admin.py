@@ -14,6 +14,7 @@ from matcher.cli.common import (
     out,
     run_settings,
 )
+from matcher.core.localtime import local_time
 
 keys_app = typer.Typer(no_args_is_help=True, help="API 密钥：创建、列出、吊销")
 audit_app = typer.Typer(no_args_is_help=True, help="审计日志")
@@ -51,7 +52,11 @@ def keys_create(
         store.close()
     scope = (f"，绑定企业 {info['enterprise_id']}" if info["enterprise_id"]
              else f"，绑定人才档案 {info['talent_id']}" if info["talent_id"] else "")
-    err.print(f"已创建 {info['role']} 密钥（编号 {info['id']}{scope}）。请立即保存，之后无法再次查看：", highlight=False)
+    from matcher.domain.auth import ROLE_LABELS, Role
+
+    role_name = ROLE_LABELS.get(Role(info["role"]), info["role"])
+    err.print(f"已创建{role_name}（{info['role']}）密钥（编号 {info['id']}{scope}）。请立即保存，之后无法再次查看：",
+              highlight=False)
     print(key)
 
 
@@ -68,10 +73,10 @@ def keys_list(include_revoked: Annotated[bool, typer.Option("--all", help="包�
     if fmt == Fmt.json:
         out.print_json(data=keys)
         return
-    table = Table("编号", "前缀", "角色", "企业", "人才档案", "备注", "创建时间", "状态")
+    table = Table("编号", "前缀", "角色", "企业", "人才档案", "备注", "创建时间（北京时间）", "状态")
     for k in keys:
         table.add_row(str(k["id"]), k["prefix"], k["role"], str(k["enterprise_id"] or ""), str(k["talent_id"] or ""),
-                      k["label"], k["created_at"][:19], "已吊销" if k["revoked"] else "有效")
+                      k["label"], local_time(k["created_at"], "%Y-%m-%d %H:%M:%S"), "已吊销" if k["revoked"] else "有效")
     out.print(table)
 
 
@@ -104,9 +109,9 @@ def audit_list(
     if fmt == Fmt.json:
         out.print_json(data={"items": items, "total": total})
         return
-    table = Table("时间", "角色", "密钥", "操作", "资源", "编号", "详情")
+    table = Table("时间（北京时间）", "角色", "密钥", "操作", "资源", "编号", "详情")
     for a in items:
-        table.add_row(a["at"][:19], a["actor_role"], str(a["actor_key_id"] or ""), a["action"], a["resource"],
+        table.add_row(local_time(a["at"], "%Y-%m-%d %H:%M:%S"), a["actor_role"], str(a["actor_key_id"] or ""), a["action"], a["resource"],
                       a["resource_id"], json.dumps(a["detail"], ensure_ascii=False) if a["detail"] else "")
     out.print(table)
     out.print(f"共 {total} 条，显示最新 {len(items)} 条。")

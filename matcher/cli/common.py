@@ -41,8 +41,40 @@ def run_service(settings: Any = None) -> MatchService:
     return make_service(settings)
 
 
+class Step:
+    """A step that may take seconds: announced on stderr when it starts (a spinner with the
+    elapsed time on a terminal), and its duration said when it ends, so a command is never silent
+    for long."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = 0.0
+        self.status: Any = None
+
+    def __enter__(self) -> Step:
+        import time
+
+        self.started = time.monotonic()
+        if err.is_terminal:
+            self.status = err.status(f"{self.label}……")
+            self.status.start()
+        else:
+            err.print(f"{self.label}……", highlight=False, markup=False)
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        import time
+
+        if self.status is not None:
+            self.status.stop()
+        if kind is None:
+            err.print(f"{self.label}：完成（用时 {time.monotonic() - self.started:.1f} 秒）", highlight=False,
+                      markup=False)
+
+
 class ProgressBar:
-    """A rich progress bar for encoding, shown only on a terminal."""
+    """A rich progress bar for encoding on a terminal; elsewhere (a log, a pipe) a line when it
+    starts and one when it ends."""
 
     def __init__(self, label: str, total: int | None = None) -> None:
         from rich.progress import (
@@ -56,16 +88,42 @@ class ProgressBar:
         self.progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                  console=err, transient=True, disable=not err.is_terminal)
         self.task = self.progress.add_task(label, total=total)
+        self.label = label
+        self.started = 0.0
 
     def __enter__(self) -> ProgressBar:
+        import time
+
+        self.started = time.monotonic()
+        if not err.is_terminal:
+            total = self.progress.tasks[0].total
+            err.print(f"{self.label}……" + (f"（共 {int(total)} 条）" if total else ""), highlight=False, markup=False)
         self.progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, *exc: object) -> None:
+        import time
+
         self.progress.stop()
+        if kind is None:
+            err.print(f"{self.label}：完成（用时 {time.monotonic() - self.started:.1f} 秒）", highlight=False,
+                      markup=False)
 
     def __call__(self, n: int) -> None:
         self.progress.advance(self.task, n)
+
+
+def error_lines(errors: list) -> list[str]:
+    """The problems of an error as sentences: a reason with its row; bare markers such as
+    {"field": "region"} are internal and add nothing to the message, so they are not shown."""
+    out = []
+    for e in errors:
+        if isinstance(e, dict):
+            if e.get("reason"):
+                out.append((f"第 {e['row']} 行：" if e.get("row") else "") + str(e["reason"]))
+        else:
+            out.append(str(e))
+    return out
 
 
 def print_errors(errors: list[RowError], limit: int = 50) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from matcher.cli.common import (
     ProgressBar,
+    Step,
     out,
     run_service,
     run_settings,
@@ -20,6 +21,10 @@ if TYPE_CHECKING:  # imported by the command that needs it (heavy imports)
     from matcher.service import MatchService
 
 demo_app = typer.Typer(invoke_without_command=True, help="演示数据：加载并启动服务")
+
+COUNT_LABELS = {"chains": "产业链", "cached_vectors": "预计算向量", "enterprises": "企业", "demands": "需求条目",
+                "talents": "人才档案", "catalogue_entries": "目录条目"}
+
 
 def vector_seed_path(demo_dir: Path, encoder_name: str) -> Path:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in encoder_name)
@@ -54,7 +59,8 @@ def load_demo(svc: MatchService, demo_dir: Path) -> dict[str, int]:
     if svc.store.count("demand") or svc.store.count("talent"):
         counts["skipped"] = 1
         return counts
-    counts["cached_vectors"] = seed_vector_cache(svc, demo_dir)
+    with Step("载入演示文本的预计算向量"):
+        counts["cached_vectors"] = seed_vector_cache(svc, demo_dir)
     ent_path = demo_dir / "enterprises.jsonl"
     n = 0
     if ent_path.exists():
@@ -112,15 +118,19 @@ def demo(
     if ctx.invoked_subcommand:
         return
     settings = run_settings()
-    svc = run_service(settings)
+    out.print("正在准备演示环境（首次约需半分钟，以下各步会显示进度）。", highlight=False)
+    with Step("启动匹配服务（加载编码模型与参考数据）"):
+        svc = run_service(settings)
     counts = load_demo(svc, demo_dir or settings.reference_dir / "demo")
     if counts.pop("skipped", None):
         out.print("数据库中已有数据，跳过演示数据加载。")
     else:
-        out.print("已加载演示数据（合成数据）：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+        out.print("已加载演示数据（合成数据）：" + "，".join(f"{COUNT_LABELS.get(k, k)} {v}" for k, v in counts.items()),
+                  highlight=False)
     with ProgressBar("建立索引") as bar:
         svc.sync(progress=bar)
-    svc.coder  # noqa: B018 - warm the occupation coder's vectors before serving
+    with Step("准备职业编码器"):
+        svc.coder  # noqa: B018 - warm the occupation coder's vectors before serving
     keys = demo_keys(svc)
     svc.close()
     out.print(f"演示用密钥（只显示这一次）：网页 http://{settings.host}:{settings.port}/login 登录，或调用 API 时放在请求头 "

@@ -29,6 +29,7 @@ class TaskOpt(StrEnum):
 
 
 EvalFmt = Fmt
+SYNTHETIC_PREFIX = "synthetic_"  # data/eval/synthetic_*.jsonl: rule-built sanity checks
 
 
 def eval_command(
@@ -92,6 +93,10 @@ def show_report(report: EvalReport) -> None:
     from matcher.evaluation.harness import METRIC_LABELS, METRICS
 
     task = "职业编码 occupations" if report.task == "occupations" else "人岗匹配 match"
+    if report.file and Path(report.file).name.startswith(SYNTHETIC_PREFIX):
+        out.print("[yellow]注意：这是按规则由职业分类文本生成的合成集（sanity check），只用于发现退化，"
+                  "不代表真实文本上的效果；真实岗位名称的结果见 bench/results/eval-realtitles-latest.md"
+                  "（data/eval/real_titles_dev.jsonl，交叉验证）。[/yellow]")
     out.print(f"{report.file or '评测'}：{report.queries} 条查询，任务 {task}，编码器 {report.encoder}，"
               f"前 {report.k} 名；编码 {report.encode_seconds:.1f} 秒，共 {report.seconds:.1f} 秒", highlight=False)
     table = Table(title="排序质量 Ranking quality（均值，越高越好）")

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from matcher.cli.common import Fmt, err, out, run_service
+from matcher.core.localtime import local_time
 
 fair_app = typer.Typer(no_args_is_help=True, help="招聘活动（人才对接活动、高校人才直通车）批量匹配与面试排期")
 
@@ -175,11 +176,12 @@ def fair_show(fair_id: int, fmt: Annotated[ShowFmt, typer.Option("--format")] = 
         err.print(f"[yellow]提示：[/yellow]{w}", highlight=False)
     if runs:
         rt = Table(title="匹配记录")
-        for col in ("结果编号", "模式", "时间", "面试场数", "总匹配度", "获得面试占比", "阻塞对", "福利差"):
+        for col in ("结果编号", "模式", "时间（北京时间）", "面试场数", "总匹配度", "获得面试占比", "双方都更愿意彼此的组合",
+                    "总匹配度差距"):
             rt.add_column(col)
         for r in runs:
             rt.add_row(str(r.run_id), "最优" if r.mode == "optimal" else "稳定",
-                       r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "", str(r.interviews),
+                       local_time(r.created_at), str(r.interviews),
                        f"{r.total_fit:.2f}", _pct(r.seeker_share), str(r.blocking_pairs), f"{r.welfare_gap:.2f}")
         out.print(rt)
 
@@ -198,16 +200,17 @@ def _print_report(result: Any, written: list[Path]) -> None:
     table.add_column("数值", justify="right")
     for label, value in (
         ("面试场数", f"{r.interviews}"),
-        ("总匹配度 / 平均", f"{r.total_fit:.2f} / {r.mean_fit:.3f}"),
+        ("总匹配度 / 平均每场", f"{r.total_fit:.2f} / {r.mean_fit * 100:.0f}%"),
         ("获得面试的求职者", f"{r.seekers_with_interview} / {r.seekers}（{_pct(r.seeker_share)}）"),
         ("面试名额填充率", _pct(r.capacity_fill)),
         ("已排期 / 未排期", f"{r.scheduled} / {r.unscheduled}"),
         ("展位时段占用率", _pct(r.slot_fill)),
-        ("阻塞对", f"{r.blocking_pairs}"),
+        ("稳定性：双方都更愿意彼此的组合", f"{r.blocking_pairs} 对"),
         ("最优 / 稳定总匹配度", f"{r.optimal_total:.2f} / {r.stable_total:.2f}"),
-        ("福利差", f"{r.welfare_gap:.2f}（{_pct(r.welfare_gap_share)}）"),
+        ("总匹配度差距（最优 − 稳定）", f"{r.welfare_gap:.2f}（{_pct(r.welfare_gap_share)}）"),
+        ("未安排面试的求职者", f"{len(r.unmatched)} 人（名单与原因见导出文件“未安排面试”表）"),
         ("候选组合（不合格 / 低于门槛）", f"{r.candidate_pairs}（{r.ineligible_pairs} / {r.below_min_pairs}）"),
-        ("耗时", f"{r.timings.get('total', 0):.1f} 秒"),
+        ("计算用时", f"{r.timings.get('total', 0):.1f} 秒"),
     ):
         table.add_row(label, value)
     out.print(table)
@@ -220,9 +223,9 @@ def _print_report(result: Any, written: list[Path]) -> None:
 @fair_app.command("run")
 def fair_run(
     fair_id: int,
-    mode: Annotated[Mode, typer.Option("--mode", help="optimal：总匹配度最大；stable：无阻塞对")] = Mode.optimal,
+    mode: Annotated[Mode, typer.Option("--mode", help="optimal：总匹配度最大；stable：延迟接受，没有双方都更愿意彼此的组合")] = Mode.optimal,
     out_file: Annotated[Path | None, typer.Option("--out", help="结果文件 RESULT.xlsx、.csv 或 .json")] = None,
-    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="最低综合匹配度")] = 0.3,
+    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="最低匹配度，0–1（0.3 即 30%）")] = 0.3,
     top_n: Annotated[int, typer.Option("--top-n", min=1, help="每位求职者按相似度保留的岗位数")] = 40,
     post_top: Annotated[int, typer.Option("--post-top", min=0, help="每个岗位按相似度保留的求职者数")] = 20,
     solver: Annotated[SolverOpt, typer.Option("--solver", help="最优模式求解器")] = SolverOpt.auto,
@@ -266,10 +269,11 @@ def fair_runs(fair_id: int) -> None:
         out.print("该活动还没有匹配结果。")
         return
     table = Table()
-    for col in ("结果编号", "模式", "时间", "面试场数", "总匹配度", "获得面试占比", "阻塞对", "福利差"):
+    for col in ("结果编号", "模式", "时间（北京时间）", "面试场数", "总匹配度", "获得面试占比", "双方都更愿意彼此的组合",
+                    "总匹配度差距"):
         table.add_column(col)
     for r in runs:
-        table.add_row(str(r.run_id), r.mode, r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
+        table.add_row(str(r.run_id), "最优" if r.mode == "optimal" else "稳定", local_time(r.created_at),
                       str(r.interviews), f"{r.total_fit:.2f}", _pct(r.seeker_share), str(r.blocking_pairs),
                       f"{r.welfare_gap:.2f}")
     out.print(table)

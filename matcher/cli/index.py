@@ -35,9 +35,12 @@ def index_rebuild() -> None:
 
 @index_app.command("status")
 def index_status() -> None:
-    """索引与数据库是否一致。"""
+    """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。"""
     svc = run_service()
-    for kind in ("demand", "talent"):
-        svc.ensure_index(kind)
-    out.print_json(data=svc.index_status())
-    svc.close()
+    try:
+        status = svc.indexes.saved_status()
+    finally:
+        svc.store.close()  # nothing loaded, nothing saved: the status is what is on disk
+    out.print_json(data=status)
+    if not all(v["in_step"] for v in status.values()):
+        out.print("索引与数据库不一致：运行 `talentmatch index sync` 修复（运行中的服务会自动跟上数据库的变化）。")

@@ -45,13 +45,13 @@ def _show(matches: list, fmt: Fmt, header: str) -> None:
         out.print("没有符合条件的结果。")
         return
     table = Table(title=header, show_lines=True)
-    for col in ("#", "编号", "名称", "综合", "求职方", "用人方", "匹配技能", "欠缺技能", "说明"):
+    for col in ("#", "编号", "名称", "匹配度", "求职方看", "用人方看", "匹配技能", "欠缺技能", "说明"):
         table.add_column(col, overflow="fold")
     for rank, m in enumerate(matches, 1):
         e = m.explanation
         notes = list(e.unmet_requirements) + [t.message for t in e.training[:1]]
-        table.add_row(str(rank), str(m.id), m.title, f"{m.score:.3f}", f"{m.seeker_score:.3f}",
-                      f"{m.employer_score:.3f}", "、".join(e.matched_skills), "、".join(e.missing_skills),
+        table.add_row(str(rank), str(m.id), m.title, f"{m.score:.0%}", f"{m.seeker_score:.0%}",
+                      f"{m.employer_score:.0%}", "、".join(e.matched_skills), "、".join(e.missing_skills),
                       "\n".join(notes))
     out.print(table)
 

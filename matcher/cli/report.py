@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from matcher.cli.common import Fmt, err, out, run_service
+from matcher.cli.common import Fmt, Step, err, out, run_service
 from matcher.core.errors import InvalidInput
 
 report_app = typer.Typer(no_args_is_help=True, help="供需缺口报告与工资价位")
@@ -69,11 +69,15 @@ FmtOpt = Annotated[Fmt, typer.Option("--format")]
 def report_gap(
     region: Region,
     year: Year,
-    out_path: Annotated[Path | None, typer.Option("--out", help="输出文件；不填则写到标准输出")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="输出文件；不填则写到当前目录的 供需报告-地区-年度.html（或 .json）；填 - 则写到标准输出")] = None,
     fmt: Annotated[ReportFmt, typer.Option("--format", help="html（网页报告）或 json（全部数字）")] = ReportFmt.html,
     threshold: Annotated[float, typer.Option(min=0, max=1, help="合格阈值（双向匹配得分）")] = 0.6,
     demand: Annotated[Demand, typer.Option(help="需求口径：catalogue 目录，posts 在招岗位，all 两者")] = Demand.catalogue,
     pool: Annotated[int, typer.Option(min=0, max=100_000, help="每个岗位评分的候选人才数；0 表示全部")] = 200,
+    probability_threshold: Annotated[float, typer.Option(min=0.001, max=1, help="已上线校准排序模型时的合格阈值"
+                                                         "（正向结果概率）")] = 0.1,
+    score_only: Annotated[bool, typer.Option("--score-only", help="忽略已上线的排序模型，按双向匹配得分判定合格")] = False,
 ) -> None:
     """供需缺口报告：分产业链、分职业的需求人数、合格人才、缺口、适配度，欠缺技能与培训方向，工资价位。"""
     from matcher.analytics.gap import GapQuery, gap_report
@@ -81,25 +85,31 @@ def report_gap(
 
     svc = run_service()
     try:
-        rep = gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand.value,
-                                       pool=pool or None))
+        with Step(f"正在计算 {region} {year} 年供需缺口"):
+            rep = gap_report(svc, GapQuery(region=region, year=year, threshold=threshold, demand=demand.value,
+                                           pool=pool or None, probability_threshold=probability_threshold,
+                                           ranker="weighted" if score_only else "auto"))
     finally:
         svc.close()
     text = render_gap_html(rep) if fmt == ReportFmt.html else rep.model_dump_json(indent=2)
     o = rep.overall
-    summary = (f"{rep.region} {rep.year} 年适配度 {_pct(o.fit_rate)}（阈值 {rep.threshold:g}，目标 {_pct(rep.target)}）："
+    basis = (f"正向结果概率 ≥ {rep.threshold:g}，模型 {rep.ranker}" if rep.threshold_kind == "probability"
+             else f"阈值 {rep.threshold:g}")
+    summary = (f"{rep.region} {rep.year} 年适配度 {_pct(o.fit_rate)}（{basis}，目标 {_pct(rep.target)}）："
                f"需求 {o.headcount} 人，可满足 {o.met} 人，缺口 {o.gap} 人；供给人才 {rep.supply} 人。")
-    if out_path is None:
+    if str(out_path) == "-":
         sys.stdout.write(text + "\n")
         err.print(summary, highlight=False)
         return
+    if out_path is None:
+        out_path = Path(f"供需报告-{rep.region}-{rep.year}.{fmt.value}")
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"无法写入 {out_path}：{exc.strerror or exc}") from None
     out.print(summary, highlight=False)
-    out.print(f"已写入 {out_path}", highlight=False)
+    out.print(f"报告已写入：{out_path.resolve()}", highlight=False)
 
 
 @report_app.command("salary")
@@ -329,9 +339,9 @@ def zone_list(
     else:
         out.print(f"专区岗位 {res.total} 个" + ("（按专业排序）" if c.ranked_by == "major" else "（最新在前）") + "。",
                   highlight=False)
-    _table(None, ["编号", "岗位", "企业", "城市", "产业链", "得分", "成员合格", "匹配技能", "欠缺技能"],
+    _table(None, ["编号", "岗位", "企业", "城市", "产业链", "匹配度", "成员合格", "匹配技能", "欠缺技能"],
            [[e.id, e.title, e.enterprise_name or "—", e.city or "—", e.chain_name or "—",
-             "—" if e.score is None else f"{e.score:.3f}" + ("" if e.eligible else "（不满足硬性要求）"),
+             "—" if e.score is None else f"{e.score:.0%}" + ("" if e.eligible else "（不满足硬性要求）"),
              "—" if e.members_qualified is None else e.members_qualified, "、".join(e.matched_skills),
              "、".join(e.missing_skills)] for e in res.entries])
 

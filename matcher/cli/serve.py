@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import (
-    out,
-)
+from matcher.cli.common import out, run_settings
 
 
 def serve(
@@ -20,12 +18,28 @@ def serve(
              "经 TLS 代理访问时会话 Cookie 因此带 Secure")] = True,
     forwarded_allow_ips: Annotated[str | None, typer.Option(
         help="可信代理的 IP（逗号分隔，* 表示全部）；默认取环境变量 FORWARDED_ALLOW_IPS，否则 127.0.0.1")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数（各自加载模型与索引，经数据库变更日志保持一致）")] = 1,
 ) -> None:
     """启动 HTTP API（Ctrl-C 停止）。"""
     import uvicorn
 
+    from matcher.storage.engine import make_engine
+    from matcher.storage.migrations import ensure_schema
+
+    engine = make_engine(run_settings().db_url())
+    try:  # a schema older or newer than this program's stops here, with the command to run
+        ensure_schema(engine)
+    finally:
+        engine.dispose()
     out.print(f"API 服务：http://{host}:{port}/docs （Ctrl-C 停止）")
     # the HTTP layer is named, not imported: the core knows no HTTP (settings come from the
     # environment, as here)
+    # JSON log lines with request ids; uvicorn's own access log (raw paths and queries) is off
+    log_config = {"version": 1, "disable_existing_loggers": False,
+                  "formatters": {"json": {"()": "api.observability.JsonFormatter"}},
+                  "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
+                                          "stream": "ext://sys.stdout"}},
+                  "root": {"handlers": ["stdout"], "level": "INFO"}}
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips)
+                forwarded_allow_ips=forwarded_allow_ips, log_config=log_config, access_log=False,
+                workers=workers if workers > 1 else None)

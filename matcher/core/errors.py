@@ -56,6 +56,20 @@ class Conflict(TalentMatchError):
     title = "冲突"
 
 
+class PreconditionFailed(TalentMatchError):
+    """The record changed since the version the caller saw (If-Match, a form's hidden version)."""
+
+    status = 412
+    title = "记录已被他人修改"
+
+
+class QueueFull(TalentMatchError):
+    """Too many jobs waiting: try again later."""
+
+    status = 503
+    title = "任务队列已满"
+
+
 class IndexNotReady(TalentMatchError):
     status = 503
     title = "索引未就绪"

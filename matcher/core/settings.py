@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     import_max_rows: int = 200_000  # data rows of one table
     import_max_columns: int = 200  # up to the last non-empty cell of a row
     import_max_cell_chars: int = 10_000  # characters of one cell
+    # how often a server applies other processes' writes (the change log) to its indexes; 0: never
+    index_poll_seconds: float = Field(default=1.0, ge=0, le=3600)
+    # durable jobs (fair runs): a worker thread in each server process unless false (then run
+    # `talentmatch worker`); jobs allowed to wait; a running job whose worker stopped beating this
+    # long is queued again (at most job_max_attempts runs)
+    embedded_worker: bool = True
+    max_waiting_jobs: int = Field(default=20, ge=1, le=10_000)
+    job_stale_seconds: float = Field(default=60.0, ge=1)
+    job_max_attempts: int = Field(default=3, ge=1, le=20)
     host: str = "127.0.0.1"
     port: int = 8000
     # failed authentications (API keys, web sign-in) allowed per client address and per key prefix,

@@ -326,6 +326,16 @@ class BlockingPair(_Model):
     employer_score: float
 
 
+class UnmatchedSeeker(_Model):
+    """A registered seeker who got no interview, and why."""
+
+    talent_id: int
+    name: str | None = None
+    school: str | None = None
+    fresh_graduate: bool = False
+    reason: str = ""
+
+
 class FairReport(_Model):
     """The numbers of one run (definitions in ``REPORT_DEFINITIONS``)."""
 
@@ -369,6 +379,7 @@ class FairReport(_Model):
     by_fresh: list[GroupStat] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    unmatched: list[UnmatchedSeeker] = Field(default_factory=list, description="未安排面试的求职者及原因")
 
 
 class FairRunResult(_Model):
@@ -418,12 +429,14 @@ REPORT_DEFINITIONS: dict[str, str] = {
     "获得面试的求职者占比": "至少获得一场面试的求职者 / 报名求职者",
     "面试名额填充率": "安排的面试场数 / 各岗位面试名额之和",
     "展位时段占用率": "已排期的面试场数 / 各展位时段数之和",
-    "阻塞对": "未被安排的候选组合中，双方都愿意改为彼此的组合：求职者还有面试余额或更偏好该岗位，"
-              "且岗位还有名额或更偏好该求职者（求职者偏好：先按志愿顺序，再按求职方得分；"
-              "岗位偏好：先企业必面，再按用人方得分）",
-    "福利差": "最优模式总匹配度 − 稳定模式总匹配度；占比 = 福利差 / 最优模式总匹配度",
+    "稳定性": "双方都更愿意彼此的组合数（也叫阻塞对）：某位求职者和某个岗位没被安排在一起，但求职者更想去这个岗位"
+              "（或还有面试余额），岗位也更想要这位求职者（或还有名额）。为 0 时结果稳定，没人有理由私下改约；"
+              "求职者偏好先按志愿顺序、再按求职方得分，岗位偏好先企业必面、再按用人方得分",
+    "总匹配度差距": "最优模式总匹配度 − 稳定模式总匹配度：为了稳定（没有双方都更愿意彼此的组合）放弃的总匹配度；"
+                  "占比 = 差距 / 最优模式总匹配度",
     "最优模式": "在名额与每人上限内使总匹配度最大（优先满足企业必面），精确求解",
-    "稳定模式": "求职者申请的延迟接受算法（含双方容量），结果没有阻塞对",
+    "稳定模式": "延迟接受算法：求职者按偏好依次向岗位申请，岗位先暂留最合适的申请者、有更合适的再替换，"
+                "直到没人再申请（含双方容量）；结果中没有双方都更愿意彼此的组合",
 }
 
 

@@ -324,6 +324,11 @@ class Match(_Model):
     components: dict[str, float]
     eligible: bool = True
     explanation: Explanation
+    ranker: str = Field(default="weighted", description="what ordered the list: weighted (the hand-set "
+                        "formula) or the id of the promoted outcome model")
+    outcome_probability: float | None = Field(
+        default=None, ge=0, le=1, description="with a promoted calibrated model: the probability of a "
+        "positive outcome (an application or better) if the pair is shown first")
 
 
 class OccupationCandidate(_Model):

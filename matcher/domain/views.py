@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 from matcher.core.errors import InvalidInput
+from matcher.domain import validators
 from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import (
     MAX_TEXT,
@@ -38,8 +39,28 @@ class InputModel(BaseModel):
         return scrub_controls(value)
 
 
+class CheckedInput(InputModel):
+    """Base of the bodies a person writes (profiles, enterprises, entries)."""
+
+    # what a person types is checked here, for pages and API alike (imports keep the domain rules)
+    @field_validator("phone", check_fields=False)
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return validators.phone(value)
+
+    @field_validator("credit_code", check_fields=False)
+    @classmethod
+    def _credit_code(cls, value: str | None) -> str | None:
+        return validators.credit_code(value)
+
+    @field_validator("headcount", check_fields=False)
+    @classmethod
+    def _headcount(cls, value: int | None) -> int | None:
+        return validators.headcount(value)
+
+
 def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional: bool = False,
-             extra: dict[str, Any] | None = None, doc: str = "") -> type[BaseModel]:
+             extra: dict[str, Any] | None = None, doc: str = "", checked: bool = True) -> type[BaseModel]:
     """A model with ``base``'s fields minus ``drop`` (all optional with ``optional``)."""
     fields: dict[str, Any] = {}
     for fname, info in base.model_fields.items():
@@ -53,7 +74,7 @@ def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional:
         else:
             fields[fname] = (info.annotation, info)
     fields.update(extra or {})
-    model = create_model(name, __base__=InputModel, __doc__=doc or base.__doc__, **fields)
+    model = create_model(name, __base__=CheckedInput if checked else InputModel, __doc__=doc or base.__doc__, **fields)
     return model
 
 
@@ -102,6 +123,7 @@ def owner_body(who: Principal, body: BaseModel, current_external_id: str | None 
 TalentView = derived_model(
     "TalentView", TalentProfile, {"national_id"},
     extra={"contact_visible": (bool, Field(description="false: 姓名与电话已脱敏（本人未同意向企业公开）"))},
+    checked=False,  # a view shows stored (and masked) values as they are
     doc="A talent profile as the caller may see it: never the national ID; for an enterprise, name "
         "and phone masked unless the talent consented.")
 

@@ -126,14 +126,28 @@ def prepare_match(service: MatchService, q: EvalQuery) -> PreparedQuery:
                          service.tokenizer.tokenize(rec.text))
 
 
+LABEL_PREFIX = "csco22:"  # a corpus entry's gold code, in its external_id (never read by the ranking)
+
+
+def label_code(entry: Any) -> str | None:
+    """The occupation a demand entry is labelled with: ``csco22:<code>`` in its external_id (the
+    evaluation corpus keeps its labels there, where no ranker reads them), else its stored
+    occupation_code."""
+    ext = entry.external_id or ""
+    if ext.startswith(LABEL_PREFIX) and CODE_RE.match(ext[len(LABEL_PREFIX):]):
+        return ext[len(LABEL_PREFIX):]
+    return entry.occupation_code
+
+
 def stored_candidates(service: MatchService, kind: str, ids: Sequence[int]) -> list[Candidate]:
-    """Candidates (id key and occupation codes) of stored records, in the given order."""
+    """Candidates (id key and labelled occupation codes) of stored records, in the given order."""
     records = service.store.get_many(kind, list(ids))
     out = []
     for i in ids:
         rec = records.get(i)
         if kind == "demand":
-            codes = {rec.occupation_code} if rec is not None and rec.occupation_code else set()
+            code = label_code(rec) if rec is not None else None
+            codes = {code} if code else set()
         else:
             codes = {c for c in (rec.desired_occupations if rec is not None else []) if CODE_RE.match(c)}
         out.append(Candidate(keys=frozenset({f"id:{i}"}), codes=frozenset(codes)))

@@ -1,4 +1,4 @@
-"""Fair results out: XLSX (sheets 分配结果, 展位日程, 求职者日程, 汇总, 分布统计), CSV (one file per
+"""Fair results out: XLSX (sheets 分配结果, 展位日程, 求职者日程, 未安排面试, 汇总, 分布统计), CSV (one file per
 sheet, UTF-8 with BOM for Excel), JSON; one downloadable file; the empty workbook to fill in."""
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ ASSIGNMENT_HEADERS: list[tuple[str, Callable[[Any], Any]]] = [
     ("岗位", lambda a: a.post_title),
     ("企业", lambda a: a.enterprise or ""),
     ("产业链", lambda a: a.chain_name or a.chain_id or ""),
-    ("综合匹配度", lambda a: a.score),
-    ("求职方得分", lambda a: a.seeker_score),
-    ("用人方得分", lambda a: a.employer_score),
+    ("综合匹配度", lambda a: _pct0(a.score)),
+    ("求职方得分", lambda a: _pct0(a.seeker_score)),
+    ("用人方得分", lambda a: _pct0(a.employer_score)),
     ("志愿序号", lambda a: a.wish_rank or ""),
     ("企业必面", lambda a: _yes(a.must_see)),
     ("匹配理由", lambda a: a.reason),
@@ -53,6 +53,22 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+def _pct0(x: float) -> str:
+    """A score as the pages show it: a whole percentage."""
+    return f"{x * 100:.0f}%"
+
+
+SOLVER_NAMES = {"lp": "线性规划（精确最优）", "flow": "最小费用流（精确最优）", "assignment": "指派算法",
+                "deferred-acceptance": "延迟接受算法"}
+UNMATCHED_HEADERS = ["求职者ID", "姓名", "学校", "应届", "面试安排", "原因"]
+
+
+def unmatched_rows(result: FairRunResult) -> list[list[Any]]:
+    """The 未安排面试 sheet: every registered seeker without an interview, and why."""
+    return [[u.talent_id, u.name or "", u.school or "", _yes(u.fresh_graduate), "未安排面试", u.reason]
+            for u in result.report.unmatched]
+
+
 def summary_rows(result: FairRunResult) -> list[list[Any]]:
     """The 汇总 sheet: metric, value, definition."""
     r = result.report
@@ -61,8 +77,8 @@ def summary_rows(result: FairRunResult) -> list[list[Any]]:
     rows: list[list[Any]] = [
         ["活动", result.fair_name, f"活动编号 {result.fair_id}；匹配结果编号 {result.run_id or '未保存'}"],
         ["模式", mode, d["最优模式"] if r.mode == "optimal" else d["稳定模式"]],
-        ["求解器", r.solver, ""],
-        ["最低匹配度", r.min_score, d["低于门槛"]],
+        ["求解方法", SOLVER_NAMES.get(r.solver, r.solver), ""],
+        ["最低匹配度", _pct0(r.min_score), d["低于门槛"]],
         ["报名求职者", r.seekers, ""],
         ["岗位", r.posts, ""],
         ["岗位面试名额合计", r.capacity, ""],
@@ -72,24 +88,28 @@ def summary_rows(result: FairRunResult) -> list[list[Any]]:
         ["不合格组合", r.ineligible_pairs, d["不合格组合"]],
         ["低于门槛的组合", r.below_min_pairs, d["低于门槛"]],
         ["面试场数", r.interviews, ""],
-        ["总匹配度", r.total_fit, d["总匹配度"]],
-        ["平均匹配度", r.mean_fit, d["平均匹配度"]],
+        ["总匹配度", round(r.total_fit, 2), d["总匹配度"]],
+        ["平均匹配度", _pct0(r.mean_fit), d["平均匹配度"]],
         ["获得面试的求职者", r.seekers_with_interview, ""],
+        ["未安排面试的求职者", r.seekers - r.seekers_with_interview, "名单与原因见“未安排面试”表"],
         ["获得面试的求职者占比", _pct(r.seeker_share), d["获得面试的求职者占比"]],
         ["面试名额填充率", _pct(r.capacity_fill), d["面试名额填充率"]],
         ["已排期面试", r.scheduled, ""],
         ["未排期面试", r.unscheduled, "见分配结果表“未排期原因”列"],
         ["展位时段占用率", _pct(r.slot_fill), d["展位时段占用率"]],
-        ["阻塞对", r.blocking_pairs, d["阻塞对"]],
-        ["最优模式总匹配度", r.optimal_total, f"面试 {r.optimal_interviews} 场，阻塞对 {r.optimal_blocking_pairs} 个"],
-        ["稳定模式总匹配度", r.stable_total, f"面试 {r.stable_interviews} 场，阻塞对 {r.stable_blocking_pairs} 个"],
-        ["福利差", r.welfare_gap, d["福利差"]],
-        ["福利差占比", _pct(r.welfare_gap_share), ""],
+        ["稳定性：双方都更愿意彼此的组合", r.blocking_pairs, d["稳定性"]],
+        ["最优模式总匹配度", round(r.optimal_total, 2),
+         f"面试 {r.optimal_interviews} 场，双方都更愿意彼此的组合 {r.optimal_blocking_pairs} 对"],
+        ["稳定模式总匹配度", round(r.stable_total, 2),
+         f"面试 {r.stable_interviews} 场，双方都更愿意彼此的组合 {r.stable_blocking_pairs} 对"],
+        ["总匹配度差距（最优 − 稳定）", round(r.welfare_gap, 2), d["总匹配度差距"]],
+        ["总匹配度差距占比", _pct(r.welfare_gap_share), ""],
         ["企业必面组合", r.must_see_pairs, f"已安排 {r.must_see_met} 个"],
         ["填写志愿的求职者", r.seekers_with_wishes, f"第一志愿获得面试 {r.first_wish_met} 人"],
     ]
     rows += [["提示", w, ""] for w in r.warnings]
-    rows += [[f"耗时：{k}", f"{v:.3f} 秒", ""] for k, v in r.timings.items()]
+    if "total" in r.timings:
+        rows.append(["计算用时", f"{r.timings['total']:.1f} 秒", ""])
     return rows
 
 
@@ -115,12 +135,13 @@ def _sheets(result: FairRunResult) -> list[tuple[str, list[str], list[list[Any]]
         ("分配结果", [h for h, _ in ASSIGNMENT_HEADERS], [[f(a) for _, f in ASSIGNMENT_HEADERS] for a in by_booth]),
         ("展位日程", BOOTH_HEADERS, [[col[h](a) for h in BOOTH_HEADERS] for a in by_booth]),
         ("求职者日程", SEEKER_HEADERS, [[col[h](a) for h in SEEKER_HEADERS] for a in seeker_schedule(result)]),
+        ("未安排面试", UNMATCHED_HEADERS, unmatched_rows(result)),
         ("汇总", ["指标", "数值", "说明"], summary_rows(result)),
         ("分布统计", DISTRIBUTION_HEADERS, distribution_rows(result)),
     ]
 
 
-_WIDTHS = {"匹配理由": 60, "未排期原因": 30, "说明": 70, "岗位": 22, "企业": 26, "学校": 20, "数值": 24,
+_WIDTHS = {"匹配理由": 60, "未排期原因": 30, "原因": 60, "说明": 70, "岗位": 22, "企业": 26, "学校": 20, "数值": 24,
            "指标": 22, "分组": 24}
 
 
@@ -164,7 +185,8 @@ ExportFormat = Literal["xlsx", "csv", "json"]
 
 def export_result(result: FairRunResult, fmt: ExportFormat) -> dict[str, bytes]:
     """The files of a result: file-name suffix → content. XLSX and JSON are one file (suffix
-    ""); CSV is one file per sheet: "" for 分配结果, "_展位日程", "_求职者日程", "_汇总", "_分布统计"."""
+    ""); CSV is one file per sheet: "" for 分配结果, "_展位日程", "_求职者日程", "_未安排面试", "_汇总",
+    "_分布统计"."""
     if fmt == "xlsx":
         return {"": _xlsx_bytes(result)}
     if fmt == "json":

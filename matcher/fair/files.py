@@ -33,8 +33,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcher.core.errors import ImportRejected
-from matcher.domain.fair import FairDetail
+from matcher.core.errors import ImportRejected, RowError, TalentMatchError
+from matcher.domain.fair import FairCreate, FairDetail
 from matcher.fair.create import create_fair
 from matcher.fair.export import (
     ExportFormat,
@@ -68,13 +68,43 @@ __all__ = [
 ]
 
 
+def merge_reference_errors(service: MatchService, partial: FairCreate, errors: list[RowError],
+                           actor: Principal | None) -> list[RowError]:
+    """The reading errors plus what checking the references of the rows that parsed finds
+    (unknown ids, wishes naming no one). A wish or a booth that names a row which itself failed
+    to parse is not reported twice: such "not found" findings are left out."""
+    from matcher.fair.create import fair_repo
+    from matcher.fair.resolve import Errors, resolve_fair
+    from matcher.storage.records import external_scope
+
+    found = Errors()
+    try:
+        resolve_fair(service, fair_repo(service), partial, external_scope(actor), found, [])
+    except TalentMatchError:
+        return errors
+    failed_sheets = {e.sheet for e in errors}
+    seen = {(e.sheet, e.row, e.field, e.reason) for e in errors}
+    extra = [e for e in found.items
+             if (e.sheet, e.row, e.field, e.reason) not in seen
+             and not (failed_sheets and (e.reason.startswith(("找不到", "本次活动中没有")) or "对应" in e.reason))]
+    both = [*errors, *extra]
+    order = {sheet: n for n, sheet in enumerate(dict.fromkeys(getattr(e, "sheet", "") for e in both))}
+    return shorten_errors(sorted(both, key=lambda e: (order[getattr(e, "sheet", "")], e.row)))
+
+
 def import_fair_file(service: MatchService, source: Path | None = None, *, files: dict[str, Path] | None = None,
                      mapping: FairMapping | None = None, name: str | None = None,
                      progress: Progress | None = None, actor: Principal | None = None) -> FairDetail:
     """Read a fair file and create the fair (all or nothing); see ``read_fair`` and
     ``matcher.fair.engine.create_fair``."""
-    ff = read_fair(source, files=files, mapping=mapping, name=name,
-                   limits=ReadLimits.from_settings(getattr(service, "settings", None)))
+    try:
+        ff = read_fair(source, files=files, mapping=mapping, name=name,
+                       limits=ReadLimits.from_settings(getattr(service, "settings", None)))
+    except ImportRejected as exc:
+        partial = getattr(exc, "partial", None)
+        if partial is not None:  # the references of the rows that parsed: every problem at once
+            exc.errors = merge_reference_errors(service, partial, exc.errors, actor)
+        raise
     try:
         detail = create_fair(service, ff.fair, progress, actor=actor)
     except ImportRejected as exc:  # references that did not resolve: quote their values short

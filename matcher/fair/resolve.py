@@ -43,6 +43,22 @@ class Item:
     failed: bool = False  # has an error (already reported); wishes naming it are not reported again
 
 
+# the column a reader looks for, by the field the resolver checks (never the field's code name)
+_COLUMN_NAMES = {"seeker": "求职者", "post": "岗位", "enterprise": "企业", "kind": "类型", "rank": "顺序",
+                 "booth": "展位", "start": "开始时间", "end": "结束时间", "period": "时段",
+                 "demand_id": "需求ID", "talent_id": "人才ID", "enterprise_id": "企业", "external_id": "编号",
+                 "posts": "岗位表", "seekers": "求职者表", "capacity": "面试名额", "limit": "面试上限"}
+
+
+def column_name(fld: str) -> str:
+    """The Chinese column name of a field of a fair file (a record field by its usual header)."""
+    from matcher.ingest.fields import BUILTIN_HEADERS
+
+    if fld in _COLUMN_NAMES:
+        return _COLUMN_NAMES[fld]
+    return BUILTIN_HEADERS[fld][0] if fld in BUILTIN_HEADERS else fld
+
+
 class Errors:
     def __init__(self) -> None:
         self.items: list[SheetRowError] = []
@@ -50,7 +66,10 @@ class Errors:
     def add(self, origin: tuple[str, int] | None, fld: str, reason: str, value: object = None) -> None:
         sheet, row = origin or ("", 0)
         shown = None if value is None else excerpt(str(value))
-        self.items.append(SheetRowError(row=row, field=fld, reason=reason, value=shown, sheet=sheet))
+        # a sheet's column by its Chinese name; a JSON body's (the API) by its field name
+        shown_field = fld if sheet in JSON_SECTIONS else column_name(fld)
+        self.items.append(SheetRowError(row=row, field=shown_field, reason=reason, value=shown,
+                                        sheet=sheet))
 
     def sorted(self) -> list[RowError]:
         order = {name: n for n, name in enumerate(dict.fromkeys(e.sheet for e in self.items))}

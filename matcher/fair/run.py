@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from matcher.domain.fair import (
     FairRunResult,
     Progress,
     Slot,
+    UnmatchedSeeker,
     booth_warnings,
     format_clock,
     parse_clock,
@@ -50,6 +51,10 @@ class Candidates:
     entries: dict[int, DemandEntry]
     cosine: dict[tuple[int, int], float]
     stats: dict[str, int]
+    # per seeker: how many candidate posts were filtered, ineligible, below the threshold, and
+    # the best score among those below it (why a seeker may get no interview)
+    refused: dict[int, Counter] = field(default_factory=dict)
+    best_below: dict[int, float] = field(default_factory=dict)
 
 
 def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOptions,
@@ -133,6 +138,8 @@ def _scored(service: MatchService, candidates: list[tuple[int, int, float]], pro
              "below_min_pairs": 0, "filtered_pairs": 0}
     pairs: list[Pair] = []
     cosine: dict[tuple[int, int], float] = {}
+    refused: dict[int, Counter] = {}
+    best_below: dict[int, float] = {}
     total = len(candidates)
     step = max(1, total // 200)
     for n, (s, p, c) in enumerate(candidates):
@@ -141,20 +148,24 @@ def _scored(service: MatchService, candidates: list[tuple[int, int, float]], pro
         is_must = key in wishes.must
         if not service.passes_filters(entry, profile, filters, for_seeker=True):
             stats["filtered_pairs"] += 1
+            refused.setdefault(s, Counter())["filtered"] += 1
             continue
         sc = service.score_pair(profile, entry, c, background=bg)
         stats["scored_pairs"] += 1
         if not sc.eligible and not is_must and not filters.include_ineligible:
             stats["ineligible_pairs"] += 1
+            refused.setdefault(s, Counter())["ineligible"] += 1
         elif sc.score < options.min_score and not is_must:
             stats["below_min_pairs"] += 1
+            refused.setdefault(s, Counter())["below"] += 1
+            best_below[s] = max(best_below.get(s, 0.0), sc.score)
         else:
             pairs.append(Pair(s, p, round(sc.score, 6), round(sc.seeker, 6), round(sc.employer, 6),
                               wishes.rank.get(key), is_must))
             cosine[key] = c
         if progress and (n % step == 0 or n == total - 1):
             progress("评分", n + 1, total)
-    return Candidates(pairs, profiles, entries, cosine, stats)
+    return Candidates(pairs, profiles, entries, cosine, stats, refused, best_below)
 
 
 def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, pair: Pair,
@@ -230,6 +241,7 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     assignments = _assignments(service, chosen, booth_of, sched, cand, chains, bg, progress)
     timer.stop("explain")
     report.timings = timer.rounded()
+    report.unmatched = without_interview(fair, options, inst, chosen, cand)
     result = FairRunResult(fair_id=fair.id, fair_name=fair.name, options=options, report=report,
                            assignments=assignments, created_at=datetime.now().astimezone())
     if options.save:
@@ -253,6 +265,38 @@ def _solve(inst: Instance, options: FairRunOptions, progress: Progress | None,
     if progress:
         progress("分配", 2, 2)
     return optimal, stable
+
+
+def without_interview(fair: FairDetail, options: FairRunOptions, inst: Instance, chosen: list[Pair],
+                      cand: Candidates) -> list[UnmatchedSeeker]:
+    """Every registered seeker who got no interview, with the reason a reader can act on."""
+    placed = {p.seeker for p in chosen}
+    acceptable = Counter(p.seeker for p in inst.pairs)
+    out = []
+    for s in fair.seekers:
+        if s.talent_id in placed:
+            continue
+        profile = cand.profiles.get(s.talent_id)
+        refused = cand.refused.get(s.talent_id, Counter())
+        if profile is None:
+            reason = "人才档案已停用或不存在，未参与匹配"
+        elif acceptable[s.talent_id]:
+            reason = (f"有 {acceptable[s.talent_id]} 个可安排的岗位，但这些岗位的面试名额已给了匹配度更高的求职者"
+                      "（可增加岗位面试名额或展位时段）")
+        elif refused["below"]:
+            best = cand.best_below.get(s.talent_id, 0.0)
+            reason = (f"候选岗位的匹配度都低于最低匹配度 {options.min_score * 100:.0f}%"
+                      f"（最高 {best * 100:.0f}%）")
+        elif refused["ineligible"]:
+            reason = f"{refused['ineligible']} 个候选岗位的硬性条件（学历、证书、工作年限、应届限制等）都未满足"
+        elif refused["filtered"]:
+            reason = "候选岗位都被本次匹配的筛选条件排除"
+        else:
+            reason = "没有候选岗位（与各岗位的相似度都不在前列，或被企业排除）"
+        out.append(UnmatchedSeeker(talent_id=s.talent_id, name=profile.name if profile else None,
+                                   school=profile.school if profile else None,
+                                   fresh_graduate=bool(profile and profile.fresh_graduate), reason=reason))
+    return out
 
 
 def _report(fair: FairDetail, options: FairRunOptions, inst: Instance, modes: tuple[list[Pair], list[Pair], list[Pair]],

@@ -357,6 +357,14 @@ class FairFile:
     unused: list[str]
 
 
+def _partial(settings: dict[str, Any], posts: list, seekers: list, wishes: list, slots: list) -> FairCreate | None:
+    try:
+        return FairCreate(**{k: v for k, v in settings.items() if k == "name"}, posts=posts, seekers=seekers,
+                          wishes=wishes, slots=slots)
+    except ValidationError:
+        return None
+
+
 def read_fair(source: Path | None = None, *, files: dict[str, Path] | None = None,
               mapping: FairMapping | None = None, name: str | None = None,
               limits: ReadLimits | None = None) -> FairFile:
@@ -396,7 +404,11 @@ def read_fair(source: Path | None = None, *, files: dict[str, Path] | None = Non
             errors.append(SheetRowError(row=where.get(fld, 0), field=names[0] if names else fld, sheet=label,
                                         reason=zh_reason(err)))
     if errors:
-        raise ImportRejected(shorten_errors(errors))
+        rejected = ImportRejected(shorten_errors(errors))
+        # the rows that did parse, so that the caller can check their references too and list
+        # every problem of every sheet at once
+        rejected.partial = fair or _partial(settings, posts, seekers, wishes, slots)  # type: ignore[attr-defined]
+        raise rejected
     assert fair is not None
     # pydantic keeps the given instances; should it ever copy them, keep the origins
     for target, given in ((fair.posts, posts), (fair.seekers, seekers), (fair.wishes, wishes), (fair.slots, slots)):

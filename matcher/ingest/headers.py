@@ -26,13 +26,26 @@ def header_key(header: str) -> str:
     """A header's comparison key: normalised, lower-cased, without notes in brackets, marks, spaces."""
     text = normalize_text(header).lower()
     text = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text)
+    text = re.sub(r"/(年|月|天|日|小时)$", "", text.strip())  # a unit's period after it: 薪酬（万元）/年
     return re.sub(r"[\s*:：#]+", "", text)
 
 
+# the period a salary header names, in or outside its brackets: 年薪（万元）, 薪酬（万元）/年
+_HEADER_PERIODS = (("/年", re.compile(r"年薪|年收入|/年|每年|年均|年度")),
+                   ("/月", re.compile(r"月薪|月收入|/月|每月|月均")))
+
+
 def unit_hint(header: str) -> str | None:
-    """The unit a header states in brackets ("元/月", "万元"), or None."""
-    m = UNIT_HINT.search(normalize_text(header))
-    return m.group(1) if m else None
+    """The unit a header states, with the period it names: "元/月", "万元/年" (年薪均值（万元）),
+    "/年" (年薪, no unit); None when it states neither. The header's unit and period win over
+    the guess a bare number would get ("4.8" under 年薪（万元） is 4.8万元/年, not 4.8万/月)."""
+    text = normalize_text(header)
+    m = UNIT_HINT.search(text)
+    unit = m.group(1).strip() if m else ""
+    if "/" in unit:
+        return unit
+    period = next((p for p, pattern in _HEADER_PERIODS if pattern.search(text)), "")
+    return (unit + period) or None
 
 
 class HeaderTable:

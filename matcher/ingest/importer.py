@@ -13,6 +13,7 @@ the mapping sets ``ignore_unknown``), so that a typo never silently drops a colu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -79,6 +80,7 @@ class ImportResult:
     columns: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     header_row: int | None = None
+    warnings: list[str] = field(default_factory=list)  # what was read with a guess, for the user
 
     @property
     def ok(self) -> bool:
@@ -178,45 +180,122 @@ def _missing_required(plan: ColumnPlan, seen: dict[str, str], header_row: int,
     return missing_required
 
 
+# Columns a spreadsheet often merges down a group of rows ("same as above"): a blank cell there
+# takes the value of the row above, with a warning; "同上" written in any cell does the same.
+_REPEATED_FIELDS = frozenset({"enterprise_name", "enterprise_id", "chain_id", "city"})
+_SAME_AS_ABOVE = frozenset({"同上", "〃", "\"", "同左上", "同前"})
+# a note below the table: "备注：薪酬为税前", "说明：1. …", "注：…", "数据来源：…"
+_NOTE = re.compile(r"^\s*(备注|说明|注|填表说明|数据来源|资料来源|附注)\s*[:：\d.、]")
+
+
+def _is_note(values: list[object]) -> bool:
+    """Whether a row is one note written in a single cell."""
+    filled = [v for v in values if not _cell_blank(v)]
+    return len(filled) == 1 and isinstance(filled[0], str) and bool(_NOTE.match(filled[0]))
+
+
 def _read_data(rows: Iterable[tuple[int, list[object]]], columns: list[Column], plan: ColumnPlan,
                missing_required: frozenset[str], max_rows: int, result: ImportResult) -> None:
-    """Build a record from every non-blank data row."""
-    width = len(columns)
-    reported_blank: set[int] = set()
-    mapped = [c for c in columns if c.status == "mapped" and c.target]
+    """Build a record from every non-blank data row; notes below the table are left out with a
+    warning, blank "same as above" cells are filled from the row above with a warning."""
+    filler = _SameAsAbove(columns) if plan.kind != "talents" else None
+    notes: list[tuple[int, list[object]]] = []
+    reported_blank: set[int] = set()  # columns without a header already reported
     for number, values in rows:
         if all(_cell_blank(v) for v in values):
             continue
-        result.total_rows += 1
-        if result.total_rows > max_rows:
-            raise PayloadTooLarge(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
-        for index in range(len(values)):
-            column = columns[index] if index < width else None
-            if (column is None or column.status == "blank") and index not in reported_blank:
-                if not is_blank(values[index]):
-                    reported_blank.add(index)
-                    result.errors.append(
-                        RowError(
-                            row=number,
-                            field=f"第 {index + 1} 列",
-                            reason="该列有数据但没有表头",
-                            value=shown(values[index]),
-                        )
+        if _is_note(values):
+            notes.append((number, values))  # a note only when no data row follows it
+            continue
+        for note in notes:
+            _read_row(*note, columns, plan, missing_required, max_rows, result, filler, reported_blank)
+        notes = []
+        _read_row(number, values, columns, plan, missing_required, max_rows, result, filler, reported_blank)
+    for number, values in notes:
+        text = next(cell_text(v) for v in values if not _cell_blank(v))
+        result.warnings.append(f"第 {number} 行是表格下方的说明，未作为条目导入：{excerpt(text, 40)}")
+    if filler is not None and filler.filled:
+        result.warnings.append(filler.message())
+
+
+class _SameAsAbove:
+    """Fills blank or "同上" cells of the repeated columns from the row above, remembering where."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.columns = [c for c in columns if c.status == "mapped" and c.target in _REPEATED_FIELDS]
+        self.last: dict[int, object] = {}
+        self.filled: dict[str, list[int]] = {}  # header -> rows filled
+
+    def fill(self, number: int, values: list[object]) -> list[object]:
+        if not self.columns:
+            return values
+        values = list(values)
+        for c in self.columns:
+            value = values[c.index] if c.index < len(values) else None
+            same = isinstance(value, str) and value.strip() in _SAME_AS_ABOVE
+            if (_cell_blank(value) or same) and c.index in self.last:
+                while len(values) <= c.index:
+                    values.append(None)
+                values[c.index] = self.last[c.index]
+                self.filled.setdefault(c.header, []).append(number)
+            elif not _cell_blank(value) and not same:
+                self.last[c.index] = value
+        return values
+
+    def message(self) -> str:
+        parts = [f"“{excerpt(h, 20)}”第 {_row_list(rows)} 行" for h, rows in self.filled.items()]
+        return "以下空白单元格按“同上”用上一行的值填充，请核对：" + "；".join(parts)
+
+
+def _row_list(rows: list[int]) -> str:
+    """Row numbers as ranges: 3-5、9."""
+    spans: list[list[int]] = []
+    for r in rows:
+        if spans and r == spans[-1][1] + 1:
+            spans[-1][1] = r
+        else:
+            spans.append([r, r])
+    text = "、".join(f"{a}-{b}" if a != b else str(a) for a, b in spans[:20])
+    return text + (f" 等 {len(rows)} 行" if len(spans) > 20 else "")
+
+
+def _read_row(number: int, values: list[object], columns: list[Column], plan: ColumnPlan,
+              missing_required: frozenset[str], max_rows: int, result: ImportResult,
+              filler: _SameAsAbove | None, reported_blank: set[int]) -> None:
+    result.total_rows += 1
+    if result.total_rows > max_rows:
+        raise PayloadTooLarge(f"文件行数超过上限（最多 {max_rows} 行），请拆分后再导入")
+    width = len(columns)
+    for index in range(len(values)):
+        column = columns[index] if index < width else None
+        if (column is None or column.status == "blank") and index not in reported_blank:
+            if not is_blank(values[index]):
+                reported_blank.add(index)
+                result.errors.append(
+                    RowError(
+                        row=number,
+                        field=f"第 {index + 1} 列",
+                        reason="该列有数据但没有表头",
+                        value=shown(values[index]),
                     )
-        cells = [
-            (
-                c.header,
-                c.target or "",
-                values[c.index] if c.index < len(values) else None,
-                c.unit_hint,
-            )
-            for c in mapped
-        ]
-        record, errors = plan.build(number, cells, missing_required)
-        if errors:
-            result.errors.extend(errors)
-        elif record is not None:
-            result.records.append((number, record))
+                )
+    if filler is not None:
+        values = filler.fill(number, values)
+    cells = [
+        (
+            c.header,
+            c.target or "",
+            values[c.index] if c.index < len(values) else None,
+            c.unit_hint,
+        )
+        for c in columns
+        if c.status == "mapped" and c.target
+    ]
+    record, errors = plan.build(number, cells, missing_required)
+    if errors:
+        result.errors.extend(errors)
+    elif record is not None:
+        result.records.append((number, record))
 
 
 # ---------------------------------------------------------------------------------------------

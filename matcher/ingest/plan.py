@@ -29,6 +29,7 @@ from matcher.ingest.parsing import (
     is_blank,
     parse_salary,
 )
+from matcher.ingest.parsing.requirements import education_in_text, years_in_text
 from matcher.ingest.values import parser_for, with_unit_hint
 
 # ---------------------------------------------------------------------------------------------
@@ -117,6 +118,8 @@ class ColumnPlan:
         for name, value in self.defaults.items():
             if name not in values and name not in parsed.failed and name not in origin:
                 values[name] = value
+        if self.kind != "talents":
+            _requirements_from_text(values, parsed.failed)
         if self.kind == "catalogue":
             if values.get("source", "catalogue") != "catalogue":
                 header = origin.get("source", ("source", None))[0]
@@ -135,6 +138,22 @@ class ColumnPlan:
             errors += parsed.validation_errors(exc, suppress_missing)
             return None, errors
         return (None, errors) if errors else (record, errors)
+
+
+def _requirements_from_text(values: dict[str, Any], failed: set[str]) -> None:
+    """Experience and education read from an entry's 岗位职责/任职要求 text ("3年以上经验",
+    "本科及以上学历") when no cell gives them."""
+    text = values.get("description")
+    if not isinstance(text, str) or not text:
+        return
+    if "min_experience_years" not in values and "min_experience_years" not in failed:
+        years = years_in_text(text)
+        if years is not None:
+            values["min_experience_years"] = years
+    if "education" not in values and "education" not in failed:
+        education = education_in_text(text)
+        if education is not None:
+            values["education"] = education
 
 
 class _ParsedRow:

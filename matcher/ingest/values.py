@@ -24,6 +24,7 @@ from matcher.ingest.parsing import (
     parse_title_level,
     parse_year,
 )
+from matcher.ingest.parsing.salary import names_period
 
 # ---------------------------------------------------------------------------------------------
 # value parsing per field
@@ -163,7 +164,9 @@ _BARE_AMOUNT = re.compile(r"[\d.,\s\-~～至到—–]+(以上|以下)?")
 
 
 def with_unit_hint(raw: object, hint: str | None) -> object:
-    """A salary cell with the header's unit appended when the cell has none ("8-12" + "万元/年")."""
+    """A salary cell with what the header states and the cell does not: its unit and period
+    ("8-12" + "万元/年"; "4.8" under 年薪均值（万元） → "4.8万元/年"), or its period alone when
+    the cell writes a unit but no period ("4.8万" under 年薪 → "4.8万/年")."""
     if not hint or raw is None or isinstance(raw, bool):
         return raw
     text = cell_text(raw)
@@ -171,6 +174,9 @@ def with_unit_hint(raw: object, hint: str | None) -> object:
         m = re.fullmatch(r"(.*?)(以上|以下)?", text)
         assert m is not None
         return f"{m.group(1)}{hint}{m.group(2) or ''}"
+    period = hint[hint.index("/"):] if "/" in hint else ""
+    if period and not names_period(text) and re.search(r"\d", text):
+        m = re.fullmatch(r"(.*?)(以上|以下)?", text)
+        assert m is not None
+        return f"{m.group(1)}{period}{m.group(2) or ''}"
     return raw
-
-

@@ -7,9 +7,9 @@ from typing import Any
 
 from matcher.core.settings import Weights
 from matcher.domain.schemas import TalentProfile
-from models.rerankers.base import COMPONENTS
+from matcher.ranking.learned import MAX_EXPERIENCE_YEARS, feature_row
 
-MAX_EXPERIENCE_YEARS = 40.0
+__all__ = ["MAX_EXPERIENCE_YEARS", "pair_features", "side_features", "weights_dict"]
 
 
 def weights_dict(weights: Weights) -> dict[str, float]:
@@ -23,8 +23,5 @@ def side_features(profile: TalentProfile) -> dict[str, float]:
 
 def pair_features(scored: Any) -> dict[str, float]:
     """The components of a ``matcher.service.Scored`` in ``COMPONENTS`` order, plus the side
-    features. Raises if the service's components are no longer the re-rankers' (a model trained
-    on one set must not silently read another)."""
-    if tuple(scored.comp) != COMPONENTS:
-        raise RuntimeError(f"评分分项与重排模型的特征不一致：{tuple(scored.comp)} != {COMPONENTS}")
-    return {**{k: float(v) for k, v in scored.comp.items()}, **side_features(scored.profile)}
+    features (``matcher.ranking.learned.feature_row``)."""
+    return feature_row(scored)

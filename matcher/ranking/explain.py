@@ -31,7 +31,8 @@ class Explainer:
 
     def to_match(self, sc: Scored) -> Match:
         """A scored pair as a shown result, with its explanation in Chinese."""
-        explanation = self.explain(sc.profile, sc.entry, sc.matched, sc.missing, sc.unmet, sc.comp)
+        explanation = self.explain(sc.profile, sc.entry, sc.matched, sc.missing, sc.unmet, sc.comp,
+                                   experience_known=sc.experience_known)
         if sc.unmet_fresh:
             explanation.unmet_requirements.append(
                 f"该岗位不面向应届毕业生，要求 {sc.entry.min_experience_years:g} 年以上工作经验")
@@ -45,7 +46,7 @@ class Explainer:
                      explanation=explanation)
 
     def explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
-                unmet: list, comp: dict[str, float]) -> Explanation:
+                unmet: list, comp: dict[str, float], *, experience_known: bool = True) -> Explanation:
         unmet_msgs = []
         for r in unmet:
             msg = f"未满足：{r.label}"
@@ -55,12 +56,13 @@ class Explainer:
                     msg += f"（取得{r.level}数字技术工程师证书可直接认定相应职称）"
             unmet_msgs.append(msg)
         return Explanation(matched_skills=matched, missing_skills=missing, unmet_requirements=unmet_msgs,
-                           reasons=self.reasons(profile, entry, matched, comp),
+                           reasons=self.reasons(profile, entry, matched, comp, experience_known=experience_known),
                            training=self.training_for(missing))
 
     def reasons(self, profile: TalentProfile, entry: DemandEntry, matched: list[str],
-                comp: dict[str, float]) -> list[str]:
-        """Why the pair fits (and the experience it lacks), feature by feature."""
+                comp: dict[str, float], *, experience_known: bool = True) -> list[str]:
+        """Why the pair fits (and the experience it lacks), feature by feature; a free-text
+        wish that states no years says nothing of experience."""
         reasons = []
         if comp["semantic"] >= 0.5:
             reasons.append(f"整体背景与岗位内容相近（语义相关度 {comp['semantic']:.2f}）")
@@ -82,7 +84,7 @@ class Explainer:
             reasons.append(f"属于意向产业链：{chain.name if chain else entry.chain_id}")
         if entry.shortage_level and entry.shortage_level >= 4:
             reasons.append(f"急需紧缺岗位（{entry.shortage_level} 星）")
-        if comp["experience"] < 1.0:
+        if experience_known and comp["experience"] < 1.0:
             reasons.append(f"工作经验 {profile.experience_years:g} 年，岗位要求 {entry.min_experience_years:g} 年")
         return reasons
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from matcher.core.textnorm import normalize_key
+from matcher.reference.majors import MajorTaxonomy
 
 NEUTRAL = 0.5
 DEFAULT_THRESHOLD = 0.6  # a pair scoring at least this counts as qualified (gap report, zone)
@@ -30,20 +31,37 @@ def ratio(n: int, d: int, empty: float = 1.0) -> float:
     return empty if d == 0 else n / d
 
 
-def major_fit(major: str | None, wanted: Iterable[str]) -> float:
-    """1 if the major belongs to one of the wanted majors or disciplines (e.g. 计算机类)."""
-    wanted = [normalize_key(w).removesuffix("类").removesuffix("相关专业").removesuffix("专业") for w in wanted]
-    wanted = [w for w in wanted if w and w not in ("不限", "无")]
+def major_fit(major: str | None, wanted: Iterable[str], taxonomy: MajorTaxonomy | None = None) -> float:
+    """How well a major meets the wanted majors or classes, the best of them: 1 for the major
+    itself or a member of a wanted 专业类 / 门类 ("自动化类", "机械类", "计算机相关专业"), 0.7 for
+    a major of the same 专业类 as a wanted one (``taxonomy``, data/majors.json); where the
+    taxonomy knows neither side, by name: 1 when one contains the other, 0.7 for the same first
+    two characters."""
+    wanted = [w for w in wanted if _name_key(w) and _name_key(w) not in ("不限", "无")]
     if not wanted:
         return 1.0
     if not major:
         return 0.0
-    m = normalize_key(major)
+    best = 0.0
     for w in wanted:
-        if w in m or m in w:
-            return 1.0
-        if len(w) >= 2 and len(m) >= 2 and w[:2] == m[:2]:
-            return 0.7
+        fit = taxonomy.fit(major, w) if taxonomy else None
+        best = max(best, _name_fit(major, w) if fit is None else fit)
+        if best >= 1.0:
+            break
+    return best
+
+
+def _name_key(wanted: str) -> str:
+    return normalize_key(wanted).removesuffix("类").removesuffix("相关专业").removesuffix("专业")
+
+
+def _name_fit(major: str, wanted: str) -> float:
+    """The fit by name alone, for majors and requests the taxonomy does not know."""
+    w, m = _name_key(wanted), normalize_key(major)
+    if w in m or m in w:
+        return 1.0
+    if len(w) >= 2 and len(m) >= 2 and w[:2] == m[:2]:
+        return 0.7
     return 0.0
 
 

@@ -19,6 +19,7 @@ from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.ranking import features as F
+from matcher.reference.majors import MajorTaxonomy
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.quals import QualificationRules
 from matcher.reference.regions import Regions
@@ -43,6 +44,7 @@ class Scored:
     missing: list[str]
     unmet: list[Any]
     unmet_fresh: bool
+    experience_known: bool = True  # False for a free-text wish that states no years
 
     @property
     def other_id(self) -> int:
@@ -68,7 +70,9 @@ class SkillCoverage:
 class PairScorer:
     """Scores pairs with the reference data (skills, qualification rules, regions) and weights."""
 
-    def __init__(self, vocab: SkillVocab, rules: QualificationRules, regions: Regions, weights: Weights) -> None:
+    def __init__(self, vocab: SkillVocab, rules: QualificationRules, regions: Regions, weights: Weights,
+                 majors: MajorTaxonomy | None = None) -> None:
+        self.majors = majors
         self.vocab = vocab
         self.rules = rules
         self.regions = regions
@@ -89,29 +93,38 @@ class PairScorer:
                              required=len(req), preferred=len(pref))
 
     def score(self, profile: TalentProfile, entry: DemandEntry, cos: float, background: float,
-              target: Kind, partial: bool = False, lexical: float | None = None) -> Scored:
+              target: Kind, partial: bool = False, lexical: float | None = None,
+              stated: frozenset[str] = frozenset()) -> Scored:
         """The pair's score. ``partial``: the talent is a free-text wish (no hard requirements,
-        unknown skills, experience and major); ``lexical``: the candidate's BM25 score relative
+        unknown skills, experience and major) except what it ``stated`` ("experience",
+        "education": "三年Java经验", "应届硕士"); ``lexical``: the candidate's BM25 score relative
         to the best candidate's, blended into the semantic feature for free text."""
         skills = self.coverage(profile, entry)
-        unmet = [] if partial else self.rules.unmet(profile, entry)
+        if partial:
+            unmet = ([r for r in self.rules.unmet(profile, entry) if r.kind == "education"]
+                     if "education" in stated else [])
+        else:
+            unmet = self.rules.unmet(profile, entry)
         cert_reqs = [r for r in self.rules.requirements(entry) if r.kind != "education"]
         # a post closed to fresh graduates that asks for experience is a hard requirement
-        unmet_fresh = (not partial and not entry.fresh_graduates_ok and profile.fresh_graduate
+        unmet_fresh = ((not partial or "fresh" in stated) and not entry.fresh_graduates_ok and profile.fresh_graduate
                        and profile.experience_years < max(entry.min_experience_years, 0.01))
         eligible = not unmet and not unmet_fresh
 
         sem = F.semantic(cos, background)
         if lexical is not None:
             sem = LEXICAL_SHARE_FREE_TEXT * lexical + (1 - LEXICAL_SHARE_FREE_TEXT) * sem
-        comp = self.components(profile, entry, sem, skills, unmet, cert_reqs, target=target, partial=partial)
+        experience_known = not partial or "experience" in stated
+        comp = self.components(profile, entry, sem, skills, unmet, cert_reqs, target=target, partial=partial,
+                               experience_known=experience_known)
         employer, seeker = self.sides(comp)
         score = self.weights.employer_share * employer + (1 - self.weights.employer_share) * seeker
         return Scored(profile, entry, target, score, seeker, employer, comp, eligible, skills.matched,
-                      skills.missing + skills.pref_missing, unmet, unmet_fresh)
+                      skills.missing + skills.pref_missing, unmet, unmet_fresh, experience_known)
 
     def components(self, profile: TalentProfile, entry: DemandEntry, sem: float, skills: SkillCoverage,
-                   unmet: list[Any], cert_reqs: list[Any], *, target: Kind, partial: bool) -> dict[str, float]:
+                   unmet: list[Any], cert_reqs: list[Any], *, target: Kind, partial: bool,
+                   experience_known: bool | None = None) -> dict[str, float]:
         """Every feature of the pair, in [0, 1]."""
         matched, pref_matched = skills.matched, skills.pref_matched
         used = len(matched) + len(pref_matched)
@@ -126,9 +139,9 @@ class PairScorer:
             "education": 1.0 if not any(r.kind == "education" for r in unmet) else 0.0,
             # the same for a major or experience the seeker did not state
             "major": F.NEUTRAL if target == "demand" and not profile.major and entry.majors
-            else F.major_fit(profile.major, entry.majors),
-            "experience": F.NEUTRAL if partial else F.experience_fit(profile.experience_years,
-                                                                      entry.min_experience_years),
+            else F.major_fit(profile.major, entry.majors, self.majors),
+            "experience": F.experience_fit(profile.experience_years, entry.min_experience_years)
+            if (not partial if experience_known is None else experience_known) else F.NEUTRAL,
             "certificates": F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs)),
             "skill_use": sem if partial else F.ratio(used, min(len(profile.skills), skills.required + skills.preferred),
                                                      empty=sem),
@@ -191,7 +204,9 @@ def passes(entry: DemandEntry, profile: TalentProfile, f: MatchFilters, *, for_s
         if not for_seeker and profile.salary_min is not None and profile.salary_min > f.salary_min:
             return False
     if f.fresh_graduates_only:
-        if for_seeker and not entry.fresh_graduates_ok:
+        # a post that asks for a year or more of experience is not open to fresh graduates, whatever
+        # its fresh_graduates_ok flag says (catalogue rows rarely set it)
+        if for_seeker and (not entry.fresh_graduates_ok or entry.min_experience_years >= 1):
             return False
         if not for_seeker and not profile.fresh_graduate:
             return False

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matcher.reference.majors import MajorTaxonomy, load_majors
 from matcher.reference.occupations import Taxonomy
 from matcher.reference.quals import QualificationRules, load_rules
 from matcher.reference.regions import Regions, load_regions
@@ -23,7 +24,8 @@ def load_directions(path: Path) -> dict[str, dict[str, Any]]:
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """Occupations (CSCO 2022), regions, qualification rules, skills and training directions."""
+    """Occupations (CSCO 2022), regions, qualification rules, skills, training directions and
+    the major taxonomy."""
 
     directory: Path
     taxonomy: Taxonomy
@@ -31,6 +33,7 @@ class ReferenceData:
     rules: QualificationRules
     vocab: SkillVocab
     directions: dict[str, dict[str, Any]]
+    majors: MajorTaxonomy = field(default_factory=lambda: MajorTaxonomy({}))
 
     @classmethod
     def load(cls, directory: Path) -> ReferenceData:
@@ -39,7 +42,8 @@ class ReferenceData:
                    regions=load_regions(directory / "cn_regions.csv"),
                    rules=load_rules(directory / "qualifications.json"),
                    vocab=load_vocab(directory / "skills.json"),
-                   directions=load_directions(directory / "training_directions.json"))
+                   directions=load_directions(directory / "training_directions.json"),
+                   majors=load_majors(directory / "majors.json"))
 
     def domain_words(self) -> list[str]:
         """Words the tokenizer keeps whole: skill names, then occupation names (in this order:

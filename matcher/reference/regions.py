@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,9 @@ class Place:
     city: str | None
 
 
+_INSTITUTION = re.compile(r"大学|学院|路|街|大道")  # 中山大学, 济南路: not the city
+
+
 class Regions:
     """Lookup over ``cn_regions.csv`` (deep 1 province, 2 city, 3 district)."""
 
@@ -33,6 +37,12 @@ class Regions:
             if r["deep"] == "1":
                 provinces[r["id"]] = r["name"]
         best: dict[str, int] = {}
+        self._city_names: dict[str, str] = {}  # a city's full and short name -> its full name
+        for r in rows:
+            if r["deep"] == "2" or (r["deep"] == "1" and r["name"] in MUNICIPALITIES):
+                for key in (r["name"], r["short_name"]):
+                    if key and len(key) >= 2:
+                        self._city_names.setdefault(key, r["name"])
         for r in rows:
             deep, name, short = int(r["deep"]), r["name"], r["short_name"]
             prov_id = r["id"][:2] + "0000"
@@ -86,6 +96,27 @@ class Regions:
                     return rest
             return head
         return None
+
+    def cities_in_text(self, text: str | None) -> list[str]:
+        """The cities a free text names ("想在济南工作" → ["济南市"]; "青岛或烟台" → both), in
+        order of mention; districts and provinces are left out (short district names are common
+        words)."""
+        if not text:
+            return []
+        s = normalize_text(text).replace(" ", "")
+        longest = max((len(k) for k in self._city_names), default=0)
+        found: list[str] = []
+        i = 0
+        while i < len(s):
+            for n in range(min(longest, len(s) - i), 1, -1):
+                city = self._city_names.get(s[i : i + n])
+                if city is not None and not _INSTITUTION.match(s, i + n):
+                    if city not in found:
+                        found.append(city)
+                    i += n - 1
+                    break
+            i += 1
+        return found
 
     def city(self, name: str | None) -> str | None:
         place = self.resolve(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,10 +13,27 @@ from matcher.core.textnorm import normalize_key, normalize_text
 _ASCII = re.compile(r"^[a-z0-9+#.\- ]+$")
 
 
+@dataclass(frozen=True)
+class _Alias:
+    """A way of writing a skill; an ambiguous one ("QA", "标注") counts only in a text that
+    holds one of ``needs`` and none of ``unless``."""
+
+    key: str
+    name: str
+    needs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+    def fits(self, context: str) -> bool:
+        if any(w in context for w in self.unless):
+            return False
+        return not self.needs or any(w in context for w in self.needs)
+
+
 class SkillVocab:
     def __init__(self, data: dict) -> None:
         self._canon: dict[str, str] = {}
         self.directions: dict[str, list[str]] = {}
+        gated: list[_Alias] = []
         for item in data.get("skills", []):
             name = normalize_text(item["name"])
             self.directions[name] = list(item.get("directions", []))
@@ -23,9 +41,17 @@ class SkillVocab:
                 key = normalize_key(alias)
                 if key:
                     self._canon.setdefault(key, name)
+            for alias in item.get("tag_aliases", []):  # a skill tag as people type it, never text
+                self._canon.setdefault(normalize_key(alias), name)
+            for ctx in item.get("context_aliases", []):
+                gated.append(_Alias(normalize_key(ctx["alias"]), name,
+                                    tuple(normalize_key(w) for w in ctx.get("needs", [])),
+                                    tuple(normalize_key(w) for w in ctx.get("unless", []))))
         self._key_memo: dict[str, str] = {}
         # longest aliases first, so "Spark SQL" wins over "Spark" when extracting
-        self._keys = sorted(self._canon, key=len, reverse=True)
+        tags_only = {normalize_key(a) for item in data.get("skills", []) for a in item.get("tag_aliases", [])}
+        plain = [_Alias(k, n) for k, n in self._canon.items() if k not in tags_only]
+        self._aliases = sorted([*plain, *gated], key=lambda a: len(a.key), reverse=True)
 
     @classmethod
     def load(cls, path: Path) -> SkillVocab:
@@ -53,15 +79,21 @@ class SkillVocab:
     def directions_of(self, skill: str) -> list[str]:
         return self.directions.get(self.canonical(skill), [])
 
-    def extract(self, text: str, limit: int = 30) -> list[str]:
-        """Known skills mentioned in free text, in order of first mention."""
+    def extract(self, text: str, limit: int = 30, context: str | None = None) -> list[str]:
+        """Known skills mentioned in free text, in order of first mention. An ambiguous alias
+        counts when ``context`` (the whole text the clause comes from; ``text`` by default)
+        fits it: "QA" is 软件测试 in a software post, 质量保证 in a GMP one."""
         hay = normalize_key(text)
+        where = normalize_key(context) if context is not None else hay
         found: list[tuple[int, str]] = []
         taken = [False] * len(hay)
-        for key in self._keys:
+        for alias in self._aliases:
+            key = alias.key
             if len(key) < 2:
                 continue
             start = hay.find(key)
+            if start != -1 and (alias.needs or alias.unless) and not alias.fits(where):
+                continue
             while start != -1:
                 end = start + len(key)
                 if _ASCII.match(key):  # an English alias must not sit inside a longer word
@@ -73,7 +105,7 @@ class SkillVocab:
                 if not any(taken[start:end]):
                     for j in range(start, end):
                         taken[j] = True
-                    found.append((start, self._canon[key]))
+                    found.append((start, alias.name))
                     break
                 start = hay.find(key, start + 1)
         out: list[str] = []
@@ -124,7 +156,7 @@ def requirement_skills(vocab: SkillVocab, text: str) -> tuple[list[str], list[st
                 target = required
             else:
                 continue
-            for skill in vocab.extract(clause):
+            for skill in vocab.extract(clause, context=text):
                 if skill not in required and skill not in preferred:
                     target.append(skill)
     return required, preferred

@@ -7,6 +7,12 @@ lists are saved beside each dense index, keyed by text hash, so a restart tokeni
 it has not seen. All methods are thread-safe (one lock for both sides). BM25 is built when a
 side loads; after a write it is rebuilt in the background and swapped in, so a query never
 waits for it (:class:`~matcher.retrieval.lexical.BM25Index`).
+
+Several processes share one database: each applies the database's change log
+(``matcher.storage.changes``) to its indexes (``poll``, on a timer with ``follow``), so a write by
+any process reaches every server's indexes within a poll interval. A saved file that cannot be
+read (truncated, corrupt, another format) is a warning and a rebuild of that part, never a failed
+start.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +35,7 @@ from matcher.domain.schemas import RecordKind as Kind
 from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
 from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from matcher.storage.changes import ChangeCursor
 from models.encoders import CachedEncoder
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,12 @@ class RecordTexts(Protocol):
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]: ...
 
     def count(self, kind: str) -> int: ...
+
+    def text_hashes_of(self, kind: str, ids: Sequence[int], status: str | None = None) -> dict[int, str]: ...
+
+    def last_change(self) -> int: ...
+
+    def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]: ...
 
 
 class IndexedRecord(Protocol):
@@ -108,6 +122,9 @@ class IndexManager:
         self.records = records
         self._lock = threading.RLock()
         self._sides: dict[str, SideIndex] = {}
+        self._background_sample: dict[str, tuple[int, np.ndarray]] = {}  # kind -> (index size, vectors)
+        self._cursor: ChangeCursor | None = None  # where this process is in the change log
+        self.applied = 0  # records re-checked from the change log (for metrics)
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -129,6 +146,13 @@ class IndexManager:
         return SideIndex(kind, dense, BM25Index(background=True))
 
     def _load(self, kind: Kind) -> SideIndex | None:
+        try:
+            return self._load_files(kind)
+        except Exception as exc:  # any other unreadable file: the index is derived data, rebuild it
+            log.warning("rebuilding the %s index: its files cannot be read (%s: %s)", kind, type(exc).__name__, exc)
+            return None
+
+    def _load_files(self, kind: Kind) -> SideIndex | None:
         directory = self._dir(kind)
         if not (directory / "manifest.json").exists():
             return None
@@ -150,7 +174,12 @@ class IndexManager:
         if hashes:
             # token lists come from the cache saved with the index, keyed by text hash;
             # only texts missing from it are tokenised again (jieba dominates a restart)
-            cached = load_token_cache(directory / TOKENS_FILE, self.tokenizer.fingerprint())
+            try:
+                cached = load_token_cache(directory / TOKENS_FILE, self.tokenizer.fingerprint())
+            except Exception as exc:  # truncated or corrupt: the token lists are rebuilt from the texts
+                log.warning("the %s token cache %s cannot be read (%s: %s): tokenising the texts again",
+                            kind, TOKENS_FILE, type(exc).__name__, exc)
+                cached = {}
             have = [i for i in hashes if hashes[i] in cached]
             side.lexical.upsert(have, [cached[hashes[i]] for i in have])
             rest = [i for i in hashes if hashes[i] not in cached]
@@ -158,6 +187,7 @@ class IndexManager:
                 texts = self.records.texts(kind, rest)
                 ids = [i for i in rest if i in texts]
                 side.lexical.upsert(ids, [self.tokenizer.tokenize(texts[i]) for i in ids])
+                side.dirty = True  # the saved token lists were incomplete: save them whole
         return side
 
     def ensure(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
@@ -165,6 +195,8 @@ class IndexManager:
         with self._lock:
             side = self._sides.get(kind)
             if side is None:
+                if self._cursor is None:  # changes after this point are applied by poll()
+                    self._cursor = ChangeCursor(self.records.last_change())
                 side = self._load(kind) or self._new(kind, self.records.count(kind))
                 self._sides[kind] = side
                 self._reconcile(side, progress)
@@ -193,9 +225,14 @@ class IndexManager:
             self.save(kind)
             return len(side.dense)
 
-    def _reconcile(self, side: SideIndex, progress: Progress | None) -> None:
-        db = self.records.text_hashes(side.kind, status=SEARCHABLE[side.kind])
-        stale = [i for i, h in side.hashes.items() if db.get(i) != h]
+    def _reconcile(self, side: SideIndex, progress: Progress | None, only: Sequence[int] | None = None) -> None:
+        """Bring a side in step with the database: every record, or the records ``only``."""
+        if only is None:
+            db = self.records.text_hashes(side.kind, status=SEARCHABLE[side.kind])
+            stale = [i for i, h in side.hashes.items() if db.get(i) != h]
+        else:
+            db = self.records.text_hashes_of(side.kind, only, status=SEARCHABLE[side.kind])
+            stale = [i for i in only if i in side.hashes and db.get(i) != side.hashes[i]]
         fresh = [i for i, h in db.items() if side.hashes.get(i) != h]
         if stale:
             side.dense.remove(stale)
@@ -215,6 +252,50 @@ class IndexManager:
         if stale or fresh:
             side.background = background_cosine(side.dense)
             side.dirty = True
+
+    # -- other processes' writes ----------------------------------------------------------
+
+    def poll(self) -> int:
+        """Apply the change log since the last poll to the loaded sides; returns how many
+        records were re-checked (an unchanged one costs a hash comparison)."""
+        with self._lock:
+            cursor = self._cursor
+            if cursor is None:
+                return 0
+            rows = self.records.changes_since(cursor.last, sorted(cursor.gaps))
+            if not rows:
+                cursor.advance([])
+                return 0
+            touched: dict[str, set[int]] = {}
+            for _, kind, record_id in rows:
+                touched.setdefault(kind, set()).add(record_id)
+            for kind, ids in touched.items():
+                side = self._sides.get(kind)
+                if side is not None:
+                    self._reconcile(side, None, sorted(ids))
+            cursor.advance([seq for seq, _, _ in rows])
+            n = sum(len(ids) for ids in touched.values())
+            self.applied += n
+            return n
+
+    def follow(self, interval: float) -> threading.Event:
+        """Poll every ``interval`` seconds in a daemon thread until the returned event is set;
+        every hour the change log older than a day is pruned."""
+        stop = threading.Event()
+
+        def run() -> None:
+            last_prune = 0.0
+            while not stop.wait(interval):
+                try:
+                    self.poll()
+                    if time.monotonic() - last_prune > 3600 and hasattr(self.records, "prune_changes"):
+                        last_prune = time.monotonic()
+                        self.records.prune_changes()
+                except Exception as exc:  # the database away for a moment: try again next time
+                    log.warning("applying the change log failed (%s: %s); retrying", type(exc).__name__, exc)
+
+        threading.Thread(target=run, name="index-follower", daemon=True).start()
+        return stop
 
     # -- writes through ---------------------------------------------------------------------
 
@@ -269,6 +350,42 @@ class IndexManager:
             if side.dirty:
                 self.save(k)  # type: ignore[arg-type]
 
+    def saved_status(self) -> dict[str, dict[str, Any]]:
+        """What is saved on disk, compared with the database, before any repair (nothing is
+        loaded, re-indexed or saved): ``problem`` names a file that cannot be used."""
+        out = {}
+        for kind in ("demand", "talent"):
+            db = self.records.text_hashes(kind, status=SEARCHABLE[kind])
+            entry: dict[str, Any] = {"saved": False, "indexed": 0, "database": len(db), "in_step": not db,
+                                     "problem": None}
+            directory = self._dir(kind)
+            if (directory / "manifest.json").exists():
+                entry["saved"] = True
+                try:
+                    dense, manifest = load_index(directory)
+                    hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
+                    entry["indexed"] = len(dense)
+                    if manifest.get("model") != self.cached.name or manifest.get("model_dim") != self.cached.dim:
+                        entry["problem"] = "为其他编码模型建立"
+                    elif set(hashes) != {int(i) for i in dense.ids()}:
+                        entry["problem"] = "编号映射与向量不一致"
+                    entry["in_step"] = entry["problem"] is None and hashes == db
+                except IndexNotReady as exc:
+                    entry["problem"] = exc.detail
+                except Exception as exc:
+                    entry["problem"] = f"{type(exc).__name__}: {exc}"
+                tokens = directory / TOKENS_FILE
+                if entry["problem"] is None and tokens.exists():
+                    try:
+                        with np.load(tokens, allow_pickle=False) as data:
+                            for name in data.files:
+                                data[name]  # read every array: a truncated file fails here
+                    except Exception as exc:
+                        entry["problem"] = f"{TOKENS_FILE} 无法读取（{type(exc).__name__}）"
+                        entry["in_step"] = False
+            out[kind] = entry
+        return out
+
     def status(self) -> dict[str, dict[str, Any]]:
         out = {}
         for kind in ("demand", "talent"):
@@ -284,6 +401,26 @@ class IndexManager:
         return out
 
     # -- search -------------------------------------------------------------------------------
+
+    def query_background(self, kind: Kind, vec: np.ndarray, sample: int = 512) -> float:
+        """Mean cosine of a query vector to a fixed random sample of the side's records: what
+        'unrelated' looks like for this query. A free-text query is encoded as a query, not a
+        passage, and a short one ("会计") sits lower against every record than records sit
+        against each other; rescaling it by the side's passage background clipped every
+        candidate to 0. The sample is drawn once per index size."""
+        side = self.ensure(kind)
+        with self._lock:
+            n = len(side.dense)
+            if n == 0:
+                return 0.0
+            cached = self._background_sample.get(kind)
+            if cached is None or cached[0] != n:
+                ids = side.dense.ids()
+                picked = np.random.default_rng(0).choice(ids, size=min(sample, len(ids)), replace=False)
+                cached = (n, np.asarray(side.dense.get(picked), dtype=np.float32))
+                self._background_sample[kind] = cached
+            cos = cached[1] @ vec.astype(np.float32)
+        return float(np.clip(np.mean(cos), 0.0, 0.99))
 
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the

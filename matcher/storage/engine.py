@@ -1,5 +1,5 @@
 """The database connection: engine creation, the unit of work (one transaction per session),
-schema creation and the additive upgrades of an existing database.
+and the schema check at start (``matcher.storage.migrations``).
 
 SQLite (WAL) embedded by default, PostgreSQL by URL. Every write runs in one transaction and is
 acknowledged only after it commits; a failure rolls the whole write back, so nothing is
@@ -12,18 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import String, cast, create_engine, event, exists, inspect, text, update
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.core.errors import Conflict
-from matcher.storage.records import LEGACY_SCOPE, STAFF_SCOPE
-from matcher.storage.tables import AuditRow, Base, DemandRow, MetaRow, TalentRow
 
-__all__ = ["SCHEMA_VERSION", "Database", "make_engine"]
-
-SCHEMA_VERSION = 1
+__all__ = ["Database", "make_engine"]
 
 
 def make_engine(url: str) -> Engine:
@@ -42,6 +38,19 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+            # A writing unit of work (Database.session(write=True)) takes the write lock at BEGIN:
+            # BEGIN IMMEDIATE, the driver's own transaction handling off meanwhile, so its reads and
+            # writes are one atomic step (and DDL is transactional). Other units of work keep the
+            # driver's handling: reads outside a transaction, BEGIN before the first write.
+            raw = conn.connection.driver_connection
+            if conn.get_execution_options().get("tm_write"):
+                raw.isolation_level = None
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif raw.isolation_level is None:
+                raw.isolation_level = ""
+
         return engine
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
@@ -57,21 +66,30 @@ class Database:
         self.url = url
         self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self.engine.execution_options(tm_write=True), expire_on_commit=False)
+        from matcher.storage.changes import track_changes
+
+        track_changes(self._sessions, self._write_sessions)  # every record write logs itself
         if create:
             self.create_schema()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: one transaction, committed on success, rolled back on any error."""
-        with self._sessions() as s, s.begin():
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """A unit of work: one transaction, committed on success, rolled back on any error.
+
+        ``write``: the transaction writes after it reads. On SQLite it then takes the write lock
+        at BEGIN (BEGIN IMMEDIATE), so its reads and writes are one atomic step and it never
+        fails half-way on a lock upgrade; on PostgreSQL rows are locked where read
+        (``SELECT … FOR UPDATE``)."""
+        with (self._write_sessions if write else self._sessions)() as s, s.begin():
             yield s
 
     @contextmanager
     def writing(self, conflict: str) -> Iterator[Session]:
-        """A unit of work whose integrity error (a race with another writer, a duplicate) becomes
-        ``Conflict(conflict)``: the database's own message is never echoed."""
+        """A writing unit of work whose integrity error (a race with another writer, a duplicate)
+        becomes ``Conflict(conflict)``: the database's own message is never echoed."""
         try:
-            with self.session() as s:
+            with self.session(write=True) as s:
                 yield s
         except IntegrityError as exc:
             raise Conflict(conflict) from exc
@@ -88,36 +106,8 @@ class Database:
         self.engine.dispose()
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
-        add_external_owner(self.engine)
-        with self.session() as s:
-            if s.get(MetaRow, "schema_version") is None:
-                s.add(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
+        """A new database gets the schema at the head revision; any other must be at it already
+        (``SchemaMismatch`` names the command to run: ``talentmatch db upgrade``)."""
+        from matcher.storage.migrations import ensure_schema
 
-
-def add_external_owner(engine: Engine) -> None:
-    """Bring a database made before external ids had owners up to date (additive: a column,
-    a backfill and an index; create_all does not add columns to existing tables).
-
-    Existing external ids go to the staff numbering, except those of records that a seeker
-    or an enterprise created or changed (by the audit log): they may have set the id
-    themselves, so they are marked unverified and no import matches them until staff set the
-    id again. On PostgreSQL the old database-wide uniqueness is replaced by uniqueness per
-    owner; SQLite cannot drop it without rebuilding the table, so there an external id stays
-    unique across owners (a clash is a plain 409)."""
-    for row_cls, resource in ((TalentRow, "talent"), (DemandRow, "demand")):
-        table = row_cls.__tablename__
-        if "external_owner" in {c["name"] for c in inspect(engine).get_columns(table)}:
-            continue
-        with engine.begin() as c:
-            c.execute(text(f"ALTER TABLE {table} ADD COLUMN external_owner VARCHAR(64)"))
-            if engine.dialect.name == "postgresql":
-                c.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_external_id_key"))
-            touched = exists().where(
-                AuditRow.resource == resource, AuditRow.resource_id == cast(row_cls.id, String),
-                AuditRow.action.in_(("create", "update")), AuditRow.actor_role.in_(("seeker", "enterprise")))
-            pending = (row_cls.external_id.is_not(None), row_cls.external_owner.is_(None))
-            c.execute(update(row_cls).where(*pending, ~touched).values(external_owner=STAFF_SCOPE))
-            c.execute(update(row_cls).where(*pending).values(external_owner=LEGACY_SCOPE))
-            c.execute(text(f"CREATE UNIQUE INDEX IF NOT EXISTS uq_{table}_external "
-                           f"ON {table} (external_owner, external_id)"))
+        ensure_schema(self.engine)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -16,7 +16,7 @@ from matcher.domain.schemas import (
     validate_stored,
 )
 from matcher.storage.lookup import get_row
-from matcher.storage.records import Records, StoredRecord
+from matcher.storage.records import Records, StoredRecord, check_version
 from matcher.storage.tables import CatalogueRow, ChainRow, DemandRow, EnterpriseRow
 
 __all__ = ["Catalogues", "ChainRegistries", "Enterprises", "enterprise_model"]
@@ -34,8 +34,8 @@ class Enterprises:
     def __init__(self, s: Session) -> None:
         self.s = s
 
-    def row(self, enterprise_id: int) -> EnterpriseRow:
-        return get_row(self.s, EnterpriseRow, enterprise_id, "企业")
+    def row(self, enterprise_id: int, *, lock: bool = False) -> EnterpriseRow:
+        return get_row(self.s, EnterpriseRow, enterprise_id, "企业", with_for_update=lock or None)
 
     def add(self, e: Enterprise) -> EnterpriseRow:
         row = EnterpriseRow(**e.model_dump(exclude={"id"}))
@@ -43,12 +43,23 @@ class Enterprises:
         self.s.flush()
         return row
 
-    def update(self, enterprise_id: int, e: Enterprise) -> Enterprise:
-        row = self.row(enterprise_id)
-        for k, v in e.model_dump(exclude={"id"}).items():
+    def update(self, enterprise_id: int, e: Enterprise | Callable[[Enterprise], Enterprise],
+               expected_version: int | None = None) -> tuple[Enterprise, int]:
+        """Replace an enterprise, or apply ``e(current)`` to it, with its row locked from the read
+        to the commit; returns it and its new version. PreconditionFailed when the stored
+        version is not ``expected_version``."""
+        row = self.row(enterprise_id, lock=True)
+        check_version("enterprise", enterprise_id, row.version, expected_version)
+        new = e(enterprise_model(row)) if callable(e) else e
+        for k, v in new.model_dump(exclude={"id"}).items():
             setattr(row, k, v)
+        row.version = row.version + 1
         self.s.flush()
-        return enterprise_model(row)
+        return enterprise_model(row), row.version
+
+    def get_versioned(self, enterprise_id: int) -> tuple[Enterprise, int]:
+        row = self.row(enterprise_id)
+        return enterprise_model(row), row.version
 
     def get(self, enterprise_id: int) -> Enterprise:
         return enterprise_model(self.row(enterprise_id))
@@ -80,6 +91,17 @@ class Catalogues:
             assert isinstance(rec.model, DemandEntry)
             rec.model = rec.model.model_copy(update={"catalogue_id": row.id, "source": "catalogue"})
         return row.id, Records(self.s).insert("demand", records, actor)
+
+    def remove(self, catalogue_id: int) -> list[int]:
+        """Delete a catalogue and its entries (statements run at once, so a catalogue of the
+        same name may be added next in the same session); returns the entry ids."""
+        get_row(self.s, CatalogueRow, catalogue_id, "目录")
+        ids = list(self.s.scalars(select(DemandRow.id).where(DemandRow.catalogue_id == catalogue_id)))
+        for entry_id in ids:
+            self.s.delete(self.s.get(DemandRow, entry_id))
+        self.s.flush()
+        self.s.execute(delete(CatalogueRow).where(CatalogueRow.id == catalogue_id))
+        return ids
 
     def get(self, catalogue_id: int) -> Catalogue:
         row = get_row(self.s, CatalogueRow, catalogue_id, "目录")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher.core.errors import Conflict
+from matcher.core.errors import Conflict, PreconditionFailed
 from matcher.domain.auth import OPERATOR, Principal, Role
 from matcher.domain.schemas import DemandEntry, TalentProfile, validate_stored
 from matcher.storage.lookup import equality_filters, get_row
@@ -27,6 +27,7 @@ __all__ = [
     "STAFF_SCOPE",
     "Records",
     "StoredRecord",
+    "check_version",
     "common_columns",
     "demand_columns",
     "external_scope",
@@ -63,7 +64,7 @@ def external_scope(actor: Principal | None) -> str:
 # -- the row layout of the two sides -----------------------------------------------------------------
 
 ROWS: dict[str, type[DemandRow] | type[TalentRow]] = {"demand": DemandRow, "talent": TalentRow}
-LABELS = {"demand": "需求条目", "talent": "人才档案"}
+LABELS = {"demand": "需求条目", "talent": "人才档案", "enterprise": "企业"}
 BATCH = 900  # ids in one IN (...): below SQLite's bound on parameters
 
 
@@ -113,6 +114,12 @@ def to_model(kind: str, row: RecordColumns) -> DemandEntry | TalentProfile:
         data["catalogue_id"] = row.catalogue_id  # type: ignore[attr-defined]
         return validate_stored(DemandEntry, data)  # type: ignore[return-value]
     return validate_stored(TalentProfile, data)  # type: ignore[return-value]
+
+
+def check_version(kind: str, record_id: int, version: int, expected: int | None) -> None:
+    if expected is not None and version != expected:
+        raise PreconditionFailed(f"{LABELS.get(kind, kind)} {record_id} 已被他人修改（您看到的是第 {expected} 版，"
+                                 f"现在是第 {version} 版），请重新打开后再修改")
 
 
 class StoredRecord:
@@ -203,10 +210,14 @@ class Records:
         return ids
 
     def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None, *,
-               claim_external: bool = False) -> None:
-        """Replace a record. Its external id keeps its owner unless it changes (or ``claim_external``:
-        staff confirm an external id they sent), when it passes to the actor's numbering."""
-        row = self.row(kind, record_id)
+               claim_external: bool = False, expected_version: int | None = None) -> int:
+        """Replace a record; returns its new version. Its external id keeps its owner unless it
+        changes (or ``claim_external``: staff confirm an external id they sent), when it passes to
+        the actor's numbering. The row is locked while read (``FOR UPDATE`` on PostgreSQL; the
+        caller's writing unit of work holds SQLite's write lock); PreconditionFailed when its
+        version is no longer ``expected_version``."""
+        row = self.row(kind, record_id, lock=True)
+        check_version(kind, record_id, row.version, expected_version)
         m = rec.model
         owner = row.external_owner
         if not m.external_id:
@@ -222,18 +233,24 @@ class Records:
             })
         for k, v in self._columns(rec, m).items():
             setattr(row, k, v)
+        row.version = row.version + 1
+        return row.version
 
     def delete(self, kind: str, record_id: int) -> None:
         self.s.delete(self.row(kind, record_id))
 
     # -- reads -------------------------------------------------------------------------
 
-    def row(self, kind: str, record_id: int) -> Any:
-        """The row of a record; NotFound if there is none."""
-        return get_row(self.s, ROWS[kind], record_id, LABELS[kind])
+    def row(self, kind: str, record_id: int, *, lock: bool = False) -> Any:
+        """The row of a record (locked for update with ``lock``); NotFound if there is none."""
+        return get_row(self.s, ROWS[kind], record_id, LABELS[kind], with_for_update=lock or None)
 
     def get(self, kind: str, record_id: int) -> DemandEntry | TalentProfile:
         return to_model(kind, self.row(kind, record_id))
+
+    def get_versioned(self, kind: str, record_id: int) -> tuple[DemandEntry | TalentProfile, int]:
+        row = self.row(kind, record_id)
+        return to_model(kind, row), row.version
 
     def get_many(self, kind: str, ids: Sequence[int]) -> dict[int, Any]:
         row_cls = ROWS[kind]
@@ -268,6 +285,17 @@ class Records:
         if status is not None:
             q = q.where(row_cls.status == status)
         return {i: h for i, h in self.s.execute(q)}
+
+    def text_hashes_of(self, kind: str, ids: Sequence[int], status: str | None = None) -> dict[int, str]:
+        row_cls = ROWS[kind]
+        out: dict[int, str] = {}
+        ids = list(dict.fromkeys(ids))
+        for start in range(0, len(ids), BATCH):
+            q = select(row_cls.id, row_cls.text_hash).where(row_cls.id.in_(ids[start : start + BATCH]))
+            if status is not None:
+                q = q.where(row_cls.status == status)
+            out.update({i: h for i, h in self.s.execute(q)})
+        return out
 
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]:
         row_cls = ROWS[kind]

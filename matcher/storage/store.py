@@ -12,7 +12,7 @@ work with :meth:`Store.session` and calls the repositories (or :meth:`Store.inse
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import Catalogue, DemandEntry, Enterprise, IndustryChain, TalentProfile
 from matcher.storage.accounts import Accounts, key_info, new_key_for
 from matcher.storage.audit import audit_page, write_audit
+from matcher.storage.changes import changes_since, last_change, prune_changes
 from matcher.storage.engine import Database
 from matcher.storage.organisations import Catalogues, ChainRegistries, Enterprises, enterprise_model
 from matcher.storage.records import (  # noqa: F401 - StoredRecord and the scopes are the facade's names too
@@ -126,10 +127,21 @@ class Store(Database):
             return enterprise_model(row)
 
     def update_enterprise(self, enterprise_id: int, e: Enterprise, actor: Principal | None = None) -> Enterprise:
-        with self.writing(f"企业“{e.name}”已存在") as s:
-            updated = Enterprises(s).update(enterprise_id, e)
+        return self.save_enterprise(enterprise_id, e, actor)[0]
+
+    def save_enterprise(self, enterprise_id: int, e: Enterprise | Callable[[Enterprise], Enterprise],
+                        actor: Principal | None = None, *, expected_version: int | None = None
+                        ) -> tuple[Enterprise, int]:
+        """Replace an enterprise, or apply ``e(current)`` to it, in one transaction holding its
+        row; returns it and its new version (PreconditionFailed: see Enterprises.update)."""
+        with self.writing("企业名称已被其他企业使用") as s:
+            updated, version = Enterprises(s).update(enterprise_id, e, expected_version)
             write_audit(s, actor, "update", "enterprise", [enterprise_id])
-            return updated
+            return updated, version
+
+    def get_enterprise_versioned(self, enterprise_id: int) -> tuple[Enterprise, int]:
+        with self.session() as s:
+            return Enterprises(s).get_versioned(enterprise_id)
 
     def get_enterprise(self, enterprise_id: int) -> Enterprise:
         with self.session() as s:
@@ -160,6 +172,22 @@ class Store(Database):
             write_audit(s, actor, "create", "catalogue", [catalogue_id], {"entries": len(ids)})
             write_audit(s, actor, "create", "demand", ids)
             return catalogue_id, ids
+
+    def replace_catalogue(self, old_id: int, cat: Catalogue, records: Sequence[StoredRecord],
+                          actor: Principal | None = None) -> tuple[int, list[int], list[int]]:
+        """Delete catalogue ``old_id`` with its entries and add ``cat`` with ``records``, in one
+        transaction (on any failure the old catalogue stays whole); returns (new catalogue id,
+        new entry ids, deleted entry ids)."""
+        conflict = f"{cat.region} {cat.year} 年目录“{cat.name or ''}”已存在，或条目的外部编号重复"
+        with self.writing(conflict) as s:
+            catalogues = Catalogues(s)
+            old_ids = catalogues.remove(old_id)
+            catalogue_id, ids = catalogues.add(cat, records, actor)
+            write_audit(s, actor, "delete", "demand", old_ids)
+            write_audit(s, actor, "delete", "catalogue", [old_id], {"replaced_by": catalogue_id})
+            write_audit(s, actor, "create", "catalogue", [catalogue_id], {"entries": len(ids), "replaces": old_id})
+            write_audit(s, actor, "create", "demand", ids)
+            return catalogue_id, ids, old_ids
 
     def get_catalogue(self, catalogue_id: int) -> Catalogue:
         with self.session() as s:
@@ -201,15 +229,26 @@ class Store(Database):
             return ids
 
     def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None, *,
-               claim_external: bool = False) -> None:
-        """Replace a record. Its external id keeps its owner unless it changes (or ``claim_external``:
-        staff confirm an external id they sent), when it passes to the actor's numbering."""
+               claim_external: bool = False, expected_version: int | None = None) -> tuple[Any, int]:
+        """Replace a record; returns it as stored and its new version. Its external id keeps its owner unless it
+        changes (or ``claim_external``: staff confirm an external id they sent), when it passes to
+        the actor's numbering. PreconditionFailed when the stored version is not
+        ``expected_version`` (the row is locked from the check to the commit)."""
         with self.writing(_UPDATE_CONFLICT) as s:
-            Records(s).update(kind, record_id, rec, actor, claim_external=claim_external)
+            records = Records(s)
+            records.update(kind, record_id, rec, actor, claim_external=claim_external,
+                           expected_version=expected_version)
             write_audit(s, actor, "update", kind, [record_id])
+            s.flush()
+            return records.get_versioned(kind, record_id)
+
+    def get_versioned(self, kind: str, record_id: int) -> tuple[DemandEntry | TalentProfile, int]:
+        """A record and its version, read together."""
+        with self.session() as s:
+            return Records(s).get_versioned(kind, record_id)
 
     def delete(self, kind: str, record_id: int, actor: Principal | None = None) -> None:
-        with self.session() as s:
+        with self.session(write=True) as s:
             Records(s).delete(kind, record_id)
             write_audit(s, actor, "delete", kind, [record_id])
 
@@ -234,6 +273,25 @@ class Store(Database):
         """id -> canonical text hash of the records of a side (for index reconciliation)."""
         with self.session() as s:
             return Records(s).text_hashes(kind, status)
+
+    def text_hashes_of(self, kind: str, ids: Sequence[int], status: str | None = None) -> dict[int, str]:
+        """id -> text hash of the records ``ids`` that exist (and have ``status``)."""
+        with self.session() as s:
+            return Records(s).text_hashes_of(kind, ids, status)
+
+    # -- the change log (matcher.storage.changes) ----------------------------------------
+
+    def last_change(self) -> int:
+        with self.session() as s:
+            return last_change(s)
+
+    def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]:
+        with self.session() as s:
+            return changes_since(s, after, also)
+
+    def prune_changes(self) -> int:
+        with self.session(write=True) as s:
+            return prune_changes(s)
 
     def texts(self, kind: str, ids: Sequence[int] | None = None) -> dict[int, str]:
         with self.session() as s:

@@ -1,8 +1,8 @@
 """Every table of the database, on one declarative ``Base``: the only place that declares ORM rows.
 
 Repositories (``records``, ``accounts``, ``organisations``, ``vectors``, ``fair_repo``, ``zone_repo``,
-``chains_repo``; ``store`` is their facade) read and write them; nothing outside ``matcher.storage``
-names a row class.
+``chains_repo``, ``outcomes_repo``; ``store`` is their facade) read and write them; nothing outside
+``matcher.storage`` names a row class.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ def as_aware(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
+# Tables whose ids are seen outside the row (URLs, foreign keys, the audit log, subscription cursors):
+# on SQLite their ids are never reused after a delete (AUTOINCREMENT); PostgreSQL sequences never reuse.
+NO_REUSE: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
@@ -57,19 +62,21 @@ class ChainRow(Base):
 
 class EnterpriseRow(Base):
     __tablename__ = "enterprises"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     credit_code: Mapped[str | None] = mapped_column(String(18))
     city: Mapped[str | None] = mapped_column(String(50))
     chain_id: Mapped[str | None] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # as RecordColumns.version
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
 
 
 class CatalogueRow(Base):
     __tablename__ = "catalogues"
-    __table_args__ = (UniqueConstraint("region", "year", "name"),)
+    __table_args__ = (UniqueConstraint("region", "year", "name"), NO_REUSE)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     region: Mapped[str] = mapped_column(String(50), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
@@ -93,13 +100,15 @@ class RecordColumns:
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
+    # optimistic concurrency: 1 when created, +1 on every change (the API's ETag)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
 
 
 class DemandRow(RecordColumns, Base):
     __tablename__ = "demand_entries"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"), NO_REUSE)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     catalogue_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
@@ -116,16 +125,56 @@ class DemandRow(RecordColumns, Base):
 
 class TalentRow(RecordColumns, Base):
     __tablename__ = "talents"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"), NO_REUSE)
     consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ChangeRow(Base):
+    """A record written: one row per talent or demand entry created, changed or deleted, in the
+    transaction of the write (see ``matcher.storage.changes``). Every server reads the rows after
+    the last one it applied and brings its indexes up to date: a write by any process reaches
+    them all."""
+
+    __tablename__ = "change_log"
+    __table_args__ = NO_REUSE
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the record's version after the write; 0: deleted
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class JobRow(Base):
+    """A long task (a fair run) queued for a worker process (``matcher.storage.jobs_repo``)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = NO_REUSE
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # queued | running | done | failed
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(200), default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(16), default="")
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    worker: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ApiKeyRow(Base):
     """An API key: only its public prefix and the hash of the whole key are stored."""
 
     __tablename__ = "api_keys"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64))
@@ -152,6 +201,7 @@ class AuditRow(Base):
     """Who changed or viewed what, when. Written in the transaction of the change it records."""
 
     __tablename__ = "audit_log"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -178,6 +228,7 @@ class EmbeddingRow(Base):
 
 class FairRow(Base):
     __tablename__ = "fairs"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     held_on: Mapped[date | None] = mapped_column(Date)
@@ -234,6 +285,7 @@ class FairSlotRow(Base):
 
 class FairRunRow(Base):
     __tablename__ = "fair_runs"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
     mode: Mapped[str] = mapped_column(String(16))
@@ -277,6 +329,7 @@ class FairAssignmentRow(Base):
 
 class SubscriptionRow(Base):
     __tablename__ = "zone_subscriptions"
+    __table_args__ = NO_REUSE
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_kind: Mapped[str] = mapped_column(String(16), index=True)  # talent | school
     talent_id: Mapped[int | None] = mapped_column(ForeignKey("talents.id", ondelete="CASCADE"), index=True)
@@ -291,3 +344,48 @@ class SubscriptionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
 
 
+# -- learning from outcomes: what was shown and what happened to a shown pair afterwards --------
+# Ids of talents and entries carry no foreign keys: both tables are a history, kept when a record
+# is deleted (as fair_assignments is).
+
+
+class ImpressionRow(Base):
+    """One (talent, demand entry) pair shown to someone, at a rank of one served list."""
+
+    __tablename__ = "impressions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    talent_id: Mapped[int] = mapped_column(Integer, index=True)
+    demand_id: Mapped[int] = mapped_column(Integer, index=True)
+    side: Mapped[str] = mapped_column(String(16))  # demand: posts shown to a seeker; talent: candidates to an employer
+    list_id: Mapped[str] = mapped_column(String(40), index=True)  # one served ranking
+    rank: Mapped[int] = mapped_column(Integer)  # 1-based
+    score: Mapped[float] = mapped_column(Float)  # the ranking score it was shown with
+    model: Mapped[str] = mapped_column(String(128))  # "weighted" or a model id
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)  # the pair's features when shown
+    randomised: Mapped[bool] = mapped_column(Boolean, default=False)  # shown in random order (exploration)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # simulator, not a person
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+
+
+class OutcomeEventRow(Base):
+    """Something that happened to a pair: a seeker's, an enterprise's or a fair's outcome, with
+    the snapshot (features, rank, model) of the pair's latest impression before it."""
+
+    __tablename__ = "outcome_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    talent_id: Mapped[int] = mapped_column(Integer, index=True)
+    demand_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # seeker | enterprise | fair | import | synthetic
+    actor_key_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_label: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    impression_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the latest impression, if any
+    rank: Mapped[int | None] = mapped_column(Integer)
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    model: Mapped[str | None] = mapped_column(String(128))
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fair id, note, import row

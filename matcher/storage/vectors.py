@@ -66,5 +66,5 @@ class StoreVectorCache:
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
         if items:
-            with self.store.session() as s:
+            with self.store.session(write=True) as s:
                 Vectors(s).put_many(model, items)

@@ -64,9 +64,9 @@ DEFAULT_SOURCES: tuple[Source, ...] = ("post", "fair")
 RANKING_DEFINITION = (
     "排序依据：把群体（学校、专业、届别）的人才档案合成一个画像——向量取成员向量的平均，技能、意向城市、意向职业和产业链取"
     f"至少 {SHARE:.0%} 成员具备的项，学历和所在城市取最常见的值，期望薪资取中位数——再按与单个求职者相同的双向匹配得分排序；"
-    "满足画像硬性要求的岗位在前（rank_by=members 时按成员合格人数排序）。“成员合格人数”为单独满足岗位硬性要求且得分"
+    "满足画像硬性要求的岗位在前（也可改按成员合格人数排序）。“成员合格人数”为单独满足岗位硬性要求且得分"
     f"不低于阈值的成员人数（每位成员只对与其语义最接近的 {MEMBER_POOL} 个岗位评分）。"
-    "专区岗位：状态为招聘中、在有效期内、面向应届毕业生的企业岗位和招聘会岗位。")
+    "专区岗位：状态为招聘中、在有效期内、面向应届毕业生且不要求工作经验的企业岗位和招聘会岗位。")
 
 
 # -- models ---------------------------------------------------------------------------------------
@@ -208,7 +208,8 @@ def _zone_rows(service: MatchService, *, sources: Sequence[str], fresh_only: boo
         found = service.store.get_many("demand", [i for i, _ in rows])
         for i, created in rows:
             e = found.get(i)
-            if e is not None and _valid_on(e, day):
+            # a post that asks for years of experience is not open to fresh graduates, whatever it says
+            if e is not None and _valid_on(e, day) and not (fresh_only and e.min_experience_years >= 1):
                 yield e, created
 
 

@@ -216,3 +216,45 @@ def test_salary_report_and_quantiles(service, zibo):
     assert salary_reference([]) == []
     one = salary_reference([demand(salary_min=6000, occupation_code=BIGDATA)])  # only a lower bound
     assert (one[0].p10, one[0].p50, one[0].p90, one[0].mean) == (6000, 6000, 6000, 6000)
+
+
+def test_with_a_calibrated_model_the_threshold_is_a_probability(service, zibo):
+    """A promoted calibrated outcome model turns "qualified" into a stated probability of a
+    positive outcome, and the report names the model; ``ranker="weighted"`` keeps the score."""
+    import numpy as np
+
+    from matcher.analytics.gap import by_probability
+    from matcher.analytics.report import render_gap_html
+    from matcher.outcomes.training import promote_model, simulate_into_store, train_model
+
+    e_ids, t_ids = zibo
+    simulate_into_store(service, seekers=600)
+    model_id = train_model(service)["model"]
+    promote_model(service, model_id, resamples=200)
+    _, model = service.active_model()
+    # every eligible pair's probability, as the report must compute it
+    entries = [service.get("demand", i) for i in e_ids]
+    supply = [service.get("talent", i) for i in t_ids[:3]]
+    bg = service.background("talent")
+    probs = {}
+    for e in entries:
+        for t in supply:
+            cos = float(service.vectors("demand", [e.id])[0] @ service.vectors("talent", [t.id])[0])
+            sc = service.score_pair(t, e, cos, target="talent", background=bg)
+            if sc.eligible:
+                probs[(e.id, t.id)] = float(by_probability(model)([sc])[0])
+    assert len(probs) == 5 and len(set(probs.values())) > 1  # E1 {T1, T2}, E2 {T2}, E3 {T1, T2}
+    cut = float(np.median(list(probs.values())))
+    r = gap_report(service, GapQuery(region="淄博", year=2025, probability_threshold=cut))
+    assert (r.threshold_kind, r.threshold, r.ranker, r.method.ranker) == ("probability", cut, model_id, model_id)
+    expected = {e.title: sum(1 for (eid, _), p in probs.items() if eid == e.id and p >= cut) for e in entries}
+    assert {e.title: e.qualified for e in r.entries} == expected
+    assert "正向结果概率" in r.definitions["qualified"] and model_id in r.definitions["qualified"]
+    assert f"概率 {cut:g}，模型 {model_id}" in r.definitions["fit_rate"]
+    html = render_gap_html(r)
+    assert model_id in html and "正向结果概率" in html
+    low = gap_report(service, GapQuery(region="淄博", year=2025, probability_threshold=min(probs.values())))
+    assert low.overall.met == 2  # every eligible pair qualifies: the numbers of threshold 0 by score
+    by_score = gap_report(service, GapQuery(region="淄博", year=2025, threshold=0.0, ranker="weighted"))
+    assert (by_score.threshold_kind, by_score.ranker, by_score.overall.met) == ("score", "weighted", 2)
+    assert "双向匹配得分" in by_score.definitions["qualified"]

@@ -147,7 +147,7 @@ def test_cli_report_gap_and_salary(tmp_path, monkeypatch, capsys, fake_encoder):
     assert "适配度 50.0%" in out and "需求 2 人，可满足 1 人，缺口 1 人" in out
     assert "适配度" in (tmp_path / "r.html").read_text(encoding="utf-8")
     code, out, err = _run(monkeypatch, capsys, "report", "gap", "--region", "淄博市", "--year", "2025",
-                          "--threshold", "0", "--format", "json")
+                          "--threshold", "0", "--format", "json", "--out", "-")  # - : to standard output
     assert code == 0, err
     data = json.loads(out)
     assert (data["overall"]["headcount"], data["overall"]["met"], data["overall"]["fit_rate"]) == (2, 1, 0.5)

@@ -159,6 +159,10 @@ def _fresh(api: Api, service, what: str) -> int:
 
         return create_fair(service, FairCreate(name=f"招聘会{n}", posts=[{"demand_id": api.own_demand, "capacity": 2}],
                                                seekers=[{"talent_id": api.consenting}, {"talent_id": api.private}])).id
+    if what == "job":
+        from matcher.fair.jobs import submit_fair_run
+
+        return submit_fair_run(service, _fresh(api, service, "fair"), None)["id"]
     if what == "fair run":
         from matcher.fair.engine import run_fair
 
@@ -188,6 +192,7 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
     routes = {
         "health": lambda: ("GET", "/health", {}),
         "ready": lambda: ("GET", "/ready", {}),
+        "metrics": lambda: ("GET", "/metrics", {}),
         "me": lambda: ("GET", "/v1/me", {}),
         "create key": lambda: ("POST", "/v1/keys", {"json": {"role": "seeker"}}),
         "list keys": lambda: ("GET", "/v1/keys", {}),
@@ -260,8 +265,12 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
         "delete fair": lambda: ("DELETE", f"/v1/fairs/{_fresh(api, service, 'fair')}", {}),
         "run fair": lambda: ("POST", f"/v1/fairs/{_fresh(api, service, 'fair')}/runs", {"json": {"mode": "stable"}}),
         "list runs": lambda: ("GET", f"/v1/fairs/{_fresh(api, service, 'fair')}/runs", {}),
+        "submit run job": lambda: ("POST", f"/v1/fairs/{_fresh(api, service, 'fair')}/jobs", {"json": {"mode": "stable"}}),
+        "read job": lambda: ("GET", f"/v1/jobs/{_fresh(api, service, 'job')}", {}),
         "read run": lambda: ("GET", "/v1/fairs/{}/runs/{}".format(*_fresh(api, service, "fair run")), {}),
         "export run": lambda: ("GET", "/v1/fairs/{}/runs/{}/export".format(*_fresh(api, service, "fair run")), {}),
+        "record outcome": lambda: ("POST", "/v1/outcomes", {"json": {"talent_id": t, "demand_id": d, "kind": "hired"}}),
+        "list outcomes": lambda: ("GET", "/v1/outcomes", {}),
     }
     return routes[name]()
 
@@ -269,6 +278,7 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
 # expected status per role, in the order of ALL; every route of the API appears here
 MATRIX = {
     "health": (200, 200, 200, 200, 200, 200),
+    "metrics": (200, 200, 200, 200, 200, 200),
     "ready": (200, 200, 200, 200, 200, 200),
     "me": (200, 200, 200, 200, 200, 200),
     "create key": (201, 403, 403, 403, 403, 403),
@@ -326,9 +336,13 @@ MATRIX = {
     "read fair": (200, 200, 403, 403, 403, 403),
     "delete fair": (204, 204, 403, 403, 403, 403),
     "run fair": (201, 201, 403, 403, 403, 403),
+    "submit run job": (202, 202, 403, 403, 403, 403),
+    "read job": (200, 200, 403, 403, 403, 403),
     "list runs": (200, 200, 403, 403, 403, 403),
     "read run": (200, 200, 403, 403, 403, 403),
     "export run": (200, 200, 403, 403, 403, 403),
+    "record outcome": (201, 201, 201, 404, 403, 403),  # hired: a fair's or an enterprise's (own entry) event
+    "list outcomes": (200, 200, 200, 200, 200, 200),
 }
 
 
@@ -359,7 +373,7 @@ def test_role_matrix(api, service, name):
     # without a key, only the operational routes answer
     method, url, kw = _route(api, service, name)
     r = api.client.request(method, url, **kw)
-    assert r.status_code == (200 if name in ("health", "ready") else 401)
+    assert r.status_code == (200 if name in ("health", "ready", "metrics") else 401)
 
 
 # -- enterprises and demand entries ---------------------------------------------------------

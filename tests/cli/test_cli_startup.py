@@ -48,7 +48,7 @@ def test_top_level_help_imports_no_heavy_module():
     assert not found, f"talentmatch --help imports {found}"
 
 
-@pytest.mark.parametrize("group", ["match", "fair", "import", "occupations", "keys", "report"])
+@pytest.mark.parametrize("group", ["match", "fair", "import", "occupations", "keys", "report", "outcomes", "model"])
 def test_group_help_imports_no_heavy_module(group):
     found = heavy_in(imported_modules(group, "--help"))
     assert not found, f"talentmatch {group} --help imports {found}"

@@ -368,9 +368,9 @@ def test_load_corpus_refuses_a_directory_with_data(service, tmp_path):
 # --------------------------------------------------------------------------- bundled sets
 
 
-@pytest.mark.parametrize("name,task", [("occupations_dev.jsonl", "occupations"),
-                                       ("occupations_heldout.jsonl", "occupations"),
-                                       ("match_dev.jsonl", "match"), ("match_heldout.jsonl", "match")])
+@pytest.mark.parametrize("name,task", [("synthetic_occupations_dev.jsonl", "occupations"),
+                                       ("synthetic_occupations_heldout.jsonl", "occupations"),
+                                       ("synthetic_match_dev.jsonl", "match"), ("synthetic_match_heldout.jsonl", "match")])
 def test_bundled_sets_are_valid(name, task, taxonomy):
     queries, errors = read_eval_file(EVAL_DIR / name)
     assert not errors
@@ -383,8 +383,8 @@ def test_dev_and_heldout_share_no_minor_group(taxonomy):
         queries, _ = read_eval_file(EVAL_DIR / name)
         return {c.rsplit("-", 1)[0] for q in queries for c in [*map(str, q.gold), *q.gold_occupations]}
 
-    assert not groups("occupations_dev.jsonl") & groups("occupations_heldout.jsonl")
-    assert not groups("match_dev.jsonl") & groups("match_heldout.jsonl")
+    assert not groups("synthetic_occupations_dev.jsonl") & groups("synthetic_occupations_heldout.jsonl")
+    assert not groups("synthetic_match_dev.jsonl") & groups("synthetic_match_heldout.jsonl")
 
 
 def test_build_eval_sets_reproduces_the_bundled_files(tmp_path):
@@ -393,5 +393,24 @@ def test_build_eval_sets_reproduces_the_bundled_files(tmp_path):
     counts = build_eval_sets.build(PROJECT_ROOT / "data", tmp_path)
     for name in counts:
         assert (tmp_path / name).read_bytes() == (EVAL_DIR / name).read_bytes(), name
-    corpus = [json.loads(line) for line in (EVAL_DIR / "match_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len({c["occupation_code"] for c in corpus}) == len(corpus) == counts["match_corpus.jsonl"]
+    corpus = [json.loads(line) for line in (EVAL_DIR / "synthetic_match_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    # the gold is in external_id only: no entry carries the occupation_code that occupation_fit rewards
+    assert all("occupation_code" not in c for c in corpus)
+    assert len({c["external_id"] for c in corpus}) == len(corpus) == counts["synthetic_match_corpus.jsonl"]
+
+
+def test_corpus_labels_stay_out_of_what_the_ranking_reads(service, tmp_path):
+    """The match corpus keeps its gold in external_id; the entry is coded from its text on
+    import (the occupation_code that occupation_fit rewards is the coder's, not the label)."""
+    from matcher.evaluation.harness import load_corpus
+    from matcher.evaluation.rankers import label_code, stored_candidates
+
+    corpus = write(tmp_path / "c.jsonl", [{"external_id": "csco22:6-04-01-01", "title": "焊工",
+                                           "description": "操作焊接设备，进行金属工件的焊接"}])
+    load_corpus(service, corpus)
+    [entry] = service.store.list("demand", limit=5)[0]
+    assert entry.external_id == "csco22:6-04-01-01"
+    assert label_code(entry) == "6-04-01-01"
+    [cand] = stored_candidates(service, "demand", [entry.id])
+    assert cand.codes == frozenset({"6-04-01-01"})
+    assert label_code(entry.model_copy(update={"external_id": "post-7"})) == entry.occupation_code

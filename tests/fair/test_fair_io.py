@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import matcher.cli.main as cli
 from matcher.core.errors import ImportRejected, InvalidInput
-from matcher.fair.engine import FairRunOptions, FairRunResult, get_fair, run_fair
+from matcher.fair.engine import FairRunOptions, FairRunResult, get_fair, get_run, run_fair
 from matcher.fair.files import (
     export_result,
     import_fair_file,
@@ -166,6 +166,7 @@ def test_malformed_fair_file_is_rejected_with_row_reasons_and_nothing_stored(ser
         ("岗位", 4, "面试名额"),
         ("岗位", 5, "岗位名称"),
         ("求职者", 3, "是否应届"),
+        ("求职者", 5, "人才ID"),  # a reference of a row that parsed: listed in the same upload
         ("意向", 4, "类型"),
         ("时段", 4, "开始时间"),
         ("活动", 8, "每场时长"),
@@ -179,15 +180,15 @@ def test_malformed_fair_file_is_rejected_with_row_reasons_and_nothing_stored(ser
     assert str(exc.value.errors[1]).startswith("工作表“岗位” 第 3 行，字段 学历要求：")
     assert _counts(service) == before
 
-    # with the cells fixed, the references are checked next: still nothing stored
+    # references, named by their Chinese columns: still nothing stored
     sheets = good_sheets(d, t)
     sheets["求职者"].append([9999, None, None, None, None, None, None, None])
     sheets["意向"].append(["查无此人", "工艺工程师", None, "志愿", None])
     with pytest.raises(ImportRejected) as exc:
         import_fair_file(service, workbook(tmp_path / "bad2.xlsx", sheets))
     assert [(e.sheet, e.row, e.field, e.reason) for e in exc.value.errors] == [
-        ("求职者", 5, "talent_id", "求职者 9999 不存在"),
-        ("意向", 4, "seeker", "找不到该求职者（应为本次活动求职者的编号、人才ID或姓名）"),
+        ("求职者", 5, "人才ID", "求职者 9999 不存在"),
+        ("意向", 4, "求职者", "找不到该求职者（应为本次活动求职者的编号、人才ID或姓名）"),
     ]
     assert _counts(service) == before
 
@@ -240,33 +241,70 @@ def test_export_xlsx_csv_json(result: FairRunResult, tmp_path: Path) -> None:
     assert n > 0
     [xlsx] = write_result(result, tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(xlsx, read_only=True)
-    assert wb.sheetnames == ["分配结果", "展位日程", "求职者日程", "汇总", "分布统计"]
+    assert wb.sheetnames == ["分配结果", "展位日程", "求职者日程", "未安排面试", "汇总", "分布统计"]
     rows = list(wb["分配结果"].iter_rows(values_only=True))
     assert rows[0][:5] == ("展位", "开始时间", "结束时间", "求职者ID", "姓名")
     assert len(rows) == n + 1
     assert {r[3] for r in rows[1:]} == {a.talent_id for a in result.assignments}
     summary = {r[0]: r[1] for r in wb["汇总"].iter_rows(values_only=True)}
     assert summary["面试场数"] == result.report.interviews
-    assert summary["阻塞对"] == result.report.blocking_pairs
-    assert summary["福利差"] == result.report.welfare_gap
+    assert summary["稳定性：双方都更愿意彼此的组合"] == result.report.blocking_pairs
+    assert summary["总匹配度差距（最优 − 稳定）"] == round(result.report.welfare_gap, 2)
+    # what the summary says is for organisers: no solver code, no phase timings
+    assert summary["求解方法"] == "线性规划（精确最优）"
+    texts = [str(c) for row in wb["汇总"].iter_rows(values_only=True) for c in row if c is not None]
+    assert not [t for t in texts if t in ("lp", "load", "scoring") or t.startswith("耗时")]
+    assert [r[11] for r in rows[1:]] == [f"{a.score * 100:.0f}%" for a in sorted(
+        result.assignments, key=lambda a: (a.booth, a.start is None, a.start or "", a.end or "", a.demand_id,
+                                           a.talent_id))]
     booth_rows = list(wb["展位日程"].iter_rows(values_only=True))[1:]
     assert [(r[0], r[1]) for r in booth_rows] == sorted((r[0], r[1]) for r in booth_rows)
     wb.close()
 
     files = write_result(result, tmp_path / "r.csv")
-    assert [p.name for p in files] == ["r.csv", "r_展位日程.csv", "r_求职者日程.csv", "r_汇总.csv", "r_分布统计.csv"]
+    assert [p.name for p in files] == ["r.csv", "r_展位日程.csv", "r_求职者日程.csv", "r_未安排面试.csv", "r_汇总.csv",
+                                       "r_分布统计.csv"]
     text = files[0].read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     assert len(text.decode("utf-8-sig").strip().splitlines()) == n + 1
 
     [js] = write_result(result, tmp_path / "r.json")
     doc = json.loads(js.read_text(encoding="utf-8"))
-    assert "阻塞对" in doc.pop("definitions")
+    assert "稳定性" in doc.pop("definitions")
     assert FairRunResult.model_validate(doc) == result
 
     with pytest.raises(InvalidInput, match="导出格式"):
         write_result(result, tmp_path / "r.txt")
-    assert set(export_result(result, "csv")) == {"", "_展位日程", "_求职者日程", "_汇总", "_分布统计"}
+    assert set(export_result(result, "csv")) == {"", "_展位日程", "_求职者日程", "_未安排面试", "_汇总", "_分布统计"}
+
+
+def test_seekers_without_an_interview_are_listed_with_the_reason(service, tmp_path: Path) -> None:
+    from matcher.domain.fair import PostIn, SeekerIn
+    from matcher.fair.engine import FairCreate, create_fair
+
+    [post] = service.add("demand", [demand(title="大数据开发工程师", required_skills=["Python", "Spark"],
+                                           education="硕士")])
+    seekers = service.add("talent", [
+        talent(name="赵一", skills=["Python", "Spark"], education="硕士"),
+        talent(name="钱二", skills=["Python", "Spark"], education="硕士"),
+        talent(name="孙三", skills=["Python"], education="大专"),  # below the post's 硕士: not eligible
+    ])
+    fair = create_fair(service, FairCreate(name="名额有限", posts=[PostIn(demand_id=post, capacity=1)],
+                                           seekers=[SeekerIn(talent_id=t) for t in seekers]))
+    result = run_fair(service, fair.id, FairRunOptions(min_score=0.0))
+    placed = {a.talent_id for a in result.assignments}
+    assert len(placed) == 1
+    unmatched = {u.talent_id: u.reason for u in result.report.unmatched}
+    assert set(unmatched) == set(seekers) - placed  # everyone without an interview, nobody else
+    assert "硬性条件" in unmatched[seekers[2]]
+    other = next(t for t in seekers[:2] if t not in placed)
+    assert "面试名额已给了匹配度更高的求职者" in unmatched[other]
+    [xlsx] = write_result(result, tmp_path / "r.xlsx")
+    rows = list(openpyxl.load_workbook(xlsx, read_only=True)["未安排面试"].iter_rows(values_only=True))
+    assert rows[0] == ("求职者ID", "姓名", "学校", "应届", "面试安排", "原因")
+    assert {(r[0], r[4], r[5]) for r in rows[1:]} == {(t, "未安排面试", unmatched[t]) for t in unmatched}
+    # a stored run reads back with its list
+    assert get_run(service, result.run_id).report.unmatched == result.report.unmatched
 
 
 def test_template_reads_back_as_a_fair(tmp_path: Path) -> None:
@@ -303,9 +341,9 @@ def test_cli_import_run_show_export(env: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "稳定模式匹配完成（结果编号 1）" in r.output
     wb = openpyxl.load_workbook(out, read_only=True)
-    assert wb.sheetnames[:4] == ["分配结果", "展位日程", "求职者日程", "汇总"]
+    assert wb.sheetnames[:5] == ["分配结果", "展位日程", "求职者日程", "未安排面试", "汇总"]
     summary = {row[0]: row[1] for row in wb["汇总"].iter_rows(values_only=True)}
-    assert summary["阻塞对"] == 0 and summary["模式"] == "稳定（延迟接受）"
+    assert summary["稳定性：双方都更愿意彼此的组合"] == 0 and summary["模式"] == "稳定（延迟接受）"
     n = sum(1 for _ in wb["分配结果"].iter_rows(min_row=2, values_only=True))
     wb.close()
     assert n > 0 and "面试场数" in r.output
@@ -319,7 +357,7 @@ def test_cli_import_run_show_export(env: Path) -> None:
     r = runner.invoke(cli.app, ["fair", "show", "1", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.output)["name"] == "命令行活动"
     r = runner.invoke(cli.app, ["fair", "runs", "1"])
-    assert r.exit_code == 0 and "stable" in r.output
+    assert r.exit_code == 0 and "稳定" in r.output and "stable" not in r.output  # the mode in Chinese
     r = runner.invoke(cli.app, ["fair", "export", "1", "--out", str(env / "again.csv")])
     assert r.exit_code == 0, r.output
     lines = (env / "again.csv").read_text(encoding="utf-8-sig").strip().splitlines()

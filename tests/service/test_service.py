@@ -75,10 +75,28 @@ def test_demand_to_talents_and_filters(service, filled):
     d, t = filled
     res = service.match_demand(d[1], top_k=5)
     assert res[0].id == t[1] and res[0].kind == "talent"
-    assert service.match_demand(d[1], top_k=5, filters=MatchFilters(city="青岛")) == [] or all(
-        service.get("talent", m.id).city == "青岛市" for m in service.match_demand(d[1], 5, MatchFilters(city="青岛")))
+    # the city filter keeps the candidates of that city: a filter that drops every result fails
+    qingdao = service.match_demand(d[1], top_k=5, filters=MatchFilters(city="青岛", include_ineligible=True))
+    assert [m.id for m in qingdao] == [t[2]]
+    assert service.get("talent", t[2]).city == "青岛市"
+    assert t[2] in [m.id for m in service.match_demand(d[1], top_k=5, filters=MatchFilters(include_ineligible=True))]
     fresh = service.match_demand(d[0], top_k=5, filters=MatchFilters(fresh_graduates_only=True, include_ineligible=True))
     assert [m.id for m in fresh] == [t[2]]
+
+
+def test_fresh_graduates_filter_leaves_out_posts_that_ask_for_experience(service):
+    # a catalogue row open to fresh graduates by default, but asking for 3 years in its text
+    [open_post, senior] = service.add("demand", [
+        demand(title="Python开发工程师（应届）", min_experience_years=0),
+        demand(title="Python开发工程师", min_experience_years=3, fresh_graduates_ok=True),
+    ])
+    [grad] = service.add("talent", [talent(name="孙七", fresh_graduate=True, experience_years=0)])
+    fresh = MatchFilters(fresh_graduates_only=True, include_ineligible=True)
+    ids = [m.id for m in service.match_talent(grad, top_k=10, filters=fresh)]
+    assert open_post in ids and senior not in ids
+    # without the filter the senior post is still listed (as not eligible): the filter decides
+    everything = service.match_talent(grad, top_k=10, filters=MatchFilters(include_ineligible=True))
+    assert senior in [m.id for m in everything]
 
 
 def test_free_text_both_sides(service, filled):
@@ -220,6 +238,25 @@ def test_with_encoder_leaves_the_live_service_alone(service, filled):
     twin.weights = Weights(employer_share=0.0)
     assert service.score_pair(talent(), demand(), 0.9, background=0.5).score == before
     assert twin.score_pair(talent(), demand(), 0.9, background=0.5).score != before
+
+
+@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("王小明", "王**"), ("欧阳娜娜", "欧***"),
+                                              ("司马相如", "司***"), ("Alice", "A****")])
+def test_names_are_masked_whatever_their_length(name, masked):
+    from matcher.domain.auth import mask_name
+
+    assert mask_name(name) == masked
+    assert name[1:] not in mask_name(name)
+
+
+def test_no_stated_education_does_not_pass_a_post_that_requires_one(service):
+    post = demand(title="数据分析师", education="本科", required_skills=["SQL"])
+    unknown = talent(name="钱七", education=None, skills=["SQL"])
+    bachelor = talent(name="孙八", education="本科", skills=["SQL"])
+    sc = service.scorer.score(unknown, post, 0.8, 0.2, target="talent")
+    assert not sc.eligible and any(r.kind == "education" for r in sc.unmet)
+    assert sc.comp["education"] == 0.0
+    assert service.scorer.score(bachelor, post, 0.8, 0.2, target="talent").eligible
 
 
 def test_a_static_index_encoder_keeps_the_coder_on_its_own_encoder(tmp_path):

@@ -127,7 +127,7 @@ def _old_schema(url: str) -> None:
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     from matcher.storage.engine import make_engine
-    from matcher.storage.tables import Base
+    from tests.storage.fixtures.tables_bf19d79 import Base
 
     engine = make_engine(url)
     with engine.begin() as c:
@@ -141,6 +141,7 @@ def _old_schema(url: str) -> None:
             c.exec_driver_sql(ddl)
             for index in table.indexes:
                 c.execute(CreateIndex(index))
+        c.exec_driver_sql("INSERT INTO tm_meta (key, value) VALUES ('schema_version', '1')")
     engine.dispose()
 
 
@@ -167,7 +168,13 @@ def test_an_old_database_gets_owners_without_losing_rows(db_url):
         if old.engine.dialect.name == "postgresql":  # rows inserted with explicit ids
             c.execute(text("SELECT setval(pg_get_serial_sequence('talents', 'id'), 3)"))
     old.close()
-    store = Store(db_url)  # the upgrade runs on start
+    from matcher.storage.migrations import SchemaMismatch, upgrade
+
+    with pytest.raises(SchemaMismatch):  # refused until upgraded
+        Store(db_url)
+    upgrade(old.engine)  # `talentmatch db upgrade`
+    old.engine.dispose()
+    store = Store(db_url)
     with store.engine.connect() as c:
         owners = dict(c.execute(text("SELECT id, external_owner FROM talents ORDER BY id")).all())
     assert owners == {1: STAFF_SCOPE, 2: LEGACY_SCOPE, 3: None}
@@ -177,11 +184,10 @@ def test_an_old_database_gets_owners_without_losing_rows(db_url):
     [new] = store.add("talent", [rec(talent(external_id="B-1"))])
     assert store.taken_external_ids("talent", ["B-1"], STAFF_SCOPE) == {"B-1": new}
     seeker = Principal(role=Role.SEEKER, key_id=9)
-    if store.engine.dialect.name == "postgresql":  # the old database-wide UNIQUE was dropped
-        store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
-    else:  # SQLite keeps it (no table rebuild): a clash across owners is a plain conflict
-        with pytest.raises(Conflict) as exc:
-            store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
-        assert "UNIQUE" not in exc.value.detail and "talents" not in exc.value.detail
-    Store(db_url).close()  # idempotent
+    # the old database-wide UNIQUE is gone on both (SQLite's went with the table rebuild of
+    # migration 0002): an external id is unique per owner
+    store.add("talent", [rec(talent(external_id="A-1"))], actor=seeker)
+    with pytest.raises(Conflict):
+        store.add("talent", [rec(talent(external_id="A-1"))])
+    assert upgrade(store.engine)[0] == upgrade(store.engine)[1]  # idempotent
     store.close()

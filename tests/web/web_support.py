@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -113,3 +114,62 @@ def web_site(tmp_path, fake_encoder, db_url: str | None = None) -> Iterator[WebS
                                        "fair": fair.id, "run": run.run_id, "subscription": sub.id,
                                        "catalogue": catalogue["catalogue_id"]})
     svc.close()
+
+
+# -- what a page must never show: internals instead of words ----------------------------------
+
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # a field name (rank_by, chain_id, welfare_gap)
+_ENGLISH_WORDS = re.compile(r"\b(?:enterprise|seeker|post|region|field|lp|members|scoring|load|None|True|False|null)\b")
+_CHAIN_ID = re.compile(r"\b(?:sd|zb)-[a-z][a-z-]*\b")
+_OCCUPATION_CODE = re.compile(r"\b\d-\d{2}-\d{2}-\d{2}\b")
+
+
+class _Shown(HTMLParser):
+    """The text a reader sees: text outside scripts and styles, hover titles, the values of
+    the text fields and options (what a form shows as saved)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in ("script", "style"):
+            self._skip += 1
+        if a.get("title"):
+            self.parts.append(a["title"])
+        if tag == "input" and a.get("type", "text") in ("text", "tel", "number") and a.get("name") != "occupation_code":
+            self.parts.append(a.get("value", ""))
+        if tag == "option" and "value" in a and a.get("value") and not a["value"].isascii():
+            self.parts.append(a["value"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def shown_text(html: str) -> str:
+    p = _Shown()
+    p.feed(html)
+    return "\n".join(x for x in p.parts if x.strip())
+
+
+def leaks(html: str, *, allow: tuple[str, ...] = ()) -> list[str]:
+    """Internals a page shows a reader: English field names, Python literals, chain ids and
+    occupation codes where names belong. ``allow``: strings the page may show (a user's input)."""
+    text = shown_text(html)
+    for a in allow:
+        text = text.replace(a, "")
+    found = []
+    if "{'" in text or "['" in text or "':" in text:
+        found.append("Python literal")
+    found += [f"field name {m}" for m in sorted(set(_SNAKE.findall(text)))]
+    found += [f"English word {m}" for m in sorted(set(_ENGLISH_WORDS.findall(text)))]
+    found += [f"chain id {m}" for m in sorted(set(_CHAIN_ID.findall(text)))]
+    found += [f"occupation code {m}" for m in sorted(set(_OCCUPATION_CODE.findall(text)))]
+    return found

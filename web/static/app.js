@@ -32,6 +32,42 @@
     });
   }
 
+  // occupation names suggested as a seeker types the last item of a list (意向职业): the name is
+  // put in place of what was typed; the server stores the code and shows the name again
+  var names = document.querySelector("[data-suggest-names]");
+  if (names) {
+    var list = document.getElementById(names.getAttribute("aria-controls"));
+    var wait = null;
+    var lastItem = function () { var parts = names.value.split(/[,，、;；]/); return parts[parts.length - 1].trim(); };
+    names.addEventListener("input", function () {
+      clearTimeout(wait);
+      var q = lastItem();
+      if (q.length < 2) { list.innerHTML = ""; return; }
+      wait = setTimeout(function () {
+        fetch(names.getAttribute("data-suggest-names") + "?q=" + encodeURIComponent(q),
+              { credentials: "same-origin", headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            list.innerHTML = "";
+            items.forEach(function (it) {
+              var b = document.createElement("button");
+              b.type = "button";
+              b.textContent = it.name;
+              b.addEventListener("click", function () {
+                var v = names.value, cut = Math.max(v.lastIndexOf(","), v.lastIndexOf("，"), v.lastIndexOf("、"),
+                                                     v.lastIndexOf(";"), v.lastIndexOf("；"));
+                names.value = (cut >= 0 ? v.slice(0, cut + 1) : "") + it.name;
+                list.innerHTML = "";
+                names.focus();
+              });
+              list.appendChild(b);
+            });
+          })
+          .catch(function () { list.innerHTML = ""; });
+      }, 250);
+    });
+  }
+
   // progress of a running fair match
   var job = document.querySelector("[data-job-status]");
   if (job) {

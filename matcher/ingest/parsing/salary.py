@@ -25,6 +25,9 @@ _SALARY_NONE = frozenset(
     }
 )
 _UNIT_FACTORS = {"万": 10_000.0, "w": 10_000.0, "千": 1_000.0, "k": 1_000.0, "元": 1.0, "": 1.0}
+# variable pay written after the stated amount: "5000元/月+提成", "6-8k+绩效+年终奖"
+_EXTRAS = re.compile(r"[+＋加]高?(提成|绩效|奖金|分红|补贴|补助|津贴|年终奖|加班费|五险一金|社保|食宿|包吃住)"
+                     r"([+＋、,，及和]?(提成|绩效|奖金|分红|补贴|补助|津贴|年终奖|加班费|五险一金|社保|食宿|包吃住))*")
 _WORKDAYS_PER_MONTH = 21.75  # 国家规定的月计薪天数
 _NUM_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|千|k|元)?")
 _TOO_SMALL = "薪资数值过小，请注明单位，如 8k、1.2万、6000元/月"
@@ -37,7 +40,7 @@ _PERIODS = (
     ("hour", r"时薪|/小时|/时|每小时"),
 )
 _NOISE = (
-    r"年薪|月薪|日薪|时薪|年收入|/年|/月|/天|/日|/小时|/时|/mon(th)?|每年|每月|每天|每小时|税前|税后|基本工资|底薪"
+    r"年薪|月薪|日薪|时薪|年收入|/年|/月|/天|/日|/小时|/时|/mon(th)?|每年|每月|每天|每小时|税前|税后|基本工资|底薪|保底"
     r"|综合|左右|约|薪资|工资|待遇|:"
 )
 
@@ -65,7 +68,7 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
     nums = _amounts(s)
     amounts = [n * _UNIT_FACTORS[u] for n, u in nums]
     period = period or _unnamed_period(nums)
-    if not any(u for _, u in nums) and period == "month" and max(amounts) < 1000:
+    if not any(u for _, u in nums) and period in ("month", "year") and max(amounts) < 1000:
         raise ValueError(_TOO_SMALL)
     factor = {
         "year": 1 / 12,
@@ -74,6 +77,12 @@ def parse_salary(value: object) -> tuple[int | None, int | None]:
         "hour": _WORKDAYS_PER_MONTH * 8 * months / 12,
     }[period]
     return _salary_range([round_half_up(a * factor) for a in amounts], bound)
+
+
+def names_period(text: str) -> bool:
+    """Whether a salary text names the period it is paid for (年薪, /月, 每天 ...)."""
+    s = normalized(text).lower().replace(" ", "")
+    return any(re.search(pattern, s) for _, pattern in _PERIODS)
 
 
 def _salary_number(value: int | float) -> tuple[int | None, int | None]:
@@ -90,6 +99,7 @@ def _plain(s: str) -> str:
     """Without thousands separators and currency words; 以内/及以上/及以下 spelt one way."""
     s = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", s)  # 6,000 → 6000
     s = s.replace("人民币", "").replace("rmb", "").replace("￥", "").replace("¥", "")
+    s = _EXTRAS.sub("", s)  # "5000元/月+提成": the stated pay, without the variable part
     return s.replace("以内", "以下").replace("及以上", "以上").replace("及以下", "以下")
 
 

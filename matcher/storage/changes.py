@@ -1,0 +1,93 @@
+"""The change log: every write of a talent or a demand entry adds a row to ``change_log`` in its
+own transaction (an ORM flush hook, so no write path can forget it), and servers read the rows
+after the last one they applied.
+
+Sequence numbers are handed out before commit, so on PostgreSQL a slower transaction can commit a
+lower number after a higher one was read. A reader therefore remembers the numbers it skipped
+(``ChangeCursor``) and asks for them again until they appear or are old enough to be a rolled
+back transaction's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from matcher.storage.tables import ChangeRow, DemandRow, TalentRow, utc_now
+
+__all__ = ["ChangeCursor", "changes_since", "last_change", "log_changes", "prune_changes", "track_changes"]
+
+KINDS: dict[type, str] = {DemandRow: "demand", TalentRow: "talent"}
+GAP_SECONDS = 60.0  # a skipped number not seen within this long was a rolled-back transaction's
+MAX_GAPS = 10_000
+
+
+def log_changes(session: Session, _flush_context: Any) -> None:
+    """after_flush: a change row for every talent or demand entry the flush wrote."""
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if type(obj) in KINDS:
+            rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
+    for obj in session.dirty:
+        if type(obj) in KINDS and session.is_modified(obj, include_collections=False):
+            rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
+    for obj in session.deleted:
+        if type(obj) in KINDS:
+            rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": 0})
+    if rows:
+        now = utc_now()
+        session.connection().execute(insert(ChangeRow.__table__), [{**r, "at": now} for r in rows])
+
+
+def track_changes(*makers: sessionmaker) -> None:
+    for maker in makers:
+        event.listen(maker, "after_flush", log_changes)
+
+
+def last_change(s: Session) -> int:
+    return s.scalar(select(func.max(ChangeRow.seq))) or 0
+
+
+def changes_since(s: Session, after: int, also: Sequence[int] = (), limit: int = 50_000) -> list[tuple[int, str, int]]:
+    """(seq, kind, record id) of the changes after ``after`` and of the numbers ``also``, in order."""
+    cond = ChangeRow.seq > after
+    if also:
+        cond = or_(cond, ChangeRow.seq.in_(list(also)[:900]))
+    q = select(ChangeRow.seq, ChangeRow.kind, ChangeRow.record_id).where(cond).order_by(ChangeRow.seq).limit(limit)
+    return [(int(a), str(b), int(c)) for a, b, c in s.execute(q)]
+
+
+def prune_changes(s: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Drop changes every server has long applied (a server starting later reconciles in full)."""
+    done = s.execute(delete(ChangeRow).where(ChangeRow.at < utc_now() - older_than))
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class ChangeCursor:
+    """Where a reader is in the change log: the last number applied and the numbers skipped."""
+
+    def __init__(self, last: int) -> None:
+        self.last = last
+        self.gaps: dict[int, float] = {}  # skipped number -> when first missed
+
+    def advance(self, seqs: Sequence[int], now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        for seq in seqs:
+            self.gaps.pop(seq, None)
+        new = sorted(q for q in seqs if q > self.last)
+        expected = self.last + 1
+        for seq in new:
+            for missing in range(expected, seq):
+                if len(self.gaps) < MAX_GAPS:
+                    self.gaps.setdefault(missing, now)
+            expected = seq + 1
+        if new:
+            self.last = new[-1]
+        for seq, since in list(self.gaps.items()):
+            if now - since > GAP_SECONDS:
+                del self.gaps[seq]

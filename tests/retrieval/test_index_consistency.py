@@ -1,0 +1,110 @@
+"""One truth across processes: each server applies the database's change log to its indexes;
+status reports what is saved before any repair; an unreadable token file is rebuilt, not a crash."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from matcher.core.settings import PROJECT_ROOT, Settings
+from matcher.storage.changes import GAP_SECONDS, ChangeCursor
+from matcher.wiring import build_service
+from tests.conftest import demand, run_cli, talent
+
+
+def _service(db_url, data_dir, fake_encoder=None):
+    settings = Settings(data_dir=data_dir, reference_dir=PROJECT_ROOT / "data", encoder="fake",
+                        database_url=db_url)
+    return build_service(settings, encoder=fake_encoder)  # None: the encoder the CLI builds
+
+
+@pytest.fixture
+def pair(db_url, tmp_path, fake_encoder):
+    """Two services (two servers: own index directories) on one database."""
+    a = _service(db_url, tmp_path / "a", fake_encoder)
+    b = _service(db_url, tmp_path / "b", fake_encoder)
+    for svc in (a, b):
+        svc.ensure_index("demand")
+        svc.ensure_index("talent")
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_two_services_see_each_others_writes_after_a_poll(pair):
+    a, b = pair
+    [tid] = a.add("talent", [talent(name="王一", skills=["Python", "Spark"])])
+    [did] = b.add("demand", [demand(title="数据分析师")])
+    assert not b.index_status()["talent"]["in_step"]  # the truth before the poll
+    assert b.indexes.poll() >= 1 and a.indexes.poll() >= 1
+    for svc in (a, b):
+        status = svc.index_status()
+        assert status["talent"]["in_step"] and status["demand"]["in_step"], status
+        assert status["talent"]["indexed"] == 1 and status["demand"]["indexed"] == 1
+    assert [m.id for m in b.match_demand(did, top_k=5)] == [tid]  # b finds a's talent
+    # a change and a delete travel too
+    a.update("talent", tid, talent(name="王一", skills=["Java"], city="济南"))
+    b.indexes.poll()
+    assert b.indexes.ensure("talent").hashes == a.indexes.ensure("talent").hashes
+    a.update("talent", tid, talent(name="王一", status="inactive"))  # leaves the searchable set
+    b.indexes.poll()
+    assert b.index_status()["talent"]["indexed"] == 0 and b.index_status()["talent"]["in_step"]
+    a.delete("demand", did)
+    b.indexes.poll()
+    assert b.index_status()["demand"] == {**b.index_status()["demand"], "indexed": 0, "in_step": True}
+    assert b.indexes.poll() == 0  # nothing new
+
+
+def test_a_following_server_catches_up_without_being_asked(pair):
+    a, b = pair
+    stop = b.indexes.follow(0.05)
+    try:
+        ids = a.add("talent", [talent(name=f"人{i}") for i in range(30)])
+        deadline = time.monotonic() + 60
+        while not b.index_status()["talent"]["in_step"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b.index_status()["talent"]["in_step"]
+        assert set(b.indexes.ensure("talent").hashes) == set(ids)
+    finally:
+        stop.set()
+
+
+def test_a_cursor_asks_again_for_skipped_numbers_until_they_come_or_age():
+    c = ChangeCursor(10)
+    c.advance([11, 14], now=0.0)  # 12 and 13 were handed out but not committed yet
+    assert c.last == 14 and set(c.gaps) == {12, 13}
+    c.advance([13], now=1.0)  # committed late
+    assert set(c.gaps) == {12}
+    c.advance([], now=GAP_SECONDS + 1)  # a rolled-back transaction's number: forgotten
+    assert c.gaps == {} and c.last == 14
+
+
+def test_a_truncated_token_file_is_reported_then_rebuilt(tmp_path, monkeypatch, capsys, caplog):
+    data = tmp_path / "var"
+    svc = _service(None, data)
+    svc.add("talent", [talent(name=f"人{i}", skills=["Python", f"技能{i}"]) for i in range(20)])
+    svc.ensure_index("talent")
+    svc.ensure_index("demand")
+    svc.close()  # saves the indexes and their token lists
+    tokens = data / "indexes" / "talent" / "bm25-tokens.npz"
+    blob = tokens.read_bytes()
+    tokens.write_bytes(blob[: len(blob) // 2])
+
+    monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(data))
+    monkeypatch.setenv("TALENTMATCH_ENCODER", "fake")
+    code, out, err = run_cli(monkeypatch, capsys, "index", "status")  # the truth, nothing repaired
+    assert code == 0 and "Traceback" not in out + err
+    assert '"in_step": false' in out and "bm25-tokens.npz" in out and "index sync" in out
+    assert tokens.read_bytes() == blob[: len(blob) // 2]  # status did not touch it
+
+    with caplog.at_level(logging.WARNING):
+        again = _service(None, data)
+        side = again.ensure_index("talent")  # a start: a warning, then the token lists again
+    assert any("token cache" in r.message for r in caplog.records)
+    assert again.index_status()["talent"]["in_step"] and len(side.lexical) == 20
+    assert side.lexical.search(again.tokenizer.tokenize("Python 技能7"), 3)  # BM25 answers from the rebuilt lists
+    again.close()
+    code, out, _ = run_cli(monkeypatch, capsys, "index", "status")
+    assert code == 0 and '"in_step": false' not in out
