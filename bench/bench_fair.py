@@ -102,9 +102,11 @@ def synthetic_records(n_seekers: int, n_posts: int, seed: int) -> tuple[list[Any
 
     ref = g.load_refdata(ROOT / "data")
     g.check_archetypes(ref)
-    g.N_ENTERPRISES = max(g.N_ENTERPRISES, n_posts // 4)
-    g.MIN_DEMANDS = int(n_posts * 1.4) + 20
-    g.N_TALENTS = int(n_seekers * 1.15) + 20
+    from scripts import demo_records as recs  # the record makers read these sizes as module globals
+
+    recs.N_ENTERPRISES = max(recs.N_ENTERPRISES, n_posts // 4)
+    recs.MIN_DEMANDS = int(n_posts * 1.4) + 20
+    recs.N_TALENTS = int(n_seekers * 1.15) + 20
     enterprises = g.make_enterprises(random.Random(seed), ref)
     demands = g.make_demands(random.Random(seed + 1), ref, enterprises)
     talents = g.make_talents(random.Random(seed + 2), ref)

@@ -9,7 +9,9 @@ touch the next):
    recall), end-to-end latency in process at 10^4/10^5 and through the HTTP API with a load
    generator in a separate process at 10^5;
 3. ``bench_fair.py``  — job-fair batch matching at 5,000 × 1,000 (the hook: run when the
-   script exists; skipped with a note otherwise).
+   script exists; skipped with a note otherwise);
+4. ``bench_speed.py`` — issue 17's table: the issue's figure and this run's, row by row
+   (static first-stage encoder vs e5 on real titles, imports, CLI, BM25 after a write, HNSW).
 
 Each step writes its own ``bench/results/<step>-<date>.{json,md}``; this script then writes
 ``summary-<date>.md`` / ``.json`` and ``summary-latest.*`` with the headline numbers and each
@@ -42,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 
 
-STEPS = ("eval", "core", "fair")
+STEPS = ("eval", "core", "fair", "speed")
 T0 = time.perf_counter()
 
 
@@ -203,6 +205,10 @@ def summary(res: dict[str, Any], out: Path) -> str:
     ev = latest(out, f"eval{q}", date) if "eval" in res["steps"] else None
     core = latest(out, f"core{q}", date) if "core" in res["steps"] else None
     fair = latest(out, f"fair{q}", date) if "fair" in res["steps"] else None
+    speed = out / "speed-latest.md" if "speed" in res["steps"] and "exit_code" in res["steps"]["speed"] else None
+    if speed is not None and speed.exists():
+        lines += ["## Speed at real volumes (`bench_speed.py`, issue 17)", "",
+                  *speed.read_text(encoding="utf-8").splitlines()[2:], ""]
     for data, fn in ((ev, summarise_eval), (core, summarise_core), (fair, summarise_fair)):
         if data:
             try:

@@ -86,9 +86,9 @@ class MatchService:
         # token lists (and the saved token cache) do not depend on what was loaded first
         self.tokenizer = self.shared.tokenizer(ref.domain_words())
         self._coder: OccupationCoder | None = None
-        self._coder_source: Callable[[], OccupationCoder] = lambda: self.shared.coder(
-            ref.taxonomy, self.encoder, self.tokenizer, reference_dir=settings.reference_dir,
-            cache_dir=settings.data_dir / "cache")
+        self._coder_source: Callable[[], OccupationCoder] = lambda: self._with_context_encoder(self.shared.coder(
+            ref.taxonomy, self._coder_encoder(encoder), self.tokenizer, reference_dir=settings.reference_dir,
+            cache_dir=settings.data_dir / "cache"))
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
         self.preparer = RecordPreparer(ref, lambda: self.coder, self.chain_book, self.store)
@@ -108,6 +108,25 @@ class MatchService:
         self.model_problem: str | None = None
         if not self.store.list_chains():
             self.load_chain_registries()  # registries are reference data: present from the start
+
+    def _coder_encoder(self, given: Encoder | None) -> Encoder:
+        """The occupation coder's encoder: ``settings.coder_encoder`` when it names another
+        encoder than the service's (and the service's was not given), else the service's."""
+        name = self.settings.coder_encoder
+        if given is not None or not name or name == self.settings.encoder:
+            return self.encoder
+        return build_encoder(name)
+
+    def _with_context_encoder(self, coder: OccupationCoder) -> OccupationCoder:
+        """With a static service encoder distilled from the coder's (``static-e5`` beside e5:
+        one vector space), the coder encodes record contexts (descriptions, majors: long, one
+        per record) with the service's encoder and only the titles with its own."""
+        teacher = (getattr(self.encoder, "meta", None) or {}).get("teacher")
+        if coder.encoder is self.encoder or teacher != coder.encoder.name:
+            return coder
+        variant = copy.copy(coder)
+        variant.context_encoder = self.encoder
+        return variant
 
     @property
     def weights(self) -> Weights:

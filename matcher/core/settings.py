@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     reference_dir: Path = PROJECT_ROOT / "data"
     encoder: str = "e5"
     encoder_model: str | None = None
+    # the occupation coder's encoder (None: ``encoder``). With ``encoder = "static-e5"`` (bulk
+    # indexing at thousands of texts a second) ``coder_encoder = "e5"`` keeps occupation coding
+    # on the encoder its shipped re-ranker was trained with
+    coder_encoder: str | None = None
     index_backend: Literal["faiss", "numpy"] = "faiss"
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
     hnsw_threshold: int = 200_000

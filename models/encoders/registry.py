@@ -20,6 +20,12 @@ def _st(model: str | None = None) -> Encoder:
     return SentenceTransformerEncoder(model)
 
 
+def _static(model: str | None = None) -> Encoder:
+    from models.encoders.static import StaticEncoder
+
+    return StaticEncoder(model)
+
+
 def _fake(model: str | None = None) -> Encoder:
     from models.encoders.fake import FakeEncoder
 
@@ -31,7 +37,8 @@ class EncoderRegistry:
     registers its own builds a registry of its own rather than changing the shared one."""
 
     def __init__(self, factories: dict[str, Callable[..., Encoder]] | None = None) -> None:
-        self._factories = dict(factories or {"e5": _e5, "sentence-transformers": _st, "fake": _fake})
+        self._factories = dict(factories or {"e5": _e5, "sentence-transformers": _st, "static-e5": _static,
+                                            "fake": _fake})
 
     def register(self, name: str, factory: Callable[..., Encoder]) -> None:
         self._factories[name] = factory

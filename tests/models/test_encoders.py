@@ -69,3 +69,65 @@ def test_sentence_transformers_m3e_small_offline():
     assert enc.dim == 512 and enc.name == "st:m3e-small"
     v = enc.encode_passages(["大数据工程技术人员", "数据分析工程师", "中式面点师"])
     assert v[0] @ v[1] > v[0] @ v[2]
+
+
+def test_static_encoder_round_trip_features_and_sides(tmp_path):
+    """A tiny hand-made table: a text's vector is the normalised sum of its features' rows,
+    repeated features count twice, unknown features are ignored, the side marker matters."""
+    from models.encoders.static import PASSAGE_MARK, QUERY_MARK, StaticEncoder, featurize
+
+    assert featurize("Java开发", True) == [QUERY_MARK, "java", "开", "发", "开发"]
+    assert featurize("ＰＬＣ编程", False)[:2] == [PASSAGE_MARK, "plc"]  # full-width folded, lower-cased
+    vocab = [QUERY_MARK, PASSAGE_MARK, "java", "开", "发", "开发"]
+    table = np.zeros((len(vocab), 2), np.float32)
+    table[2] = [1, 0]  # java
+    table[5] = [0, 1]  # 开发
+    table[0] = [0.5, 0.5]  # the query marker
+    basis = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    path = tmp_path / "s.npz"
+    StaticEncoder.write(path, vocab, table, basis, np.zeros(3, np.float32), meta={"teacher": "test"})
+    enc = StaticEncoder(path)
+    assert enc.dim == 3 and enc.name.startswith("static-e5-") and enc.meta == {"teacher": "test"}
+    p = enc.encode_passages(["java", "开发", "java java 开发", "完全未知的词"])
+    assert np.allclose(p[0], [1, 0, 0]) and np.allclose(p[1], [0, 1, 0])
+    assert np.allclose(p[2], np.array([2, 1, 0]) / np.sqrt(5))
+    assert np.allclose(p[3], 0)  # nothing known: the zero vector (cosine 0 to everything)
+    q = enc.encode_queries(["java"])[0]
+    assert np.allclose(q, np.array([1.5, 0.5, 0]) / np.linalg.norm([1.5, 0.5, 0]))
+    with pytest.raises(ValueError):
+        StaticEncoder.write(tmp_path / "bad.npz", ["a\nb"], table[:1], basis, np.zeros(3, np.float32), meta={})
+
+
+def test_static_encoder_missing_artifact_is_a_clear_error(tmp_path):
+    from models.encoders.static import StaticEncoder
+    from models.errors import MissingModelDependency
+
+    with pytest.raises(MissingModelDependency, match="静态编码器"):
+        StaticEncoder(tmp_path / "absent.npz")
+
+
+def test_shipped_static_encoder_lives_in_the_e5_space():
+    """The shipped artifact: registered, 384 dims, and its query vectors find the right
+    occupations among the shipped e5 occupation vectors (so both encoders share one space)."""
+    from matcher.reference.occupations import Taxonomy
+    from models.paths import ARTIFACT_DIR
+
+    assert "static-e5" in encoder_names()
+    enc = create_encoder("static-e5")
+    assert enc.dim == 384
+    tax = Taxonomy.load(ARTIFACT_DIR.parent.parent / "data" / "csco22_occupations.csv")
+    [e5_matrix] = [np.load(p) for p in ARTIFACT_DIR.glob("csco22-e5-small-q4-*.npy")]
+    codes = [o.code for o in tax.occupations]
+    queries = {"Java开发工程师": "2-02-10-03", "数控车床操作工": "6-18-01-01", "会计": "2-06-03-00",
+               "电工": "6-31-01-03", "中式烹调师": "4-03-02-01"}
+    vecs = enc.encode_queries(list(queries))
+    found = 0
+    for v, gold in zip(vecs, queries.values(), strict=True):
+        top = [codes[i] for i in np.argsort(-(e5_matrix @ v))[:10]]
+        found += any(c == gold or (gold.endswith("-00") and c.startswith(gold[:7])) for c in top)
+    assert found >= 4
+    static_side = enc.encode_passages([o.dense_text for o in tax.occupations[:50]])
+    # the same texts in both encoders: much closer to each other than to other occupations
+    same = np.sum(static_side * e5_matrix[:50], axis=1)
+    other = np.sum(static_side * np.roll(e5_matrix[:50], 1, axis=0), axis=1)
+    assert (same > other).mean() > 0.9

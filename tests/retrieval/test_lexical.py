@@ -203,3 +203,103 @@ def test_token_cache_round_trip_and_fingerprint(tmp_path) -> None:
     assert default_tokenizer().derive(["一个从未登记过的新技能词"]).fingerprint() == \
         default_tokenizer().derive(["一个从未登记过的新技能词"]).fingerprint()
     assert default_tokenizer().derive([]).fingerprint() == fp
+
+
+class _GatedBuild:
+    """Wraps ``_Built.build``: once armed, each build signals ``started`` and waits for ``release``
+    (a query that waited for it would see the new documents, which the tests rule out)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from matcher.retrieval import lexical
+
+        self.real = lexical._Built.build
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.armed = False
+        monkeypatch.setattr(lexical._Built, "build", classmethod(lambda cls, *a: self(*a)))
+
+    def __call__(self, *args):
+        if self.armed:
+            self.started.set()
+            self.release.wait(60)  # a safety net against a hung test, not a timing condition
+        return self.real(*args)
+
+
+def test_background_rebuild_answers_from_the_old_index_then_swaps(monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = _GatedBuild(monkeypatch)
+    idx = BM25Index(background=True)
+    idx.upsert([1, 2], [["java", "spring"], ["python", "django"]])
+    assert [i for i, _ in idx.search(["java"], 5)] == [1]  # the first build: in the query, nothing to answer from
+    assert idx.current and idx.rebuilds == 1
+
+    gate.armed = True
+    idx.upsert([3], [["java", "kotlin"]])
+    idx.remove([2])
+    # the rebuild starts in the background; this query is answered by the old index at once
+    assert [i for i, _ in idx.search(["java"], 5)] == [1]
+    assert gate.started.wait(60)
+    assert not idx.current and idx.rebuilds == 1
+    assert idx.search(["kotlin"], 5) == []  # written after the old build: not yet searchable
+    assert idx.search(["python"], 5) == []  # removed: never returned again, even from the old index
+    assert idx.scores_for(["python"], [2]).tolist() == [0.0]
+    assert len(idx) == 2
+
+    gate.release.set()
+    assert idx.wait(60)
+    assert idx.current and idx.rebuilds == 2
+    assert sorted(i for i, _ in idx.search(["java"], 5)) == [1, 3]
+    assert [i for i, _ in idx.search(["kotlin"], 5)] == [3]
+
+
+def test_writes_during_a_rebuild_are_picked_up_by_a_following_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = _GatedBuild(monkeypatch)
+    idx = BM25Index(background=True)
+    idx.upsert([1], [["java"]])
+    idx.refresh()
+    gate.armed = True
+    idx.upsert([2], [["go"]])
+    assert idx.search(["go"], 5) == []
+    assert gate.started.wait(60)
+    idx.upsert([3], [["rust"]])  # lands while the rebuild of the earlier snapshot runs
+    gate.release.set()
+    assert idx.wait(60)
+    assert idx.current
+    assert [i for i, _ in idx.search(["go"], 5)] == [2] and [i for i, _ in idx.search(["rust"], 5)] == [3]
+
+
+def test_a_static_index_rebuilds_in_the_query() -> None:
+    idx = BM25Index()
+    idx.upsert([1], [["java"]])
+    idx.search(["java"], 5)
+    idx.upsert([2], [["java"]])
+    assert sorted(i for i, _ in idx.search(["java"], 5)) == [1, 2] and idx.rebuilds == 2
+
+
+def test_rjieba_cuts_exactly_as_jieba_on_the_demo_records_and_real_titles() -> None:
+    """The default engine (jieba-rs) must give the Python jieba's tokens, under the service's
+    own dictionary (skills and occupation names), on every text field of the demo records and
+    on the real titles; otherwise it may not replace it."""
+    import json
+    from pathlib import Path
+
+    from matcher.reference.bundle import ReferenceData
+
+    root = Path(__file__).resolve().parents[2]
+    words = ReferenceData.load(root / "data").domain_words()
+    fast = Tokenizer(engine="rjieba").derive(words)
+    slow = Tokenizer(engine="jieba").derive(words)
+    assert fast.engine == "rjieba" and slow.engine == "jieba"
+    texts: list[str] = []
+    for name in ("demands.jsonl", "talents.jsonl", "enterprises.jsonl"):
+        for line in (root / "data" / "demo" / name).read_text(encoding="utf-8").splitlines():
+            for value in json.loads(line).values():
+                values = value if isinstance(value, list) else [value]
+                texts.extend(v for v in values if isinstance(v, str))
+    for line in (root / "data" / "eval" / "real_titles_dev.jsonl").read_text(encoding="utf-8").splitlines():
+        texts.append(json.loads(line)["query"])
+    texts = list(dict.fromkeys(texts))
+    assert len(texts) > 10_000
+    differ = [t for t in texts if fast.tokenize(t) != slow.tokenize(t)]
+    assert differ == []
+    # the fingerprint names the engine: token caches made by one are not taken for the other's
+    assert fast.fingerprint() != slow.fingerprint()

@@ -56,3 +56,29 @@ def test_reranked_output_exact_names_context_and_leave_one_out(fake_encoder, mod
     # evaluation mode: a query does not see an exemplar with its own text
     coder.leave_one_out = True
     assert len(coder.code(["销售代表"], top_k=3)[0]) == 3
+
+
+def test_a_context_encoder_encodes_the_contexts_and_only_them(fake_encoder, model, tmp_path):
+    """With ``context_encoder`` (a fast encoder into the same space), contexts go through it
+    and titles through the coder's own encoder; the same encoder gives the same codes."""
+    from models.encoders import FakeEncoder
+
+    class Counting(FakeEncoder):
+        def __init__(self, dim: int) -> None:
+            super().__init__(dim)
+            self.seen: list[str] = []
+
+        def _encode(self, texts, is_query):
+            self.seen.extend(texts)
+            return super()._encode(texts, is_query)
+
+    coder = OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path, reranker=model)
+    titles, ctx = ["软件开发", "数据平台开发"], ["负责Java后端开发与测试", "负责Hadoop与Spark数据清洗分析"]
+    before = coder.code(titles, top_k=3, context=ctx)
+    side = Counting(fake_encoder.dim)
+    coder.context_encoder = side
+    after = coder.code(titles, top_k=3, context=ctx)
+    assert sorted(side.seen) == sorted(ctx)  # the contexts, each once, and no title
+    assert [[c.code for c in r] for r in after] == [[c.code for c in r] for r in before]
+    coder.context_encoder = Counting(8)  # another space (dimension): not used
+    assert coder.code(titles, top_k=3, context=ctx) == before and coder.context_encoder.seen == []

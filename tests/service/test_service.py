@@ -257,3 +257,27 @@ def test_no_stated_education_does_not_pass_a_post_that_requires_one(service):
     assert not sc.eligible and any(r.kind == "education" for r in sc.unmet)
     assert sc.comp["education"] == 0.0
     assert service.scorer.score(bachelor, post, 0.8, 0.2, target="talent").eligible
+
+
+def test_a_static_index_encoder_keeps_the_coder_on_its_own_encoder(tmp_path):
+    """encoder = static-e5 indexes with the static table; coder_encoder names the coder's own."""
+    from matcher.core.settings import PROJECT_ROOT, Settings
+
+    settings = Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="static-e5",
+                        coder_encoder="fake")
+    svc = build_service(settings)
+    try:
+        assert svc.encoder.name.startswith("static-e5-")
+        assert svc.coder.encoder.name != svc.encoder.name and svc.coder.encoder.dim == 64
+        [i] = svc.add("demand", [demand(title="大数据开发工程师", required_skills=["Python", "Spark"])])
+        hits = svc.match_text("熟悉Python和Spark的大数据工程师", side="demands", top_k=3)
+        assert [h.id for h in hits][:1] == [i]
+        assert svc.indexes.status()["demand"]["in_step"]
+    finally:
+        svc.close()
+    same = Settings(data_dir=tmp_path / "var2", reference_dir=PROJECT_ROOT / "data", encoder="static-e5")
+    svc = build_service(same)
+    try:
+        assert svc.coder.encoder is svc.encoder
+    finally:
+        svc.close()

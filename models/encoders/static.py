@@ -1,0 +1,104 @@
+"""``static-e5``: a static encoder distilled from e5 (``e5-small-q4``), for bulk encoding.
+
+A text's vector is the normalised sum of the vectors of its features — character 1–3-grams of
+each Chinese run, whole Latin/number words, and a marker for the side (e5 encodes queries and
+passages with different prompts) — each weighted by ``1/sqrt(n)`` for a text of ``n`` known
+features. The feature vectors live in a low-rank table (``features x rank``, float16) and a
+basis onto e5's 384 dimensions, so vectors are in e5's own space: a static query can be
+compared with an e5 passage. No model runs: encoding is a table look-up, thousands of texts a
+second on one core. ``scripts/build_static_encoder.py`` fits the table by ridge regression on
+e5 vectors of the bundled texts and writes ``models/artifacts/static-e5.npz``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from models.encoders.base import Encoder
+from models.errors import MissingModelDependency
+from models.paths import ARTIFACT_DIR
+
+ARTIFACT = ARTIFACT_DIR / "static-e5.npz"
+QUERY_MARK = "<q>"
+PASSAGE_MARK = "<p>"
+_TOKEN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+(?:[+#.][a-z0-9+#]*)*)")
+MAX_CHARS = 1500
+
+
+def featurize(text: str, is_query: bool) -> list[str]:
+    """The features of a text: the side marker, Chinese character 1–3-grams, Latin words."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    out = [QUERY_MARK if is_query else PASSAGE_MARK]
+    for m in _TOKEN.finditer(text):
+        run = m.group(1)
+        if run is None:
+            out.append(m.group(2))
+            continue
+        n = len(run)
+        out.extend(run)
+        out.extend(run[i : i + 2] for i in range(n - 1))
+        out.extend(run[i : i + 3] for i in range(n - 2))
+    return out
+
+
+class StaticEncoder(Encoder):
+    """The distilled static encoder (see the module docstring); 384 dims like its teacher."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        path = Path(path) if path else ARTIFACT
+        if not path.exists():
+            raise MissingModelDependency(f"静态编码器文件不存在：{path}（运行 scripts/build_static_encoder.py）")
+        with np.load(path, allow_pickle=False) as d:
+            vocab = bytes(d["vocab"]).decode("utf-8").split("\n")
+            table = d["table"].astype(np.float32)
+            basis = d["basis"].astype(np.float32)
+            mean = d["mean"].astype(np.float32)
+            self.meta = json.loads(bytes(d["meta"]).decode("utf-8"))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+        self._index = {w: i for i, w in enumerate(vocab)}
+        # one extra zero row: where a text has no known feature at all
+        self._table = np.vstack([table, np.zeros((1, table.shape[1]), np.float32)])
+        self._basis = basis
+        self._mean = mean
+        self.name = f"static-e5-{digest}"
+        self.dim = int(basis.shape[1])
+
+    @staticmethod
+    def write(path: Path, vocab: Sequence[str], table: np.ndarray, basis: np.ndarray, mean: np.ndarray,
+              meta: dict) -> None:
+        """Write an artifact (float16 table) that :class:`StaticEncoder` loads."""
+        if any("\n" in w for w in vocab):
+            raise ValueError("a feature holds a newline")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh, vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
+                table=table.astype(np.float16), basis=basis.astype(np.float32), mean=mean.astype(np.float32),
+                meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._encode_flagged(texts, [is_query] * len(texts))
+
+    def _encode_flagged(self, texts: Sequence[str], flags: Sequence[bool]) -> np.ndarray:
+        from scipy import sparse
+
+        index, empty = self._index, len(self._table) - 1
+        ids: list[int] = []
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        weights = np.empty(len(texts), dtype=np.float32)
+        for n, (text, q) in enumerate(zip(texts, flags, strict=True)):
+            kept = [i for i in map(index.get, featurize(text, q)) if i is not None] or [empty]
+            ids.extend(kept)
+            indptr[n + 1] = len(ids)
+            weights[n] = 1.0 / len(kept) ** 0.5
+        counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
+                                   shape=(len(texts), len(self._table)))
+        low = (counts @ self._table) * weights[:, None]  # repeated features add up, as in training
+        return low @ self._basis + self._mean
