@@ -6,6 +6,7 @@ scopes are checked per route (matcher.domain.access). Errors leave as problem+js
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,6 +35,8 @@ from matcher.fair.jobs import Worker
 from matcher.service import MatchService
 from matcher.wiring import build_service
 
+log = logging.getLogger("talentmatch.api")
+
 DESCRIPTION = """数字人才供需匹配服务：人岗双向匹配、职业编码、解释与培训方向建议。
 
 认证：除 /health、/ready 外，所有 /v1 接口都需要 API 密钥（请求头 `Authorization: Bearer <密钥>`）。
@@ -60,9 +63,14 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         try:
             yield
         finally:
-            for event in (stop, worker):
-                if event is not None:
-                    event.set()
+            # stop the loops and wait for them: a job or a poll in flight must end before the
+            # indexes are saved and the database is closed
+            for loop in (stop, worker):
+                if loop is not None:
+                    loop.set()
+            for loop in (stop, worker):
+                if loop is not None and not loop.stop():
+                    log.warning("a background loop (%s) did not stop in time", loop.thread.name)
             svc.save_all()
             if service is None:
                 svc.close()

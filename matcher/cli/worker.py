@@ -37,5 +37,5 @@ def worker(
         except KeyboardInterrupt:
             stop.set()
     finally:
-        follow.set()
+        follow.stop()
         svc.close()

@@ -21,6 +21,7 @@ import threading
 import uuid
 from typing import Any
 
+from matcher.core.background import Background
 from matcher.core.errors import TalentMatchError
 from matcher.domain.auth import Principal, Role
 from matcher.domain.fair import FairRunOptions
@@ -95,10 +96,10 @@ class Worker:
                 log.warning("the job worker failed to poll (%s); retrying", type(exc).__name__)
             stop.wait(poll)
 
-    def start_thread(self, poll: float = 1.0) -> threading.Event:
-        stop = threading.Event()
-        threading.Thread(target=self.run_forever, args=(stop, poll), name="job-worker", daemon=True).start()
-        return stop
+    def start_thread(self, poll: float = 1.0) -> Background:
+        """Run jobs in a daemon thread until the returned handle is stopped (``stop()`` waits for
+        the job in hand to end)."""
+        return Background(self.run_forever, "job-worker", poll).start()
 
     def _run(self, job: dict[str, Any]) -> None:
         job_id = job["id"]

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from matcher.core.background import Background
 from matcher.core.errors import IndexNotReady
 from matcher.core.settings import Settings
 from matcher.domain.schemas import RecordKind as Kind
@@ -278,12 +279,11 @@ class IndexManager:
             self.applied += n
             return n
 
-    def follow(self, interval: float) -> threading.Event:
-        """Poll every ``interval`` seconds in a daemon thread until the returned event is set;
-        every hour the change log older than a day is pruned."""
-        stop = threading.Event()
+    def follow(self, interval: float) -> Background:
+        """Poll every ``interval`` seconds in a daemon thread until the returned handle is
+        stopped; every hour the change log older than a day is pruned."""
 
-        def run() -> None:
+        def run(stop: threading.Event) -> None:
             last_prune = 0.0
             while not stop.wait(interval):
                 try:
@@ -294,8 +294,7 @@ class IndexManager:
                 except Exception as exc:  # the database away for a moment: try again next time
                     log.warning("applying the change log failed (%s: %s); retrying", type(exc).__name__, exc)
 
-        threading.Thread(target=run, name="index-follower", daemon=True).start()
-        return stop
+        return Background(run, "index-follower").start()
 
     # -- writes through ---------------------------------------------------------------------
 
