@@ -481,11 +481,13 @@ def rows_focus(args: argparse.Namespace, tmp: Path, only: set[str]) -> dict[str,
         finally:
             server.terminate()
             server.wait(30)
+        helps = [cli(["--help"], env)[0] for _ in range(5)]  # the bare start-up, for the load of this run
         out["match_text_shell"] = {
             "new": f"{statistics.median(remote):.2f} s median of 5 via a running server (TALENTMATCH_URL); "
-                   f"without one {statistics.median(local):.2f} s median of 3; static-e5, 1,000 talents",
+                   f"without one {statistics.median(local):.2f} s median of 3; `--help` in the same run "
+                   f"{statistics.median(helps):.2f} s; static-e5, 1,000 talents",
             "detail": {"remote_s": [round(w, 3) for w in remote], "local_s": [round(w, 3) for w in local],
-                       "exit": proc.returncode}}
+                       "help_s": [round(w, 3) for w in helps], "exit": proc.returncode}}
         log(f"match text: remote {remote}, local {local}")
     if "gap_report" in only:
         out["gap_report"] = row_gap(db)
