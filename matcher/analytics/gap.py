@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.analytics.cache import report_cache
 from matcher.analytics.flow import max_assignment, priority_assignment
 from matcher.analytics.models import (
     DEFAULT_NEAR_MARGIN,
@@ -379,12 +380,24 @@ class _Gaps:
 
 
 def gap_report(service: MatchService, query: GapQuery) -> GapReport:
-    """The supply–demand gap of a region and year (definitions in the module docstring)."""
+    """The supply–demand gap of a region and year (definitions in the module docstring).
+
+    Kept in this process per (region, parameters, ranker) until any process writes a talent, a
+    demand entry, a catalogue or a chain (``matcher.analytics.cache``); ``generated_at`` tells
+    when it was computed."""
     scope = resolve_region(service.regions, query.region)
+    model_id, model = service.active_model() if query.ranker == "auto" else ("weighted", None)
+    key = ("gap", scope.name, scope.level, query.model_copy(update={"region": scope.name}).model_dump_json(),
+           model_id)
+    return report_cache(service).get(service, key, lambda: compute_gap_report(service, query, scope, model_id, model))
+
+
+def compute_gap_report(service: MatchService, query: GapQuery, scope: RegionScope, model_id: str,
+                       model: Reranker | None) -> GapReport:
+    """The gap report computed afresh (``gap_report`` is the cached entry point)."""
     entries, catalogues = select_demand(service, scope, query.year, query.demand)
     talents = select_supply(service, scope)
     background = service.background("talent") if talents else 0.0
-    model_id, model = service.active_model() if query.ranker == "auto" else ("weighted", None)
     if model is not None and model.calibrated:  # "qualified" is a stated probability of a positive outcome
         measure, threshold, low, kind = (by_probability(model), query.probability_threshold,
                                          query.probability_threshold / 2, "probability")

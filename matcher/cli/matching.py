@@ -37,22 +37,25 @@ def _filters(city: str | None, province: str | None, chain: str | None, fresh: b
 
 
 def _show(matches: list, fmt: Fmt, header: str) -> None:
+    """Matches (the service's models, or their JSON from a server) as a table or as JSON."""
     from rich.table import Table
+
+    rows = [m if isinstance(m, dict) else m.model_dump(mode="json") for m in matches]
     if fmt == Fmt.json:
-        sys.stdout.write(json.dumps([m.model_dump(mode="json") for m in matches], ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
-    if not matches:
+    if not rows:
         out.print("没有符合条件的结果。")
         return
     table = Table(title=header, show_lines=True)
     for col in ("#", "编号", "名称", "匹配度", "求职方看", "用人方看", "匹配技能", "欠缺技能", "说明"):
         table.add_column(col, overflow="fold")
-    for rank, m in enumerate(matches, 1):
-        e = m.explanation
-        notes = list(e.unmet_requirements) + [t.message for t in e.training[:1]]
-        table.add_row(str(rank), str(m.id), m.title, f"{m.score:.0%}", f"{m.seeker_score:.0%}",
-                      f"{m.employer_score:.0%}", "、".join(e.matched_skills), "、".join(e.missing_skills),
-                      "\n".join(notes))
+    for rank, m in enumerate(rows, 1):
+        e = m.get("explanation") or {}
+        notes = list(e.get("unmet_requirements") or []) + [t["message"] for t in (e.get("training") or [])[:1]]
+        table.add_row(str(rank), str(m["id"]), m["title"], f"{m['score']:.0%}", f"{m['seeker_score']:.0%}",
+                      f"{m['employer_score']:.0%}", "、".join(e.get("matched_skills") or []),
+                      "、".join(e.get("missing_skills") or []), "\n".join(notes))
     out.print(table)
 
 
@@ -86,9 +89,23 @@ def match_demand(demand_id: int, top_k: TopK = 10, fmt: FmtOpt = Fmt.table, city
 @match_app.command("text")
 def match_text(text: str, side: Annotated[Side, typer.Option("--side")] = Side.demands, top_k: TopK = 10,
                fmt: FmtOpt = Fmt.table, city: City = None, province: Province = None, chain: Chain = None,
-               fresh: Fresh = False, all_: All = False) -> None:
-    """用一段自由文本检索岗位（--side demands）或人才（--side talents）。"""
+               fresh: Fresh = False, all_: All = False,
+               local: Annotated[bool, typer.Option("--local", help="即使设置了 TALENTMATCH_URL 也在本机计算")] = False,
+               ) -> None:
+    """用一段自由文本检索岗位（--side demands）或人才（--side talents）。
+
+    设置了 TALENTMATCH_URL（及 TALENTMATCH_API_KEY）时，交给该地址上运行的服务计算（不在本机加载模型）。"""
+    from matcher.cli import remote
+
+    header = f"“{text[:30]}”的检索结果"
+    target = None if local else remote.server()
+    if target is not None:
+        body = {"text": text, "side": side.value, "top_k": top_k,
+                "filters": {"city": city, "province": province, "chain_id": chain,
+                            "fresh_graduates_only": fresh, "include_ineligible": all_}}
+        _show(remote.post(*target, "/v1/match", body), fmt, header)
+        return
     svc = run_service()
     res = svc.match_text(text, side.value, top_k, _filters(city, province, chain, fresh, all_))
-    _show(res, fmt, f"“{text[:30]}”的检索结果")
+    _show(res, fmt, header)
     svc.close()

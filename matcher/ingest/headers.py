@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
 
 from matcher.core.errors import InvalidInput
 from matcher.core.textnorm import normalize_text
@@ -22,6 +23,7 @@ MAX_HEADER_SCAN = 5  # title rows tolerated above the header
 Row = tuple[int, list[object]]
 
 
+@lru_cache(maxsize=8192)  # every line of a JSON Lines file repeats its keys
 def header_key(header: str) -> str:
     """A header's comparison key: normalised, lower-cased, without notes in brackets, marks, spaces."""
     text = normalize_text(header).lower()

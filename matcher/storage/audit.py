@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher.domain.auth import OPERATOR, Principal
@@ -17,9 +17,12 @@ def write_audit(s: Session, actor: Principal | None, action: str, resource: str,
                 detail: dict[str, Any] | None = None) -> None:
     """Audit rows for ``ids`` in the session ``s`` (committed, or rolled back, with the change)."""
     actor = actor or OPERATOR
-    for i in ids:
-        s.add(AuditRow(actor_key_id=actor.key_id, actor_role=str(actor.role), actor_label=actor.label,
-                       action=action, resource=resource, resource_id=str(i), detail=detail or {}))
+    if not ids:
+        return
+    base = {"actor_key_id": actor.key_id, "actor_role": str(actor.role), "actor_label": actor.label,
+            "action": action, "resource": resource, "detail": detail or {}}
+    # one multi-row INSERT (an import audits every record it writes), not an ORM object per row
+    s.execute(insert(AuditRow.__table__), [{**base, "resource_id": str(i)} for i in ids])
 
 
 def audit_page(s: Session, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[dict[str, Any]], int]:

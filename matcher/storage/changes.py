@@ -10,6 +10,7 @@ back transaction's.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -18,9 +19,10 @@ from typing import Any
 from sqlalchemy import delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from matcher.storage.tables import ChangeRow, DemandRow, TalentRow, utc_now
+from matcher.storage.tables import CatalogueRow, ChainRow, ChangeRow, DemandRow, TalentRow, utc_now
 
-__all__ = ["ChangeCursor", "changes_since", "last_change", "log_changes", "prune_changes", "track_changes"]
+__all__ = ["ChangeCursor", "changes_since", "data_version", "last_change", "log_changes", "prune_changes",
+           "track_changes"]
 
 KINDS: dict[type, str] = {DemandRow: "demand", TalentRow: "talent"}
 GAP_SECONDS = 60.0  # a skipped number not seen within this long was a rolled-back transaction's
@@ -51,6 +53,22 @@ def track_changes(*makers: sessionmaker) -> None:
 
 def last_change(s: Session) -> int:
     return s.scalar(select(func.max(ChangeRow.seq))) or 0
+
+
+def data_version(s: Session) -> tuple[int, str]:
+    """What derived results (reports) depend on, as seen by any process: the last change of a
+    talent or demand entry, and a digest of the catalogue and chain rows (small tables that the
+    change log does not cover; chains are replaced wholesale, so their content is hashed)."""
+    digest = hashlib.blake2b(digest_size=16)
+    cats = select(CatalogueRow.id, CatalogueRow.region, CatalogueRow.year, CatalogueRow.name,
+                  CatalogueRow.chain_registry).order_by(CatalogueRow.id)
+    chains = select(ChainRow.id, ChainRow.name, ChainRow.region, ChainRow.registry_name, ChainRow.keywords,
+                    ChainRow.parent_sector).order_by(ChainRow.registry_name, ChainRow.id)
+    for q in (cats, chains):
+        for row in s.execute(q):
+            digest.update(repr(tuple(row)).encode())
+        digest.update(b"|")
+    return last_change(s), digest.hexdigest()
 
 
 def changes_since(s: Session, after: int, also: Sequence[int] = (), limit: int = 50_000) -> list[tuple[int, str, int]]:

@@ -191,3 +191,21 @@ def test_an_old_database_gets_owners_without_losing_rows(db_url):
         store.add("talent", [rec(talent(external_id="A-1"))])
     assert upgrade(store.engine)[0] == upgrade(store.engine)[1]  # idempotent
     store.close()
+
+
+def test_a_batch_insert_returns_each_record_its_own_id_in_order(store):
+    """One flush for the whole batch: the ids still come back in the order of the records, and
+    every record is logged once in the change log."""
+    from matcher.storage.changes import changes_since, last_change
+
+    with store.session() as s:
+        before = last_change(s)
+    t_ids = store.add("talent", [rec(talent(name=f"人才{i}", external_id=f"T{i:03d}")) for i in range(120)])
+    d_ids = store.add("demand", [rec(demand(title=f"岗位{i}", external_id=f"D{i:03d}",
+                                            enterprise_name=f"公司{i % 3}")) for i in range(30)])
+    assert len(set(t_ids)) == 120 and len(set(d_ids)) == 30
+    assert [store.get("talent", i).external_id for i in t_ids] == [f"T{i:03d}" for i in range(120)]
+    assert [store.get("demand", i).title for i in d_ids] == [f"岗位{i}" for i in range(30)]
+    with store.session() as s:
+        logged = [(k, r) for _, k, r in changes_since(s, before)]
+    assert sorted(logged) == sorted([("talent", i) for i in t_ids] + [("demand", i) for i in d_ids])
