@@ -316,10 +316,10 @@ class RecordPreparer:
                 records.append(self.prepare(side, model, coded))
             except InvalidInput as exc:
                 fld = exc.errors[0].get("field", "-") if exc.errors else "-"
-                reason = exc.detail
+                reason, shown = exc.detail, (headers or {}).get(fld, fld)  # the file's own column header
                 if kind == "catalogue" and fld == "chain_id":  # the catalogue may register its own
-                    reason += "（命令行导入目录时可加 --create-chains，登记目录中的产业链）"
-                all_errors.append(RowError(row=rowno, field=fld, reason=reason))
+                    reason += "（导入时选择“新建目录中的产业链”即可登记；命令行加 --create-chains）"
+                all_errors.append(RowError(row=rowno, field=shown, reason=reason))
         all_errors.sort(key=lambda e: e.row)
         if all_errors and not skip_invalid:
             raise ImportRejected(all_errors)

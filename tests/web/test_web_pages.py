@@ -248,3 +248,49 @@ def test_no_page_shows_field_names_literals_or_codes(site):
     assert leaks("<p>意向职业：4-08-08-06</p>") == ["occupation code 4-08-08-06"]
     assert leaks("<td>enterprise</td>") == ["English word enterprise"]
     assert leaks("<p>匹配度 48%</p>") == []
+
+
+REAL_CATALOGUE = (  # blank "same as above" cells, a note under the table, chains no registry has
+    "序号,企业名称,所属产业链,岗位名称,需求人数,年薪均值（万元）\n"
+    "1,山东某药业股份有限公司,济宁生物医药产业链,QA专员,2,6.5\n"
+    "2,,,QC检验员,3,4.8\n"
+    "备注：年薪为税前，单位万元,,,,,\n"
+).encode()
+
+
+def test_catalogue_page_creates_chains_shows_warnings_and_offers_to_replace(site):
+    admin = site.as_("admin")
+    page = admin.get("/app/catalogues").text
+    assert 'name="create_chains"' in page and 'name="replace"' in page
+    before = site.service.store.list_catalogues()
+
+    def upload(**flags):
+        data = {"csrf": csrf_of(admin, "/app/catalogues"), "region": "济宁市", "year": "2026", **flags}
+        return admin.post("/app/catalogues", data=data, files={"file": ("目录.csv", REAL_CATALOGUE, "text/csv")},
+                          follow_redirects=False)
+
+    r = upload()  # unknown chains: refused, the row error says which choice registers them
+    assert r.status_code == 422 and "新建目录中的产业链" in r.text and site.service.store.list_catalogues() == before
+    r = upload(create_chains="1")
+    assert r.status_code == 200, r.text
+    text = shown_text(r.text)
+    assert "已导入 2 条目录条目" in text and "已新建 1 条产业链" in text
+    [chain] = [c for c in site.service.store.list_chains() if c.name == "济宁生物医药产业链"]
+    created = re.search(r'<div class="card" id="created-chains">.*?</div>\s*</div>', r.text, re.S).group(0)
+    assert chain.id in created and "济宁生物医药产业链" in created
+    warned = re.search(r'<div class="card" id="import-warnings">.*?</div>', r.text, re.S).group(0)
+    assert "同上" in warned and "第 3 行" in warned and "备注" in warned
+    [cat] = [c for c in site.service.store.list_catalogues() if c not in before]
+
+    r = upload(create_chains="1")  # the same catalogue again: explained, 替换 offered (ticked), nothing doubled
+    assert r.status_code == 409
+    box = re.search(r'<div class="card" role="alert" id="duplicate">.*?</div>', r.text, re.S).group(0)
+    assert "已经导入过" in box and f"目录编号 {cat['id']}" in box and "替换已有目录" in box
+    assert re.search(r'name="replace" value="1"\s+checked', r.text)
+    assert sorted(site.service.store.list_catalogues(), key=str) == sorted(before + [cat], key=str)
+
+    r = upload(replace="1")
+    assert r.status_code == 200, r.text
+    assert f"已替换原目录（编号 {cat['id']}，2 条）" in shown_text(r.text)
+    [now] = [c for c in site.service.store.list_catalogues() if c not in before]
+    assert now["entries"] == 2 and now["id"] != cat["id"] and len(site.service.store.list_catalogues()) == len(before) + 1
