@@ -24,7 +24,7 @@ from matcher.reference.chains import MIN_CONFIDENCE, ChainSuggester
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.regions import place_of
 from matcher.reference.skills import requirement_skills
-from matcher.retrieval.occupation_coder import OccupationCoder, is_settled
+from matcher.retrieval.occupation_coder import OccupationCoder, is_settled, stored_confidence
 from matcher.storage.chains_repo import enterprise_of
 from matcher.storage.store import Store, StoredRecord, external_scope
 from models.encoders import text_hash
@@ -233,6 +233,9 @@ class RecordPreparer:
             best = coded[query] if coded and query in coded else self.coder().best(*query)
             if best is not None:
                 updates["occupation_code"], updates["occupation_name"] = best.code, best.name
+                updates["occupation_confidence"] = stored_confidence(best)
+            else:
+                updates["occupation_confidence"] = None
         required, preferred = entry.required_skills, entry.preferred_skills
         if entry.source == "catalogue" and not required and entry.description:
             # a catalogue states its skills in 任职能力要求 ("熟悉A、B，了解C")

@@ -78,8 +78,8 @@ def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional:
     return model
 
 
-_SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
-                  "chain_suggested", "chain_confidence"}
+_SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name",
+                  "occupation_confidence", "source", "chain_suggested", "chain_confidence"}
 DemandIn = derived_model("DemandIn", DemandEntry, _SERVER_DEMAND,
                     doc="A demand entry as an enterprise writes it (the server sets ids and names).")
 DemandPatch = derived_model("DemandPatch", DemandEntry, _SERVER_DEMAND, optional=True,

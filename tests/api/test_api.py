@@ -416,7 +416,7 @@ def test_enterprise_demand_lifecycle(api, service):
     assert r.status_code == 200 and r.json()["headcount"] == 5 and r.json()["title"] == "数据分析师"
     full = {k: v for k, v in r.json().items() if k not in
             ("id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
-             "chain_suggested", "chain_confidence")}
+             "occupation_confidence", "chain_suggested", "chain_confidence")}
     full["title"] = "高级数据分析师"
     r = api.call("enterprise", "PUT", f"/v1/enterprises/{e}/demands/{new_id}", json=full)
     assert r.status_code == 200 and r.json()["title"] == "高级数据分析师"
@@ -563,6 +563,33 @@ def test_occupation_coding(api):
     assert res["query"] == "人工智能工程师" and len(res["candidates"]) == 3
     r = api.call("seeker", "GET", "/v1/occupations", params={"q": "人工智能"})
     assert any(o["code"] == "2-02-38-01" for o in r.json())
+
+
+def test_a_coded_occupation_keeps_its_confidence_and_a_code_sent_is_settled(api, service):
+    from matcher.domain.schemas import DemandEntry
+    from matcher.retrieval.occupation_coder import stored_confidence
+
+    url = f"/v1/enterprises/{api.ent}/demands"
+    body = {"title": "数据标注员", "city": "淄博", "description": "对图像和文本数据进行标注与质检"}
+    r = api.call("enterprise", "POST", url, json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    best = service.coder.best(*service.preparer.demand_query(DemandEntry.model_validate(body)))
+    assert made["occupation_code"] == best.code and made["occupation_confidence"] == stored_confidence(best)
+    assert service.get("demand", made["id"]).occupation_confidence == made["occupation_confidence"]
+    # other changes keep the coder's confidence; a code sent is the caller's and stands settled
+    r = api.call("enterprise", "PATCH", f"{url}/{made['id']}", json={"headcount": 4})
+    assert r.json()["occupation_confidence"] == made["occupation_confidence"]
+    full = {k: v for k, v in r.json().items() if k not in
+            ("id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
+             "occupation_confidence", "chain_suggested", "chain_confidence")}
+    r = api.call("enterprise", "PUT", f"{url}/{made['id']}", json={**full, "headcount": 5})  # read, sent back whole
+    assert r.status_code == 200 and r.json()["occupation_confidence"] == made["occupation_confidence"]
+    r = api.call("enterprise", "PATCH", f"{url}/{made['id']}", json={"occupation_code": "2-02-10-03"})
+    assert r.status_code == 200, r.text
+    assert r.json()["occupation_code"] == "2-02-10-03" and r.json()["occupation_confidence"] is None
+    # a caller cannot state the confidence itself
+    is_problem(api.call("enterprise", "POST", url, json={**body, "occupation_confidence": 0.99}), 422)
 
 
 # -- catalogues ------------------------------------------------------------------------------

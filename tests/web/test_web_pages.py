@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from matcher.domain.schemas import Catalogue
+from matcher.domain.schemas import Catalogue, DemandEntry
 from tests.conftest import demand, talent
 from tests.web.web_support import csrf_of, leaks, shown_text, web_site
 
@@ -294,3 +294,63 @@ def test_catalogue_page_creates_chains_shows_warnings_and_offers_to_replace(site
     assert f"已替换原目录（编号 {cat['id']}，2 条）" in shown_text(r.text)
     [now] = [c for c in site.service.store.list_catalogues() if c not in before]
     assert now["entries"] == 2 and now["id"] != cat["id"] and len(site.service.store.list_catalogues()) == len(before) + 1
+
+
+def _unsettle(site, entry_id: int, confidence: float = 0.2) -> DemandEntry:
+    """The entry as if the coder had coded its occupation below the confidence threshold."""
+    entry = site.service.get("demand", entry_id)
+    assert entry.occupation_code and entry.occupation_name
+    site.service.update("demand", entry_id, entry.model_copy(update={"occupation_confidence": confidence}))
+    stored = site.service.get("demand", entry_id)
+    assert stored.occupation_confidence == confidence and not stored.occupation_settled
+    return stored
+
+
+def test_an_unsettled_occupation_is_shown_as_to_be_confirmed_everywhere(site):
+    own, theirs = site.ids["own_demand"], site.ids["other_demand"]
+    entry = _unsettle(site, own)
+    settled = site.service.get("demand", theirs)
+    assert settled.occupation_settled  # no confidence stored: the code stands as given
+    company = site.as_("enterprise").get("/app/company").text
+    row = re.search(rf'<tr data-entry-id="{own}">.*?</tr>', company, re.S).group(0)
+    assert entry.occupation_name in row and "待确认" in row
+    header = re.search(r"<p class=\"muted\">.*?</p>", site.as_("enterprise").get(
+        f"/app/entries/{own}/candidates").text, re.S).group(0)
+    assert entry.occupation_name in header and "待确认" in header
+
+    posts = cards(site.as_("seeker").get("/app/me/posts").text)
+    mine = [c for c in posts if f'data-match-id="{own}"' in c]
+    other = [c for c in posts if f'data-match-id="{theirs}"' in c]
+    assert mine and "待确认" in mine[0] and entry.occupation_name in mine[0]
+    assert other and "待确认" not in other[0] and settled.occupation_name in other[0]
+
+
+def test_editing_an_entry_keeps_the_coders_doubt_unless_the_code_is_changed(site):
+    own = site.ids["own_demand"]
+    entry = _unsettle(site, own)
+    client = site.as_("enterprise")
+    form = {"csrf": csrf_of(client, f"/app/entries/{own}/edit"), "title": entry.title,
+            "occupation_code": entry.occupation_code, "city": "淄博", "headcount": "3", "education": "本科",
+            "required_skills": "Python, Spark"}
+    r = client.post(f"/app/entries/{own}/edit", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    now = site.service.get("demand", own)
+    assert now.headcount == 3 and now.occupation_confidence == 0.2 and not now.occupation_settled
+    other_code = site.service.get("demand", site.ids["other_demand"]).occupation_code
+    assert other_code != entry.occupation_code
+    form = {**form, "csrf": csrf_of(client, f"/app/entries/{own}/edit"), "occupation_code": other_code}
+    assert client.post(f"/app/entries/{own}/edit", data=form, follow_redirects=False).status_code == 303
+    now = site.service.get("demand", own)
+    assert now.occupation_code == other_code and now.occupation_confidence is None and now.occupation_settled
+
+
+def test_the_gap_report_counts_unsettled_entries_per_occupation(site):
+    [first, second] = site.service.store.get_catalogue(site.ids["catalogue"]).entries
+    _unsettle(site, first.id)
+    r = site.as_("admin").get("/app/reports/gap", params={"region": "淄博市", "year": "2026", "go": "1"})
+    assert r.status_code == 200
+    section = re.search(r'<section id="occupations">.*?</section>', r.text, re.S).group(0)
+    assert "职业待确认" in section and "其中 1 个条目的职业" in section
+    row = [tr for tr in re.findall(r"<tr.*?</tr>", section, re.S) if first.occupation_name in tr][0]
+    assert re.search(r'<td class="n unsettled">1</td>', row)
+    assert section.count('<td class="n unsettled">1</td>') == 1
