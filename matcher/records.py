@@ -24,7 +24,7 @@ from matcher.reference.chains import MIN_CONFIDENCE, ChainSuggester
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.regions import place_of
 from matcher.reference.skills import requirement_skills
-from matcher.retrieval.occupation_coder import OccupationCoder, is_settled
+from matcher.retrieval.occupation_coder import OccupationCoder, is_settled, stored_confidence
 from matcher.storage.chains_repo import enterprise_of
 from matcher.storage.store import Store, StoredRecord, external_scope
 from models.encoders import text_hash
@@ -233,6 +233,9 @@ class RecordPreparer:
             best = coded[query] if coded and query in coded else self.coder().best(*query)
             if best is not None:
                 updates["occupation_code"], updates["occupation_name"] = best.code, best.name
+                updates["occupation_confidence"] = stored_confidence(best)
+            else:
+                updates["occupation_confidence"] = None
         required, preferred = entry.required_skills, entry.preferred_skills
         if entry.source == "catalogue" and not required and entry.description:
             # a catalogue states its skills in 任职能力要求 ("熟悉A、B，了解C")
@@ -316,10 +319,10 @@ class RecordPreparer:
                 records.append(self.prepare(side, model, coded))
             except InvalidInput as exc:
                 fld = exc.errors[0].get("field", "-") if exc.errors else "-"
-                reason = exc.detail
+                reason, shown = exc.detail, (headers or {}).get(fld, fld)  # the file's own column header
                 if kind == "catalogue" and fld == "chain_id":  # the catalogue may register its own
-                    reason += "（命令行导入目录时可加 --create-chains，登记目录中的产业链）"
-                all_errors.append(RowError(row=rowno, field=fld, reason=reason))
+                    reason += "（导入时选择“新建目录中的产业链”即可登记；命令行加 --create-chains）"
+                all_errors.append(RowError(row=rowno, field=shown, reason=reason))
         all_errors.sort(key=lambda e: e.row)
         if all_errors and not skip_invalid:
             raise ImportRejected(all_errors)

@@ -252,7 +252,7 @@ class MatchService:
                               [r.model for r in records])
         if same is not None and not replace:
             raise Conflict(f"{catalogue.region} {catalogue.year} 年的这份目录已导入（目录编号 {same['id']}，"
-                           f"{same['entries']} 条）；如需替换，请在导入时选择替换（命令行：--replace）")
+                           f"{same['entries']} 条）；如需替换，请选择“替换已有目录”后重新导入（命令行加 --replace）")
         return same
 
     def prepare_records(self, kind: Kind, models: Sequence[Any]) -> list[StoredRecord | InvalidInput]:

@@ -159,6 +159,9 @@ async def _save_entry(request: Request, entry_id: int | None) -> Response:
     if entry is not None and not errors:
         try:
             entry = entry.model_copy(update=stored)
+            if current is not None and entry.occupation_code == current.occupation_code:
+                # the code the form showed, left as it was: still the coder's, as sure as it was
+                entry = entry.model_copy(update={"occupation_confidence": current.occupation_confidence})
             if entry_id:
                 await call(request, s.update, "demand", entry_id, entry, actor=u.who, expected_version=shown)
             else:

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from matcher.analytics.gap import GapQuery, gap_report
 from matcher.analytics.report import render_gap_html
-from matcher.core.errors import ImportRejected, InvalidInput, NotFound, TalentMatchError
+from matcher.core.errors import Conflict, ImportRejected, InvalidInput, NotFound, TalentMatchError
 from matcher.domain.auth import Role
 from matcher.domain.schemas import Catalogue, MatchFilters
 from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
@@ -60,7 +60,8 @@ async def import_catalogue(request: Request) -> Response:
     u = await user(request, *STAFF)
     form = await form_of(request, u)
     values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
-    values["skip_invalid"] = "skip_invalid" in form
+    for flag in ("skip_invalid", "replace", "create_chains"):
+        values[flag] = flag in form
     errors: dict[str, str] = {}
     upload, mapping = form.get("file"), form.get("mapping")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -86,7 +87,7 @@ async def import_catalogue(request: Request) -> Response:
     assert isinstance(upload, UploadFile)
     suffix = Path(upload.filename or "").suffix.lower()
 
-    def work() -> dict[str, Any]:
+    def work() -> tuple[dict[str, Any], list[str]]:
         with tempfile.TemporaryDirectory(prefix="tm-web-") as tmp:
             path = Path(tmp) / f"upload{suffix}"
             path.write_bytes(upload.file.read())
@@ -98,20 +99,30 @@ async def import_catalogue(request: Request) -> Response:
             result = read_records(path, "catalogue", mp, limits=ReadLimits.from_settings(svc(request).settings))
         cat = Catalogue(region=region, year=year, name=values.get("name") or None,
                         chain_registry=values.get("registry") or None)
-        return svc(request).import_rows("catalogue", result.records, result.errors,
-                                         skip_invalid=bool(values["skip_invalid"]), catalogue=cat, actor=u.who,
-                                         headers={t: h for h, t in result.columns.items()})
+        report = svc(request).import_rows("catalogue", result.records, result.errors,
+                                          skip_invalid=bool(values["skip_invalid"]), catalogue=cat, actor=u.who,
+                                          headers={t: h for h, t in result.columns.items()},
+                                          replace=bool(values["replace"]), create_chains=bool(values["create_chains"]))
+        return report, result.warnings
 
     try:
-        report = await call(request, work)
+        report, warnings = await call(request, work)
     except ImportRejected as exc:
         return _catalogue_page(request, u, 422, values=values, row_errors=exc.errors, imported=0)
+    except Conflict as exc:  # the same catalogue is already in: say so and offer to replace it
+        return _catalogue_page(request, u, 409, values={**values, "replace": True}, duplicate=exc.detail)
     except TalentMatchError as exc:
         return _catalogue_page(request, u, 422, values=values, errors={"file": exc.detail})
-    if report["errors"]:
-        return _catalogue_page(request, u, 200, values=values, row_errors=report["errors"],
-                               imported=len(report["ids"]),
-                               flashes=[("ok", f"已导入 {len(report['ids'])} 条，跳过 {len(report['errors'])} 处错误")])
+    n = len(report["ids"])
+    if report["errors"] or warnings or report["created_chains"] or report["replaced"]:
+        said = f"已导入 {n} 条目录条目（目录编号 {report['catalogue_id']}）"
+        if report["errors"]:
+            said += f"，跳过 {len(report['errors'])} 处错误"
+        if report["replaced"]:
+            said += f"；已替换原目录（编号 {report['replaced']['id']}，{report['replaced']['entries']} 条）"
+        return _catalogue_page(request, u, 200, values=values, row_errors=report["errors"], imported=n,
+                               warnings=warnings, created_chains=report["created_chains"],
+                               flashes=[("ok", said)])
     return RedirectResponse("/app/catalogues?saved=" + quote(f"已导入 {len(report['ids'])} 条目录条目"),
                             status_code=303)
 

@@ -12,9 +12,10 @@ from api.deps import Caller, Service, Staff
 from api.params import Digits, Id
 from matcher.core.errors import InvalidInput, NotFound
 from matcher.domain.schemas import Catalogue, IndustryChain
-from matcher.domain.views import CatalogueInfo, ImportReport, RowErrorOut
+from matcher.domain.views import CatalogueInfo, CreatedChain, ImportReport, RowErrorOut
 from matcher.ingest.importer import SUPPORTED_EXTENSIONS, load_mapping, read_records
 from matcher.ingest.table_reader import ReadLimits
+from matcher.reference.regions import resolve_region
 
 router = APIRouter(tags=["catalogues"])
 
@@ -62,8 +63,11 @@ def import_catalogue(
     mapping: Annotated[UploadFile | None, File(description="列映射 JSON（可选）")] = None,
     sheet: Annotated[str | None, Form(max_length=100)] = None,
     skip_invalid: Annotated[bool, Form(description="跳过有错误的行，导入其余行")] = False,
+    replace: Annotated[bool, Form(description="同一地区、年度的这份目录已导入时，整体替换它（否则 409）")] = False,
+    create_chains: Annotated[bool, Form(description="登记目录中出现、尚无名录的产业链")] = False,
 ) -> ImportReport:
     suffix = _suffix(file.filename)
+    region = resolve_region(svc.reference.regions, region).name  # 淄博 -> 淄博市; 火星市 is refused
     with tempfile.TemporaryDirectory(prefix="tm-upload-") as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(file.file.read())
@@ -75,9 +79,14 @@ def import_catalogue(
         result = read_records(path, "catalogue", mp, sheet=sheet, limits=ReadLimits.from_settings(svc.settings))
     cat = Catalogue(region=region, year=year, name=name, chain_registry=registry)
     report = svc.import_rows("catalogue", result.records, result.errors, skip_invalid=skip_invalid,
-                             catalogue=cat, actor=who, headers={t: h for h, t in result.columns.items()})
+                             catalogue=cat, actor=who, headers={t: h for h, t in result.columns.items()},
+                             replace=replace, create_chains=create_chains)
     response.headers["Location"] = f"/v1/catalogues/{report['catalogue_id']}"
+    old = report.get("replaced") or {}
     return ImportReport(imported=len(report["ids"]), total_rows=result.total_rows,
                         catalogue_id=report["catalogue_id"], ids=report["ids"],
                         errors=[RowErrorOut(row=e.row, field=e.field, reason=e.reason, value=e.value)
-                                for e in report["errors"]])
+                                for e in report["errors"]],
+                        warnings=result.warnings,
+                        created_chains=[CreatedChain(id=c["id"], name=c["name"]) for c in report["created_chains"]],
+                        replaced_catalogue_id=old.get("id"), replaced_entries=old.get("entries"))

@@ -150,6 +150,8 @@ def replace_demand(enterprise_id: Id, demand_id: Id, body: DemandIn, svc: Servic
         data = {**body.model_dump(), **owner_body(who, body, current.external_id)}
         if not who.is_staff:  # the enterprise replaces its entry; the external id is not its to drop
             data["external_id"] = current.external_id
+        if data.get("occupation_code") == current.occupation_code:  # the coder's code sent back: as sure as it was
+            data["occupation_confidence"] = current.occupation_confidence
         return _entry(data, enterprise_id, current)
 
     return _save_demand(svc, who, enterprise_id, demand_id, change, response, if_match,
@@ -163,6 +165,8 @@ def patch_demand(enterprise_id: Id, demand_id: Id, body: DemandPatch, svc: Servi
     def change(current: DemandEntry) -> DemandEntry:
         # only the fields sent change; send "occupation_code": null to have a new title coded again
         data = {**current.model_dump(exclude={"id", "occupation_name"}), **owner_body(who, body, current.external_id)}
+        if "occupation_code" in body.model_fields_set:  # a code sent is the caller's: settled (or coded anew)
+            data["occupation_confidence"] = None
         return _entry(data, enterprise_id, current)
 
     return _save_demand(svc, who, enterprise_id, demand_id, change, response, if_match,

@@ -259,7 +259,8 @@ def _group(key: str, name: str, idx: Sequence[int], entries: Sequence[DemandEntr
     rate = _rate(met, headcount)
     return GroupGap(key=key, name=name, entries=len(idx), headcount=headcount,
                     qualified_talents=len({t for _, t in edges}), met=met, gap=headcount - met, fit_rate=rate,
-                    meets_target=None if rate is None else rate >= TARGET_FIT_RATE, top_missing=top)
+                    meets_target=None if rate is None else rate >= TARGET_FIT_RATE, top_missing=top,
+                    unsettled=sum(1 for i in idx if entries[i].occupation_code and not entries[i].occupation_settled))
 
 
 def _skill_counts(near: Sequence[NearMiss], short: set[int], entries: Sequence[DemandEntry],
@@ -373,7 +374,9 @@ class _Gaps:
     def entry_rows(self) -> list[EntryGap]:
         return [EntryGap(id=int(e.id or 0), title=e.title, source=e.source, chain_id=e.chain_id,
                          chain_name=self.chain_name(e.chain_id), occupation_code=e.occupation_code,
-                         occupation_name=e.occupation_name or NO_OCCUPATION, shortage_level=e.shortage_level,
+                         occupation_name=e.occupation_name or NO_OCCUPATION,
+                         occupation_settled=e.occupation_code is None or e.occupation_settled,
+                         shortage_level=e.shortage_level,
                          headcount=e.headcount, qualified=len(self.scores.qualified[i]), met=self.per_entry[i],
                          gap=self.gaps[i])
                 for i, e in enumerate(self.entries)]

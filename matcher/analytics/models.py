@@ -100,6 +100,8 @@ class GroupGap(BaseModel):
     fit_rate: float | None = Field(description="met / headcount, 4 decimals; null without demand")
     meets_target: bool | None
     top_missing: list[str] = Field(default_factory=list)
+    unsettled: int = Field(default=0, description="entries whose occupation code was coded below the confidence "
+                                                   "threshold (待确认: the code may be wrong)")
 
 
 class EntryGap(BaseModel):
@@ -110,6 +112,8 @@ class EntryGap(BaseModel):
     chain_name: str
     occupation_code: str | None
     occupation_name: str
+    occupation_settled: bool = Field(default=True, description="false: the code is 待确认 (coded below the "
+                                                                "confidence threshold)")
     shortage_level: int | None
     headcount: int
     qualified: int = Field(description="talents qualified for this entry")

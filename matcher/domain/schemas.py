@@ -34,6 +34,9 @@ MAX_TITLE = 200  # a post title, an enterprise name, a label
 MAX_TEXT = 5_000  # free text: a summary, a description, a match query
 MAX_LIST = 200  # items of a list of tags
 MAX_ID = 2_147_483_647  # ids are 32-bit integers in every supported database
+# below this calibrated confidence a coded occupation is shown as 待确认 (to be confirmed), not as
+# settled: the code is then more likely wrong than right (the coder's CONFIDENCE_THRESHOLD)
+OCCUPATION_CONFIDENCE_THRESHOLD = 0.5
 
 RecordKind = Literal["demand", "talent"]  # the two sides: demand entries and talent profiles
 
@@ -232,6 +235,10 @@ class DemandEntry(_Model):
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     occupation_code: str | None = Field(default=None, max_length=10, pattern=r"^\d-\d{2}-\d{2}-\d{2}$")
     occupation_name: str | None = Field(default=None, max_length=MAX_TITLE)
+    occupation_confidence: float | None = Field(
+        default=None, ge=0, le=1,
+        description="calibrated confidence of an occupation code the server coded from the title "
+                    "(None when a person gave or confirmed the code)")
     chain_id: str | None = Field(default=None, max_length=64)
     chain_suggested: bool = Field(default=False, description="chain_id was suggested, not given")
     chain_confidence: float | None = Field(default=None, ge=0, le=1, description="confidence of a suggested chain")
@@ -259,6 +266,13 @@ class DemandEntry(_Model):
     _lists = field_validator(
         "majors", "required_skills", "preferred_skills", "required_certificates"
     )(_clean_list)
+
+    @property
+    def occupation_settled(self) -> bool:
+        """Whether the occupation code may be shown as settled: given by a person, or coded with
+        a calibrated confidence of at least OCCUPATION_CONFIDENCE_THRESHOLD (else 待确认)."""
+        return self.occupation_code is not None and (
+            self.occupation_confidence is None or self.occupation_confidence >= OCCUPATION_CONFIDENCE_THRESHOLD)
 
     @model_validator(mode="after")
     def _ranges(self) -> DemandEntry:

@@ -78,8 +78,8 @@ def derived_model(name: str, base: type[BaseModel], drop: set[str], *, optional:
     return model
 
 
-_SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
-                  "chain_suggested", "chain_confidence"}
+_SERVER_DEMAND = {"id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name",
+                  "occupation_confidence", "source", "chain_suggested", "chain_confidence"}
 DemandIn = derived_model("DemandIn", DemandEntry, _SERVER_DEMAND,
                     doc="A demand entry as an enterprise writes it (the server sets ids and names).")
 DemandPatch = derived_model("DemandPatch", DemandEntry, _SERVER_DEMAND, optional=True,
@@ -204,12 +204,22 @@ class RowErrorOut(BaseModel):
     value: str | None = None
 
 
+class CreatedChain(BaseModel):
+    id: str
+    name: str
+
+
 class ImportReport(BaseModel):
     imported: int
     total_rows: int
     catalogue_id: int | None = None
     ids: list[int]
     errors: list[RowErrorOut] = Field(default_factory=list, description="--skip-invalid 时跳过的行")
+    warnings: list[str] = Field(default_factory=list,
+                                description="按推断读入的内容：补全的“同上”空格、表格下方未导入的说明行")
+    created_chains: list[CreatedChain] = Field(default_factory=list, description="create_chains 时新建的产业链")
+    replaced_catalogue_id: int | None = Field(default=None, description="replace 时被替换的原目录编号")
+    replaced_entries: int | None = Field(default=None, description="被替换的原目录的条目数")
 
 
 class CatalogueInfo(BaseModel):

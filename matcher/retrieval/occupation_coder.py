@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from matcher.core.textnorm import normalize_text
-from matcher.domain.schemas import OccupationCandidate
+from matcher.domain.schemas import OCCUPATION_CONFIDENCE_THRESHOLD, OccupationCandidate
 from matcher.reference.occupations import Taxonomy
 from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer
 from matcher.retrieval.occupation_features import ExemplarSet, OccupationFeaturizer, Taxon
@@ -31,9 +31,9 @@ from matcher.retrieval.occupation_model import OccupationModel, load_occupation_
 from matcher.retrieval.titles import clean_title
 from models.paths import ARTIFACT_DIR
 
-# below this calibrated confidence a caller may show the code as 待确认 (to be confirmed):
-# the code is then more likely wrong than right
-CONFIDENCE_THRESHOLD = 0.5
+# below this calibrated confidence a caller shows the code as 待确认 (to be confirmed):
+# the code is then more likely wrong than right (DemandEntry.occupation_settled)
+CONFIDENCE_THRESHOLD = OCCUPATION_CONFIDENCE_THRESHOLD
 # weight of the context's (description's) relative dense score in the re-ranker's logit
 CONTEXT_WEIGHT = 2.0
 CONTEXT_CHARS = 200
@@ -206,6 +206,14 @@ class OccupationCoder:
     def best(self, text: str, context: str | None = None) -> OccupationCandidate | None:
         res = self.code([text], top_k=1, context=None if context is None else [context])[0]
         return res[0] if res else None
+
+
+def stored_confidence(candidate: OccupationCandidate) -> float:
+    """The confidence stored with a coded occupation: the calibrated one, or, for a coder
+    without a re-ranker, its score (held to 0..1), so that is_settled and the stored value agree."""
+    if candidate.confidence is not None:
+        return float(candidate.confidence)
+    return min(1.0, max(0.0, float(candidate.score)))
 
 
 def is_settled(candidate: OccupationCandidate) -> bool:

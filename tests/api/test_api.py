@@ -416,7 +416,7 @@ def test_enterprise_demand_lifecycle(api, service):
     assert r.status_code == 200 and r.json()["headcount"] == 5 and r.json()["title"] == "数据分析师"
     full = {k: v for k, v in r.json().items() if k not in
             ("id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
-             "chain_suggested", "chain_confidence")}
+             "occupation_confidence", "chain_suggested", "chain_confidence")}
     full["title"] = "高级数据分析师"
     r = api.call("enterprise", "PUT", f"/v1/enterprises/{e}/demands/{new_id}", json=full)
     assert r.status_code == 200 and r.json()["title"] == "高级数据分析师"
@@ -565,6 +565,33 @@ def test_occupation_coding(api):
     assert any(o["code"] == "2-02-38-01" for o in r.json())
 
 
+def test_a_coded_occupation_keeps_its_confidence_and_a_code_sent_is_settled(api, service):
+    from matcher.domain.schemas import DemandEntry
+    from matcher.retrieval.occupation_coder import stored_confidence
+
+    url = f"/v1/enterprises/{api.ent}/demands"
+    body = {"title": "数据标注员", "city": "淄博", "description": "对图像和文本数据进行标注与质检"}
+    r = api.call("enterprise", "POST", url, json=body)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    best = service.coder.best(*service.preparer.demand_query(DemandEntry.model_validate(body)))
+    assert made["occupation_code"] == best.code and made["occupation_confidence"] == stored_confidence(best)
+    assert service.get("demand", made["id"]).occupation_confidence == made["occupation_confidence"]
+    # other changes keep the coder's confidence; a code sent is the caller's and stands settled
+    r = api.call("enterprise", "PATCH", f"{url}/{made['id']}", json={"headcount": 4})
+    assert r.json()["occupation_confidence"] == made["occupation_confidence"]
+    full = {k: v for k, v in r.json().items() if k not in
+            ("id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
+             "occupation_confidence", "chain_suggested", "chain_confidence")}
+    r = api.call("enterprise", "PUT", f"{url}/{made['id']}", json={**full, "headcount": 5})  # read, sent back whole
+    assert r.status_code == 200 and r.json()["occupation_confidence"] == made["occupation_confidence"]
+    r = api.call("enterprise", "PATCH", f"{url}/{made['id']}", json={"occupation_code": "2-02-10-03"})
+    assert r.status_code == 200, r.text
+    assert r.json()["occupation_code"] == "2-02-10-03" and r.json()["occupation_confidence"] is None
+    # a caller cannot state the confidence itself
+    is_problem(api.call("enterprise", "POST", url, json={**body, "occupation_confidence": 0.99}), 422)
+
+
 # -- catalogues ------------------------------------------------------------------------------
 
 
@@ -605,6 +632,53 @@ def test_catalogue_with_bad_rows_is_rejected_whole(api, service, tmp_path):
                         files={"file": ("x.pdf", b"%PDF", "application/pdf")}), 422)
     is_problem(api.call("enterprise", "POST", "/v1/catalogues", data={"region": "淄博市", "year": "2026"},
                         files={"file": ("bad.csv", b"a,b\n", "text/csv")}), 403)
+
+
+REAL_CATALOGUE = (  # as city catalogues are written: blank "same as above" cells, a note row, chains of its own
+    "序号,企业名称,所属产业链,岗位名称,需求人数,年薪均值（万元）\n"
+    "1,山东某药业股份有限公司,济宁生物医药产业链,QA专员,2,6.5\n"
+    "2,,,QC检验员,3,4.8\n"
+    "3,济宁某重工有限公司,济宁高端装备产业链,焊工,10,7\n"
+    "备注：年薪为税前，单位万元,,,,,\n"
+).encode()
+
+
+def test_catalogue_upload_creates_its_chains_tells_warnings_and_replaces_only_when_asked(api, service):
+    def upload(**flags):
+        return api.call("admin", "POST", "/v1/catalogues", data={"region": "济宁", "year": "2026", **flags},
+                        files={"file": ("济宁目录.csv", REAL_CATALOGUE, "text/csv")})
+
+    # chains the catalogue names are unknown: refused once per chain, saying how to register them
+    body = is_problem(upload(), 422)
+    assert {e["field"] for e in body["errors"]} == {"所属产业链"} and "新建目录中的产业链" in body["errors"][0]["reason"]
+    assert service.store.list_catalogues() == []
+    r = upload(create_chains="true")
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["imported"] == 3 and first["replaced_catalogue_id"] is None
+    assert sorted(c["name"] for c in first["created_chains"]) == ["济宁生物医药产业链", "济宁高端装备产业链"]
+    assert {c.id for c in service.store.list_chains()} >= {c["id"] for c in first["created_chains"]}
+    assert any("同上" in w and "第 3 行" in w for w in first["warnings"])  # the blank cells, filled and told
+    assert any("说明" in w and "备注" in w for w in first["warnings"])  # the note under the table
+    [cat] = service.store.list_catalogues()
+    assert cat["region"] == "济宁市" and cat["entries"] == 3
+    # the same catalogue again: 409 with a reason, nothing doubled
+    body = is_problem(upload(), 409)
+    assert "已导入" in body["detail"] and "替换" in body["detail"] and f"目录编号 {cat['id']}" in body["detail"]
+    assert service.store.list_catalogues() == [cat]
+    # replaced whole when asked
+    r = upload(replace="true")
+    assert r.status_code == 201, r.text
+    second = r.json()
+    assert (second["replaced_catalogue_id"], second["replaced_entries"]) == (cat["id"], 3)
+    assert second["created_chains"] == []  # the chains exist now
+    [now] = service.store.list_catalogues()
+    assert now["entries"] == 3 and now["id"] == second["catalogue_id"]
+    assert service.store.count("demand") == 2 + 3  # make_api's two entries and one catalogue
+    # an unknown region is a field error, not a catalogue of 火星市
+    r = api.call("admin", "POST", "/v1/catalogues", data={"region": "火星市", "year": "2026"},
+                 files={"file": ("c.csv", REAL_CATALOGUE, "text/csv")})
+    assert is_problem(r, 422)["errors"][0]["field"] == "region"
 
 
 # -- limits and malformed input ---------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_enterprise_cannot_set_an_external_id(api, service):
     current = api.call("enterprise", "GET", f"/v1/enterprises/{e}/demands/{d}").json()
     full = {k: v for k, v in current.items() if k not in
             ("id", "enterprise_id", "enterprise_name", "catalogue_id", "occupation_name", "source",
-             "chain_suggested", "chain_confidence")}
+             "occupation_confidence", "chain_suggested", "chain_confidence")}
     assert api.call("enterprise", "PUT", f"/v1/enterprises/{e}/demands/{d}", json=full).status_code == 200
     r = api.call("enterprise", "PUT", f"/v1/enterprises/{e}/demands/{d}", json={**full, "external_id": "P-1"})
     _field_error(is_problem(r, 422), "external_id")

@@ -78,7 +78,8 @@ FORMS = [
     Endpoint("seeker", "POST", "/app/zone/subscriptions/{id}/ack", ("cursor",)),
     Endpoint("admin", "POST", "/app/fairs/{id}/run", ("mode", "min_score")),
     Endpoint("admin", "POST", "/app/fairs/{fair}/run", ("mode", "min_score")),
-    Endpoint("admin", "POST", "/app/catalogues", ("region", "year", "name", "registry", "skip_invalid"),
+    Endpoint("admin", "POST", "/app/catalogues", ("region", "year", "name", "registry", "skip_invalid", "replace",
+                                                    "create_chains"),
              multipart=("file", "mapping")),
     Endpoint("organiser", "POST", "/app/fairs", ("name",), multipart=("file",)),
 ]

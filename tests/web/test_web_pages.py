@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from matcher.domain.schemas import Catalogue
+from matcher.domain.schemas import Catalogue, DemandEntry
 from tests.conftest import demand, talent
 from tests.web.web_support import csrf_of, leaks, shown_text, web_site
 
@@ -248,3 +248,109 @@ def test_no_page_shows_field_names_literals_or_codes(site):
     assert leaks("<p>意向职业：4-08-08-06</p>") == ["occupation code 4-08-08-06"]
     assert leaks("<td>enterprise</td>") == ["English word enterprise"]
     assert leaks("<p>匹配度 48%</p>") == []
+
+
+REAL_CATALOGUE = (  # blank "same as above" cells, a note under the table, chains no registry has
+    "序号,企业名称,所属产业链,岗位名称,需求人数,年薪均值（万元）\n"
+    "1,山东某药业股份有限公司,济宁生物医药产业链,QA专员,2,6.5\n"
+    "2,,,QC检验员,3,4.8\n"
+    "备注：年薪为税前，单位万元,,,,,\n"
+).encode()
+
+
+def test_catalogue_page_creates_chains_shows_warnings_and_offers_to_replace(site):
+    admin = site.as_("admin")
+    page = admin.get("/app/catalogues").text
+    assert 'name="create_chains"' in page and 'name="replace"' in page
+    before = site.service.store.list_catalogues()
+
+    def upload(**flags):
+        data = {"csrf": csrf_of(admin, "/app/catalogues"), "region": "济宁市", "year": "2026", **flags}
+        return admin.post("/app/catalogues", data=data, files={"file": ("目录.csv", REAL_CATALOGUE, "text/csv")},
+                          follow_redirects=False)
+
+    r = upload()  # unknown chains: refused, the row error says which choice registers them
+    assert r.status_code == 422 and "新建目录中的产业链" in r.text and site.service.store.list_catalogues() == before
+    r = upload(create_chains="1")
+    assert r.status_code == 200, r.text
+    text = shown_text(r.text)
+    assert "已导入 2 条目录条目" in text and "已新建 1 条产业链" in text
+    [chain] = [c for c in site.service.store.list_chains() if c.name == "济宁生物医药产业链"]
+    created = re.search(r'<div class="card" id="created-chains">.*?</div>\s*</div>', r.text, re.S).group(0)
+    assert chain.id in created and "济宁生物医药产业链" in created
+    warned = re.search(r'<div class="card" id="import-warnings">.*?</div>', r.text, re.S).group(0)
+    assert "同上" in warned and "第 3 行" in warned and "备注" in warned
+    [cat] = [c for c in site.service.store.list_catalogues() if c not in before]
+
+    r = upload(create_chains="1")  # the same catalogue again: explained, 替换 offered (ticked), nothing doubled
+    assert r.status_code == 409
+    box = re.search(r'<div class="card" role="alert" id="duplicate">.*?</div>', r.text, re.S).group(0)
+    assert "已经导入过" in box and f"目录编号 {cat['id']}" in box and "替换已有目录" in box
+    assert re.search(r'name="replace" value="1"\s+checked', r.text)
+    assert sorted(site.service.store.list_catalogues(), key=str) == sorted(before + [cat], key=str)
+
+    r = upload(replace="1")
+    assert r.status_code == 200, r.text
+    assert f"已替换原目录（编号 {cat['id']}，2 条）" in shown_text(r.text)
+    [now] = [c for c in site.service.store.list_catalogues() if c not in before]
+    assert now["entries"] == 2 and now["id"] != cat["id"] and len(site.service.store.list_catalogues()) == len(before) + 1
+
+
+def _unsettle(site, entry_id: int, confidence: float = 0.2) -> DemandEntry:
+    """The entry as if the coder had coded its occupation below the confidence threshold."""
+    entry = site.service.get("demand", entry_id)
+    assert entry.occupation_code and entry.occupation_name
+    site.service.update("demand", entry_id, entry.model_copy(update={"occupation_confidence": confidence}))
+    stored = site.service.get("demand", entry_id)
+    assert stored.occupation_confidence == confidence and not stored.occupation_settled
+    return stored
+
+
+def test_an_unsettled_occupation_is_shown_as_to_be_confirmed_everywhere(site):
+    own, theirs = site.ids["own_demand"], site.ids["other_demand"]
+    entry = _unsettle(site, own)
+    settled = site.service.get("demand", theirs)
+    assert settled.occupation_settled  # no confidence stored: the code stands as given
+    company = site.as_("enterprise").get("/app/company").text
+    row = re.search(rf'<tr data-entry-id="{own}">.*?</tr>', company, re.S).group(0)
+    assert entry.occupation_name in row and "待确认" in row
+    header = re.search(r"<p class=\"muted\">.*?</p>", site.as_("enterprise").get(
+        f"/app/entries/{own}/candidates").text, re.S).group(0)
+    assert entry.occupation_name in header and "待确认" in header
+
+    posts = cards(site.as_("seeker").get("/app/me/posts").text)
+    mine = [c for c in posts if f'data-match-id="{own}"' in c]
+    other = [c for c in posts if f'data-match-id="{theirs}"' in c]
+    assert mine and "待确认" in mine[0] and entry.occupation_name in mine[0]
+    assert other and "待确认" not in other[0] and settled.occupation_name in other[0]
+
+
+def test_editing_an_entry_keeps_the_coders_doubt_unless_the_code_is_changed(site):
+    own = site.ids["own_demand"]
+    entry = _unsettle(site, own)
+    client = site.as_("enterprise")
+    form = {"csrf": csrf_of(client, f"/app/entries/{own}/edit"), "title": entry.title,
+            "occupation_code": entry.occupation_code, "city": "淄博", "headcount": "3", "education": "本科",
+            "required_skills": "Python, Spark"}
+    r = client.post(f"/app/entries/{own}/edit", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    now = site.service.get("demand", own)
+    assert now.headcount == 3 and now.occupation_confidence == 0.2 and not now.occupation_settled
+    other_code = site.service.get("demand", site.ids["other_demand"]).occupation_code
+    assert other_code != entry.occupation_code
+    form = {**form, "csrf": csrf_of(client, f"/app/entries/{own}/edit"), "occupation_code": other_code}
+    assert client.post(f"/app/entries/{own}/edit", data=form, follow_redirects=False).status_code == 303
+    now = site.service.get("demand", own)
+    assert now.occupation_code == other_code and now.occupation_confidence is None and now.occupation_settled
+
+
+def test_the_gap_report_counts_unsettled_entries_per_occupation(site):
+    [first, second] = site.service.store.get_catalogue(site.ids["catalogue"]).entries
+    _unsettle(site, first.id)
+    r = site.as_("admin").get("/app/reports/gap", params={"region": "淄博市", "year": "2026", "go": "1"})
+    assert r.status_code == 200
+    section = re.search(r'<section id="occupations">.*?</section>', r.text, re.S).group(0)
+    assert "职业待确认" in section and "其中 1 个条目的职业" in section
+    row = [tr for tr in re.findall(r"<tr.*?</tr>", section, re.S) if first.occupation_name in tr][0]
+    assert re.search(r'<td class="n unsettled">1</td>', row)
+    assert section.count('<td class="n unsettled">1</td>') == 1

@@ -93,6 +93,12 @@ def _visit_every_page(site) -> None:
     bad = "岗位名称,需求人数\n数据分析师,很多\n".encode()
     assert admin.post("/app/catalogues", data={"csrf": token, "region": "淄博市", "year": "2026"},
                       files={"file": ("目录.csv", bad, "text/csv")}).status_code == 422
+    own = ("企业名称,所属产业链,岗位名称,需求人数\n某公司,某新产业链,数据分析师,2\n,,运维工程师,1\n"
+           "备注：仅供参考,,,\n").encode()  # chains created, warnings told; then the same again: 409
+    for status in (200, 409):
+        assert admin.post("/app/catalogues", data={"csrf": token, "region": "济南市", "year": "2026",
+                                                   "create_chains": "1"},
+                          files={"file": ("目录.csv", own, "text/csv")}).status_code == status
     from openpyxl import Workbook
 
     wb = Workbook()
