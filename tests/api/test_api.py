@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -15,6 +12,7 @@ from api.app import create_app
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import Enterprise
 from tests.conftest import demand, talent
+from tests.live_server import live_server
 
 PROBLEM = "application/problem+json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -761,28 +759,11 @@ def test_openapi_and_docs(api):
 # -- a real server ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_server_over_http(service, settings):
     """uvicorn on loopback, called over real HTTP: a key, a post, a profile, matches both ways."""
-    import uvicorn
-
     admin_key, _ = service.store.create_key("admin", label="test")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, service), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+    with live_server(create_app(settings, service)) as base:
+        with httpx.Client(base_url=base, timeout=30) as http:
             assert http.get("/health").json() == {"status": "ok"}
             admin = {"Authorization": f"Bearer {admin_key}"}
             ent_key = http.post("/v1/keys", headers=admin, json={"role": "enterprise"}).json()["key"]
@@ -804,9 +785,6 @@ def test_real_server_over_http(service, settings):
                             content=b"{" + b" " * 2_000_000 + b"}")
             assert big.status_code == 413 and big.headers["content-type"].startswith(PROBLEM)
             assert http.get("/openapi.json").json()["info"]["title"] == "talentmatch"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 # -- analytics and the graduates' zone ------------------------------------------------------------

@@ -4,7 +4,6 @@ real HTTP (uvicorn, real threads) on SQLite and PostgreSQL, 100 rounds."""
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -12,8 +11,9 @@ import pytest
 from api.app import create_app
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.domain.schemas import Enterprise
-from tests.api.test_api import _free_port, is_problem
+from tests.api.test_api import is_problem
 from tests.conftest import demand, talent
+from tests.live_server import live_server
 
 ROUNDS = 100
 
@@ -21,7 +21,6 @@ ROUNDS = 100
 @pytest.fixture
 def live(db_url, tmp_path, fake_encoder):
     """A real server on loopback over ``db_url``: (base URL, admin headers, service)."""
-    import uvicorn
 
     from matcher.wiring import build_service
 
@@ -29,20 +28,10 @@ def live(db_url, tmp_path, fake_encoder):
                         database_url=db_url)
     svc = build_service(settings, encoder=fake_encoder)
     key, _ = svc.store.create_key("admin")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
     try:
-        yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}, svc
+        with live_server(create_app(settings, svc)) as base:
+            yield base, {"Authorization": f"Bearer {key}"}, svc
     finally:
-        server.should_exit = True
-        thread.join(30)
         svc.close()
 
 

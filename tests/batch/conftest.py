@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.domain.schemas import DemandEntry, TalentProfile
+from tests.live_server import free_port
 
 DEMO = PROJECT_ROOT / "data" / "demo"
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -64,12 +64,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "TALENTMATCH_DATABASE_URL": settings.db_url()}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RayCluster:
     def __init__(self, address: str, env: dict[str, str], proc: subprocess.Popen, temp_dir: Path) -> None:
         self.address = address
@@ -99,7 +93,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayCluster
     temp = tmp_path_factory.mktemp("ray")
     token = temp / "auth_token"
     token.write_text(secrets.token_hex(32))
-    ports = {name: _free_port() for name in ("gcs", "agent_listen", "agent_grpc", "metrics", "runtime_env",
+    ports = {name: free_port() for name in ("gcs", "agent_listen", "agent_grpc", "metrics", "runtime_env",
                                              "dashboard")}
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token),
            "RAY_USAGE_STATS_ENABLED": "0", "TALENTMATCH_TEST_RAY_TMP": str(temp)}

@@ -12,10 +12,10 @@ import pytest
 
 import matcher.cli.matching as matching
 from matcher.core.settings import PROJECT_ROOT
-from tests.api.test_api import _free_port
 from tests.api.test_concurrency import live  # noqa: F401  (fixture: a real server)
 from tests.cli.test_cli_startup import heavy_in
 from tests.conftest import demand, run_cli
+from tests.live_server import free_port
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_server_errors_are_chinese_messages_and_a_non_zero_exit(server, monkeypa
 
 def test_unreachable_server_and_missing_key(monkeypatch, capsys):
     monkeypatch.setattr(matching, "run_service", lambda *a, **k: pytest.fail("built a local service"))
-    monkeypatch.setenv("TALENTMATCH_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("TALENTMATCH_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("TALENTMATCH_API_KEY", "tm_x")
     code, _, err = run_cli(monkeypatch, capsys, "match", "text", "数据")
     assert code == 1 and "无法连接服务器" in err

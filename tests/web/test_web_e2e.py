@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ from matcher.domain.schemas import Enterprise
 from matcher.service import MatchService
 from matcher.wiring import build_service
 from tests.conftest import demand, talent
+from tests.live_server import live_server
 
 CHROMIUM = os.environ.get("TALENTMATCH_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).parents[1] / "artifacts" / "screenshots"
@@ -42,15 +40,8 @@ class Site:
     keys: dict[str, str]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
-    import uvicorn
 
     # every journey signs in from 127.0.0.1 after one wrong key, on one server for the module: more
     # failures a minute than the default limit allows one address (tests/test_ratelimit.py tests it)
@@ -74,17 +65,8 @@ def site(tmp_path_factory, fake_encoder) -> Iterator[Site]:
             "enterprise": svc.store.create_key("enterprise", label="HR")[0],
             "admin": svc.store.create_key("admin", label="人社局")[0],
             "organiser": svc.store.create_key("organiser", label="招聘会组委会")[0]}
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, svc), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield Site(f"http://127.0.0.1:{port}", svc, keys)
-    server.should_exit = True
-    thread.join(timeout=30)
+    with live_server(create_app(settings, svc)) as base:
+        yield Site(base, svc, keys)
     svc.close()
 
 
