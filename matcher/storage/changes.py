@@ -30,9 +30,11 @@ MAX_GAPS = 10_000
 def log_changes(session: Session, _flush_context: Any) -> None:
     """after_flush: a change row for every talent or demand entry the flush wrote."""
     rows: list[dict[str, Any]] = []
+    created = session.info.setdefault("records_created", [])  # (kind, id): what Database.riding's riders read
     for obj in session.new:
         if type(obj) in KINDS:
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
+            created.append((KINDS[type(obj)], obj.id))
     for obj in session.dirty:
         if type(obj) in KINDS and session.is_modified(obj, include_collections=False):
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
@@ -40,6 +42,7 @@ def log_changes(session: Session, _flush_context: Any) -> None:
         if type(obj) in KINDS:
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": 0})
     if rows:
+        session.info["records_written"] = True
         now = utc_now()
         session.connection().execute(insert(ChangeRow.__table__), [{**r, "at": now} for r in rows])
 
