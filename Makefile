@@ -54,9 +54,11 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m bench.run_all --quick
 
-# 10 minutes of mixed requests with a server kill -9 and restart in the middle (bench/soak.py)
+# 10 minutes of mixed requests with a server kill -9 and restart in the middle (bench/soak.py);
+# 60 req/s is about what this 2-core machine sustains (README, Soak); SOAK_RATE=200 asks the issue's rate
+SOAK_RATE ?= 60
 soak: $(STAMP)
-	$(PY) -m bench.soak --rate 200 --seconds 600
+	$(PY) -m bench.soak --rate $(SOAK_RATE) --seconds 600
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check matcher models api web tests bench scripts

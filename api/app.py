@@ -21,6 +21,7 @@ from api.routes import (
     demands,
     enterprises,
     fairs,
+    imports,
     jobs,
     matching,
     occupations,
@@ -32,6 +33,7 @@ from api.routes import (
 from matcher.core.settings import Settings, load_settings
 from matcher.domain.ratelimit import AuthThrottle
 from matcher.fair.jobs import Worker
+from matcher.imports.jobs import HANDLERS as IMPORT_HANDLERS
 from matcher.service import MatchService
 from matcher.wiring import build_service
 
@@ -59,7 +61,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         # other processes' writes (imports, the CLI, other workers) reach this server's indexes
         stop = svc.indexes.follow(settings.index_poll_seconds) if settings.index_poll_seconds > 0 else None
         # durable jobs (fair runs) run in a thread here unless `talentmatch worker` processes do
-        worker = Worker(svc).start_thread() if svc.settings.embedded_worker else None
+        worker = Worker(svc, handlers=IMPORT_HANDLERS).start_thread() if svc.settings.embedded_worker else None
         try:
             yield
         finally:
@@ -80,7 +82,7 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     for module in (ops, admin, enterprises, demands, talents, matching, occupations, analytics, catalogues, zone,
-                   fairs, outcomes, jobs):
+                   fairs, outcomes, jobs, imports):
         app.include_router(module.router)
     if web:
         from web.app import install

@@ -2,7 +2,7 @@
 server killed (SIGKILL) and restarted in the middle. Checks: no errors other than the expected ones
 during the restart, no acknowledged write lost, the indexes in step at the end.
 
-    python -m bench.soak --rate 200 --seconds 600          # what `make soak` runs
+    python -m bench.soak --rate 60 --seconds 600           # what `make soak` runs (SOAK_RATE=200 for more)
     python -m bench.soak --rate 40 --seconds 60 --quick    # a short run
 
 Each writer thread owns a disjoint set of talent profiles and PATCHes them one after the other, so

@@ -29,7 +29,7 @@ MATCHER_LAYERS: list[tuple[str, ...]] = [
     ("records", "directory"),  # the service's collaborators: record preparation, the HTTP layer's views
     ("service",),  # the facade
     ("wiring",),  # builds services
-    ("fair", "analytics", "zone", "evaluation", "outcomes", "batch"),
+    ("fair", "analytics", "zone", "evaluation", "outcomes", "batch", "imports"),
     ("cli",),
 ]
 # the HTTP layer and the heavy numeric libraries stay out of each other's way

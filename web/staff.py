@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from matcher.analytics.gap import GapQuery, gap_report
@@ -17,6 +17,8 @@ from matcher.analytics.report import render_gap_html
 from matcher.core.errors import Conflict, ImportRejected, InvalidInput, NotFound, TalentMatchError
 from matcher.domain.auth import Role
 from matcher.domain.schemas import Catalogue, MatchFilters
+from matcher.fair.jobs import get_job
+from matcher.imports.jobs import IMPORT, submit_import
 from matcher.ingest.fields import SUPPORTED_EXTENSIONS, load_mapping
 from matcher.ingest.importer import read_records
 from matcher.ingest.table_reader import ReadLimits
@@ -86,6 +88,18 @@ async def import_catalogue(request: Request) -> Response:
         return _catalogue_page(request, u, 422, errors=errors, values=values)
     assert isinstance(upload, UploadFile)
     suffix = Path(upload.filename or "").suffix.lower()
+    if (upload.size or 0) > svc(request).settings.import_job_bytes:  # a large file: a job with a progress page
+        data = await upload.read()
+        mp = await mapping.read() if isinstance(mapping, UploadFile) and mapping.filename else None
+        cat = Catalogue(region=region, year=year, name=values.get("name") or None,
+                        chain_registry=values.get("registry") or None)
+        try:
+            job = await call(request, lambda: submit_import(
+                svc(request), "catalogue", upload.filename or "", data, mapping=mp, catalogue=cat,
+                skip_invalid=bool(values["skip_invalid"]), actor=u.who))
+        except TalentMatchError as exc:
+            return _catalogue_page(request, u, 422, values=values, errors={"file": exc.detail})
+        return RedirectResponse(f"/app/catalogues/jobs/{job['id']}", status_code=303)
 
     def work() -> tuple[dict[str, Any], list[str]]:
         with tempfile.TemporaryDirectory(prefix="tm-web-") as tmp:
@@ -125,6 +139,48 @@ async def import_catalogue(request: Request) -> Response:
                                flashes=[("ok", said)])
     return RedirectResponse("/app/catalogues?saved=" + quote(f"已导入 {len(report['ids'])} 条目录条目"),
                             status_code=303)
+
+
+async def _import_job(request: Request, job_id: int) -> dict[str, Any]:
+    try:
+        job = await call(request, get_job, svc(request), job_id)
+    except NotFound:
+        job = None
+    if job is None or job["kind"] != IMPORT or job["params"].get("kind") != "catalogue":
+        raise NotFound("该导入任务不存在")
+    return job
+
+
+def _saved_url(job: dict[str, Any]) -> str:
+    result = job.get("result") or {}
+    return "/app/catalogues?saved=" + quote(f"已导入 {result.get('imported', 0)} 条目录条目")
+
+
+@router.get("/app/catalogues/jobs/{job_id}", response_class=HTMLResponse)
+async def import_job_page(request: Request, job_id: Id) -> Response:
+    u = await user(request, *STAFF)
+    job = await _import_job(request, job_id)
+    result = job.get("result") or {}
+    if job["state"] == "done" and not result.get("errors"):
+        return RedirectResponse(_saved_url(job), status_code=303)
+    if job["state"] in ("done", "failed"):
+        imported = int(result.get("imported") or 0)
+        flashes = [("ok", f"已导入 {imported} 条，跳过 {len(result.get('errors') or [])} 处错误")] if imported else []
+        return _catalogue_page(request, u, 200 if job["state"] == "done" else 422,
+                               errors={} if result.get("errors") else {"file": job["error"] or "导入失败"},
+                               row_errors=result.get("errors") or [], imported=imported, flashes=flashes)
+    return render(request, "import_job.html.j2", u, job=job, title="正在导入")
+
+
+@router.get("/app/catalogues/jobs/{job_id}/status")
+async def import_job_status(request: Request, job_id: Id) -> Response:
+    await user(request, *STAFF)
+    job = await _import_job(request, job_id)
+    state = "running" if job["state"] == "queued" else job["state"]
+    nxt = _saved_url(job) if state == "done" and not (job.get("result") or {}).get("errors") \
+        else f"/app/catalogues/jobs/{job_id}"
+    return JSONResponse({"state": state, "progress": round(job["progress"], 3), "message": job["message"],
+                         "next": nxt})
 
 
 # -- gap reports -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Durable jobs (fair runs): their state and progress; a finished run's result URL."""
+"""Durable jobs (fair runs, file imports): their state and progress; a finished run's result URL,
+an import's report (row errors of a refused file included)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class JobView(BaseModel):
     message: str
     error: str | None = None
     attempts: int
+    result: dict[str, Any] | None = None
     result_url: str | None = None
     created_at: str | None = None
     started_at: str | None = None
@@ -31,6 +33,8 @@ class JobView(BaseModel):
 def job_view(job: dict[str, Any]) -> JobView:
     result = job.get("result") or {}
     url = f"/v1/fairs/{result['fair_id']}/runs/{result['run_id']}" if "run_id" in result else None
+    if result.get("catalogue_id"):
+        url = f"/v1/catalogues/{result['catalogue_id']}"
     return JobView(**{k: job.get(k) for k in JobView.model_fields if k != "result_url"}, result_url=url)
 
 

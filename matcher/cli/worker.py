@@ -1,4 +1,4 @@
-"""``talentmatch worker``: run the jobs queued in the database (fair runs)."""
+"""``talentmatch worker``: run the jobs queued in the database (fair runs, file imports)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="运行完当前排队的任务后退出")] = False,
     poll: Annotated[float, typer.Option(min=0.1, max=60, help="无任务时多久查看一次队列（秒）")] = 1.0,
 ) -> None:
-    """运行数据库中排队的任务（招聘活动匹配）；可启动多个，每个同时只运行一个任务（Ctrl-C 停止）。"""
+    """运行数据库中排队的任务（招聘活动匹配、文件导入）；可启动多个，每个同时只运行一个任务（Ctrl-C 停止）。"""
     import threading
 
     from matcher.fair.jobs import Worker
+    from matcher.imports.jobs import HANDLERS
 
     svc = run_service()
     svc.ensure_index("demand")
     svc.ensure_index("talent")
     follow = svc.indexes.follow(svc.settings.index_poll_seconds or 1.0)  # other processes' writes
-    w = Worker(svc)
+    w = Worker(svc, handlers=HANDLERS)
     try:
         if once:
             n = 0

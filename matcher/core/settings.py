@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # long is queued again (at most job_max_attempts runs)
     embedded_worker: bool = True
     max_waiting_jobs: int = Field(default=20, ge=1, le=10_000)
+    # an import file of the pages larger than this is a job run by the worker, its page showing progress
+    import_job_bytes: int = Field(default=1_048_576, ge=0)
     job_stale_seconds: float = Field(default=60.0, ge=1)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
     host: str = "127.0.0.1"

@@ -19,18 +19,19 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from matcher.core.background import Background
 from matcher.core.errors import TalentMatchError
-from matcher.domain.auth import Principal, Role
+from matcher.domain.auth import Principal
 from matcher.domain.fair import FairRunOptions
 from matcher.fair.create import fair_repo
 from matcher.fair.run import run_fair
 from matcher.service import MatchService
-from matcher.storage.jobs_repo import Jobs
+from matcher.storage.jobs_repo import Jobs, job_actor
 
-__all__ = ["FAIR_RUN", "Worker", "get_job", "job_counts", "submit_fair_run"]
+__all__ = ["FAIR_RUN", "Handler", "Worker", "get_job", "job_counts", "submit_fair_run"]
 
 log = logging.getLogger(__name__)
 FAIR_RUN = "fair_run"
@@ -57,18 +58,35 @@ def job_counts(service: MatchService) -> dict[str, int]:
     return Jobs(service.store).depth()
 
 
-def _actor(job: dict[str, Any]) -> Principal | None:
-    try:
-        return Principal(role=Role(job["actor_role"]), key_id=job["actor_key_id"], label=job["actor_label"])
-    except ValueError:
-        return None
+# runs a claimed job: (worker, job, progress(fraction, message)) -> the result to store, or None
+# when the handler ended the job itself (an import marks it done in its own write's transaction)
+Handler = Callable[["Worker", dict[str, Any], Callable[[float, str], None]], dict[str, Any] | None]
+
+
+def _fair_run(worker: Worker, job: dict[str, Any], beat: Callable[[float, str], None]) -> dict[str, Any]:
+    shown = [0.0]
+
+    def progress(stage: str, n: int, total: int) -> None:
+        lo, hi = STAGES.get(stage, (shown[0], shown[0]))
+        now = max(shown[0], lo + (hi - lo) * (n / total if total else 1.0))
+        if now - shown[0] >= 0.01 or n == total:  # not a write per scored seeker
+            shown[0] = now
+            beat(now, f"{stage}：{n}/{total}")
+
+    params = job["params"]
+    options = FairRunOptions.model_validate(params["options"])
+    result = run_fair(worker.service, int(params["fair_id"]), options, progress, actor=job_actor(job))
+    return {"run_id": result.run_id, "fair_id": int(params["fair_id"])}
 
 
 class Worker:
-    """Claims queued jobs one at a time and runs them, beating while it works."""
+    """Claims queued jobs one at a time and runs them, beating while it works. ``handlers`` add
+    kinds of job to the fair runs (``matcher.imports.jobs.HANDLERS``: file imports)."""
 
-    def __init__(self, service: MatchService, name: str | None = None) -> None:
+    def __init__(self, service: MatchService, name: str | None = None,
+                 handlers: Mapping[str, Handler] | None = None) -> None:
         self.service = service
+        self.handlers: dict[str, Handler] = {FAIR_RUN: _fair_run, **(handlers or {})}
         self.jobs = Jobs(service.store)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         settings = service.settings
@@ -81,7 +99,7 @@ class Worker:
         requeued, failed = self.jobs.recover(self.stale_after, self.max_attempts)
         if requeued or failed:
             log.warning("jobs whose worker stopped: %d queued again, %d failed", requeued, failed)
-        job = self.jobs.claim(self.name, (FAIR_RUN,))
+        job = self.jobs.claim(self.name, tuple(self.handlers))
         if job is None:
             return False
         self._run(job)
@@ -112,21 +130,14 @@ class Worker:
                 except Exception:  # a missed beat is retried next time
                     pass
 
-        shown = [0.0]
-
-        def progress(stage: str, n: int, total: int) -> None:
-            lo, hi = STAGES.get(stage, (shown[0], shown[0]))
-            now = max(shown[0], lo + (hi - lo) * (n / total if total else 1.0))
-            if now - shown[0] >= 0.01 or n == total:  # not a write per scored seeker
-                shown[0] = now
-                self.jobs.beat(job_id, self.name, now, f"{stage}：{n}/{total}")
+        def beat(progress: float, message: str) -> None:
+            self.jobs.beat(job_id, self.name, progress, message)
 
         threading.Thread(target=heartbeat, name=f"job-{job_id}-heartbeat", daemon=True).start()
         try:
-            params = job["params"]
-            options = FairRunOptions.model_validate(params["options"])
-            result = run_fair(self.service, int(params["fair_id"]), options, progress, actor=_actor(job))
-            self.jobs.finish(job_id, self.name, {"run_id": result.run_id, "fair_id": int(params["fair_id"])})
+            result = self.handlers[job["kind"]](self, job, beat)
+            if result is not None:
+                self.jobs.finish(job_id, self.name, result)
         except TalentMatchError as exc:
             self.jobs.fail(job_id, self.name, exc.detail)
         except Exception as exc:  # the job fails with a message; the log has the type and the stack

@@ -112,6 +112,18 @@ def background_cosine(index: VectorIndex, pairs: int = 2000) -> float:
     return float(np.clip(np.mean(np.sum(va * vb, axis=1)), 0.0, 0.99))
 
 
+class _StopWakes(threading.Event):
+    """A stop event that also wakes the thread it stops."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def set(self) -> None:
+        super().set()
+        self._wake.set()
+
+
 class IndexManager:
     """The loaded indexes of both sides: load, reconcile, write through, save, search."""
 
@@ -280,12 +292,19 @@ class IndexManager:
             return n
 
     def follow(self, interval: float) -> Background:
-        """Poll every ``interval`` seconds in a daemon thread until the returned handle is
-        stopped; every hour the change log older than a day is pruned."""
+        """Apply other processes' writes until the returned handle is stopped: on PostgreSQL as
+        soon as a write commits (LISTEN/NOTIFY, ``Store.listen_changes``), and everywhere every
+        ``interval`` seconds (the fallback: SQLite, a lost listening connection). Every hour the
+        change log older than a day is pruned."""
+        wake = threading.Event()
 
         def run(stop: threading.Event) -> None:
             last_prune = 0.0
-            while not stop.wait(interval):
+            while not stop.is_set():
+                wake.wait(interval)
+                wake.clear()
+                if stop.is_set():
+                    break
                 try:
                     self.poll()
                     if time.monotonic() - last_prune > 3600 and hasattr(self.records, "prune_changes"):
@@ -294,7 +313,17 @@ class IndexManager:
                 except Exception as exc:  # the database away for a moment: try again next time
                     log.warning("applying the change log failed (%s: %s); retrying", type(exc).__name__, exc)
 
-        return Background(run, "index-follower").start()
+        def listen(stop: threading.Event) -> None:
+            while not stop.is_set():
+                try:
+                    if not self.records.listen_changes(wake.set, stop):
+                        return  # no notifications on this database: polling alone
+                except Exception as exc:  # reconnect after a pause; polling goes on meanwhile
+                    log.warning("listening for changes failed (%s); polling until it reconnects", type(exc).__name__)
+                    stop.wait(max(interval, 1.0))
+
+        also = (("index-listener", listen),) if hasattr(self.records, "listen_changes") else ()
+        return Background(run, "index-follower", event=_StopWakes(wake), also=also).start()
 
     # -- writes through ---------------------------------------------------------------------
 

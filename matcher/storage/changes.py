@@ -6,23 +6,33 @@ Sequence numbers are handed out before commit, so on PostgreSQL a slower transac
 lower number after a higher one was read. A reader therefore remembers the numbers it skipped
 (``ChangeCursor``) and asks for them again until they appear or are old enough to be a rolled
 back transaction's.
+
+On PostgreSQL the writing transaction also issues ``NOTIFY talentmatch_changes`` (delivered when it
+commits, once per transaction), and each server ``LISTEN``s on a connection of its own
+(``listen_changes``), so it reads the log as soon as another process commits a write; the poll
+every ``TALENTMATCH_INDEX_POLL_SECONDS`` stays as the fallback (a lost listening connection, and
+SQLite, which has no notifications).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.storage.tables import CatalogueRow, ChainRow, ChangeRow, DemandRow, TalentRow, utc_now
 
-__all__ = ["ChangeCursor", "changes_since", "data_version", "last_change", "log_changes", "prune_changes",
-           "track_changes"]
+__all__ = ["CHANNEL", "ChangeCursor", "changes_since", "data_version", "last_change", "listen_changes", "log_changes",
+           "prune_changes", "track_changes"]
+
+CHANNEL = "talentmatch_changes"  # PostgreSQL's notification channel of the change log
 
 KINDS: dict[type, str] = {DemandRow: "demand", TalentRow: "talent"}
 GAP_SECONDS = 60.0  # a skipped number not seen within this long was a rolled-back transaction's
@@ -32,9 +42,11 @@ MAX_GAPS = 10_000
 def log_changes(session: Session, _flush_context: Any) -> None:
     """after_flush: a change row for every talent or demand entry the flush wrote."""
     rows: list[dict[str, Any]] = []
+    created = session.info.setdefault("records_created", [])  # (kind, id): what Database.riding's riders read
     for obj in session.new:
         if type(obj) in KINDS:
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
+            created.append((KINDS[type(obj)], obj.id))
     for obj in session.dirty:
         if type(obj) in KINDS and session.is_modified(obj, include_collections=False):
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": obj.version or 1})
@@ -42,8 +54,31 @@ def log_changes(session: Session, _flush_context: Any) -> None:
         if type(obj) in KINDS:
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": 0})
     if rows:
+        session.info["records_written"] = True
         now = utc_now()
-        session.connection().execute(insert(ChangeRow.__table__), [{**r, "at": now} for r in rows])
+        conn = session.connection()
+        conn.execute(insert(ChangeRow.__table__), [{**r, "at": now} for r in rows])
+        if conn.dialect.name == "postgresql" and not session.info.get("notified"):
+            conn.exec_driver_sql(f"NOTIFY {CHANNEL}")  # sent at commit, to every listening server
+            session.info["notified"] = True
+
+
+def listen_changes(engine: Engine, wake: Callable[[], None], stop: threading.Event, timeout: float = 1.0) -> bool:
+    """On PostgreSQL: call ``wake()`` whenever a transaction that wrote records commits (and once
+    when listening starts, for what was committed before), until ``stop`` is set; False at once on
+    other databases. Connection errors propagate (the caller reconnects, polling meanwhile)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    import psycopg
+
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"LISTEN {CHANNEL}")
+        wake()
+        while not stop.is_set():
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
+                wake()
+    return True
 
 
 def track_changes(*makers: sessionmaker) -> None:

@@ -8,8 +8,9 @@ half-written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from matcher.core.errors import Conflict
 
 __all__ = ["Database", "make_engine"]
+
+# work that joins every transaction writing talent or demand records in this context (Database.riding)
+_RIDERS: ContextVar[tuple[Callable[[Session], None], ...]] = ContextVar("tm_riders", default=())
 
 
 def make_engine(url: str) -> Engine:
@@ -83,6 +87,23 @@ class Database:
         (``SELECT … FOR UPDATE``)."""
         with (self._write_sessions if write else self._sessions)() as s, s.begin():
             yield s
+            riders = _RIDERS.get()
+            if riders and s.info.get("records_written"):
+                for rider in riders:
+                    rider(s)
+
+    @staticmethod
+    @contextmanager
+    def riding(rider: Callable[[Session], None]) -> Iterator[None]:
+        """Within this context (this thread), ``rider(session)`` runs at the end of every unit of
+        work that wrote talent or demand records, in its transaction: what it writes commits with
+        them or not at all (a durable job marks itself done with the import it ran). Raising in
+        ``rider`` rolls the write back."""
+        token = _RIDERS.set((*_RIDERS.get(), rider))
+        try:
+            yield
+        finally:
+            _RIDERS.reset(token)
 
     @contextmanager
     def writing(self, conflict: str) -> Iterator[Session]:

@@ -14,13 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from matcher.core.errors import NotFound, QueueFull
-from matcher.domain.auth import Principal
+from matcher.domain.auth import Principal, Role
 from matcher.storage.engine import Database
 from matcher.storage.tables import JobRow, as_aware, utc_now
 
-__all__ = ["Jobs", "job_dict"]
+__all__ = ["Jobs", "job_actor", "job_dict"]
 
 
 def job_dict(r: JobRow) -> dict[str, Any]:
@@ -33,6 +34,14 @@ def job_dict(r: JobRow) -> dict[str, Any]:
             "created_at": at(r.created_at), "started_at": at(r.started_at), "finished_at": at(r.finished_at)}
 
 
+def job_actor(job: dict[str, Any]) -> Principal | None:
+    """Who queued a job (its writes are audited as theirs)."""
+    try:
+        return Principal(role=Role(job["actor_role"]), key_id=job["actor_key_id"], label=job["actor_label"])
+    except ValueError:
+        return None
+
+
 class Jobs:
     """The job queue of a database."""
 
@@ -40,12 +49,12 @@ class Jobs:
         self.db = db
 
     def enqueue(self, kind: str, params: dict[str, Any], actor: Principal | None = None, *,
-                max_waiting: int = 20) -> dict[str, Any]:
+                max_waiting: int = 20, payload: bytes | None = None) -> dict[str, Any]:
         with self.db.session(write=True) as s:
             waiting = s.scalar(select(func.count()).select_from(JobRow).where(JobRow.state == "queued")) or 0
             if waiting >= max_waiting:
                 raise QueueFull(f"已有 {waiting} 个任务在排队，请稍后再提交")
-            row = JobRow(kind=kind, params=params, state="queued", message="排队中",
+            row = JobRow(kind=kind, params=params, state="queued", message="排队中", payload=payload,
                          actor_key_id=actor.key_id if actor else None,
                          actor_role=str(actor.role) if actor else "", actor_label=(actor.label if actor else "")[:200])
             s.add(row)
@@ -58,6 +67,11 @@ class Jobs:
             if row is None:
                 raise NotFound(f"任务 {job_id} 不存在")
             return job_dict(row)
+
+    def payload(self, job_id: int) -> bytes | None:
+        """The file a job was queued with (None once the job has ended)."""
+        with self.db.session() as s:
+            return s.scalar(select(JobRow.payload).where(JobRow.id == job_id))
 
     def depth(self) -> dict[str, int]:
         with self.db.session() as s:
@@ -99,14 +113,26 @@ class Jobs:
 
     def finish(self, job_id: int, worker: str, result: dict[str, Any]) -> bool:
         with self.db.session(write=True) as s:
-            done = s.execute(self._mine(job_id, worker).values(
-                state="done", progress=1.0, message="完成", result=result, finished_at=utc_now()))
-            return bool(done.rowcount)  # type: ignore[attr-defined]
+            return self.finish_in(s, job_id, worker, result)
 
-    def fail(self, job_id: int, worker: str, error: str) -> bool:
+    def finish_in(self, s: Session, job_id: int, worker: str, result: dict[str, Any]) -> bool:
+        done = s.execute(self._mine(job_id, worker).values(
+            state="done", progress=1.0, message="完成", result=result, payload=None, finished_at=utc_now()))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def committed_in(self, s: Session, job_id: int, worker: str, result: dict[str, Any]) -> bool:
+        """Record, in the caller's transaction (the job's own write), that the job's write is made:
+        a worker that runs the job again after this worker stopped finishes it without writing
+        again. False when the job is no longer this worker's."""
+        done = s.execute(self._mine(job_id, worker).values(
+            result={**result, "committed": True}, message="已写入", payload=None))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def fail(self, job_id: int, worker: str, error: str, result: dict[str, Any] | None = None) -> bool:
         with self.db.session(write=True) as s:
             done = s.execute(self._mine(job_id, worker).values(
-                state="failed", message=error[:200], error=error[:500], finished_at=utc_now()))
+                state="failed", message=error[:200], error=error[:500], result=result, payload=None,
+                finished_at=utc_now()))
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def recover(self, stale_after: float, max_attempts: int) -> tuple[int, int]:
@@ -117,7 +143,7 @@ class Jobs:
         with self.db.session(write=True) as s:
             failed = s.execute(update(JobRow).where(*stale, JobRow.attempts >= max_attempts).values(
                 state="failed", error="工作进程多次中断，任务已停止；可重新提交", message="失败：工作进程多次中断",
-                finished_at=utc_now())).rowcount  # type: ignore[attr-defined]
+                payload=None, finished_at=utc_now())).rowcount  # type: ignore[attr-defined]
             requeued = s.execute(update(JobRow).where(*stale).values(
                 state="queued", worker=None, message="工作进程中断，重新排队")).rowcount  # type: ignore[attr-defined]
             return int(requeued or 0), int(failed or 0)

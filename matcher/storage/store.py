@@ -12,6 +12,7 @@ work with :meth:`Store.session` and calls the repositories (or :meth:`Store.inse
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import Catalogue, DemandEntry, Enterprise, IndustryChain, TalentProfile
 from matcher.storage.accounts import Accounts, key_info, new_key_for
 from matcher.storage.audit import audit_page, write_audit
-from matcher.storage.changes import changes_since, last_change, prune_changes
+from matcher.storage.changes import changes_since, last_change, listen_changes, prune_changes
 from matcher.storage.engine import Database
 from matcher.storage.organisations import Catalogues, ChainRegistries, Enterprises, enterprise_model
 from matcher.storage.records import (  # noqa: F401 - StoredRecord and the scopes are the facade's names too
@@ -288,6 +289,10 @@ class Store(Database):
     def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]:
         with self.session() as s:
             return changes_since(s, after, also)
+
+    def listen_changes(self, wake: Callable[[], None], stop: threading.Event) -> bool:
+        """See ``matcher.storage.changes.listen_changes`` (PostgreSQL LISTEN/NOTIFY)."""
+        return listen_changes(self.engine, wake, stop)
 
     def prune_changes(self) -> int:
         with self.session(write=True) as s:

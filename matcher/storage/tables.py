@@ -169,6 +169,8 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the uploaded file an import job reads (cleared when the job ends); loaded only when asked for
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class ApiKeyRow(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import httpx
@@ -276,6 +277,8 @@ def _route(api: Api, service, name: str) -> tuple[str, str, dict]:
         "list runs": lambda: ("GET", f"/v1/fairs/{_fresh(api, service, 'fair')}/runs", {}),
         "submit run job": lambda: ("POST", f"/v1/fairs/{_fresh(api, service, 'fair')}/jobs", {"json": {"mode": "stable"}}),
         "read job": lambda: ("GET", f"/v1/jobs/{_fresh(api, service, 'job')}", {}),
+        "submit import job": lambda: ("POST", "/v1/imports/talents", {
+            "files": {"file": ("people.jsonl", json.dumps(profile, ensure_ascii=False).encode(), "application/jsonl")}}),
         "read run": lambda: ("GET", "/v1/fairs/{}/runs/{}".format(*_fresh(api, service, "fair run")), {}),
         "export run": lambda: ("GET", "/v1/fairs/{}/runs/{}/export".format(*_fresh(api, service, "fair run")), {}),
         "record outcome": lambda: ("POST", "/v1/outcomes", {"json": {"talent_id": t, "demand_id": d, "kind": "hired"}}),
@@ -347,6 +350,7 @@ MATRIX = {
     "delete fair": (204, 204, 403, 403, 403, 403),
     "run fair": (201, 201, 403, 403, 403, 403),
     "submit run job": (202, 202, 403, 403, 403, 403),
+    "submit import job": (202, 202, 403, 403, 403, 403),
     "read job": (200, 200, 403, 403, 403, 403),
     "list runs": (200, 200, 403, 403, 403, 403),
     "read run": (200, 200, 403, 403, 403, 403),

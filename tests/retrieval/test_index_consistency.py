@@ -71,6 +71,34 @@ def test_a_following_server_catches_up_without_being_asked(pair):
         stop.set()
 
 
+def _until(cond, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return cond()
+
+
+def test_on_postgresql_a_notification_wakes_the_other_server(pair, db_url):
+    """Polling once an hour: only the NOTIFY of a's write transaction can bring it to b in time."""
+    import threading
+
+    a, b = pair
+    if not db_url.startswith("postgresql"):
+        assert b.store.listen_changes(lambda: None, threading.Event()) is False  # SQLite: polling alone
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite servers poll")
+    stop = b.indexes.follow(3600)
+    try:
+        [first] = a.add("talent", [talent(name="先到者")])
+        # b's first read of the log comes after it LISTENs: from here on it listens
+        assert _until(lambda: first in b.indexes.ensure("talent").hashes)
+        applied = b.indexes.applied
+        ids = a.add("talent", [talent(name=f"后到者{i}") for i in range(3)])
+        assert _until(lambda: set(ids) <= set(b.indexes.ensure("talent").hashes)), b.index_status()
+        assert b.indexes.applied > applied and b.index_status()["talent"]["in_step"]
+    finally:
+        stop.set()
+
+
 def test_a_cursor_asks_again_for_skipped_numbers_until_they_come_or_age():
     c = ChangeCursor(10)
     c.advance([11, 14], now=0.0)  # 12 and 13 were handed out but not committed yet

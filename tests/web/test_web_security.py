@@ -116,6 +116,14 @@ def _visit_every_page(site) -> None:
     job = submit_fair_run(site.service, ids["fair"], None)
     Jobs(site.service.store).claim("held-by-the-test", (FAIR_RUN,))  # stays running while the page is read
     assert admin.get(f"/app/fairs/{ids['fair']}/jobs/{job['id']}").status_code == 200
+    from matcher.domain.schemas import Catalogue
+    from matcher.imports.jobs import IMPORT, submit_import
+
+    job = submit_import(site.service, "catalogue", "目录.csv", "岗位名称\n数据分析师\n".encode(),
+                        catalogue=Catalogue(region="淄博市", year=2026))
+    Jobs(site.service.store).claim("held-by-the-test", (IMPORT,))
+    page = admin.get(f"/app/catalogues/jobs/{job['id']}")
+    assert page.status_code == 200 and "正在导入" in page.text and "data-job-status" in page.text
 
 
 def test_every_template_escapes_hostile_values_in_every_variable(site, monkeypatch):

@@ -1,0 +1,1 @@
+"""File imports (talents, demands, catalogues) run as durable jobs by a worker."""
