@@ -414,3 +414,14 @@ def test_corpus_labels_stay_out_of_what_the_ranking_reads(service, tmp_path):
     [cand] = stored_candidates(service, "demand", [entry.id])
     assert cand.codes == frozenset({"6-04-01-01"})
     assert label_code(entry.model_copy(update={"external_id": "post-7"})) == entry.occupation_code
+
+
+def test_fresh_real_title_heldout_set_is_valid_and_disjoint_from_dev(taxonomy):
+    """The hand-written held-out titles parse as an occupations file, every gold code is a CSCO
+    2022 code, and no title is a dev title (the coder's exemplars would memorise it)."""
+    held, errors = read_eval_file(EVAL_DIR / "real_titles_heldout.jsonl")
+    assert not errors and len(held) >= 150
+    validate_queries(held, "occupations", taxonomy=taxonomy)
+    dev, _ = read_eval_file(EVAL_DIR / "real_titles_dev.jsonl")
+    assert not {q.query for q in held} & {q.query for q in dev}
+    assert len({q.query for q in held}) == len(held) == len({q.id for q in held})
