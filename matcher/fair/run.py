@@ -193,18 +193,23 @@ class _Wishes:
 
 def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, pair: Pair,
             cos: float, background: float) -> str:
+    """An interview's reason: wishes, the first reasons of the pair's explanation, its unmet
+    requirements and missing skills (the parts of ``service.to_match``'s explanation it quotes,
+    without building the rest)."""
     sc = service.score_pair(profile, entry, cos, background=background)
-    m = service.to_match(sc)
+    explainer = service.explainer
     parts = []
     if pair.wish_rank:
         parts.append(f"求职者第 {pair.wish_rank} 志愿")
     if pair.must_see:
         parts.append("企业指定必面")
-    parts += m.explanation.reasons[:3]
-    if m.explanation.unmet_requirements:
-        parts += m.explanation.unmet_requirements[:2]
-    if m.explanation.missing_skills:
-        parts.append("欠缺技能：" + "、".join(m.explanation.missing_skills[:5]))
+    parts += explainer.reasons(profile, entry, sc.matched, sc.comp, experience_known=sc.experience_known)[:3]
+    unmet = explainer.unmet_messages(sc.unmet[:2])
+    if sc.unmet_fresh and len(unmet) < 2:
+        unmet.append(explainer.fresh_message(entry))
+    parts += unmet
+    if sc.missing:
+        parts.append("欠缺技能：" + "、".join(sc.missing[:5]))
     return "；".join(parts)
 
 
@@ -228,9 +233,11 @@ class _Timer:
 
 
 def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None = None,
-             progress: Progress | None = None, *, actor: Principal | None = None) -> FairRunResult:
+             progress: Progress | None = None, *, actor: Principal | None = None,
+             scorer: PairScorer | None = None) -> FairRunResult:
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
-    chosen mode, the report; stored as a run unless ``options.save`` is false."""
+    chosen mode, the report; stored as a run unless ``options.save`` is false. ``scorer``
+    scores the candidate pairs (default: in process; :mod:`matcher.batch.fair` on Ray)."""
     options = options or FairRunOptions()
     timer = _Timer()
     repo = fair_repo(service)
@@ -239,7 +246,7 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     timer.stop("load")
 
     timer.start()
-    cand = score_candidates(service, fair, options, progress, background=bg)
+    cand = score_candidates(service, fair, options, progress, background=bg, scorer=scorer)
     timer.stop("scoring")
     inst = Instance({s.talent_id: s.limit for s in fair.seekers if s.talent_id in cand.profiles},
                     {p.demand_id: p.capacity for p in fair.posts if p.demand_id in cand.entries},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,13 +56,21 @@ def major_fit(major: str | None, wanted: Iterable[str], taxonomy: MajorTaxonomy 
         return 0.0
     best = 0.0
     for w in wanted:
-        fit = taxonomy.fit(major, w) if taxonomy else None
-        best = max(best, _name_fit(major, w) if fit is None else fit)
+        best = max(best, _one_major_fit(major, w, taxonomy))
         if best >= 1.0:
             break
     return best
 
 
+@lru_cache(maxsize=100_000)
+def _one_major_fit(major: str, wanted: str, taxonomy: MajorTaxonomy | None) -> float:
+    """The fit of a major to one wanted major or class (memoised: a fair asks for the same few
+    thousand pairs of names many times)."""
+    fit = taxonomy.fit(major, wanted) if taxonomy else None
+    return _name_fit(major, wanted) if fit is None else fit
+
+
+@lru_cache(maxsize=100_000)
 def _name_key(wanted: str) -> str:
     return normalize_key(wanted).removesuffix("类").removesuffix("相关专业").removesuffix("专业")
 
