@@ -10,6 +10,7 @@ is the in-process result. Workers read no database: the shards carry the records
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,7 @@ class RayPairScorer:
         self.workers = workers
         self.shard_pairs = shard_pairs
         self.used = 0  # actors of the last call
+        self.timings: dict[str, float] = {}  # seconds of the last call: connect (and start Ray), score
 
     def __call__(self, profiles: list[TalentProfile], entries: list[DemandEntry], si: np.ndarray, ej: np.ndarray,
                  cos: np.ndarray, background: float) -> ScoredMany:
@@ -93,6 +95,7 @@ class RayPairScorer:
         shards = make_shards(profiles, entries, si, ej, cos, background, self.shard_pairs)
         if not shards:
             return concat([])
+        t0 = time.perf_counter()
         with connected(self.address, num_cpus=self.workers) as ray:
             from ray.util import ActorPool
 
@@ -100,7 +103,11 @@ class RayPairScorer:
             remote = ray.remote(num_cpus=1, max_restarts=2, max_task_retries=2)(FairShardWorker)
             actors = [remote.remote(self.settings, self.weights) for _ in range(n)]
             try:
+                ray.get([a.__ray_ready__.remote() for a in actors])  # started, reference data loaded
+                t1 = time.perf_counter()
                 done = dict(ActorPool(actors).map_unordered(lambda a, s: a.score.remote(s), shards))
+                self.timings = {"connect": round(t1 - t0, 3), "score": round(time.perf_counter() - t1, 3),
+                                "shards": len(shards)}
             except ray.exceptions.RayError as exc:
                 raise TalentMatchError(f"Ray 评分中断（{type(exc).__name__}），请重新运行本次匹配") from exc
             finally:

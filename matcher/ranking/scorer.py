@@ -177,10 +177,31 @@ class PairScorer:
         """The entry's hard requirements other than education (what ``certificates`` counts)."""
         return [r for r in self.rules.requirements(entry) if r.kind != "education"]
 
-    def qualification(self, profile: TalentProfile, entry: DemandEntry) -> tuple[float, float, bool]:
-        """(``education``, ``certificates``, whether some requirement is unmet) of a full pair."""
-        unmet = self.rules.unmet(profile, entry)
+    def qualification(self, profile: TalentProfile, entry: DemandEntry,
+                      meets: Callable[[Any], bool] | None = None) -> tuple[float, float, bool]:
+        """(``education``, ``certificates``, whether some requirement is unmet) of a full pair;
+        ``meets`` answers ``rules.meets(profile, requirement)`` (e.g. from a memo)."""
+        meets = meets or (lambda r: self.rules.meets(profile, r))
+        unmet = [r for r in self.rules.requirements(entry) if not meets(r)]  # QualificationRules.unmet
         return education_met(unmet), certificates_met(self.cert_requirements(entry), unmet), bool(unmet)
+
+    def _memo_qualification(self) -> Callable[[TalentProfile, DemandEntry], tuple[float, float, bool]]:
+        """:meth:`qualification` with ``rules.meets`` memoised per (talent's qualification key,
+        requirement): a fair asks the same few hundred of each many times."""
+        memo: dict[tuple[Any, Any], bool] = {}
+
+        def qual(profile: TalentProfile, entry: DemandEntry) -> tuple[float, float, bool]:
+            key = _qual_key(profile)
+
+            def meets(r: Any) -> bool:
+                found = memo.get((key, r))
+                if found is None:
+                    found = memo[(key, r)] = self.rules.meets(profile, r)
+                return found
+
+            return self.qualification(profile, entry, meets)
+
+        return qual
 
     def blend(self, employer: Any, seeker: Any) -> Any:
         """The score of the two sides' scores (floats or arrays)."""
@@ -231,7 +252,7 @@ class PairScorer:
         """Per feature: the talent's key, the entry's key (what the feature reads of each) and
         the feature of a pair."""
         return {
-            "qualification": (_qual_key, _req_key, self.qualification),
+            "qualification": (_qual_key, _req_key, self._memo_qualification()),
             "closed_to_fresh": (lambda p: (p.fresh_graduate, p.experience_years),
                                 lambda e: (e.fresh_graduates_ok, e.min_experience_years), closed_to_fresh),
             "major": (lambda p: p.major, lambda e: tuple(e.majors), self.major),
