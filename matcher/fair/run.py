@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time as _time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,10 +31,10 @@ from matcher.domain.schemas import (
     TalentProfile,
 )
 from matcher.fair.create import fair_repo
-from matcher.ranking.scorer import ScoredMany
 from matcher.fair.report import fair_report
 from matcher.fair.schedule import ScheduleResult, schedule_interviews
 from matcher.fair.solve import Instance, Pair, solve_optimal, solve_stable
+from matcher.ranking.scorer import ScoredMany
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -67,10 +67,11 @@ scorer in process (the default), or shards on Ray (:mod:`matcher.batch.fair`).""
 
 def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOptions,
                      progress: Progress | None = None, *, background: float | None = None,
-                     scorer: PairScorer | None = None) -> Candidates:
+                     scorer: PairScorer | None = None, timings: dict[str, float] | None = None) -> Candidates:
     """Candidate pairs by cosine (top-N per seeker, top-M per post, wishes, must-see, minus
     excluded), scored by the core; ineligible and below-``min_score`` pairs dropped, except
-    must-see pairs."""
+    must-see pairs. ``timings`` gets the seconds of its steps (records, vectors, pairs, kept)."""
+    t = _time.perf_counter()
     seeker_ids = [s.talent_id for s in fair.seekers]
     post_ids = [p.demand_id for p in fair.posts]
     profiles = service.store.get_many("talent", seeker_ids)
@@ -79,6 +80,7 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     post_ids = [i for i in post_ids if i in entries]
     if not seeker_ids or not post_ids:
         raise InvalidInput("活动没有可匹配的岗位或求职者")
+    t = _lap(timings, "scoring_records", t)
     vt = service.vectors("talent", seeker_ids)
     vd = service.vectors("demand", post_ids)
     cos = vt @ vd.T
@@ -99,15 +101,26 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     keep = open_post[jj]
     if progress:
         progress("评分", 0, len(ii))
+    t = _lap(timings, "scoring_vectors", t)
     score = scorer or service.scorer.score_many
     sc = score(plist, elist, ii[keep], jj[keep], cos[ii[keep], jj[keep]].astype(np.float64), bg)
     if progress:
         progress("评分", len(ii), len(ii))
+    t = _lap(timings, "scoring_pairs", t)
     must = np.zeros(len(ii), dtype=bool)
     code = ii * len(post_ids) + jj  # ascending: np.nonzero's row-major order
     for s, p in wishes.must:
         must[np.searchsorted(code, s_idx[s] * len(post_ids) + p_idx[p])] = True
-    return _kept(seeker_ids, post_ids, profiles, entries, (ii, jj, cos[ii, jj], must), keep, sc, wishes, options)
+    cand = _kept(seeker_ids, post_ids, profiles, entries, (ii, jj, cos[ii, jj], must), keep, sc, wishes, options)
+    _lap(timings, "scoring_kept", t)
+    return cand
+
+
+def _lap(timings: dict[str, float] | None, name: str, since: float) -> float:
+    now = _time.perf_counter()
+    if timings is not None:
+        timings[name] = now - since
+    return now
 
 
 def _kept(seeker_ids: list[int], post_ids: list[int], profiles: dict[int, TalentProfile],
@@ -246,8 +259,10 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     timer.stop("load")
 
     timer.start()
-    cand = score_candidates(service, fair, options, progress, background=bg, scorer=scorer)
+    steps: dict[str, float] = {}
+    cand = score_candidates(service, fair, options, progress, background=bg, scorer=scorer, timings=steps)
     timer.stop("scoring")
+    timer.timings.update(steps)
     inst = Instance({s.talent_id: s.limit for s in fair.seekers if s.talent_id in cand.profiles},
                     {p.demand_id: p.capacity for p in fair.posts if p.demand_id in cand.entries},
                     cand.pairs)

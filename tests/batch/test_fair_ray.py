@@ -13,7 +13,17 @@ import pytest
 from matcher.batch.fair import RayPairScorer, make_shards
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import DemandEntry, TalentProfile
-from matcher.fair.engine import FairCreate, FairRunOptions, PostIn, SeekerIn, WishIn, create_fair, get_run, list_runs, run_fair
+from matcher.fair.engine import (
+    FairCreate,
+    FairRunOptions,
+    PostIn,
+    SeekerIn,
+    WishIn,
+    create_fair,
+    get_run,
+    list_runs,
+    run_fair,
+)
 from tests.batch.conftest import demo_rows, settings_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]

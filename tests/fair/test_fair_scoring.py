@@ -14,7 +14,15 @@ import pytest
 from matcher.core.settings import PROJECT_ROOT
 from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.fair import run as fair_run
-from matcher.fair.engine import FairCreate, FairRunOptions, PostIn, SeekerIn, WishIn, create_fair, get_fair
+from matcher.fair.engine import (
+    FairCreate,
+    FairRunOptions,
+    PostIn,
+    SeekerIn,
+    WishIn,
+    create_fair,
+    get_fair,
+)
 from matcher.fair.solve import Pair
 
 
