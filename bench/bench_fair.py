@@ -174,7 +174,8 @@ def setup(n_seekers: int, n_posts: int, seed: int, data_dir: Path) -> dict[str, 
 
 
 def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top: int,
-              out_dir: Path) -> tuple[dict[str, Any], Any]:
+              out_dir: Path, executor: str = "local", workers: int | None = None,
+              address: str | None = None) -> tuple[dict[str, Any], Any]:
     from matcher.core.settings import Settings
     from matcher.fair.engine import FairRunOptions, run_fair
     from matcher.fair.files import write_result
@@ -188,12 +189,17 @@ def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_t
         gc.collect()
         svc = build_service(settings, encoder=FakeEncoder(384))  # a fresh process state, as the CLI
         rss0 = rss_mb()
+        kw: dict[str, Any] = {}
+        if executor == "ray":
+            from matcher.batch.fair import RayPairScorer
+
+            kw["scorer"] = RayPairScorer(svc.settings, svc.weights, address=address, workers=workers)
         with Timer() as t:
             res = run_fair(svc, fair_id, FairRunOptions(mode=mode, min_score=min_score, top_n=top_n,
-                                                        post_top=post_top))
+                                                        post_top=post_top), **kw)
         r = res.report
         results[mode] = {
-            "wall_s": t.wall, "cpu_s": t.cpu, "stages_s": r.timings, "rss_before_mb": round(rss0, 1),
+            "wall_s": t.wall, "cpu_s": t.cpu, "stages_s": {**r.timings, "save": round(t.wall - r.timings["total"], 3)}, "rss_before_mb": round(rss0, 1),
             "rss_after_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
             "candidate_pairs": r.candidate_pairs, "scored_pairs": r.scored_pairs,
             "ineligible_pairs": r.ineligible_pairs, "below_min_pairs": r.below_min_pairs,
@@ -209,12 +215,42 @@ def run_modes(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_t
         }
         log(f"run {mode}: {t.wall:.1f}s, stages {r.timings}")
         last = res
+        if mode == "optimal":
+            optimal_result = res
         svc.close()
     with Timer() as t:
         files = write_result(last, out_dir / "fair-bench-result.xlsx")
     results["export_xlsx"] = {"wall_s": t.wall, "bytes": files[0].stat().st_size, "rows": len(last.assignments)}
     files[0].unlink()
-    return results, last
+    return results, optimal_result
+
+
+def ray_runs(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top: int, workers: list[int],
+             address: str | None, local_result: Any) -> dict[str, Any]:
+    """The optimal run with its pairs scored on Ray by each number of workers (a local Ray of
+    that many CPUs unless ``address``): stages, Ray's start and scoring time, and whether the
+    assignments equal the in-process run's."""
+    from matcher.batch.fair import RayPairScorer
+    from matcher.core.settings import Settings
+    from matcher.fair.engine import FairRunOptions, run_fair
+    from matcher.wiring import build_service
+    from models.encoders import FakeEncoder
+
+    settings = Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder="fake")
+    out: dict[str, Any] = {}
+    for w in workers:
+        gc.collect()
+        svc = build_service(settings, encoder=FakeEncoder(384))
+        scorer = RayPairScorer(svc.settings, svc.weights, address=address, workers=w)
+        with Timer() as t:
+            res = run_fair(svc, fair_id, FairRunOptions(mode="optimal", min_score=min_score, top_n=top_n,
+                                                        post_top=post_top, save=False), scorer=scorer)
+        same = ([a.model_dump() for a in res.assignments] == [a.model_dump() for a in local_result.assignments])
+        out[str(w)] = {"wall_s": t.wall, "stages_s": res.report.timings, "ray_s": scorer.timings,
+                       "workers_used": scorer.used, "same_assignments_as_in_process": same, "load_avg": loadavg()}
+        log(f"ray {w} workers: {t.wall:.1f}s, stages {res.report.timings}, ray {scorer.timings}, same {same}")
+        svc.close()
+    return out
 
 
 def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top: int,
@@ -246,8 +282,10 @@ def solvers(data_dir: Path, fair_id: int, min_score: float, top_n: int, post_top
     timed("lp_highs_dual_simplex", lambda i: F.solve_optimal(i, "lp"), inst)
 
     def milp_solve(i: Instance) -> list[Any]:
-        a, b, _, _ = F._incidence(i)
-        w = F._weights(i)
+        from matcher.fair.solve import _incidence, _weights
+
+        a, b, _, _ = _incidence(i)
+        w = _weights(i)
         res = milp(-w, constraints=LinearConstraint(a, -np.inf, b), bounds=Bounds(0, 1), integrality=np.ones(len(w)))
         return [p for p, v in zip(i.pairs, res.x, strict=True) if v > 0.5]
 
@@ -362,7 +400,9 @@ def markdown(res: dict[str, Any]) -> str:
     o = runs["optimal"]
     lines += [f"| wall (whole `run_fair`) | {o['wall_s']:.2f} | {runs['stable']['wall_s']:.2f} |", "",
               "Every run solves both modes (the report compares them); `optimal` and `stable` rows are the two solvers, "
-              "`scoring` is vectors + cosine + top-N + `score_pair` on every candidate, `explain` builds the "
+              "`scoring` is loading the records, vectors + cosine + top-N + the two-sided score of every "
+              "candidate (`PairScorer.score_many` since the batch scorer; `score_pair` pair by pair before), "
+              "`explain` builds the "
               "Chinese reason of every interview; `total` is the run before storing it, the wall time "
               "includes storing the run and its assignments. The first run's `optimal` includes importing "
               "scipy.optimize.", "",
@@ -379,6 +419,17 @@ def markdown(res: dict[str, Any]) -> str:
               f"- schedule: {o['scheduled']:,} placed, {o['unscheduled']} unscheduled, {o['schedule_repairs']} path repairs",
               f"- XLSX export: {runs['export_xlsx']['wall_s']:.2f} s, {runs['export_xlsx']['bytes'] / 1e6:.1f} MB, "
               f"{runs['export_xlsx']['rows']:,} rows", ""]
+    ray = res.get("ray")
+    if ray:
+        lines += ["## Scoring on Ray (optimal run, local Ray started for the run)", "",
+                  "| workers | whole run (s) | scoring stage (s) | of which Ray start + actors ready (s) | "
+                  "scoring the shards (s) | shards | same assignments as in process | load average |",
+                  "|---:|---:|---:|---:|---:|---:|---|---|"]
+        for w, v in ray.items():
+            lines.append(f"| {w} | {v['wall_s']:.2f} | {v['stages_s']['scoring']:.2f} | {v['ray_s'].get('connect', 0):.2f} | "
+                         f"{v['ray_s'].get('score', 0):.2f} | {v['ray_s'].get('shards', 0)} | "
+                         f"{v['same_assignments_as_in_process']} | {v['load_avg']} |")
+        lines.append("")
     sv = res.get("solvers")
     if sv:
         lines += ["## Exact optimum of the same candidates", "",
@@ -414,6 +465,23 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _code_version() -> str:
+    """The commit of the matcher package measured (its checkout's HEAD), "+dirty" if edited."""
+    import subprocess
+
+    import matcher
+
+    where = Path(matcher.__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "matcher"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{where.name}@{head}{'+dirty' if dirty else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seekers", type=int, default=5000)
@@ -427,13 +495,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-topn", action="store_true")
     ap.add_argument("--topn-seekers", type=int, default=1000, help="seekers of the top-N sub-fair (every post)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    ap.add_argument("--runs-only", action="store_true", help="only setup and the two runs (no solvers, no top-N)")
+    ap.add_argument("--executor", choices=("local", "ray"), default="local", help="where the pairs are scored")
+    ap.add_argument("--workers", type=int, default=None, help="Ray workers (local Ray of this many CPUs)")
+    ap.add_argument("--ray-address", default=None, help="join this Ray cluster (default: a local one)")
+    ap.add_argument("--tag", default="", help="suffix of the result files' name (fair-<date>-<tag>)")
+    ap.add_argument("--ray-workers", type=int, nargs="*", default=[],
+                    help="also run the optimal mode with its pairs scored on Ray by each of these worker counts")
     args = ap.parse_args(argv)
     if args.quick:
         args.seekers, args.posts = 1000, 200
     res: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "params": {"seekers": args.seekers, "posts": args.posts, "seed": args.seed, "min_score": args.min_score,
-                   "top_n": args.top_n, "post_top": args.post_top},
+                   "top_n": args.top_n, "post_top": args.post_top, "executor": args.executor,
+                   "workers": args.workers, "code": _code_version()},
         "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(),
                     "load_avg_start": loadavg()},
     }
@@ -442,14 +518,19 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(tmp) / "var"
         res["setup"] = setup(args.seekers, args.posts, args.seed, data_dir)
         fair_id = res["setup"]["fair_id"]
-        res["run"], _ = run_modes(data_dir, fair_id, args.min_score, args.top_n, args.post_top, args.out)
-        res["solvers"] = solvers(data_dir, fair_id, args.min_score, args.top_n, args.post_top, not args.no_flow)
-        if not args.no_topn:
+        res["run"], last = run_modes(data_dir, fair_id, args.min_score, args.top_n, args.post_top, args.out,
+                                     args.executor, args.workers, args.ray_address)
+        if args.ray_workers:
+            res["ray"] = ray_runs(data_dir, fair_id, args.min_score, args.top_n, args.post_top, args.ray_workers,
+                                  args.ray_address, last)
+        if not args.runs_only:
+            res["solvers"] = solvers(data_dir, fair_id, args.min_score, args.top_n, args.post_top, not args.no_flow)
+        if not args.no_topn and not args.runs_only:
             res["topn"] = topn_sweep(data_dir, fair_id, args.min_score, min(args.seekers, args.topn_seekers))
     res["machine"]["load_avg_end"] = loadavg()
     res["peak_rss_mb"] = round(peak_rss_mb(), 1)
     md = markdown(res)
-    stem = f"fair-{'quick-' if args.quick else ''}{res['date']}"
+    stem = f"fair-{'quick-' if args.quick else ''}{res['date']}{'-' + args.tag if args.tag else ''}"
     (args.out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (args.out / f"{stem}.md").write_text(md, encoding="utf-8")
     sys.stdout.write(md)

@@ -25,6 +25,11 @@ class Mode(StrEnum):
     stable = "stable"
 
 
+class Executor(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 class SolverOpt(StrEnum):
     auto = "auto"
     lp = "lp"
@@ -231,6 +236,10 @@ def fair_run(
     solver: Annotated[SolverOpt, typer.Option("--solver", help="最优模式求解器")] = SolverOpt.auto,
     fresh_only: Annotated[bool, typer.Option("--fresh-only", help="只安排面向应届生的岗位")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="不保存本次结果")] = False,
+    executor: Annotated[Executor, typer.Option("--executor", help="候选组合在哪里评分：local=本进程；ray=分片交给 Ray 集群（大型活动）")] = Executor.local,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="加入已有 Ray 集群（auto、host:port 或 ray://host:10001）；默认读 TALENTMATCH_RAY_ADDRESS，都没有则在本机启动")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Ray 工作进程数（默认：集群的 CPU 数）")] = None,
 ) -> None:
     """为一场招聘活动批量匹配并排期，写出 分配结果、展位日程、求职者日程、汇总。"""
     from matcher.core.errors import InvalidInput
@@ -245,8 +254,15 @@ def fair_run(
                              filters=MatchFilters(fresh_graduates_only=True) if fresh_only else None)
     svc = run_service()
     try:
+        scorer = None
+        if executor == Executor.ray:
+            from matcher.batch.fair import RayPairScorer
+
+            scorer = RayPairScorer(svc.settings, svc.weights, address=ray_address, workers=workers)
+        elif ray_address or workers:
+            raise InvalidInput("--ray-address 和 --workers 只用于 --executor ray")
         with _StageBar() as bar:
-            result = run_fair(svc, fair_id, options, progress=bar)
+            result = run_fair(svc, fair_id, options, progress=bar, scorer=scorer)
     finally:
         svc.close()
     written = write_result(result, out_file) if out_file is not None else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from matcher.fair.create import fair_repo
 from matcher.fair.report import fair_report
 from matcher.fair.schedule import ScheduleResult, schedule_interviews
 from matcher.fair.solve import Instance, Pair, solve_optimal, solve_stable
+from matcher.ranking.scorer import ScoredMany
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -57,11 +59,19 @@ class Candidates:
     best_below: dict[int, float] = field(default_factory=dict)
 
 
+PairScorer = Callable[[list[TalentProfile], list[DemandEntry], np.ndarray, np.ndarray, np.ndarray, float], ScoredMany]
+"""Scores candidate pairs as :meth:`matcher.ranking.scorer.PairScorer.score_many` does
+(``profiles, entries, seeker positions, post positions, cosines, background``): the service's
+scorer in process (the default), or shards on Ray (:mod:`matcher.batch.fair`)."""
+
+
 def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOptions,
-                     progress: Progress | None = None, *, background: float | None = None) -> Candidates:
+                     progress: Progress | None = None, *, background: float | None = None,
+                     scorer: PairScorer | None = None, timings: dict[str, float] | None = None) -> Candidates:
     """Candidate pairs by cosine (top-N per seeker, top-M per post, wishes, must-see, minus
     excluded), scored by the core; ineligible and below-``min_score`` pairs dropped, except
-    must-see pairs."""
+    must-see pairs. ``timings`` gets the seconds of its steps (records, vectors, pairs, kept)."""
+    t = _time.perf_counter()
     seeker_ids = [s.talent_id for s in fair.seekers]
     post_ids = [p.demand_id for p in fair.posts]
     profiles = service.store.get_many("talent", seeker_ids)
@@ -70,6 +80,7 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     post_ids = [i for i in post_ids if i in entries]
     if not seeker_ids or not post_ids:
         raise InvalidInput("活动没有可匹配的岗位或求职者")
+    t = _lap(timings, "scoring_records", t)
     vt = service.vectors("talent", seeker_ids)
     vd = service.vectors("demand", post_ids)
     cos = vt @ vd.T
@@ -83,8 +94,72 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
         mask[s_idx[s], p_idx[p]] = False
     ii, jj = np.nonzero(mask)
     bg = service.background("demand") if background is None else background
-    pairs = [(seeker_ids[i], post_ids[j], float(cos[i, j])) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
-    return _scored(service, pairs, profiles, entries, wishes, options, bg, progress)
+    plist, elist = [profiles[s] for s in seeker_ids], [entries[p] for p in post_ids]
+    filters = options.filters or MatchFilters()
+    # for a seeker, the filters read only the post (``passes`` with ``for_seeker``)
+    open_post = np.array([service.passes_filters(e, plist[0], filters, for_seeker=True) for e in elist], dtype=bool)
+    keep = open_post[jj]
+    if progress:
+        progress("评分", 0, len(ii))
+    t = _lap(timings, "scoring_vectors", t)
+    score = scorer or service.scorer.score_many
+    sc = score(plist, elist, ii[keep], jj[keep], cos[ii[keep], jj[keep]].astype(np.float64), bg)
+    if progress:
+        progress("评分", len(ii), len(ii))
+    t = _lap(timings, "scoring_pairs", t)
+    must = np.zeros(len(ii), dtype=bool)
+    code = ii * len(post_ids) + jj  # ascending: np.nonzero's row-major order
+    for s, p in wishes.must:
+        must[np.searchsorted(code, s_idx[s] * len(post_ids) + p_idx[p])] = True
+    cand = _kept(seeker_ids, post_ids, profiles, entries, (ii, jj, cos[ii, jj], must), keep, sc, wishes, options)
+    _lap(timings, "scoring_kept", t)
+    return cand
+
+
+def _lap(timings: dict[str, float] | None, name: str, since: float) -> float:
+    now = _time.perf_counter()
+    if timings is not None:
+        timings[name] = now - since
+    return now
+
+
+def _kept(seeker_ids: list[int], post_ids: list[int], profiles: dict[int, TalentProfile],
+          entries: dict[int, DemandEntry], pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+          keep: np.ndarray, sc: ScoredMany, wishes: _Wishes, options: FairRunOptions) -> Candidates:
+    """The acceptable pairs of the candidates (``pairs``: seeker and post positions, cosines,
+    must-see; ``keep``: those the filters let through, scored in order by ``sc``), and the
+    counts of the others per seeker."""
+    ii, jj, cos, must = pairs
+    filters = options.filters or MatchFilters()
+    score = np.zeros(len(ii))
+    seeker, employer = np.zeros(len(ii)), np.zeros(len(ii))
+    eligible = np.zeros(len(ii), dtype=bool)
+    score[keep], seeker[keep], employer[keep], eligible[keep] = sc.score, sc.seeker, sc.employer, sc.eligible
+    inel = keep & ~eligible & ~must & (not filters.include_ineligible)
+    below = keep & ~inel & (score < options.min_score) & ~must
+    kept = keep & ~inel & ~below
+    n_s = len(seeker_ids)
+    counts = {kind: np.bincount(ii[m], minlength=n_s) for kind, m in
+              (("filtered", ~keep), ("ineligible", inel), ("below", below))}
+    refused: dict[int, Counter] = {}
+    for i in np.nonzero(counts["filtered"] + counts["ineligible"] + counts["below"])[0].tolist():
+        refused[seeker_ids[i]] = Counter({k: int(c[i]) for k, c in counts.items() if c[i]})
+    best = np.zeros(n_s)
+    np.maximum.at(best, ii[below], score[below])
+    best_below = {seeker_ids[i]: float(best[i]) for i in np.nonzero(counts["below"])[0].tolist()}
+    stats = {"candidate_pairs": len(ii), "scored_pairs": int(keep.sum()), "ineligible_pairs": int(inel.sum()),
+             "below_min_pairs": int(below.sum()), "filtered_pairs": int((~keep).sum())}
+    out: list[Pair] = []
+    cosine: dict[tuple[int, int], float] = {}
+    rank = wishes.rank
+    k_idx = np.nonzero(kept)[0]
+    for i, j, c, sco, see, emp, m in zip(ii[k_idx].tolist(), jj[k_idx].tolist(), cos[k_idx].tolist(),
+                                         score[k_idx].tolist(), seeker[k_idx].tolist(), employer[k_idx].tolist(),
+                                         must[k_idx].tolist(), strict=True):
+        key = (seeker_ids[i], post_ids[j])
+        out.append(Pair(key[0], key[1], round(sco, 6), round(see, 6), round(emp, 6), rank.get(key), m))
+        cosine[key] = c
+    return Candidates(out, profiles, entries, cosine, stats, refused, best_below)
 
 
 def _nearest(cos: np.ndarray, options: FairRunOptions) -> np.ndarray:
@@ -129,59 +204,25 @@ class _Wishes:
         return wishes
 
 
-def _scored(service: MatchService, candidates: list[tuple[int, int, float]], profiles: dict[int, TalentProfile],
-            entries: dict[int, DemandEntry], wishes: _Wishes, options: FairRunOptions, bg: float,
-            progress: Progress | None) -> Candidates:
-    """Score the (seeker, post, cosine) candidates; keep the acceptable ones, count the others."""
-    filters = options.filters or MatchFilters()
-    stats = {"candidate_pairs": len(candidates), "scored_pairs": 0, "ineligible_pairs": 0,
-             "below_min_pairs": 0, "filtered_pairs": 0}
-    pairs: list[Pair] = []
-    cosine: dict[tuple[int, int], float] = {}
-    refused: dict[int, Counter] = {}
-    best_below: dict[int, float] = {}
-    total = len(candidates)
-    step = max(1, total // 200)
-    for n, (s, p, c) in enumerate(candidates):
-        profile, entry = profiles[s], entries[p]
-        key = (s, p)
-        is_must = key in wishes.must
-        if not service.passes_filters(entry, profile, filters, for_seeker=True):
-            stats["filtered_pairs"] += 1
-            refused.setdefault(s, Counter())["filtered"] += 1
-            continue
-        sc = service.score_pair(profile, entry, c, background=bg)
-        stats["scored_pairs"] += 1
-        if not sc.eligible and not is_must and not filters.include_ineligible:
-            stats["ineligible_pairs"] += 1
-            refused.setdefault(s, Counter())["ineligible"] += 1
-        elif sc.score < options.min_score and not is_must:
-            stats["below_min_pairs"] += 1
-            refused.setdefault(s, Counter())["below"] += 1
-            best_below[s] = max(best_below.get(s, 0.0), sc.score)
-        else:
-            pairs.append(Pair(s, p, round(sc.score, 6), round(sc.seeker, 6), round(sc.employer, 6),
-                              wishes.rank.get(key), is_must))
-            cosine[key] = c
-        if progress and (n % step == 0 or n == total - 1):
-            progress("评分", n + 1, total)
-    return Candidates(pairs, profiles, entries, cosine, stats, refused, best_below)
-
-
 def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, pair: Pair,
             cos: float, background: float) -> str:
+    """An interview's reason: wishes, the first reasons of the pair's explanation, its unmet
+    requirements and missing skills (the parts of ``service.to_match``'s explanation it quotes,
+    without building the rest)."""
     sc = service.score_pair(profile, entry, cos, background=background)
-    m = service.to_match(sc)
+    explainer = service.explainer
     parts = []
     if pair.wish_rank:
         parts.append(f"求职者第 {pair.wish_rank} 志愿")
     if pair.must_see:
         parts.append("企业指定必面")
-    parts += m.explanation.reasons[:3]
-    if m.explanation.unmet_requirements:
-        parts += m.explanation.unmet_requirements[:2]
-    if m.explanation.missing_skills:
-        parts.append("欠缺技能：" + "、".join(m.explanation.missing_skills[:5]))
+    parts += explainer.reasons(profile, entry, sc.matched, sc.comp, experience_known=sc.experience_known)[:3]
+    unmet = explainer.unmet_messages(sc.unmet[:2])
+    if sc.unmet_fresh and len(unmet) < 2:
+        unmet.append(explainer.fresh_message(entry))
+    parts += unmet
+    if sc.missing:
+        parts.append("欠缺技能：" + "、".join(sc.missing[:5]))
     return "；".join(parts)
 
 
@@ -205,9 +246,11 @@ class _Timer:
 
 
 def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None = None,
-             progress: Progress | None = None, *, actor: Principal | None = None) -> FairRunResult:
+             progress: Progress | None = None, *, actor: Principal | None = None,
+             scorer: PairScorer | None = None) -> FairRunResult:
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
-    chosen mode, the report; stored as a run unless ``options.save`` is false."""
+    chosen mode, the report; stored as a run unless ``options.save`` is false. ``scorer``
+    scores the candidate pairs (default: in process; :mod:`matcher.batch.fair` on Ray)."""
     options = options or FairRunOptions()
     timer = _Timer()
     repo = fair_repo(service)
@@ -216,8 +259,10 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     timer.stop("load")
 
     timer.start()
-    cand = score_candidates(service, fair, options, progress, background=bg)
+    steps: dict[str, float] = {}
+    cand = score_candidates(service, fair, options, progress, background=bg, scorer=scorer, timings=steps)
     timer.stop("scoring")
+    timer.timings.update(steps)
     inst = Instance({s.talent_id: s.limit for s in fair.seekers if s.talent_id in cand.profiles},
                     {p.demand_id: p.capacity for p in fair.posts if p.demand_id in cand.entries},
                     cand.pairs)

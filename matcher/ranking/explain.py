@@ -34,8 +34,7 @@ class Explainer:
         explanation = self.explain(sc.profile, sc.entry, sc.matched, sc.missing, sc.unmet, sc.comp,
                                    experience_known=sc.experience_known)
         if sc.unmet_fresh:
-            explanation.unmet_requirements.append(
-                f"该岗位不面向应届毕业生，要求 {sc.entry.min_experience_years:g} 年以上工作经验")
+            explanation.unmet_requirements.append(self.fresh_message(sc.entry))
         if sc.target == "demand":
             title = sc.entry.title
         else:
@@ -45,8 +44,12 @@ class Explainer:
                      components={k: round(v, 4) for k, v in sc.comp.items()}, eligible=sc.eligible,
                      explanation=explanation)
 
-    def explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
-                unmet: list, comp: dict[str, float], *, experience_known: bool = True) -> Explanation:
+    @staticmethod
+    def fresh_message(entry: DemandEntry) -> str:
+        return f"该岗位不面向应届毕业生，要求 {entry.min_experience_years:g} 年以上工作经验"
+
+    def unmet_messages(self, unmet: list) -> list[str]:
+        """The unmet hard requirements in Chinese (a title names its 直接认定 route)."""
         unmet_msgs = []
         for r in unmet:
             msg = f"未满足：{r.label}"
@@ -55,6 +58,11 @@ class Explainer:
                 if basis:
                     msg += f"（取得{r.level}数字技术工程师证书可直接认定相应职称）"
             unmet_msgs.append(msg)
+        return unmet_msgs
+
+    def explain(self, profile: TalentProfile, entry: DemandEntry, matched: list[str], missing: list[str],
+                unmet: list, comp: dict[str, float], *, experience_known: bool = True) -> Explanation:
+        unmet_msgs = self.unmet_messages(unmet)
         return Explanation(matched_skills=matched, missing_skills=missing, unmet_requirements=unmet_msgs,
                            reasons=self.reasons(profile, entry, matched, comp, experience_known=experience_known),
                            training=self.training_for(missing))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -15,9 +17,14 @@ DEFAULT_THRESHOLD = 0.6  # a pair scoring at least this counts as qualified (gap
 
 def semantic(cos: float, background: float) -> float:
     """Cosine rescaled against the index's background similarity of unrelated pairs."""
+    return float(semantic_many(np.float64(cos), background))
+
+
+def semantic_many(cos: np.ndarray, background: float) -> np.ndarray:
+    """:func:`semantic` of an array of cosines (float64), element by element the same floats."""
     if background >= 1.0:
-        return float(np.clip(cos, 0, 1))
-    return float(np.clip((cos - background) / (1.0 - background), 0.0, 1.0))
+        return np.clip(cos, 0, 1)
+    return np.clip((cos - background) / (1.0 - background), 0.0, 1.0)
 
 
 def coverage(wanted: list[str], have: set[str]) -> tuple[list[str], list[str]]:
@@ -29,6 +36,11 @@ def coverage(wanted: list[str], have: set[str]) -> tuple[list[str], list[str]]:
 
 def ratio(n: int, d: int, empty: float = 1.0) -> float:
     return empty if d == 0 else n / d
+
+
+def ratio_many(n: np.ndarray, d: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """:func:`ratio` of integer arrays, element by element (``empty`` where ``d`` is 0)."""
+    return np.where(d == 0, empty, n / np.where(d == 0, 1, d))
 
 
 def major_fit(major: str | None, wanted: Iterable[str], taxonomy: MajorTaxonomy | None = None) -> float:
@@ -44,13 +56,21 @@ def major_fit(major: str | None, wanted: Iterable[str], taxonomy: MajorTaxonomy 
         return 0.0
     best = 0.0
     for w in wanted:
-        fit = taxonomy.fit(major, w) if taxonomy else None
-        best = max(best, _name_fit(major, w) if fit is None else fit)
+        best = max(best, _one_major_fit(major, w, taxonomy))
         if best >= 1.0:
             break
     return best
 
 
+@lru_cache(maxsize=100_000)
+def _one_major_fit(major: str, wanted: str, taxonomy: MajorTaxonomy | None) -> float:
+    """The fit of a major to one wanted major or class (memoised: a fair asks for the same few
+    thousand pairs of names many times)."""
+    fit = taxonomy.fit(major, wanted) if taxonomy else None
+    return _name_fit(major, wanted) if fit is None else fit
+
+
+@lru_cache(maxsize=100_000)
 def _name_key(wanted: str) -> str:
     return normalize_key(wanted).removesuffix("类").removesuffix("相关专业").removesuffix("专业")
 
@@ -125,8 +145,15 @@ def shortage(level: int | None) -> float:
     return 0.0 if level is None else level / 5.0
 
 
-def weighted(values: dict[str, float], weights: dict[str, float]) -> float:
-    total = sum(w for k, w in weights.items() if k in values and w > 0)
+def weighted(values: dict[str, Any], weights: dict[str, float]) -> Any:
+    """The weighted mean of the values with a positive weight, summed left to right in the
+    weights' order; the values are floats (a float back) or float64 arrays of pairs (an array
+    back, element by element the same floats as one pair at a time)."""
+    used = [(k, w) for k, w in weights.items() if k in values and w > 0]
+    total = sum(w for _, w in used)
     if total <= 0:
         return 0.0
-    return float(sum(values[k] * w for k, w in weights.items() if k in values and w > 0) / total)
+    acc: Any = 0
+    for k, w in used:
+        acc = acc + values[k] * w
+    return acc / total if isinstance(acc, np.ndarray) else float(acc / total)

@@ -9,10 +9,12 @@ graduates) make a pair ineligible without changing its score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 from matcher.core.settings import Weights
 from matcher.core.textnorm import normalize_text
@@ -84,14 +86,17 @@ class PairScorer:
         way the service and the batch jobs build it, so they score alike."""
         return cls(ref.vocab, ref.rules, ref.regions, weights, ref.majors)
 
+    def holdings(self, profile: TalentProfile) -> tuple[set[str], str]:
+        """What :func:`holds` reads of a talent: its skill keys and its summary (lower case)."""
+        return {self.vocab.key(s) for s in profile.skills}, normalize_text(profile.summary).lower()
+
     def coverage(self, profile: TalentProfile, entry: DemandEntry) -> SkillCoverage:
-        have = {self.vocab.key(s): s for s in profile.skills}
-        text_keys = normalize_text(profile.summary).lower()
+        have, text = self.holdings(profile)
         req = [(self.vocab.key(s), s) for s in entry.required_skills]
         pref = [(self.vocab.key(s), s) for s in entry.preferred_skills]
 
         def held(key: str, label: str) -> bool:
-            return key in have or (len(label) >= 2 and label.lower() in text_keys)
+            return holds(have, text, key, label)
 
         return SkillCoverage(matched=[s for k, s in req if held(k, s)], missing=[s for k, s in req if not held(k, s)],
                              pref_matched=[s for k, s in pref if held(k, s)],
@@ -111,10 +116,8 @@ class PairScorer:
                      if "education" in stated else [])
         else:
             unmet = self.rules.unmet(profile, entry)
-        cert_reqs = [r for r in self.rules.requirements(entry) if r.kind != "education"]
-        # a post closed to fresh graduates that asks for experience is a hard requirement
-        unmet_fresh = ((not partial or "fresh" in stated) and not entry.fresh_graduates_ok and profile.fresh_graduate
-                       and profile.experience_years < max(entry.min_experience_years, 0.01))
+        cert_reqs = self.cert_requirements(entry)
+        unmet_fresh = (not partial or "fresh" in stated) and closed_to_fresh(profile, entry)
         eligible = not unmet and not unmet_fresh
 
         sem = F.semantic(cos, background)
@@ -124,7 +127,7 @@ class PairScorer:
         comp = self.components(profile, entry, sem, skills, unmet, cert_reqs, target=target, partial=partial,
                                experience_known=experience_known)
         employer, seeker = self.sides(comp)
-        score = self.weights.employer_share * employer + (1 - self.weights.employer_share) * seeker
+        score = self.blend(employer, seeker)
         return Scored(profile, entry, target, score, seeker, employer, comp, eligible, skills.matched,
                       skills.missing + skills.pref_missing, unmet, unmet_fresh, experience_known)
 
@@ -142,23 +145,168 @@ class PairScorer:
             "semantic": sem,
             "required_skills": sem if skills_unknown else F.ratio(len(matched), skills.required, empty=sem),
             "preferred_skills": sem if skills_unknown else F.ratio(len(pref_matched), skills.preferred, empty=1.0),
-            "education": 1.0 if not any(r.kind == "education" for r in unmet) else 0.0,
-            # the same for a major or experience the seeker did not state
-            "major": F.NEUTRAL if target == "demand" and not profile.major and entry.majors
-            else F.major_fit(profile.major, entry.majors, self.majors),
-            "experience": F.experience_fit(profile.experience_years, entry.min_experience_years)
+            "education": education_met(unmet),
+            "major": self.major(profile, entry, target),
+            "experience": experience(profile, entry)
             if (not partial if experience_known is None else experience_known) else F.NEUTRAL,
-            "certificates": F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs)),
+            "certificates": certificates_met(cert_reqs, unmet),
             "skill_use": sem if partial else F.ratio(used, min(len(profile.skills), skills.required + skills.preferred),
                                                      empty=sem),
-            "salary": F.salary_fit(profile.salary_min, profile.salary_max, entry.salary_min, entry.salary_max),
-            "location": F.location_fit(profile.city, profile.preferred_cities, self.regions.province(profile.city),
-                                       entry.city, self.regions.province(entry.city)),
-            "occupation": F.occupation_fit([c for c in profile.desired_occupations if CODE_RE.match(c)],
-                                           entry.occupation_code),
-            "chain": F.chain_fit(profile.desired_chains, entry.chain_id),
-            "shortage": F.shortage(entry.shortage_level),
+            "salary": salary(profile, entry),
+            "location": self.location(profile, entry),
+            "occupation": occupation(profile, entry),
+            "chain": chain(profile, entry),
+            "shortage": shortage(profile, entry),
         }
+
+    # -- features of a pair from a few fields of each side ----------------------------------
+    # Each reads only the fields its keys in PAIR_KEYS name: ``score_many`` evaluates it once
+    # per distinct (talent key, entry key) among the pairs, ``score`` once per pair.
+
+    def major(self, profile: TalentProfile, entry: DemandEntry, target: Kind = "demand") -> float:
+        # neutral for a seeker ranking posts who stated no major
+        if target == "demand" and not profile.major and entry.majors:
+            return F.NEUTRAL
+        return F.major_fit(profile.major, entry.majors, self.majors)
+
+    def location(self, profile: TalentProfile, entry: DemandEntry) -> float:
+        return F.location_fit(profile.city, profile.preferred_cities, self.regions.province(profile.city),
+                              entry.city, self.regions.province(entry.city))
+
+    def cert_requirements(self, entry: DemandEntry) -> list[Any]:
+        """The entry's hard requirements other than education (what ``certificates`` counts)."""
+        return [r for r in self.rules.requirements(entry) if r.kind != "education"]
+
+    def qualification(self, profile: TalentProfile, entry: DemandEntry,
+                      meets: Callable[[Any], bool] | None = None) -> tuple[float, float, bool]:
+        """(``education``, ``certificates``, whether some requirement is unmet) of a full pair;
+        ``meets`` answers ``rules.meets(profile, requirement)`` (e.g. from a memo)."""
+        meets = meets or (lambda r: self.rules.meets(profile, r))
+        unmet = [r for r in self.rules.requirements(entry) if not meets(r)]  # QualificationRules.unmet
+        return education_met(unmet), certificates_met(self.cert_requirements(entry), unmet), bool(unmet)
+
+    def _memo_qualification(self) -> Callable[[TalentProfile, DemandEntry], tuple[float, float, bool]]:
+        """:meth:`qualification` with ``rules.meets`` memoised per (talent's qualification key,
+        requirement): a fair asks the same few hundred of each many times."""
+        memo: dict[tuple[Any, Any], bool] = {}
+
+        def qual(profile: TalentProfile, entry: DemandEntry) -> tuple[float, float, bool]:
+            key = _qual_key(profile)
+
+            def meets(r: Any) -> bool:
+                found = memo.get((key, r))
+                if found is None:
+                    found = memo[(key, r)] = self.rules.meets(profile, r)
+                return found
+
+            return self.qualification(profile, entry, meets)
+
+        return qual
+
+    def blend(self, employer: Any, seeker: Any) -> Any:
+        """The score of the two sides' scores (floats or arrays)."""
+        return self.weights.employer_share * employer + (1 - self.weights.employer_share) * seeker
+
+    def score_many(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
+                   ej: np.ndarray, cos: np.ndarray, background: float) -> ScoredMany:
+        """:meth:`score` of many full (not free-text) pairs for a seeker ranking posts
+        (``target="demand"``): pair ``k`` is ``profiles[si[k]]`` with ``entries[ej[k]]`` at cosine
+        ``cos[k]``. The same floats as :meth:`score` pair by pair: the features of a few fields
+        are evaluated once per distinct key pair, skills by a held-skills matrix, the sums with
+        the same operations in the same order on arrays."""
+        si = np.asarray(si, dtype=np.int64)
+        ej = np.asarray(ej, dtype=np.int64)
+        n = len(si)
+        if n == 0:
+            empty = np.zeros(0)
+            return ScoredMany(empty, empty, empty, np.zeros(0, dtype=bool), {})
+        sem = F.semantic_many(np.asarray(cos, dtype=np.float64), background)
+        keyed = {name: by_keys(profiles, entries, si, ej, pk, ek, fn)
+                 for name, (pk, ek, fn) in self._pair_keys().items()}
+        edu, cert, unmet = (keyed["qualification"][:, c] for c in range(3))
+        fresh = keyed["closed_to_fresh"].astype(bool)
+        n_req, n_pref, m_req, m_pref, n_skills = self._skill_counts(profiles, entries, si, ej)
+        unknown = (n_skills == 0) & (m_req == 0) & (m_pref == 0)
+        comp = {
+            "semantic": sem,
+            "required_skills": np.where(unknown, sem, F.ratio_many(m_req, n_req, sem)),
+            "preferred_skills": np.where(unknown, sem, F.ratio_many(m_pref, n_pref, np.ones(n))),
+            "education": edu,
+            "major": keyed["major"],
+            "experience": keyed["experience"],
+            "certificates": cert,
+            "skill_use": F.ratio_many(m_req + m_pref, np.minimum(n_skills, n_req + n_pref), sem),
+            "salary": keyed["salary"],
+            "location": keyed["location"],
+            "occupation": keyed["occupation"],
+            "chain": keyed["chain"],
+            "shortage": keyed["shortage"],
+        }
+        employer, seeker = self.sides(comp)
+        employer = np.broadcast_to(np.asarray(employer, dtype=np.float64), (n,))
+        seeker = np.broadcast_to(np.asarray(seeker, dtype=np.float64), (n,))
+        return ScoredMany(self.blend(employer, seeker), seeker, employer, ~((unmet > 0) | fresh), comp)
+
+    def _pair_keys(self) -> dict[str, tuple[Callable[[TalentProfile], Any], Callable[[DemandEntry], Any],
+                                            Callable[[TalentProfile, DemandEntry], Any]]]:
+        """Per feature: the talent's key, the entry's key (what the feature reads of each) and
+        the feature of a pair."""
+        return {
+            "qualification": (_qual_key, _req_key, self._memo_qualification()),
+            "closed_to_fresh": (lambda p: (p.fresh_graduate, p.experience_years),
+                                lambda e: (e.fresh_graduates_ok, e.min_experience_years), closed_to_fresh),
+            "major": (lambda p: p.major, lambda e: tuple(e.majors), self.major),
+            "experience": (lambda p: p.experience_years, lambda e: e.min_experience_years, experience),
+            "salary": (lambda p: (p.salary_min, p.salary_max), lambda e: (e.salary_min, e.salary_max), salary),
+            "location": (lambda p: (p.city, tuple(p.preferred_cities)), lambda e: e.city, self.location),
+            "occupation": (lambda p: tuple(p.desired_occupations), lambda e: e.occupation_code, occupation),
+            "chain": (lambda p: tuple(p.desired_chains), lambda e: e.chain_id, chain),
+            "shortage": (lambda p: None, lambda e: e.shortage_level, shortage),
+        }
+
+    def _skill_counts(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
+                      ej: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per pair: the entry's required and preferred skills, how many of each the talent
+        holds (:func:`holds`), and the talent's listed skills."""
+        from scipy import sparse
+
+        items: dict[tuple[str, str], int] = {}
+
+        def rows(lists: list[list[str]]) -> Any:
+            r, c = [], []
+            for j, labels in enumerate(lists):
+                for label in labels:
+                    r.append(j)
+                    c.append(items.setdefault((self.vocab.key(label), label), len(items)))
+            return r, c
+
+        used_e = np.unique(ej)
+        req_r, req_c = rows([entries[j].required_skills for j in used_e])
+        pref_r, pref_c = rows([entries[j].preferred_skills for j in used_e])
+        by_key: dict[str, list[int]] = {}
+        for (key, _label), k in items.items():
+            by_key.setdefault(key, []).append(k)
+        long_labels = [(k, label.lower()) for (_key, label), k in items.items() if len(label) >= 2]
+        used_p = np.unique(si)
+        h_r, h_c = [], []
+        for i, p in enumerate(used_p.tolist()):
+            have, text = self.holdings(profiles[p])
+            held = {k for key in have for k in by_key.get(key, ())}
+            if text:
+                held.update(k for k, low in long_labels if low in text)
+            h_r += [i] * len(held)
+            h_c += list(held)
+        shape_e = (len(used_e), max(len(items), 1))
+        req = sparse.csr_matrix((np.ones(len(req_r)), (req_r, req_c)), shape=shape_e)
+        pref = sparse.csr_matrix((np.ones(len(pref_r)), (pref_r, pref_c)), shape=shape_e)
+        held_m = sparse.csr_matrix((np.ones(len(h_r)), (h_r, h_c)), shape=(len(used_p), shape_e[1]))
+        pi, ejj = np.searchsorted(used_p, si), np.searchsorted(used_e, ej)
+        m_req = np.asarray((held_m @ req.T).tocsr()[pi, ejj]).ravel().round().astype(np.int64)
+        m_pref = np.asarray((held_m @ pref.T).tocsr()[pi, ejj]).ravel().round().astype(np.int64)
+        n_req = np.array([len(entries[j].required_skills) for j in range(len(entries))], dtype=np.int64)[ej]
+        n_pref = np.array([len(entries[j].preferred_skills) for j in range(len(entries))], dtype=np.int64)[ej]
+        n_skills = np.array([len(p.skills) for p in profiles], dtype=np.int64)[si]
+        return n_req, n_pref, m_req, m_pref, n_skills
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
                candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
@@ -202,6 +350,97 @@ class PairScorer:
             "location": w.s_location, "occupation": w.s_occupation, "chain": w.s_chain,
             "shortage": w.s_shortage})
         return employer, seeker
+
+
+@dataclass
+class ScoredMany:
+    """Scores of many pairs (arrays, pair by pair as :class:`Scored` has them)."""
+
+    score: np.ndarray
+    seeker: np.ndarray
+    employer: np.ndarray
+    eligible: np.ndarray
+    comp: dict[str, np.ndarray]
+
+
+def holds(have: set[str], text: str, key: str, label: str) -> bool:
+    """Whether a talent holds an entry's skill: by the skill's key, or the skill's name (two
+    characters or more) in its summary."""
+    return key in have or (len(label) >= 2 and label.lower() in text)
+
+
+def closed_to_fresh(profile: TalentProfile, entry: DemandEntry) -> bool:
+    """A post closed to fresh graduates that asks for experience, and a fresh graduate short of
+    it: a hard requirement."""
+    return (not entry.fresh_graduates_ok and profile.fresh_graduate
+            and profile.experience_years < max(entry.min_experience_years, 0.01))
+
+
+def education_met(unmet: list[Any]) -> float:
+    return 1.0 if not any(r.kind == "education" for r in unmet) else 0.0
+
+
+def certificates_met(cert_reqs: list[Any], unmet: list[Any]) -> float:
+    return F.ratio(sum(1 for r in cert_reqs if r not in unmet), len(cert_reqs))
+
+
+def experience(profile: TalentProfile, entry: DemandEntry) -> float:
+    return F.experience_fit(profile.experience_years, entry.min_experience_years)
+
+
+def salary(profile: TalentProfile, entry: DemandEntry) -> float:
+    return F.salary_fit(profile.salary_min, profile.salary_max, entry.salary_min, entry.salary_max)
+
+
+def occupation(profile: TalentProfile, entry: DemandEntry) -> float:
+    return F.occupation_fit([c for c in profile.desired_occupations if CODE_RE.match(c)], entry.occupation_code)
+
+
+def chain(profile: TalentProfile, entry: DemandEntry) -> float:
+    return F.chain_fit(profile.desired_chains, entry.chain_id)
+
+
+def shortage(profile: TalentProfile, entry: DemandEntry) -> float:
+    return F.shortage(entry.shortage_level)
+
+
+def _qual_key(p: TalentProfile) -> tuple:
+    """What the qualification rules read of a talent (``QualificationRules.meets``)."""
+    return (p.education, p.title_level, p.skill_level, tuple((c.direction, c.grade) for c in p.digital_certs),
+            tuple(p.certificates))
+
+
+def _req_key(e: DemandEntry) -> tuple:
+    """What the qualification rules read of an entry (``QualificationRules.requirements``)."""
+    return (e.education, e.required_title_level, e.required_skill_level, tuple(e.required_certificates))
+
+
+def by_keys(profiles: Sequence[Any], entries: Sequence[Any], si: np.ndarray, ej: np.ndarray,
+            pkey: Callable[[Any], Any], ekey: Callable[[Any], Any], fn: Callable[[Any, Any], Any]) -> np.ndarray:
+    """``fn(profiles[si[k]], entries[ej[k]])`` for every pair ``k``, evaluated once per distinct
+    (``pkey`` of the profile, ``ekey`` of the entry) on the first profile and entry with those
+    keys; ``fn`` must read only what the keys hold. A float64 array (one column per item when
+    ``fn`` returns a tuple)."""
+    pcode, prep = _factorize([pkey(profiles[i]) for i in range(len(profiles))])
+    ecode, erep = _factorize([ekey(entries[j]) for j in range(len(entries))])
+    combo = pcode[si] * len(erep) + ecode[ej]
+    uniq, inv = np.unique(combo, return_inverse=True)
+    vals = [fn(profiles[prep[c // len(erep)]], entries[erep[c % len(erep)]]) for c in uniq.tolist()]
+    return np.asarray(vals, dtype=np.float64)[inv.ravel()]
+
+
+def _factorize(keys: list[Any]) -> tuple[np.ndarray, list[int]]:
+    """Codes of the keys (0, 1, ... by first appearance) and the first position of each code."""
+    codes: dict[Any, int] = {}
+    first: list[int] = []
+    out = np.empty(len(keys), dtype=np.int64)
+    for i, k in enumerate(keys):
+        c = codes.get(k)
+        if c is None:
+            c = codes[k] = len(first)
+            first.append(i)
+        out[i] = c
+    return out, first
 
 
 def top(scored: Iterable[Scored], top_k: int, min_score: float) -> list[Scored]:
