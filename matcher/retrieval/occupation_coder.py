@@ -10,11 +10,19 @@ is that occupation. Without a re-ranker (``reranker=None``; an encoder other tha
 shipped model was trained with; or ``use_reranker = False`` as the evaluation's baselines do)
 the coder is the plain fusion of query-relative dense and BM25 scores at ``dense_weight``, and
 its candidates have no ``confidence``.
+
+The fast mode (``query_encoder``, e.g. ``static-e5`` beside e5): the titles and contexts are
+encoded by a static encoder distilled from ``encoder`` into its own space (a table look-up,
+thousands of texts a second), while the occupations and the exemplars keep their ``encoder``
+vectors (shipped); the re-ranker and calibration are the ones trained on features computed
+that way (``occupation-reranker-fast.json``). Without such a model matching both encoders the
+coder logs a warning and encodes titles with ``encoder``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +45,7 @@ CONFIDENCE_THRESHOLD = OCCUPATION_CONFIDENCE_THRESHOLD
 # weight of the context's (description's) relative dense score in the re-ranker's logit
 CONTEXT_WEIGHT = 2.0
 CONTEXT_CHARS = 200
+log = logging.getLogger("talentmatch.occupations")
 
 
 class OccupationCoder:
@@ -45,9 +54,14 @@ class OccupationCoder:
     def __init__(self, taxonomy: Taxonomy, encoder, cache_dir: Path | None = None,
                  dense_weight: float = 0.6,
                  reranker: OccupationModel | Literal["shipped"] | None = "shipped",
-                 tokenizer: Tokenizer | None = None) -> None:
+                 tokenizer: Tokenizer | None = None, query_encoder=None) -> None:
         self.taxonomy = taxonomy
         self.encoder = encoder
+        # the fast mode's title encoder (same space and dimension as ``encoder``), or None
+        if query_encoder is not None and query_encoder.dim != encoder.dim:
+            raise ValueError(f"query_encoder {query_encoder.name} has {query_encoder.dim} dims, "
+                             f"{encoder.name} {encoder.dim}")
+        self.query_encoder = query_encoder
         self.items = taxonomy.occupations
         self.dense_weight = dense_weight
         self.cache_dir = cache_dir
@@ -63,8 +77,12 @@ class OccupationCoder:
             # the shipped weights were learned on features of the encoder named in its manifest;
             # with another encoder (tests' fake one, a local sentence-transformers model) the
             # coder keeps its plain fusion unless a model is passed explicitly
-            shipped = load_occupation_model()
-            reranker = shipped if shipped is not None and shipped.encoder == encoder.name else None
+            reranker = _shipped_model(encoder, query_encoder)
+            if reranker is None and query_encoder is not None:
+                log.warning("no shipped fast occupation re-ranker for %s over %s: titles are encoded by %s",
+                            query_encoder.name, encoder.name, encoder.name)
+                self.query_encoder = None
+                reranker = _shipped_model(encoder, None)
         self.model = reranker
         self.use_reranker = self.model is not None
         # evaluation on the exemplars themselves: a title does not see its own exemplar
@@ -74,6 +92,11 @@ class OccupationCoder:
         # an encoder into the same space as ``encoder`` (e.g. static-e5 beside e5) for the
         # contexts only: they are long and one per record, the titles stay on ``encoder``
         self.context_encoder = None
+
+    @property
+    def mode(self) -> str:
+        """``"fast"`` (titles by the static query encoder) or ``"e5"`` (titles by ``encoder``)."""
+        return "fast" if self.query_encoder is not None else "e5"
 
     # -- vectors ---------------------------------------------------------------------------
 
@@ -114,7 +137,11 @@ class OccupationCoder:
         return self._featurizer
 
     def _encode_distinct(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Query vectors of ``texts``: each distinct text encoded once, ``known`` ones not at all."""
+        """Query vectors of ``texts`` (titles): each distinct text encoded once. The fast mode
+        encodes every one with ``query_encoder`` (what its re-ranker was trained on); the e5
+        mode encodes ``known`` ones (the exemplars, whose vectors ship) not at all."""
+        if self.query_encoder is not None:
+            return _encode_with(self.query_encoder, texts, self.encoder.dim)
         if not texts:
             return np.zeros((0, self.encoder.dim), np.float32)
         known = known or {}
@@ -127,9 +154,7 @@ class OccupationCoder:
         enc = self.context_encoder
         if enc is None or enc.dim != self.encoder.dim:
             return self._encode_distinct(texts)
-        distinct = list(dict.fromkeys(texts))
-        found = dict(zip(distinct, enc.encode_queries(distinct), strict=True))
-        return np.stack([found[t] for t in texts]).astype(np.float32)
+        return _encode_with(enc, texts, self.encoder.dim)
 
     # -- coding ----------------------------------------------------------------------------
 
@@ -206,6 +231,25 @@ class OccupationCoder:
     def best(self, text: str, context: str | None = None) -> OccupationCandidate | None:
         res = self.code([text], top_k=1, context=None if context is None else [context])[0]
         return res[0] if res else None
+
+
+def _shipped_model(encoder, query_encoder) -> OccupationModel | None:
+    """The shipped re-ranker trained on features of these encoders (titles by
+    ``query_encoder`` or, without one, by ``encoder``), or None."""
+    m = load_occupation_model(fast=query_encoder is not None)
+    want = (query_encoder or encoder).name
+    if m is None or m.encoder != encoder.name or m.query_encoder != want:
+        return None
+    return m
+
+
+def _encode_with(encoder, texts: Sequence[str], dim: int) -> np.ndarray:
+    """Query vectors of ``texts`` by ``encoder``, each distinct text encoded once."""
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    distinct = list(dict.fromkeys(texts))
+    found = dict(zip(distinct, encoder.encode_queries(distinct), strict=True))
+    return np.stack([found[t] for t in texts]).astype(np.float32)
 
 
 def stored_confidence(candidate: OccupationCandidate) -> float:
