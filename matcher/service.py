@@ -602,12 +602,16 @@ class MatchService:
 
     # -- occupations ---------------------------------------------------------------------
 
-    def code_occupations(self, texts: Sequence[str], top_k: int = 10, queries: str | None = None):
+    def code_occupations(self, texts: Sequence[str], top_k: int = 10, queries: str | None = None,
+                         recheck_below: float = 0.0):
         """Top-k occupations of each title (``queries``: ``fast`` / ``e5`` title encoding,
-        default the service's, see ``Settings.coder_queries``)."""
+        default the service's, see ``Settings.coder_queries``; ``recheck_below``: the fast
+        coder codes titles whose top confidence is below it again with e5)."""
         if not 1 <= top_k <= 100:
             raise InvalidInput("top_k 必须在 1 到 100 之间")
-        return self.occupation_coder(queries).code(list(texts), top_k)
+        if not 0 <= recheck_below <= 1:
+            raise InvalidInput("recheck_below 必须在 0 到 1 之间")
+        return self.occupation_coder(queries).code(list(texts), top_k, recheck_below=recheck_below)
 
     def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
         return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}

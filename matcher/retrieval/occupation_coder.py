@@ -16,11 +16,14 @@ encoded by a static encoder distilled from ``encoder`` into its own space (a tab
 thousands of texts a second), while the occupations and the exemplars keep their ``encoder``
 vectors (shipped); the re-ranker and calibration are the ones trained on features computed
 that way (``occupation-reranker-fast.json``). Without such a model matching both encoders the
-coder logs a warning and encodes titles with ``encoder``.
+coder logs a warning and encodes titles with ``encoder``. With ``recheck_below`` > 0 the fast
+coder codes again, with ``encoder``'s title vectors and the e5 re-ranker, the titles whose top
+confidence stays below it (slower, as many e5 encodings as such titles; more accurate).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -92,6 +95,9 @@ class OccupationCoder:
         # an encoder into the same space as ``encoder`` (e.g. static-e5 beside e5) for the
         # contexts only: they are long and one per record, the titles stay on ``encoder``
         self.context_encoder = None
+        # fast mode: titles whose top confidence is below this are coded again the e5 way
+        self.recheck_below = 0.0
+        self._e5_coder: OccupationCoder | None = None
 
     @property
     def mode(self) -> str:
@@ -158,14 +164,16 @@ class OccupationCoder:
 
     # -- coding ----------------------------------------------------------------------------
 
-    def code(self, texts: list[str], top_k: int = 10,
-             context: Sequence[str | None] | None = None) -> list[list[OccupationCandidate]]:
+    def code(self, texts: list[str], top_k: int = 10, context: Sequence[str | None] | None = None,
+             recheck_below: float | None = None) -> list[list[OccupationCandidate]]:
         """Top-k occupations for each text, best first: ``score`` in [0, 1] orders them and
         ``confidence`` is the calibrated probability that the code is right.
 
         ``context`` (optional, one per text, None for none): text about the same job — a
         description, requirements, a chain or majors — that re-ranks the title's candidates
         by its similarity to each occupation. The title decides which candidates there are.
+        ``recheck_below``: the fast mode's re-check threshold for this call (default the
+        coder's ``recheck_below``; see the module docstring).
         """
         if context is not None and len(context) != len(texts):
             raise ValueError("context must have one entry (or None) per text")
@@ -180,7 +188,37 @@ class OccupationCoder:
             for row, i in enumerate(todo):
                 out[i] = self._rank(clean[i], sims[row], top_k)
             return out
-        return self._code_reranked(clean, todo, top_k, context, out)
+        self._code_reranked(clean, todo, top_k, context, out)
+        below = self.recheck_below if recheck_below is None else recheck_below
+        if self.query_encoder is not None and below > 0:
+            self._recheck(texts, [i for i in todo if out[i] and (out[i][0].confidence or 0.0) < below],
+                          top_k, context, out)
+        return out
+
+    def _recheck(self, texts: list[str], low: list[int], top_k: int, context: Sequence[str | None] | None,
+                 out: list[list[OccupationCandidate]]) -> None:
+        """Code the titles ``low`` again the e5 way (see the module docstring)."""
+        e5 = self.e5_coder()
+        if not low or e5 is None:
+            return
+        again = e5.code([texts[i] for i in low], top_k, context=None if context is None else [context[i] for i in low])
+        for i, cands in zip(low, again, strict=True):
+            out[i] = cands
+
+    def e5_coder(self) -> OccupationCoder | None:
+        """This coder with titles encoded by ``encoder`` and the e5 re-ranker (itself in e5
+        mode; None when that re-ranker does not ship). It shares the features and vectors."""
+        if self.query_encoder is None:
+            return self
+        if self._e5_coder is None:
+            model = _shipped_model(self.encoder, None)
+            if model is None:
+                return None
+            self.featurizer  # noqa: B018 - built once, shared by both coders
+            twin = copy.copy(self)
+            twin.query_encoder, twin.model, twin.use_reranker, twin.recheck_below = None, model, True, 0.0
+            self._e5_coder = twin
+        return self._e5_coder
 
     def _code_reranked(self, clean: list[str], todo: list[int], top_k: int,
                        context: Sequence[str | None] | None,

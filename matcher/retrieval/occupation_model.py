@@ -138,17 +138,13 @@ def rerank(featurizer: OccupationFeaturizer, reranker: LinearReranker, titles: S
     orders, probas = [], []
     for s in range(0, len(titles), batch):
         sl = slice(s, s + batch)
-        feats = featurizer.features(titles[sl], vectors[sl], exclude=None if exclude is None else exclude[sl])
         extra = None
         if context_rel is not None and context_weight:  # the context also proposes candidates
             extra = np.nan_to_num(context_rel[sl], nan=0.0)
-        cand = featurizer.candidates(feats, n, extra=extra)
         exact = featurizer.exact_names(titles[sl])
-        for r, hit in enumerate(exact):  # a title that is an occupation's name is a candidate
-            missing = [j for j in hit if j not in cand[r]]
-            if missing:
-                cand[r, -len(missing):] = missing
-        x = np.take_along_axis(feats, cand[:, :, None], axis=1)
+        # a title that is an occupation's name has it among its candidates
+        cand, x = featurizer.candidate_features(titles[sl], vectors[sl], n, extra=extra, must=exact,
+                                                exclude=None if exclude is None else exclude[sl])
         logit = reranker.logits(x)
         for r, hit in enumerate(exact):  # ... and comes first: the rule beats the learned scores
             if hit:
