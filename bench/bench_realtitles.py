@@ -227,18 +227,24 @@ def _time_cli(rows: list[str], queries: str = "fast", recheck_below: float = 0.0
         src = Path(tmp) / "titles.txt"
         src.write_text("\n".join(rows) + "\n", encoding="utf-8")
         env = {**os.environ, "TALENTMATCH_DATA_DIR": str(Path(tmp) / "var"), "PYTHONPATH": str(ROOT)}
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "matcher.cli", "occupations", "code", str(src), "--top-k", "3",
                                "--queries", queries, "--recheck-below", str(recheck_below)],
                               env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"occupations code failed: {proc.stderr[-2000:]}")
     outputs = sum(1 for x in proc.stdout.splitlines() if x.strip())
     confident = sum(1 for x in proc.stdout.splitlines() if x.strip() and (json.loads(x)["candidates"] or [{}])[0].get("confidence") is not None)
     return {"queries": queries, "recheck_below": recheck_below, "lines": len(rows), "distinct": len(set(rows)), "outputs": outputs,
             "with_confidence": confident, "seconds": round(wall, 2),
-            "titles_per_second": round(len(rows) / wall, 1), "loadavg": loadavg()}
+            "titles_per_second": round(len(rows) / wall, 1), "cpu_seconds": round(cpu, 2),
+            "titles_per_cpu_second": round(len(rows) / max(cpu, 1e-9), 1), "loadavg": loadavg()}
 
 
 def run_speed(lines: int = 5000, seed: int = 0, e5: bool = True, recheck_below: float = 0.0) -> dict[str, Any]:
@@ -387,8 +393,8 @@ def speed_markdown(sp: dict[str, Any] | None) -> list[str]:
     lines += ["## Speed of `talentmatch occupations code`", "",
               "A fresh process each time (interpreter start, model loading, coding, output), top 3. "
               f"New titles: {sp['how_new_titles_were_made']} (e.g. {'、'.join(sp['examples'][:4])}).", "",
-              "| title encoding | file | lines | distinct | seconds | titles/s | load average after |",
-              "|---|---|---:|---:|---:|---:|---|"]
+              "| title encoding | file | lines | distinct | seconds | titles/s | CPU seconds | titles per CPU second | load average after |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for mode in ("fast", "e5"):
         if mode not in sp:
             continue
@@ -398,12 +404,23 @@ def speed_markdown(sp: dict[str, Any] | None) -> list[str]:
             if r:
                 what = what.format(t=r.get("recheck_below"))
                 lines.append(f"| {label} | {what} | {r['lines']} | {r['distinct']} | {r['seconds']:.1f} | "
-                             f"**{r['titles_per_second']:.0f}** | {r['loadavg']} |")
-        lines.append(f"| {label} | one line (start-up and loading) | 1 | 1 | {sp[mode]['startup']['seconds']:.1f} | – | "
-                     f"{sp[mode]['startup']['loadavg']} |")
+                             f"**{r['titles_per_second']:.0f}** | {_cpu(r)} | {_cpu(r, True)} | {r['loadavg']} |")
+        r = sp[mode]["startup"]
+        lines.append(f"| {label} | one line (start-up and loading) | 1 | 1 | {r['seconds']:.1f} | – | {_cpu(r)} | – | "
+                     f"{r['loadavg']} |")
     lines += ["", "The e5 encoding of new titles dominates the e5 coder's time; the machine's load average "
-              "(other jobs share its 2 CPUs) is part of the measurement.", ""]
+              "(other jobs share its 2 CPUs) is part of the wall-clock measurement. CPU seconds are the "
+              "process's own (user + system, from `getrusage`), which the other jobs do not inflate.", ""]
+    if sp.get("rerun"):
+        lines += [f"(Speed re-measured {sp['rerun']['date']} at {sp['rerun']['git']} by `--speed-only`; the CV "
+                  "tables above are from the run named at the top.)", ""]
     return lines
+
+
+def _cpu(r: dict[str, Any], per: bool = False) -> str:
+    if "cpu_seconds" not in r:
+        return "–"
+    return f"{r['titles_per_cpu_second']:.0f}" if per else f"{r['cpu_seconds']:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -417,10 +434,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fast", action="store_true", help="leave the fast coder (static title vectors) out")
     ap.add_argument("--speed-fast-only", action="store_true", help="time only the fast coder (the e5 one takes minutes)")
     ap.add_argument("--recheck-speed", type=float, default=0.0, help="also time the fast coder with --recheck-below this")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only re-time (--speed), keeping the CV of the latest result file")
     args = ap.parse_args(argv)
     meta = {"date": dt.date.today().isoformat(), "git": git_rev(), "cpus": len(os.sched_getaffinity(0)),
             "python": platform.python_version(), "loadavg_start": loadavg()}
     splits = ("stratified",) if args.stratified_only else ("stratified", "grouped")
+    if args.speed_only:
+        res = json.loads((Path(args.out) / "eval-realtitles-latest.json").read_text(encoding="utf-8"))
+        res["speed"] = run_speed(e5=not args.speed_fast_only, recheck_below=args.recheck_speed)
+        res["speed"]["rerun"] = {"date": meta["date"], "git": meta["git"], "loadavg_start": meta["loadavg_start"]}
+        return _write(res, Path(args.out))
     res: dict[str, Any] = {"meta": meta, "cv": run_cv(args.encoder, Path(args.cache), splits, fast=not args.no_fast)}
     if args.context:
         res["context"] = run_context(args.encoder, Path(args.cache))
@@ -429,9 +453,13 @@ def main(argv: list[str] | None = None) -> int:
         log(f"speed: {res['speed']}")
     meta["loadavg_end"] = loadavg()
     res["total_s"] = round(time.perf_counter() - T0, 1)
+    return _write(res, Path(args.out))
+
+
+def _write(res: dict[str, Any], out: Path) -> int:
+    meta = res["meta"]
     md = markdown(res)
     print(md)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name in (f"eval-realtitles-{meta['date']}", "eval-realtitles-latest"):
         (out / f"{name}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
