@@ -77,6 +77,7 @@ class MatchService:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = store or Store(settings.db_url())
         self.encoder = encoder or build_encoder(settings.encoder, settings.encoder_model)
+        self._given_encoder = encoder
         self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
         self.shared = shared or SharedModels()
         self.reference = ref = ReferenceData.load(settings.reference_dir)
@@ -86,9 +87,7 @@ class MatchService:
         # token lists (and the saved token cache) do not depend on what was loaded first
         self.tokenizer = self.shared.tokenizer(ref.domain_words())
         self._coder: OccupationCoder | None = None
-        self._coder_source: Callable[[], OccupationCoder] = lambda: self._with_context_encoder(self.shared.coder(
-            ref.taxonomy, self._coder_encoder(encoder), self.tokenizer, reference_dir=settings.reference_dir,
-            cache_dir=settings.data_dir / "cache"))
+        self._coder_source: Callable[[], OccupationCoder] = lambda: self._build_coder(encoder)
         self.indexes = IndexManager(settings, self.cached, self.tokenizer, self.store)
         self.chain_book = ChainBook(self.store, ref)
         self.preparer = RecordPreparer(ref, lambda: self.coder, self.chain_book, self.store)
@@ -116,6 +115,34 @@ class MatchService:
         if given is not None or not name or name == self.settings.encoder:
             return self.encoder
         return build_encoder(name)
+
+    def _build_coder(self, given: Encoder | None, queries: str | None = None) -> OccupationCoder:
+        """The shared occupation coder of this service's settings (``queries``: fast / e5,
+        default ``settings.coder_queries``)."""
+        enc = self._coder_encoder(given)
+        return self._with_context_encoder(self.shared.coder(
+            self.reference.taxonomy, enc, self.tokenizer, reference_dir=self.settings.reference_dir,
+            cache_dir=self.settings.data_dir / "cache",
+            query_encoder=self._coder_query_encoder(enc, queries or self.settings.coder_queries)))
+
+    def _coder_query_encoder(self, coder_encoder: Encoder, queries: str) -> Encoder | None:
+        """The fast coder's title encoder: with ``queries == "fast"``, the static encoder distilled
+        from the coder's (the service's own when it is that one, else the shipped ``static-e5``
+        when its teacher is the coder's encoder); None otherwise (titles by the coder's encoder)."""
+        if queries != "fast":
+            return None
+        if (getattr(self.encoder, "meta", None) or {}).get("teacher") == coder_encoder.name:
+            return self.encoder
+        return self.shared.static_for(coder_encoder)
+
+    def occupation_coder(self, queries: str | None = None) -> OccupationCoder:
+        """The occupation coder with titles encoded the ``queries`` way (``fast`` / ``e5``;
+        default: this service's, ``coder``)."""
+        if queries is None or queries == self.settings.coder_queries:
+            return self.coder
+        if queries not in ("fast", "e5"):
+            raise InvalidInput(f"未知的编码方式 {queries!r}，可选：fast、e5")
+        return self._build_coder(self._given_encoder, queries)
 
     def _with_context_encoder(self, coder: OccupationCoder) -> OccupationCoder:
         """With a static service encoder distilled from the coder's (``static-e5`` beside e5:
@@ -575,10 +602,16 @@ class MatchService:
 
     # -- occupations ---------------------------------------------------------------------
 
-    def code_occupations(self, texts: Sequence[str], top_k: int = 10):
+    def code_occupations(self, texts: Sequence[str], top_k: int = 10, queries: str | None = None,
+                         recheck_below: float = 0.0):
+        """Top-k occupations of each title (``queries``: ``fast`` / ``e5`` title encoding,
+        default the service's, see ``Settings.coder_queries``; ``recheck_below``: the fast
+        coder codes titles whose top confidence is below it again with e5)."""
         if not 1 <= top_k <= 100:
             raise InvalidInput("top_k 必须在 1 到 100 之间")
-        return self.coder.code(list(texts), top_k)
+        if not 0 <= recheck_below <= 1:
+            raise InvalidInput("recheck_below 必须在 0 到 1 之间")
+        return self.occupation_coder(queries).code(list(texts), top_k, recheck_below=recheck_below)
 
     def search_occupations(self, q: str, limit: int = 20) -> list[dict[str, Any]]:
         return [{"code": o.code, "name": o.name, "digital": o.digital, "definition": o.definition}

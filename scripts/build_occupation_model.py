@@ -9,6 +9,12 @@ titles; the manifest records the version, the sources' SHA-256, the settings and
 cross-validated scores. Deterministic for a given encoder (seeded folds and draws).
 
     python -m scripts.build_occupation_model [--cache var/cache]
+    python -m scripts.build_occupation_model --queries fast   # the fast coder's model
+
+``--queries fast`` trains the fast coder's re-ranker and calibration
+(``occupation-reranker-fast.json``): the titles' vectors come from the static encoder distilled
+from the encoder (``static-e5``), the occupations' and exemplars' stay the encoder's (the
+shipped ones); the exemplar files are shared with the e5 model and left as they are.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--encoder", default="e5")
     ap.add_argument("--cache", default=str(ROOT / "var" / "cache"), help="vector cache directory")
     ap.add_argument("--out", default=None, help="artifact directory (default models/artifacts)")
+    ap.add_argument("--queries", choices=("e5", "fast"), default="e5",
+                    help="title vectors: by the encoder, or by its distilled static encoder (fast)")
+    ap.add_argument("--static", default=None, help="static encoder artifact (default the shipped static-e5)")
     args = ap.parse_args(argv)
 
     from matcher.core.textnorm import normalize_text
@@ -48,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from matcher.retrieval.occupation_features import FEATURES
     from matcher.retrieval.occupation_model import (
         EXEMPLARS_FILE,
+        FAST_RERANKER_FILE,
         N_CANDIDATES,
         RERANKER_FILE,
         UNSEEN_SHARE,
@@ -85,10 +95,24 @@ def main(argv: list[str] | None = None) -> int:
     fz = coder.featurizer  # encodes the exemplars (cleaned titles) unless shipped or cached
     from matcher.retrieval.titles import clean_title
 
-    vectors = encode_cached(enc, [clean_title(t) for t in all_titles], cache)
+    clean = [clean_title(t) for t in all_titles]
+    query_vectors = None
+    static = None
+    if args.queries == "fast":
+        # the exemplars' vectors ship (the others are encoded once); the titles' come from the
+        # static encoder, as the fast coder's will
+        from models.encoders.static import StaticEncoder
+
+        static = StaticEncoder(args.static)
+        if static.meta.get("teacher") != enc.name:
+            raise SystemExit(f"{static.name} was distilled from {static.meta.get('teacher')}, not {enc.name}")
+        vectors = coder._encode_distinct(clean, coder._known)
+        query_vectors = static.encode_queries(clean).astype(np.float32)
+    else:
+        vectors = encode_cached(enc, clean, cache)
     raw = encode_cached(enc, [normalize_text(t) for t in all_titles], cache)
     print(f"[build] vectors ready in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    res = cross_validate(coder, all_titles, all_codes, vectors, raw, usable=usable,
+    res = cross_validate(coder, all_titles, all_codes, vectors, raw, usable=usable, query_vectors=query_vectors,
                          progress=lambda m: print(f"[build] {m}", file=sys.stderr))
     hits = fz.taxon.hits
     summary = {}
@@ -97,11 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         r10 = np.array([bool(np.isin(order[i, :10], hits(g)).any()) for i, g in enumerate(all_codes)], dtype=float)
         summary[name] = {"acc_at_1": round(float(acc.mean()), 4), "acc_at_1_ci95": bootstrap_ci(acc),
                          "hit_at_10": round(float(r10.mean()), 4), "hit_at_10_ci95": bootstrap_ci(r10)}
-    final = train_reranker(fz, fz.ex, hits)
+    ex_query = None
+    if query_vectors is not None:  # the exemplars as training titles: their static vectors
+        row = {t: i for i, t in enumerate(clean)}
+        ex_query = query_vectors[[row[clean_title(t)] for t in fz.ex.titles]]
+    final = train_reranker(fz, fz.ex, hits, query_vectors=ex_query)
     fit_calibration(final, res, all_codes, hits)
     final.manifest = {
-        "name": "talentmatch occupation re-ranker", "version": VERSION,
-        "created": dt.date.today().isoformat(), "encoder": enc.name,
+        "name": "talentmatch occupation re-ranker" + (" (fast: static title vectors)" if static else ""),
+        "version": VERSION, "created": dt.date.today().isoformat(), "encoder": enc.name,
+        **({"query_encoder": static.name, "query_encoder_meta": static.meta} if static else {}),
         "candidates": N_CANDIDATES, "unseen_share": UNSEEN_SHARE, "knn": {"k": fz.k, "tau": fz.tau},
         "confidence_threshold": CONFIDENCE_THRESHOLD,
         "trained_on": {"titles": len(titles), "excluded": len(all_titles) - len(titles),
@@ -116,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         "aliases": aliases,
     }
     out.mkdir(parents=True, exist_ok=True)
+    if static is not None:
+        final.save(out / FAST_RERANKER_FILE)
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        print(f"[build] wrote {out / FAST_RERANKER_FILE} in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+        return 0
     final.save(out / RERANKER_FILE)
     (out / EXEMPLARS_FILE).write_text(json.dumps({"titles": titles, "codes": codes}, ensure_ascii=False) + "\n",
                                       encoding="utf-8")

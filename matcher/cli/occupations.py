@@ -23,12 +23,24 @@ class CodeFmt(StrEnum):
     jsonl = "jsonl"
     table = "table"
 
+
+class QueriesOpt(StrEnum):
+    fast = "fast"
+    e5 = "e5"
+
+
 @occupations_app.command("code")
 def occupations_code(
     file: Annotated[Path, typer.Argument(help="每行一个岗位名称（UTF-8）；- 表示标准输入")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=100)] = 10,
     fmt: Annotated[CodeFmt, typer.Option("--format")] = CodeFmt.jsonl,
     batch: Annotated[int, typer.Option(min=1, max=4096)] = 1024,
+    queries: Annotated[QueriesOpt | None, typer.Option(
+        "--queries", help="岗位名称的编码方式：fast＝静态编码器（每秒数千条，默认，配置项 coder_queries）；"
+                          "e5＝e5 模型（新名称每秒约 20 条）")] = None,
+    recheck_below: Annotated[float, typer.Option(
+        "--recheck-below", min=0.0, max=1.0,
+        help="fast 方式下，首选编码置信度低于此值的名称再用 e5 编码复核（更准、更慢；默认 0＝不复核）")] = 0.0,
 ) -> None:
     """把自由文本的岗位名称映射到 CSCO 2022 职业编码（每行输出一个 JSON 对象，顺序与输入一致；
     confidence 为编码正确的概率，低于 0.5 时建议标为“待确认”）。"""
@@ -39,7 +51,8 @@ def occupations_code(
     coded: dict[str, list] = {}
     for start in range(0, len(distinct), batch):
         chunk = distinct[start : start + batch]
-        coded.update(zip(chunk, svc.code_occupations(chunk, top_k), strict=True))
+        coded.update(zip(chunk, svc.code_occupations(chunk, top_k, queries=queries and queries.value,
+                                                              recheck_below=recheck_below), strict=True))
     for start in range(0, len(lines), batch):
         chunk = lines[start : start + batch]
         results = [coded[q] for q in chunk]

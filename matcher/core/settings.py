@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # indexing at thousands of texts a second) ``coder_encoder = "e5"`` keeps occupation coding
     # on the encoder its shipped re-ranker was trained with
     coder_encoder: str | None = None
+    # how the occupation coder encodes titles: "fast" — by the static encoder distilled from the
+    # coder's (static-e5 beside e5, thousands of titles a second) against the e5 vectors of the
+    # occupations and exemplars, with the re-ranker trained that way (when both ship; otherwise
+    # as "e5"); "e5" — by the coder's own encoder (about 20 new titles a second on 2 cores)
+    coder_queries: Literal["fast", "e5"] = "fast"
     index_backend: Literal["faiss", "numpy"] = "faiss"
     index_kind: Literal["auto", "flat", "hnsw"] = "auto"
     hnsw_threshold: int = 200_000

@@ -65,11 +65,16 @@ class CVResult:
 
 def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequence[str], vectors: np.ndarray,
                    raw_vectors: np.ndarray, *, how: str = "stratified", unseen_share: float = UNSEEN_SHARE,
-                   usable: np.ndarray | None = None,
+                   usable: np.ndarray | None = None, query_vectors: np.ndarray | None = None,
+                   baselines: bool = True,
                    progress: Callable[[str], None] | None = None) -> CVResult:
     """See the module docstring. ``vectors``: query vectors of the cleaned titles (what the
-    re-ranker reads); ``raw_vectors``: of the normalised raw titles (what the baselines read);
-    ``usable``: which titles may be exemplars and training titles (all are evaluated)."""
+    re-ranker reads, and the exemplars' vectors); ``query_vectors``: the titles' vectors when
+    they are ranked (default ``vectors``; the fast coder's static vectors, the exemplars they
+    are compared with keeping ``vectors``); ``raw_vectors``: of the normalised raw titles (what
+    the baselines read; without ``baselines`` they are not run); ``usable``: which titles may
+    be exemplars and training titles (all are evaluated)."""
+    qv = vectors if query_vectors is None else query_vectors
     t0 = time.perf_counter()
     fz: OccupationFeaturizer = coder.featurizer
     saved = fz.ex
@@ -86,18 +91,19 @@ def cross_validate(coder: OccupationCoder, titles: Sequence[str], golds: Sequenc
             if usable is not None:
                 tr = tr[usable[tr]]
             ex = all_ex.subset(tr)
-            model = train_reranker(fz, ex, hits, unseen_share=unseen_share)
-            r = rerank(fz, model, [titles[i] for i in te], vectors[te])  # exemplars: the training folds
+            model = train_reranker(fz, ex, hits, unseen_share=unseen_share, query_vectors=qv[tr])
+            r = rerank(fz, model, [titles[i] for i in te], qv[te])  # exemplars: the training folds
             ranks["talentmatch"][te], share[te] = r.order, r.share
-            model0 = train_reranker(fz, ex, hits, use_exemplars=False)  # leaves fz without exemplars
-            ranks["no_exemplars"][te] = rerank(fz, model0, [titles[i] for i in te], vectors[te]).order
+            model0 = train_reranker(fz, ex, hits, use_exemplars=False, query_vectors=qv[tr])  # leaves fz without exemplars
+            ranks["no_exemplars"][te] = rerank(fz, model0, [titles[i] for i in te], qv[te]).order
             if progress:
                 progress(f"fold {f + 1}/{FOLDS} ({how}): {time.perf_counter() - t0:.0f}s")
     finally:
         fz.set_exemplars(saved)
-    cos = raw_vectors @ coder._matrix.T
-    for name, w in (("bm25", 0.0), ("dense", 1.0), ("fused", coder.dense_weight)):
-        ranks[name] = _fused_order(coder, titles, cos, w)
+    if baselines:
+        cos = raw_vectors @ coder._matrix.T
+        for name, w in (("bm25", 0.0), ("dense", 1.0), ("fused", coder.dense_weight)):
+            ranks[name] = _fused_order(coder, titles, cos, w)
     res = CVResult(how, ranks, share, fold_of, round(time.perf_counter() - t0, 1))
     res.confidence = cross_fitted_confidence(res, golds, hits)
     return res
@@ -207,6 +213,8 @@ def encode_cached(encoder: Any, texts: Sequence[str], cache_dir: Any | None) -> 
 
 LABELS = {
     "talentmatch": "talentmatch（重排序：e5 + BM25 + 词表 + 真实样例）",
+    "fast": "talentmatch 快速（岗位名称用静态编码器 static-e5，职业与样例仍用 e5 向量；重排序按此重训）",
+    "dense_static": "稠密向量基线（static-e5 查询 × e5 职业向量）",
     "no_exemplars": "重排序，不用真实样例（仅通用特征）",
     "fused": "旧融合（稠密 0.6 + BM25 0.4）",
     "bm25": "BM25 基线（jieba 分词）",
@@ -225,7 +233,8 @@ def cv_rankers(res: CVResult, coder: OccupationCoder) -> list[Ranker]:
             return [[Candidate(codes=frozenset({codes[j]})) for j in order[i, :10] if j >= 0] for i in batch]
         return rank
 
-    names = ["talentmatch", "bm25", "dense", "fused", "no_exemplars"]
+    names = [n for n in ("talentmatch", "fast", "bm25", "dense", "dense_static", "fused", "no_exemplars")
+             if n in res.rankings]
     return [Ranker(n, LABELS[n], make(n)) for n in names]
 
 
@@ -241,3 +250,14 @@ def cv_report(res: CVResult, coder: OccupationCoder, queries: Sequence[EvalQuery
             "types": type_counts(queries), "seconds": res.seconds,
             "rankers": [r.model_dump(mode="json") for r in results],
             "calibration": calibration_table(res, [q.gold[0] for q in queries], hits)}
+
+
+def subset_report(res: CVResult, coder: OccupationCoder, queries: Sequence[EvalQuery], subset: Sequence[int],
+                  names: Sequence[str]) -> list[dict[str, Any]]:
+    """The out-of-fold rankings ``names`` scored on the queries ``subset`` only (intervals and
+    paired differences to the first of ``names``)."""
+    from matcher.evaluation.harness import run_rankers
+
+    rankers = [r for n in names for r in cv_rankers(res, coder) if r.name == n]
+    results, _ = run_rankers(list(subset), [queries[i] for i in subset], rankers, batch=512)
+    return [r.model_dump(mode="json") for r in results]

@@ -10,11 +10,22 @@ is that occupation. Without a re-ranker (``reranker=None``; an encoder other tha
 shipped model was trained with; or ``use_reranker = False`` as the evaluation's baselines do)
 the coder is the plain fusion of query-relative dense and BM25 scores at ``dense_weight``, and
 its candidates have no ``confidence``.
+
+The fast mode (``query_encoder``, e.g. ``static-e5`` beside e5): the titles and contexts are
+encoded by a static encoder distilled from ``encoder`` into its own space (a table look-up,
+thousands of texts a second), while the occupations and the exemplars keep their ``encoder``
+vectors (shipped); the re-ranker and calibration are the ones trained on features computed
+that way (``occupation-reranker-fast.json``). Without such a model matching both encoders the
+coder logs a warning and encodes titles with ``encoder``. With ``recheck_below`` > 0 the fast
+coder codes again, with ``encoder``'s title vectors and the e5 re-ranker, the titles whose top
+confidence stays below it (slower, as many e5 encodings as such titles; more accurate).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +48,7 @@ CONFIDENCE_THRESHOLD = OCCUPATION_CONFIDENCE_THRESHOLD
 # weight of the context's (description's) relative dense score in the re-ranker's logit
 CONTEXT_WEIGHT = 2.0
 CONTEXT_CHARS = 200
+log = logging.getLogger("talentmatch.occupations")
 
 
 class OccupationCoder:
@@ -45,9 +57,14 @@ class OccupationCoder:
     def __init__(self, taxonomy: Taxonomy, encoder, cache_dir: Path | None = None,
                  dense_weight: float = 0.6,
                  reranker: OccupationModel | Literal["shipped"] | None = "shipped",
-                 tokenizer: Tokenizer | None = None) -> None:
+                 tokenizer: Tokenizer | None = None, query_encoder=None) -> None:
         self.taxonomy = taxonomy
         self.encoder = encoder
+        # the fast mode's title encoder (same space and dimension as ``encoder``), or None
+        if query_encoder is not None and query_encoder.dim != encoder.dim:
+            raise ValueError(f"query_encoder {query_encoder.name} has {query_encoder.dim} dims, "
+                             f"{encoder.name} {encoder.dim}")
+        self.query_encoder = query_encoder
         self.items = taxonomy.occupations
         self.dense_weight = dense_weight
         self.cache_dir = cache_dir
@@ -63,8 +80,12 @@ class OccupationCoder:
             # the shipped weights were learned on features of the encoder named in its manifest;
             # with another encoder (tests' fake one, a local sentence-transformers model) the
             # coder keeps its plain fusion unless a model is passed explicitly
-            shipped = load_occupation_model()
-            reranker = shipped if shipped is not None and shipped.encoder == encoder.name else None
+            reranker = _shipped_model(encoder, query_encoder)
+            if reranker is None and query_encoder is not None:
+                log.warning("no shipped fast occupation re-ranker for %s over %s: titles are encoded by %s",
+                            query_encoder.name, encoder.name, encoder.name)
+                self.query_encoder = None
+                reranker = _shipped_model(encoder, None)
         self.model = reranker
         self.use_reranker = self.model is not None
         # evaluation on the exemplars themselves: a title does not see its own exemplar
@@ -74,6 +95,14 @@ class OccupationCoder:
         # an encoder into the same space as ``encoder`` (e.g. static-e5 beside e5) for the
         # contexts only: they are long and one per record, the titles stay on ``encoder``
         self.context_encoder = None
+        # fast mode: titles whose top confidence is below this are coded again the e5 way
+        self.recheck_below = 0.0
+        self._e5_coder: OccupationCoder | None = None
+
+    @property
+    def mode(self) -> str:
+        """``"fast"`` (titles by the static query encoder) or ``"e5"`` (titles by ``encoder``)."""
+        return "fast" if self.query_encoder is not None else "e5"
 
     # -- vectors ---------------------------------------------------------------------------
 
@@ -114,7 +143,11 @@ class OccupationCoder:
         return self._featurizer
 
     def _encode_distinct(self, texts: Sequence[str], known: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        """Query vectors of ``texts``: each distinct text encoded once, ``known`` ones not at all."""
+        """Query vectors of ``texts`` (titles): each distinct text encoded once. The fast mode
+        encodes every one with ``query_encoder`` (what its re-ranker was trained on); the e5
+        mode encodes ``known`` ones (the exemplars, whose vectors ship) not at all."""
+        if self.query_encoder is not None:
+            return _encode_with(self.query_encoder, texts, self.encoder.dim)
         if not texts:
             return np.zeros((0, self.encoder.dim), np.float32)
         known = known or {}
@@ -127,20 +160,20 @@ class OccupationCoder:
         enc = self.context_encoder
         if enc is None or enc.dim != self.encoder.dim:
             return self._encode_distinct(texts)
-        distinct = list(dict.fromkeys(texts))
-        found = dict(zip(distinct, enc.encode_queries(distinct), strict=True))
-        return np.stack([found[t] for t in texts]).astype(np.float32)
+        return _encode_with(enc, texts, self.encoder.dim)
 
     # -- coding ----------------------------------------------------------------------------
 
-    def code(self, texts: list[str], top_k: int = 10,
-             context: Sequence[str | None] | None = None) -> list[list[OccupationCandidate]]:
+    def code(self, texts: list[str], top_k: int = 10, context: Sequence[str | None] | None = None,
+             recheck_below: float | None = None) -> list[list[OccupationCandidate]]:
         """Top-k occupations for each text, best first: ``score`` in [0, 1] orders them and
         ``confidence`` is the calibrated probability that the code is right.
 
         ``context`` (optional, one per text, None for none): text about the same job — a
         description, requirements, a chain or majors — that re-ranks the title's candidates
         by its similarity to each occupation. The title decides which candidates there are.
+        ``recheck_below``: the fast mode's re-check threshold for this call (default the
+        coder's ``recheck_below``; see the module docstring).
         """
         if context is not None and len(context) != len(texts):
             raise ValueError("context must have one entry (or None) per text")
@@ -155,7 +188,37 @@ class OccupationCoder:
             for row, i in enumerate(todo):
                 out[i] = self._rank(clean[i], sims[row], top_k)
             return out
-        return self._code_reranked(clean, todo, top_k, context, out)
+        self._code_reranked(clean, todo, top_k, context, out)
+        below = self.recheck_below if recheck_below is None else recheck_below
+        if self.query_encoder is not None and below > 0:
+            self._recheck(texts, [i for i in todo if out[i] and (out[i][0].confidence or 0.0) < below],
+                          top_k, context, out)
+        return out
+
+    def _recheck(self, texts: list[str], low: list[int], top_k: int, context: Sequence[str | None] | None,
+                 out: list[list[OccupationCandidate]]) -> None:
+        """Code the titles ``low`` again the e5 way (see the module docstring)."""
+        e5 = self.e5_coder()
+        if not low or e5 is None:
+            return
+        again = e5.code([texts[i] for i in low], top_k, context=None if context is None else [context[i] for i in low])
+        for i, cands in zip(low, again, strict=True):
+            out[i] = cands
+
+    def e5_coder(self) -> OccupationCoder | None:
+        """This coder with titles encoded by ``encoder`` and the e5 re-ranker (itself in e5
+        mode; None when that re-ranker does not ship). It shares the features and vectors."""
+        if self.query_encoder is None:
+            return self
+        if self._e5_coder is None:
+            model = _shipped_model(self.encoder, None)
+            if model is None:
+                return None
+            self.featurizer  # noqa: B018 - built once, shared by both coders
+            twin = copy.copy(self)
+            twin.query_encoder, twin.model, twin.use_reranker, twin.recheck_below = None, model, True, 0.0
+            self._e5_coder = twin
+        return self._e5_coder
 
     def _code_reranked(self, clean: list[str], todo: list[int], top_k: int,
                        context: Sequence[str | None] | None,
@@ -206,6 +269,25 @@ class OccupationCoder:
     def best(self, text: str, context: str | None = None) -> OccupationCandidate | None:
         res = self.code([text], top_k=1, context=None if context is None else [context])[0]
         return res[0] if res else None
+
+
+def _shipped_model(encoder, query_encoder) -> OccupationModel | None:
+    """The shipped re-ranker trained on features of these encoders (titles by
+    ``query_encoder`` or, without one, by ``encoder``), or None."""
+    m = load_occupation_model(fast=query_encoder is not None)
+    want = (query_encoder or encoder).name
+    if m is None or m.encoder != encoder.name or m.query_encoder != want:
+        return None
+    return m
+
+
+def _encode_with(encoder, texts: Sequence[str], dim: int) -> np.ndarray:
+    """Query vectors of ``texts`` by ``encoder``, each distinct text encoded once."""
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    distinct = list(dict.fromkeys(texts))
+    found = dict(zip(distinct, encoder.encode_queries(distinct), strict=True))
+    return np.stack([found[t] for t in texts]).astype(np.float32)
 
 
 def stored_confidence(candidate: OccupationCandidate) -> float:

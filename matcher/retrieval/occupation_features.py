@@ -91,6 +91,14 @@ class _Hasher:
                                  shape=(len(texts), self.dim))
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each entry's rank in its row (0 for the smallest): ``argsort(argsort(values))`` with one sort."""
+    order = np.argsort(values, axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(values.shape[1])[None, :].repeat(values.shape[0], axis=0), axis=1)
+    return rank
+
+
 def _stable_hash(s: str) -> int:
     h = 2166136261
     for b in s.encode("utf-8"):
@@ -327,7 +335,29 @@ class OccupationFeaturizer:
     # order of FEATURES, over whole batches; split, the column order would be spread over helpers.
     def features(self, titles: Sequence[str], vectors: np.ndarray, *,
                  exclude: Sequence[Sequence[int]] | None = None) -> np.ndarray:
-        """Array ``(titles, occupations, len(FEATURES))`` of float32.
+        """Array ``(titles, occupations, len(FEATURES))`` of float32 (see :meth:`columns`)."""
+        return np.stack(self.columns(titles, vectors, exclude=exclude), axis=2)
+
+    def candidate_features(self, titles: Sequence[str], vectors: np.ndarray, n: int, *,
+                           exclude: Sequence[Sequence[int]] | None = None, extra: np.ndarray | None = None,
+                           must: Sequence[Sequence[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(candidates, features)``: each title's ``n`` candidates (:meth:`candidates`; the
+        occupations ``must[i]`` put in place of the last ones when missing) and their feature
+        rows ``(titles, n, len(FEATURES))`` — the same values as :meth:`features` taken at the
+        candidates, without building the whole ``titles × occupations × features`` array."""
+        cols = self.columns(titles, vectors, exclude=exclude)
+        cand = self._top(self._prescore({k: c for k, c in zip(FEATURES, cols, strict=True)}, extra), n)
+        for r, hit in enumerate(must or ()):
+            missing = [j for j in hit if j not in cand[r]]
+            if missing:
+                cand[r, -len(missing):] = missing
+        x = np.stack([np.take_along_axis(np.broadcast_to(c, cand.shape[:1] + c.shape[1:]), cand, axis=1)
+                      for c in cols], axis=2)
+        return cand, x
+
+    def columns(self, titles: Sequence[str], vectors: np.ndarray, *,
+                exclude: Sequence[Sequence[int]] | None = None) -> list[np.ndarray]:
+        """The features as ``(titles, occupations)`` float32 arrays, in the order of FEATURES.
 
         ``titles`` are raw titles (cleaned here); ``vectors`` their e5 query vectors (of the
         cleaned text). ``exclude[i]`` lists the exemplars that title ``i`` may not use (itself,
@@ -341,10 +371,10 @@ class OccupationFeaturizer:
         top = cos.max(axis=1, keepdims=True)
         mu = cos.mean(axis=1, keepdims=True)
         rel = np.clip((cos - mu) / np.maximum(top - mu, 1e-6), 0, 1)
-        rank = np.argsort(np.argsort(-cos, axis=1), axis=1)
+        rank = _ranks(-cos)
         bm = self.bm25.scores([tokenize(c) for c in clean])
         bm_top = bm.max(axis=1, keepdims=True)
-        bm_rank = np.argsort(np.argsort(-bm, axis=1), axis=1)
+        bm_rank = _ranks(-bm)
         bm_rank = np.where(bm > 0, bm_rank, n_occ)
         # name overlap with the head segment
         hu = self._hasher.rows(heads, unigrams=True, bigrams=False)
@@ -394,7 +424,7 @@ class OccupationFeaturizer:
             head_mid, head_major, alias_code, alias_minor,
             np.broadcast_to(t.digital.astype(np.float32), (n_q, n_occ)),
         ]
-        return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=2)
+        return [np.asarray(c, dtype=np.float32) for c in cols]
 
     def exact_names(self, titles: Sequence[str]) -> list[list[int]]:
         """For each title, the occupations whose name it is (cleaned title == name)."""
@@ -404,9 +434,25 @@ class OccupationFeaturizer:
         """Indices ``(titles, n)`` of each title's candidates: the best by a fixed sum of dense
         cosine, BM25, exemplar votes (dense and lexical), alias hits and name overlap (plus
         ``extra``, e.g. a context's relative similarity)."""
-        f = {name: feats[:, :, i] for i, name in enumerate(FEATURES)}
+        return self._top(self._prescore({name: feats[:, :, i] for i, name in enumerate(FEATURES)}, extra), n)
+
+    @staticmethod
+    def _prescore(f: dict[str, np.ndarray], extra: np.ndarray | None) -> np.ndarray:
         pre = (f["dense_rel"] + 0.5 * f["bm25_rel"] + 2 * f["knn_code"] + f["knn_minor"] + 2 * f["lex_code"]
                + f["lex_minor"] + 2 * f["alias_code"] + f["alias_minor"] + 0.5 * f["name_in_title"])
         if extra is not None:
             pre = pre + extra
-        return np.argsort(-pre, axis=1, kind="stable")[:, :n]
+        return pre
+
+    @staticmethod
+    def _top(pre: np.ndarray, n: int) -> np.ndarray:
+        """The first ``n`` of ``np.argsort(-pre, axis=1, kind="stable")``, without sorting whole rows."""
+        neg = -pre
+        if n >= neg.shape[1]:
+            return np.argsort(neg, axis=1, kind="stable")[:, :n]
+        kth = np.partition(neg, n - 1, axis=1)[:, n - 1 : n]
+        out = np.empty((neg.shape[0], n), dtype=np.int64)
+        for r in range(neg.shape[0]):  # the values up to the n-th (ties included), in index order
+            idx = np.flatnonzero(neg[r] <= kth[r, 0])
+            out[r] = idx[np.argsort(neg[r, idx], kind="stable")[:n]]
+        return out

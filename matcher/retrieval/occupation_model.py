@@ -5,6 +5,9 @@
 - ``occupation-reranker.json``: the logistic re-ranker over ``occupation_features.FEATURES``
   with its isotonic calibration (``models.reranker``), and a manifest (version, sources with
   SHA-256, training settings, cross-validated scores, the alias lexicon it was trained with);
+- ``occupation-reranker-fast.json``: the same, trained on features whose title vectors come
+  from the static encoder distilled from e5 (``static-e5``, named in the manifest's
+  ``query_encoder``) while occupations and exemplars keep their e5 vectors: the fast coder;
 - ``occupation-exemplars.json``: the labelled real titles (title, code) the kNN features use;
 - ``occupation-exemplars-<encoder>-<fingerprint>.npy``: their query vectors for the default
   encoder (another encoder encodes them once into the coder's cache directory).
@@ -29,6 +32,7 @@ from models.paths import ARTIFACT_DIR
 from models.reranker import LinearReranker
 
 RERANKER_FILE = "occupation-reranker.json"
+FAST_RERANKER_FILE = "occupation-reranker-fast.json"
 EXEMPLARS_FILE = "occupation-exemplars.json"
 N_CANDIDATES = 50
 # added to the logit of the occupation whose name the cleaned title is ("焊工", "云计算工程技术人员")
@@ -54,6 +58,12 @@ class OccupationModel:
         return self.reranker.manifest.get("encoder")
 
     @property
+    def query_encoder(self) -> str | None:
+        """The encoder of the title (query) vectors it was trained on: ``encoder`` unless the
+        manifest names another one (the fast model's static encoder)."""
+        return self.reranker.manifest.get("query_encoder") or self.encoder
+
+    @property
     def version(self) -> str:
         return str(self.reranker.manifest.get("version", "?"))
 
@@ -70,9 +80,10 @@ def exemplar_fingerprint(titles: Sequence[str], encoder_name: str) -> str:
     return h.hexdigest()[:16]
 
 
-def load_occupation_model(directory: Path = ARTIFACT_DIR) -> OccupationModel | None:
-    """The shipped model, or None when its files are absent."""
-    path = directory / RERANKER_FILE
+def load_occupation_model(directory: Path = ARTIFACT_DIR, *, fast: bool = False) -> OccupationModel | None:
+    """The shipped model (``fast``: the one trained on static title vectors), or None when its
+    files are absent."""
+    path = directory / (FAST_RERANKER_FILE if fast else RERANKER_FILE)
     ex_path = directory / EXEMPLARS_FILE
     if not path.exists() or not ex_path.exists():
         return None
@@ -127,17 +138,13 @@ def rerank(featurizer: OccupationFeaturizer, reranker: LinearReranker, titles: S
     orders, probas = [], []
     for s in range(0, len(titles), batch):
         sl = slice(s, s + batch)
-        feats = featurizer.features(titles[sl], vectors[sl], exclude=None if exclude is None else exclude[sl])
         extra = None
         if context_rel is not None and context_weight:  # the context also proposes candidates
             extra = np.nan_to_num(context_rel[sl], nan=0.0)
-        cand = featurizer.candidates(feats, n, extra=extra)
         exact = featurizer.exact_names(titles[sl])
-        for r, hit in enumerate(exact):  # a title that is an occupation's name is a candidate
-            missing = [j for j in hit if j not in cand[r]]
-            if missing:
-                cand[r, -len(missing):] = missing
-        x = np.take_along_axis(feats, cand[:, :, None], axis=1)
+        # a title that is an occupation's name has it among its candidates
+        cand, x = featurizer.candidate_features(titles[sl], vectors[sl], n, extra=extra, must=exact,
+                                                exclude=None if exclude is None else exclude[sl])
         logit = reranker.logits(x)
         for r, hit in enumerate(exact):  # ... and comes first: the rule beats the learned scores
             if hit:
@@ -169,18 +176,23 @@ def training_exclusions(codes: Sequence[str], *, unseen_share: float = UNSEEN_SH
 
 def training_rows(featurizer: OccupationFeaturizer, exemplars: ExemplarSet, hits: Callable[[str], np.ndarray],
                   *, unseen_share: float = UNSEEN_SHARE, seed: int = 0, n: int = N_CANDIDATES,
-                  batch: int = 256, use_exemplars: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                  batch: int = 256, use_exemplars: bool = True,
+                  query_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows and 0/1 labels of the exemplars' own candidates, each exemplar ranked
     against the others (see :func:`training_exclusions`). ``hits(code)`` gives the occupation
     indices a gold code is hit by. Without ``use_exemplars`` the kNN features stay 0 (the
-    featurizer is left without exemplars)."""
+    featurizer is left without exemplars). ``query_vectors`` (one per exemplar; default its
+    own vector) are what each exemplar is ranked with as a title: the fast coder's static
+    vectors, while the exemplars it is compared with keep theirs."""
+    qv = exemplars.vectors if query_vectors is None else query_vectors
+    if len(qv) != len(exemplars.titles):
+        raise ValueError("query_vectors must have one row per exemplar")
     featurizer.set_exemplars(exemplars if use_exemplars else None)
     excl = training_exclusions(exemplars.codes, unseen_share=unseen_share, seed=seed) if use_exemplars else None
     xs, ys = [], []
     for s in range(0, len(exemplars.titles), batch):
         sl = slice(s, s + batch)
-        feats = featurizer.features(exemplars.titles[sl], exemplars.vectors[sl],
-                                    exclude=None if excl is None else excl[sl])
+        feats = featurizer.features(exemplars.titles[sl], qv[sl], exclude=None if excl is None else excl[sl])
         cand = featurizer.candidates(feats, n)
         xs.append(np.take_along_axis(feats, cand[:, :, None], axis=1).reshape(-1, len(FEATURES)))
         y = np.zeros(cand.shape, dtype=np.int8)
@@ -192,7 +204,7 @@ def training_rows(featurizer: OccupationFeaturizer, exemplars: ExemplarSet, hits
 
 def train_reranker(featurizer: OccupationFeaturizer, exemplars: ExemplarSet, hits: Callable[[str], np.ndarray],
                    *, unseen_share: float = UNSEEN_SHARE, seed: int = 0, c: float = 1.0,
-                   use_exemplars: bool = True) -> LinearReranker:
+                   use_exemplars: bool = True, query_vectors: np.ndarray | None = None) -> LinearReranker:
     x, y = training_rows(featurizer, exemplars, hits, unseen_share=unseen_share, seed=seed,
-                         use_exemplars=use_exemplars)
+                         use_exemplars=use_exemplars, query_vectors=query_vectors)
     return LinearReranker.fit(x, y, FEATURES, c=c)

@@ -26,7 +26,8 @@ class SharedModels:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokenizers: dict[str, Tokenizer] = {}
-        self._coders: dict[tuple[str, str, str], OccupationCoder] = {}
+        self._coders: dict[tuple[str, str, str, str | None], OccupationCoder] = {}
+        self._static: dict[str, Encoder | None] = {}
 
     def tokenizer(self, words: Sequence[str]) -> Tokenizer:
         """The tokenizer keeping ``words`` whole (in this order) besides the built-in domain words."""
@@ -38,13 +39,28 @@ class SharedModels:
             return tok
 
     def coder(self, taxonomy: Taxonomy, encoder: Encoder, tokenizer: Tokenizer, *, reference_dir: Path,
-              cache_dir: Path | None) -> OccupationCoder:
+              cache_dir: Path | None, query_encoder: Encoder | None = None) -> OccupationCoder:
         """The occupation coder of a taxonomy (read from ``reference_dir``) for an encoder
-        (by name), built on first use; its taxonomy vectors are cached in ``cache_dir``."""
-        key = (encoder.name, str(reference_dir), tokenizer.fingerprint())
+        (by name) and, for the fast coder, a title encoder, built on first use; its taxonomy
+        vectors are cached in ``cache_dir``."""
+        key = (encoder.name, str(reference_dir), tokenizer.fingerprint(),
+               None if query_encoder is None else query_encoder.name)
         with self._lock:
             coder = self._coders.get(key)
             if coder is None:
                 coder = self._coders[key] = OccupationCoder(taxonomy, encoder, cache_dir=cache_dir,
-                                                            tokenizer=tokenizer)
+                                                            tokenizer=tokenizer, query_encoder=query_encoder)
             return coder
+
+    def static_for(self, teacher: Encoder) -> Encoder | None:
+        """The shipped static encoder (``static-e5``) when it was distilled from ``teacher``
+        (by name), loaded once; None without its artifact or for another teacher."""
+        from models.encoders.static import ARTIFACT, StaticEncoder, artifact_teacher
+
+        with self._lock:
+            if teacher.name not in self._static:
+                enc = None
+                if ARTIFACT.exists() and artifact_teacher(ARTIFACT) == teacher.name:
+                    enc = StaticEncoder(ARTIFACT)
+                self._static[teacher.name] = enc
+            return self._static[teacher.name]

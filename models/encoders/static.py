@@ -48,6 +48,15 @@ def featurize(text: str, is_query: bool) -> list[str]:
     return out
 
 
+def artifact_teacher(path: Path = ARTIFACT) -> str | None:
+    """The teacher an artifact was distilled from (its metadata only: the table is not read)."""
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            return json.loads(bytes(d["meta"]).decode("utf-8")).get("teacher")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 class StaticEncoder(Encoder):
     """The distilled static encoder (see the module docstring); 384 dims like its teacher."""
 
