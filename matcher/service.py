@@ -63,6 +63,13 @@ log = logging.getLogger("talentmatch.service")
 WEIGHTED = "weighted"
 
 
+def _encode_batch(encoder: Encoder) -> int:
+    """Texts per encoder call (and per write to the embedding cache): a static encoder is a table
+    look-up whose cost is per call, so it takes an import's texts in few calls; a model keeps
+    batches small (memory, and the progress bar moves)."""
+    return 1024 if encoder.name.startswith("static") else 64
+
+
 class MatchService:
     """Everything the CLI and the API do, behind typed methods.
 
@@ -77,7 +84,7 @@ class MatchService:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = store or Store(settings.db_url())
         self.encoder = encoder or build_encoder(settings.encoder, settings.encoder_model)
-        self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
+        self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store), _encode_batch(self.encoder))
         self.shared = shared or SharedModels()
         self.reference = ref = ReferenceData.load(settings.reference_dir)
         self.taxonomy, self.regions, self.rules = ref.taxonomy, ref.regions, ref.rules
