@@ -201,3 +201,26 @@ def test_the_shared_tokenizer_is_the_derived_default_one():
     assert mine.fingerprint() == derived.fingerprint() and mine.words == derived.words
     text = "熟悉PLC编程与工业互联网平台的数字孪生工程师，负责数据分析"
     assert mine.tokenize(text) == derived.tokenize(text)
+
+
+def test_the_quick_head_leaves_anything_unusual_to_alembic(tmp_path, monkeypatch):
+    from matcher.storage import migrations
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "__init__.py").write_text("")
+    (versions / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (versions / "b.py").write_text('revision: str = "b"\ndown_revision: str | None = "a"\n')
+    monkeypatch.setattr(migrations, "HERE", tmp_path)
+    migrations._quick_head.cache_clear()
+    try:
+        assert migrations._quick_head() == "b"
+        (versions / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')  # two heads
+        migrations._quick_head.cache_clear()
+        assert migrations._quick_head() is None
+        (versions / "c.py").write_text('revision = "c"\ndown_revision = ("a", "b")\n')  # a merge
+        migrations._quick_head.cache_clear()
+        assert migrations._quick_head() is None
+    finally:
+        monkeypatch.undo()
+        migrations._quick_head.cache_clear()
