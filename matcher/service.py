@@ -30,7 +30,6 @@ from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
 from matcher.domain.auth import Principal
-from matcher.domain.outcomes import authorise, source_of
 from matcher.domain.schemas import (
     Catalogue,
     DemandEntry,
@@ -527,6 +526,10 @@ class MatchService:
         """Record an event the caller may record (``matcher.domain.outcomes``: 403 for a kind
         outside their role, 404 for a pair they may not act on), with the snapshot of the pair's
         latest impression (or its features now, if it was never shown); audited."""
+        # the access rules import the API's view models (pydantic, built at import): loaded by
+        # the commands that record outcomes, not by every command that builds a service
+        from matcher.domain.outcomes import authorise, source_of
+
         tid = authorise(self, who, talent_id, demand_id, kind)
         detail = {k: v for k, v in (("fair_id", fair_id), ("note", note)) if v is not None}
         [event] = self.record_outcomes([NewEvent(tid, demand_id, kind, source_of(who), detail=detail)], who)
