@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-
 from pathlib import Path
 from typing import Any, Literal, get_args
 
