@@ -224,3 +224,23 @@ def test_the_quick_head_leaves_anything_unusual_to_alembic(tmp_path, monkeypatch
     finally:
         monkeypatch.undo()
         migrations._quick_head.cache_clear()
+
+
+def test_the_command_reports_the_rows_and_writes_nothing_unless_told(tmp_path, monkeypatch, capsys):
+    from matcher.storage.store import Store
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("TALENTMATCH_ENCODER", "fake")
+    rows = [_profile(i) for i in range(1, 6)]
+    rows[2] = _profile(3, desired_occupations=["9-99-99-99"])
+    path = _jsonl(tmp_path / "t.jsonl", rows)
+    code, _out, err = run_cli(monkeypatch, capsys, "import", "talents", str(path))
+    assert code != 0 and "第 3 行" in err and "未知职业编码" in err
+    store = Store(f"sqlite:///{tmp_path / 'var' / 'talentmatch.db'}")
+    try:
+        assert store.count("talent") == 0
+    finally:
+        store.close()
+    code, out, err = run_cli(monkeypatch, capsys, "import", "talents", str(path), "--skip-invalid")
+    assert code == 0 and "已导入 4 条人才档案（文件共 5 行）" in out and "第 3 行" in err
