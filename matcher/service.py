@@ -30,7 +30,6 @@ from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
 from matcher.domain.auth import Principal
-from matcher.domain.outcomes import authorise, source_of
 from matcher.domain.schemas import (
     Catalogue,
     DemandEntry,
@@ -63,6 +62,13 @@ log = logging.getLogger("talentmatch.service")
 WEIGHTED = "weighted"
 
 
+def _encode_batch(encoder: Encoder) -> int:
+    """Texts per encoder call (and per write to the embedding cache): a static encoder is a table
+    look-up whose cost is per call, so it takes an import's texts in few calls; a model keeps
+    batches small (memory, and the progress bar moves)."""
+    return 1024 if encoder.name.startswith("static") else 64
+
+
 class MatchService:
     """Everything the CLI and the API do, behind typed methods.
 
@@ -78,7 +84,7 @@ class MatchService:
         self.store = store or Store(settings.db_url())
         self.encoder = encoder or build_encoder(settings.encoder, settings.encoder_model)
         self._given_encoder = encoder
-        self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store))
+        self.cached = CachedEncoder(self.encoder, StoreVectorCache(self.store), _encode_batch(self.encoder))
         self.shared = shared or SharedModels()
         self.reference = ref = ReferenceData.load(settings.reference_dir)
         self.taxonomy, self.regions, self.rules = ref.taxonomy, ref.regions, ref.rules
@@ -547,6 +553,10 @@ class MatchService:
         """Record an event the caller may record (``matcher.domain.outcomes``: 403 for a kind
         outside their role, 404 for a pair they may not act on), with the snapshot of the pair's
         latest impression (or its features now, if it was never shown); audited."""
+        # the access rules import the API's view models (pydantic, built at import): loaded by
+        # the commands that record outcomes, not by every command that builds a service
+        from matcher.domain.outcomes import authorise, source_of
+
         tid = authorise(self, who, talent_id, demand_id, kind)
         detail = {k: v for k, v in (("fair_id", fair_id), ("note", note)) if v is not None}
         [event] = self.record_outcomes([NewEvent(tid, demand_id, kind, source_of(who), detail=detail)], who)

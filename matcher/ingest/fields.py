@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -209,8 +210,9 @@ def target_fields(kind: ImportKind | None = None) -> list[str]:
     return sorted(names)
 
 
-def model_fields(kind: ImportKind) -> set[str]:
-    return set(MODELS[kind].model_fields)
+@cache
+def model_fields(kind: ImportKind) -> frozenset[str]:
+    return frozenset(MODELS[kind].model_fields)
 
 
 def resolve_target(target: str, kind: ImportKind) -> str | None:

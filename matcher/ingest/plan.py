@@ -59,6 +59,8 @@ class ColumnPlan:
     mapping: Mapping
     defaults: dict[str, Any]
     explicit: ExplicitColumns = field(default_factory=lambda: ExplicitColumns({}))
+    _resolved: dict[str, tuple[Literal["mapped", "ignored", "unknown"], str | None]] = field(
+        default_factory=dict, repr=False, compare=False)  # header -> what it becomes (a file repeats its keys)
 
     @classmethod
     def create(cls, kind: ImportKind, mapping: Mapping) -> ColumnPlan:
@@ -82,6 +84,12 @@ class ColumnPlan:
 
     def resolve(self, header: str) -> tuple[Literal["mapped", "ignored", "unknown"], str | None]:
         """What a header (or JSON key) becomes for this file."""
+        got = self._resolved.get(header)
+        if got is None:
+            got = self._resolved[header] = self._resolve(header)
+        return got
+
+    def _resolve(self, header: str) -> tuple[Literal["mapped", "ignored", "unknown"], str | None]:
         stripped = header.strip()
         explicit = self.explicit.target(header)
         if explicit is not NOT_LISTED:

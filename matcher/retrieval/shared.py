@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from matcher.reference.occupations import Taxonomy
-from matcher.retrieval.lexical import Tokenizer, default_tokenizer
+from matcher.retrieval.lexical import Tokenizer
 from matcher.retrieval.occupation_coder import OccupationCoder
 from models.encoders import Encoder
 
@@ -35,7 +35,9 @@ class SharedModels:
         with self._lock:
             tok = self._tokenizers.get(key)
             if tok is None:
-                tok = self._tokenizers[key] = default_tokenizer().derive(words)
+                # the same dictionary, word order and fingerprint as default_tokenizer().derive(words),
+                # without first building the default one (jieba's dictionary is loaded once, not twice)
+                tok = self._tokenizers[key] = Tokenizer(words)
             return tok
 
     def coder(self, taxonomy: Taxonomy, encoder: Encoder, tokenizer: Tokenizer, *, reference_dir: Path,

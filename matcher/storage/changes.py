@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.storage.tables import CatalogueRow, ChainRow, ChangeRow, DemandRow, TalentRow, utc_now
 
-__all__ = ["CHANNEL", "ChangeCursor", "changes_since", "data_version", "last_change", "listen_changes", "log_changes",
+__all__ = ["CHANNEL", "ChangeCursor", "changes_since", "data_version", "last_change", "listen_changes", "log_changes", "log_created",
            "prune_changes", "track_changes"]
 
 CHANNEL = "talentmatch_changes"  # PostgreSQL's notification channel of the change log
@@ -53,6 +53,17 @@ def log_changes(session: Session, _flush_context: Any) -> None:
     for obj in session.deleted:
         if type(obj) in KINDS:
             rows.append({"kind": KINDS[type(obj)], "record_id": obj.id, "version": 0})
+    _write_changes(session, rows)
+
+
+def log_created(session: Session, kind: str, ids: Sequence[int]) -> None:
+    """The change rows of records inserted without the ORM (a bulk INSERT: no flush to hook),
+    written exactly as ``log_changes`` writes those of new ORM rows, in the same transaction."""
+    session.info.setdefault("records_created", []).extend((kind, i) for i in ids)
+    _write_changes(session, [{"kind": kind, "record_id": i, "version": 1} for i in ids])
+
+
+def _write_changes(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.info["records_written"] = True
         now = utc_now()

@@ -11,14 +11,15 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher.core.errors import Conflict, PreconditionFailed
 from matcher.domain.auth import OPERATOR, Principal, Role
 from matcher.domain.schemas import DemandEntry, TalentProfile, validate_stored
+from matcher.storage.changes import log_created
 from matcher.storage.lookup import equality_filters, get_row
-from matcher.storage.tables import DemandRow, EnterpriseRow, RecordColumns, TalentRow
+from matcher.storage.tables import DemandRow, EnterpriseRow, RecordColumns, TalentRow, utc_now
 
 __all__ = [
     "LABELS",
@@ -199,14 +200,23 @@ class Records:
         self.check_external(kind, [rec.model.external_id for rec in records], scope)
         rows = []
         cache: dict[str, int] = {}
+        now = utc_now()
         for rec in records:
             m = rec.model
             if isinstance(m, DemandEntry):
                 m = m.model_copy(update={"enterprise_id": self.enterprise_id(m, cache)})
-            rows.append(row_cls(**self._columns(rec, m), external_owner=scope if m.external_id else None))
-        self.s.add_all(rows)
-        self.s.flush()  # one flush: the rows go in as multi-row INSERTs, their ids come back in order
-        return [row.id for row in rows]
+            rows.append({**self._columns(rec, m), "external_owner": scope if m.external_id else None,
+                         "version": 1, "created_at": now, "updated_at": now})
+        if not rows:
+            return []
+        self.s.flush()  # enterprises created above go first
+        # one bulk INSERT (multi-row VALUES batches), not an ORM object per record; the ids come
+        # back in the order of the rows; the change log is written as a flush would
+        table = row_cls.__table__
+        q = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for (i,) in self.s.execute(q, rows)]
+        log_created(self.s, kind, ids)
+        return ids
 
     def update(self, kind: str, record_id: int, rec: StoredRecord, actor: Principal | None = None, *,
                claim_external: bool = False, expected_version: int | None = None) -> int:

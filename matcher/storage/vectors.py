@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from matcher.storage.engine import Database
@@ -36,21 +36,26 @@ class Vectors:
         hashes = list(hashes)
         for start in range(0, len(hashes), BATCH):
             chunk = hashes[start : start + BATCH]
-            q = select(EmbeddingRow).where(EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk))
-            for row in self.s.scalars(q):
+            q = select(EmbeddingRow.text_hash, EmbeddingRow.vector, EmbeddingRow.dim).where(
+                EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk))
+            for text_hash, vector, dim in self.s.execute(q):
                 try:
-                    out[row.text_hash] = unpack(row.vector, row.dim)
+                    out[text_hash] = unpack(vector, dim)
                 except ValueError:
                     continue  # a damaged cache line is re-encoded
         return out
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        """Add the vectors not cached yet."""
-        existing = set(self.s.scalars(select(EmbeddingRow.text_hash).where(
-            EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(list(items)))))
-        for h, v in items.items():
-            if h not in existing:
-                self.s.add(EmbeddingRow(model=model, text_hash=h, dim=int(v.shape[0]), vector=pack(v)))
+        """Add the vectors not cached yet (one multi-row INSERT, not an ORM object per vector)."""
+        hashes = list(items)
+        existing: set[str] = set()
+        for start in range(0, len(hashes), BATCH):
+            existing.update(self.s.scalars(select(EmbeddingRow.text_hash).where(
+                EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(hashes[start : start + BATCH]))))
+        rows = [{"model": model, "text_hash": h, "dim": int(v.shape[0]), "vector": pack(v)}
+                for h, v in items.items() if h not in existing]
+        if rows:
+            self.s.execute(insert(EmbeddingRow.__table__), rows)
 
 
 class StoreVectorCache:

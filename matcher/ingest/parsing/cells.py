@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from functools import lru_cache
 
 from matcher.core.textnorm import normalize_text
 
@@ -55,7 +56,14 @@ def is_blank(value: object) -> bool:
             return True
         if len(stripped) > 4:  # every blank marker is short
             return False
+        return _short_blank(stripped)
     return normalized(value).lower() in BLANKS
+
+
+@lru_cache(maxsize=16384)
+def _short_blank(text: str) -> bool:
+    """Whether a short stripped text is a blank marker (cached: a file repeats its short cells)."""
+    return normalize_text(text).lower() in BLANKS
 
 
 

@@ -21,21 +21,22 @@ head); review the generated file in ``versions/``. See README, 运维.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from matcher.core.errors import TalentMatchError
 from matcher.storage.tables import Base
+
+if TYPE_CHECKING:  # Alembic (with Mako and Pygments) is imported only to change or inspect history
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 __all__ = ["BASELINE", "SchemaMismatch", "alembic_config", "current_revision", "ensure_schema", "head_revision",
            "schema_state", "upgrade", "url_from_environment"]
@@ -59,6 +60,8 @@ def url_from_environment() -> str:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes["connection"] = connection
@@ -67,7 +70,32 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
+
+
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=\n]*)?=\s*(?:['"]([^'"]+)['"]|None)\s*$""", re.M)
+
+
+@cache
+def _quick_head() -> str | None:
+    """The head revision read from the files of ``versions/`` without Alembic (which takes most
+    of a second to import): their ``revision`` and ``down_revision`` lines. None when that is not
+    plainly one line of history (a merge, a tuple, an unreadable file): Alembic decides then."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (HERE / "versions").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        found = dict((k, v) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found or "down_revision" not in found or not found["revision"]:
+            return None
+        revisions.add(found["revision"])
+        if found["down_revision"]:
+            downs.add(found["down_revision"])
+    heads = revisions - downs
+    return next(iter(heads)) if len(heads) == 1 and downs <= revisions else None
 
 
 def head_revision() -> str:
@@ -77,7 +105,23 @@ def head_revision() -> str:
 
 
 def current_revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def _at_quick_head(engine: Engine) -> bool:
+    """Whether the database is plainly at the head (the start-up of every command): one
+    ``alembic_version`` row equal to :func:`_quick_head`. Any doubt answers False (the full check
+    with Alembic follows)."""
+    head = _quick_head()
+    if head is None:
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        revs = [r for (r,) in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    return revs == [head]
 
 
 def schema_state(conn: Connection) -> tuple[State, str | None]:
@@ -133,8 +177,27 @@ def _locked(engine: Engine) -> Iterator[Connection]:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
+def _stamp_head(conn: Connection) -> None:
+    """Stamp a database just made by ``create_all`` with the head revision: Alembic's own table
+    (as ``alembic stamp head`` makes it) written directly when the head is plain, else by Alembic."""
+    head = _quick_head()
+    if head is None:
+        from alembic import command
+
+        command.stamp(alembic_config(conn), "head")
+        return
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
+
+    version = Table("alembic_version", MetaData(), Column("version_num", String(32), nullable=False),
+                    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=head))
+
+
 def ensure_schema(engine: Engine) -> None:
     """Start-up: a new database gets the schema at the head; any other must already be there."""
+    if _at_quick_head(engine):
+        return
     with engine.connect() as conn:
         state, rev = schema_state(conn)
     if state == "current":
@@ -146,7 +209,7 @@ def ensure_schema(engine: Engine) -> None:
         if state == "empty":
             Base.metadata.create_all(conn)
             conn.execute(text("INSERT INTO tm_meta (key, value) VALUES ('schema_version', '1')"))
-            command.stamp(alembic_config(conn), "head")
+            _stamp_head(conn)
         elif state != "current":
             raise SchemaMismatch(mismatch_message(state, rev))
 
@@ -154,6 +217,8 @@ def ensure_schema(engine: Engine) -> None:
 def upgrade(engine: Engine, target: str = "head") -> tuple[str | None, str | None]:
     """Bring a database to ``target`` (a legacy one to the baseline first); returns the
     revisions before and after. All in one transaction: a failure leaves the database as it was."""
+    from alembic import command
+
     with _locked(engine) as conn:
         state, before = schema_state(conn)
         if state == "newer":
