@@ -18,6 +18,7 @@ from matcher.core.textnorm import normalize_key
 
 _REQUEST_SUFFIX = re.compile(r"(类专业|相关专业|等相关专业|等专业|相关|专业|方向|等)+$")
 _BRACKETS = re.compile(r"[(（][^)）]*[)）]")
+FIT_MEMO = 100_000  # remembered (major, request) pairs before the memo starts again
 
 
 def _key(text: str) -> str:
@@ -46,6 +47,7 @@ class MajorTaxonomy:
                         members.add(mk)
                         self.of_major.setdefault(mk, set()).add(ck)
         self.categories = set(self.category_of.values())
+        self._fits: dict[tuple[str | None, str], float | None] = {}
 
     @classmethod
     def load(cls, path: Path) -> MajorTaxonomy:
@@ -80,7 +82,19 @@ class MajorTaxonomy:
 
     def fit(self, major: str | None, wanted: str) -> float | None:
         """How well ``major`` meets one requested major or class (see the module doc); None when
-        the taxonomy knows neither."""
+        the taxonomy knows neither. Remembered per (major, request): a gap report asks for the
+        same few pairs of names hundreds of thousands of times."""
+        pair = (major, wanted)
+        try:
+            return self._fits[pair]
+        except KeyError:
+            pass
+        if len(self._fits) >= FIT_MEMO:
+            self._fits.clear()
+        fit = self._fits[pair] = self._fit(major, wanted)
+        return fit
+
+    def _fit(self, major: str | None, wanted: str) -> float | None:
         w = _key(wanted)
         m = _key(major or "")
         if not w or not m:
