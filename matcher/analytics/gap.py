@@ -218,16 +218,22 @@ def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: 
     ev = service.vectors("demand", [e.id for e in entries])
     tv = service.vectors("talent", [t.id for t in talents])
     low = threshold - near_margin if low is None else low
+    rules = service.scorer.rules
     for start in range(0, len(entries), 64):
         sims = ev[start:start + 64] @ tv.T
         for row, entry in enumerate(entries[start:start + 64]):
             ei = start + row
             scored = []
             pairs = []
+            hard = rules.requirements(entry)
             for j in _candidates(sims[row], pool):
+                result.pairs += 1
+                # a hard requirement unmet: the pair is not eligible (Scored.eligible), so neither
+                # qualified nor a near miss; the full score would be thrown away
+                if hard and not all(rules.meets(talents[j], r) for r in hard):
+                    continue
                 cos = float(sims[row, j])
                 sc = service.score_pair(talents[j], entry, cos, target="talent", background=background)
-                result.pairs += 1
                 if sc.eligible:
                     pairs.append((int(j), cos, sc))
             values = measure([sc for _, _, sc in pairs])
