@@ -328,6 +328,9 @@ def test_every_response_carries_the_security_headers(site):
     for c, method, url, headers in checks:
         r = c.request(method, url, headers=headers)
         _has_security_headers(r, url)
+    from tests.web.test_web_gap import wait_for_reports
+
+    wait_for_reports(site)
     assert anon.get("/app/boom").status_code == 500 and anon.get("/v1/boom").status_code == 500
 
 
