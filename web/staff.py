@@ -32,7 +32,17 @@ from matcher.zone.graduates import (
     graduate_zone,
 )
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
-from web.common import STAFF, PageError, call, form_of, model_from_form, render, split_list, svc, user
+from web.common import (
+    STAFF,
+    PageError,
+    call,
+    form_of,
+    model_from_form,
+    render,
+    split_list,
+    svc,
+    user,
+)
 from web.forms import FORMS
 from web.names import chain_names, occupation_name
 from web.params import Id

@@ -20,10 +20,10 @@ from matcher.analytics.gap import (
     GapReport,
     SalaryQuery,
     SalaryReport,
+    submit_gap_report,
 )
 from matcher.analytics.gap import gap_report as build_gap_report
 from matcher.analytics.gap import salary_report as build_salary_report
-from matcher.analytics.gap import submit_gap_report
 from matcher.analytics.registries import RegistryInfo, list_registries, load_registry
 from matcher.analytics.report import render_gap_html
 from matcher.core.errors import InvalidInput
