@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from api.deps import Caller, Service, Staff
 from api.params import Digits
+from matcher.analytics.cache import Build
 from matcher.analytics.catalogues import CatalogueComparison, compare_catalogues
 from matcher.analytics.gap import (
     DEFAULT_POOL,
@@ -62,7 +63,7 @@ def _query(region: str, year: int, threshold: float, demand: str, pool: int, ran
                     pool=pool or None, ranker=ranker, probability_threshold=probability_threshold)  # type: ignore[arg-type]
 
 
-def _status(request: Request, build) -> GapStatus:  # type: ignore[no-untyped-def]
+def _status(request: Request, build: Build[GapReport]) -> GapStatus:
     params = request.url.query
     report_params = "&".join(p for p in params.split("&") if p and not p.startswith("format="))
     return GapStatus(state=build.state, progress=round(build.progress, 3), stage=build.stage,
