@@ -129,3 +129,16 @@ def test_bad_parameters_are_refused_before_anything_starts(site):
     assert admin.get("/app/reports/gap/status?region=淄博市&year=1999").status_code == 422
     assert report_cache(site.service).running() == []
     assert site.as_("seeker").get(URL).status_code == 403
+
+
+def test_progress_then_report_on_each_database(tmp_path, fake_encoder, db_url):
+    """SQLite and (with TALENTMATCH_TEST_PG_URL) PostgreSQL: the data version the report is kept
+    under is read from either."""
+    with web_site(tmp_path, fake_encoder, db_url) as s:
+        admin = s.as_("admin")
+        assert "正在生成报告" in admin.get(URL).text
+        report_page(s, admin, URL)
+        s.service.add("talent", [talent(name="新人才", city="淄博", skills=["Python"])])
+        assert "正在生成报告" in admin.get(URL).text
+        wait_for_reports(s)
+        assert report_cache(s.service).computed == 2
