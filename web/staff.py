@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from matcher.analytics.gap import GapQuery, gap_report
+from matcher.analytics.gap import GapQuery, submit_gap_report
 from matcher.analytics.report import render_gap_html
 from matcher.core.errors import Conflict, ImportRejected, InvalidInput, NotFound, TalentMatchError
 from matcher.domain.auth import Role
@@ -32,7 +32,17 @@ from matcher.zone.graduates import (
     graduate_zone,
 )
 from matcher.zone.graduates import list_subscriptions as subscriptions_of
-from web.common import STAFF, call, form_of, model_from_form, render, split_list, svc, user
+from web.common import (
+    STAFF,
+    PageError,
+    call,
+    form_of,
+    model_from_form,
+    render,
+    split_list,
+    svc,
+    user,
+)
 from web.forms import FORMS
 from web.names import chain_names, occupation_name
 from web.params import Id
@@ -195,10 +205,8 @@ async def reports(request: Request) -> Response:
                   region=latest["region"] if latest else "", year=latest["year"] if latest else date.today().year)
 
 
-@router.get("/app/reports/gap", response_class=HTMLResponse)
-async def gap_page(request: Request, region: str, year: int, demand: str = "catalogue",
-                   threshold: float = 0.6, threshold_pct: float | None = None, go: int = 0) -> Response:
-    u = await user(request, *STAFF)
+def _gap_query(request: Request, region: str, year: int, demand: str, threshold: float,
+               threshold_pct: float | None) -> GapQuery:
     if demand not in ("catalogue", "posts", "all"):
         raise InvalidInput("需求口径应为 catalogue、posts 或 all")
     if threshold_pct is not None:  # the page's form gives a percentage, as every score on the pages
@@ -208,13 +216,45 @@ async def gap_page(request: Request, region: str, year: int, demand: str = "cata
     if not 2000 <= year <= 2100:
         raise InvalidInput("年度应在 2000 到 2100 之间")
     resolve_region(svc(request).reference.regions, region.strip()[:50])  # an unknown region: said at once
-    if not go:  # a report takes seconds: say so at once, then fetch it (no script needed)
-        params = {**request.query_params, "go": "1"}
-        return render(request, "wait.html.j2", u, title="正在生成供需报告", next_url="/app/reports/gap?" + urlencode(params),
-                      message=f"正在生成{region.strip()[:50]} {year} 年供需缺口报告，通常需要 3–15 秒，完成后自动显示……")
-    query = GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
-    report = await call(request, gap_report, svc(request), query)
-    return HTMLResponse(render_gap_html(report, nonce=request.state.csp_nonce))
+    return GapQuery(region=region.strip()[:50], year=year, demand=demand, threshold=threshold)  # type: ignore[arg-type]
+
+
+def _gap_params(request: Request) -> str:
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "go"])
+
+
+@router.get("/app/reports/gap", response_class=HTMLResponse)
+async def gap_page(request: Request, region: str, year: int, demand: str = "catalogue",
+                   threshold: float = 0.6, threshold_pct: float | None = None, go: int = 0) -> Response:
+    """The report when it is kept; else its computation is started (or found) in the background
+    and a page shows its progress, refreshing itself (meta refresh; app.js polls the status when
+    scripts run) until the report is ready. ``go`` (older links) is ignored."""
+    u = await user(request, *STAFF)
+    query = _gap_query(request, region, year, demand, threshold, threshold_pct)
+    build = await call(request, submit_gap_report, svc(request), query)
+    if build.state == "failed":
+        if isinstance(build.exc, TalentMatchError):
+            raise build.exc
+        raise PageError(500, "报告生成失败", build.error or "报告生成失败，请稍后重试。")
+    if build.state == "done":
+        return HTMLResponse(render_gap_html(build.value, nonce=request.state.csp_nonce))
+    params = _gap_params(request)
+    return render(request, "gap_progress.html.j2", u, title="正在生成供需报告",
+                  heading=f"正在生成报告：{query.region} {year} 年供需缺口", percent=round(build.progress * 100),
+                  stage=build.stage, elapsed=round(build.elapsed), queued=build.state == "queued",
+                  next_url="/app/reports/gap?" + params, status_url="/app/reports/gap/status?" + params)
+
+
+@router.get("/app/reports/gap/status")
+async def gap_status(request: Request, region: str, year: int, demand: str = "catalogue",
+                     threshold: float = 0.6, threshold_pct: float | None = None) -> Response:
+    """The progress of a report as app.js reads it: state, progress, message, next (the page)."""
+    await user(request, *STAFF)
+    query = _gap_query(request, region, year, demand, threshold, threshold_pct)
+    build = await call(request, submit_gap_report, svc(request), query)
+    message = build.error if build.state == "failed" else f"{build.stage}（{round(build.progress * 100)}%）"
+    return JSONResponse({"state": build.state, "progress": round(build.progress, 3), "message": message,
+                         "next": "/app/reports/gap?" + _gap_params(request)})
 
 
 # -- the graduates' zone -------------------------------------------------------------------------

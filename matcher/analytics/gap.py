@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.analytics.cache import report_cache
+from matcher.analytics.cache import Build, Progress, report_cache
 from matcher.analytics.flow import max_assignment, priority_assignment
 from matcher.analytics.models import (
     DEFAULT_NEAR_MARGIN,
@@ -207,26 +207,33 @@ def by_probability(model: Reranker) -> Measure:
 
 def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: Sequence[TalentProfile], *,
                 threshold: float, pool: int | None, near_margin: float, background: float,
-                measure: Measure = by_score, low: float | None = None) -> PairScores:
+                measure: Measure = by_score, low: float | None = None,
+                progress: Callable[[int, int], None] | None = None) -> PairScores:
     """Score each entry against its candidate talents; keep the qualified and the near misses
     (``measure`` of a pair at least ``threshold``, or at least ``low``: default threshold -
-    near_margin)."""
+    near_margin). ``progress(entries done, entries)`` after each block of entries."""
     result = PairScores(qualified=[[] for _ in entries], scores=[[] for _ in entries])
     if not entries or not talents:
         return result
     ev = service.vectors("demand", [e.id for e in entries])
     tv = service.vectors("talent", [t.id for t in talents])
     low = threshold - near_margin if low is None else low
+    rules = service.scorer.rules
     for start in range(0, len(entries), 64):
         sims = ev[start:start + 64] @ tv.T
         for row, entry in enumerate(entries[start:start + 64]):
             ei = start + row
             scored = []
             pairs = []
+            hard = rules.requirements(entry)
             for j in _candidates(sims[row], pool):
+                result.pairs += 1
+                # a hard requirement unmet: the pair is not eligible (Scored.eligible), so neither
+                # qualified nor a near miss; the full score would be thrown away
+                if hard and not all(rules.meets(talents[j], r) for r in hard):
+                    continue
                 cos = float(sims[row, j])
                 sc = service.score_pair(talents[j], entry, cos, target="talent", background=background)
-                result.pairs += 1
                 if sc.eligible:
                     pairs.append((int(j), cos, sc))
             values = measure([sc for _, _, sc in pairs])
@@ -240,6 +247,8 @@ def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: 
             ranked = sorted(scored)
             result.qualified[ei] = [j for _, j in ranked]
             result.scores[ei] = [-s for s, _ in ranked]
+        if progress is not None:
+            progress(min(start + 64, len(entries)), len(entries))
     return result
 
 
@@ -382,24 +391,46 @@ class _Gaps:
                 for i, e in enumerate(self.entries)]
 
 
+def _keyed(service: MatchService, query: GapQuery) -> tuple[tuple, Callable[[Progress], GapReport]]:
+    """The report's cache key and its computation (an unknown region is refused here, at once)."""
+    scope = resolve_region(service.regions, query.region)
+    model_id, model = service.active_model() if query.ranker == "auto" else ("weighted", None)
+    key = ("gap", scope.name, scope.level, query.model_copy(update={"region": scope.name}).model_dump_json(),
+           model_id)
+    return key, lambda progress: compute_gap_report(service, query, scope, model_id, model, progress=progress)
+
+
 def gap_report(service: MatchService, query: GapQuery) -> GapReport:
     """The supply–demand gap of a region and year (definitions in the module docstring).
 
     Kept in this process per (region, parameters, ranker) until any process writes a talent, a
     demand entry, a catalogue or a chain (``matcher.analytics.cache``); ``generated_at`` tells
-    when it was computed."""
-    scope = resolve_region(service.regions, query.region)
-    model_id, model = service.active_model() if query.ranker == "auto" else ("weighted", None)
-    key = ("gap", scope.name, scope.level, query.model_copy(update={"region": scope.name}).model_dump_json(),
-           model_id)
-    return report_cache(service).get(service, key, lambda: compute_gap_report(service, query, scope, model_id, model))
+    when it was computed. A call that finds the same report being computed waits for it."""
+    key, compute = _keyed(service, query)
+    return report_cache(service).get(service, key, compute)
+
+
+def submit_gap_report(service: MatchService, query: GapQuery) -> Build[GapReport]:
+    """The report without waiting: ``state`` "done" with ``value`` when kept, else the
+    computation in progress (started now in the background if none is), with its ``progress``
+    (0–1) and ``stage``; ask again with the same query to follow it."""
+    key, compute = _keyed(service, query)
+    return report_cache(service).submit(service, key, compute)
+
+
+def _quiet(_fraction: float, _stage: str) -> None:
+    return None
 
 
 def compute_gap_report(service: MatchService, query: GapQuery, scope: RegionScope, model_id: str,
-                       model: Reranker | None) -> GapReport:
-    """The gap report computed afresh (``gap_report`` is the cached entry point)."""
+                       model: Reranker | None, progress: Progress | None = None) -> GapReport:
+    """The gap report computed afresh (``gap_report`` is the cached entry point); ``progress``
+    (fraction, stage in Chinese) is told as it goes."""
+    say = progress or _quiet
+    say(0.01, "读取需求与人才")
     entries, catalogues = select_demand(service, scope, query.year, query.demand)
     talents = select_supply(service, scope)
+    say(0.05, f"读取向量（{len(entries)} 条需求，{len(talents)} 名人才）")
     background = service.background("talent") if talents else 0.0
     if model is not None and model.calibrated:  # "qualified" is a stated probability of a positive outcome
         measure, threshold, low, kind = (by_probability(model), query.probability_threshold,
@@ -407,15 +438,19 @@ def compute_gap_report(service: MatchService, query: GapQuery, scope: RegionScop
     else:
         model_id, measure, threshold, low, kind = "weighted", by_score, query.threshold, None, "score"
     scores = score_pairs(service, entries, talents, threshold=threshold, pool=query.pool,
-                         near_margin=query.near_margin, background=background, measure=measure, low=low)
+                         near_margin=query.near_margin, background=background, measure=measure, low=low,
+                         progress=lambda n, total: say(0.08 + 0.72 * n / total, f"人岗评分：{n}/{total} 条需求"))
+    say(0.8, "计算可满足人数（最大流分配）")
     gaps = _Gaps.of(service, entries, talents, scores, service.chains())
     skills = gaps.skills()
     top_skills = skills[: query.top_skills]
     chain_rows = gaps.groups(lambda e: e.chain_id or "", lambda k, _idx: gaps.chain_name(k or None))
     occ_rows = gaps.groups(lambda e: e.occupation_code or "",
                            lambda _k, idx: entries[idx[0]].occupation_name or NO_OCCUPATION)
+    say(0.9, "测算培训方向")
     training = _training(service, scores.near, gaps.short, entries, talents, gaps.edges, gaps.met, top_skills,
                          threshold, background, measure)
+    say(0.99, "生成报告")
     return GapReport(
         region=scope.name, region_level=scope.level, year=query.year,
         generated_at=local_time(datetime.now(UTC)) + "（北京时间）",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import matcher.analytics.gap as gap
 from matcher.analytics.cache import report_cache
-from matcher.analytics.gap import GapQuery, gap_report
+from matcher.analytics.gap import GapQuery, gap_report, submit_gap_report
 from matcher.domain.schemas import IndustryChain
 from tests.analytics.test_analytics import zibo  # noqa: F401  (fixture)
 from tests.conftest import talent
@@ -92,3 +94,98 @@ def test_catalogue_and_chain_changes_invalidate(service, zibo, computations):  #
     assert len(computations) == 3
     gap_report(service, Q)
     assert len(computations) == 3
+
+
+# -- computed in the background, once -------------------------------------------------------------
+
+WAIT = 120  # seconds a test waits for a background computation before failing (not a timing check)
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Computations that start, say so, and wait until the test lets them finish."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+    real = gap.compute_gap_report
+
+    def spy(service, query, *args, **kw):
+        calls.append(query.region)
+        kw["progress"](0.5, "人岗评分：测试")
+        started.set()
+        assert release.wait(WAIT), "the test never released the computation"
+        return real(service, query, *args, **kw)
+
+    monkeypatch.setattr(gap, "compute_gap_report", spy)
+    return started, release, calls
+
+
+def test_submit_starts_one_background_computation_and_reports_its_progress(service, zibo, held):  # noqa: F811
+    started, release, calls = held
+    first = submit_gap_report(service, Q)
+    assert first.state in ("queued", "running") and first.value is None
+    assert started.wait(WAIT)
+    again = submit_gap_report(service, Q.model_copy(update={"region": "淄博"}))  # same report, other name
+    assert again is first and again.state == "running"
+    assert (again.progress, again.stage) == (0.5, "人岗评分：测试")
+    release.set()
+    assert report_cache(service).wait(first, WAIT)
+    done = submit_gap_report(service, Q)
+    assert done.state == "done" and done.progress == 1.0 and done.value is not None
+    assert done.value is gap_report(service, Q)  # the blocking call is served the same report
+    assert calls == ["淄博市"]
+    assert report_cache(service).computed == 1
+
+
+def test_concurrent_callers_share_one_computation(service, zibo, held):  # noqa: F811
+    started, release, calls = held
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(gap_report(service, Q))) for _ in range(4)]
+    threads[0].start()
+    assert started.wait(WAIT)  # the first caller computes; the others arrive while it does
+    for t in threads[1:]:
+        t.start()
+    polled = [submit_gap_report(service, Q) for _ in range(3)]
+    assert all(p.state == "running" for p in polled)
+    release.set()
+    for t in threads:
+        t.join(WAIT)
+    assert len(got) == 4 and all(r is got[0] for r in got)
+    assert calls == ["淄博市"]
+
+
+def test_the_progress_goes_forward_to_the_end(service, zibo):  # noqa: F811
+    seen: list[tuple[float, str]] = []
+    from matcher.reference.regions import resolve_region
+
+    gap.compute_gap_report(service, Q, resolve_region(service.regions, "淄博市"), "weighted", None,
+                           progress=lambda f, s: seen.append((f, s)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] < 1
+    stages = " ".join(s for _, s in seen)
+    assert "人岗评分：3/3 条需求" in stages and "最大流" in stages and "培训" in stages
+
+
+def test_a_write_during_the_computation_makes_the_next_call_compute_again(service, zibo, held):  # noqa: F811
+    started, release, calls = held
+    first = submit_gap_report(service, Q)
+    assert started.wait(WAIT)
+    service.add("talent", [talent(name="T6", education="本科", city="淄博")])
+    release.set()
+    assert report_cache(service).wait(first, WAIT)
+    assert first.state == "done"  # kept under the data version read when it was asked for
+    later = submit_gap_report(service, Q)
+    assert later is not first and later.state in ("queued", "running")
+    assert report_cache(service).wait(later, WAIT)
+    assert later.value.supply == 4 and calls == ["淄博市", "淄博市"]
+
+
+def test_a_failed_computation_is_told_to_pollers_and_raised_to_waiters(service, zibo):  # noqa: F811
+    from matcher.core.errors import NotFound
+
+    query = Q.model_copy(update={"year": 2031})  # no catalogue of that year
+    build = submit_gap_report(service, query)
+    assert report_cache(service).wait(build, WAIT)
+    assert build.state == "failed" and "没有 2031 年" in build.error
+    assert submit_gap_report(service, query) is build  # told again, not recomputed at once
+    with pytest.raises(NotFound):
+        gap_report(service, query)

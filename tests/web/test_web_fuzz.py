@@ -94,6 +94,7 @@ PAGES = [
     Endpoint("enterprise", "GET", "/app/suggest/occupations", ("q",)),
     Endpoint("admin", "GET", "/app/zone", ("school", "major", "graduation_year")),
     Endpoint("admin", "GET", "/app/reports/gap", ("region", "year", "demand", "threshold")),
+    Endpoint("admin", "GET", "/app/reports/gap/status", ("region", "year", "demand", "threshold")),
     Endpoint("admin", "GET", "/app/fairs/{id}", ()),
     Endpoint("admin", "GET", "/app/fairs/{fair}/runs/{id}", ()),
     Endpoint("admin", "GET", "/app/fairs/{id}/jobs/{id}/status", ()),

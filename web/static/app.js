@@ -68,16 +68,18 @@
     });
   }
 
-  // progress of a running fair match
+  // progress of a running job (fair match, import, gap report)
   var job = document.querySelector("[data-job-status]");
   if (job) {
     var bar = job.querySelector(".progress span");
+    var meter = job.querySelector("progress");
     var label = job.querySelector("[data-job-label]");
     var poll = function () {
       fetch(job.getAttribute("data-job-status"), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (s) {
-          bar.style.width = Math.round((s.progress || 0) * 100) + "%";
+          if (bar) { bar.style.width = Math.round((s.progress || 0) * 100) + "%"; }
+          if (meter) { meter.value = Math.round((s.progress || 0) * 100); }
           label.textContent = s.message || "";
           if (s.state === "done" || s.state === "failed") { window.location.href = s.next; }
           else { setTimeout(poll, 700); }
