@@ -36,7 +36,7 @@ import numpy as np
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import OCCUPATION_CONFIDENCE_THRESHOLD, OccupationCandidate
 from matcher.reference.occupations import Taxonomy
-from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer
+from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer, load_token_cache, save_token_cache
 from matcher.retrieval.occupation_features import ExemplarSet, OccupationFeaturizer, Taxon
 from matcher.retrieval.occupation_model import OccupationModel, load_occupation_model, rerank
 from matcher.retrieval.titles import clean_title
@@ -71,8 +71,7 @@ class OccupationCoder:
         # ``tokenizer`` should keep the occupation names whole (a service passes its own, which
         # does); without one, the coder derives one that does
         self.tokenizer = tokenizer or default_tokenizer().derive(o.name for o in self.items)
-        docs = [self.tokenizer.tokenize(f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}")
-                for o in self.items]
+        docs = self._doc_tokens([f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}" for o in self.items])
         self._bm25 = BM25Index()
         self._bm25.upsert(list(range(len(self.items))), docs)
         self._matrix = self._load_vectors(cache_dir)
@@ -98,6 +97,24 @@ class OccupationCoder:
         # fast mode: titles whose top confidence is below this are coded again the e5 way
         self.recheck_below = 0.0
         self._e5_coder: OccupationCoder | None = None
+
+    def _doc_tokens(self, texts: list[str]) -> list[list[str]]:
+        """The BM25 token lists of the occupation texts, from ``cache_dir`` when it holds them
+        under this tokenizer's fingerprint (tokenising the 1,600 texts is most of a cold start),
+        else tokenised and saved there."""
+        if self.cache_dir is None:
+            return [self.tokenizer.tokenize(t) for t in texts]
+        path = Path(self.cache_dir) / "csco22-bm25-tokens.npz"
+        fingerprint = self.tokenizer.fingerprint()
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        cached = load_token_cache(path, fingerprint)
+        docs = [cached[k] if k in cached else self.tokenizer.tokenize(t) for k, t in zip(keys, texts, strict=True)]
+        if any(k not in cached for k in keys):
+            try:
+                save_token_cache(path, dict(zip(keys, docs, strict=True)), fingerprint)
+            except OSError as exc:  # a read-only cache directory: the next start tokenises again
+                log.warning("cannot save the occupation token cache %s: %s", path, exc)
+        return docs
 
     @property
     def mode(self) -> str:

@@ -184,13 +184,18 @@ class Taxon:
         self.mid, self.mid_ids = ids([c[:4] for c in self.codes])
         self.major, self.major_ids = ids([c[:1] for c in self.codes])
         self.index = {c: i for i, c in enumerate(self.codes)}
+        self._prefix_hits: dict[str, np.ndarray] = {}
 
     def hits(self, gold: str) -> np.ndarray:
         """Indices of the occupations a gold code (any level) is hit by."""
         if gold in self.index:
             return np.array([self.index[gold]])
         p = code_prefix(gold) + "-"
-        return np.array([i for i, c in enumerate(self.codes) if c.startswith(p)], dtype=np.int64)
+        found = self._prefix_hits.get(p)
+        if found is None:  # coarse codes repeat (every exemplar labelled with a 小类 or 中类)
+            found = self._prefix_hits[p] = np.array([i for i, c in enumerate(self.codes) if c.startswith(p)],
+                                                    dtype=np.int64)
+        return found.copy()
 
 
 class OccupationFeaturizer:

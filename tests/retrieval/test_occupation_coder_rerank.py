@@ -82,3 +82,25 @@ def test_a_context_encoder_encodes_the_contexts_and_only_them(fake_encoder, mode
     assert [[c.code for c in r] for r in after] == [[c.code for c in r] for r in before]
     coder.context_encoder = Counting(8)  # another space (dimension): not used
     assert coder.code(titles, top_k=3, context=ctx) == before and coder.context_encoder.seen == []
+
+
+def test_occupation_token_lists_are_cached_under_the_tokenizer_fingerprint(fake_encoder, tmp_path, monkeypatch):
+    """A second coder over the same cache directory reads the occupation texts' BM25 token lists
+    instead of tokenising them again, and codes exactly as the first; another tokenizer
+    (another fingerprint) does not read them."""
+    from matcher.retrieval.lexical import Tokenizer
+
+    first = OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path)
+    assert (tmp_path / "csco22-bm25-tokens.npz").exists()
+    calls = []
+    real = Tokenizer.tokenize
+    monkeypatch.setattr(Tokenizer, "tokenize", lambda self, text, **kw: calls.append(text) or real(self, text, **kw))
+    second = OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path, tokenizer=first.tokenizer)
+    assert calls == [] and second._docs == first._docs
+    assert [c.code for c in second.code(["软件开发工程师"], top_k=5)[0]] == \
+           [c.code for c in first.code(["软件开发工程师"], top_k=5)[0]]
+    other = Tokenizer(["焊接"])
+    assert other.fingerprint() != first.tokenizer.fingerprint()
+    calls.clear()
+    OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path, tokenizer=other)
+    assert len(calls) == len(ROWS)
