@@ -219,12 +219,11 @@ def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: 
     tv = service.vectors("talent", [t.id for t in talents])
     low = threshold - near_margin if low is None else low
     rules = service.scorer.rules
+    batch = measure is by_score  # the score alone decides: scored on arrays (PairScorer.score_many)
     for start in range(0, len(entries), 64):
         sims = ev[start:start + 64] @ tv.T
+        block: list[tuple[int, int, float]] = []  # (entry index, talent index, cosine), in order
         for row, entry in enumerate(entries[start:start + 64]):
-            ei = start + row
-            scored = []
-            pairs = []
             hard = rules.requirements(entry)
             for j in _candidates(sims[row], pool):
                 result.pairs += 1
@@ -232,19 +231,32 @@ def score_pairs(service: MatchService, entries: Sequence[DemandEntry], talents: 
                 # qualified nor a near miss; the full score would be thrown away
                 if hard and not all(rules.meets(talents[j], r) for r in hard):
                     continue
-                cos = float(sims[row, j])
-                sc = service.score_pair(talents[j], entry, cos, target="talent", background=background)
-                if sc.eligible:
-                    pairs.append((int(j), cos, sc))
-            values = measure([sc for _, _, sc in pairs])
-            for (j, cos, sc), v in zip(pairs, values, strict=True):
-                if v >= threshold:
-                    scored.append((-float(v), j))
-                elif v >= low:
-                    missing = [s for s in entry.required_skills if s not in sc.matched]
-                    if missing:
-                        result.near.append(NearMiss(ei, j, cos, missing))
-            ranked = sorted(scored)
+                block.append((start + row, int(j), float(sims[row, j])))
+        if batch:
+            ei_, j_, cos_ = (np.array([b[k] for b in block]) for k in range(3))
+            many = service.scorer.score_many(talents, entries, j_.astype(np.int64), ei_.astype(np.int64),
+                                             cos_.astype(np.float64), background, target="talent")
+            kept = [(b, float(v), None) for b, v, ok in zip(block, many.score.tolist(), many.eligible.tolist(),
+                                                             strict=True) if ok]
+        else:
+            scs = [service.score_pair(talents[j], entries[ei], cos, target="talent", background=background)
+                   for ei, j, cos in block]
+            eligible = [(b, sc) for b, sc in zip(block, scs, strict=True) if sc.eligible]
+            values = measure([sc for _, sc in eligible])
+            kept = [(b, float(v), sc) for (b, sc), v in zip(eligible, values, strict=True)]
+        scored: dict[int, list[tuple[float, int]]] = {}
+        for (ei, j, cos), v, sc in kept:
+            if v >= threshold:
+                scored.setdefault(ei, []).append((-v, j))
+            elif v >= low:
+                entry = entries[ei]
+                if sc is None:  # only near misses need the matched skills: scored one by one
+                    sc = service.score_pair(talents[j], entry, cos, target="talent", background=background)
+                missing = [s for s in entry.required_skills if s not in sc.matched]
+                if missing:
+                    result.near.append(NearMiss(ei, j, cos, missing))
+        for ei, found in scored.items():
+            ranked = sorted(found)
             result.qualified[ei] = [j for _, j in ranked]
             result.scores[ei] = [-s for s, _ in ranked]
         if progress is not None:

@@ -208,10 +208,10 @@ class PairScorer:
         return self.weights.employer_share * employer + (1 - self.weights.employer_share) * seeker
 
     def score_many(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
-                   ej: np.ndarray, cos: np.ndarray, background: float) -> ScoredMany:
-        """:meth:`score` of many full (not free-text) pairs for a seeker ranking posts
-        (``target="demand"``): pair ``k`` is ``profiles[si[k]]`` with ``entries[ej[k]]`` at cosine
-        ``cos[k]``. The same floats as :meth:`score` pair by pair: the features of a few fields
+                   ej: np.ndarray, cos: np.ndarray, background: float, target: Kind = "demand") -> ScoredMany:
+        """:meth:`score` of many full (not free-text) pairs, for a seeker ranking posts
+        (``target="demand"``, the default) or for an entry's candidates (``"talent"``): pair
+        ``k`` is ``profiles[si[k]]`` with ``entries[ej[k]]`` at cosine ``cos[k]``. The same floats as :meth:`score` pair by pair: the features of a few fields
         are evaluated once per distinct key pair, skills by a held-skills matrix, the sums with
         the same operations in the same order on arrays."""
         si = np.asarray(si, dtype=np.int64)
@@ -222,11 +222,12 @@ class PairScorer:
             return ScoredMany(empty, empty, empty, np.zeros(0, dtype=bool), {})
         sem = F.semantic_many(np.asarray(cos, dtype=np.float64), background)
         keyed = {name: by_keys(profiles, entries, si, ej, pk, ek, fn)
-                 for name, (pk, ek, fn) in self._pair_keys().items()}
+                 for name, (pk, ek, fn) in self._pair_keys(target).items()}
         edu, cert, unmet = (keyed["qualification"][:, c] for c in range(3))
         fresh = keyed["closed_to_fresh"].astype(bool)
         n_req, n_pref, m_req, m_pref, n_skills = self._skill_counts(profiles, entries, si, ej)
-        unknown = (n_skills == 0) & (m_req == 0) & (m_pref == 0)
+        # as in components(): coverage is unknown only for a seeker ranking posts
+        unknown = (n_skills == 0) & (m_req == 0) & (m_pref == 0) & (target == "demand")
         comp = {
             "semantic": sem,
             "required_skills": np.where(unknown, sem, F.ratio_many(m_req, n_req, sem)),
@@ -247,7 +248,7 @@ class PairScorer:
         seeker = np.broadcast_to(np.asarray(seeker, dtype=np.float64), (n,))
         return ScoredMany(self.blend(employer, seeker), seeker, employer, ~((unmet > 0) | fresh), comp)
 
-    def _pair_keys(self) -> dict[str, tuple[Callable[[TalentProfile], Any], Callable[[DemandEntry], Any],
+    def _pair_keys(self, target: Kind = "demand") -> dict[str, tuple[Callable[[TalentProfile], Any], Callable[[DemandEntry], Any],
                                             Callable[[TalentProfile, DemandEntry], Any]]]:
         """Per feature: the talent's key, the entry's key (what the feature reads of each) and
         the feature of a pair."""
@@ -255,7 +256,7 @@ class PairScorer:
             "qualification": (_qual_key, _req_key, self._memo_qualification()),
             "closed_to_fresh": (lambda p: (p.fresh_graduate, p.experience_years),
                                 lambda e: (e.fresh_graduates_ok, e.min_experience_years), closed_to_fresh),
-            "major": (lambda p: p.major, lambda e: tuple(e.majors), self.major),
+            "major": (lambda p: p.major, lambda e: tuple(e.majors), lambda p, e: self.major(p, e, target)),
             "experience": (lambda p: p.experience_years, lambda e: e.min_experience_years, experience),
             "salary": (lambda p: (p.salary_min, p.salary_max), lambda e: (e.salary_min, e.salary_max), salary),
             "location": (lambda p: (p.city, tuple(p.preferred_cities)), lambda e: e.city, self.location),

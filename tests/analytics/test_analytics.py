@@ -258,3 +258,31 @@ def test_with_a_calibrated_model_the_threshold_is_a_probability(service, zibo):
     by_score = gap_report(service, GapQuery(region="淄博", year=2025, threshold=0.0, ranker="weighted"))
     assert (by_score.threshold_kind, by_score.ranker, by_score.overall.met) == ("score", "weighted", 2)
     assert "双向匹配得分" in by_score.definitions["qualified"]
+
+
+def test_batched_scoring_equals_pair_by_pair(service, zibo):
+    """The report's pair scoring on arrays (PairScorer.score_many, the default measure) keeps the
+    same qualified talents, scores, near misses and pair count as scoring each pair with
+    ``score_pair`` (the path a learned measure takes), at several thresholds."""
+    from matcher.analytics.gap import by_score, score_pairs
+
+    service.add("talent", [
+        talent(name=f"X{i}", education=["大专", "本科", "硕士", None][i % 4], city=["淄博", "济南", None][i % 3],
+               skills=[["Python"], ["SQL", "Spark"], [], ["PLC编程", "Python"]][i % 4],
+               fresh_graduate=i % 5 == 0, experience_years=float(i % 6), major=["计算机科学与技术", None][i % 2])
+        for i in range(24)])
+    entries = [e for e, _ in [service.store.list("demand")]][0]
+    talents = service.store.list("talent")[0]
+    bg = service.background("talent")
+    seen_qualified = seen_near = False
+    for threshold in (0.0, 0.35, 0.5, 0.7):
+        fast = score_pairs(service, entries, talents, threshold=threshold, pool=None, near_margin=0.2,
+                           background=bg)
+        slow = score_pairs(service, entries, talents, threshold=threshold, pool=None, near_margin=0.2,
+                           background=bg, measure=lambda scs: by_score(scs))
+        assert fast.pairs == slow.pairs == len(entries) * len(talents)
+        assert fast.qualified == slow.qualified and fast.scores == slow.scores
+        assert fast.near == slow.near
+        seen_qualified |= any(fast.qualified)
+        seen_near |= bool(fast.near)
+    assert seen_qualified and seen_near  # the comparison covered both kinds of outcome

@@ -9,6 +9,7 @@ import json
 from functools import lru_cache
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,23 +55,24 @@ def demo() -> tuple[list[TalentProfile], list[DemandEntry]]:
 
 
 def assert_same(sc: PairScorer, profiles: list[TalentProfile], entries: list[DemandEntry], si: np.ndarray,
-                ej: np.ndarray, cos: np.ndarray, bg: float) -> None:
-    many = sc.score_many(profiles, entries, si, ej, cos, bg)
+                ej: np.ndarray, cos: np.ndarray, bg: float, target: str = "demand") -> None:
+    many = sc.score_many(profiles, entries, si, ej, cos, bg, target=target)
     for k, (i, j, c) in enumerate(zip(si.tolist(), ej.tolist(), cos.tolist(), strict=True)):
-        one = sc.score(profiles[i], entries[j], c, bg, target="demand")
+        one = sc.score(profiles[i], entries[j], c, bg, target=target)
         assert many.eligible[k] == one.eligible, (k, one.unmet, one.unmet_fresh)
         for name in COMPONENTS:
             assert many.comp[name][k] == one.comp[name], (name, k)
         assert (many.score[k], many.seeker[k], many.employer[k]) == (one.score, one.seeker, one.employer), k
 
 
-def test_demo_pairs_score_alike() -> None:
+@pytest.mark.parametrize("target", ["demand", "talent"])
+def test_demo_pairs_score_alike(target: str) -> None:
     profiles, entries = demo()
     rng = np.random.default_rng(7)
     si = rng.integers(0, len(profiles), 4000)
     ej = rng.integers(0, len(entries), 4000)
     cos = rng.uniform(-0.2, 1.0, 4000)
-    assert_same(scorer(), profiles, entries, si, ej, cos, 0.31)
+    assert_same(scorer(), profiles, entries, si, ej, cos, 0.31, target)
     many = scorer().score_many(profiles, entries, si, ej, cos, 0.31)
     # the sample covers what the fair tells apart
     assert 0 < many.eligible.sum() < len(si)
@@ -154,10 +156,10 @@ def _entry_strategy() -> st.SearchStrategy[DemandEntry]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(profiles=st.lists(_profile_strategy(), min_size=1, max_size=8),
        entries=st.lists(_entry_strategy(), min_size=1, max_size=8),
-       bg=st.sampled_from([0.0, 0.25, 0.6, 1.0]), data=st.data())
-def test_recombined_pairs_score_alike(profiles, entries, bg, data) -> None:
+       bg=st.sampled_from([0.0, 0.25, 0.6, 1.0]), target=st.sampled_from(["demand", "talent"]), data=st.data())
+def test_recombined_pairs_score_alike(profiles, entries, bg, target, data) -> None:
     n = data.draw(st.integers(1, 40))
     si = np.array(data.draw(st.lists(st.integers(0, len(profiles) - 1), min_size=n, max_size=n)), dtype=np.int64)
     ej = np.array(data.draw(st.lists(st.integers(0, len(entries) - 1), min_size=n, max_size=n)), dtype=np.int64)
     cos = np.array(data.draw(st.lists(st.floats(-1, 1, width=32), min_size=n, max_size=n)), dtype=np.float64)
-    assert_same(scorer(), profiles, entries, si, ej, cos, bg)
+    assert_same(scorer(), profiles, entries, si, ej, cos, bg, target)
