@@ -70,11 +70,12 @@ def occupation_rankers(coder: OccupationCoder, *, memo: QueryMemo | None = None,
     memo = memo or QueryMemo(coder.encoder)
     w = coder.dense_weight
     reranked = coder.use_reranker and coder.model is not None
-    label = (f"talentmatch（重排序 {coder.model.version}：e5 + BM25 + 词表 + 真实样例）" if reranked
+    fast = "快速，" if getattr(coder, "query_encoder", None) is not None else ""
+    label = (f"talentmatch（{fast}重排序 {coder.model.version}：e5 + BM25 + 词表 + 真实样例）" if reranked
              else f"talentmatch（稠密 {w:g} + BM25 {1 - w:g}）")
     spec = [("talentmatch", label, w, False, reranked),
             ("bm25", "BM25 基线（jieba 分词）", 0.0, True, False),
-            ("dense", f"稠密向量基线（{coder.encoder.name}）", 1.0, False, False)]
+            ("dense", f"稠密向量基线（{_dense_name(coder)}）", 1.0, False, False)]
     spec += [(name, f"稠密 {x:g} + BM25 {1 - x:g}", x, False, False) for name, x in (weights or {}).items()]
     if reranked:
         coder.featurizer  # noqa: B018 - built once here, shared by the copies below
@@ -89,6 +90,12 @@ def occupation_rankers(coder: OccupationCoder, *, memo: QueryMemo | None = None,
         variant.leave_one_out = rerank
         rankers.append(Ranker(name, label, _coder_rank(variant, drop_zero)))
     return rankers
+
+
+def _dense_name(coder: OccupationCoder) -> str:
+    """The dense half's encoders: in fast mode titles are encoded by the static query encoder."""
+    q = getattr(coder, "query_encoder", None)
+    return coder.encoder.name if q is None else f"{q.name} 查询 × {coder.encoder.name} 职业向量"
 
 
 def _coder_rank(coder: OccupationCoder, drop_zero: bool) -> Callable[[Sequence[Any]], list[list[Candidate]]]:
