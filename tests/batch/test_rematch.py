@@ -83,13 +83,27 @@ def test_a_resumed_run_runs_only_the_missing_shards_and_ends_as_a_fresh_run(load
     repo = BatchRepo(loaded.store)
     fresh = rematch(loaded, params)
     plan = make_plan(loaded, params)
+    first = plan.first_pass()
+    second = [s for s in plan.shards if s.side == "demand"]
+    assert first and second and len(first) + len(second) == len(plan.shards)
+    # a job that died in the profile pass, and one that died in the post pass
+    for committed in (first[::2], first + second[::2]):
+        run_id = repo.create_run("rematch", fresh.params, plan.fingerprint, len(plan.shards))
+        worker = ShardWorker(plan, run_id)
+        for shard in committed:
+            worker.run(shard)
+        assert repo.partial_count(run_id) > 0  # the partial lists are durable until the run ends
+        resumed = rematch(loaded, resume=run_id)
+        assert resumed.stats["last_pass_shards"] == len(plan.shards) - len(committed)
+        assert resumed.status == "done" and repo.all_matches(run_id) == repo.all_matches(fresh.id)
+        assert repo.partial_count(run_id) == 0
+    # a post shard does not run before every profile shard is committed
     run_id = repo.create_run("rematch", fresh.params, plan.fingerprint, len(plan.shards))
     worker = ShardWorker(plan, run_id)
-    for shard in plan.shards[::2]:  # a job that died after committing every other shard
-        worker.run(shard)
-    resumed = rematch(loaded, resume=run_id)
-    assert resumed.stats["last_pass_shards"] == len(plan.shards) - len(plan.shards[::2])
-    assert resumed.status == "done" and repo.all_matches(run_id) == repo.all_matches(fresh.id)
+    worker.run(first[0])
+    with pytest.raises(Conflict, match="档案分片未完成"):
+        worker.run(second[0])
+    assert repo.done_shards(run_id) == {first[0].index}
 
 
 def test_a_run_does_not_resume_over_changed_data(loaded):
