@@ -22,7 +22,10 @@ Two things keep that exact and small:
   committed so far per post; their smallest is such a value (it is the ``pool``-th best of a
   subset of the post's pairs), so later shards store only what can still enter the pool: with
   shards committed in any order that is about ``pool`` × (1 + ln(shards)) entries per post
-  instead of ``pool`` × shards.
+  instead of ``pool`` × shards. Shards that run at once know nothing of each other, so before
+  the first ones start the driver primes the floors with an evenly spread sample of profiles
+  (:data:`PRIME_SAMPLE` at most): a first shard then keeps about ``pool`` × shard size / sample
+  entries per post instead of ``pool``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 
 from matcher.core.errors import InvalidInput
 
+PRIME_SAMPLE = 20_000  # profiles the driver primes the floors with (posts x this many exact cosines)
 CHUNK = 4096  # rows of the other side per block of the product (bounds the float64 temporaries)
 
 
@@ -100,12 +104,16 @@ def merge_order(other_ids: np.ndarray, cos: np.ndarray, pool: int) -> np.ndarray
 
 
 class Floors:
-    """Per post, the best ``pool`` cosines committed so far (the driver's side of the pruning);
-    :meth:`values` is each post's smallest of them (``-inf`` until ``pool`` are known)."""
+    """Per post, the best ``pool`` cosines committed so far (the driver's side of the pruning)
+    and the ``pool``-th best of a primed sample; :meth:`values` is each post's floor, the
+    larger of the two (``-inf`` until one is known). The two are kept apart: a sampled profile's
+    pairs are committed again by its shard, and a pair counted twice would raise the floor
+    above the post's ``pool``-th best."""
 
     def __init__(self, posts: int, pool: int) -> None:
         self.pool = max(1, pool)
         self.best = np.full((posts, self.pool), -np.inf, dtype=np.float32)
+        self.primed = np.full(posts, -np.inf, dtype=np.float32)
         self._values: np.ndarray | None = None
 
     def add(self, post_pos: np.ndarray, cos: np.ndarray) -> None:
@@ -125,7 +133,17 @@ class Floors:
         self.best[touched] = -np.partition(-both, self.pool - 1, axis=1)[:, : self.pool]
         self._values = None
 
+    def prime(self, start: int, block: np.ndarray) -> None:
+        """Posts ``start ..`` against a sample of profiles (a dense block of their cosines,
+        every sampled profile in one block)."""
+        if block.shape[0] == 0 or block.shape[1] < self.pool:
+            return
+        cut = np.partition(block, block.shape[1] - self.pool, axis=1)[:, block.shape[1] - self.pool]
+        stop = start + block.shape[0]
+        self.primed[start:stop] = np.maximum(self.primed[start:stop], cut)
+        self._values = None
+
     def values(self) -> np.ndarray:
         if self._values is None:
-            self._values = self.best.min(axis=1)
+            self._values = np.maximum(self.best.min(axis=1), self.primed)
         return self._values

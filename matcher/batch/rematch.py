@@ -47,7 +47,15 @@ from typing import Any, Literal
 import numpy as np
 
 from matcher.batch.encode import cache_key
-from matcher.batch.partials import Floors, exact_cos, merge_order, quantize, shard_top
+from matcher.batch.partials import (
+    CHUNK,
+    PRIME_SAMPLE,
+    Floors,
+    exact_cos,
+    merge_order,
+    quantize,
+    shard_top,
+)
 from matcher.core.errors import Conflict, InvalidInput, NotFound, TalentMatchError
 from matcher.core.settings import Settings, Weights
 from matcher.domain.schemas import MatchFilters
@@ -324,12 +332,13 @@ class ShardWorker:
 
 def rematch(service: Any, params: RematchParams | None = None, *, executor: str = "local",
             address: str | None = None, workers: int | None = None, resume: str | None = None,
-            pause: float = 0.0, progress: Progress | None = None) -> RunInfo:
+            pause: float = 0.0, progress: Progress | None = None, prime: int = PRIME_SAMPLE) -> RunInfo:
     """Run (or resume) a re-match and return the finished run.
 
     ``executor``: ``local`` (in process) or ``ray`` (actors on ``address`` or a local Ray of
     ``workers`` CPUs). ``resume``: a run id whose uncommitted shards to run (its stored
-    parameters are used; the data must be unchanged since it started)."""
+    parameters are used; the data must be unchanged since it started). ``prime``: profiles
+    sampled to prime the posts' floors (0: none; the lists are the same either way)."""
     repo = BatchRepo(service.store)
     if resume:
         info = repo.run(resume)
@@ -347,8 +356,9 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
     done = repo.done_shards(run_id)
     todo = [s for s in plan.shards if s.index not in done]
     passes_todo = [[s for s in todo if s.side == "talent"], [s for s in todo if s.side == "demand"]]
-    # a resumed run starts without floors (every entry kept): still exact, only less pruned
     floors = Floors(len(plan.ids["demand"]), min(params.pool, len(plan.ids["talent"])))
+    if "demand" in params.sides and passes_todo[0]:
+        prime_floors(service, plan, floors, prime)
     started = time.perf_counter()
     if executor == "local":
         worker = ShardWorker(plan, run_id, pause)
@@ -379,6 +389,22 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
              "partial_entries": partials}
     repo.finish_run(run_id, stats)
     return repo.run(run_id)
+
+
+def prime_floors(service: Any, plan: Plan, floors: Floors, sample: int) -> int:
+    """Fold an evenly spread sample of at most ``sample`` profiles into the posts' floors (their
+    exact cosines with every post, a block of posts at a time); the sample's size."""
+    tids = plan.ids["talent"]
+    if sample <= 0 or len(tids) == 0 or len(plan.ids["demand"]) == 0:
+        return 0
+    picked = np.unique(np.linspace(0, len(tids) - 1, min(sample, len(tids))).round().astype(np.int64))
+    try:
+        vecs = quantize(service.vectors("talent", tids[picked].tolist()))
+    except NotFound:  # a profile deleted since the plan: no priming (still exact)
+        return 0
+    for start in range(0, len(plan.ids["demand"]), CHUNK // 4):
+        floors.prime(start, exact_cos(plan.posts[start : start + CHUNK // 4], vecs))
+    return len(picked)
 
 
 def _fold(floors: Floors, result: ShardResult) -> None:

@@ -11,7 +11,7 @@ from matcher.batch.partials import Floors, exact_cos, merge_order, quantize, sha
 from matcher.batch.rematch import RematchParams, ShardWorker, candidate_order, make_plan, rematch
 from matcher.domain.schemas import TalentProfile
 from matcher.storage.batch_repo import BatchRepo
-from tests.batch.conftest import demo_rows, load_demo_subset
+from tests.batch.conftest import demo_rows
 
 
 def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
@@ -130,15 +130,31 @@ def test_merged_post_lists_equal_the_broadcast_algorithm(with_ties):
     cos = exact_cos(plan.posts, profiles)
     cut_in_tie = [j for j in range(len(cos)) if np.sort(cos[j])[::-1][pool - 1] == np.sort(cos[j])[::-1][pool]]
     assert cut_in_tie
-    lists = {}
-    for size in (1, 5, 13, 200):  # shards smaller than the pool, larger, and one shard
+    lists, entries = {}, {}
+    # shards smaller than the pool, larger, and one shard; floors primed by a sample or not
+    for size, prime in ((1, 0), (5, 0), (5, 10), (13, 10_000), (200, 0)):
         params = RematchParams(top_k=4, pool=pool, shard_size=size)
-        info = rematch(svc, params)
+        info = rematch(svc, params, prime=prime)
+        entries[size, prime] = info.stats["partial_entries"]
         assert info.stats["partial_entries"] > 0 and repo.partial_count(info.id) == 0
         stored = repo.all_matches(info.id)
         got = {qid: [(r.other_id, r.score, r.seeker_score, r.employer_score, r.eligible) for r in rows]
                for (side, qid), rows in stored.items() if side == "demand"}
         assert got == {q: v for q, v in expected.items() if v}, size
-        lists[size] = {k: v for k, v in stored.items()}
+        lists[size, prime] = stored
     # the per-profile lists do not depend on the shard size either (the cosines are exact)
-    assert all(v == lists[1] for v in lists.values())
+    assert all(v == lists[1, 0] for v in lists.values())
+    # the floors prune: later shards keep only what can still enter a pool
+    posts = len(expected)
+    assert entries[1, 0] < posts * len(svc.store.texts("talent"))  # fewer than every pair
+    assert entries[5, 10] < entries[5, 0]
+
+
+def test_a_sample_primes_the_floors_without_counting_a_pair_twice():
+    floors = Floors(2, 2)
+    floors.prime(0, np.array([[0.1, 0.9, 0.5], [0.2, 0.2, 0.2]], dtype=np.float32))
+    assert floors.values().tolist() == pytest.approx([0.5, 0.2])
+    floors.add(np.array([0, 0]), np.array([0.9, 0.5], dtype=np.float32))  # the same pairs, committed
+    assert floors.values().tolist() == pytest.approx([0.5, 0.2])  # not 0.9
+    floors.add(np.array([0, 0]), np.array([0.7, 0.8], dtype=np.float32))
+    assert floors.values().tolist() == pytest.approx([0.8, 0.2])
