@@ -449,6 +449,33 @@ def _run_on_ray(plan: Plan, run_id: str, passes_todo: list[list[ShardSpec]], flo
         return n
 
 
+def broadcast_post_lists(service: Any, params: RematchParams) -> dict[int, list[MatchRow]]:
+    """The per-post lists as the algorithm the merge replaced computes them: each post's ``pool``
+    nearest by cosine over the WHOLE profile matrix (same exact cosines, ties by id), scored by
+    the same code. Holds every profile vector: a reference for checks and tests, not for scale."""
+    plan = make_plan(service, params)
+    worker = ShardWorker(plan, "broadcast")
+    tids = plan.ids["talent"]
+    if len(tids) == 0:
+        return {}
+    profiles = quantize(service.vectors("talent", tids.tolist()))
+    pool = min(params.pool, len(tids))
+    out: dict[int, list[MatchRow]] = {}
+    for start in range(0, len(plan.ids["demand"]), params.shard_size):
+        pids = plan.ids["demand"][start : start + params.shard_size]
+        cos = exact_cos(plan.posts[start : start + len(pids)], profiles)
+        cands = [candidate_order(cos[r], tids, pool) for r in range(len(pids))]
+        queries = worker._load("demand", pids.tolist())
+        targets = worker._load("talent", sorted({int(tids[j]) for c in cands for j in c}))
+        for r, qid in enumerate(pids.tolist()):
+            if qid in queries:
+                rows = worker._rank("demand", qid, queries[qid], [(targets[int(tids[j])], float(cos[r, j]), None)
+                                                                  for j in cands[r] if int(tids[j]) in targets])
+                if rows:
+                    out[qid] = rows
+    return out
+
+
 def is_fresh(service: Any, info: RunInfo) -> bool:
     """Whether a finished run still describes the data: no record was added, changed or
     deleted since it was planned (same counts and latest change time on both sides), and the

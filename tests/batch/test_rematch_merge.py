@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from matcher.batch.partials import Floors, exact_cos, merge_order, quantize, shard_top
-from matcher.batch.rematch import RematchParams, ShardWorker, candidate_order, make_plan, rematch
+from matcher.batch.rematch import (
+    RematchParams,
+    broadcast_post_lists,
+    candidate_order,
+    make_plan,
+    rematch,
+)
 from matcher.domain.schemas import TalentProfile
 from matcher.storage.batch_repo import BatchRepo
 from tests.batch.conftest import demo_rows
@@ -98,32 +104,14 @@ def with_ties(loaded):
     return loaded
 
 
-def _broadcast_rows(svc, params: RematchParams) -> dict[int, list[tuple[int, float, float, float, bool]]]:
-    """The per-post lists of the algorithm the merge replaces: each post's pool over the whole
-    profile matrix (same exact cosines), scored by the same worker code."""
-    plan = make_plan(svc, params)
-    worker = ShardWorker(plan, "reference")
-    profiles = quantize(svc.vectors("talent", plan.ids["talent"].tolist()))
-    tids = plan.ids["talent"]
-    cos = exact_cos(plan.posts, profiles)
-    pool = min(params.pool, len(tids))
-    out = {}
-    for j, qid in enumerate(plan.ids["demand"].tolist()):
-        cands = candidate_order(cos[j], tids, pool)
-        targets = worker._load("talent", [int(tids[c]) for c in cands])
-        rows = worker._rank("demand", qid, worker._load("demand", [qid])[qid],
-                            [(targets[int(tids[c])], float(cos[j, c]), None) for c in cands])
-        out[qid] = [(r.other_id, r.score, r.seeker_score, r.employer_score, r.eligible) for r in rows]
-    return out
-
-
 def test_merged_post_lists_equal_the_broadcast_algorithm(with_ties):
     svc = with_ties
     texts = svc.store.texts("talent")
     assert len(set(texts.values())) < len(texts)  # the copies share their originals' texts
     repo = BatchRepo(svc.store)
     pool = 6
-    expected = _broadcast_rows(svc, RematchParams(top_k=4, pool=pool, shard_size=5))
+    expected = {qid: [(r.other_id, r.score, r.seeker_score, r.employer_score, r.eligible) for r in rows]
+                for qid, rows in broadcast_post_lists(svc, RematchParams(top_k=4, pool=pool, shard_size=5)).items()}
     # some post's pool is cut inside a tie whose profiles sit in different shards
     plan = make_plan(svc, RematchParams(top_k=4, pool=pool, shard_size=5))
     profiles = quantize(svc.vectors("talent", plan.ids["talent"].tolist()))
@@ -140,7 +128,7 @@ def test_merged_post_lists_equal_the_broadcast_algorithm(with_ties):
         stored = repo.all_matches(info.id)
         got = {qid: [(r.other_id, r.score, r.seeker_score, r.employer_score, r.eligible) for r in rows]
                for (side, qid), rows in stored.items() if side == "demand"}
-        assert got == {q: v for q, v in expected.items() if v}, size
+        assert got == expected, size
         lists[size, prime] = stored
     # the per-profile lists do not depend on the shard size either (the cosines are exact)
     assert all(v == lists[1, 0] for v in lists.values())
