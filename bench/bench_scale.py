@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -50,11 +51,26 @@ RESULTS = ROOT / "bench" / "results"
 # --------------------------------------------------------------------------- memory sampling
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether ``ancestor`` started ``pid`` (directly or not): the job's own local Ray."""
+    for _ in range(64):
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
 class RssSampler:
     """Peak resident memory of this process and of every Ray ``ShardWorker`` process, sampled."""
 
     def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
+        self.me = os.getpid()
         self.driver_base = rss_mb()  # before the job: the service, its indexes, the records
         self.driver_peak = self.driver_base
         self.worker_peak: dict[int, float] = {}
@@ -69,6 +85,8 @@ class RssSampler:
                     continue
                 try:
                     if not (entry / "cmdline").read_bytes().startswith(b"ray::ShardWorker"):
+                        continue
+                    if not _descends_from(int(entry.name), self.me):  # another job's worker on this machine
                         continue
                     for line in (entry / "status").read_text().splitlines():
                         if line.startswith("VmRSS:"):
@@ -432,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(), "git": git_rev(),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "note": a.note, "config": {"talents": a.talents, "posts": a.posts, "distinct": a.distinct, "pool": a.pool, "top_k": a.top_k,
                    "shard_size": a.shard_size, "quick": a.quick}, "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
