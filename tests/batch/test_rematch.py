@@ -69,13 +69,17 @@ def test_a_shard_is_committed_whole_or_not_at_all(batch_settings, db_url):
     repo = BatchRepo(Store(db_url))
     run = repo.create_run("rematch", {}, "f" * 64, 2)
     row = MatchRow("talent", 1, 1, 7, 0.5, 0.4, 0.6, True)
+    partials = [(7, 1, 0.25), (8, 1, 0.5)]  # (post, profile, cosine)
     with pytest.raises(Exception):  # noqa: B017 - the database's integrity error, whichever driver
-        repo.commit_shard(run, 0, [row, row])  # the same (run, side, query, rank) twice
-    assert repo.done_shards(run) == set() and repo.shard_rows(run) == {}
-    assert repo.commit_shard(run, 0, [row, replace(row, rank=2, other_id=8)], "w1") is True
-    assert repo.commit_shard(run, 0, [row], "w2") is False  # a retried shard writes nothing
+        repo.commit_shard(run, 0, [row, row], partials=partials)  # the same (run, side, query, rank) twice
+    assert repo.done_shards(run) == set() and repo.shard_rows(run) == {} and repo.partial_count(run) == 0
+    assert repo.commit_shard(run, 0, [row, replace(row, rank=2, other_id=8)], "w1", partials) is True
+    assert repo.commit_shard(run, 0, [row], "w2", [(9, 1, 0.1)]) is False  # a retried shard writes nothing
     assert repo.shard_rows(run) == {0: (2, 2)}
     assert [m.other_id for m in repo.matches(run, "talent", 1)] == [7, 8]
+    assert repo.partials(run, [7, 8, 9]) == {7: [(1, 0.25)], 8: [(1, 0.5)]}
+    repo.delete_run(run)
+    assert repo.partial_count(run) == 0
 
 
 def test_a_resumed_run_runs_only_the_missing_shards_and_ends_as_a_fresh_run(loaded):
