@@ -319,7 +319,8 @@ def estimate(result: dict[str, Any]) -> dict[str, Any]:
             "partial_gb": round(per_post * posts * 120 / 1e9, 1),  # ~120 B a PostgreSQL row with its key
             "prime_hours": round(2 * posts * sample * 384 / (gflops * 1e9) / 3600, 3),
             "floors_mb": round(posts * pool * 4 / 2**20), "cos_block_gb": round(shard * posts * 4 / 1e9, 1),
-            "measured_partial_entries": measured}
+            "measured_partial_entries": measured,
+            "measured_sample_was_all": result["setup"]["talents"] <= sample}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -381,8 +382,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{est['cosine_hours']} h on {workers} cores.",
                 f"- **What bounds it: {bound}** ({max(stages.values())} h). Exact products grow as profiles × posts "
                 "while scoring grows as (profiles + posts) × pool, so past ~10^5 posts the candidate step should "
-                "search an IVF-PQ index (below: 100 candidates re-scored exactly keep recall@10 ≈ 0.99) instead "
-                "of multiplying every pair.",
+                "search an IVF-PQ index (the index plan of a run with `--ivf-n`) instead of multiplying every pair.",
                 f"- Writes: {est['rows_written']:.1e} rows (≈ 60 bytes each, ≈ {est['rows_written'] * 60 / 1e9:.0f} GB "
                 "with indexes ×2) in one bulk insert per shard; PostgreSQL takes ~10^5 rows/s per writer, so "
                 f"{workers} writers are bounded by the server's WAL, roughly 10–30 min, overlapping the scoring.",
@@ -394,7 +394,8 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{est['partial_entries']:.1e} entries, ≈ {est['partial_gb']} GB in `batch_partials` at ≈ 120 B a row, "
                 "written once, read once by the post shards, deleted at the end. Measured here: "
                 + ", ".join(f"{w} worker{'s' if w > 1 else ''}: {fmt(n)}" for w, n in est["measured_partial_entries"].items() if n)
-                + " entries.",
+                + " entries" + (" (at this size the sample is every profile, so the floors are exact from the "
+                                "start: about pool entries per post)." if est.get("measured_sample_was_all") else "."),
                 f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB as int32) read-only from "
                 "the node's object store (shared by the node's workers), the post records it loads (≈ 1 KB each as "
                 f"Python objects), one profile shard's cosines with every post ({est['cos_block_gb']} GB float32). "
@@ -414,6 +415,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"- **What bounds it: {bound}** ({max(stages.values())} h).",
                 f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB float32) and, for the per-post "
                 f"side, the whole profile matrix ({est['vectors_gb']['profiles']} GB), broadcast to every node."]
+    if est and ip:
         lines += ["", "The IVF-PQ vectors are synthetic (real e5 demo vectors as centres plus covariance-shaped "
                       "noise): neighbours cluster more than real postings may, so measure again on real vectors "
                       "before choosing nlist and nprobe."]
