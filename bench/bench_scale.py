@@ -319,6 +319,7 @@ def estimate(result: dict[str, Any]) -> dict[str, Any]:
             "partial_gb": round(per_post * posts * 120 / 1e9, 1),  # ~120 B a PostgreSQL row with its key
             "prime_hours": round(2 * posts * sample * 384 / (gflops * 1e9) / 3600, 3),
             "floors_mb": round(posts * pool * 4 / 2**20), "cos_block_gb": round(shard * posts * 4 / 1e9, 1),
+            "before_post_shard_cos_gb": round(shard * profiles * 4 / 1e9, 1),
             "measured_partial_entries": measured,
             "measured_sample_was_all": result["setup"]["talents"] <= sample}
 
@@ -398,7 +399,8 @@ def markdown(result: dict[str, Any]) -> str:
                                 "start: about pool entries per post)." if est.get("measured_sample_was_all") else "."),
                 f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB as int32) read-only from "
                 "the node's object store (shared by the node's workers), the post records it loads (≈ 1 KB each as "
-                f"Python objects), one profile shard's cosines with every post ({est['cos_block_gb']} GB float32). "
+                f"Python objects), one profile shard's cosines with every post ({est['cos_block_gb']} GB float32; before, a "
+                f"post shard's cosines with every profile were {est['before_post_shard_cos_gb']} GB). "
                 f"No process holds the profile matrix ({est['vectors_gb']['profiles']} GB): a worker reads its shard's "
                 f"vectors from the embedding cache; a post shard reads only its posts' entries. The driver: the post "
                 f"matrix, the floors ({est['floors_mb']} MiB: pool cosines per post).",
