@@ -62,7 +62,7 @@ from matcher.domain.schemas import MatchFilters
 from matcher.ranking import learned
 from matcher.ranking.scorer import PairScorer, passes, top
 from matcher.reference.bundle import ReferenceData
-from matcher.retrieval.indexes import SEARCHABLE
+from matcher.retrieval.indexes import INDEX_FORMAT, SEARCHABLE
 from matcher.storage.batch_repo import BatchRepo, MatchRow, RunInfo
 from matcher.storage.store import Store
 
@@ -151,7 +151,7 @@ def make_plan(service: Any, params: RematchParams) -> Plan:
         missing = [i for i, k in keys.items() if k not in cached]
         if missing:
             service.vectors("talent", missing)  # encodes and caches them
-    background = {side: float(service.background(side)) if len(ids[side]) else 0.0 for side in ("talent", "demand")}
+    background = {side: _background(service, side, hashes[side]) for side in ("talent", "demand")}
     weights = service.weights.model_dump()
     settings = service.settings.model_dump(mode="json")
     watermark = repo.watermark()
@@ -169,6 +169,26 @@ def make_plan(service: Any, params: RematchParams) -> Plan:
             shards.append(ShardSpec(len(shards), side, start, min(start + params.shard_size, n)))
     return Plan(params, settings, weights, ids, posts, background, service.cached.name, digest, shards,
                 watermark, model_id, model)
+
+
+def _background(service: Any, side: str, hashes: dict[int, str]) -> float:
+    """The service's background cosine of a side. An index this process has not loaded is not
+    loaded for it (the profile index is the profile matrix): its saved manifest gives the value
+    the service would load, if it was saved for these very records with this encoder; else the
+    service loads (or builds) the index."""
+    if not hashes:
+        return 0.0
+    if side not in getattr(service.indexes, "_sides", {}):
+        path = service.settings.index_dir() / side / "manifest.json"
+        try:
+            m = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            m = None
+        if (isinstance(m, dict) and m.get("model") == service.cached.name and m.get("model_dim") == service.cached.dim
+                and m.get("index_format") == INDEX_FORMAT and m.get("backend") == service.settings.index_backend
+                and m.get("hashes") == {str(k): v for k, v in hashes.items()} and "background" in m):
+            return float(m["background"])
+    return float(service.background(side))
 
 
 def candidate_order(cos_row: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:

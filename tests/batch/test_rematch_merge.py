@@ -17,7 +17,7 @@ from matcher.batch.rematch import (
 )
 from matcher.domain.schemas import TalentProfile
 from matcher.storage.batch_repo import BatchRepo
-from tests.batch.conftest import demo_rows
+from tests.batch.conftest import demo_rows, load_demo_subset
 
 
 def _unit(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
@@ -146,3 +146,27 @@ def test_a_sample_primes_the_floors_without_counting_a_pair_twice():
     assert floors.values().tolist() == pytest.approx([0.5, 0.2])  # not 0.9
     floors.add(np.array([0, 0]), np.array([0.7, 0.8], dtype=np.float32))
     assert floors.values().tolist() == pytest.approx([0.8, 0.2])
+
+
+def test_the_plan_does_not_load_the_profile_index(batch_settings):
+    """A driver that has not loaded an index does not load it for the plan (the profile index
+    is the profile matrix): the saved manifest of the same records gives the service's
+    background; without a current manifest the service's index is used."""
+    from matcher.wiring import build_service
+
+    svc = build_service(batch_settings)
+    load_demo_subset(svc, talents=30, demands=20)
+    svc.indexes.sync()  # saved, as an API process saves them
+    want = {side: svc.background(side) for side in ("talent", "demand")}
+    svc.close()
+    again = build_service(batch_settings)
+    try:
+        plan = make_plan(again, RematchParams(top_k=3, pool=10, shard_size=50))
+        assert plan.background == want
+        assert not again.indexes._sides  # neither side was loaded
+        again.add("talent", [TalentProfile.model_validate({**demo_rows("talents.jsonl", 31)[30]})])
+        plan = make_plan(again, RematchParams(top_k=3, pool=10, shard_size=50))
+        assert "talent" in again.indexes._sides  # the saved one is stale: the service's own
+        assert plan.background["talent"] == again.background("talent")
+    finally:
+        again.close()
