@@ -313,6 +313,8 @@ def estimate(result: dict[str, Any]) -> dict[str, Any]:
             "scoring_hours": round(pairs / (per_worker_pairs * workers) / 3600, 2),
             "exact": bool(exact), "cosine_pflop": round(flop / 1e15, 1), "gemm_gflops_per_process": round(gflops, 1),
             "cosine_hours": round(flop / (gflops * 1e9 * workers / 2) / 3600, 2),
+            "float32_both_sides_hours": round(2 * 2 * profiles * posts * 384 / (result["gemm_gflops_per_process"] * 1e9
+                                                                             * workers / 2) / 3600, 2),
             "vectors_gb": {"profiles": round(profiles * 384 * 4 / 1e9, 1), "posts": round(posts * 384 * 4 / 1e9, 2)},
             "rows_written": (profiles + posts) * top_k, "shard_size": shard, "prime_sample": sample,
             "partial_per_post": round(per_post), "partial_entries": round(per_post * posts),
@@ -380,7 +382,8 @@ def markdown(result: dict[str, Any]) -> str:
                 f"- Cosine candidates: exact products (quantized vectors in float64), computed ONCE per pair by the "
                 f"profile shards and used by both sides: {est['cosine_pflop']} PFLOP (profiles × posts × 384 × 2); "
                 f"at the measured {est['gemm_gflops_per_process']} GFLOP/s of `exact_cos` per 2-core process ≈ "
-                f"{est['cosine_hours']} h on {workers} cores.",
+                f"{est['cosine_hours']} h on {workers} cores (before: the float32 product once per side, at the "
+                f"{result['gemm_gflops_per_process']} GFLOP/s measured in the same run ≈ {est['float32_both_sides_hours']} h).",
                 f"- **What bounds it: {bound}** ({max(stages.values())} h). Exact products grow as profiles × posts "
                 "while scoring grows as (profiles + posts) × pool, so past ~10^5 posts the candidate step should "
                 "search an IVF-PQ index (the index plan of a run with `--ivf-n`) instead of multiplying every pair.",
