@@ -11,6 +11,7 @@ Usage::
     python -m bench.bench_scale                     # 100,000 profiles × 10,000 posts (see --help)
     python -m bench.bench_scale --quick             # 3,000 × 600 smoke run
     python -m bench.bench_scale --talents 20000 --posts 2000 --ivf-n 200000
+    python -m bench.bench_scale --stem scale-broadcast --note "..."   # another code version, same measurement
 
 What is real and what is synthetic:
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -41,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.util import ROOT, fmt, git_rev, loadavg, log, rss_mb
+from bench.util import ROOT, fmt, git_rev, loadavg, log, rss_mb, trim_heap
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -49,12 +51,28 @@ RESULTS = ROOT / "bench" / "results"
 # --------------------------------------------------------------------------- memory sampling
 
 
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """Whether ``ancestor`` started ``pid`` (directly or not): the job's own local Ray."""
+    for _ in range(64):
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
 class RssSampler:
     """Peak resident memory of this process and of every Ray ``ShardWorker`` process, sampled."""
 
     def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
-        self.driver_peak = 0.0
+        self.me = os.getpid()
+        self.driver_base = rss_mb()  # before the job: the service, its indexes, the records
+        self.driver_peak = self.driver_base
         self.worker_peak: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -67,6 +85,8 @@ class RssSampler:
                     continue
                 try:
                     if not (entry / "cmdline").read_bytes().startswith(b"ray::ShardWorker"):
+                        continue
+                    if not _descends_from(int(entry.name), self.me):  # another job's worker on this machine
                         continue
                     for line in (entry / "status").read_text().splitlines():
                         if line.startswith("VmRSS:"):
@@ -146,12 +166,16 @@ def setup(data_dir: Path, talents: int, posts: int, distinct: int, seed: int) ->
 
 
 def run_rematch(svc: Any, params: Any, executor: str, workers: int) -> dict[str, Any]:
+    import pickle
+
     from matcher.batch.rematch import make_plan, rematch
 
     t0 = time.perf_counter()
     plan = make_plan(svc, params)
     plan_s = time.perf_counter() - t0
+    plan_mb = len(pickle.dumps(plan, protocol=5)) / 2**20  # what every node receives
     del plan
+    trim_heap()
     la0 = loadavg()
     with RssSampler() as mem:
         t0 = time.perf_counter()
@@ -164,7 +188,9 @@ def run_rematch(svc: Any, params: Any, executor: str, workers: int) -> dict[str,
            "plan_s": round(plan_s, 2), "shard_pass_s": info.stats["last_pass_seconds"], "shards": info.shards,
            "rows": info.rows, "queries": queries, "pairs_scored": scored,
            "queries_per_s": round(queries / wall, 1), "pairs_per_s": round(scored / wall, 1),
-           "driver_peak_rss_mb": round(mem.driver_peak, 1),
+           "plan_mb": round(plan_mb, 1), "partial_entries": info.stats.get("partial_entries"),
+           "driver_base_rss_mb": round(mem.driver_base, 1), "driver_peak_rss_mb": round(mem.driver_peak, 1),
+           "driver_added_mb": round(mem.driver_peak - mem.driver_base, 1),
            "worker_peak_rss_mb": sorted(round(v, 1) for v in mem.worker_peak.values()),
            "loadavg_before": la0, "loadavg_after": loadavg()}
     log(f"{executor} ×{workers}: {out['wall_s']}s, {out['queries_per_s']} queries/s, {out['pairs_per_s']} pairs/s")
@@ -231,7 +257,8 @@ def index_plan(n: int, queries: int, seed: int) -> dict[str, Any]:
 
 
 def gemm_gflops() -> float:
-    """Measured float32 matrix-product rate of this machine (the cosine step's kernel)."""
+    """Measured float32 matrix-product rate of this machine (the cosine step's kernel before
+    issue 15)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((2000, 384), dtype=np.float32)
     b = rng.standard_normal((10000, 384), dtype=np.float32)
@@ -242,25 +269,61 @@ def gemm_gflops() -> float:
     return 3 * 2 * 2000 * 10000 * 384 / (time.perf_counter() - t0) / 1e9
 
 
+def exact_cos_gflops() -> float | None:
+    """Measured rate of the exact cosine (``matcher.batch.partials.exact_cos``: quantized
+    vectors multiplied in float64), the cosine step's kernel since issue 15."""
+    try:
+        from matcher.batch.partials import exact_cos, quantize
+    except ImportError:  # an older version of the code
+        return None
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2000, 384), dtype=np.float32)
+    b = rng.standard_normal((10000, 384), dtype=np.float32)
+    qa = quantize(a / np.linalg.norm(a, axis=1, keepdims=True))
+    qb = quantize(b / np.linalg.norm(b, axis=1, keepdims=True))
+    exact_cos(qa, qb)
+    t0 = time.perf_counter()
+    for _ in range(3):
+        exact_cos(qa, qb)
+    return 3 * 2 * 2000 * 10000 * 384 / (time.perf_counter() - t0) / 1e9
+
+
 def estimate(result: dict[str, Any]) -> dict[str, Any]:
     """The 10-node, 10^7-profile estimate from the measured per-worker rates."""
     runs = {r["workers"]: r for r in result["runs"] if r["executor"] == "ray"}
-    if 1 not in runs:
+    if not runs:
         return {}
-    one = runs[1]
-    per_worker_pairs = one["pairs_scored"] / one["shard_pass_s"]  # includes Ray start and actor set-up
+    fewest = min(runs)
+    one = runs[fewest]
+    # per worker: from the run with the fewest workers (includes Ray start and actor set-up)
+    per_worker_pairs = one["pairs_scored"] / one["shard_pass_s"] / fewest
     profiles, posts, pool, top_k = 10_000_000, 1_000_000, result["config"]["pool"], result["config"]["top_k"]
-    nodes, cores = 10, 16
+    nodes, cores, shard, sample = 10, 16, 500, 20_000
+    workers = nodes * cores
     pairs = profiles * pool + posts * pool
-    flop = 2 * 2 * profiles * posts * 384  # the cosine matrix, once per side as implemented
-    gflops = result["gemm_gflops_per_process"]
+    exact = result.get("exact_cos_gflops_per_process")
+    flop = 2 * profiles * posts * 384 * (1 if exact else 2)  # once per profile shard; before: once per side
+    gflops = exact or result["gemm_gflops_per_process"]
+    # per post, what the profile shards store: ~pool from the shards that start before any floor
+    # is known (each keeps ~pool x shard/sample), ~pool x ln(profiles/sample) after (floors rise)
+    per_post = pool * (1 + workers * shard / sample + float(np.log(profiles / sample)))
+    measured = {w: r.get("partial_entries") for w, r in runs.items()}
     return {"profiles": profiles, "posts": posts, "pool": pool, "nodes": nodes, "cores_per_node": cores,
             "measured_pairs_per_s_per_worker": round(per_worker_pairs, 1), "pairs": pairs,
-            "scoring_hours": round(pairs / (per_worker_pairs * nodes * cores) / 3600, 2),
-            "cosine_pflop": round(flop / 1e15, 1), "gemm_gflops_per_process": round(gflops, 1),
-            "cosine_hours": round(flop / (gflops * 1e9 * nodes * cores / 2) / 3600, 2),
+            "scoring_hours": round(pairs / (per_worker_pairs * workers) / 3600, 2),
+            "exact": bool(exact), "cosine_pflop": round(flop / 1e15, 1), "gemm_gflops_per_process": round(gflops, 1),
+            "cosine_hours": round(flop / (gflops * 1e9 * workers / 2) / 3600, 2),
+            "float32_both_sides_hours": round(2 * 2 * profiles * posts * 384 / (result["gemm_gflops_per_process"] * 1e9
+                                                                             * workers / 2) / 3600, 2),
             "vectors_gb": {"profiles": round(profiles * 384 * 4 / 1e9, 1), "posts": round(posts * 384 * 4 / 1e9, 2)},
-            "rows_written": (profiles + posts) * top_k}
+            "rows_written": (profiles + posts) * top_k, "shard_size": shard, "prime_sample": sample,
+            "partial_per_post": round(per_post), "partial_entries": round(per_post * posts),
+            "partial_gb": round(per_post * posts * 120 / 1e9, 1),  # ~120 B a PostgreSQL row with its key
+            "prime_hours": round(2 * posts * sample * 384 / (gflops * 1e9) / 3600, 3),
+            "floors_mb": round(posts * pool * 4 / 2**20), "cos_block_gb": round(shard * posts * 4 / 1e9, 1),
+            "before_post_shard_cos_gb": round(shard * profiles * 4 / 1e9, 1),
+            "measured_partial_entries": measured,
+            "measured_sample_was_all": result["setup"]["talents"] <= sample}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -268,17 +331,21 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [f"# Scale benchmark: batch re-match on Ray ({result['date']})", "",
              f"Machine: {result['machine']['cpus']} CPUs (shared with other work: load averages below), "
              f"Python {result['machine']['python']}, git {result['git']}.", "",
+             *([f"Code measured: {result['note']}", ""] if result.get("note") else []),
              f"Data: {s['talents']} active profiles × {s['posts']} open posts (SYNTHETIC; {c['distinct']} distinct "
              f"profiles and {s['distinct_posts']} posts of the demo data stored through the service, copied in the database); fake encoder, "
              f"384 dims; SQLite file. Job: top-{c['top_k']} both ways, {c['pool']} candidates by cosine per "
              f"record, shards of {c['shard_size']}.", "",
              f"Setup: store {s['distinct_talents']} + {s['distinct_posts']} distinct records {s['store_distinct_s']} s, copy "
              f"{s['copy_s']} s, index {s['index_s']} s.", "",
-             "| run | workers | wall s | plan s | shards | rows | queries/s | pairs scored/s | driver peak RSS MiB | worker peak RSS MiB | load avg before → after |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| run | workers | wall s | plan s | plan MiB (to every node) | shards | rows | partial entries | queries/s | pairs scored/s | driver RSS before → peak MiB (added) | worker peak RSS MiB | load avg before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
-        lines.append(f"| {r['executor']} | {r['workers']} | {r['wall_s']} | {r['plan_s']} | {r['shards']} | {r['rows']} | "
-                     f"{fmt(r['queries_per_s'])} | {fmt(r['pairs_per_s'])} | {r['driver_peak_rss_mb']} | "
+        driver = (f"{r['driver_base_rss_mb']} → {r['driver_peak_rss_mb']} (+{r['driver_added_mb']})"
+                  if "driver_base_rss_mb" in r else f"peak {r['driver_peak_rss_mb']}")
+        lines.append(f"| {r['executor']} | {r['workers']} | {r['wall_s']} | {r['plan_s']} | {r.get('plan_mb', '—')} | "
+                     f"{r['shards']} | {r['rows']} | {fmt(r['partial_entries']) if r.get('partial_entries') else '—'} | "
+                     f"{fmt(r['queries_per_s'])} | {fmt(r['pairs_per_s'])} | {driver} | "
                      f"{', '.join(str(x) for x in r['worker_peak_rss_mb']) or '—'} | {r['loadavg_before'][0]} → {r['loadavg_after'][0]} |")
     ray_runs = {r["workers"]: r for r in result["runs"] if r["executor"] == "ray"}
     if 1 in ray_runs and 2 in ray_runs:
@@ -301,6 +368,7 @@ def markdown(result: dict[str, Any]) -> str:
     if est:
         stages = {"scoring": est["scoring_hours"], "cosine candidates (exact products)": est["cosine_hours"]}
         bound = max(stages, key=stages.get)
+        workers = est["nodes"] * est["cores_per_node"]
         lines += ["", f"## Estimate: {est['nodes']} nodes × {est['cores_per_node']} cores, 10^7 profiles × 10^6 posts", "",
                   "From the rates measured above, scaled linearly (shards are independent; the database and the "
                   "network are the shared parts). Both rates were measured on this shared machine under the load "
@@ -308,26 +376,51 @@ def markdown(result: dict[str, Any]) -> str:
                   "bounds.", "",
                   f"- Scoring: {est['pairs']:.2e} scored pairs (both ways, {est['pool']} candidates each) at "
                   f"{fmt(est['measured_pairs_per_s_per_worker'])} pairs/s per worker × "
-                  f"{est['nodes'] * est['cores_per_node']} workers ≈ {est['scoring_hours']} h.",
-                  f"- Cosine candidates: exact products are {est['cosine_pflop']} PFLOP (profiles × posts × 384 × 2, "
-                  f"once per side); at the measured {est['gemm_gflops_per_process']} GFLOP/s per 2-core process ≈ "
-                  f"{est['cosine_hours']} h on {est['nodes'] * est['cores_per_node']} cores.",
-                  f"- **What bounds it: {bound}** ({max(stages.values())} h). Exact products grow as profiles × posts "
-                  "while scoring grows as (profiles + posts) × pool, so past ~10^5 posts the candidate step should "
-                  "search an IVF-PQ index (below: 100 candidates re-scored exactly keep recall@10 ≈ 0.99) instead "
-                  "of multiplying every pair; with 10^5 posts the products take a tenth of the time above.",
-                  f"- Writes: {est['rows_written']:.1e} rows (≈ 60 bytes each, ≈ {est['rows_written'] * 60 / 1e9:.0f} GB "
-                  "with indexes ×2) in one bulk insert per shard; PostgreSQL takes ~10^5 rows/s per writer, so "
-                  "160 writers are bounded by the server's WAL, roughly 10–30 min, overlapping the scoring.",
-                  f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB float32) read-only from "
-                  "the node's object store (shared by the node's workers), the post records (≈ 1 KB each as "
-                  "Python objects: ≈ 1 GB), one shard of profiles. The per-post side as implemented also "
-                  f"broadcasts the profile matrix ({est['vectors_gb']['profiles']} GB): at 10^7 it should be "
-                  "replaced by per-shard top lists per post merged in a second pass (or IVF-PQ: 10^7 × 48 B = "
-                  "0.5 GB of codes, plus the full vectors on disk for re-scoring).",
-                  "- Network: the broadcast matrices once per node (1.5 GB posts; + 15.4 GB profiles as "
-                  "implemented), each shard's records from PostgreSQL (≈ 2 KB a record: 20 GB in all), the rows "
-                  "back (≈ 7 GB)."]
+                  f"{workers} workers ≈ {est['scoring_hours']} h."]
+        if est.get("exact"):
+            lines += [
+                f"- Cosine candidates: exact products (quantized vectors in float64), computed ONCE per pair by the "
+                f"profile shards and used by both sides: {est['cosine_pflop']} PFLOP (profiles × posts × 384 × 2); "
+                f"at the measured {est['gemm_gflops_per_process']} GFLOP/s of `exact_cos` per 2-core process ≈ "
+                f"{est['cosine_hours']} h on {workers} cores (before: the float32 product once per side, at the "
+                f"{result['gemm_gflops_per_process']} GFLOP/s measured in the same run ≈ {est['float32_both_sides_hours']} h).",
+                f"- **What bounds it: {bound}** ({max(stages.values())} h). Exact products grow as profiles × posts "
+                "while scoring grows as (profiles + posts) × pool, so past ~10^5 posts the candidate step should "
+                "search an IVF-PQ index (the index plan of a run with `--ivf-n`) instead of multiplying every pair.",
+                f"- Writes: {est['rows_written']:.1e} rows (≈ 60 bytes each, ≈ {est['rows_written'] * 60 / 1e9:.0f} GB "
+                "with indexes ×2) in one bulk insert per shard; PostgreSQL takes ~10^5 rows/s per writer, so "
+                f"{workers} writers are bounded by the server's WAL, roughly 10–30 min, overlapping the scoring.",
+                f"- Per-post side (merge of per-shard top lists): shards of {est['shard_size']} profiles store each "
+                f"post's nearest profiles within the shard above the post's floor; with the floors primed by "
+                f"{est['prime_sample']:,} sampled profiles (≈ {est['prime_hours']} h of exact products at the driver) "
+                f"and raised as shards commit, ≈ {est['partial_per_post']} entries per post "
+                f"(pool × (1 + workers × shard / sample + ln(profiles / sample))): "
+                f"{est['partial_entries']:.1e} entries, ≈ {est['partial_gb']} GB in `batch_partials` at ≈ 120 B a row, "
+                "written once, read once by the post shards, deleted at the end. Measured here: "
+                + ", ".join(f"{w} worker{'s' if w > 1 else ''}: {fmt(n)}" for w, n in est["measured_partial_entries"].items() if n)
+                + " entries" + (" (at this size the sample is every profile, so the floors are exact from the "
+                                "start: about pool entries per post)." if est.get("measured_sample_was_all") else "."),
+                f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB as int32) read-only from "
+                "the node's object store (shared by the node's workers), the post records it loads (≈ 1 KB each as "
+                f"Python objects), one profile shard's cosines with every post ({est['cos_block_gb']} GB float32; before, a "
+                f"post shard's cosines with every profile were {est['before_post_shard_cos_gb']} GB). "
+                f"No process holds the profile matrix ({est['vectors_gb']['profiles']} GB): a worker reads its shard's "
+                f"vectors from the embedding cache; a post shard reads only its posts' entries. The driver: the post "
+                f"matrix, the floors ({est['floors_mb']} MiB: pool cosines per post).",
+                f"- Network: the post matrix once per node ({est['vectors_gb']['posts']} GB; before: + "
+                f"{est['vectors_gb']['profiles']} GB of profile matrix per node, {est['vectors_gb']['profiles'] * est['nodes']:.0f} GB "
+                f"in all), the profile vectors once from the database ({est['vectors_gb']['profiles']} GB in all), each "
+                "shard's records from PostgreSQL (≈ 2 KB a record: 20 GB in all), the partial entries to and from "
+                "PostgreSQL (≈ 40 B each on the wire), the rows back (≈ 7 GB)."]
+        else:
+            lines += [
+                f"- Cosine candidates: exact products are {est['cosine_pflop']} PFLOP (profiles × posts × 384 × 2, "
+                f"once per side); at the measured {est['gemm_gflops_per_process']} GFLOP/s per 2-core process ≈ "
+                f"{est['cosine_hours']} h on {workers} cores.",
+                f"- **What bounds it: {bound}** ({max(stages.values())} h).",
+                f"- Memory per worker: the post matrix ({est['vectors_gb']['posts']} GB float32) and, for the per-post "
+                f"side, the whole profile matrix ({est['vectors_gb']['profiles']} GB), broadcast to every node."]
+    if est and ip:
         lines += ["", "The IVF-PQ vectors are synthetic (real e5 demo vectors as centres plus covariance-shaped "
                       "noise): neighbours cluster more than real postings may, so measure again on real vectors "
                       "before choosing nlist and nprobe."]
@@ -344,9 +437,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shard-size", type=int, default=2_000)
     ap.add_argument("--ivf-n", type=int, default=100_000, help="vectors of the IVF-PQ recall measurement (0: skip)")
     ap.add_argument("--no-local", action="store_true", help="skip the in-process reference run")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Ray worker counts to run")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--report-only", type=Path, help="re-render the report of a saved result JSON (no measuring)")
+    ap.add_argument("--stem", help="result file names (default scale, or scale-quick with --quick)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="directory of the result files")
+    ap.add_argument("--note", default="", help="what code was measured (printed in the report)")
     a = ap.parse_args(argv)
     if a.report_only:
         result = json.loads(a.report_only.read_text(encoding="utf-8"))
@@ -363,13 +460,13 @@ def main(argv: list[str] | None = None) -> int:
 
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(), "git": git_rev(),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
-        "config": {"talents": a.talents, "posts": a.posts, "distinct": a.distinct, "pool": a.pool, "top_k": a.top_k,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "note": a.note, "config": {"talents": a.talents, "posts": a.posts, "distinct": a.distinct, "pool": a.pool, "top_k": a.top_k,
                    "shard_size": a.shard_size, "quick": a.quick}, "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         svc, result["setup"] = setup(Path(tmp), a.talents, a.posts, a.distinct, a.seed)
         params = RematchParams(top_k=a.top_k, pool=a.pool, shard_size=a.shard_size)
-        for workers in (1, 2):
+        for workers in a.workers:
             result["runs"].append(run_rematch(svc, params, "ray", workers))
         if not a.no_local:
             result["runs"].append(run_rematch(svc, params, "local", 1))
@@ -380,14 +477,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.ivf_n:
         result["index_plan"] = index_plan(a.ivf_n, 500, a.seed)
     result["gemm_gflops_per_process"] = round(gemm_gflops(), 1)
+    exact = exact_cos_gflops()
+    if exact is not None:
+        result["exact_cos_gflops_per_process"] = round(exact, 1)
     result["estimate"] = estimate(result)
     md = markdown(result)
     print(md)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = "scale-quick" if a.quick else "scale"
+    a.out.mkdir(parents=True, exist_ok=True)
+    stem = a.stem or ("scale-quick" if a.quick else "scale")
     for name in (f"{stem}-{result['date']}", f"{stem}-latest"):
-        (RESULTS / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-        (RESULTS / f"{name}.md").write_text(md, encoding="utf-8")
+        (a.out / f"{name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        (a.out / f"{name}.md").write_text(md, encoding="utf-8")
     return 0
 
 

@@ -2,21 +2,31 @@
 against every active profile, scored as the service scores them; the top-k of each record is
 written to ``batch_matches`` under a run id.
 
-Plan (driver): the searchable ids of both sides (sorted), their passage vectors (from the
-embedding cache; ``batch encode`` fills it), each side's background cosine (the service's),
-and shards of ``shard_size`` query records per side. A fingerprint of the data, the weights and
-the parameters is stored with the run.
+Plan (driver): the searchable ids of both sides (sorted), the posts' passage vectors (from the
+embedding cache; ``batch encode`` fills it), each side's background cosine (the service's), and
+the shards. A fingerprint of the data, the weights and the parameters is stored with the run.
+Neither the driver nor a worker holds the profile matrix: a worker reads its shard's profile
+vectors from the embedding cache.
 
-Shard (worker, :class:`ShardWorker`): the cosine of the shard's vectors with every record of
-the other side; each query's ``pool`` nearest by cosine (ties by id) are the candidates, ranked
-by :meth:`PairScorer.scored` and ordered as the service orders (its default filters, eligible
-pairs only, ``min_score``; the promoted outcome model if any, else the weighted score); the shard's rows and its completion mark are committed in one
-transaction (:meth:`BatchRepo.commit_shard`).
+Two passes (:class:`ShardWorker`):
+
+1. **Profile shards** (``talent`` shards of ``shard_size`` profiles): the exact cosine of the
+   shard's profiles with every post (:func:`matcher.batch.partials.exact_cos`). Each profile's
+   ``pool`` nearest posts (ties by id) are its candidates, ranked by :meth:`PairScorer.scored`
+   and ordered as the service orders (its default filters, eligible pairs only, ``min_score``;
+   the promoted outcome model if any, else the weighted score). The same cosines give each
+   post's ``pool`` nearest profiles WITHIN the shard (its partial list). The shard's rows, its
+   partial lists and its completion mark are committed in one transaction.
+2. **Post shards** (``demand`` shards, once every profile shard is committed): each post's
+   partial lists merged into its ``pool`` nearest profiles over all shards (the same pool, order
+   and ties as the cosine over every profile: see :mod:`matcher.batch.partials`), scored and
+   ordered as above, and committed with the shard's mark. The partial lists are deleted when the
+   run ends.
 
 Resuming a run re-plans, checks the fingerprint (the data must not have changed) and runs the
 shards not committed yet. The shards run in process (``executor="local"``, the single-process
-reference) or on Ray actors that keep the reference data and vectors loaded; a Ray worker that
-dies is restarted and its shard retried (a committed shard is never written twice).
+reference) or on Ray actors that keep the reference data and post vectors loaded; a Ray worker
+that dies is restarted and its shard retried (a committed shard is never written twice).
 
 Candidates differ from the live service in one way: the service fuses dense and BM25 retrieval
 and cuts to ``candidate_pool``; the batch takes the exact cosine top ``pool``. With ``pool`` at
@@ -36,19 +46,31 @@ from typing import Any, Literal
 
 import numpy as np
 
+from matcher.batch.encode import cache_key
+from matcher.batch.partials import (
+    CHUNK,
+    PRIME_SAMPLE,
+    Floors,
+    exact_cos,
+    merge_order,
+    quantize,
+    shard_top,
+)
 from matcher.core.errors import Conflict, InvalidInput, NotFound, TalentMatchError
 from matcher.core.settings import Settings, Weights
 from matcher.domain.schemas import MatchFilters
 from matcher.ranking import learned
 from matcher.ranking.scorer import PairScorer, passes, top
 from matcher.reference.bundle import ReferenceData
-from matcher.retrieval.indexes import SEARCHABLE
+from matcher.retrieval.indexes import INDEX_FORMAT, SEARCHABLE
 from matcher.storage.batch_repo import BatchRepo, MatchRow, RunInfo
 from matcher.storage.store import Store
 
 Side = Literal["talent", "demand"]
 OTHER: dict[str, Side] = {"talent": "demand", "demand": "talent"}
 Progress = Callable[[int, int], None]  # (shards done, shards total)
+ALGORITHM = "merge-1"  # the shard layout and cosine a run was planned with (in its fingerprint)
+PLAN_CHUNK = 10_000  # profiles read at a time while planning
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,8 @@ class RematchParams:
 
 @dataclass(frozen=True)
 class ShardSpec:
-    """Query records ``ids[side][start:stop]`` of a plan."""
+    """Records ``ids[side][start:stop]`` of a plan: profiles (``talent``, the first pass) or
+    posts (``demand``, the second)."""
 
     index: int
     side: str
@@ -89,47 +112,83 @@ class ShardSpec:
 
 @dataclass
 class Plan:
-    """Everything a worker needs besides the database: ids and vectors of both sides (row i of
-    ``vectors[side]`` is ``ids[side][i]``), backgrounds, weights and the settings to reach the
-    database and reference data."""
+    """Everything a worker needs besides the database: the ids of both sides (sorted), the
+    posts' quantized vectors (row i is ``ids["demand"][i]``), backgrounds, weights, the
+    embedding cache's model name and the settings to reach the database and reference data."""
 
     params: RematchParams
     settings: dict[str, Any]
     weights: dict[str, Any]
     ids: dict[str, np.ndarray]
-    vectors: dict[str, np.ndarray]
+    posts: np.ndarray  # int32, quantized (matcher.batch.partials.quantize)
     background: dict[str, float]
+    encoder: str  # the embedding cache's model name
     fingerprint: str = ""
     shards: list[ShardSpec] = field(default_factory=list)
     watermark: dict[str, Any] = field(default_factory=dict)
     model_id: str = "weighted"  # the service's promoted outcome model, or "weighted"
     model: Any = None  # that model (a models.rerankers Reranker), shipped to the workers
 
+    def first_pass(self) -> list[ShardSpec]:
+        return [s for s in self.shards if s.side == "talent"]
+
 
 def make_plan(service: Any, params: RematchParams) -> Plan:
-    """Snapshot the searchable records of both sides (ids, vectors, backgrounds) and shard them.
-    ``service`` is a :class:`matcher.service.MatchService`."""
+    """Snapshot the searchable records of both sides (ids, post vectors, backgrounds) and shard
+    them; every profile's vector is made sure to be cached (encoded if missing), in chunks,
+    without keeping them. ``service`` is a :class:`matcher.service.MatchService`."""
     store: Store = service.store
     hashes = {side: store.text_hashes(side, status=SEARCHABLE[side]) for side in ("talent", "demand")}
     ids = {side: np.array(sorted(h), dtype=np.int64) for side, h in hashes.items()}
-    vectors = {side: np.ascontiguousarray(service.vectors(side, ids[side].tolist()), dtype=np.float32)
-               for side in ("talent", "demand")}
-    background = {side: float(service.background(side)) if len(ids[side]) else 0.0 for side in ("talent", "demand")}
+    posts = quantize(np.ascontiguousarray(service.vectors("demand", ids["demand"].tolist()), dtype=np.float32)) \
+        if len(ids["demand"]) else np.zeros((0, service.encoder.dim), dtype=np.int32)
+    repo = BatchRepo(store)
+    for start in range(0, len(ids["talent"]), PLAN_CHUNK):
+        chunk = ids["talent"][start : start + PLAN_CHUNK].tolist()
+        texts = store.texts("talent", chunk)
+        keys = {i: cache_key(t) for i, t in texts.items()}
+        cached = repo.cached_hashes(service.cached.name, list(keys.values()))
+        missing = [i for i, k in keys.items() if k not in cached]
+        if missing:
+            service.vectors("talent", missing)  # encodes and caches them
+    background = {side: _background(service, side, hashes[side]) for side in ("talent", "demand")}
     weights = service.weights.model_dump()
     settings = service.settings.model_dump(mode="json")
-    watermark = BatchRepo(store).watermark()
+    watermark = repo.watermark()
     model_id, model = service.active_model()
     digest = hashlib.sha256(json.dumps({
         "hashes": {side: sorted(h.items()) for side, h in hashes.items()},
         "watermark": watermark, "weights": weights, "params": asdict(params),
-        "encoder": service.cached.name, "background": background, "model": model_id,
+        "encoder": service.cached.name, "background": background, "model": model_id, "algorithm": ALGORITHM,
     }, sort_keys=True, default=str).encode()).hexdigest()
     shards: list[ShardSpec] = []
-    for side in params.sides:
+    # profile shards first (per-profile lists and the posts' partial lists), then post shards
+    for side in ("talent", "demand") if "demand" in params.sides else ("talent",):
         n = len(ids[side])
         for start in range(0, n, params.shard_size):
             shards.append(ShardSpec(len(shards), side, start, min(start + params.shard_size, n)))
-    return Plan(params, settings, weights, ids, vectors, background, digest, shards, watermark, model_id, model)
+    return Plan(params, settings, weights, ids, posts, background, service.cached.name, digest, shards,
+                watermark, model_id, model)
+
+
+def _background(service: Any, side: str, hashes: dict[int, str]) -> float:
+    """The service's background cosine of a side. An index this process has not loaded is not
+    loaded for it (the profile index is the profile matrix): its saved manifest gives the value
+    the service would load, if it was saved for these very records with this encoder; else the
+    service loads (or builds) the index."""
+    if not hashes:
+        return 0.0
+    if side not in getattr(service.indexes, "_sides", {}):
+        path = service.settings.index_dir() / side / "manifest.json"
+        try:
+            m = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            m = None
+        if (isinstance(m, dict) and m.get("model") == service.cached.name and m.get("model_dim") == service.cached.dim
+                and m.get("index_format") == INDEX_FORMAT and m.get("backend") == service.settings.index_backend
+                and m.get("hashes") == {str(k): v for k, v in hashes.items()} and "background" in m):
+            return float(m["background"])
+    return float(service.background(side))
 
 
 def candidate_order(cos_row: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarray:
@@ -146,8 +205,21 @@ def candidate_order(cos_row: np.ndarray, ids: np.ndarray, pool: int) -> np.ndarr
     return part[order][:pool]
 
 
+@dataclass
+class ShardResult:
+    """What a shard run hands back: its index, rows, whether this call committed it, and (for a
+    profile shard it committed) its partial list entries as post positions and cosines, for
+    the driver's floors."""
+
+    index: int
+    rows: int
+    committed: bool
+    post_pos: np.ndarray | None = None
+    cos: np.ndarray | None = None
+
+
 class ShardWorker:
-    """Scores shards of a plan and commits them; keeps the reference data, the scorer, the
+    """Scores shards of a plan and commits them; keeps the reference data, the scorer, the post
     vectors and the records it has loaded (a Ray actor holds one for the whole job)."""
 
     def __init__(self, plan: Plan, run_id: str, pause: float = 0.0) -> None:
@@ -177,54 +249,116 @@ class ShardWorker:
         return passes(entry, profile, MatchFilters(), for_seeker=for_seeker, regions=self.regions,
                       resolve_chain=lambda c: c)
 
-    def score(self, shard: ShardSpec) -> list[MatchRow]:
-        """The top-k rows of a shard's query records (nothing written)."""
+    def profile_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The quantized cached vectors of profiles ``ids`` and the ids they are for (a profile
+        deleted since the plan, or whose new text has no cached vector, is left out)."""
+        texts = self.store.texts("talent", ids.tolist())
+        keys = {i: cache_key(texts[i]) for i in ids.tolist() if i in texts}
+        found = self.store.get_many_vectors(self.plan.encoder, list(set(keys.values())))
+        have = np.array([i for i in ids.tolist() if i in keys and keys[i] in found], dtype=np.int64)
+        dim = self.plan.posts.shape[1]
+        vecs = np.stack([found[keys[i]] for i in have.tolist()]).astype(np.float32) if len(have) else \
+            np.zeros((0, dim), dtype=np.float32)
+        return quantize(vecs), have
+
+    def _rank(self, side: str, qid: int, query: Any, candidates: list[tuple[Any, float, None]]) -> list[MatchRow]:
         p = self.plan
-        side, other = shard.side, OTHER[shard.side]
-        qids = p.ids[side][shard.start : shard.stop]
-        tids = p.ids[other]
-        if len(tids) == 0 or len(qids) == 0:
-            return []
-        cos = p.vectors[side][shard.start : shard.stop] @ p.vectors[other].T
-        pool = min(p.params.pool, len(tids))
-        cands = [candidate_order(cos[r], tids, pool) for r in range(len(qids))]
-        queries = self._load(side, qids.tolist())
-        targets = self._load(other, sorted({int(tids[j]) for c in cands for j in c}))
+        other = OTHER[side]
         for_seeker = other == "demand"
+        scored = self.scorer.scored(query, other, candidates, p.background[other],  # type: ignore[arg-type]
+                                    keep=lambda e, t: self._keep(e, t, for_seeker))
+        # ordered as the service orders a list: by a promoted outcome model if there is one
+        shown = (learned.order(p.model, scored, p.params.top_k, p.params.min_score).scored if p.model is not None
+                 else top(scored, p.params.top_k, p.params.min_score))
+        return [MatchRow(side, qid, k, sc.other_id, round(sc.score, 6), round(sc.seeker, 6),
+                         round(sc.employer, 6), sc.eligible) for k, sc in enumerate(shown, 1)]
+
+    def score_profiles(self, shard: ShardSpec, floors: np.ndarray | None = None
+                       ) -> tuple[list[MatchRow], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """A profile shard: the top-k rows of its profiles (if the run lists profiles) and the
+        posts' partial lists (if it lists posts) as (post positions, profile ids, cosines);
+        nothing written. ``floors``: per post, drop the entries below it."""
+        p = self.plan
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        qvecs, qids = self.profile_vectors(p.ids["talent"][shard.start : shard.stop])
+        dids = p.ids["demand"]
+        if len(dids) == 0 or len(qids) == 0:
+            return [], empty
+        cos = exact_cos(qvecs, p.posts)  # profiles of the shard x every post
         rows: list[MatchRow] = []
-        for r, qid in enumerate(qids.tolist()):
+        if "talent" in p.params.sides:
+            pool = min(p.params.pool, len(dids))
+            cands = [candidate_order(cos[r], dids, pool) for r in range(len(qids))]
+            queries = self._load("talent", qids.tolist())
+            targets = self._load("demand", sorted({int(dids[j]) for c in cands for j in c}))
+            for r, qid in enumerate(qids.tolist()):
+                query = queries.get(qid)
+                if query is None:  # deleted since the plan: nothing to store
+                    continue
+                rows += self._rank("talent", qid, query, [(targets[int(dids[j])], float(cos[r, j]), None)
+                                                          for j in cands[r] if int(dids[j]) in targets])
+        partial = empty
+        if "demand" in p.params.sides:
+            post_pos, col = shard_top(cos.T, min(p.params.pool, len(p.ids["talent"])), floors)
+            partial = (post_pos, qids[col], cos[col, post_pos])
+        return rows, partial
+
+    def score_posts(self, shard: ShardSpec) -> list[MatchRow]:
+        """A post shard: its posts' partial lists merged into their pools, scored; nothing written."""
+        p = self.plan
+        pids = p.ids["demand"][shard.start : shard.stop]
+        pool = min(p.params.pool, len(p.ids["talent"]))
+        merged: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for qid, entries in self.repo.partials(self.run_id, pids.tolist()).items():
+            oids = np.array([o for o, _ in entries], dtype=np.int64)
+            cos = np.array([c for _, c in entries], dtype=np.float64)
+            order = merge_order(oids, cos, pool)
+            merged[qid] = (oids[order], cos[order])
+        queries = self._load("demand", pids.tolist())
+        targets = self._load("talent", sorted({int(o) for oids, _ in merged.values() for o in oids}))
+        rows: list[MatchRow] = []
+        for qid in pids.tolist():
             query = queries.get(qid)
-            if query is None:  # deleted since the plan: nothing to store
+            if query is None or qid not in merged:  # deleted since the plan, or no profile
                 continue
-            candidates = [(targets[int(tids[j])], float(cos[r, j]), None) for j in cands[r]
-                          if int(tids[j]) in targets]
-            scored = self.scorer.scored(query, other, candidates, p.background[other],  # type: ignore[arg-type]
-                                        keep=lambda e, t: self._keep(e, t, for_seeker))
-            # ordered as the service orders a list: by a promoted outcome model if there is one
-            shown = (learned.order(p.model, scored, p.params.top_k, p.params.min_score).scored if p.model is not None
-                     else top(scored, p.params.top_k, p.params.min_score))
-            rows += [MatchRow(side, qid, k, sc.other_id, round(sc.score, 6), round(sc.seeker, 6),
-                              round(sc.employer, 6), sc.eligible) for k, sc in enumerate(shown, 1)]
+            oids, cos = merged[qid]
+            rows += self._rank("demand", qid, query, [(targets[int(o)], float(c), None)
+                                                      for o, c in zip(oids, cos, strict=True) if int(o) in targets])
         return rows
 
-    def run(self, shard: ShardSpec) -> tuple[int, int, bool]:
-        """Score and commit a shard: (shard index, rows, whether this call committed it)."""
-        if shard.index in self.repo.done_shards(self.run_id):
-            return shard.index, 0, False
-        rows = self.score(shard)
+    def run(self, shard: ShardSpec, floors: np.ndarray | None = None) -> ShardResult:
+        """Score and commit a shard. A post shard runs only once every profile shard is
+        committed (its partial lists are complete)."""
+        done = self.repo.done_shards(self.run_id)
+        if shard.index in done:
+            return ShardResult(shard.index, 0, False)
+        if shard.side == "demand":
+            waiting = [s.index for s in self.plan.first_pass() if s.index not in done]
+            if waiting:
+                raise Conflict(f"任务 {self.run_id} 还有 {len(waiting)} 个档案分片未完成，不能合并岗位的候选")
+            rows = self.score_posts(shard)
+            partial: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        else:
+            rows, partial = self.score_profiles(shard, floors)
         if self.pause:
             time.sleep(self.pause)  # a throttle for a shared database (and a window for the tests)
-        return shard.index, len(rows), self.repo.commit_shard(self.run_id, shard.index, rows, self.name)
+        entries = [] if partial is None else list(zip(self.plan.ids["demand"][partial[0]].tolist(),
+                                                      partial[1].tolist(), partial[2].tolist(), strict=True))
+        committed = self.repo.commit_shard(self.run_id, shard.index, rows, self.name, entries)
+        if committed and partial is not None:
+            return ShardResult(shard.index, len(rows), True, partial[0].astype(np.int32), partial[2])
+        return ShardResult(shard.index, len(rows), committed)
 
 
 def rematch(service: Any, params: RematchParams | None = None, *, executor: str = "local",
             address: str | None = None, workers: int | None = None, resume: str | None = None,
-            pause: float = 0.0, progress: Progress | None = None) -> RunInfo:
+            pause: float = 0.0, progress: Progress | None = None, prime: int = PRIME_SAMPLE) -> RunInfo:
     """Run (or resume) a re-match and return the finished run.
 
     ``executor``: ``local`` (in process) or ``ray`` (actors on ``address`` or a local Ray of
     ``workers`` CPUs). ``resume``: a run id whose uncommitted shards to run (its stored
-    parameters are used; the data must be unchanged since it started)."""
+    parameters are used; the data must be unchanged since it started). ``prime``: profiles
+    sampled to prime the posts' floors (0: none; the lists are the same either way)."""
     repo = BatchRepo(service.store)
     if resume:
         info = repo.run(resume)
@@ -241,16 +375,23 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
         run_id = repo.create_run("rematch", asdict(params), plan.fingerprint, len(plan.shards))
     done = repo.done_shards(run_id)
     todo = [s for s in plan.shards if s.index not in done]
+    passes_todo = [[s for s in todo if s.side == "talent"], [s for s in todo if s.side == "demand"]]
+    floors = Floors(len(plan.ids["demand"]), min(params.pool, len(plan.ids["talent"])))
+    if "demand" in params.sides and passes_todo[0]:
+        prime_floors(service, plan, floors, prime)
     started = time.perf_counter()
     if executor == "local":
         worker = ShardWorker(plan, run_id, pause)
-        for n, shard in enumerate(todo, 1):
-            worker.run(shard)
-            if progress:
-                progress(len(done) + n, len(plan.shards))
+        n = len(done)
+        for shards in passes_todo:
+            for shard in shards:
+                _fold(floors, worker.run(shard, floors.values() if shard.side == "talent" else None))
+                n += 1
+                if progress:
+                    progress(n, len(plan.shards))
         used = 1
     elif executor == "ray":
-        used = _run_on_ray(plan, run_id, todo, address=address, workers=workers, pause=pause,
+        used = _run_on_ray(plan, run_id, passes_todo, floors, address=address, workers=workers, pause=pause,
                            progress=progress, already=len(done))
     else:
         raise InvalidInput("executor 只能是 local 或 ray")
@@ -258,40 +399,101 @@ def rematch(service: Any, params: RematchParams | None = None, *, executor: str 
     if missing:
         raise Conflict(f"任务 {run_id} 还有 {len(missing)} 个分片未完成；用 --resume {run_id} 续跑")
     elapsed = time.perf_counter() - started
+    partials = repo.partial_count(run_id)
+    repo.delete_partials(run_id)  # merged into the post shards' rows
     info = repo.run(run_id)
     stats = {**info.stats, "talents": len(plan.ids["talent"]), "demands": len(plan.ids["demand"]),
              "rows": info.rows, "executor": executor, "watermark": plan.watermark, "weights": plan.weights,
              "encoder": service.cached.name, "model": plan.model_id, "workers": used,
-             "last_pass_seconds": round(elapsed, 3), "last_pass_shards": len(todo)}
+             "last_pass_seconds": round(elapsed, 3), "last_pass_shards": len(todo),
+             "partial_entries": partials}
     repo.finish_run(run_id, stats)
     return repo.run(run_id)
 
 
-def _run_on_ray(plan: Plan, run_id: str, todo: list[ShardSpec], *, address: str | None, workers: int | None,
-                pause: float, progress: Progress | None, already: int) -> int:
+def prime_floors(service: Any, plan: Plan, floors: Floors, sample: int) -> int:
+    """Fold an evenly spread sample of at most ``sample`` profiles into the posts' floors (their
+    exact cosines with every post, a block of posts at a time); the sample's size."""
+    tids = plan.ids["talent"]
+    if sample <= 0 or len(tids) == 0 or len(plan.ids["demand"]) == 0:
+        return 0
+    picked = np.unique(np.linspace(0, len(tids) - 1, min(sample, len(tids))).round().astype(np.int64))
+    try:
+        vecs = quantize(service.vectors("talent", tids[picked].tolist()))
+    except NotFound:  # a profile deleted since the plan: no priming (still exact)
+        return 0
+    for start in range(0, len(plan.ids["demand"]), CHUNK // 4):
+        floors.prime(start, exact_cos(plan.posts[start : start + CHUNK // 4], vecs))
+    return len(picked)
+
+
+def _fold(floors: Floors, result: ShardResult) -> None:
+    if result.post_pos is not None and result.cos is not None:
+        floors.add(result.post_pos, result.cos)
+
+
+def _run_on_ray(plan: Plan, run_id: str, passes_todo: list[list[ShardSpec]], floors: Floors, *,
+                address: str | None, workers: int | None, pause: float, progress: Progress | None,
+                already: int) -> int:
     from matcher.batch.cluster import cluster_cpus, connected
 
     with connected(address, num_cpus=workers) as ray:
         from ray.util import ActorPool
 
         n = workers or cluster_cpus(ray)
-        n = max(1, min(n, len(todo) or 1))
+        n = max(1, min(n, max(len(t) for t in passes_todo) or 1))
         # a worker that dies is restarted (its constructor reloads the plan from the object
         # store) and the shard retried on it; a committed shard is skipped, never re-written
         remote = ray.remote(num_cpus=1, max_restarts=4, max_task_retries=4)(ShardWorker)
         plan_ref = ray.put(plan)
         actors = [remote.remote(plan_ref, run_id, pause) for _ in range(n)]
         pool = ActorPool(actors)
+        k = already
+
+        def submit(actor: Any, shard: ShardSpec) -> Any:
+            # a profile shard gets the floors known when it is dispatched
+            return actor.run.remote(shard, floors.values() if shard.side == "talent" else None)
+
         try:
-            for k, _result in enumerate(pool.map_unordered(lambda a, s: a.run.remote(s), todo), 1):
-                if progress:
-                    progress(already + k, len(plan.shards))
+            for shards in passes_todo:  # the post shards start once every profile shard is committed
+                for result in pool.map_unordered(submit, shards):
+                    _fold(floors, result)
+                    k += 1
+                    if progress:
+                        progress(k, len(plan.shards))
         except ray.exceptions.RayError as exc:  # retries exhausted: what committed stays
             raise TalentMatchError(f"重新匹配任务 {run_id} 中断（{type(exc).__name__}）；已提交的分片已保存，"
                                    f"用 --resume {run_id} 续跑") from exc
         for a in actors:
             ray.kill(a)
         return n
+
+
+def broadcast_post_lists(service: Any, params: RematchParams) -> dict[int, list[MatchRow]]:
+    """The per-post lists as the algorithm the merge replaced computes them: each post's ``pool``
+    nearest by cosine over the WHOLE profile matrix (same exact cosines, ties by id), scored by
+    the same code. Holds every profile vector: a reference for checks and tests, not for scale."""
+    plan = make_plan(service, params)
+    worker = ShardWorker(plan, "broadcast")
+    tids = plan.ids["talent"]
+    if len(tids) == 0:
+        return {}
+    profiles = quantize(service.vectors("talent", tids.tolist()))
+    pool = min(params.pool, len(tids))
+    out: dict[int, list[MatchRow]] = {}
+    for start in range(0, len(plan.ids["demand"]), params.shard_size):
+        pids = plan.ids["demand"][start : start + params.shard_size]
+        cos = exact_cos(plan.posts[start : start + len(pids)], profiles)
+        cands = [candidate_order(cos[r], tids, pool) for r in range(len(pids))]
+        queries = worker._load("demand", pids.tolist())
+        targets = worker._load("talent", sorted({int(tids[j]) for c in cands for j in c}))
+        for r, qid in enumerate(pids.tolist()):
+            if qid in queries:
+                rows = worker._rank("demand", qid, queries[qid], [(targets[int(tids[j])], float(cos[r, j]), None)
+                                                                  for j in cands[r] if int(tids[j]) in targets])
+                if rows:
+                    out[qid] = rows
+    return out
 
 
 def is_fresh(service: Any, info: RunInfo) -> bool:

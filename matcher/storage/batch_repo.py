@@ -5,7 +5,11 @@ A run (``batch_runs``) is split into shards. A worker writes a shard's top-k row
 killed job leaves only whole shards behind and a restart skips exactly the committed ones.
 Writing a shard twice (a retried task whose first attempt committed) is a no-op.
 
-The tables are declared in :mod:`matcher.storage.tables` (migration 0007).
+A re-match's profile shard also writes, in the same transaction, its nearest profiles per post
+(``batch_partials``, migration 0009): the per-post pass merges them and the run deletes them
+when it ends.
+
+The tables are declared in :mod:`matcher.storage.tables` (migrations 0007, 0009).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from matcher.storage.engine import Database
 from matcher.storage.records import BATCH
 from matcher.storage.tables import (
     BatchMatchRow,
+    BatchPartialRow,
     BatchRunRow,
     BatchShardRow,
     DemandRow,
@@ -40,7 +45,7 @@ from matcher.storage.tables import (
     utc_now,
 )
 
-__all__ = ["BatchMatchRow", "BatchRepo", "BatchRunRow", "BatchShardRow", "MatchRow", "RunInfo",
+__all__ = ["BatchMatchRow", "BatchPartialRow", "BatchRepo", "BatchRunRow", "BatchShardRow", "MatchRow", "RunInfo",
            "records_watermark"]
 
 
@@ -144,9 +149,11 @@ class BatchRepo:
         with self.db.session() as s:
             return set(s.scalars(select(BatchShardRow.shard).where(BatchShardRow.run_id == run_id)))
 
-    def commit_shard(self, run_id: str, shard: int, rows: Sequence[MatchRow], worker: str = "") -> bool:
-        """Write a shard's rows and its completion mark in one transaction; False (and nothing
-        written) if the shard was already committed. Bad rows raise, and nothing is written."""
+    def commit_shard(self, run_id: str, shard: int, rows: Sequence[MatchRow], worker: str = "",
+                     partials: Sequence[tuple[int, int, float]] = ()) -> bool:
+        """Write a shard's rows, its partial list entries ((post id, profile id, cosine)) and its
+        completion mark in one transaction; False (and nothing written) if the shard was already
+        committed. Bad rows raise, and nothing is written."""
         try:
             with self.db.session() as s:
                 if s.get(BatchShardRow, (run_id, shard)) is not None:
@@ -155,6 +162,10 @@ class BatchRepo:
                 s.flush()  # the mark first: a concurrent second writer fails here, before its rows
                 if rows:
                     s.execute(insert(BatchMatchRow), [{**r.__dict__, "run_id": run_id, "shard": shard} for r in rows])
+                for start in range(0, len(partials), 50_000):
+                    s.execute(insert(BatchPartialRow), [
+                        {"run_id": run_id, "query_id": q, "other_id": o, "cos": c, "shard": shard}
+                        for q, o, c in partials[start : start + 50_000]])
         except IntegrityError:
             if shard in self.done_shards(run_id):  # another attempt committed it meanwhile
                 return False
@@ -168,8 +179,30 @@ class BatchRepo:
                 raise NotFound(f"批处理任务 {run_id} 不存在")
             row.status, row.stats, row.finished_at = "done", stats, utc_now()
 
+    def partials(self, run_id: str, query_ids: Sequence[int]) -> dict[int, list[tuple[int, float]]]:
+        """The partial list entries of posts ``query_ids``: post id -> [(profile id, cosine)]."""
+        out: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        query_ids = list(query_ids)
+        with self.db.session() as s:
+            for start in range(0, len(query_ids), BATCH):
+                q = select(BatchPartialRow.query_id, BatchPartialRow.other_id, BatchPartialRow.cos).where(
+                    BatchPartialRow.run_id == run_id, BatchPartialRow.query_id.in_(query_ids[start : start + BATCH]))
+                for qid, oid, cos in s.execute(q):
+                    out[int(qid)].append((int(oid), float(cos)))
+        return dict(out)
+
+    def partial_count(self, run_id: str) -> int:
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(BatchPartialRow)
+                                .where(BatchPartialRow.run_id == run_id)) or 0)
+
+    def delete_partials(self, run_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(delete(BatchPartialRow).where(BatchPartialRow.run_id == run_id))
+
     def delete_run(self, run_id: str) -> None:
         with self.db.session() as s:
+            s.execute(delete(BatchPartialRow).where(BatchPartialRow.run_id == run_id))
             s.execute(delete(BatchMatchRow).where(BatchMatchRow.run_id == run_id))
             s.execute(delete(BatchShardRow).where(BatchShardRow.run_id == run_id))
             s.execute(delete(BatchRunRow).where(BatchRunRow.id == run_id))

@@ -439,3 +439,17 @@ class BatchMatchRow(Base):
     employer_score: Mapped[float] = mapped_column(Float)
     eligible: Mapped[bool] = mapped_column(Boolean, default=True)
     shard: Mapped[int] = mapped_column(Integer)
+
+
+class BatchPartialRow(Base):
+    """A re-match's per-shard candidate of a post (``matcher.batch.partials``): profile
+    ``other_id`` is among the ``pool`` nearest to post ``query_id`` within profile shard
+    ``shard`` (written in that shard's transaction); merged per post into the post's candidate
+    pool, then deleted when the run ends."""
+
+    __tablename__ = "batch_partials"
+    run_id: Mapped[str] = mapped_column(ForeignKey("batch_runs.id", ondelete="CASCADE"), primary_key=True)
+    query_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    other_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cos: Mapped[float] = mapped_column(Float)
+    shard: Mapped[int] = mapped_column(Integer)

@@ -69,13 +69,17 @@ def test_a_shard_is_committed_whole_or_not_at_all(batch_settings, db_url):
     repo = BatchRepo(Store(db_url))
     run = repo.create_run("rematch", {}, "f" * 64, 2)
     row = MatchRow("talent", 1, 1, 7, 0.5, 0.4, 0.6, True)
+    partials = [(7, 1, 0.25), (8, 1, 0.5)]  # (post, profile, cosine)
     with pytest.raises(Exception):  # noqa: B017 - the database's integrity error, whichever driver
-        repo.commit_shard(run, 0, [row, row])  # the same (run, side, query, rank) twice
-    assert repo.done_shards(run) == set() and repo.shard_rows(run) == {}
-    assert repo.commit_shard(run, 0, [row, replace(row, rank=2, other_id=8)], "w1") is True
-    assert repo.commit_shard(run, 0, [row], "w2") is False  # a retried shard writes nothing
+        repo.commit_shard(run, 0, [row, row], partials=partials)  # the same (run, side, query, rank) twice
+    assert repo.done_shards(run) == set() and repo.shard_rows(run) == {} and repo.partial_count(run) == 0
+    assert repo.commit_shard(run, 0, [row, replace(row, rank=2, other_id=8)], "w1", partials) is True
+    assert repo.commit_shard(run, 0, [row], "w2", [(9, 1, 0.1)]) is False  # a retried shard writes nothing
     assert repo.shard_rows(run) == {0: (2, 2)}
     assert [m.other_id for m in repo.matches(run, "talent", 1)] == [7, 8]
+    assert repo.partials(run, [7, 8, 9]) == {7: [(1, 0.25)], 8: [(1, 0.5)]}
+    repo.delete_run(run)
+    assert repo.partial_count(run) == 0
 
 
 def test_a_resumed_run_runs_only_the_missing_shards_and_ends_as_a_fresh_run(loaded):
@@ -83,13 +87,27 @@ def test_a_resumed_run_runs_only_the_missing_shards_and_ends_as_a_fresh_run(load
     repo = BatchRepo(loaded.store)
     fresh = rematch(loaded, params)
     plan = make_plan(loaded, params)
+    first = plan.first_pass()
+    second = [s for s in plan.shards if s.side == "demand"]
+    assert first and second and len(first) + len(second) == len(plan.shards)
+    # a job that died in the profile pass, and one that died in the post pass
+    for committed in (first[::2], first + second[::2]):
+        run_id = repo.create_run("rematch", fresh.params, plan.fingerprint, len(plan.shards))
+        worker = ShardWorker(plan, run_id)
+        for shard in committed:
+            worker.run(shard)
+        assert repo.partial_count(run_id) > 0  # the partial lists are durable until the run ends
+        resumed = rematch(loaded, resume=run_id)
+        assert resumed.stats["last_pass_shards"] == len(plan.shards) - len(committed)
+        assert resumed.status == "done" and repo.all_matches(run_id) == repo.all_matches(fresh.id)
+        assert repo.partial_count(run_id) == 0
+    # a post shard does not run before every profile shard is committed
     run_id = repo.create_run("rematch", fresh.params, plan.fingerprint, len(plan.shards))
     worker = ShardWorker(plan, run_id)
-    for shard in plan.shards[::2]:  # a job that died after committing every other shard
-        worker.run(shard)
-    resumed = rematch(loaded, resume=run_id)
-    assert resumed.stats["last_pass_shards"] == len(plan.shards) - len(plan.shards[::2])
-    assert resumed.status == "done" and repo.all_matches(run_id) == repo.all_matches(fresh.id)
+    worker.run(first[0])
+    with pytest.raises(Conflict, match="档案分片未完成"):
+        worker.run(second[0])
+    assert repo.done_shards(run_id) == {first[0].index}
 
 
 def test_a_run_does_not_resume_over_changed_data(loaded):
