@@ -161,17 +161,19 @@ def encoder_env(encoder: Any) -> dict[str, str]:
 class Server:
     """``talentmatch serve`` in a child process on a free loopback port (stopped on exit)."""
 
-    def __init__(self, data_dir: Path, encoder: Any, log_path: Path, workers: int = 1) -> None:
+    def __init__(self, data_dir: Path, encoder: Any, log_path: Path, workers: int = 1,
+                 root: Path | None = None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder)}
+        root = root or ROOT
+        env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder), "PYTHONPATH": str(root)}
         env.pop("TALENTMATCH_DATABASE_URL", None)
         self.log = log_path.open("w", encoding="utf-8")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "matcher.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(workers)],
-            cwd=str(ROOT), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=str(root), env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float) -> float:
         """Seconds until ``/ready`` answers 200 (loading the model, the index and BM25)."""
@@ -339,7 +341,8 @@ def talent_scenarios(talent_ids: list[int], n_requests: int, concurrency: tuple[
 
 def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_ids: list[int],
                   n_requests: int = 200, concurrency: tuple[int, ...] = (1, 4), warmup: int = 5,
-                  budget_s: float = 180.0, ready_timeout: float = 900.0, workers: int = 1) -> dict[str, Any]:
+                  budget_s: float = 180.0, ready_timeout: float = 900.0, workers: int = 1,
+                  server_root: Path | None = None) -> dict[str, Any]:
     """Latency through the API of a data directory whose indexes are saved; see the module doc."""
     from matcher.core.settings import Settings
     from matcher.storage.store import Store
@@ -353,11 +356,11 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
         store.close()
     res: dict[str, Any] = {"n_demands": n_demands, "n_requests": n_requests, "concurrency": list(concurrency),
                            "warmup": warmup, "budget_s_per_level": budget_s, "encoder": encoder.name,
-                           "workers": workers,
+                           "workers": workers, "server_code": str(server_root or ROOT),
                            "loadavg_start": list(os.getloadavg())}
     log_path = data_dir.parent / f"server-{data_dir.name}.log"
     log(f"api[{n_demands:,}]: starting talentmatch serve …")
-    server = Server(data_dir, encoder, log_path, workers)
+    server = Server(data_dir, encoder, log_path, workers, server_root)
     job = Path(tempfile.mkstemp(prefix="tm-loadgen-", suffix=".json")[1])
     try:
         res["startup_to_ready_s"] = round(server.wait_ready(ready_timeout), 2)
@@ -444,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=None,
                     help="keep the store here and reuse it on later runs (default: a temporary directory)")
     ap.add_argument("--workers", type=int, default=1, help="talentmatch serve --workers")
+    ap.add_argument("--server-root", default=None,
+                    help="serve with the code of this checkout (e.g. the commit before a change), measured "
+                         "by this script's load generator on the same store")
+    ap.add_argument("--label", default="", help="suffix of the result files (e.g. before, after)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args(argv)
     if args.loadgen:
@@ -457,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         talent_ids, queries = built["talent_ids"], built["queries"][: args.requests]
         res = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids,
                             n_requests=args.requests, workers=args.workers,
+                            server_root=Path(args.server_root) if args.server_root else None,
                             concurrency=tuple(int(c) for c in args.concurrency.split(",")))
         res.update(date=dt.date.today().isoformat(), git=git_rev(), populate_s=built.get("populate_s"),
                    sync_s=built.get("sync_s"), store=str(data_dir) if args.data_dir else "(temporary)",
@@ -468,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"api-{res['date']}" if args.n >= 100_000 else f"api-n{args.n}-{res['date']}"
+    if args.label:
+        stem += f"-{args.label}"
     (out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / f"{stem}.md").write_text(md + "\n", encoding="utf-8")
     log(f"wrote {out / stem}.json/.md")

@@ -102,6 +102,7 @@ class MatchService:
         self.catalogues = CatalogueDirectory(self.store)
         self.outcomes = OutcomeRepo(self.store)
         self.results = ResultCache(settings.result_cache_size)
+        self.record_cache = RecordCache(settings.record_cache_size)
         # the promoted outcome model (``talentmatch model promote``): its registry under the data
         # directory, re-read when its pointer file changes
         self.model_root = settings.data_dir / "models"
@@ -484,7 +485,7 @@ class MatchService:
         # occupation coder does
         top_lex = max(found.lexical.values(), default=0.0) if free_text else 0.0
         background = self.indexes.query_background(target, vec) if free_text else found.background
-        records = self.store.get_many(target, found.order)
+        records = self.candidate_records(target, found.order)
         for_seeker = target == "demand"
         candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
                       for i in found.order if i in records)
@@ -503,6 +504,18 @@ class MatchService:
             out = [self.explainer.to_match(sc) for sc in shown]
             rank_scores, rows = [sc.score for sc in shown], None
         return Ranked(shown, out, rank_scores, rows, model_id)
+
+    def candidate_records(self, kind: Kind, ids: Sequence[int]) -> dict[int, Any]:
+        """Stored records by id, as ``get_many``, through the per-process record cache: one
+        read of their versions, and the records changed since (or never kept) read in full. The
+        models returned may be shared with other callers: they must not be changed."""
+        cache = self.record_cache
+        if not cache.enabled:
+            return self.store.get_many(kind, ids)
+        kept = cache.snapshot(kind, ids)
+        versions, fetched = self.store.get_many_unless(kind, ids, lambda i, v: kept.get(i, (0, None))[0] == v)
+        cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()})
+        return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
 
     def _serve(self, ranked: Ranked, target: Kind, *, shown_to: Principal | None = None,
                record_id: int | None = None) -> list[Match]:
@@ -693,6 +706,40 @@ class ResultCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+class RecordCache:
+    """Validated records of both sides by (kind, id) with their version, least recently used
+    dropped first. Ids are never reused and every write bumps a record's version, so a kept
+    record whose version is the stored one is the stored record."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int], tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def snapshot(self, kind: str, ids: Sequence[int]) -> dict[int, tuple[int, Any]]:
+        """(version, record) of the ids kept."""
+        out = {}
+        with self._lock:
+            for i in ids:
+                got = self._items.get((kind, i))
+                if got is not None:
+                    self._items.move_to_end((kind, i))
+                    out[i] = got
+        return out
+
+    def put_many(self, kind: str, items: dict[int, tuple[int, Any]]) -> None:
+        with self._lock:
+            for i, item in items.items():
+                self._items[(kind, i)] = item
+                self._items.move_to_end((kind, i))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 def _coder_with(coder: OccupationCoder, encoder: Encoder) -> OccupationCoder:

@@ -164,3 +164,17 @@ def test_an_enterprise_renamed_shows_its_new_name_in_a_cached_list(pair):
     a.store.save_enterprise(entry.enterprise_id, lambda e: e.model_copy(update={"name": "济南智能装备有限公司"}))
     again = next(m for m in a.match_talent(t[1]) if m.id == plc.id)
     assert again.title == "PLC电气工程师｜济南智能装备有限公司"
+
+
+def test_kept_candidate_records_follow_every_write(pair):
+    a, b = pair
+    d, _t = _fill(a)
+    first = a.candidate_records("demand", d)
+    assert {i: m.model_dump() for i, m in first.items()} == {i: m.model_dump() for i, m in a.get_many("demand", d).items()}
+    again = a.candidate_records("demand", d)
+    assert all(again[i] is first[i] for i in d)  # kept: not read and validated again
+    b.save("demand", d[1], lambda e: e.model_copy(update={"title": "PLC高级电气工程师"}))  # another connection
+    b.delete("demand", d[2])
+    now = a.candidate_records("demand", d)
+    assert now[d[1]].title == "PLC高级电气工程师" and d[2] not in now
+    assert now[d[0]] is first[d[0]]
