@@ -450,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--server-root", default=None,
                     help="serve with the code of this checkout (e.g. the commit before a change), measured "
                          "by this script's load generator on the same store")
+    ap.add_argument("--routes", default="text,talent", help="text,talent (the talent route always runs)")
     ap.add_argument("--label", default="", help="suffix of the result files (e.g. before, after)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args(argv)
@@ -461,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tm-bench-api-"))) / "var"
         encoder, built = build_store(data_dir, args.n, args.encoder, args.talents)
-        talent_ids, queries = built["talent_ids"], built["queries"][: args.requests]
+        talent_ids = built["talent_ids"]
+        queries = built["queries"][: args.requests] if "text" in args.routes.split(",") else []
         res = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids,
                             n_requests=args.requests, workers=args.workers,
                             server_root=Path(args.server_root) if args.server_root else None,

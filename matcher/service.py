@@ -381,10 +381,11 @@ class MatchService:
     # -- matching ---------------------------------------------------------------------------
 
     def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
-                     shown_to: Principal | None = None) -> list[Match]:
+                     shown_to: Principal | None = None, profile: TalentProfile | None = None) -> list[Match]:
         """Ranked demand entries for a stored talent profile. ``shown_to``: the person the list
-        is served to; each shown pair is then recorded as an impression (see ``outcomes``)."""
-        return self._match_stored("talent", talent_id, top_k, filters, shown_to)
+        is served to; each shown pair is then recorded as an impression (see ``outcomes``).
+        ``profile``: the stored profile when the caller has just read it (not read again)."""
+        return self._match_stored("talent", talent_id, top_k, filters, shown_to, profile)
 
     def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
                      shown_to: Principal | None = None) -> list[Match]:
@@ -392,7 +393,7 @@ class MatchService:
         return self._match_stored("demand", demand_id, top_k, filters, shown_to)
 
     def _match_stored(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters | None,
-                      shown_to: Principal | None) -> list[Match]:
+                      shown_to: Principal | None, record: Any = None) -> list[Match]:
         """The ranked list of a stored record, from the per-process result cache when nothing it
         depends on changed since it was ranked (see :class:`ResultCache`); impressions and
         enterprise names are done for every call, cached or not."""
@@ -401,7 +402,7 @@ class MatchService:
         key = self._result_key(kind, record_id, top_k, filters)
         ranked = self.results.get(key) if key is not None else None
         if ranked is None:
-            query = self.store.get(kind, record_id)
+            query = record if record is not None else self.store.get(kind, record_id)
             [rec] = self.preparer.prepare_many(kind, [query])
             vec = self.cached.passages([rec.text])[0]
             ranked = self._ranked(rec.model, target, vec, self.tokenizer.tokenize(rec.text), top_k, filters)
