@@ -119,11 +119,11 @@ def loadgen(job_path: str) -> int:
     headers = {"Authorization": f"Bearer {job['key']}"}
     out: dict[str, Any] = {}
     for sc in job["scenarios"]:
-        reqs = sc["requests"]
         with httpx.Client(base_url=job["base_url"], headers=headers, timeout=120) as c:
-            for r in reqs[: job["warmup"]]:  # warm-up, not recorded
+            for r in sc.get("warmup", []):  # warm-up, not recorded
                 c.request(r["method"], r["path"], json=r.get("json"))
-        for conc in job["concurrency"]:
+        for conc in sc["concurrency"]:
+            reqs = sc["requests"][str(conc)] if isinstance(sc["requests"], dict) else sc["requests"]
             out[f"{sc['name']}@c{conc}"] = {"route": sc["route"], **run_level(job, reqs, conc)}
     print(json.dumps(out))
     return 0
@@ -153,22 +153,27 @@ def encoder_env(encoder: Any) -> dict[str, str]:
         return {"TALENTMATCH_ENCODER": "fake", "TALENTMATCH_ENCODER_MODEL": name.split("-", 1)[1]}
     if name.startswith("st:"):
         return {"TALENTMATCH_ENCODER": "sentence-transformers", "TALENTMATCH_ENCODER_MODEL": name[3:]}
+    if name.startswith("static-e5"):
+        return {"TALENTMATCH_ENCODER": "static-e5"}
     return {"TALENTMATCH_ENCODER": "e5"}
 
 
 class Server:
     """``talentmatch serve`` in a child process on a free loopback port (stopped on exit)."""
 
-    def __init__(self, data_dir: Path, encoder: Any, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, encoder: Any, log_path: Path, workers: int = 1,
+                 root: Path | None = None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder)}
+        root = root or ROOT
+        env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder), "PYTHONPATH": str(root)}
         env.pop("TALENTMATCH_DATABASE_URL", None)
         self.log = log_path.open("w", encoding="utf-8")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=str(ROOT), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "matcher.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
+            cwd=str(root), env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float) -> float:
         """Seconds until ``/ready`` answers 200 (loading the model, the index and BM25)."""
@@ -233,22 +238,111 @@ def bare_costs(data_dir: Path, encoder: Any, queries: list[str], talent_ids: lis
         search_ms.append((t2 - t1) * 1000)
     for v in tvecs[:3]:
         index.search(np.asarray(v, dtype=np.float32)[None, :], pool)
-    for i in range(len(queries) if tvecs else 0):
+    n = max(len(queries), 200)
+    for i in range(n if tvecs else 0):
         v = np.asarray(tvecs[i % len(tvecs)], dtype=np.float32)[None, :]
         t = time.perf_counter()
         index.search(v, pool)
         talent_ms.append((time.perf_counter() - t) * 1000)
+    # the issue's "bare encode+search": the profile's text encoded (as a passage, with this
+    # encoder) and one FAISS search of the pool
+    ttexts = [texts[i] for i in talent_ids if i in texts][:n]
+    talent_enc_ms = []
+    for tx in ttexts:
+        t = time.perf_counter()
+        v = encoder.encode_passages([tx]).astype(np.float32)
+        index.search(v, pool)
+        talent_enc_ms.append((time.perf_counter() - t) * 1000)
     return {"pool": pool, "index_kind": index.kind, "text_encode_plus_search_ms": percentiles(text_ms),
             "encode_ms": percentiles(encode_ms), "search_ms": percentiles(search_ms),
-            "talent_search_ms": percentiles(talent_ms)}
+            "talent_search_ms": percentiles(talent_ms), "talent_encode_plus_search_ms": percentiles(talent_enc_ms)}
+
+
+# --------------------------------------------------------------------------- the store
+
+
+STORE_META = "bench-store.json"
+
+
+def build_store(data_dir: Path, n: int, encoder_name: str = "static-e5", n_talents: int = 2000,
+                n_queries: int = 400) -> tuple[Any, dict[str, Any]]:
+    """A data directory with ``n`` synthetic demand entries and ``n_talents`` talents (vectors
+    pre-filled in the embedding cache, ``bench_core``'s generator), synced and saved; built once:
+    a directory whose ``bench-store.json`` names the same size, encoder and talents is reused.
+    Returns the encoder and the meta (talent ids, text queries, set-up timings)."""
+    import random
+
+    from bench.core_e2e import populate
+    from bench.corpus import JobCorpus, encode_texts
+    from bench.synthetic import SyntheticVectors
+    from matcher.core.settings import Settings
+    from matcher.retrieval.encoders import build_encoder as create_encoder
+    from matcher.wiring import build_service
+
+    encoder = create_encoder(encoder_name, "384" if encoder_name == "fake" else None)
+    meta_path = data_dir / STORE_META
+    want = {"n": n, "encoder": encoder.name, "talents": n_talents}
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if {k: meta.get(k) for k in want} == want:
+            log(f"reusing the store at {data_dir} ({n:,} entries, {n_talents:,} talents, {encoder.name})")
+            return encoder, meta
+        raise SystemExit(f"{data_dir} holds another store ({meta_path}); remove it or pick another --data-dir")
+    corpus = JobCorpus(ROOT / "data", n_archetypes=256)
+    texts, _ = encode_texts(corpus, 256, ROOT / "data")
+    log("encoding the 256 archetype texts (bases of the synthetic vectors) …")
+    gen = SyntheticVectors(encoder.encode_passages(texts), corpus, seed=0)
+    qr = random.Random(3)
+    queries = [corpus.query(qr.randrange(len(corpus.archetypes)), qr) for _ in range(n_queries)]
+    svc = build_service(Settings(data_dir=data_dir, reference_dir=ROOT / "data", encoder=encoder_name),
+                        encoder=encoder)
+    try:
+        svc.load_chain_registries()
+        populate_s, talent_ids = populate(svc, n, corpus=corpus, gen=gen, n_talents=n_talents)
+        log(f"sync of {n:,} entries (jieba tokenisation dominates) …")
+        t = time.perf_counter()
+        svc.sync()
+        sync_s = round(time.perf_counter() - t, 1)
+    finally:
+        svc.close()
+    meta = {**want, "talent_ids": talent_ids, "queries": queries, "populate_s": populate_s, "sync_s": sync_s}
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return encoder, meta
 
 
 # --------------------------------------------------------------------------- the benchmark
 
 
+def talent_scenarios(talent_ids: list[int], n_requests: int, concurrency: tuple[int, ...],
+                     warmup: int) -> list[dict[str, Any]]:
+    """``GET /v1/talents/{id}/matches`` at each concurrency level: first COLD (``n_requests``
+    talents never asked for before in this server: the first call per talent), then WARM (the
+    same talents again: what a per-process result cache serves). Each level gets its own talents;
+    the warm-up uses others still."""
+    def req(t: int) -> dict[str, Any]:
+        return {"method": "GET", "path": f"/v1/talents/{t}/matches?top_k=10"}
+
+    warmup = min(warmup, len(talent_ids) // (len(concurrency) + 1))
+    n_requests = min(n_requests, (len(talent_ids) - warmup) // len(concurrency))  # distinct talents only
+    slices, start = {}, warmup
+    for conc in concurrency:
+        slices[str(conc)] = [req(t) for t in talent_ids[start : start + n_requests]]
+        start += n_requests
+    out = []
+    for conc in concurrency:
+        route = "GET /v1/talents/{id}/matches?top_k=10"
+        out.append({"name": "talent_cold", "route": route + " — cold (first call per talent)",
+                    "warmup": [req(t) for t in talent_ids[:warmup]], "requests": {str(conc): slices[str(conc)]},
+                    "concurrency": [conc]})
+        out.append({"name": "talent_warm", "route": route + " — warm (the same talents again)",
+                    "requests": {str(conc): slices[str(conc)]}, "concurrency": [conc]})
+    return out
+
+
 def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_ids: list[int],
                   n_requests: int = 200, concurrency: tuple[int, ...] = (1, 4), warmup: int = 5,
-                  budget_s: float = 180.0, ready_timeout: float = 900.0) -> dict[str, Any]:
+                  budget_s: float = 180.0, ready_timeout: float = 900.0, workers: int = 1,
+                  server_root: Path | None = None) -> dict[str, Any]:
     """Latency through the API of a data directory whose indexes are saved; see the module doc."""
     from matcher.core.settings import Settings
     from matcher.storage.store import Store
@@ -262,23 +356,23 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
         store.close()
     res: dict[str, Any] = {"n_demands": n_demands, "n_requests": n_requests, "concurrency": list(concurrency),
                            "warmup": warmup, "budget_s_per_level": budget_s, "encoder": encoder.name,
+                           "workers": workers, "server_code": str(server_root or ROOT),
                            "loadavg_start": list(os.getloadavg())}
     log_path = data_dir.parent / f"server-{data_dir.name}.log"
     log(f"api[{n_demands:,}]: starting talentmatch serve …")
-    server = Server(data_dir, encoder, log_path)
+    server = Server(data_dir, encoder, log_path, workers, server_root)
     job = Path(tempfile.mkstemp(prefix="tm-loadgen-", suffix=".json")[1])
     try:
         res["startup_to_ready_s"] = round(server.wait_ready(ready_timeout), 2)
         log(f"  ready in {res['startup_to_ready_s']:.1f}s on {server.base_url}; server RSS {rss_of(server.proc.pid)} MiB")
-        scenarios = [
-            {"name": "match_text", "route": "POST /v1/match {text, side: demands, top_k: 10}",
-             "requests": [{"method": "POST", "path": "/v1/match",
-                           "json": {"text": q, "side": "demands", "top_k": 10}} for q in queries]},
-            {"name": "talent_matches", "route": "GET /v1/talents/{id}/matches?top_k=10",
-             "requests": [{"method": "GET", "path": f"/v1/talents/{t}/matches?top_k=10"} for t in talent_ids]},
-        ]
+        scenarios = talent_scenarios(talent_ids, n_requests, concurrency, warmup)
+        if queries:
+            text = [{"method": "POST", "path": "/v1/match", "json": {"text": q, "side": "demands", "top_k": 10}}
+                    for q in queries]
+            scenarios.insert(0, {"name": "match_text", "route": "POST /v1/match {text, side: demands, top_k: 10}",
+                                 "warmup": text[:warmup], "requests": text, "concurrency": list(concurrency)})
         job.write_text(json.dumps({"base_url": server.base_url, "key": key, "scenarios": scenarios,
-                                   "concurrency": list(concurrency), "n_requests": n_requests, "warmup": warmup,
+                                   "n_requests": n_requests, "warmup": warmup,
                                    "budget_s": budget_s}, ensure_ascii=False), encoding="utf-8")
         log(f"  load generator (separate process): {n_requests} requests per route and level {list(concurrency)} …")
         t0 = time.perf_counter()
@@ -300,7 +394,8 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
     res["bare"] = bare_costs(data_dir, encoder, queries[:n_requests], talent_ids, Settings().candidate_pool)
     res["ratio_p50"] = {}
     for name, r in res["runs"].items():
-        base = res["bare"]["text_encode_plus_search_ms" if name.startswith("match_text") else "talent_search_ms"]
+        base = res["bare"]["text_encode_plus_search_ms" if name.startswith("match_text")
+                           else "talent_encode_plus_search_ms"]
         if r["latency_ms"] and base.get("p50"):
             res["ratio_p50"][name] = round(r["latency_ms"]["p50"] / base["p50"], 1)
     res["loadavg_end"] = list(os.getloadavg())
@@ -311,7 +406,7 @@ def run_api_bench(data_dir: Path, *, encoder: Any, queries: list[str], talent_id
 def markdown(res: dict[str, Any], title: str | None = None) -> str:
     """The API latency table of one run."""
     lines = [f"### {title or 'API latency'} — {res['n_demands']:,} demand entries", "",
-             f"`talentmatch serve` (uvicorn, 1 process, encoder {res['encoder']}) on loopback; load generator in "
+             f"`talentmatch serve` (uvicorn, {res.get('workers', 1)} process(es), encoder {res['encoder']}) on loopback; load generator in "
              f"a separate process (closed loop, keep-alive httpx clients, {res['n_requests']} requests per "
              f"route and concurrency after {res['warmup']} warm-up); server ready "
              f"{res.get('startup_to_ready_s')}s after start, RSS {res.get('server_rss_mb')} MiB after the run; "
@@ -326,15 +421,16 @@ def markdown(res: dict[str, Any], title: str | None = None) -> str:
 
     for name, r in res.get("runs", {}).items():
         lat = r["latency_ms"]
-        b = bare["text_encode_plus_search_ms" if name.startswith("match_text") else "talent_search_ms"]
+        b = bare["text_encode_plus_search_ms" if name.startswith("match_text") else "talent_encode_plus_search_ms"]
         lines.append(f"| `{r['route']}` | {r['concurrency']} | {ms(lat, 'p50')} | {ms(lat, 'p90')} | "
                      f"{ms(lat, 'p99')} | {r['throughput_rps']} | {r['ok']} / {r['sent']}"
                      f"{' (time-boxed)' if r['time_boxed'] else ''} | {ms(b, 'p50')} | "
                      f"{res['ratio_p50'].get(name, '–')}× |")
     lines += ["", f"Bare cost, per request on the same saved index ({bare['index_kind']}, pool {bare['pool']}): "
               f"text = one e5 query encode (p50 {ms(bare['encode_ms'], 'p50')} ms) + one FAISS search "
-              f"(p50 {ms(bare['search_ms'], 'p50')} ms); talent = one FAISS search with the cached profile "
-              f"vector (p50 {ms(bare['talent_search_ms'], 'p50')} ms). Everything else in the API time is "
+              f"(p50 {ms(bare['search_ms'], 'p50')} ms); talent = the profile's text encoded as a passage + one "
+              f"FAISS search (p50 {ms(bare['talent_encode_plus_search_ms'], 'p50')} ms; the search alone with "
+              f"the cached vector p50 {ms(bare['talent_search_ms'], 'p50')} ms). Everything else in the API time is "
               "overhead: BM25, fusion, fetching and validating the candidates, hard filters, two-sided "
               "scoring, explanations, enterprise names, the audit row, auth, JSON and HTTP.", ""]
     return "\n".join(lines)
@@ -346,49 +442,44 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100_000, help="demand entries (default 100000)")
     ap.add_argument("--requests", type=int, default=200, help="requests per route and concurrency level")
     ap.add_argument("--concurrency", default="1,4")
-    ap.add_argument("--talents", type=int, default=200)
-    ap.add_argument("--encoder", default="e5", help="e5 (default) or fake")
+    ap.add_argument("--talents", type=int, default=2000, help="talents in the store (requests draw distinct ones)")
+    ap.add_argument("--encoder", default="static-e5", help="static-e5 (default), e5 or fake")
+    ap.add_argument("--data-dir", default=None,
+                    help="keep the store here and reuse it on later runs (default: a temporary directory)")
+    ap.add_argument("--workers", type=int, default=1, help="talentmatch serve --workers")
+    ap.add_argument("--server-root", default=None,
+                    help="serve with the code of this checkout (e.g. the commit before a change), measured "
+                         "by this script's load generator on the same store")
+    ap.add_argument("--routes", default="text,talent", help="text,talent (the talent route always runs)")
+    ap.add_argument("--label", default="", help="suffix of the result files (e.g. before, after)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args(argv)
     if args.loadgen:
         return loadgen(args.loadgen)
-    import random
-
-    from bench.corpus import JobCorpus, encode_texts
-    from bench.synthetic import SyntheticVectors
     from bench.util import git_rev, loadavg
-    from matcher.core.settings import Settings
-    from matcher.retrieval.encoders import build_encoder as create_encoder
-    from matcher.wiring import build_service
-
-    encoder = create_encoder(args.encoder, "384" if args.encoder == "fake" else None)
-    corpus = JobCorpus(ROOT / "data", n_archetypes=256)
-    texts, _ = encode_texts(corpus, 256, ROOT / "data")
-    log("encoding the 256 archetype texts (bases of the synthetic vectors) …")
-    gen = SyntheticVectors(encoder.encode_passages(texts), corpus, seed=0)
-    qr = random.Random(3)
-    queries = [corpus.query(qr.randrange(len(corpus.archetypes)), qr) for _ in range(args.requests)]
-    with tempfile.TemporaryDirectory(prefix="tm-bench-api-") as tmp:
-        data_dir = Path(tmp) / "var"
-        svc = build_service(Settings(data_dir=data_dir, reference_dir=ROOT / "data"), encoder=encoder)
-        populate_s, talent_ids = __import__("bench_core").populate(svc, args.n, corpus=corpus, gen=gen,
-                                                                   n_talents=args.talents)
-        log(f"sync of {args.n:,} entries (jieba tokenisation dominates) …")
-        t = time.perf_counter()
-        svc.sync()
-        sync_s = time.perf_counter() - t
-        svc.close()
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tm-bench-api-"))) / "var"
+        encoder, built = build_store(data_dir, args.n, args.encoder, args.talents)
+        talent_ids = built["talent_ids"]
+        queries = built["queries"][: args.requests] if "text" in args.routes.split(",") else []
         res = run_api_bench(data_dir, encoder=encoder, queries=queries, talent_ids=talent_ids,
-                            n_requests=args.requests,
+                            n_requests=args.requests, workers=args.workers,
+                            server_root=Path(args.server_root) if args.server_root else None,
                             concurrency=tuple(int(c) for c in args.concurrency.split(",")))
-        res.update(date=dt.date.today().isoformat(), git=git_rev(), populate_s=populate_s, sync_s=round(sync_s, 1),
+        res.update(date=dt.date.today().isoformat(), git=git_rev(), populate_s=built.get("populate_s"),
+                   sync_s=built.get("sync_s"), store=str(data_dir) if args.data_dir else "(temporary)",
                    loadavg=loadavg())
         md = "# talentmatch API latency\n\n" + markdown(res)
-        res["server_log"] = "(deleted with the temporary directory)"
+        if not args.data_dir:
+            res["server_log"] = "(deleted with the temporary directory)"
     print(md)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"api-{res['date']}" if args.n >= 100_000 else f"api-n{args.n}-{res['date']}"
+    if args.label:
+        stem += f"-{args.label}"
     (out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / f"{stem}.md").write_text(md + "\n", encoding="utf-8")
     log(f"wrote {out / stem}.json/.md")

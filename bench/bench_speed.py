@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -252,76 +251,39 @@ def rows_cli(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]:
 
 
 def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]:
-    from bench.corpus import JobCorpus
-    from matcher.core.settings import Settings
-    from matcher.domain.schemas import DemandEntry, TalentProfile
-    from matcher.wiring import build_service
+    """``GET /v1/talents/{id}/matches`` over real HTTP (``bench_api``: ``talentmatch serve`` in a
+    child process, the load generator in another), static-e5, 10^5 entries (2,000 with
+    ``--quick``), talents drawn without repeats: cold (first call per talent) and warm (the same
+    talents again: the per-process result cache), at concurrency 1 and 4; the bare cost is the
+    profile's text encoded + one FAISS search of the pool on the same saved index."""
+    from bench.bench_api import build_store, run_api_bench
 
-    n = 2000 if args.quick else 10000
-    corpus = JobCorpus(ROOT / "data", 300)
-    r = random.Random(5)
-    settings = Settings(data_dir=tmp / "route", reference_dir=ROOT / "data", encoder="static-e5", coder_encoder="e5")
-    svc = build_service(settings)
-    svc.load_chain_registries()
-    t0 = time.perf_counter()
-    for s in range(0, n, 500):
-        batch = []
-        for i in range(s, min(n, s + 500)):
-            d = corpus.demand(i % len(corpus.archetypes), r)
-            d["occupation_code"] = corpus.archetypes[i % len(corpus.archetypes)].code
-            batch.append(DemandEntry.model_validate(d))
-        svc.add("demand", batch)
-    talents = svc.add("talent", [TalentProfile.model_validate(corpus.talent(i % len(corpus.archetypes), r))
-                                 for i in range(100)])
-    populate = time.perf_counter() - t0
-    svc.indexes.ensure("demand")
-    svc.indexes.ensure("talent")
-    for tid in talents[:5]:
-        svc.match_talent(tid)
-    lat = []
-    for tid in talents:
-        t0 = time.perf_counter()
-        svc.match_talent(tid)
-        lat.append((time.perf_counter() - t0) * 1000)
-    side = svc.indexes.ensure("demand")
-    bare = []
-    for tid in talents:
-        text = svc.store.texts("talent", [tid])[tid]
-        t0 = time.perf_counter()
-        v = svc.cached.query(text)
-        side.dense.search(v[None, :].astype(np.float32), settings.candidate_pool)
-        bare.append((time.perf_counter() - t0) * 1000)
-    p50, p99 = float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
-    b50 = float(np.percentile(bare, 50))
-    done = 0
-    lock = threading.Lock()
-    stop = time.perf_counter() + (10 if args.quick else 30)
+    n = 2000 if args.quick else 100_000
+    requests = 60 if args.quick else 200
+    talents = 200 if args.quick else 2000
+    data_dir = Path(args.route_store) if args.route_store else tmp / "route"
+    encoder, meta = build_store(data_dir, n, "static-e5", talents)
+    res = run_api_bench(data_dir, encoder=encoder, queries=[], talent_ids=meta["talent_ids"], n_requests=requests,
+                        concurrency=(1, 4), workers=args.route_workers)
+    runs, bare = res["runs"], res["bare"]["talent_encode_plus_search_ms"]
+    b50 = bare["p50"]
 
-    def worker(k: int) -> None:
-        nonlocal done
-        i = k
-        while time.perf_counter() < stop:
-            svc.match_talent(talents[i % len(talents)])
-            i += 4
-            with lock:
-                done += 1
+    def lat(name: str) -> str:
+        r = runs[name]["latency_ms"]
+        return f"{r['p50']:.0f} / {r['p99']:.0f} ms ({r['p50'] / b50:.1f}× bare)"
 
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    rps = done / (time.perf_counter() - t0)
-    svc.close()
-    where = f"in process (service.match_talent, no HTTP), {n:,} entries, static-e5"
-    log(f"route: p50 {p50:.1f} p99 {p99:.1f} bare {b50:.1f} rps {rps:.1f}")
+    where = (f"HTTP, `talentmatch serve --workers {args.route_workers}`, {n:,} entries, static-e5, {requests} distinct "
+             f"talents per level, bare {b50:.1f} ms (text encode + FAISS flat search of 200), load "
+             f"{res['loadavg_start'][0]:.1f}→{res['loadavg_end'][0]:.1f}")
+    log(f"route: {json.dumps({k: v['latency_ms'].get('p50') for k, v in runs.items()})}, bare {b50}")
     return {
-        "route_latency": {"new": f"{p50:.0f} / {p99:.0f} ms, {p50 / b50:.1f}× bare ({b50:.1f} ms) — {where}",
-                          "detail": {"n": n, "p50_ms": round(p50, 1), "p99_ms": round(p99, 1), "bare_p50_ms": round(b50, 2),
-                                     "populate_s": round(populate, 1), "queries": len(lat)}},
-        "route_throughput": {"new": f"{rps:.0f} calls/s at 4 threads — {where}",
-                             "detail": {"calls_per_s": round(rps, 1), "threads": 4, "n": n}},
+        "route_latency": {"new": f"cold {lat('talent_cold@c1')}; warm (cached) {lat('talent_warm@c1')} — {where}",
+                          "detail": res},
+        "route_throughput": {"new": f"c4: cold {runs['talent_cold@c4']['throughput_rps']:.0f} req/s, warm "
+                                    f"{runs['talent_warm@c4']['throughput_rps']:.0f} req/s; c1: cold "
+                                    f"{runs['talent_cold@c1']['throughput_rps']:.0f}, warm "
+                                    f"{runs['talent_warm@c1']['throughput_rps']:.0f} req/s — {where}",
+                             "detail": {k: {"throughput_rps": v["throughput_rps"], "ok": v["ok"]} for k, v in runs.items()}},
     }
 
 
@@ -669,7 +631,7 @@ def markdown(res: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-FOCUS = ("import_talents", "match_text_shell", "gap_report")
+FOCUS = ("import_talents", "match_text_shell", "gap_report", "route")
 
 
 def main_only(args: argparse.Namespace) -> int:
@@ -681,15 +643,21 @@ def main_only(args: argparse.Namespace) -> int:
     res = json.loads(latest.read_text(encoding="utf-8"))
     run_info = {"date": dt.date.today().isoformat(), "commit": git_rev(), "load_start": loadavg(),
                 "command": "python -m bench.bench_speed --only " + ",".join(sorted(only))
+                           + (" --quick" if args.quick else "")
+                           + (f" --route-store {args.route_store}" if args.route_store and "route" in only else "")
+                           + (f" --route-workers {args.route_workers}" if args.route_workers != 1 else "")
                            + (" --compare-root <tree of the commit before>" if args.compare_root else "")}
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp_:
-        got = rows_focus(args, Path(tmp_), only)
+        got = rows_focus(args, Path(tmp_), only - {"route"}) if only - {"route"} else {}
+        if "route" in only:
+            got.update(rows_route(args, Path(tmp_)))
     run_info["load_end"] = loadavg()
     for key, row in got.items():
         row["measured"] = run_info
         res["rows"][key] = row
     md = markdown(res)
-    for stem in (f"speed-{run_info['date']}", "speed-latest"):
+    quick = "-quick" if args.quick else ""  # a smoke run never replaces the full figures
+    for stem in (f"speed{quick}-{run_info['date']}", f"speed{quick}-latest"):
         (args.out / f"{stem}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         (args.out / f"{stem}.md").write_text(md, encoding="utf-8")
     sys.stdout.write(md)
@@ -704,8 +672,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", default="", help="comma-separated rows to skip: encode,cli,route,hnsw,fair,gap,bm25")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     p.add_argument("--hnsw-n", type=int, default=None, help="vectors in the HNSW row (default 10^6; 10^5 with --quick)")
-    p.add_argument("--only", default="", help="re-measure only these rows (import_talents,match_text_shell,gap_report) "
+    p.add_argument("--only", default="", help="re-measure only these rows (import_talents,match_text_shell,gap_report,route) "
                    "and update them in speed-latest.{json,md}; the other rows keep their earlier figures")
+    p.add_argument("--route-store", default=None,
+                   help="route row: keep its store (10^5 entries) in this directory and reuse it on later runs")
+    p.add_argument("--route-workers", type=int, default=1, help="route row: talentmatch serve --workers")
     p.add_argument("--compare-root", type=Path, default=None,
                    help="with --only import_talents: also import the same file with the code of this tree")
     args = p.parse_args(argv)

@@ -19,8 +19,10 @@ import copy
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -104,6 +106,8 @@ class MatchService:
         self.audit_log = AuditLog(self.store)
         self.catalogues = CatalogueDirectory(self.store)
         self.outcomes = OutcomeRepo(self.store)
+        self.results = ResultCache(settings.result_cache_size)
+        self.record_cache = RecordCache(settings.record_cache_size)
         # the promoted outcome model (``talentmatch model promote``): its registry under the data
         # directory, re-read when its pointer file changes
         self.model_root = settings.data_dir / "models"
@@ -181,6 +185,7 @@ class MatchService:
         twin.cached = CachedEncoder(encoder, self.cached.cache, self.cached.batch_size)
         twin._coder = None
         twin.scorer = copy.copy(self.scorer)  # re-weighting the twin leaves this service alone
+        twin.results = ResultCache(self.results.size)  # its lists are its encoder's
         twin._coder_source = lambda: _coder_with(self.coder, coder_encoder or encoder)
         twin.preparer = RecordPreparer(self.reference, lambda: twin.coder, self.chain_book, self.store)
         return twin
@@ -409,17 +414,46 @@ class MatchService:
     # -- matching ---------------------------------------------------------------------------
 
     def match_talent(self, talent_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
-                     shown_to: Principal | None = None) -> list[Match]:
+                     shown_to: Principal | None = None, profile: TalentProfile | None = None) -> list[Match]:
         """Ranked demand entries for a stored talent profile. ``shown_to``: the person the list
-        is served to; each shown pair is then recorded as an impression (see ``outcomes``)."""
-        return self.match_profile(self.store.get("talent", talent_id), top_k, filters,  # type: ignore[arg-type]
-                                  shown_to=shown_to, record_id=talent_id)
+        is served to; each shown pair is then recorded as an impression (see ``outcomes``).
+        ``profile``: the stored profile when the caller has just read it (not read again)."""
+        return self._match_stored("talent", talent_id, top_k, filters, shown_to, profile)
 
     def match_demand(self, demand_id: int, top_k: int = 10, filters: MatchFilters | None = None, *,
                      shown_to: Principal | None = None) -> list[Match]:
         """Ranked talents for a stored demand entry (``shown_to``: as for ``match_talent``)."""
-        return self.match_entry(self.store.get("demand", demand_id), top_k, filters,  # type: ignore[arg-type]
-                                shown_to=shown_to, record_id=demand_id)
+        return self._match_stored("demand", demand_id, top_k, filters, shown_to)
+
+    def _match_stored(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters | None,
+                      shown_to: Principal | None, record: Any = None) -> list[Match]:
+        """The ranked list of a stored record, from the per-process result cache when nothing it
+        depends on changed since it was ranked (see :class:`ResultCache`); impressions and
+        enterprise names are done for every call, cached or not."""
+        filters = filters or MatchFilters()
+        target: Kind = "demand" if kind == "talent" else "talent"
+        key = self._result_key(kind, record_id, top_k, filters)
+        ranked = self.results.get(key) if key is not None else None
+        if ranked is None:
+            query = record if record is not None else self.store.get(kind, record_id)
+            [rec] = self.preparer.prepare_many(kind, [query])
+            vec = self.cached.passages([rec.text])[0]
+            ranked = self._ranked(rec.model, target, vec, self.tokenizer.tokenize(rec.text), top_k, filters)
+            if key is not None:
+                self.results.put(key, ranked)
+        return self._serve(ranked, target, shown_to=shown_to, record_id=record_id)
+
+    def _result_key(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters) -> tuple | None:
+        """What a stored record's ranked list depends on: the record and the request, the change
+        log's position in the database (any write of a talent or an entry, by any process), the
+        state of this process's indexes (a poll that applied a change, a write through), the
+        ranker (promoted model, weights), the chains in use and the day (posts expire by date)."""
+        if not self.results.enabled:
+            return None
+        model_id, _ = self.active_model()
+        return (kind, record_id, top_k, filters.model_dump_json(), self.store.last_change(),
+                self.indexes.generation, model_id, self._model_key, tuple(self._weights.model_dump().values()),
+                id(self.chain_book.all()), date.today())
 
     def match_text(self, text: str, side: Literal["demands", "talents"], top_k: int = 10,
                    filters: MatchFilters | None = None) -> list[Match]:
@@ -468,6 +502,13 @@ class MatchService:
               stated: frozenset[str] = frozenset(), free_text: bool = False,
               shown_to: Principal | None = None, record_id: int | None = None) -> list[Match]:
         """Candidates of the target side for a query record: filtered, scored, best first."""
+        ranked = self._ranked(query, target, vec, tokens, top_k, filters, partial, stated=stated, free_text=free_text)
+        return self._serve(ranked, target, shown_to=shown_to, record_id=record_id)
+
+    def _ranked(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
+                top_k: int, filters: MatchFilters | None, partial: bool = False, *,
+                stated: frozenset[str] = frozenset(), free_text: bool = False) -> Ranked:
+        """The ranked list of a query record (what the result cache keeps): no side effects."""
         if not 1 <= top_k <= self.settings.max_top_k:
             raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
         filters = filters or MatchFilters()
@@ -478,7 +519,7 @@ class MatchService:
         # occupation coder does
         top_lex = max(found.lexical.values(), default=0.0) if free_text else 0.0
         background = self.indexes.query_background(target, vec) if free_text else found.background
-        records = self.store.get_many(target, found.order)
+        records = self.candidate_records(target, found.order)
         for_seeker = target == "demand"
         candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
                       for i in found.order if i in records)
@@ -496,13 +537,34 @@ class MatchService:
             shown = top(scored, top_k, self.settings.min_score)
             out = [self.explainer.to_match(sc) for sc in shown]
             rank_scores, rows = [sc.score for sc in shown], None
+        return Ranked(shown, out, rank_scores, rows, model_id)
+
+    def candidate_records(self, kind: Kind, ids: Sequence[int]) -> dict[int, Any]:
+        """Stored records by id, as ``get_many``, through the per-process record cache: one
+        read of their versions, and the records changed since (or never kept) read in full. The
+        models returned may be shared with other callers: they must not be changed."""
+        cache = self.record_cache
+        if not cache.enabled:
+            return self.store.get_many(kind, ids)
+        kept = cache.snapshot(kind, ids)
+        versions, fetched = self.store.get_many_unless(kind, ids, lambda i, v: kept.get(i, (0, None))[0] == v)
+        cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()})
+        return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
+
+    def _serve(self, ranked: Ranked, target: Kind, *, shown_to: Principal | None = None,
+               record_id: int | None = None) -> list[Match]:
+        """A ranked list as served: impressions recorded for ``shown_to``, and (for a seeker)
+        each post titled "post｜enterprise" with the enterprise's current name; the matches are
+        copies, so a cached list is never changed."""
+        shown, for_seeker = ranked.shown, target == "demand"
         if shown_to is not None and record_id is not None and shown:
-            rows = rows or [learned.feature_row(sc) for sc in shown]
+            rows = ranked.rows or ranked.feature_rows()
             pairs = [(record_id, sc.other_id) if for_seeker else (sc.other_id, record_id) for sc in shown]
             self.outcomes.add_impressions(target, uuid.uuid4().hex, [
                 Shown(t, d, r, sc_score, row)
-                for r, ((t, d), sc_score, row) in enumerate(zip(pairs, rank_scores, rows, strict=True), 1)],
-                model_id, shown_to)
+                for r, ((t, d), sc_score, row) in enumerate(zip(pairs, ranked.rank_scores, rows, strict=True), 1)],
+                ranked.model_id, shown_to)
+        out = [m.model_copy() for m in ranked.matches]
         if for_seeker:  # a seeker reads "post｜enterprise"
             names = self.store.enterprise_names([sc.entry.enterprise_id for sc in shown if sc.entry.enterprise_id])
             for m, sc in zip(out, shown, strict=True):
@@ -630,6 +692,98 @@ class MatchService:
     def close(self) -> None:
         self.indexes.save_all()
         self.store.close()
+
+
+@dataclass
+class Ranked:
+    """A ranked list before it is served: the scored pairs shown, their matches (titles without
+    the enterprise name), the score each was ranked by, the model features (a promoted model's;
+    else computed when impressions need them) and what ranked them."""
+
+    shown: list[Scored]
+    matches: list[Match]
+    rank_scores: list[float]
+    rows: list[dict[str, float]] | None
+    model_id: str
+
+    def feature_rows(self) -> list[dict[str, float]]:
+        if self.rows is None:
+            self.rows = [learned.feature_row(sc) for sc in self.shown]
+        return self.rows
+
+
+class ResultCache:
+    """Ranked lists of stored records in this process, least recently used dropped first.
+
+    A key holds everything a list depends on (``MatchService._result_key``), among them the
+    change log's last position read from the database on every call: a write of any talent or
+    entry by any process or connection makes every older key unreachable at once, so a cached
+    list is served only while an uncached call would rank the same data."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Ranked] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def get(self, key: tuple) -> Ranked | None:
+        with self._lock:
+            got = self._items.get(key)
+            if got is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return got
+
+    def put(self, key: tuple, value: Ranked) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class RecordCache:
+    """Validated records of both sides by (kind, id) with their version, least recently used
+    dropped first. Ids are never reused and every write bumps a record's version, so a kept
+    record whose version is the stored one is the stored record."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, int], tuple[int, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def snapshot(self, kind: str, ids: Sequence[int]) -> dict[int, tuple[int, Any]]:
+        """(version, record) of the ids kept."""
+        out = {}
+        with self._lock:
+            for i in ids:
+                got = self._items.get((kind, i))
+                if got is not None:
+                    self._items.move_to_end((kind, i))
+                    out[i] = got
+        return out
+
+    def put_many(self, kind: str, items: dict[int, tuple[int, Any]]) -> None:
+        with self._lock:
+            for i, item in items.items():
+                self._items[(kind, i)] = item
+                self._items.move_to_end((kind, i))
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 def _coder_with(coder: OccupationCoder, encoder: Encoder) -> OccupationCoder:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import Caller, Service
 from api.params import Id, Paging, QueryId, TopK
-from api.routes.matching import Filters
+from api.routes.matching import Filters, matches_json
 from api.versions import Versioned, set_etag
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
 from matcher.domain.auth import Role
@@ -49,8 +49,8 @@ def get_demand(demand_id: Id, svc: Service, who: Caller, response: Response) -> 
 
 @router.get("/{demand_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为需求条目推荐人才（企业只能查看本企业的条目；未授权公开的联系方式已脱敏）")
-def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
+def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
     managed_entry(svc, who, demand_id)
     found = svc.match_demand(demand_id, top_k, f, shown_to=who if who.role == Role.ENTERPRISE else None)
-    return shown_talents(svc, who, found, "demand_matches", demand_id=demand_id)
+    return matches_json(shown_talents(svc, who, found, "demand_matches", demand_id=demand_id))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import TypeAdapter
 
 from api.deps import Caller, Forbidden, Service
 from api.params import Digits
@@ -31,10 +32,18 @@ def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
 
 Filters = Annotated[MatchFilters, Depends(match_filters)]
 
+_MATCHES = TypeAdapter(list[Match])
+
+
+def matches_json(matches: list[Match]) -> Response:
+    """A ranked list as the JSON body FastAPI would write for ``response_model=list[Match]``,
+    without validating the service's own models again (in a second thread hop)."""
+    return Response(_MATCHES.dump_json(matches, by_alias=True), media_type="application/json")
+
 
 @router.post("/v1/match", response_model=list[Match],
              summary="自由文本、未保存的档案或岗位，与一侧匹配（side=demands 找岗位，side=talents 找人才）")
-def match(body: MatchRequest, svc: Service, who: Caller) -> list[Match]:
+def match(body: MatchRequest, svc: Service, who: Caller) -> Response:
     given = [x for x in (body.text, body.profile, body.entry) if x is not None]
     if len(given) != 1:
         raise InvalidInput("请只提供 text、profile、entry 中的一项")
@@ -48,4 +57,4 @@ def match(body: MatchRequest, svc: Service, who: Caller) -> list[Match]:
     else:
         assert body.entry is not None
         found = svc.match_entry(DemandEntry.model_validate(body.entry.model_dump()), body.top_k, body.filters)
-    return shown_talents(svc, who, found, "match")
+    return matches_json(shown_talents(svc, who, found, "match"))

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import Caller, Forbidden, Service, Staff
 from api.params import Id, Paging, TopK
-from api.routes.matching import Filters
+from api.routes.matching import Filters, matches_json
 from api.versions import IfMatch, Versioned, expected_version, set_etag
 from matcher.core.errors import Conflict
 from matcher.domain.access import own_profile, talent_view
@@ -104,12 +104,13 @@ def delete_talent(talent_id: Id, svc: Service, who: Caller) -> Response:
 
 @router.get("/{talent_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为人才推荐岗位（含理由、缺少的技能与培训方向）")
-def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> list[Match]:
+def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
-    own_profile(svc, who, talent_id)
+    profile = own_profile(svc, who, talent_id)
     # the list a seeker reads is recorded (impressions): what their later events are about
-    return svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None)
+    return matches_json(svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None,
+                                         profile=profile))
 
 
 class StoredMatch(BaseModel):

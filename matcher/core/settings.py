@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     min_score: float = 0.0
     max_top_k: int = 200
+    # ranked lists of stored records kept per process (keyed by the change-log position and the
+    # indexes' state, so any write of any process makes a new key); 0: no cache
+    result_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    # candidate records kept per process as validated models, by (id, version): a ranking reads
+    # only the versions of its candidates and fetches the records changed or not kept; 0: none
+    record_cache_size: int = Field(default=50_000, ge=0, le=10_000_000)
     max_body_bytes: int = 1_048_576  # JSON request bodies
     max_upload_bytes: int = 50 * 1024 * 1024  # multipart file uploads (the importer's own limit)
     # reading import files (catalogues, posts, profiles, fair workbooks, chain registries); see

@@ -138,6 +138,9 @@ class IndexManager:
         self._background_sample: dict[str, tuple[int, np.ndarray]] = {}  # kind -> (index size, vectors)
         self._cursor: ChangeCursor | None = None  # where this process is in the change log
         self.applied = 0  # records re-checked from the change log (for metrics)
+        # bumped whenever an index changes here (a write through, a poll that applied changes, a
+        # load, a rebuild): with the change-log position, what a cached result depends on
+        self.generation = 0
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -213,6 +216,7 @@ class IndexManager:
                 side = self._load(kind) or self._new(kind, self.records.count(kind))
                 self._sides[kind] = side
                 self._reconcile(side, progress)
+                self.generation += 1
                 # the first BM25 build belongs to loading, not to the first query; later
                 # writes are rebuilt in the background while queries use the last index
                 side.lexical.refresh()
@@ -235,6 +239,7 @@ class IndexManager:
             self._reconcile(side, progress)
             side.lexical.refresh()
             self._sides[kind] = side
+            self.generation += 1
             self.save(kind)
             return len(side.dense)
 
@@ -265,6 +270,7 @@ class IndexManager:
         if stale or fresh:
             side.background = background_cosine(side.dense)
             side.dirty = True
+            self.generation += 1
 
     # -- other processes' writes ----------------------------------------------------------
 
@@ -348,6 +354,7 @@ class IndexManager:
                 for i, r in keep:
                     side.hashes[i] = r.text_hash
             side.dirty = True
+            self.generation += 1
 
     def remove(self, kind: Kind, record_id: int) -> None:
         """Drop a deleted record from its side's index (if loaded and indexed)."""
@@ -358,6 +365,7 @@ class IndexManager:
                 side.lexical.remove([record_id])
                 del side.hashes[record_id]
                 side.dirty = True
+                self.generation += 1
 
     # -- saving and status ------------------------------------------------------------------
 

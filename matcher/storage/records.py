@@ -8,7 +8,7 @@ differences.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -270,6 +270,30 @@ class Records:
             for row in self.s.scalars(select(row_cls).where(row_cls.id.in_(chunk))):
                 out[row.id] = to_model(kind, row)
         return out
+
+    def get_many_unless(self, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
+                        ) -> tuple[dict[int, int], dict[int, Any]]:
+        """The version of every record of ``ids`` there is, and the records whose (id, version)
+        ``have`` does not hold (read with only the columns a model needs): a caller keeping
+        records by version fetches only what changed."""
+        row_cls = ROWS[kind]
+        versions: dict[int, int] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            q = select(row_cls.id, row_cls.version).where(row_cls.id.in_(chunk))
+            versions.update((int(i), int(v)) for i, v in self.s.execute(q))
+        missing = [i for i, v in versions.items() if not have(i, v)]
+        cols = [row_cls.id, row_cls.version, row_cls.data]
+        if kind == "demand":
+            cols += [DemandRow.enterprise_id, DemandRow.catalogue_id]
+        out: dict[int, Any] = {}
+        for start in range(0, len(missing), BATCH):
+            chunk = missing[start : start + BATCH]
+            for row in self.s.execute(select(*cols).where(row_cls.id.in_(chunk))):
+                versions[row.id] = row.version  # changed since the first read: this is what we have
+                out[row.id] = to_model(kind, row)
+        return versions, out
 
     def page(self, kind: str, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[Any], int]:
         """A page of records and the total count, filtered by equality on indexed columns."""

@@ -261,6 +261,13 @@ class Store(Database):
         with self.session() as s:
             return Records(s).get_many(kind, ids)
 
+    def get_many_unless(self, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
+                        ) -> tuple[dict[int, int], dict[int, Any]]:
+        """Versions of ``ids`` and the records ``have(id, version)`` lacks, in one unit of work
+        (``Records.get_many_unless``)."""
+        with self.session() as s:
+            return Records(s).get_many_unless(kind, ids, have)
+
     def list(self, kind: str, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[Any], int]:
         """A page of records and the total count, filtered by equality on indexed columns."""
         with self.session() as s:

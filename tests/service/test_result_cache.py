@@ -1,0 +1,180 @@
+"""The per-process result cache of stored records' ranked lists: the same lists as without it,
+and never a list older than the data once another process or connection writes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from matcher.core.settings import PROJECT_ROOT, Settings
+from matcher.domain.auth import Principal, Role
+from matcher.domain.schemas import MatchFilters
+from matcher.service import ResultCache
+from matcher.wiring import build_service
+from tests.conftest import demand, talent
+
+
+def _service(db_url, data_dir, fake_encoder, cache: int = 4096):
+    settings = Settings(data_dir=data_dir, reference_dir=PROJECT_ROOT / "data", encoder="fake",
+                        database_url=db_url, result_cache_size=cache)
+    svc = build_service(settings, encoder=fake_encoder)
+    svc.ensure_index("demand")
+    svc.ensure_index("talent")
+    return svc
+
+
+@pytest.fixture
+def pair(db_url, tmp_path, fake_encoder):
+    """Two services on one database (two servers, each with its own index directory and its own
+    connections): ``a`` caches, ``b`` does not."""
+    a = _service(db_url, tmp_path / "a", fake_encoder)
+    b = _service(db_url, tmp_path / "b", fake_encoder, cache=0)
+    yield a, b
+    a.close()
+    b.close()
+
+
+POSTS = [
+    dict(title="大数据开发工程师", required_skills=["Python", "Spark", "Hive"], city="淄博", salary_min=8000,
+         salary_max=12000),
+    dict(title="PLC电气工程师", enterprise_name="济南自动化有限公司", city="济南", required_skills=["PLC编程"],
+         education="大专"),
+    dict(title="芯片验证工程师", enterprise_name="青岛芯片有限公司", city="青岛", education="硕士",
+         required_skills=["UVM", "SystemVerilog"], fresh_graduates_ok=False, min_experience_years=3),
+    dict(title="数据分析师", enterprise_name="淄博数据有限公司", city="淄博", required_skills=["Python", "SQL"]),
+    dict(title="Java开发工程师", city="济南", required_skills=["Java", "Spring"]),
+]
+PEOPLE = [
+    dict(name="张三", skills=["Python", "Spark"], desired_occupations=["大数据工程师"], salary_min=9000),
+    dict(name="李四", skills=["PLC编程", "电气控制"], city="济南", education="大专", major="电气自动化技术"),
+    dict(name="王五", skills=["SystemVerilog"], education="硕士", fresh_graduate=True, city="青岛"),
+]
+
+
+def _dump(matches):
+    return [m.model_dump() for m in matches]
+
+
+def _uncached(svc, call):
+    """``call()`` with the service's cache switched off (its indexes as they are)."""
+    kept, svc.results = svc.results, ResultCache(0)
+    try:
+        return _dump(call())
+    finally:
+        svc.results = kept
+
+
+def _fill(svc):
+    d = svc.add("demand", [demand(**p) for p in POSTS])
+    t = svc.add("talent", [talent(**p) for p in PEOPLE])
+    return d, t
+
+
+def test_cached_lists_are_the_uncached_lists(pair):
+    a, b = pair
+    d, t = _fill(a)
+    asks = [(10, None), (3, None), (10, MatchFilters(city="淄博")), (10, MatchFilters(include_ineligible=True))]
+    for tid in t:
+        for top_k, f in asks:
+            first, again = _dump(a.match_talent(tid, top_k, f)), _dump(a.match_talent(tid, top_k, f))
+            assert first == again == _uncached(a, lambda: a.match_talent(tid, top_k, f))  # noqa: B023
+    for did in d:
+        assert _dump(a.match_demand(did, 5)) == _dump(a.match_demand(did, 5)) == _uncached(a, lambda: a.match_demand(did, 5))  # noqa: B023
+    assert a.results.hits == len(t) * len(asks) + len(d)
+    b.match_talent(t[0])
+    assert b.results.hits == 0 and not b.results.enabled
+
+
+def test_a_served_list_is_a_copy(pair):
+    a, _ = pair
+    _d, t = _fill(a)
+    first = a.match_talent(t[0])
+    first[0].title = "改掉的标题"
+    assert a.match_talent(t[0])[0].title != "改掉的标题"
+
+
+def test_a_write_by_another_connection_makes_a_new_list_at_once(pair):
+    a, b = pair
+    d, t = _fill(a)
+    b.indexes.poll()
+    before = a.match_talent(t[0])
+    top = before[0].id
+    # b (another server: its own connections) renames the post a ranked first
+    b.save("demand", top, lambda e: e.model_copy(update={"title": "高级大数据开发工程师"}))
+    after = a.match_talent(t[0])  # no poll yet: the change log's position alone misses the cache
+    assert next(m for m in after if m.id == top).title.startswith("高级大数据开发工程师")
+    # b closes it: a's index still holds it until a applies the log (what follow() does every
+    # interval), and from then on the cached list is the uncached one
+    b.save("demand", top, lambda e: e.model_copy(update={"status": "closed"}))
+    a.indexes.poll()
+    b.indexes.poll()
+    now = a.match_talent(t[0])
+    assert top not in [m.id for m in now] and top not in [m.id for m in b.match_talent(t[0])]
+    assert _dump(now) == _dump(a.match_talent(t[0])) == _uncached(a, lambda: a.match_talent(t[0]))
+
+
+def test_a_following_server_serves_another_servers_new_post_within_its_interval(pair):
+    a, b = pair
+    _d, t = _fill(a)
+    a.match_talent(t[1])  # cached
+    stop = a.indexes.follow(0.05)
+    try:
+        [new] = b.add("demand", [demand(title="PLC控制工程师", city="济南", required_skills=["PLC编程", "电气控制"],
+                                        education="大专")])
+        deadline = time.monotonic() + 60
+        while new not in [m.id for m in a.match_talent(t[1])] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert new in [m.id for m in a.match_talent(t[1])]
+        assert _dump(a.match_talent(t[1])) == _uncached(a, lambda: a.match_talent(t[1]))
+    finally:
+        stop.set()
+        stop.stop()
+
+
+def test_a_write_in_the_same_process_and_new_weights_make_new_lists(pair):
+    a, _ = pair
+    _d, t = _fill(a)
+    a.match_talent(t[0])
+    [new] = a.add("demand", [demand(title="大数据平台工程师", required_skills=["Python", "Spark", "Hive"], city="淄博")])
+    assert new in [m.id for m in a.match_talent(t[0])]
+    before = _dump(a.match_talent(t[0]))
+    a.weights = a.weights.model_copy(update={"s_salary": a.weights.s_salary + 5.0})
+    after = _dump(a.match_talent(t[0]))
+    assert after != before and after == _uncached(a, lambda: a.match_talent(t[0]))
+
+
+def test_a_cached_list_still_records_what_a_seeker_was_shown(pair):
+    a, _ = pair
+    _d, t = _fill(a)
+    who = Principal(Role.SEEKER, key_id=1, talent_id=t[0])
+    shown = a.match_talent(t[0], shown_to=who)
+    a.match_talent(t[0], shown_to=who)
+    assert a.results.hits == 1
+    assert a.outcomes.counts()["impressions"]["real"] == 2 * len(shown)
+
+
+def test_an_enterprise_renamed_shows_its_new_name_in_a_cached_list(pair):
+    a, _ = pair
+    _d, t = _fill(a)
+    first = a.match_talent(t[1])
+    plc = next(m for m in first if m.title.startswith("PLC电气工程师"))
+    assert plc.title == "PLC电气工程师｜济南自动化有限公司"
+    entry = a.get("demand", plc.id)
+    a.store.save_enterprise(entry.enterprise_id, lambda e: e.model_copy(update={"name": "济南智能装备有限公司"}))
+    again = next(m for m in a.match_talent(t[1]) if m.id == plc.id)
+    assert again.title == "PLC电气工程师｜济南智能装备有限公司"
+
+
+def test_kept_candidate_records_follow_every_write(pair):
+    a, b = pair
+    d, _t = _fill(a)
+    first = a.candidate_records("demand", d)
+    assert {i: m.model_dump() for i, m in first.items()} == {i: m.model_dump() for i, m in a.get_many("demand", d).items()}
+    again = a.candidate_records("demand", d)
+    assert all(again[i] is first[i] for i in d)  # kept: not read and validated again
+    b.save("demand", d[1], lambda e: e.model_copy(update={"title": "PLC高级电气工程师"}))  # another connection
+    b.delete("demand", d[2])
+    now = a.candidate_records("demand", d)
+    assert now[d[1]].title == "PLC高级电气工程师" and d[2] not in now
+    assert now[d[0]] is first[d[0]]
