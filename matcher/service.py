@@ -521,13 +521,24 @@ class MatchService:
         background = self.indexes.query_background(target, vec) if free_text else found.background
         records = self.candidate_records(target, found.order)
         for_seeker = target == "demand"
+        model_id, model = self.active_model() if not partial else (WEIGHTED, None)
+        if model is None and not partial and not free_text:
+            # a stored or full record under the weighted formula: scored on arrays, the shown
+            # ones again pair by pair for their explanations (PairScorer.top_many: the same list)
+            pairs = [(records[i], found.cosine[i]) for i in found.order if i in records
+                     and self.passes_filters(*((records[i], query) if for_seeker else (query, records[i])),
+                                             filters, for_seeker=for_seeker)]
+            shown = self.scorer.top_many(query, target, pairs, background, top_k=top_k,
+                                         min_score=self.settings.min_score,
+                                         include_ineligible=filters.include_ineligible)
+            return Ranked(shown, [self.explainer.to_match(sc) for sc in shown], [sc.score for sc in shown],
+                          None, model_id)
         candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
                       for i in found.order if i in records)
         scored = self.scorer.scored(
             query, target, candidates, background,
             keep=lambda entry, profile: self.passes_filters(entry, profile, filters, for_seeker=for_seeker),
             include_ineligible=filters.include_ineligible, partial=partial, stated=stated)
-        model_id, model = self.active_model() if not partial else (WEIGHTED, None)
         if model is not None:  # a promoted outcome model orders the list and gives the reasons
             ordered = learned.order(model, scored, top_k, self.settings.min_score)
             shown, rank_scores, rows = ordered.scored, [float(x) for x in ordered.score], ordered.features

@@ -86,7 +86,7 @@ def gap(request: Request, svc: Service, _: Staff, region: Region, year: Year,
         threshold: Threshold = DEFAULT_THRESHOLD, demand: Scope = "catalogue", pool: Pool = DEFAULT_POOL,
         format: Literal["json", "html"] = "json", ranker: Ranker = "auto",
         probability_threshold: ProbabilityThreshold = 0.1,
-        prefer: Annotated[str | None, Header(description="respond-async：未算好时返回 202 而不等待")] = None):
+        prefer: Annotated[str | None, Header(max_length=200, description="respond-async：未算好时返回 202 而不等待")] = None):
     query = _query(region, year, threshold, demand, pool, ranker, probability_threshold)
     if prefer and "respond-async" in prefer.lower():
         build = submit_gap_report(svc, query)

@@ -309,6 +309,32 @@ class PairScorer:
         n_skills = np.array([len(p.skills) for p in profiles], dtype=np.int64)[si]
         return n_req, n_pref, m_req, m_pref, n_skills
 
+    def top_many(self, query: TalentProfile | DemandEntry, target: Kind,
+                 candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float, *,
+                 top_k: int, min_score: float, include_ineligible: bool = False) -> list[Scored]:
+        """``top(scored(query, target, candidates, background, ...), top_k, min_score)`` for a
+        stored record (not free text): every candidate ``(record, cosine)`` is scored on arrays
+        (:meth:`score_many`, the same floats), and only the ``top_k`` shown are scored pair by
+        pair for their explanations. The same list, in the same order."""
+        n = len(candidates)
+        if n == 0:
+            return []
+        others = [c for c, _ in candidates]
+        cos = np.array([float(c) for _, c in candidates], dtype=np.float64)
+        one, idx = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+        if target == "demand":
+            many = self.score_many([query], others, one, idx, cos, background, target=target)  # type: ignore[list-item]
+        else:
+            many = self.score_many(others, [query], idx, one, cos, background, target=target)  # type: ignore[arg-type]
+        score, eligible = many.score.tolist(), many.eligible.tolist()
+        kept = [k for k in range(n) if (eligible[k] or include_ineligible) and score[k] >= min_score]
+        kept.sort(key=lambda k: (not eligible[k], -score[k], int(others[k].id or 0)))  # Scored.sort_key
+        out = []
+        for k in kept[:top_k]:
+            profile, entry = (query, others[k]) if target == "demand" else (others[k], query)
+            out.append(self.score(profile, entry, float(cos[k]), background, target=target))  # type: ignore[arg-type]
+        return out
+
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
                candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
                keep: Callable[[DemandEntry, TalentProfile], bool] | None = None,
