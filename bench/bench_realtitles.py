@@ -359,7 +359,7 @@ def cv_markdown(cv: dict[str, Any], level: int = 2) -> str:
                       "| ranker | Acc@1 | Recall@10 | Δ Acc@1 vs talentmatch | Δ Recall@10 |", "|---|---:|---:|---:|---:|"]
             for r in sub["rankers"]:
                 m, ci, d = r["metrics"], r["ci95"], r.get("delta_vs_project")
-                fmt = (lambda k: f"{d[k]['mean']:+.3f} [{d[k]['ci95'][0]:+.3f}, {d[k]['ci95'][1]:+.3f}]") if d else (lambda k: "–")
+                fmt = (lambda k, d=d: f"{d[k]['mean']:+.3f} [{d[k]['ci95'][0]:+.3f}, {d[k]['ci95'][1]:+.3f}]") if d else (lambda k: "–")
                 lines.append(f"| {r['label']} | {m['acc_at_1']:.3f} [{ci['acc_at_1'][0]:.3f}, {ci['acc_at_1'][1]:.3f}] | "
                              f"{m['recall_at_10']:.3f} [{ci['recall_at_10'][0]:.3f}, {ci['recall_at_10'][1]:.3f}] | "
                              f"{fmt('acc_at_1')} | {fmt('recall_at_10')} |")

@@ -36,7 +36,13 @@ import numpy as np
 from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import OCCUPATION_CONFIDENCE_THRESHOLD, OccupationCandidate
 from matcher.reference.occupations import Taxonomy
-from matcher.retrieval.lexical import BM25Index, Tokenizer, default_tokenizer, load_token_cache, save_token_cache
+from matcher.retrieval.lexical import (
+    BM25Index,
+    Tokenizer,
+    default_tokenizer,
+    load_token_cache,
+    save_token_cache,
+)
 from matcher.retrieval.occupation_features import ExemplarSet, OccupationFeaturizer, Taxon
 from matcher.retrieval.occupation_model import OccupationModel, load_occupation_model, rerank
 from matcher.retrieval.titles import clean_title
