@@ -12,6 +12,7 @@ from matcher.analytics.gap import GapQuery, gap_report, submit_gap_report
 from matcher.domain.schemas import IndustryChain
 from tests.analytics.test_analytics import zibo  # noqa: F401  (fixture)
 from tests.conftest import talent
+from tests.gap_hold import WAIT, hold_gap_reports
 
 Q = GapQuery(region="淄博市", year=2025, threshold=0.0)
 
@@ -98,25 +99,11 @@ def test_catalogue_and_chain_changes_invalidate(service, zibo, computations):  #
 
 # -- computed in the background, once -------------------------------------------------------------
 
-WAIT = 120  # seconds a test waits for a background computation before failing (not a timing check)
-
 
 @pytest.fixture
 def held(monkeypatch):
     """Computations that start, say so, and wait until the test lets them finish."""
-    started, release = threading.Event(), threading.Event()
-    calls: list[str] = []
-    real = gap.compute_gap_report
-
-    def spy(service, query, *args, **kw):
-        calls.append(query.region)
-        kw["progress"](0.5, "人岗评分：测试")
-        started.set()
-        assert release.wait(WAIT), "the test never released the computation"
-        return real(service, query, *args, **kw)
-
-    monkeypatch.setattr(gap, "compute_gap_report", spy)
-    return started, release, calls
+    yield from hold_gap_reports(monkeypatch, 0.5, "人岗评分：测试")
 
 
 def test_submit_starts_one_background_computation_and_reports_its_progress(service, zibo, held):  # noqa: F811

@@ -7,11 +7,10 @@ import threading
 
 import pytest
 
-import matcher.analytics.gap as gap
 from matcher.analytics.cache import report_cache
 from tests.api.test_api import is_problem, make_api
+from tests.gap_hold import WAIT, hold_gap_reports
 
-WAIT = 120
 PARAMS = {"region": "山东省", "year": 2026, "demand": "posts", "threshold": 0.3}
 ASYNC = {"Prefer": "respond-async"}
 
@@ -25,20 +24,7 @@ def api(service, settings):
 
 @pytest.fixture
 def held(monkeypatch):
-    started, release = threading.Event(), threading.Event()
-    calls: list[str] = []
-    real = gap.compute_gap_report
-
-    def spy(service, query, *args, **kw):
-        calls.append(query.region)
-        kw["progress"](0.3, "人岗评分：1/2 条需求")
-        started.set()
-        assert release.wait(WAIT)
-        return real(service, query, *args, **kw)
-
-    monkeypatch.setattr(gap, "compute_gap_report", spy)
-    yield started, release, calls
-    release.set()
+    yield from hold_gap_reports(monkeypatch, 0.3, "人岗评分：1/2 条需求")
 
 
 def test_respond_async_gives_202_then_the_status_then_the_report(api, service, held):

@@ -5,16 +5,14 @@ timing is asserted: the tests wait for the background computation to end."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
-import matcher.analytics.gap as gap
 from matcher.analytics.cache import report_cache
 from tests.conftest import talent
+from tests.gap_hold import WAIT, hold_gap_reports
 from tests.web.web_support import web_site
 
-WAIT = 120  # seconds to wait for a background computation before failing (not a timing check)
 URL = "/app/reports/gap?region=淄博市&year=2026"
 
 
@@ -44,20 +42,7 @@ def report_page(site, client, url: str):
 
 @pytest.fixture
 def held(monkeypatch):
-    started, release = threading.Event(), threading.Event()
-    calls: list[str] = []
-    real = gap.compute_gap_report
-
-    def spy(service, query, *args, **kw):
-        calls.append(query.region)
-        kw["progress"](0.42, "人岗评分：<b>20/48</b> 条需求")
-        started.set()
-        assert release.wait(WAIT)
-        return real(service, query, *args, **kw)
-
-    monkeypatch.setattr(gap, "compute_gap_report", spy)
-    yield started, release, calls
-    release.set()
+    yield from hold_gap_reports(monkeypatch, 0.42, "人岗评分：<b>20/48</b> 条需求")
 
 
 def test_cold_the_page_shows_progress_without_inline_script(site, held):
