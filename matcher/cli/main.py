@@ -4,54 +4,82 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
 from matcher.cli import zh
-from matcher.cli.admin import audit_app, keys_app
-from matcher.cli.batch import batch_app
 from matcher.cli.common import err, error_lines, print_errors
-from matcher.cli.db import db_app
-from matcher.cli.demo import demo_app
-from matcher.cli.eval import eval_command
-from matcher.cli.fair import fair_app
-from matcher.cli.imports import import_app
-from matcher.cli.index import index_app
-from matcher.cli.matching import match_app
-from matcher.cli.occupations import occupations_app
-from matcher.cli.outcomes import model_app, outcomes_app
-from matcher.cli.report import catalogue_app, chains_app, report_app, zone_app
-from matcher.cli.serve import serve
-from matcher.cli.worker import worker
 from matcher.core.errors import ImportRejected, TalentMatchError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="数字人才供需匹配服务 talentmatch")
-app.add_typer(occupations_app, name="occupations")
-app.add_typer(import_app, name="import")
-app.add_typer(match_app, name="match")
-app.add_typer(index_app, name="index")
-app.add_typer(demo_app, name="demo")
-app.add_typer(fair_app, name="fair")
-app.add_typer(report_app, name="report")
-app.add_typer(catalogue_app, name="catalogue")
-app.add_typer(chains_app, name="chains")
-app.add_typer(zone_app, name="zone")
-app.add_typer(keys_app, name="keys")
-app.add_typer(audit_app, name="audit")
-app.add_typer(outcomes_app, name="outcomes")
-app.add_typer(model_app, name="model")
-app.add_typer(db_app, name="db")
-app.add_typer(batch_app, name="batch")
-app.command("eval")(eval_command)
-app.command("serve")(serve)
-app.command("worker")(worker)
+HELP = "数字人才供需匹配服务 talentmatch"
+# every sub-command group and command: name -> (module, attribute); a group is a Typer app
+GROUPS: dict[str, tuple[str, str]] = {
+    "occupations": ("matcher.cli.occupations", "occupations_app"),
+    "import": ("matcher.cli.imports", "import_app"),
+    "match": ("matcher.cli.matching", "match_app"),
+    "index": ("matcher.cli.index", "index_app"),
+    "demo": ("matcher.cli.demo", "demo_app"),
+    "fair": ("matcher.cli.fair", "fair_app"),
+    "report": ("matcher.cli.report", "report_app"),
+    "catalogue": ("matcher.cli.report", "catalogue_app"),
+    "chains": ("matcher.cli.report", "chains_app"),
+    "zone": ("matcher.cli.report", "zone_app"),
+    "keys": ("matcher.cli.admin", "keys_app"),
+    "audit": ("matcher.cli.admin", "audit_app"),
+    "outcomes": ("matcher.cli.outcomes", "outcomes_app"),
+    "model": ("matcher.cli.outcomes", "model_app"),
+    "db": ("matcher.cli.db", "db_app"),
+    "batch": ("matcher.cli.batch", "batch_app"),
+}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "eval": ("matcher.cli.eval", "eval_command"),
+    "serve": ("matcher.cli.serve", "serve"),
+    "worker": ("matcher.cli.worker", "worker"),
+}
+
+
+def _load(where: tuple[str, str]) -> Any:
+    import importlib
+
+    return getattr(importlib.import_module(where[0]), where[1])
+
+
+def build_app(only: str | None = None, *, shallow: bool = False) -> typer.Typer:
+    """The ``talentmatch`` app. ``only``: just that group or command (what one run needs: Typer
+    builds every command's parameters from its signature, which costs more than the command's
+    own start-up). ``shallow``: every group with its help but without its commands (enough for
+    the top-level help and for naming an unknown command)."""
+    top = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
+    for name, where in GROUPS.items():
+        if only is None or only == name:
+            group = _load(where)
+            top.add_typer(typer.Typer(help=group.info.help) if shallow else group, name=name)
+    for name, where in COMMANDS.items():
+        if only is None or only == name:
+            top.command(name)(_load(where))
+    return top
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole app, for tools that want it (e.g. generating docs)
+        return build_app()
+    raise AttributeError(name)
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app one run needs: the group or command it names, else every group shallowly."""
+    name = argv[1] if len(argv) > 1 else None
+    if name in GROUPS or name in COMMANDS:
+        return build_app(name)
+    return build_app(shallow=True)
 
 
 def main() -> None:
     """Entry point: domain errors become a message and a non-zero exit, never a traceback."""
     zh.install()  # Click's and Typer's own words (usage, errors) in Chinese, before any command is built
     try:
-        app(standalone_mode=False)
+        _app_for(sys.argv)(standalone_mode=False)
     except ImportRejected as exc:
         err.print(f"[red]错误：[/red]{exc.detail}", highlight=False)
         print_errors(exc.errors)

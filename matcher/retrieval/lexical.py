@@ -176,13 +176,12 @@ class Tokenizer:
         # the words in the order they reached the dictionary: the order decides the cuts
         self._ordered: list[str] = [*(_base._ordered if _base is not None else DOMAIN_WORDS), *new]
         self._words: set[str] = (set(_base._words) if _base is not None else set()) | set(new)
+        self._engine_lock = threading.Lock()
+        self._rjieba_built: Any = None
         if engine == "rjieba":
-            import rjieba
-
+            # the dictionary (about 0.2 s to load) is built when the first text is tokenised: a
+            # command that never tokenises (a status, a key) does not pay for it
             self._version = f"rjieba-{_package_version('rjieba')}"
-            self._rjieba: Any = rjieba.Jieba()
-            for word in self._ordered:
-                self._rjieba.add_word(word, None, None)
         else:
             import jieba
 
@@ -203,6 +202,20 @@ class Tokenizer:
             for word in new:
                 self._jieba.add_word(word)
         self._fingerprint = self._compute_fingerprint()
+
+    @property
+    def _rjieba(self) -> Any:
+        """This tokenizer's rjieba instance with its words, built on first use."""
+        built = self._rjieba_built
+        if built is None:
+            with self._engine_lock:
+                built = self._rjieba_built
+                if built is None:
+                    built = _new_rjieba()
+                    for word in self._ordered:
+                        built.add_word(word, None, None)
+                    self._rjieba_built = built
+        return built
 
     def derive(self, words: Iterable[str]) -> Tokenizer:
         """A new tokenizer with this one's dictionary plus ``words`` (this one is unchanged)."""
@@ -261,6 +274,22 @@ class Tokenizer:
 
 _default: Tokenizer | None = None
 _default_lock = threading.Lock()
+_rjieba_default_taken = False
+
+
+def _new_rjieba() -> Any:
+    """A fresh ``rjieba.Jieba`` with the default dictionary. Importing rjieba builds one for its
+    module-level functions, which this project never calls: the first tokenizer of a process
+    takes that one instead of loading the dictionary a second time."""
+    global _rjieba_default_taken
+    import rjieba
+
+    with _default_lock:
+        default = getattr(rjieba, "_DEFAULT_JIEBA", None)
+        if not _rjieba_default_taken and isinstance(default, rjieba.Jieba):
+            _rjieba_default_taken = True
+            return default
+    return rjieba.Jieba()
 
 
 def default_tokenizer() -> Tokenizer:

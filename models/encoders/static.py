@@ -13,8 +13,10 @@ e5 vectors of the bundled texts and writes ``models/artifacts/static-e5.npz``.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,30 +66,44 @@ class StaticEncoder(Encoder):
         path = Path(path) if path else ARTIFACT
         if not path.exists():
             raise MissingModelDependency(f"静态编码器文件不存在：{path}（运行 scripts/build_static_encoder.py）")
-        with np.load(path, allow_pickle=False) as d:
-            vocab = bytes(d["vocab"]).decode("utf-8").split("\n")
-            table = d["table"].astype(np.float32)
-            basis = d["basis"].astype(np.float32)
-            mean = d["mean"].astype(np.float32)
+        self._path = path
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()[:8]
+        with np.load(io.BytesIO(raw), allow_pickle=False) as d:
             self.meta = json.loads(bytes(d["meta"]).decode("utf-8"))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
-        self._index = {w: i for i, w in enumerate(vocab)}
-        # one extra zero row: where a text has no known feature at all
-        self._table = np.vstack([table, np.zeros((1, table.shape[1]), np.float32)])
-        self._basis = basis
-        self._mean = mean
+            self.dim = int(d["basis"].shape[1])
         self.name = f"static-e5-{digest}"
-        self.dim = int(basis.shape[1])
+        self._lock = threading.Lock()
+        self._loaded: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _tables(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+        """The vocabulary, feature table, basis and mean, read on first use (a service that
+        never encodes, e.g. a status command, does not read them)."""
+        loaded = self._loaded
+        if loaded is None:
+            with self._lock:
+                loaded = self._loaded
+                if loaded is None:
+                    with np.load(self._path, allow_pickle=False) as d:
+                        vocab = bytes(d["vocab"]).decode("utf-8").split("\n")
+                        table = d["table"].astype(np.float32)
+                        basis = d["basis"].astype(np.float32)
+                        mean = d["mean"].astype(np.float32)
+                    # one extra zero row: where a text has no known feature at all
+                    table = np.vstack([table, np.zeros((1, table.shape[1]), np.float32)])
+                    loaded = self._loaded = ({w: i for i, w in enumerate(vocab)}, table, basis, mean)
+        return loaded
 
     @staticmethod
     def write(path: Path, vocab: Sequence[str], table: np.ndarray, basis: np.ndarray, mean: np.ndarray,
               meta: dict) -> None:
-        """Write an artifact (float16 table) that :class:`StaticEncoder` loads."""
+        """Write an artifact (float16 table, not compressed: it loads faster, and the float16
+        table hardly compresses) that :class:`StaticEncoder` loads."""
         if any("\n" in w for w in vocab):
             raise ValueError("a feature holds a newline")
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
-            np.savez_compressed(
+            np.savez(
                 fh, vocab=np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
                 table=table.astype(np.float16), basis=basis.astype(np.float32), mean=mean.astype(np.float32),
                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
@@ -98,7 +114,8 @@ class StaticEncoder(Encoder):
     def _encode_flagged(self, texts: Sequence[str], flags: Sequence[bool]) -> np.ndarray:
         from scipy import sparse
 
-        index, empty = self._index, len(self._table) - 1
+        index, table, basis, mean = self._tables()
+        empty = len(table) - 1
         ids: list[int] = []
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         weights = np.empty(len(texts), dtype=np.float32)
@@ -108,6 +125,6 @@ class StaticEncoder(Encoder):
             indptr[n + 1] = len(ids)
             weights[n] = 1.0 / len(kept) ** 0.5
         counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
-                                   shape=(len(texts), len(self._table)))
-        low = (counts @ self._table) * weights[:, None]  # repeated features add up, as in training
-        return low @ self._basis + self._mean
+                                   shape=(len(texts), len(table)))
+        low = (counts @ table) * weights[:, None]  # repeated features add up, as in training
+        return low @ basis + mean
