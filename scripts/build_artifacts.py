@@ -3,6 +3,11 @@
 The occupation coder loads a matching artifact instead of encoding 1,634 occupations at start;
 the file name carries the encoder name and a fingerprint of the texts, so a stale file is
 never used. Run: python -m scripts.build_artifacts [--encoder e5]
+
+``--coder-tokens`` instead writes the occupation texts' BM25 token lists under the bundled
+reference data's tokenizer (``csco22-bm25-tokens.npz``): a new data directory then reads them
+instead of tokenising the 1,634 texts. The file carries the tokenizer's fingerprint, so after a
+change of the reference words or of rjieba it is simply not used (a test says it is stale).
 """
 
 from __future__ import annotations
@@ -44,6 +49,26 @@ def export_demo_vectors(url: str, encoder: str, model: str | None) -> None:
     print(f"wrote {path}: {len(hashes)} vectors")
 
 
+def export_coder_tokens() -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from matcher.reference.bundle import ReferenceData
+    from matcher.retrieval.occupation_coder import TOKENS_ARTIFACT
+    from matcher.retrieval.shared import SharedModels
+
+    settings = load_settings()
+    ref = ReferenceData.load(settings.reference_dir)
+    tokenizer = SharedModels().tokenizer(ref.domain_words())  # the service's own (matcher.service)
+    shipped = ARTIFACT_DIR / TOKENS_ARTIFACT
+    shipped.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        OccupationCoder(ref.taxonomy, create_encoder("e5"), cache_dir=Path(tmp), tokenizer=tokenizer)
+        shutil.copy(Path(tmp) / TOKENS_ARTIFACT, shipped)
+    print(f"wrote {shipped} (tokenizer {tokenizer.fingerprint()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--encoder", default="e5")
@@ -51,7 +76,12 @@ def main() -> None:
     ap.add_argument("--demo-vectors-from", metavar="DATABASE_URL", default=None,
                     help="instead: export the cached vectors of a database loaded by `talentmatch demo` "
                          "to data/demo/vectors-<encoder>.npz, so later demo loads encode nothing")
+    ap.add_argument("--coder-tokens", action="store_true",
+                    help="instead: write the occupation texts' BM25 token lists (models/artifacts/csco22-bm25-tokens.npz)")
     args = ap.parse_args()
+    if args.coder_tokens:
+        export_coder_tokens()
+        return
     if args.demo_vectors_from:
         export_demo_vectors(args.demo_vectors_from, args.encoder, args.model)
         return

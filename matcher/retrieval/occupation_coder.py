@@ -54,6 +54,8 @@ CONFIDENCE_THRESHOLD = OCCUPATION_CONFIDENCE_THRESHOLD
 # weight of the context's (description's) relative dense score in the re-ranker's logit
 CONTEXT_WEIGHT = 2.0
 CONTEXT_CHARS = 200
+# the occupation texts' BM25 token lists, shipped in models/artifacts and cached in a data directory
+TOKENS_ARTIFACT = "csco22-bm25-tokens.npz"
 log = logging.getLogger("talentmatch.occupations")
 
 
@@ -108,14 +110,16 @@ class OccupationCoder:
         """The BM25 token lists of the occupation texts, from ``cache_dir`` when it holds them
         under this tokenizer's fingerprint (tokenising the 1,600 texts is most of a cold start),
         else tokenised and saved there."""
-        if self.cache_dir is None:
-            return [self.tokenizer.tokenize(t) for t in texts]
-        path = Path(self.cache_dir) / "csco22-bm25-tokens.npz"
         fingerprint = self.tokenizer.fingerprint()
         keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        cached = load_token_cache(path, fingerprint)
+        # the shipped lists (made by scripts/build_artifacts.py --coder-tokens) hold for the bundled
+        # reference data; a tokenizer with other words has another fingerprint and reads none of them
+        cached = load_token_cache(ARTIFACT_DIR / TOKENS_ARTIFACT, fingerprint)
+        if self.cache_dir is not None and any(k not in cached for k in keys):
+            cached = {**load_token_cache(Path(self.cache_dir) / TOKENS_ARTIFACT, fingerprint), **cached}
         docs = [cached[k] if k in cached else self.tokenizer.tokenize(t) for k, t in zip(keys, texts, strict=True)]
-        if any(k not in cached for k in keys):
+        if self.cache_dir is not None and any(k not in cached for k in keys):
+            path = Path(self.cache_dir) / TOKENS_ARTIFACT
             try:
                 save_token_cache(path, dict(zip(keys, docs, strict=True)), fingerprint)
             except OSError as exc:  # a read-only cache directory: the next start tokenises again

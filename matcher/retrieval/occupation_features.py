@@ -26,13 +26,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from matcher.core.textnorm import normalize_text
 from matcher.retrieval.lexical import tokenize
 from matcher.retrieval.titles import clean_title, head_segment
+
+if TYPE_CHECKING:  # scipy is imported where a matrix is built: a command that codes nothing skips it
+    from scipy import sparse
 
 FEATURES: tuple[str, ...] = (
     "dense_cos", "dense_gap", "dense_rel", "dense_rank",
@@ -77,6 +80,8 @@ class _Hasher:
         self.dim = dim
 
     def rows(self, texts: Sequence[str], *, unigrams: bool, bigrams: bool) -> sparse.csr_matrix:
+        from scipy import sparse
+
         indptr, indices = [0], []
         for t in texts:
             grams: set[str] = set()
@@ -111,6 +116,8 @@ class BM25Matrix:
     product scores a batch of queries against every document."""
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> None:
+        from scipy import sparse
+
         vocab: dict[str, int] = {}
         rows, cols, tfs = [], [], []
         for d, tokens in enumerate(docs):
@@ -135,6 +142,8 @@ class BM25Matrix:
         self.weights = sparse.csr_matrix((w.astype(np.float32), (c, r)), shape=(len(vocab), n_docs))
 
     def scores(self, queries: Sequence[Sequence[str]]) -> np.ndarray:
+        from scipy import sparse
+
         indptr, indices = [0], []
         for q in queries:
             indices.extend(sorted({self.vocab[t] for t in q if t in self.vocab}))
@@ -249,6 +258,8 @@ class OccupationFeaturizer:
             self._alias_code[w], self._alias_minor[w] = exact, group
 
     def set_exemplars(self, ex: ExemplarSet | None) -> None:
+        from scipy import sparse
+
         t = self.taxon
         n_occ = len(t.codes)
         self.ex = ex
@@ -309,6 +320,8 @@ class OccupationFeaturizer:
     def _knn(self, sims: np.ndarray, exclude: np.ndarray | None) -> tuple[np.ndarray, ...]:
         """Votes of the k nearest exemplars for each occupation / 小类 / 中类, and the best
         similarity of an exemplar labelled with the occupation (or its 小类)."""
+        from scipy import sparse
+
         t = self.taxon
         n_q, n_occ = sims.shape[0], len(t.codes)
         if sims.shape[1] == 0:
@@ -368,6 +381,8 @@ class OccupationFeaturizer:
         cleaned text). ``exclude[i]`` lists the exemplars that title ``i`` may not use (itself,
         when training on the exemplars; or the query's own title when evaluating on them).
         """
+        from scipy import sparse
+
         t = self.taxon
         n_q, n_occ = len(titles), len(t.codes)
         clean = [clean_title(x) for x in titles]

@@ -104,3 +104,26 @@ def test_occupation_token_lists_are_cached_under_the_tokenizer_fingerprint(fake_
     calls.clear()
     OccupationCoder(Taxonomy(ROWS), fake_encoder, cache_dir=tmp_path, tokenizer=other)
     assert len(calls) == len(ROWS)
+
+
+def test_the_shipped_occupation_token_lists_are_current_and_read(fake_encoder, tmp_path, monkeypatch):
+    """models/artifacts/csco22-bm25-tokens.npz holds the token lists of every CSCO text under the
+    tokenizer a service builds from the bundled reference data (else run
+    ``python -m scripts.build_artifacts --coder-tokens``): a coder over a new, empty data
+    directory tokenises none of them, and its lists equal freshly tokenised ones."""
+    from matcher.core.settings import load_settings
+    from matcher.reference.bundle import ReferenceData
+    from matcher.retrieval.lexical import Tokenizer
+    from matcher.retrieval.shared import SharedModels
+
+    ref = ReferenceData.load(load_settings().reference_dir)
+    tokenizer = SharedModels().tokenizer(ref.domain_words())
+    calls = []
+    real = Tokenizer.tokenize
+    monkeypatch.setattr(Tokenizer, "tokenize", lambda self, text, **kw: calls.append(text) or real(self, text, **kw))
+    coder = OccupationCoder(ref.taxonomy, fake_encoder, cache_dir=tmp_path / "new", tokenizer=tokenizer)
+    assert calls == [], "the shipped token lists are stale: python -m scripts.build_artifacts --coder-tokens"
+    assert not (tmp_path / "new" / "csco22-bm25-tokens.npz").exists()  # nothing to cache
+    sample = list(range(0, len(coder.items), 97))
+    texts = [f"{o.name} {o.name} {o.name} {o.definition} {o.tasks[:300]}" for o in coder.items]
+    assert [coder._docs[i] for i in sample] == [real(tokenizer, texts[i]) for i in sample]
