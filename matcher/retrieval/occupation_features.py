@@ -24,6 +24,7 @@ from features is the re-ranker (``models.reranker``).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -121,13 +122,10 @@ class BM25Matrix:
         vocab: dict[str, int] = {}
         rows, cols, tfs = [], [], []
         for d, tokens in enumerate(docs):
-            counts: dict[int, int] = {}
-            for t in tokens:
-                tid = vocab.setdefault(t, len(vocab))
-                counts[tid] = counts.get(tid, 0) + 1
-            for c, n in counts.items():
+            # Counter keeps first-seen order: the same term ids, in the same order, as a loop
+            for t, n in Counter(tokens).items():
                 rows.append(d)
-                cols.append(c)
+                cols.append(vocab.setdefault(t, len(vocab)))
                 tfs.append(n)
         n_docs = len(docs)
         lengths = np.array([len(t) for t in docs], dtype=np.float64)
@@ -303,8 +301,11 @@ class OccupationFeaturizer:
         ok_major = majors >= 0
         base_major = (np.bincount(majors[ok_major], minlength=n_major) + 1) / (ok_major.sum() + n_major)
         self._head_mid, self._head_major = {}, {}
-        for hw in set(heads) - {""}:
-            sel = np.array([x == hw for x in heads])
+        head_ids, head_of = np.unique(np.array(heads, dtype=object), return_inverse=True)
+        for j, hw in enumerate(head_ids.tolist()):
+            if hw == "":
+                continue
+            sel = head_of == j
             m = sel & has_mid
             p_mid = (np.bincount(mids[m], minlength=n_mid) + base_mid * 5) / (m.sum() + 5)
             self._head_mid[hw] = np.log(p_mid / base_mid).astype(np.float32)[t.mid]
