@@ -32,6 +32,8 @@ QUERY_MARK = "<q>"
 PASSAGE_MARK = "<p>"
 _TOKEN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+(?:[+#.][a-z0-9+#]*)*)")
 MAX_CHARS = 1500
+# up to this many features in one call, rows are summed with numpy, beyond it by a sparse product
+SMALL_BATCH_FEATURES = 20_000
 
 
 def featurize(text: str, is_query: bool) -> list[str]:
@@ -112,8 +114,6 @@ class StaticEncoder(Encoder):
         return self._encode_flagged(texts, [is_query] * len(texts))
 
     def _encode_flagged(self, texts: Sequence[str], flags: Sequence[bool]) -> np.ndarray:
-        from scipy import sparse
-
         index, table, basis, mean = self._tables()
         empty = len(table) - 1
         ids: list[int] = []
@@ -124,7 +124,15 @@ class StaticEncoder(Encoder):
             ids.extend(kept)
             indptr[n + 1] = len(ids)
             weights[n] = 1.0 / len(kept) ** 0.5
-        counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64), indptr),
-                                   shape=(len(texts), len(table)))
-        low = (counts @ table) * weights[:, None]  # repeated features add up, as in training
+        if len(ids) <= SMALL_BATCH_FEATURES:
+            # a query or a few texts: each row summed in order (the sparse product sums the same
+            # rows in the same order) without importing scipy, a third of a one-query command
+            low = np.add.reduceat(table[np.asarray(ids, dtype=np.int64)], indptr[:-1], axis=0)
+        else:
+            from scipy import sparse
+
+            counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64),
+                                        indptr), shape=(len(texts), len(table)))
+            low = counts @ table
+        low *= weights[:, None]  # repeated features add up, as in training
         return low @ basis + mean

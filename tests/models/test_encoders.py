@@ -98,6 +98,25 @@ def test_static_encoder_round_trip_features_and_sides(tmp_path):
         StaticEncoder.write(tmp_path / "bad.npz", ["a\nb"], table[:1], basis, np.zeros(3, np.float32), meta={})
 
 
+def test_static_encoder_sums_a_small_batch_like_a_large_one(monkeypatch):
+    """A few texts are summed with numpy, many by a sparse product: the rows of each text are
+    added in the same order, so the two paths give the same sums (the basis product after them
+    may differ in the last bit with the batch's shape, as any BLAS product does)."""
+    import models.encoders.static as static
+
+    enc = static.StaticEncoder()
+    texts = ["Java开发工程师", "熟悉PLC编程与工业机器人运维，三年经验", "", "完全未知", "数据 数据 数据", "ＡＩ算法"] * 5
+    flags = [n % 2 == 0 for n in range(len(texts))]
+    monkeypatch.setattr(static, "SMALL_BATCH_FEATURES", 10**9)
+    small = enc._encode_flagged(texts, flags)
+    monkeypatch.setattr(static, "SMALL_BATCH_FEATURES", 0)
+    large = enc._encode_flagged(texts, flags)
+    assert np.allclose(small, large, atol=1e-6)
+    one_by_one = np.vstack([enc._encode_flagged([t], [f]) for t, f in zip(texts, flags, strict=True)])
+    assert np.allclose(one_by_one, large, atol=1e-6)
+    assert not np.allclose(small[0], small[1], atol=1e-3)  # the check compares different vectors
+
+
 def test_static_encoder_missing_artifact_is_a_clear_error(tmp_path):
     from models.encoders.static import StaticEncoder
     from models.errors import MissingModelDependency
