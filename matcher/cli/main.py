@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _root() -> None:
+    pass
+
+
 def _load(where: tuple[str, str]) -> Any:
     import importlib
 
@@ -51,6 +55,9 @@ def build_app(only: str | None = None, *, shallow: bool = False) -> typer.Typer:
     own start-up). ``shallow``: every group with its help but without its commands (enough for
     the top-level help and for naming an unknown command)."""
     top = typer.Typer(add_completion=False, no_args_is_help=True, help=HELP)
+    # a callback keeps the app a group even with one command registered (Typer would otherwise
+    # make that command the whole app, and `talentmatch eval FILE` would read "eval" as FILE)
+    top.callback()(_root)
     for name, where in GROUPS.items():
         if only is None or only == name:
             group = _load(where)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 INDEX_FORMAT = 1
 TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
+BM25_DIR = "bm25"  # the built BM25 index of those token lists (bm25s files), when it was current
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
 
@@ -204,7 +206,15 @@ class IndexManager:
                 ids = [i for i in rest if i in texts]
                 side.lexical.upsert(ids, [self.tokenizer.tokenize(texts[i]) for i in ids])
                 side.dirty = True  # the saved token lists were incomplete: save them whole
+            else:
+                # the BM25 index built from exactly these token lists, saved with them
+                side.lexical.load_built(directory / BM25_DIR, self._bm25_key(manifest.get("fingerprint")))
         return side
+
+    def _bm25_key(self, fingerprint: object) -> dict[str, Any]:
+        """What a saved BM25 index must match: the records' text hashes (the manifest's
+        fingerprint) and the tokenizer that made their token lists."""
+        return {"fingerprint": fingerprint, "tokenizer": self.tokenizer.fingerprint(), "format": 1}
 
     def ensure(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
         """The loaded index of a side, reconciled with the database."""
@@ -218,8 +228,10 @@ class IndexManager:
                 self._reconcile(side, progress)
                 self.generation += 1
                 # the first BM25 build belongs to loading, not to the first query; later
-                # writes are rebuilt in the background while queries use the last index
-                side.lexical.refresh()
+                # writes are rebuilt in the background while queries use the last index (a
+                # saved index of the same token lists was loaded instead when there was one)
+                if not side.lexical.current:
+                    side.lexical.refresh()
             return side
 
     def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
@@ -374,11 +386,16 @@ class IndexManager:
             side = self._sides.get(kind)
             if side is None:
                 return
-            side.dense.save(self._dir(kind), self._manifest(side))
+            manifest = self._manifest(side)
+            side.dense.save(self._dir(kind), manifest)
             docs = side.lexical.documents()
             save_token_cache(self._dir(kind) / TOKENS_FILE,
                              {h: docs[i] for i, h in side.hashes.items() if i in docs},
                              self.tokenizer.fingerprint())
+            # the built BM25 index too, when it reflects these documents: a restart loads it
+            # (building it is seconds at 10^5 records)
+            if not side.lexical.save_built(self._dir(kind) / BM25_DIR, self._bm25_key(manifest["fingerprint"])):
+                shutil.rmtree(self._dir(kind) / BM25_DIR, ignore_errors=True)
             side.dirty = False
 
     def save_all(self) -> None:

@@ -9,9 +9,11 @@ and its occupation coder share one tokenizer (built by ``matcher.wiring``).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -439,6 +441,61 @@ class BM25Index:
             docs, generation = dict(self._docs), self._generation
         built = _Built.build(docs, self.k1, self.b)
         self._swap(built, generation)
+
+    def save_built(self, directory: Path, key: Mapping[str, Any]) -> bool:
+        """Save the built index when it reflects every write (else nothing: False), with ``key``
+        (what the caller needs it to match on load), replacing any older copy in ``directory``
+        whole: a reader sees the old copy, the new one or none, never a mix."""
+        with self._lock:
+            if self._built_generation != self._generation or self._built is None:
+                return False
+            built = self._built
+        directory = Path(directory)
+        tmp = directory.with_name(f"{directory.name}.tmp-{uuid.uuid4().hex[:8]}")
+        try:
+            built.retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
+            np.save(tmp / "row_ids.npy", built.row_ids)
+            (tmp / "key.json").write_text(json.dumps(dict(key, k1=self.k1, b=self.b), sort_keys=True),
+                                          encoding="utf-8")
+            old = directory.with_name(f"{directory.name}.old-{uuid.uuid4().hex[:8]}")
+            if directory.exists():
+                directory.rename(old)
+            tmp.rename(directory)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:  # a cache: the next load builds the index instead
+            log.warning("cannot save the BM25 index to %s: %s", directory, exc)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return False
+        return True
+
+    def load_built(self, directory: Path, key: Mapping[str, Any]) -> bool:
+        """Use the index saved by :meth:`save_built` as the built index of the current documents
+        when its key equals ``key`` (and this index's k1, b) and its rows are exactly the
+        current non-empty documents; False (nothing changed) otherwise."""
+        directory = Path(directory)
+        try:
+            saved = json.loads((directory / "key.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if saved != dict(key, k1=self.k1, b=self.b):
+            return False
+        with self._lock:
+            docs, generation = self._docs, self._generation
+            expected = sorted(i for i, t in docs.items() if t)
+        try:
+            import bm25s
+
+            row_ids = np.load(directory / "row_ids.npy", allow_pickle=False)
+            if sorted(row_ids.tolist()) != expected:
+                return False
+            retriever = bm25s.BM25.load(str(directory), mmap=True, load_corpus=False)
+            built = _Built(retriever, row_ids.astype(np.int64))
+        except Exception as exc:  # a cache: unreadable means build it again
+            log.warning("the saved BM25 index %s cannot be read (%s: %s): building it again", directory,
+                        type(exc).__name__, exc)
+            return False
+        self._swap(built, generation)
+        return True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for a running background rebuild (and the ones it chains); True when none runs."""

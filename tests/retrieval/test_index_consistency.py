@@ -136,3 +136,28 @@ def test_a_truncated_token_file_is_reported_then_rebuilt(tmp_path, monkeypatch, 
     again.close()
     code, out, _ = run_cli(monkeypatch, capsys, "index", "status")
     assert code == 0 and '"in_step": false' not in out
+
+
+def test_a_restart_loads_the_saved_bm25_index_instead_of_building_it(db_url, tmp_path, fake_encoder, monkeypatch):
+    """After a save, a new service over the same files reads the BM25 index built from the same
+    token lists (no build) and ranks free text exactly as the first; after a write by another
+    process it builds again."""
+    from matcher.retrieval import lexical
+
+    first = _service(db_url, tmp_path / "a", fake_encoder)
+    first.add("talent", [talent(name=f"人{i}", skills=["Python", "Spark"] if i % 2 else ["Java"]) for i in range(12)])
+    first.sync()
+    want = [(m.id, m.score) for m in first.match_text("熟悉Python和Spark", side="talents", top_k=5)]
+    assert (first.settings.index_dir() / "talent" / "bm25" / "key.json").exists()
+    builds = []
+    real = lexical._Built.build
+    monkeypatch.setattr(lexical._Built, "build", classmethod(lambda cls, *a: builds.append(1) or real(*a)))
+    second = _service(db_url, tmp_path / "a", fake_encoder)
+    assert [(m.id, m.score) for m in second.match_text("熟悉Python和Spark", side="talents", top_k=5)] == want
+    assert builds == []
+    first.add("talent", [talent(name="新人", skills=["Python"])])
+    third = _service(db_url, tmp_path / "a", fake_encoder)
+    third.match_text("熟悉Python", side="talents", top_k=5)
+    assert builds  # the saved index is behind the database: built from the token lists
+    for svc in (first, second, third):
+        svc.close()

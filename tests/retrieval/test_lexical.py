@@ -303,3 +303,33 @@ def test_rjieba_cuts_exactly_as_jieba_on_the_demo_records_and_real_titles() -> N
     assert differ == []
     # the fingerprint names the engine: token caches made by one are not taken for the other's
     assert fast.fingerprint() != slow.fingerprint()
+
+
+def test_a_saved_built_index_loads_only_for_the_same_documents_and_key(tmp_path) -> None:
+    """save_built / load_built: the loaded index answers exactly as the one built; another key,
+    other documents, or an index behind its writes are not used; a damaged copy is rebuilt."""
+    docs = {1: ["python", "spark", "数据"], 2: ["java", "后端"], 3: ["python", "机器学习"], 4: []}
+    built = BM25Index(background=True)
+    built.upsert(list(docs), list(docs.values()))
+    built.refresh()
+    key = {"fingerprint": "f1", "tokenizer": "t1"}
+    assert built.save_built(tmp_path / "bm25", key)
+    fresh = BM25Index(background=True)
+    fresh.upsert(list(docs), list(docs.values()))
+    assert fresh.load_built(tmp_path / "bm25", key) and fresh.current and fresh.rebuilds == 1
+    for query in (["python"], ["java", "数据"], ["spark", "python", "机器学习"]):
+        assert fresh.search(query, 10) == built.search(query, 10)
+        assert fresh.scores_for(query, [1, 2, 3, 4]).tolist() == built.scores_for(query, [1, 2, 3, 4]).tolist()
+    assert not BM25Index(background=True).load_built(tmp_path / "bm25", key)  # no documents
+    other = BM25Index(background=True)
+    other.upsert(list(docs), list(docs.values()))
+    assert not other.load_built(tmp_path / "bm25", {**key, "tokenizer": "t2"})
+    assert not BM25Index(k1=1.2, background=True).load_built(tmp_path / "bm25", key)
+    other.upsert([5], [["c++"]])
+    assert not other.load_built(tmp_path / "bm25", key) and not other.current
+    built.upsert([5], [["c++"]])  # behind its writes: nothing saved, the old copy stays whole
+    assert not built.save_built(tmp_path / "bm25", key)
+    (tmp_path / "bm25" / "row_ids.npy").write_bytes(b"not numpy")
+    damaged = BM25Index(background=True)
+    damaged.upsert(list(docs), list(docs.values()))
+    assert not damaged.load_built(tmp_path / "bm25", key) and damaged.search(["python"], 10)  # built instead
