@@ -128,7 +128,8 @@ _installed = False
 
 
 def install() -> None:
-    """Make Click and Typer speak Chinese (idempotent)."""
+    """Make Click and Typer speak Chinese (idempotent). Typer's rich help module (rich, markdown,
+    pygments: a third of a command's start-up) is patched when help is first formatted."""
     global _installed
     if _installed:
         return
@@ -139,7 +140,6 @@ def install() -> None:
     import click.parser
     import click.types
     import typer.core
-    import typer.rich_utils as ru
 
     modules = (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types, typer.core)
     for module in modules:
@@ -147,6 +147,30 @@ def install() -> None:
             module._ = zh  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
             module.ngettext = zh_n  # type: ignore[attr-defined]
+    for cls in (typer.core.TyperCommand, typer.core.TyperGroup):
+        cls.format_help = _rich_first(cls.format_help)  # type: ignore[method-assign]
+    _vendored()
+    _installed = True
+
+
+def _rich_first(format_help: Callable[..., None]) -> Callable[..., None]:
+    def wrapped(self, ctx, formatter):  # type: ignore[no-untyped-def]
+        _install_rich()
+        return format_help(self, ctx, formatter)
+
+    return wrapped
+
+
+_rich_installed = False
+
+
+def _install_rich() -> None:
+    """Typer's rich help words in Chinese (once, before the first help is formatted)."""
+    global _rich_installed
+    if _rich_installed:
+        return
+    import typer.rich_utils as ru
+
     if hasattr(ru, "_"):
         ru._ = zh  # type: ignore[attr-defined]
     for name in ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUIRED_LONG_STRING",
@@ -156,8 +180,7 @@ def install() -> None:
         if isinstance(current, str):
             english = next((k for k, v in TEXTS.items() if v == current), None)
             setattr(ru, name, zh(english or current))
-    _vendored()
-    _installed = True
+    _rich_installed = True
 
 
 def _vendored() -> None:
