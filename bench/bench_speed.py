@@ -225,14 +225,7 @@ def rows_cli(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]:
         out["import_talents"]["new"] += f"; e5 re-measured on {n}: {n / bwall:.1f} profiles/s"
         log(f"import talents with e5 ({n}): {bwall:.1f}s")
 
-    walls = []
-    for _ in range(3):
-        w, proc = cli(["match", "text", "熟悉PLC编程与工业机器人运维", "--side", "talents", "--top-k", "5"], env)
-        walls.append(w)
-    out["match_text_shell"] = {"new": f"{statistics.median(walls):.2f} s median of 3 (first {walls[0]:.2f} s), static-e5, "
-                                      f"{1000} talents",
-                               "detail": {"walls_s": [round(w, 2) for w in walls], "exit": proc.returncode}}
-    log(f"match text: {walls}")
+    out["match_text_shell"] = row_match_text(env, tmp)
     helps = []
     for _ in range(5):
         w, _p = cli(["--help"], env)
@@ -487,6 +480,33 @@ def _serve(env: dict[str, str], tmp: Path) -> tuple[subprocess.Popen[bytes], str
     return server, url, key
 
 
+def row_match_text(env: dict[str, str], tmp: Path) -> dict[str, Any]:
+    """``talentmatch match text`` from the shell: without a server (the first call after an
+    import, which saves the indexes, then the median of 3), and through a running server
+    (``TALENTMATCH_URL``, median of 5); ``--help`` in the same run for the load."""
+    words = ["match", "text", "熟悉PLC编程与工业机器人运维", "--side", "talents", "--top-k", "5"]
+    local = [cli_cpu(words, env) for _ in range(4)]
+    server, url, key = _serve(env, tmp)
+    try:
+        renv = dict(env, TALENTMATCH_URL=url, TALENTMATCH_API_KEY=key)
+        remote = [cli_cpu(words, renv) for _ in range(5)]
+    finally:
+        server.terminate()
+        server.wait(30)
+    helps = [cli(["--help"], env)[0] for _ in range(5)]
+    loc, rem = [w for w, _c, _p in local[1:]], [w for w, _c, _p in remote]
+    log(f"match text: local {[round(w, 2) for w, _c, _p in local]}, remote {rem}")
+    return {
+        "new": f"{statistics.median(loc):.2f} s without a server (median of 3, CPU "
+               f"{statistics.median([c for _w, c, _p in local[1:]]):.2f} s; first call {local[0][0]:.2f} s); "
+               f"{statistics.median(rem):.2f} s through a running server (TALENTMATCH_URL, median of 5); "
+               f"`--help` {statistics.median(helps):.2f} s; static-e5, 1,000 talents",
+        "detail": {"local_s": [round(w, 3) for w, _c, _p in local], "local_cpu_s": [round(c, 3) for _w, c, _p in local],
+                   "remote_s": [round(w, 3) for w in rem], "remote_cpu_s": [round(c, 3) for _w, c, _p in remote],
+                   "help_s": [round(w, 3) for w in helps],
+                   "exit": [p.returncode for _w, _c, p in local + remote]}}
+
+
 def rows_focus(args: argparse.Namespace, tmp: Path, only: set[str]) -> dict[str, dict[str, Any]]:
     """The rows of ``--only``: import of 1,000 profiles (with ``--compare-root``: the same file with
     that older tree, in the same run), ``match text`` from the shell (here and via a server), the
@@ -534,26 +554,7 @@ def rows_focus(args: argparse.Namespace, tmp: Path, only: set[str]) -> dict[str,
     if "import_talents" in only:
         out["import_talents"] = row
     if "match_text_shell" in only:
-        words = ["match", "text", "熟悉PLC编程与工业机器人运维", "--side", "talents", "--top-k", "5"]
-        local = [cli(words, env)[0] for _ in range(3)]
-        server, url, key = _serve(env, tmp)
-        try:
-            renv = dict(env, TALENTMATCH_URL=url, TALENTMATCH_API_KEY=key)
-            remote = []
-            for _ in range(5):
-                w, proc = cli(words, renv)
-                remote.append(w)
-        finally:
-            server.terminate()
-            server.wait(30)
-        helps = [cli(["--help"], env)[0] for _ in range(5)]  # the bare start-up, for the load of this run
-        out["match_text_shell"] = {
-            "new": f"{statistics.median(remote):.2f} s median of 5 via a running server (TALENTMATCH_URL); "
-                   f"without one {statistics.median(local):.2f} s median of 3; `--help` in the same run "
-                   f"{statistics.median(helps):.2f} s; static-e5, 1,000 talents",
-            "detail": {"remote_s": [round(w, 3) for w in remote], "local_s": [round(w, 3) for w in local],
-                       "help_s": [round(w, 3) for w in helps], "exit": proc.returncode}}
-        log(f"match text: remote {remote}, local {local}")
+        out["match_text_shell"] = row_match_text(env, tmp)
     if "gap_report" in only:
         out["gap_report"] = row_gap(db)
     return out
