@@ -37,7 +37,7 @@ demo: $(STAMP)
 	$(VENV)/bin/talentmatch demo  # its server runs fair-run jobs in a worker thread (TALENTMATCH_EMBEDDED_WORKER)
 
 test: $(STAMP) browser
-	$(PY) -m pytest -n 2 --dist loadgroup -q -rs
+	$(PY) -m pytest -n 2 --dist loadgroup -q -rs --durations=25
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
