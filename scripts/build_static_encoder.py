@@ -3,11 +3,12 @@
 In the way of model2vec, but learned by regression: a text's vector is the normalised sum of
 the vectors of its features (character 1–3-grams of each Chinese run, whole Latin/number
 words, and a side marker for e5's ``query:``/``passage:`` prompts), and those feature vectors
-are fitted by ridge regression (scikit-learn) so that the sum reproduces the teacher's vector
-of the same text, in the teacher's own space (a static query can be compared with an e5
-passage and vice versa). To keep the artifact small the regression targets the top principal
-components of the teacher's vectors; the shipped file holds the feature table (float16), the
-component basis and the mean.
+are fitted by ridge regression so that the sum reproduces the teacher's vector of the same
+text, in the teacher's own space (a static query can be compared with an e5 passage and vice
+versa). To keep the artifact small the regression targets the top principal components of the
+teacher's vectors (rank 256); the ridge solution is then refined by score distillation
+(:func:`finetune`: the teacher's softmax over the occupations, KL). The shipped file holds the
+feature table (float16), the basis and the mean.
 
 The corpus is built from the bundled texts only: CSCO 2022 occupation names, definitions and
 task sentences; the alias lexicon; the skill vocabulary; MOHRSS's new occupations; titles,
@@ -20,7 +21,8 @@ bench (``python -m bench.bench_speed``) measures recall on it.
 Teacher vectors are encoded once and kept in ``var/static-teacher/`` (resumable)::
 
     python -m scripts.build_static_encoder --teach      # e5 query vectors of the corpus (~15 min, resumable)
-    python -m scripts.build_static_encoder --train      # fits and writes models/artifacts/static-e5.npz
+    python -m scripts.build_static_encoder --train      # fits and writes models/artifacts/static-e5.npz (~3 min)
+    python -m scripts.build_occupation_model --queries fast   # then: the fast coder's re-ranker, retrained on it
 
 The shipped artifact fits the taught queries of at most 16 characters and the shipped teacher
 vectors (occupation passages, train-half exemplar titles, demo texts): see ``training_pairs``.
