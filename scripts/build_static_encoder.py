@@ -307,8 +307,9 @@ def _bags(feats: list[list[str]], index: dict[str, int]) -> tuple[np.ndarray, np
     for f in feats:
         offsets.append(len(ids))
         kept = [index[k] for k in f if k in index]
-        ids.extend(kept)
-        weights.extend([1.0 / len(kept) ** 0.5] * len(kept))
+        if kept:  # a text without a known feature is an empty bag: the mean alone, as in the encoder
+            ids.extend(kept)
+            weights.extend([1.0 / len(kept) ** 0.5] * len(kept))
     return np.asarray(ids, np.int64), np.asarray(offsets, np.int64), np.asarray(weights, np.float32)
 
 
