@@ -3,11 +3,12 @@
 In the way of model2vec, but learned by regression: a text's vector is the normalised sum of
 the vectors of its features (character 1–3-grams of each Chinese run, whole Latin/number
 words, and a side marker for e5's ``query:``/``passage:`` prompts), and those feature vectors
-are fitted by ridge regression (scikit-learn) so that the sum reproduces the teacher's vector
-of the same text, in the teacher's own space (a static query can be compared with an e5
-passage and vice versa). To keep the artifact small the regression targets the top principal
-components of the teacher's vectors; the shipped file holds the feature table (float16), the
-component basis and the mean.
+are fitted by ridge regression so that the sum reproduces the teacher's vector of the same
+text, in the teacher's own space (a static query can be compared with an e5 passage and vice
+versa). To keep the artifact small the regression targets the top principal components of the
+teacher's vectors (rank 256); the ridge solution is then refined by score distillation
+(:func:`finetune`: the teacher's softmax over the occupations, KL). The shipped file holds the
+feature table (float16), the basis and the mean.
 
 The corpus is built from the bundled texts only: CSCO 2022 occupation names, definitions and
 task sentences; the alias lexicon; the skill vocabulary; MOHRSS's new occupations; titles,
@@ -20,7 +21,8 @@ bench (``python -m bench.bench_speed``) measures recall on it.
 Teacher vectors are encoded once and kept in ``var/static-teacher/`` (resumable)::
 
     python -m scripts.build_static_encoder --teach      # e5 query vectors of the corpus (~15 min, resumable)
-    python -m scripts.build_static_encoder --train      # fits and writes models/artifacts/static-e5.npz
+    python -m scripts.build_static_encoder --train      # fits and writes models/artifacts/static-e5.npz (~3 min)
+    python -m scripts.build_occupation_model --queries fast   # then: the fast coder's re-ranker, retrained on it
 
 The shipped artifact fits the taught queries of at most 16 characters and the shipped teacher
 vectors (occupation passages, train-half exemplar titles, demo texts): see ``training_pairs``.
@@ -47,6 +49,9 @@ OUT = ROOT / "models" / "artifacts" / "static-e5.npz"
 REAL_TITLES = ROOT / "data" / "eval" / "real_titles_dev.jsonl"
 
 MAX_QUERY_CHARS = 16
+RANK = 256
+EPOCHS = 3
+TAU = 0.02
 SENIORITY = ["", "", "", "高级", "资深", "初级", "助理", "见习", "储备"]
 ROLE_SUFFIX = ["", "", "工程师", "专员", "主管", "经理", "技术员", "助理"]
 NOISE = ["", "", "", "（急招）", "（五险一金）", "（双休）", "8K-12K", "6000-9000元", "（济南）", "（淄博）",
@@ -293,11 +298,118 @@ def demo_passages() -> dict[str, np.ndarray]:
     return out
 
 
-def train(rank: int = 128, max_features: int = 30000, alpha: float = 1.0, min_df: int = 2,
+def _bags(feats: list[list[str]], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``embedding_bag`` inputs of featurised texts: known feature ids, offsets and the
+    ``1/sqrt(n)`` weights — the same sums :class:`StaticEncoder` computes."""
+    ids: list[int] = []
+    offsets: list[int] = []
+    weights: list[float] = []
+    for f in feats:
+        offsets.append(len(ids))
+        kept = [index[k] for k in f if k in index]
+        if kept:  # a text without a known feature is an empty bag: the mean alone, as in the encoder
+            ids.extend(kept)
+            weights.extend([1.0 / len(kept) ** 0.5] * len(kept))
+    return np.asarray(ids, np.int64), np.asarray(offsets, np.int64), np.asarray(weights, np.float32)
+
+
+def ridge(x, y: np.ndarray, alpha: float, iters: int = 300, tol: float = 1e-5) -> np.ndarray:
+    """Ridge regression without intercept, ``(XᵀX + αI) W = XᵀY``, by conjugate gradients on
+    every column of ``y`` at once (``x`` sparse)."""
+    x = x.tocsr().astype(np.float32)
+    xt = x.T.tocsr()
+
+    def apply(w: np.ndarray) -> np.ndarray:
+        return xt @ (x @ w) + alpha * w
+
+    b = xt @ y
+    w = np.zeros((x.shape[1], y.shape[1]), np.float32)
+    r = b.copy()
+    p = r.copy()
+    rs = (r * r).sum(0)
+    b2 = float((b * b).sum(0).max())
+    for _ in range(iters):
+        ap = apply(p)
+        step = rs / np.maximum((p * ap).sum(0), 1e-30)
+        w += p * step
+        r -= ap * step
+        rs_new = (r * r).sum(0)
+        if np.sqrt(rs_new.max() / b2) < tol:
+            break
+        p = r + p * (rs_new / np.maximum(rs, 1e-30))
+        rs = rs_new
+    return w
+
+
+def finetune(table: np.ndarray, basis: np.ndarray, mean: np.ndarray, index: dict[str, int],
+             queries: tuple[list[list[str]], np.ndarray], passages: tuple[list[list[str]], np.ndarray],
+             occupations: tuple[list[list[str]], np.ndarray], epochs: int = 3, lr: float = 1e-3,
+             tau: float = 0.02, batch: int = 256, cos_weight: float = 100.0,
+             seed: int = 17) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distil the teacher's scores, not only its vectors: starting from the ridge solution,
+    Adam on the table, basis and mean so that, for each batch of taught queries, the softmax
+    (temperature ``tau``) of the static query against the static vectors of the level-4
+    occupations, and against their teacher vectors, matches the teacher's (e5 query against e5
+    occupation vectors; KL), plus
+    ``cos_weight`` × (1 − cosine) to the teacher's vectors of the batch's queries, of the
+    occupations and of a batch of other passages. No gold code is used: only teacher vectors.
+
+    Ridge fits each vector on its own; the occupations lie close together in e5's space, so
+    small errors on both sides reorder them — the scores are what a search compares.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    t = torch.nn.Parameter(torch.tensor(table, dtype=torch.float32))
+    b = torch.nn.Parameter(torch.tensor(basis, dtype=torch.float32))
+    m = torch.nn.Parameter(torch.tensor(mean, dtype=torch.float32))
+    opt = torch.optim.Adam([t, b, m], lr=lr)
+
+    def encode(bag: tuple[np.ndarray, np.ndarray, np.ndarray]):
+        ids, offsets, weights = (torch.from_numpy(a) for a in bag)
+        return F.normalize(F.embedding_bag(ids, t, offsets, mode="sum", per_sample_weights=weights) @ b + m, dim=1)
+
+    def unit(v: np.ndarray):
+        return F.normalize(torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)), dim=1)
+
+    q_feats, q_y = queries[0], unit(queries[1])
+    p_feats, p_y = passages[0], unit(passages[1])
+    occ_bag, occ_y = _bags(occupations[0], index), unit(occupations[1])
+    for epoch in range(epochs):
+        order = rng.permutation(len(q_feats))
+        total = {"kl": 0.0, "cos": 0.0, "n": 0}
+        for start in range(0, len(order), batch):
+            sel = order[start : start + batch]
+            q = encode(_bags([q_feats[i] for i in sel], index))
+            occ = encode(occ_bag)
+            teacher = F.log_softmax(q_y[sel] @ occ_y.T / tau, dim=1)
+            kl = F.kl_div(F.log_softmax(q @ occ.T / tau, dim=1), teacher, log_target=True, reduction="batchmean")
+            # and the static query against the teacher's own occupation vectors (the fast coder's use)
+            kl = kl + F.kl_div(F.log_softmax(q @ occ_y.T / tau, dim=1), teacher, log_target=True,
+                               reduction="batchmean")
+            cos = (1 - (q * q_y[sel]).sum(1)).mean() + (1 - (occ * occ_y).sum(1)).mean()
+            if p_feats:
+                psel = rng.integers(0, len(p_feats), batch)
+                p = encode(_bags([p_feats[i] for i in psel], index))
+                cos = cos + (1 - (p * p_y[psel]).sum(1)).mean()
+            loss = kl + cos_weight * cos
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total["kl"] += kl.item()
+            total["cos"] += cos.item()
+            total["n"] += 1
+        _log(f"fine-tune epoch {epoch + 1}/{epochs}: KL {total['kl'] / total['n']:.4f}, "
+             f"1-cos {total['cos'] / total['n']:.4f}")
+    return t.detach().numpy(), b.detach().numpy(), m.detach().numpy()
+
+
+def train(rank: int = RANK, max_features: int = 30000, alpha: float = 1.0, min_df: int = 2,
           out: Path = OUT, max_query_chars: int | None = MAX_QUERY_CHARS,
-          teacher_passages: bool = False) -> dict[str, float]:
+          teacher_passages: bool = False, epochs: int = EPOCHS, tau: float = TAU) -> dict[str, float]:
     from scipy import sparse
-    from sklearn.linear_model import Ridge
 
     from models.encoders.static import StaticEncoder, featurize
 
@@ -310,17 +422,9 @@ def train(rank: int = 128, max_features: int = 30000, alpha: float = 1.0, min_df
             df[k] = df.get(k, 0) + 1
     vocab = [k for k, c in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_df][:max_features]
     index = {k: i for i, k in enumerate(vocab)}
-    rows, cols, vals = [], [], []
-    for r, f in enumerate(feats):
-        kept = [index[k] for k in f if k in index]
-        if not kept:
-            continue
-        w = 1.0 / np.sqrt(len(kept))
-        for c in kept:
-            rows.append(r)
-            cols.append(c)
-            vals.append(w)
-    x = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(vocab)), dtype=np.float32)
+    ids, offsets, weights = _bags(feats, index)
+    indptr = np.append(offsets, len(ids))
+    x = sparse.csr_matrix((weights, ids, indptr), shape=(len(texts), len(vocab)), dtype=np.float32)
     x.sum_duplicates()
     mean = y.mean(axis=0)
     _, s, vt = np.linalg.svd(y - mean, full_matrices=False)
@@ -328,18 +432,37 @@ def train(rank: int = 128, max_features: int = 30000, alpha: float = 1.0, min_df
     explained = float((s[:rank] ** 2).sum() / (s**2).sum())
     z = (y - mean) @ basis.T
     _log(f"vocab {len(vocab)}, rank {rank} keeps {explained:.3f} of the teacher's variance; fitting")
-    model = Ridge(alpha=alpha, fit_intercept=False, solver="sparse_cg", max_iter=300, tol=1e-4).fit(x, z)
-    table = model.coef_.T.astype(np.float32)  # vocab x rank
+    table = ridge(x, z, alpha)  # vocab x rank
+    if epochs:
+        occ = occupation_passages()
+        occ_texts = set(occ)
+        q_ids = [i for i, f in enumerate(flags) if f]
+        p_ids = [i for i, f in enumerate(flags) if not f and texts[i] not in occ_texts]
+        table, basis, mean = finetune(
+            table, basis, mean, index, ([feats[i] for i in q_ids], y[q_ids]), ([feats[i] for i in p_ids], y[p_ids]),
+            ([featurize(t, False) for t in occ], np.stack(list(occ.values()))), epochs=epochs, tau=tau)
     StaticEncoder.write(out, vocab, table, basis, mean,
                         meta={"teacher": "e5-small-q4", "rank": rank, "alpha": alpha, "min_df": min_df,
                               "max_query_chars": max_query_chars, "teacher_passages": teacher_passages,
+                              "finetune_epochs": epochs, "tau": tau,
                               "train_texts": len(texts), "explained_variance": round(explained, 4)})
     enc = StaticEncoder(out)
     pred = np.concatenate([enc._encode_flagged(texts[i : i + 4096], flags[i : i + 4096])
                            for i in range(0, len(texts), 4096)])
+    pred /= np.linalg.norm(pred, axis=1, keepdims=True)
     cos = float(np.mean(np.sum(pred * (y / np.linalg.norm(y, axis=1, keepdims=True)), axis=1)))
     _log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB); mean cosine to the teacher on training texts {cos:.3f}")
     return {"train_cosine": cos, "explained": explained}
+
+
+def occupation_passages() -> dict[str, np.ndarray]:
+    """The level-4 occupations' passage texts with their shipped teacher vectors."""
+    from matcher.reference.occupations import Taxonomy
+    from models.paths import ARTIFACT_DIR
+
+    tax = Taxonomy.load(ROOT / "data" / "csco22_occupations.csv")
+    m = np.load(sorted(ARTIFACT_DIR.glob("csco22-e5-small-q4-*.npy"))[0]).astype(np.float32)
+    return {o.dense_text: m[i] for i, o in enumerate(tax.occupations)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teach", action="store_true", help="encode the corpus with e5 (resumable)")
     p.add_argument("--budget", type=float, default=None, help="stop teaching after this many seconds")
     p.add_argument("--train", action="store_true", help="fit and write the artifact")
-    p.add_argument("--rank", type=int, default=128)
+    p.add_argument("--rank", type=int, default=RANK)
+    p.add_argument("--epochs", type=int, default=EPOCHS, help="score-distillation epochs after the ridge fit (0: ridge only)")
+    p.add_argument("--tau", type=float, default=TAU, help="softmax temperature of the score distillation")
     p.add_argument("--alpha", type=float, default=1.0)
     p.add_argument("--max-features", type=int, default=30000)
     p.add_argument("--max-query-chars", type=int, default=MAX_QUERY_CHARS, help="0: every taught query")
@@ -358,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         teach(budget_s=a.budget, sides=("query", "passage") if a.teacher_passages else ("query",))
     if a.train:
         train(rank=a.rank, max_features=a.max_features, alpha=a.alpha, out=a.out,
-              max_query_chars=a.max_query_chars or None, teacher_passages=a.teacher_passages)
+              max_query_chars=a.max_query_chars or None, teacher_passages=a.teacher_passages,
+              epochs=a.epochs, tau=a.tau)
     if not (a.teach or a.train):
         corpus = build_corpus()
         print(json.dumps({k: len(v) for k, v in corpus.items()}))
