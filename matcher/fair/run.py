@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matcher.core.errors import InvalidInput
+from matcher.core.gcpause import gc_paused
 from matcher.domain.fair import (
     Assignment,
     FairDetail,
@@ -74,8 +75,9 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     t = _time.perf_counter()
     seeker_ids = [s.talent_id for s in fair.seekers]
     post_ids = [p.demand_id for p in fair.posts]
-    profiles = service.store.get_many("talent", seeker_ids)
-    entries = service.store.get_many("demand", post_ids)
+    # through the service's record cache: a later run of the process reads only what changed
+    profiles = service.candidate_records("talent", seeker_ids)
+    entries = service.candidate_records("demand", post_ids)
     seeker_ids = [i for i in seeker_ids if i in profiles]
     post_ids = [i for i in post_ids if i in entries]
     if not seeker_ids or not post_ids:
@@ -251,7 +253,12 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
     chosen mode, the report; stored as a run unless ``options.save`` is false. ``scorer``
     scores the candidate pairs (default: in process; :mod:`matcher.batch.fair` on Ray)."""
-    options = options or FairRunOptions()
+    with gc_paused():  # a run allocates many small acyclic objects: see matcher.core.gcpause
+        return _run_fair(service, fair_id, options or FairRunOptions(), progress, actor, scorer)
+
+
+def _run_fair(service: MatchService, fair_id: int, options: FairRunOptions, progress: Progress | None,
+              actor: Principal | None, scorer: PairScorer | None) -> FairRunResult:
     timer = _Timer()
     repo = fair_repo(service)
     fair = repo.get(fair_id)
