@@ -24,7 +24,6 @@ from matcher.domain.schemas import (
     TitleLevel,
 )
 
-
 _REQUIREMENTS_KEPT = 10_000  # distinct requirement sets kept by QualificationRules.requirements
 
 
