@@ -192,17 +192,19 @@ def _nearest(cos: np.ndarray, options: FairRunOptions) -> np.ndarray:
     """The pairs among each seeker's ``top_n`` posts and each post's ``post_top`` seekers by cosine."""
     n_s, n_p = cos.shape
     mask = np.zeros((n_s, n_p), dtype=bool)
-    rows = np.arange(n_s)[:, None]
+    neg = -cos
     if options.top_n >= n_p:
         mask[:] = True
     else:
-        mask[rows, np.argpartition(-cos, options.top_n - 1, axis=1)[:, : options.top_n]] = True
+        mask[np.arange(n_s)[:, None], np.argpartition(neg, options.top_n - 1, axis=1)[:, : options.top_n]] = True
     if options.post_top:
         if options.post_top >= n_s:
             mask[:] = True
         else:
-            top = np.argpartition(-cos, options.post_top - 1, axis=0)[: options.post_top, :]
-            mask[top, np.arange(n_p)[None, :]] = True
+            # each post's column as a contiguous row: the same selection as along axis 0 (numpy
+            # partitions every column as a copied 1-D lane), without striding through memory
+            top = np.argpartition(np.ascontiguousarray(neg.T), options.post_top - 1, axis=1)[:, : options.post_top]
+            mask[top, np.arange(n_p)[:, None]] = True
     return mask
 
 

@@ -202,3 +202,26 @@ def test_rounded_equals_pythons_round() -> None:
     assert np.isnan(fair_run.rounded(np.array([np.nan]))[0])
     for digits in (0, 2, 4):
         assert fair_run.rounded(values[:5000], digits) == [round(v, digits) for v in values[:5000].tolist()]
+
+
+def test_nearest_picks_what_partitioning_along_each_axis_picks() -> None:
+    """Each post's top seekers come from its column made contiguous: the very pairs
+    ``argpartition(-cos, axis=0)`` picks, ties included."""
+    rng = np.random.default_rng(3)
+    for shape, ties in (((400, 90), None), ((400, 90), 4), ((30, 500), 2), ((5, 3), None)):
+        cos = rng.uniform(-1, 1, size=shape).astype(np.float32)
+        if ties:
+            cos = np.round(cos * ties) / ties
+        for top_n, post_top in ((8, 5), (1, 1), (3, 0), (shape[1], 2), (2, shape[0])):
+            n_s, n_p = shape
+            want = np.zeros(shape, dtype=bool)
+            if top_n >= n_p:
+                want[:] = True
+            else:
+                want[np.arange(n_s)[:, None], np.argpartition(-cos, top_n - 1, axis=1)[:, :top_n]] = True
+            if post_top >= n_s:
+                want[:] = True
+            elif post_top:
+                want[np.argpartition(-cos, post_top - 1, axis=0)[:post_top, :], np.arange(n_p)[None, :]] = True
+            got = fair_run._nearest(cos, FairRunOptions(top_n=top_n, post_top=post_top))
+            assert np.array_equal(got, want), (shape, ties, top_n, post_top)
