@@ -168,7 +168,7 @@ def _highs_ds(c: np.ndarray, a: Any, b: np.ndarray) -> np.ndarray | None:
             return None
         sol = highs.getSolution()
         x, slack = np.array(sol.col_value), np.asarray(b, dtype=np.float64) - np.array(sol.row_value)
-    except (ImportError, AttributeError, TypeError, ValueError):
+    except (ImportError, AttributeError, TypeError, ValueError, RuntimeError):
         return None
     tol = np.sqrt(1e-9) * 10  # linprog's _check_result
     if len(x) != n or np.isnan(x).any() or np.isnan(slack).any() or (x < -tol).any() or (x > 1 + tol).any() \

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.core.settings import PROJECT_ROOT, Settings
-from matcher.fair.engine import FairRunOptions, create_fair, get_run, run_fair
+from matcher.fair.engine import FairRunOptions, SeekerIn, create_fair, get_fair, get_run, run_fair
 from matcher.storage.fair_repo import _ASSIGNMENT_COLUMNS
 from matcher.storage.tables import FairAssignmentRow, FairRunRow
+from tests.conftest import talent
 from tests.fair.test_fair import _fair
 
 
@@ -30,6 +31,15 @@ def _rows(svc, run_id: int) -> list[tuple]:
     with svc.store.session() as s:
         return [tuple(r) for r in s.execute(select(*cols).where(FairAssignmentRow.run_id == run_id)
                                            .order_by(FairAssignmentRow.position))]
+
+
+def test_the_fair_reads_its_seekers_names_out_of_the_profiles(db_service) -> None:
+    svc = db_service
+    fair = create_fair(svc, _fair(seekers=[SeekerIn(profile=talent(external_id="t1", name="赵一")),
+                                           SeekerIn(profile=talent(external_id="t2", name=None)),
+                                           SeekerIn(profile=talent(external_id="t3", name="O'Brien \"王\""))], wishes=[]))
+    names = [s.name for s in get_fair(svc, fair.id).seekers]
+    assert names == ["赵一", None, "O'Brien \"王\""]
 
 
 def test_bulk_stored_assignments_equal_the_orm_rows(db_service) -> None:
