@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as dtime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -74,7 +75,13 @@ def parse_clock(value: object) -> int:
         if 0 <= value < 1:
             return int(round(float(value) * 24 * 60))
         raise ValueError(f"无法识别的时间“{value}”，应如 09:00")
-    text = str(value or "").strip()
+    return _parse_clock_text(str(value or ""))  # cached: a fair's thousands of slots repeat a few times
+
+
+@lru_cache(maxsize=4096)
+def _parse_clock_text(value: str) -> int:
+    """:func:`parse_clock` of a text (errors are raised, never cached)."""
+    text = value.strip()
     if not text:
         raise ValueError("时间不能为空，应如 09:00")
     from matcher.core.textnorm import normalize_text

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matcher.core.errors import InvalidInput
+from matcher.core.gcpause import gc_paused
 from matcher.domain.fair import (
     Assignment,
     FairDetail,
@@ -34,7 +35,7 @@ from matcher.fair.create import fair_repo
 from matcher.fair.report import fair_report
 from matcher.fair.schedule import ScheduleResult, schedule_interviews
 from matcher.fair.solve import Instance, Pair, solve_optimal, solve_stable
-from matcher.ranking.scorer import ScoredMany
+from matcher.ranking.scorer import ScoredMany, closed_to_fresh
 
 if TYPE_CHECKING:  # pragma: no cover
     from matcher.domain.auth import Principal
@@ -57,6 +58,9 @@ class Candidates:
     # the best score among those below it (why a seeker may get no interview)
     refused: dict[int, Counter] = field(default_factory=dict)
     best_below: dict[int, float] = field(default_factory=dict)
+    # the scorer's components of every pair, aligned with ``pairs``, when the scorer gives them
+    # (in process; the Ray scorer does not): an interview's reason reads them
+    comp: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 PairScorer = Callable[[list[TalentProfile], list[DemandEntry], np.ndarray, np.ndarray, np.ndarray, float], ScoredMany]
@@ -74,8 +78,9 @@ def score_candidates(service: MatchService, fair: FairDetail, options: FairRunOp
     t = _time.perf_counter()
     seeker_ids = [s.talent_id for s in fair.seekers]
     post_ids = [p.demand_id for p in fair.posts]
-    profiles = service.store.get_many("talent", seeker_ids)
-    entries = service.store.get_many("demand", post_ids)
+    # through the service's record cache: a later run of the process reads only what changed
+    profiles = service.candidate_records("talent", seeker_ids)
+    entries = service.candidate_records("demand", post_ids)
     seeker_ids = [i for i in seeker_ids if i in profiles]
     post_ids = [i for i in post_ids if i in entries]
     if not seeker_ids or not post_ids:
@@ -149,34 +154,57 @@ def _kept(seeker_ids: list[int], post_ids: list[int], profiles: dict[int, Talent
     best_below = {seeker_ids[i]: float(best[i]) for i in np.nonzero(counts["below"])[0].tolist()}
     stats = {"candidate_pairs": len(ii), "scored_pairs": int(keep.sum()), "ineligible_pairs": int(inel.sum()),
              "below_min_pairs": int(below.sum()), "filtered_pairs": int((~keep).sum())}
-    out: list[Pair] = []
-    cosine: dict[tuple[int, int], float] = {}
-    rank = wishes.rank
     k_idx = np.nonzero(kept)[0]
-    for i, j, c, sco, see, emp, m in zip(ii[k_idx].tolist(), jj[k_idx].tolist(), cos[k_idx].tolist(),
-                                         score[k_idx].tolist(), seeker[k_idx].tolist(), employer[k_idx].tolist(),
-                                         must[k_idx].tolist(), strict=True):
-        key = (seeker_ids[i], post_ids[j])
-        out.append(Pair(key[0], key[1], round(sco, 6), round(see, 6), round(emp, 6), rank.get(key), m))
-        cosine[key] = c
-    return Candidates(out, profiles, entries, cosine, stats, refused, best_below)
+    s_of = np.asarray(seeker_ids, dtype=np.int64)[ii[k_idx]].tolist()
+    p_of = np.asarray(post_ids, dtype=np.int64)[jj[k_idx]].tolist()
+    keys = list(zip(s_of, p_of, strict=True))
+    rank = wishes.rank
+    ranks = [rank.get(key) for key in keys] if rank else [None] * len(keys)
+    out = [Pair(*x) for x in zip(s_of, p_of, rounded(score[k_idx]), rounded(seeker[k_idx]),
+                                 rounded(employer[k_idx]), ranks, must[k_idx].tolist(), strict=True)]
+    cosine = dict(zip(keys, cos[k_idx].tolist(), strict=True))
+    comp: dict[str, np.ndarray] = {}
+    n_scored = int(keep.sum())
+    if sc.comp and all(np.ndim(v) == 1 and len(v) == n_scored for v in sc.comp.values()):
+        at = (np.cumsum(keep) - 1)[k_idx]  # the kept pairs' places among the scored ones
+        comp = {name: np.asarray(v)[at] for name, v in sc.comp.items()}
+    return Candidates(out, profiles, entries, cosine, stats, refused, best_below, comp)
+
+
+def rounded(values: np.ndarray, digits: int = 6) -> list[float]:
+    """``round(v, digits)`` of every value as Python floats, on arrays. Python rounds the exact
+    binary value to the nearest decimal (ties to even) and reads that decimal back; ``rint(v *
+    10**digits) / 10**digits`` is the same float (the division is correctly rounded) unless the
+    product's own rounding moved it across a half: the values whose scaled fraction is within
+    1e-6 of a half, or that are not finite or too large for exact integers, take Python's round."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = values * scale
+        out = (np.rint(y) / scale).tolist()
+        odd = ~(np.abs(y) < 2.0**52) | (np.abs(y - np.floor(y) - 0.5) < 1e-6)
+    for k in np.nonzero(odd)[0].tolist():
+        out[k] = round(float(values[k]), digits)
+    return out
 
 
 def _nearest(cos: np.ndarray, options: FairRunOptions) -> np.ndarray:
     """The pairs among each seeker's ``top_n`` posts and each post's ``post_top`` seekers by cosine."""
     n_s, n_p = cos.shape
     mask = np.zeros((n_s, n_p), dtype=bool)
-    rows = np.arange(n_s)[:, None]
+    neg = -cos
     if options.top_n >= n_p:
         mask[:] = True
     else:
-        mask[rows, np.argpartition(-cos, options.top_n - 1, axis=1)[:, : options.top_n]] = True
+        mask[np.arange(n_s)[:, None], np.argpartition(neg, options.top_n - 1, axis=1)[:, : options.top_n]] = True
     if options.post_top:
         if options.post_top >= n_s:
             mask[:] = True
         else:
-            top = np.argpartition(-cos, options.post_top - 1, axis=0)[: options.post_top, :]
-            mask[top, np.arange(n_p)[None, :]] = True
+            # each post's column as a contiguous row: the same selection as along axis 0 (numpy
+            # partitions every column as a copied 1-D lane), without striding through memory
+            top = np.argpartition(np.ascontiguousarray(neg.T), options.post_top - 1, axis=1)[:, : options.post_top]
+            mask[top, np.arange(n_p)[:, None]] = True
     return mask
 
 
@@ -205,24 +233,34 @@ class _Wishes:
 
 
 def _reason(service: MatchService, profile: TalentProfile, entry: DemandEntry, pair: Pair,
-            cos: float, background: float) -> str:
+            cos: float, background: float, comp: dict[str, float] | None = None) -> str:
     """An interview's reason: wishes, the first reasons of the pair's explanation, its unmet
     requirements and missing skills (the parts of ``service.to_match``'s explanation it quotes,
-    without building the rest)."""
-    sc = service.score_pair(profile, entry, cos, background=background)
+    without building the rest). ``comp``: the pair's components from the batch scorer, the
+    floats ``score_pair`` gives (tests/ranking/test_score_many.py); without them the pair is
+    scored again."""
     explainer = service.explainer
+    if comp is None:
+        sc = service.score_pair(profile, entry, cos, background=background)
+        comp, matched, missing = sc.comp, sc.matched, sc.missing
+        unmet_reqs, unmet_fresh, experience_known = sc.unmet, sc.unmet_fresh, sc.experience_known
+    else:  # what PairScorer.score adds to the components for a full pair
+        skills = service.scorer.coverage(profile, entry)
+        matched, missing = skills.matched, skills.missing + skills.pref_missing
+        unmet_reqs = service.scorer.rules.unmet(profile, entry)
+        unmet_fresh, experience_known = closed_to_fresh(profile, entry), True
     parts = []
     if pair.wish_rank:
         parts.append(f"求职者第 {pair.wish_rank} 志愿")
     if pair.must_see:
         parts.append("企业指定必面")
-    parts += explainer.reasons(profile, entry, sc.matched, sc.comp, experience_known=sc.experience_known)[:3]
-    unmet = explainer.unmet_messages(sc.unmet[:2])
-    if sc.unmet_fresh and len(unmet) < 2:
+    parts += explainer.reasons(profile, entry, matched, comp, experience_known=experience_known)[:3]
+    unmet = explainer.unmet_messages(unmet_reqs[:2])
+    if unmet_fresh and len(unmet) < 2:
         unmet.append(explainer.fresh_message(entry))
     parts += unmet
-    if sc.missing:
-        parts.append("欠缺技能：" + "、".join(sc.missing[:5]))
+    if missing:
+        parts.append("欠缺技能：" + "、".join(missing[:5]))
     return "；".join(parts)
 
 
@@ -251,7 +289,12 @@ def run_fair(service: MatchService, fair_id: int, options: FairRunOptions | None
     """Match a fair: candidates, both modes (the report compares them), the schedule of the
     chosen mode, the report; stored as a run unless ``options.save`` is false. ``scorer``
     scores the candidate pairs (default: in process; :mod:`matcher.batch.fair` on Ray)."""
-    options = options or FairRunOptions()
+    with gc_paused():  # a run allocates many small acyclic objects: see matcher.core.gcpause
+        return _run_fair(service, fair_id, options or FairRunOptions(), progress, actor, scorer)
+
+
+def _run_fair(service: MatchService, fair_id: int, options: FairRunOptions, progress: Progress | None,
+              actor: Principal | None, scorer: PairScorer | None) -> FairRunResult:
     timer = _Timer()
     repo = fair_repo(service)
     fair = repo.get(fair_id)
@@ -372,6 +415,12 @@ def _assignments(service: MatchService, chosen: list[Pair], booth_of: dict[int, 
     assignments = []
     ordered = sorted(chosen, key=lambda p: (booth_of[p.post], sched.placed.get((p.seeker, p.post), Slot(10**6, 10**6)),
                                             p.post, p.seeker))
+    comps: list[dict[str, float] | None] = [None] * len(ordered)
+    if cand.comp and ordered:
+        pos = {(p.seeker, p.post): k for k, p in enumerate(cand.pairs)}
+        at = np.array([pos[(p.seeker, p.post)] for p in ordered], dtype=np.int64)
+        columns = {name: v[at].tolist() for name, v in cand.comp.items()}
+        comps = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
     for n, pair in enumerate(ordered):
         profile, entry = cand.profiles[pair.seeker], cand.entries[pair.post]
         slot = sched.placed.get((pair.seeker, pair.post))
@@ -382,7 +431,7 @@ def _assignments(service: MatchService, chosen: list[Pair], booth_of: dict[int, 
             chain_id=entry.chain_id, chain_name=chains[entry.chain_id].name if entry.chain_id in chains else None,
             score=round(pair.score, 4), seeker_score=round(pair.seeker_score, 4),
             employer_score=round(pair.employer_score, 4), wish_rank=pair.wish_rank, must_see=pair.must_see,
-            reason=_reason(service, profile, entry, pair, cand.cosine[(pair.seeker, pair.post)], bg),
+            reason=_reason(service, profile, entry, pair, cand.cosine[(pair.seeker, pair.post)], bg, comps[n]),
             booth=booth_of[pair.post], start=format_clock(slot.start) if slot else None,
             end=format_clock(slot.end) if slot else None,
             unscheduled_reason=sched.unscheduled.get((pair.seeker, pair.post))))

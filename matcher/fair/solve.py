@@ -117,8 +117,10 @@ def _solve_lp(inst: Instance) -> list[Pair]:
 
     a, b, _, _ = _incidence(inst)
     w = _weights(inst)
-    res = linprog(-w, A_ub=a, b_ub=b, bounds=(0, 1), method="highs-ds")
-    x = res.x if res.status == 0 else None
+    x = _highs_ds(-w, a, b)
+    if x is None:
+        res = linprog(-w, A_ub=a, b_ub=b, bounds=(0, 1), method="highs-ds")
+        x = res.x if res.status == 0 else None
     if x is None or np.abs(x - np.round(x)).max() > 1e-6:
         # never seen on a vertex solution of this TU matrix; MILP guarantees integrality anyway
         res = milp(-w, constraints=LinearConstraint(a, -np.inf, b), bounds=Bounds(0, 1),
@@ -127,6 +129,52 @@ def _solve_lp(inst: Instance) -> list[Pair]:
             raise InvalidInput(f"最优分配求解失败：{res.message}")
         x = res.x
     return [p for p, v in zip(inst.pairs, x, strict=True) if v > 0.5]
+
+
+def _highs_ds(c: np.ndarray, a: Any, b: np.ndarray) -> np.ndarray | None:
+    """``x`` of ``linprog(c, A_ub=a, b_ub=b, bounds=(0, 1), method="highs-ds")`` when its status
+    would be 0, by the same HiGHS model and options through scipy's bindings, without the
+    wrapper's Python loop over every column's bound marginals (a quarter of the LP's time at
+    90,000 pairs, for numbers nobody reads). None when HiGHS reports anything but an optimal
+    solution, the solution fails linprog's feasibility check, or the bindings are not the ones
+    this was written against (scipy 1.15-1.17): the caller then runs ``linprog`` itself, which
+    tests/fair compare with this on random instances."""
+    try:
+        from scipy.optimize._highspy import _core as h
+
+        n, m = len(c), len(b)
+        csc = a.tocsc()
+        csc.sort_indices()
+        lp = h.HighsLp()
+        lp.num_col_, lp.num_row_ = n, m
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+        lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+        lp.col_cost_ = np.asarray(c, dtype=np.float64)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.ones(n)
+        lp.row_lower_ = np.full(m, -h.kHighsInf)
+        lp.row_upper_ = np.asarray(b, dtype=np.float64)
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        highs = h._Highs()
+        options = h.HighsOptions()
+        # what linprog(method="highs-ds") sets; every other option keeps HiGHS's default
+        options.presolve = "on"
+        options.solver = "simplex"
+        options.highs_debug_level = h.HighsDebugLevel.kHighsDebugLevelNone
+        options.log_to_console = False
+        options.output_flag = False
+        options.simplex_strategy = h.simplex_constants.SimplexStrategy.kSimplexStrategyDual
+        if (highs.passOptions(options) == h.HighsStatus.kError or highs.passModel(lp) == h.HighsStatus.kError
+                or highs.run() == h.HighsStatus.kError or highs.getModelStatus() != h.HighsModelStatus.kOptimal):
+            return None
+        sol = highs.getSolution()
+        x, slack = np.array(sol.col_value), np.asarray(b, dtype=np.float64) - np.array(sol.row_value)
+    except (ImportError, AttributeError, TypeError, ValueError, RuntimeError):
+        return None
+    tol = np.sqrt(1e-9) * 10  # linprog's _check_result
+    if len(x) != n or np.isnan(x).any() or np.isnan(slack).any() or (x < -tol).any() or (x > 1 + tol).any() \
+            or (slack < -tol).any():
+        return None
+    return x
 
 
 _FLOW_SCALE = 1_000_000

@@ -287,14 +287,21 @@ class PairScorer:
         by_key: dict[str, list[int]] = {}
         for (key, _label), k in items.items():
             by_key.setdefault(key, []).append(k)
-        long_labels = [(k, label.lower()) for (_key, label), k in items.items() if len(label) >= 2]
+        # the names of two characters or more, by their first character: a summary can only
+        # contain the names whose first character it has
+        long_labels: dict[str, list[tuple[int, str]]] = {}
+        for (_key, label), k in items.items():
+            if len(label) >= 2:
+                low = label.lower()
+                long_labels.setdefault(low[0], []).append((k, low))
         used_p = np.unique(si)
         h_r, h_c = [], []
         for i, p in enumerate(used_p.tolist()):
             have, text = self.holdings(profiles[p])
             held = {k for key in have for k in by_key.get(key, ())}
             if text:
-                held.update(k for k, low in long_labels if low in text)
+                for first in long_labels.keys() & set(text):
+                    held.update(k for k, low in long_labels[first] if low in text)
             h_r += [i] * len(held)
             h_c += list(held)
         shape_e = (len(used_e), max(len(items), 1))

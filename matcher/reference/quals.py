@@ -24,6 +24,8 @@ from matcher.domain.schemas import (
     TitleLevel,
 )
 
+_REQUIREMENTS_KEPT = 10_000  # distinct requirement sets kept by QualificationRules.requirements
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -40,6 +42,7 @@ class QualificationRules:
     def __init__(self, data: dict) -> None:
         self.equivalences: list[dict] = data.get("equivalences", [])
         self._parsed: dict[str, Requirement] = {}
+        self._requirements: dict[tuple, tuple[Requirement, ...]] = {}
         self.title_aliases: dict[str, str] = {
             normalize_key(k): v for k, v in data.get("title_aliases", {}).items()
         }
@@ -102,6 +105,18 @@ class QualificationRules:
         return None
 
     def requirements(self, entry: DemandEntry) -> list[Requirement]:
+        """The entry's hard requirements (a new list; the parse is kept per distinct set of
+        requirement fields, which a fair or a ranking asks for many times)."""
+        key = (entry.education, entry.required_title_level, entry.required_skill_level,
+               tuple(entry.required_certificates))
+        found = self._requirements.get(key)
+        if found is None:
+            if len(self._requirements) >= _REQUIREMENTS_KEPT:
+                self._requirements.clear()
+            found = self._requirements[key] = tuple(self._requirements_of(entry))
+        return list(found)
+
+    def _requirements_of(self, entry: DemandEntry) -> list[Requirement]:
         reqs: list[Requirement] = []
         if entry.education is not None:
             reqs.append(Requirement("education", f"{entry.education.value}及以上学历", entry.education.value))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     delete,
     func,
+    insert,
     select,
 )
 from sqlalchemy.orm import Session
@@ -124,20 +125,22 @@ class Fairs:
         return [FairPost(demand_id=d, capacity=c, booth=b, title=t, enterprise=e) for d, c, b, t, e in self.s.execute(q)]
 
     def _seekers(self, fair_id: int) -> list[FairSeeker]:
-        q = (select(FairSeekerRow.talent_id, FairSeekerRow.interview_limit, TalentRow.data)
+        # the name alone out of the profile's JSON, in the database (not every profile decoded)
+        q = (select(FairSeekerRow.talent_id, FairSeekerRow.interview_limit, TalentRow.data["name"].as_string())
              .join(TalentRow, TalentRow.id == FairSeekerRow.talent_id)
              .where(FairSeekerRow.fair_id == fair_id).order_by(FairSeekerRow.position))
-        return [FairSeeker(talent_id=t, limit=lim, name=(data or {}).get("name")) for t, lim, data in self.s.execute(q)]
+        return [FairSeeker(talent_id=t, limit=lim, name=name) for t, lim, name in self.s.execute(q)]
 
     def _wishes(self, fair_id: int) -> list[FairWish]:
-        q = (select(FairWishRow).where(FairWishRow.fair_id == fair_id)
+        q = (select(FairWishRow.kind, FairWishRow.talent_id, FairWishRow.demand_id, FairWishRow.rank)
+             .where(FairWishRow.fair_id == fair_id)
              .order_by(FairWishRow.kind, FairWishRow.talent_id, FairWishRow.rank, FairWishRow.id))
-        return [FairWish(kind=w.kind, talent_id=w.talent_id, demand_id=w.demand_id, rank=w.rank)
-                for w in self.s.scalars(q)]
+        return [FairWish(kind=k, talent_id=t, demand_id=d, rank=r) for k, t, d, r in self.s.execute(q)]
 
     def _slots(self, fair_id: int) -> list[BoothSlot]:
-        q = select(FairSlotRow).where(FairSlotRow.fair_id == fair_id).order_by(FairSlotRow.booth, FairSlotRow.starts)
-        return [BoothSlot(booth=r.booth, start=r.starts, end=r.ends) for r in self.s.scalars(q)]
+        q = (select(FairSlotRow.booth, FairSlotRow.starts, FairSlotRow.ends).where(FairSlotRow.fair_id == fair_id)
+             .order_by(FairSlotRow.booth, FairSlotRow.starts))
+        return [BoothSlot(booth=b, start=a, end=e) for b, a, e in self.s.execute(q)]
 
     def get(self, fair_id: int) -> FairDetail:
         row = get_row(self.s, FairRow, fair_id, "招聘活动")
@@ -160,9 +163,12 @@ class Fairs:
                          **({"created_at": result.created_at} if result.created_at else {}))
         s.add(row)
         s.flush()
-        s.add_all(FairAssignmentRow(run_id=row.id, position=n, starts=a.start, ends=a.end,
-                                    **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS})
-                  for n, a in enumerate(result.assignments))
+        # one executemany INSERT in the run's transaction, not an ORM object per interview
+        if result.assignments:
+            s.execute(insert(FairAssignmentRow.__table__), [
+                {"run_id": row.id, "position": n, "starts": a.start, "ends": a.end,
+                 **{k: getattr(a, k) for k in _ASSIGNMENT_COLUMNS}}
+                for n, a in enumerate(result.assignments)])
         write_audit(s, actor, "create", "fair_run", [row.id], {"fair_id": result.fair_id, "mode": result.options.mode})
         return row.id
 

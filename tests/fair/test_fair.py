@@ -141,6 +141,32 @@ def test_optimal_scales_past_brute_force_and_solvers_agree() -> None:
     assert total_fit(lp) == pytest.approx(total_fit(flow), abs=1e-4)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_direct_highs_call_equals_linprog(seed: int) -> None:
+    """``_highs_ds`` (HiGHS through scipy's bindings, without linprog's wrapper) returns the very
+    vector ``linprog(method="highs-ds")`` returns, on instances full of tied scores, so the
+    optimal mode picks the same interviews; this fails first if a scipy upgrade changes either."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    from matcher.fair.solve import _highs_ds, _incidence, _weights
+
+    rng = random.Random(900 + seed)
+    seekers, posts = range(1, rng.randint(2, 150)), range(1001, 1001 + rng.randint(1, 40))
+    pairs = [Pair(s, p, sc, sc, sc, None, rng.random() < 0.03)
+             for s in seekers for p in rng.sample(list(posts), rng.randint(0, min(12, len(posts))))
+             for sc in [rng.choice([0.5, 0.25, round(rng.random(), 2)])]]
+    inst = Instance({s: rng.randint(1, 3) for s in seekers}, {p: rng.randint(1, 6) for p in posts}, pairs)
+    if not pairs:
+        return
+    a, b, _, _ = _incidence(inst)
+    w = _weights(inst)
+    got = _highs_ds(-w, a, b)
+    want = linprog(-w, A_ub=a, b_ub=b, bounds=(0, 1), method="highs-ds")
+    assert want.status == 0 and got is not None
+    assert np.array_equal(got, want.x)
+
+
 def test_must_see_beats_a_better_score() -> None:
     inst = Instance({1: 1, 2: 1}, {10: 1},
                     [Pair(1, 10, 0.9, 0.9, 0.9), Pair(2, 10, 0.3, 0.3, 0.3, must_see=True)])
@@ -314,9 +340,11 @@ def test_schedule_reports_what_does_not_fit() -> None:
 def test_parse_clock() -> None:
     assert [parse_clock(v) for v in ("9:00", "09:30", "9点30", "14时", "下午2:15", 0.375, "９：０５")] == [
         540, 570, 570, 840, 855, 540, 545]
-    for bad in ("25:00", "abc", "", 3):
-        with pytest.raises(ValueError):
-            parse_clock(bad)
+    for bad in ("25:00", "abc", "", 3, None):
+        for _ in range(2):  # texts are cached: a bad one fails every time, with its reason
+            with pytest.raises(ValueError, match="时间"):
+                parse_clock(bad)
+    assert parse_clock(" 9:00 ") == parse_clock("9:00") == 540
 
 
 # ---------------------------------------------------------------------------------------------

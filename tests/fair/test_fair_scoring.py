@@ -149,3 +149,79 @@ def test_reasons_equal_those_of_the_full_explanation(service, demo_fair) -> None
         assert got == reference_reason(service, profile, entry, pair, cos, bg)
         seen.update(k for k in ("未满足", "应届", "欠缺技能", "志愿", "必面") if k in got)
     assert all(seen[k] for k in ("未满足", "应届", "欠缺技能", "志愿", "必面")), seen
+
+
+def test_reasons_from_the_batch_components_equal_those_of_score_pair(service, demo_fair) -> None:
+    """The run explains its interviews from ``Candidates.comp`` (the batch scorer's components)
+    instead of scoring each pair again: the same reasons, word for word."""
+    options = FairRunOptions(min_score=0.0, top_n=25, filters=MatchFilters(include_ineligible=True))
+    cand = fair_run.score_candidates(service, demo_fair, options)
+    assert set(cand.comp) >= {"semantic", "education", "major", "location", "salary", "occupation", "chain",
+                              "experience"}
+    assert all(len(v) == len(cand.pairs) for v in cand.comp.values())
+    bg = service.background("demand")
+    seen = Counter()
+    for k, pair in enumerate(cand.pairs):
+        profile, entry = cand.profiles[pair.seeker], cand.entries[pair.post]
+        cos = cand.cosine[(pair.seeker, pair.post)]
+        comp = {name: float(v[k]) for name, v in cand.comp.items()}
+        got = fair_run._reason(service, profile, entry, pair, cos, bg, comp)
+        assert got == reference_reason(service, profile, entry, pair, cos, bg)
+        seen.update(w for w in ("未满足", "应届", "欠缺技能", "志愿", "必面", "学历符合", "专业对口") if w in got)
+    assert all(seen[w] for w in ("未满足", "应届", "欠缺技能", "志愿", "必面", "学历符合")), seen
+
+
+def test_assignments_without_the_components_are_the_same(service, demo_fair) -> None:
+    """A scorer that gives no components (the Ray scorer) gets the same assignments: the reasons
+    are then written from ``score_pair``."""
+    options = FairRunOptions(min_score=0.2, top_n=10)
+    plain = fair_run.run_fair(service, demo_fair.id, options.model_copy(update={"save": False}))
+
+    def no_components(*args):
+        sc = service.scorer.score_many(*args)
+        return fair_run.ScoredMany(sc.score, sc.seeker, sc.employer, sc.eligible, {})
+
+    bare = fair_run.run_fair(service, demo_fair.id, options.model_copy(update={"save": False}),
+                             scorer=no_components)
+    assert bare.assignments == plain.assignments and len(plain.assignments) > 10
+
+
+def test_rounded_equals_pythons_round() -> None:
+    """``rounded`` (on arrays) gives the floats ``round(v, 6)`` gives, halves and their
+    neighbours, negative zero, infinities and huge values included."""
+    rng = np.random.default_rng(11)
+    halves = (np.arange(1, 50_001) + 0.5) / 1e6
+    values = np.concatenate([
+        rng.random(200_000), rng.uniform(-1e3, 1e3, 50_000), rng.normal(size=20_000) * 1e-6,
+        halves, np.nextafter(halves, 0), np.nextafter(halves, 1), (np.arange(50_000) + 0.5) / 1e4,
+        np.array([0.0, -0.0, 0.5, 1.0, -2.5e-7, 2.5e-7, 1e16, -1e300, np.inf, -np.inf, 5e-324])])
+    got = fair_run.rounded(values)
+    want = [round(v, 6) for v in values.tolist()]
+    assert all(type(g) is float for g in got)
+    assert [(g, np.copysign(1, g)) for g in got] == [(w, np.copysign(1, w)) for w in want]
+    assert np.isnan(fair_run.rounded(np.array([np.nan]))[0])
+    for digits in (0, 2, 4):
+        assert fair_run.rounded(values[:5000], digits) == [round(v, digits) for v in values[:5000].tolist()]
+
+
+def test_nearest_picks_what_partitioning_along_each_axis_picks() -> None:
+    """Each post's top seekers come from its column made contiguous: the very pairs
+    ``argpartition(-cos, axis=0)`` picks, ties included."""
+    rng = np.random.default_rng(3)
+    for shape, ties in (((400, 90), None), ((400, 90), 4), ((30, 500), 2), ((5, 3), None)):
+        cos = rng.uniform(-1, 1, size=shape).astype(np.float32)
+        if ties:
+            cos = np.round(cos * ties) / ties
+        for top_n, post_top in ((8, 5), (1, 1), (3, 0), (shape[1], 2), (2, shape[0])):
+            n_s, n_p = shape
+            want = np.zeros(shape, dtype=bool)
+            if top_n >= n_p:
+                want[:] = True
+            else:
+                want[np.arange(n_s)[:, None], np.argpartition(-cos, top_n - 1, axis=1)[:, :top_n]] = True
+            if post_top >= n_s:
+                want[:] = True
+            elif post_top:
+                want[np.argpartition(-cos, post_top - 1, axis=0)[:post_top, :], np.arange(n_p)[None, :]] = True
+            got = fair_run._nearest(cos, FairRunOptions(top_n=top_n, post_top=post_top))
+            assert np.array_equal(got, want), (shape, ties, top_n, post_top)
