@@ -30,6 +30,7 @@ from api.routes import (
     talents,
     zone,
 )
+from matcher.core.heap import settle_heap
 from matcher.core.settings import Settings, load_settings
 from matcher.domain.ratelimit import AuthThrottle
 from matcher.fair.jobs import Worker
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         svc.ensure_index("demand")
         svc.ensure_index("talent")
         app.state.service = svc
+        if settings.settle_heap:  # what was loaded is never walked by the collector again
+            settle_heap()
         # other processes' writes (imports, the CLI, other workers) reach this server's indexes
         stop = svc.indexes.follow(settings.index_poll_seconds) if settings.index_poll_seconds > 0 else None
         # durable jobs (fair runs) run in a thread here unless `talentmatch worker` processes do

@@ -169,6 +169,7 @@ class Server:
         env = {**os.environ, "TALENTMATCH_DATA_DIR": str(data_dir), **encoder_env(encoder), "PYTHONPATH": str(root)}
         env.pop("TALENTMATCH_DATABASE_URL", None)
         self.log = log_path.open("w", encoding="utf-8")
+        self.log_path, self.workers = log_path, workers
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "matcher.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
@@ -184,10 +185,18 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.base_url + "/ready", timeout=5).status_code == 200:
+                # with several workers, /ready answers as soon as one has loaded: wait for every
+                # worker (each logs its start-up), or the others load while the first is measured
+                if (httpx.get(self.base_url + "/ready", timeout=5).status_code == 200
+                        and self._started() >= self.workers):
                     return time.perf_counter() - self.t0
             time.sleep(0.5)
         raise RuntimeError(f"server not ready after {timeout:.0f}s; see {self.log.name}")
+
+    def _started(self) -> int:
+        """Worker processes that have finished their start-up (uvicorn's log line)."""
+        self.log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace").count("Application startup complete")
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -425,23 +425,47 @@ class MatchService:
         """Ranked talents for a stored demand entry (``shown_to``: as for ``match_talent``)."""
         return self._match_stored("demand", demand_id, top_k, filters, shown_to)
 
+    def match_talent_views(self, talent_id: int, views: Sequence[tuple[int, MatchFilters | None]], *,
+                           shown_to: Principal | None = None,
+                           profile: TalentProfile | None = None) -> list[list[Match]]:
+        """Several lists of one stored talent, ``(top_k, filters)`` each, from one ranking of its
+        candidates: each list is the one ``match_talent(talent_id, top_k, filters)`` gives (a
+        pair's score does not depend on the other candidates; lists whose candidate pools differ,
+        ``top_k * 5`` above ``candidate_pool``, are ranked apart). ``shown_to`` is recorded as
+        the first list's impression; ``profile``: as for ``match_talent``."""
+        return self._match_stored_views("talent", talent_id, views, shown_to, profile)
+
     def _match_stored(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters | None,
                       shown_to: Principal | None, record: Any = None) -> list[Match]:
         """The ranked list of a stored record, from the per-process result cache when nothing it
         depends on changed since it was ranked (see :class:`ResultCache`); impressions and
         enterprise names are done for every call, cached or not."""
-        filters = filters or MatchFilters()
+        return self._match_stored_views(kind, record_id, [(top_k, filters)], shown_to, record)[0]
+
+    def _match_stored_views(self, kind: Kind, record_id: int, views: Sequence[tuple[int, MatchFilters | None]],
+                            shown_to: Principal | None, record: Any = None) -> list[list[Match]]:
+        """Lists of a stored record (``_match_stored``), the ones not cached ranked together."""
         target: Kind = "demand" if kind == "talent" else "talent"
-        key = self._result_key(kind, record_id, top_k, filters)
-        ranked = self.results.get(key) if key is not None else None
-        if ranked is None:
+        asked = [(top_k, filters or MatchFilters()) for top_k, filters in views]
+        keys = [self._result_key(kind, record_id, top_k, filters) for top_k, filters in asked]
+        ranked: list[Ranked | None] = [self.results.get(k) if k is not None else None for k in keys]
+        todo = [n for n, r in enumerate(ranked) if r is None]
+        if todo:
             query = record if record is not None else self.store.get(kind, record_id)
             [rec] = self.preparer.prepare_many(kind, [query])
             vec = self.cached.passages([rec.text])[0]
-            ranked = self._ranked(rec.model, target, vec, self.tokenizer.tokenize(rec.text), top_k, filters)
-            if key is not None:
-                self.results.put(key, ranked)
-        return self._serve(ranked, target, shown_to=shown_to, record_id=record_id)
+            tokens = self.tokenizer.tokenize(rec.text)
+            pools: dict[int, list[int]] = {}  # lists of one candidate pool are ranked together
+            for n in todo:
+                pools.setdefault(self._pool(asked[n][0]), []).append(n)
+            for group in pools.values():
+                for n, got in zip(group, self._ranked_views(rec.model, target, vec, tokens,
+                                                            [asked[n] for n in group]), strict=True):
+                    ranked[n] = got
+                    if keys[n] is not None:
+                        self.results.put(keys[n], got)
+        return [self._serve(r, target, shown_to=shown_to if n == 0 else None, record_id=record_id)  # type: ignore[arg-type]
+                for n, r in enumerate(ranked)]
 
     def _result_key(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters) -> tuple | None:
         """What a stored record's ranked list depends on: the record and the request, the change
@@ -505,14 +529,27 @@ class MatchService:
         ranked = self._ranked(query, target, vec, tokens, top_k, filters, partial, stated=stated, free_text=free_text)
         return self._serve(ranked, target, shown_to=shown_to, record_id=record_id)
 
+    def _pool(self, top_k: int) -> int:
+        """Candidates retrieved for a list of ``top_k``."""
+        return max(self.settings.candidate_pool, top_k * 5)
+
     def _ranked(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
                 top_k: int, filters: MatchFilters | None, partial: bool = False, *,
                 stated: frozenset[str] = frozenset(), free_text: bool = False) -> Ranked:
         """The ranked list of a query record (what the result cache keeps): no side effects."""
-        if not 1 <= top_k <= self.settings.max_top_k:
-            raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
-        filters = filters or MatchFilters()
-        pool = max(self.settings.candidate_pool, top_k * 5)
+        return self._ranked_views(query, target, vec, tokens, [(top_k, filters)], partial, stated=stated,
+                                  free_text=free_text)[0]
+
+    def _ranked_views(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
+                      views: Sequence[tuple[int, MatchFilters | None]], partial: bool = False, *,
+                      stated: frozenset[str] = frozenset(), free_text: bool = False) -> list[Ranked]:
+        """The ranked lists ``(top_k, filters)`` of a query record from one retrieval and one
+        scoring of its candidates (the pool of the largest ``top_k``: lists of one pool)."""
+        for top_k, _ in views:
+            if not 1 <= top_k <= self.settings.max_top_k:
+                raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
+        views = [(top_k, filters or MatchFilters()) for top_k, filters in views]
+        pool = self._pool(max(top_k for top_k, _ in views))
         found = self.indexes.candidates(target, vec, tokens, pool)
         # free text: its words matter as such (a named skill, a title), so relevance blends the
         # BM25 score (scaled to the best candidate's) into the semantic feature, as the
@@ -522,23 +559,46 @@ class MatchService:
         records = self.candidate_records(target, found.order)
         for_seeker = target == "demand"
         model_id, model = self.active_model() if not partial else (WEIGHTED, None)
+
+        def keeps(filters: MatchFilters) -> Callable[[Any], bool]:
+            """Whether a candidate passes a list's filters."""
+            return lambda other: self.passes_filters(*((other, query) if for_seeker else (query, other)),
+                                                     filters, for_seeker=for_seeker)
+
         if model is None and not partial and not free_text:
-            # a stored or full record under the weighted formula: scored on arrays, the shown
-            # ones again pair by pair for their explanations (PairScorer.top_many: the same list)
-            pairs = [(records[i], found.cosine[i]) for i in found.order if i in records
-                     and self.passes_filters(*((records[i], query) if for_seeker else (query, records[i])),
-                                             filters, for_seeker=for_seeker)]
-            shown = self.scorer.top_many(query, target, pairs, background, top_k=top_k,
-                                         min_score=self.settings.min_score,
-                                         include_ineligible=filters.include_ineligible)
-            return Ranked(shown, [self.explainer.to_match(sc) for sc in shown], [sc.score for sc in shown],
-                          None, model_id)
-        candidates = ((records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
-                      for i in found.order if i in records)
-        scored = self.scorer.scored(
-            query, target, candidates, background,
-            keep=lambda entry, profile: self.passes_filters(entry, profile, filters, for_seeker=for_seeker),
-            include_ineligible=filters.include_ineligible, partial=partial, stated=stated)
+            # a stored or full record under the weighted formula: scored on arrays, once, the shown
+            # ones again pair by pair for their explanations (PairScorer.rank_many: the same lists)
+            many = self.scorer.rank_many(query, target, [(records[i], found.cosine[i]) for i in found.order
+                                                         if i in records], background)
+            out = []
+            for top_k, filters in views:
+                shown = many.top(top_k, self.settings.min_score, include_ineligible=filters.include_ineligible,
+                                 keep=keeps(filters))
+                out.append(Ranked(shown, [self.explainer.to_match(sc) for sc in shown], [sc.score for sc in shown],
+                                  None, model_id))
+            return out
+        candidates = [(records[i], found.cosine[i], found.lexical.get(i, 0.0) / top_lex if top_lex > 0 else None)
+                      for i in found.order if i in records]
+        if len(views) == 1:  # one list: its filters drop candidates before they are scored
+            [(top_k, filters)] = views
+            keep = keeps(filters)
+            scored = self.scorer.scored(query, target, candidates, background,
+                                        keep=lambda entry, profile: keep(entry if for_seeker else profile),
+                                        include_ineligible=filters.include_ineligible, partial=partial, stated=stated)
+            return [self._ranked_list(scored, model_id, model, top_k)]
+        scored_all = self.scorer.scored(query, target, candidates, background, include_ineligible=True,
+                                        partial=partial, stated=stated)
+        out = []
+        for top_k, filters in views:
+            keep = keeps(filters)
+            scored = [sc for sc in scored_all if (sc.eligible or filters.include_ineligible)
+                      and keep(sc.entry if for_seeker else sc.profile)]
+            out.append(self._ranked_list(scored, model_id, model, top_k))
+        return out
+
+    def _ranked_list(self, scored: list[Scored], model_id: str, model: Reranker | None, top_k: int) -> Ranked:
+        """The ``top_k`` of scored candidates: ordered by a promoted outcome model (which gives the
+        reasons too), else by the weighted score."""
         if model is not None:  # a promoted outcome model orders the list and gives the reasons
             ordered = learned.order(model, scored, top_k, self.settings.min_score)
             shown, rank_scores, rows = ordered.scored, [float(x) for x in ordered.score], ordered.features

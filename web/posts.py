@@ -127,7 +127,7 @@ def _desired_cities(s: MatchService, profile: TalentProfile) -> list[str]:
 def post_cards(s: MatchService, matches: list[Match], *, limit: int = 20, fresh_only: bool = False,
                desired: list[str] | None = None) -> list[PostCard]:
     """Cards for ranked matches (best first): one per catalogue line, the newest year."""
-    entries = s.get_many("demand", [m.id for m in matches])
+    entries = s.candidate_records("demand", [m.id for m in matches])  # kept models, not changed here
     by_id = {m.id: m for m in matches if m.id in entries}
     years = {c["id"]: c["year"] for c in s.catalogues.list()}
     order = [m.id for m in matches if m.id in entries]
@@ -167,13 +167,15 @@ def seeker_posts(s: MatchService, talent_id: int, filters: MatchFilters, *, limi
     desired = _desired_cities(s, profile)
     extra = limit // 2  # room for catalogue lines of several years and posts asking for experience
     if filters.city or not desired:
-        matches = s.match_talent(talent_id, limit + extra, filters, shown_to=shown_to)
+        matches = s.match_talent(talent_id, limit + extra, filters, shown_to=shown_to, profile=profile)
         return post_cards(s, matches, limit=limit, fresh_only=fresh_only, desired=desired), None
-    others = s.match_talent(talent_id, limit + extra, filters, shown_to=shown_to)
+    # the overall list and the best posts of each desired city (also those below the overall
+    # top), from one ranking of the seeker's candidates
+    others, *by_city = s.match_talent_views(
+        talent_id, [(limit + extra, filters)] + [(LOCAL_K, filters.model_copy(update={"city": c})) for c in desired[:5]],
+        shown_to=shown_to, profile=profile)
     best = max((m.score for m in others), default=0.0)
-    local: list[Match] = []
-    for c in desired[:5]:  # the best posts of each desired city, also those below the overall top
-        local += s.match_talent(talent_id, LOCAL_K, filters.model_copy(update={"city": c}))
+    local: list[Match] = [m for ms in by_city for m in ms]
     # a post in a desired city comes first when it fits about as well as the best elsewhere; a
     # post there that fits badly (a PCB layout post for a UI designer) is no answer to the wish
     local = sorted({m.id: m for m in local if m.score >= RELEVANT_SHARE * best}.values(), key=lambda m: -m.score)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -32,6 +33,9 @@ def serve(
     finally:
         engine.dispose()
     out.print(f"API 服务：http://{host}:{port}/docs （Ctrl-C 停止）")
+    # the server's processes (this one, or the workers uvicorn starts with this environment)
+    # settle their heap once loaded (matcher.core.heap) unless told otherwise
+    os.environ.setdefault("TALENTMATCH_SETTLE_HEAP", "true")
     # the HTTP layer is named, not imported: the core knows no HTTP (settings come from the
     # environment, as here)
     # JSON log lines with request ids; uvicorn's own access log (raw paths and queries) is off

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     hnsw_m: int = 32
     hnsw_ef_search: int = 256
     candidate_pool: int = 200
+    # OpenMP threads of the one FAISS search of a request's candidates (0: faiss's default, one
+    # per core). The search of one query is bound by memory and the cores are shared by the
+    # concurrent requests and the worker processes: a second thread mostly waits (10^5 entries,
+    # 2 busy cores: 60 ms with one thread, 165 ms with two). Batch searches keep the default.
+    search_threads: int = Field(default=1, ge=0, le=256)
+    # after loading, freeze the loaded heap out of the garbage collector's walks and make
+    # collections rarer (matcher.core.heap: full collections were the p99 at 10^5 entries);
+    # `talentmatch serve` turns it on for its processes
+    settle_heap: bool = False
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
     min_score: float = 0.0

@@ -155,13 +155,32 @@ def scrub_controls(value: object) -> object:
     return value
 
 
+def scrub_fields(model_cls: type[BaseModel], data: object) -> object:
+    """``data`` with :func:`scrub_controls` applied to the value of each field of ``model_cls``
+    (a dict's other keys, and input that is not a dict, unchanged): what a ``"*"`` before-validator
+    does field by field, in one call per model (validating a stored record cost about twice as
+    much with one Python call per field)."""
+    if not isinstance(data, dict):
+        return data
+    texts = []  # one search over every string (most records have no control character)
+    for v in data.values():
+        if isinstance(v, str):
+            texts.append(v)
+        elif isinstance(v, list):
+            texts += [x for x in v if isinstance(x, str)]
+    if not _CONTROL.search("\n".join(texts)):
+        return data
+    fields = model_cls.model_fields
+    return {k: scrub_controls(v) if k in fields else v for k, v in data.items()}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", use_enum_values=False)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _no_control_characters(cls, value: object) -> object:
-        return scrub_controls(value)
+    def _no_control_characters(cls, data: object) -> object:
+        return scrub_fields(cls, data)
 
 
 def _clean_list(values: list[str]) -> list[str]:

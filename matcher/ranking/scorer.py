@@ -323,24 +323,26 @@ class PairScorer:
         stored record (not free text): every candidate ``(record, cosine)`` is scored on arrays
         (:meth:`score_many`, the same floats), and only the ``top_k`` shown are scored pair by
         pair for their explanations. The same list, in the same order."""
+        return self.rank_many(query, target, candidates, background).top(
+            top_k, min_score, include_ineligible=include_ineligible)
+
+    def rank_many(self, query: TalentProfile | DemandEntry, target: Kind,
+                  candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float) -> RankedMany:
+        """Every candidate ``(record, cosine)`` of a stored record scored on arrays, once, ready to
+        give :meth:`RankedMany.top` lists (of all candidates, or of those a filter keeps): a pair's
+        score does not depend on the other candidates, so each list is the one :meth:`top_many`
+        gives for those candidates."""
         n = len(candidates)
-        if n == 0:
-            return []
         others = [c for c, _ in candidates]
         cos = np.array([float(c) for _, c in candidates], dtype=np.float64)
+        if n == 0:
+            return RankedMany(self, query, target, others, cos, background, [], [])
         one, idx = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
         if target == "demand":
             many = self.score_many([query], others, one, idx, cos, background, target=target)  # type: ignore[list-item]
         else:
             many = self.score_many(others, [query], idx, one, cos, background, target=target)  # type: ignore[arg-type]
-        score, eligible = many.score.tolist(), many.eligible.tolist()
-        kept = [k for k in range(n) if (eligible[k] or include_ineligible) and score[k] >= min_score]
-        kept.sort(key=lambda k: (not eligible[k], -score[k], int(others[k].id or 0)))  # Scored.sort_key
-        out = []
-        for k in kept[:top_k]:
-            profile, entry = (query, others[k]) if target == "demand" else (others[k], query)
-            out.append(self.score(profile, entry, float(cos[k]), background, target=target))  # type: ignore[arg-type]
-        return out
+        return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist())
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
                candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
@@ -395,6 +397,45 @@ class ScoredMany:
     employer: np.ndarray
     eligible: np.ndarray
     comp: dict[str, np.ndarray]
+
+
+class RankedMany:
+    """The candidates of one query record scored on arrays (:meth:`PairScorer.rank_many`); the
+    pairs shown are scored pair by pair (for their explanations) once, whichever lists show them."""
+
+    def __init__(self, scorer: PairScorer, query: TalentProfile | DemandEntry, target: Kind,
+                 others: list[Any], cos: np.ndarray, background: float, score: list[float],
+                 eligible: list[bool]) -> None:
+        self.scorer, self.query, self.target, self.others = scorer, query, target, others
+        self.cos, self.background, self.score, self.eligible = cos, background, score, eligible
+        # Scored.sort_key of every candidate: (not eligible, -score, id)
+        self.order = sorted(range(len(others)), key=lambda k: (not eligible[k], -score[k], int(others[k].id or 0)))
+        self._pairs: dict[int, Scored] = {}
+
+    def top(self, top_k: int, min_score: float, *, include_ineligible: bool = False,
+            keep: Callable[[Any], bool] | None = None) -> list[Scored]:
+        """The ``top_k`` best candidates scoring at least ``min_score`` (eligible ones only unless
+        ``include_ineligible``; only those ``keep(record)`` accepts, when given), best first."""
+        out: list[Scored] = []
+        for k in self.order:
+            if len(out) >= top_k:
+                break
+            if not (self.eligible[k] or include_ineligible) or self.score[k] < min_score:
+                continue
+            if keep is not None and not keep(self.others[k]):
+                continue
+            out.append(self.pair(k))
+        return out
+
+    def pair(self, k: int) -> Scored:
+        """Candidate ``k`` scored pair by pair (the same floats as on arrays, with the matched and
+        missing skills and the unmet requirements of its explanation)."""
+        got = self._pairs.get(k)
+        if got is None:
+            profile, entry = (self.query, self.others[k]) if self.target == "demand" else (self.others[k], self.query)
+            got = self._pairs[k] = self.scorer.score(profile, entry, float(self.cos[k]), self.background,  # type: ignore[arg-type]
+                                                     target=self.target)
+        return got
 
 
 def holds(have: set[str], text: str, key: str, label: str) -> bool:

@@ -36,7 +36,13 @@ from matcher.core.settings import Settings
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
-from matcher.retrieval.vectorindex import VectorIndex, choose_kind, create_index, load_index
+from matcher.retrieval.vectorindex import (
+    VectorIndex,
+    choose_kind,
+    create_index,
+    load_index,
+    search_threads,
+)
 from matcher.storage.changes import ChangeCursor
 from models.encoders import CachedEncoder
 
@@ -482,7 +488,8 @@ class IndexManager:
         with self._lock:
             if len(side.dense) == 0:
                 return Candidates([], {}, {}, side.background)
-            scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
+            with search_threads(self.settings.search_threads):
+                scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
             dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
             lexical = dict(side.lexical.search(tokens, pool))
             if self.settings.fusion == "rrf":

@@ -427,3 +427,18 @@ def test_concurrent_adds_and_searches(make: Factory) -> None:
         t.join()
     assert not errors
     assert len(index) == 45 and len(set(index.ids().tolist())) == 45
+
+
+def test_search_threads_hold_for_the_block_only():
+    faiss = pytest.importorskip("faiss")
+    from matcher.retrieval.vectorindex import search_threads
+
+    faiss.omp_set_num_threads(3)
+    try:
+        with search_threads(1):
+            assert faiss.omp_get_max_threads() == 1
+        assert faiss.omp_get_max_threads() == 3
+        with search_threads(0):  # 0: faiss's own number
+            assert faiss.omp_get_max_threads() == 3
+    finally:
+        faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))

@@ -178,3 +178,36 @@ def test_kept_candidate_records_follow_every_write(pair):
     now = a.candidate_records("demand", d)
     assert now[d[1]].title == "PLC高级电气工程师" and d[2] not in now
     assert now[d[0]] is first[d[0]]
+
+
+def test_several_lists_from_one_ranking_are_the_lists_asked_one_by_one(pair):
+    """``match_talent_views``: one retrieval and one scoring for all the lists of a talent, each
+    list the one ``match_talent`` gives alone (uncached), impressions for the first list only."""
+    a, _ = pair
+    _d, t = _fill(a)
+    for p in ({"city": "淄博"}, {"city": "济南"}, {"city": "青岛", "include_ineligible": True}):
+        a.add("demand", [demand(title=f"数据工程师{n}", city=p["city"], required_skills=["Python", "SQL"][: n % 2 + 1],
+                                min_experience_years=n % 3, fresh_graduates_ok=n % 2 == 0) for n in range(6)])
+    views = [(15, None), (10, MatchFilters(city="淄博")), (10, MatchFilters(city="济南")),
+             (2, MatchFilters(city="青岛", include_ineligible=True)), (10, MatchFilters(city="上海")),
+             (250 // 5, None)]  # a larger pool: ranked apart
+    who = Principal(Role.SEEKER, key_id=1, talent_id=t[0])
+    shown, in_city = 0, 0
+    for tid in t:
+        singles = [_uncached(a, lambda k=k, f=f: a.match_talent(tid, k, f)) for k, f in views]  # noqa: B023
+        lists = a.match_talent_views(tid, views, shown_to=who if tid == t[0] else None)
+        assert [_dump(x) for x in lists] == singles
+        assert singles[4] == []  # a city without posts
+        in_city += len(singles[1])
+        assert [_dump(x) for x in a.match_talent_views(tid, views)] == singles  # cached, each list alone
+        shown += len(lists[0]) if tid == t[0] else 0
+    assert in_city and shown and a.outcomes.counts()["impressions"]["real"] == shown
+
+
+def test_one_ranking_gives_every_list_under_a_changed_weighting(pair):
+    a, _ = pair
+    _d, t = _fill(a)
+    a.weights = a.weights.model_copy(update={"s_location": a.weights.s_location + 3.0})
+    views = [(5, None), (3, MatchFilters(city="济南")), (3, MatchFilters(education="大专"))]
+    lists = a.match_talent_views(t[1], views)
+    assert [_dump(x) for x in lists] == [_uncached(a, lambda k=k, f=f: a.match_talent(t[1], k, f)) for k, f in views]

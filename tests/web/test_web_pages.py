@@ -357,3 +357,33 @@ def test_the_gap_report_counts_unsettled_entries_per_occupation(site):
     row = [tr for tr in re.findall(r"<tr.*?</tr>", section, re.S) if first.occupation_name in tr][0]
     assert re.search(r'<td class="n unsettled">1</td>', row)
     assert section.count('<td class="n unsettled">1</td>') == 1
+
+
+def test_the_posts_page_ranks_the_seeker_once_for_every_desired_city(site, monkeypatch):
+    """The overall list and each desired city's best posts come from one retrieval and one
+    scoring; the page is the one the lists ranked one by one give."""
+    from web.posts import seeker_posts
+
+    key = _seeker(site, skills=["Python", "Spark"], city="淄博", preferred_cities=["淄博", "济南", "青岛"])
+    svc = site.service
+    tid = svc.accounts.authenticate(key).talent_id
+    retrievals = []
+    real = svc.indexes.candidates
+    monkeypatch.setattr(svc.indexes, "candidates", lambda *a, **kw: retrievals.append(a[0]) or real(*a, **kw))
+    html = _client(site, key).get("/app/me/posts").text
+    assert retrievals == ["demand"] and cards(html)
+
+    def one_by_one(talent_id, views, *, shown_to=None, profile=None):  # the lists asked one at a time
+        return [svc.match_talent(talent_id, k, f, shown_to=shown_to if n == 0 else None, profile=profile)
+                for n, (k, f) in enumerate(views)]
+
+    from matcher.domain.schemas import MatchFilters
+
+    svc.results.clear()
+    together = seeker_posts(svc, tid, MatchFilters())
+    svc.results.clear()
+    monkeypatch.setattr(svc, "match_talent_views", one_by_one)
+    apart = seeker_posts(svc, tid, MatchFilters())
+    assert [(c.match.model_dump(), c.employer, c.city) for c in together[0]] == \
+        [(c.match.model_dump(), c.employer, c.city) for c in apart[0]] and together[1] == apart[1]
+    assert len(retrievals) > 2  # one by one: one retrieval per list

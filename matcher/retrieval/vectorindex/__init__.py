@@ -14,7 +14,8 @@ rebuild from the database.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,31 @@ __all__ = [
     "choose_kind",
     "create_index",
     "load_index",
+    "search_threads",
 ]
+
+
+@contextmanager
+def search_threads(n: int) -> Iterator[None]:
+    """FAISS searches in this block of this thread use ``n`` OpenMP threads (0: unchanged).
+
+    OpenMP keeps the number per thread: it is set and restored around each search, so a later
+    batch search on the same thread (a fair, an evaluation) keeps faiss's default. The numpy
+    backend ignores it."""
+    if n <= 0:
+        yield
+        return
+    try:
+        import faiss
+    except ImportError:  # pragma: no cover - the numpy backend without faiss installed
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 
