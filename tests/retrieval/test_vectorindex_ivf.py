@@ -134,7 +134,8 @@ def test_save_load_keeps_state_params_and_results(n: int, tmp_path: Path) -> Non
     before = index.search(queries, 10)
     index.save(tmp_path, {"model": "m"})
     loaded, manifest = load_index(tmp_path)
-    assert manifest["kind"] == "ivf" and manifest["params"] == {"nlist": 8, "nprobe": 3, "train_at": 400}
+    assert manifest["kind"] == "ivf"
+    assert manifest["params"] == {"nlist": 8, "nprobe": 3, "train_at": 400, "projected_dim": 16 if n >= 400 else None}
     assert loaded.trained == index.trained == (n >= 400)  # type: ignore[attr-defined]
     assert (loaded.nlist, loaded.nprobe, loaded.train_at) == (8, 3, 400)  # type: ignore[attr-defined]
     assert len(loaded) == n - 10 and set(loaded.ids().tolist()) == set(ids[10:].tolist())
@@ -171,9 +172,34 @@ def test_bad_parameters_and_auto_nlist() -> None:
             create_index("faiss", DIM, "ivf", **kw)
     assert create_index("faiss", DIM, "ivf", nlist=8, nprobe=50).nprobe == 8  # type: ignore[attr-defined]
     assert auto_nlist(10) == 16
-    assert auto_nlist(200_000) == 1024
-    assert auto_nlist(1_000_000) == 2048
+    assert auto_nlist(200_000) == 2048
+    assert auto_nlist(1_000_000) == 4096
     assert auto_nlist(10**9) == 8192
+
+
+def test_low_rank_vectors_are_searched_in_their_subspace_and_rescored_exactly() -> None:
+    """Vectors spanning 16 of 64 dimensions (like a low-rank encoder's): the lists hold 16, `get`
+    and every returned score come from the stored 64-dimensional vectors."""
+    rng = np.random.default_rng(17)
+    basis = np.linalg.qr(rng.standard_normal((64, 16)))[0].astype(np.float32)  # orthonormal columns
+    x = rng.standard_normal((1500, 16)).astype(np.float32) @ basis.T
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(1500, dtype=np.int64) + 1
+    index = create_index("faiss", 64, "ivf", nlist=8, nprobe=8, train_at=1000)
+    index.add(ids, x)
+    assert index.trained and index.projected_dim == 16  # type: ignore[attr-defined]
+    queries = rng.standard_normal((20, 64)).astype(np.float32)  # full-rank queries
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exp_s, exp_i = brute(dict(zip(ids.tolist(), x, strict=True)), queries, 10)
+    s, i = index.search(queries, 10)
+    np.testing.assert_array_equal(i, exp_i)
+    np.testing.assert_allclose(s, exp_s, atol=1e-5)
+    np.testing.assert_array_equal(index.get(ids[:5]), x[:5])
+    # full-rank vectors keep every dimension
+    full = create_index("faiss", DIM, "ivf", nlist=4, nprobe=4, train_at=200)
+    full.add(range(200), unit(rng, 200))
+    assert full.projected_dim == DIM  # type: ignore[attr-defined]
+    assert faiss_ivf.principal_basis(np.zeros((5, 8), dtype=np.float32)).shape == (8, 8)
 
 
 def test_product_indexes_on_ivf_rank_like_exact_search(tmp_path: Path, fake_encoder) -> None:
