@@ -59,9 +59,9 @@ class Settings(BaseSettings):
     hnsw_threshold: int = 200_000  # where "auto" leaves exact search (the name predates IVF)
     hnsw_m: int = 32
     hnsw_ef_search: int = 256
-    # IVF lists (0: from the size at build, the power of two nearest 2·√n) and lists probed
+    # IVF lists (0: from the size at build, the power of two nearest 4·√n) and lists probed
     ivf_nlist: int = Field(default=0, ge=0, le=65_536)
-    ivf_nprobe: int = Field(default=64, ge=1, le=65_536)
+    ivf_nprobe: int = Field(default=128, ge=1, le=65_536)
     candidate_pool: int = 200
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60

@@ -86,10 +86,10 @@ def test_settle_trains_only_with_39_vectors_per_list() -> None:
     index.add(range(100), unit(rng, 100))
     index.settle()
     assert not index.trained  # type: ignore[attr-defined]
-    index.add(range(100, 160), unit(rng, 60))  # 160 >= 39 * 4, below train_at
+    index.add(range(100, 156), unit(rng, 56))  # 156 = 39 * 4, below train_at
     assert not index.trained  # type: ignore[attr-defined]
     index.settle()
-    assert index.trained and len(index) == 160  # type: ignore[attr-defined]
+    assert index.trained and len(index) == 156  # type: ignore[attr-defined]
 
 
 def test_partial_probing_is_approximate_but_never_returns_deleted_or_disallowed_ids(
