@@ -391,7 +391,7 @@ def row_hnsw(args: argparse.Namespace) -> dict[str, Any]:
         return float(np.mean([min(10, int(np.sum(vecs[np.sort(f)] @ q >= k - 1e-5))) / 10
                               for f, q, k in zip(found, queries, kth_score, strict=True)]))
 
-    def run(k: int) -> tuple[list[np.ndarray], float, float]:
+    def run(index: Any, k: int) -> tuple[list[np.ndarray], float, float]:
         for q in queries[:20]:  # warm-up
             index.search(q, k)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -409,7 +409,7 @@ def row_hnsw(args: argparse.Namespace) -> dict[str, Any]:
             index.nprobe = min(value, nlist)  # type: ignore[attr-defined]
         elif kind == "hnsw":
             index.ef_search = value  # type: ignore[attr-defined]
-        found, qps, qps_cpu = run(10)
+        found, qps, qps_cpu = run(index, 10)
         res.append({"search": f"nprobe {value}" if kind == "ivf" else f"efSearch {value}" if kind == "hnsw" else "exact",
                     "product_setting": value == sweep[0], "recall_at_10": round(recall(found), 4),
                     "id_recall_at_10": round(id_recall(found), 4), "qps_1_thread": round(qps),
@@ -420,7 +420,7 @@ def row_hnsw(args: argparse.Namespace) -> dict[str, Any]:
         index.nprobe = st.ivf_nprobe  # type: ignore[attr-defined]
     elif kind == "hnsw":
         index.ef_search = st.hnsw_ef_search  # type: ignore[attr-defined]
-    _, qps_pool, qps_pool_cpu = run(st.candidate_pool)  # what the product asks: its candidate pool
+    _, qps_pool, qps_pool_cpu = run(index, st.candidate_pool)  # what the product asks: its candidate pool
     faiss.omp_set_num_threads(len(os.sched_getaffinity(0)))
     del index
     compared = []

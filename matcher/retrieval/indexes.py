@@ -35,7 +35,13 @@ from matcher.core.settings import Settings
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
-from matcher.retrieval.vectorindex import VectorIndex, auto_nlist, choose_kind, create_index, load_index
+from matcher.retrieval.vectorindex import (
+    VectorIndex,
+    auto_nlist,
+    choose_kind,
+    create_index,
+    load_index,
+)
 from matcher.storage.changes import ChangeCursor
 from models.encoders import CachedEncoder
 

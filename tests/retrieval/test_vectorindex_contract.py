@@ -18,7 +18,6 @@ from matcher.retrieval.vectorindex import (
     choose_kind,
     create_index,
     faiss_hnsw,
-    faiss_ivf,
     load_index,
 )
 from matcher.retrieval.vectorindex import base as vectorindex_base

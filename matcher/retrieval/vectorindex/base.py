@@ -283,7 +283,7 @@ class VectorIndex(ABC):
                 with contextlib.suppress(OSError):
                     path.unlink()
 
-    def settle(self) -> None:
+    def settle(self) -> None:  # noqa: B027 - an optional hook, a no-op unless overridden
         """Called after a bulk load (a rebuild, a reconcile): finish deferred work such as
         training. A no-op for indexes that have none."""
 
