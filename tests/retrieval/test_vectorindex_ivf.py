@@ -202,16 +202,14 @@ def test_low_rank_vectors_are_searched_in_their_subspace_and_rescored_exactly() 
     assert faiss_ivf.principal_basis(np.zeros((5, 8), dtype=np.float32)).shape == (8, 8)
 
 
-def test_product_indexes_on_ivf_rank_like_exact_search(tmp_path: Path, fake_encoder) -> None:
+def test_product_indexes_on_ivf_rank_like_exact_search(tmp_path: Path, db_url: str, fake_encoder) -> None:
     """Both sides forced onto IVF (all lists probed): the same rankings as exact flat indexes,
     through a bulk load (trained by settle), write-through adds and deletes, and a restart."""
     from matcher.wiring import build_service
 
-    db = f"sqlite:///{tmp_path / 'store.db'}"
-
     def service(kind: str, data: str):
         settings = Settings(data_dir=tmp_path / data, reference_dir=PROJECT_ROOT / "data", encoder="fake",
-                            database_url=db, index_kind=kind, ivf_nlist=4, ivf_nprobe=4)
+                            database_url=db_url, index_kind=kind, ivf_nlist=4, ivf_nprobe=4)
         return build_service(settings, encoder=fake_encoder)
 
     skills = ["Python", "Java", "Spark", "PLC", "焊接", "CAD", "数据分析", "机器学习", "电工", "SQL"]
