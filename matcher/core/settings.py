@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = 256
     # IVF lists (0: from the size at build, the power of two nearest 4·√n) and lists probed
     ivf_nlist: int = Field(default=0, ge=0, le=65_536)
-    ivf_nprobe: int = Field(default=128, ge=1, le=65_536)
+    ivf_nprobe: int = Field(default=96, ge=1, le=65_536)
     candidate_pool: int = 200
     fusion: Literal["rrf", "convex"] = "rrf"
     rrf_k: int = 60
