@@ -54,10 +54,14 @@ class Settings(BaseSettings):
     # as "e5"); "e5" — by the coder's own encoder (about 20 new titles a second on 2 cores)
     coder_queries: Literal["fast", "e5"] = "fast"
     index_backend: Literal["faiss", "numpy"] = "faiss"
-    index_kind: Literal["auto", "flat", "hnsw"] = "auto"
-    hnsw_threshold: int = 200_000
+    # "auto": exact flat below ``hnsw_threshold`` vectors, IVF (``ivf``) at and above it
+    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    hnsw_threshold: int = 200_000  # where "auto" leaves exact search (the name predates IVF)
     hnsw_m: int = 32
     hnsw_ef_search: int = 256
+    # IVF lists (0: from the size at build, the power of two nearest 4·√n) and lists probed
+    ivf_nlist: int = Field(default=0, ge=0, le=65_536)
+    ivf_nprobe: int = Field(default=96, ge=1, le=65_536)
     candidate_pool: int = 200
     # OpenMP threads of the one FAISS search of a request's candidates (0: faiss's default, one
     # per core). The search of one query is bound by memory and the cores are shared by the

@@ -38,6 +38,7 @@ from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
 from matcher.retrieval.vectorindex import (
     VectorIndex,
+    auto_nlist,
     choose_kind,
     create_index,
     load_index,
@@ -166,7 +167,8 @@ class IndexManager:
         if self.settings.index_backend == "numpy":
             kind_ = "flat"
         dense = create_index(self.settings.index_backend, self.cached.dim, kind_,
-                             hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search)
+                             hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search,
+                             nlist=self.settings.ivf_nlist or auto_nlist(n), nprobe=self.settings.ivf_nprobe)
         return SideIndex(kind, dense, BM25Index(background=True))
 
     def _load(self, kind: Kind) -> SideIndex | None:
@@ -285,6 +287,8 @@ class IndexManager:
                 side.lexical.upsert(chunk, [self.tokenizer.tokenize(texts[i]) for i in chunk])
                 for i in chunk:
                     side.hashes[i] = db[i]
+        if fresh:
+            side.dense.settle()  # e.g. IVF: train the centroids once a bulk load has enough vectors
         if stale or fresh:
             side.background = background_cosine(side.dense)
             side.dirty = True

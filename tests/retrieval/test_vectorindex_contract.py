@@ -22,7 +22,7 @@ from matcher.retrieval.vectorindex import (
 )
 from matcher.retrieval.vectorindex import base as vectorindex_base
 
-CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw")]
+CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw"), ("faiss", "ivf")]
 DIM = 32
 
 Factory = Callable[..., VectorIndex]
@@ -59,9 +59,18 @@ def make(request: pytest.FixtureRequest) -> Factory:
     def factory(dim: int = DIM) -> VectorIndex:
         if kind == "hnsw":
             return create_index(backend, dim, kind, hnsw_m=16, ef_construction=64, ef_search=128)
+        if kind == "ivf":
+            # forced on at test sizes: 8 lists trained after 100 vectors, all lists probed, so
+            # every search is exact (the approximate path has tests of its own below)
+            return create_index(backend, dim, kind, nlist=8, nprobe=8, train_at=100)
         return create_index(backend, dim, kind)
 
     return factory
+
+
+def exact(index: VectorIndex) -> bool:
+    """Whether `index` must return exactly the brute-force results (flat, or IVF probing every list)."""
+    return index.kind == "flat" or (index.kind == "ivf" and index.nprobe >= index.nlist)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +92,7 @@ def test_search_returns_nearest_by_cosine(make: Factory, corpus) -> None:
     assert scores.dtype == np.float32 and found.dtype == np.int64
     exp_scores, exp_ids = brute_force(vectors, ids, queries, 10)
     assert np.all(np.diff(scores, axis=1) <= 1e-6), "results must be sorted best first"
-    if index.kind == "flat":
+    if exact(index):
         np.testing.assert_array_equal(found, exp_ids)
         np.testing.assert_allclose(scores, exp_scores, atol=1e-5)
     else:
@@ -136,7 +145,7 @@ def test_remove_hides_ids(make: Factory, corpus) -> None:
     assert set(found.ravel().tolist()) - {-1} <= set(kept.tolist())
     exp_scores, exp_ids = brute_force(vectors[1::2], kept, queries, 10)
     scores, found = index.search(queries, 10)
-    if index.kind == "flat":
+    if exact(index):
         np.testing.assert_array_equal(found, exp_ids)
     else:
         assert recall(exp_ids, found) >= 0.95
@@ -376,7 +385,7 @@ def test_random_cycles_agree_with_reference(make: Factory) -> None:
         k = 5
         exp_scores, exp_ids = brute_force(ref_vecs, ref_ids, queries, k)
         scores, found = index.search(queries, k)
-        if index.kind == "flat":
+        if exact(index):
             np.testing.assert_array_equal(found, exp_ids)
             np.testing.assert_allclose(scores, exp_scores, atol=1e-5)
         else:
@@ -397,12 +406,15 @@ def test_registry_and_choose_kind() -> None:
         create_index("numpy", 0)
     index = create_index("numpy", 8)
     assert (index.backend, index.kind, index.dim) == ("numpy", "flat", 8)
+    with pytest.raises(ValueError, match="ivf"):
+        create_index("numpy", 8, "ivf")
     assert choose_kind(10, "auto", 100) == "flat"
-    assert choose_kind(100, "auto", 100) == "hnsw"
+    assert choose_kind(100, "auto", 100) == "ivf"
     assert choose_kind(10**6, "flat", 100) == "flat"
     assert choose_kind(1, "hnsw", 100) == "hnsw"
+    assert choose_kind(1, "ivf", 100) == "ivf"
     with pytest.raises(ValueError):
-        choose_kind(1, "ivf", 100)
+        choose_kind(1, "annoy", 100)
 
 
 def test_concurrent_adds_and_searches(make: Factory) -> None:

@@ -2,8 +2,10 @@
 
 Two backends sit behind one interface (`VectorIndex`) and one registry (`create_index`):
 
-- ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``) or ``hnsw`` (approximate,
-  ``IndexHNSWFlat`` with tombstones for deletes/updates and automatic compaction);
+- ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``), ``ivf`` (approximate,
+  ``IndexIVFFlat``: exact scoring inside the ``nprobe`` nearest of ``nlist`` k-means lists, direct
+  adds and deletes; the default at large sizes) or ``hnsw`` (approximate, ``IndexHNSWFlat`` with
+  tombstones for deletes/updates and automatic compaction);
 - ``numpy``: exact reference implementation (``flat`` only), used by the contract tests.
 
 Similarity is the inner product, which equals cosine similarity for unit vectors. Indexes are
@@ -29,6 +31,7 @@ from matcher.retrieval.vectorindex.base import (
 )
 from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex
 from matcher.retrieval.vectorindex.faiss_hnsw import FaissHNSWIndex
+from matcher.retrieval.vectorindex.faiss_ivf import FaissIVFIndex, auto_nlist
 from matcher.retrieval.vectorindex.numpy_flat import NumpyFlatIndex
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "KINDS",
     "MANIFEST_NAME",
     "VectorIndex",
+    "auto_nlist",
     "choose_kind",
     "create_index",
     "load_index",
@@ -67,8 +71,6 @@ def search_threads(n: int) -> Iterator[None]:
         faiss.omp_set_num_threads(before)
 
 
-
-
 def create_index(
     backend: str,
     dim: int,
@@ -77,8 +79,11 @@ def create_index(
     hnsw_m: int = 32,
     ef_construction: int = 200,
     ef_search: int = 128,
+    nlist: int = 1024,
+    nprobe: int = 32,
+    train_at: int | None = None,
 ) -> VectorIndex:
-    """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw")."""
+    """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw" | "ivf")."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if kind not in KINDS:
@@ -86,20 +91,23 @@ def create_index(
     if backend == "numpy":
         if kind != "flat":
             raise ValueError(
-                "the numpy backend supports kind 'flat' only; use backend 'faiss' for hnsw"
+                f"the numpy backend supports kind 'flat' only; use backend 'faiss' for {kind}"
             )
         return NumpyFlatIndex(dim)
     if kind == "flat":
         return FaissFlatIndex(dim)
+    if kind == "ivf":
+        return FaissIVFIndex(dim, nlist=nlist, nprobe=nprobe, train_at=train_at)
     return FaissHNSWIndex(dim, hnsw_m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
 
 
 def choose_kind(n: int, setting: str, threshold: int) -> str:
-    """The index kind for `n` vectors: `setting` itself, or for "auto" hnsw at/above `threshold`."""
+    """The index kind for `n` vectors: `setting` itself, or for "auto" ivf at/above `threshold`
+    (exact flat below it)."""
     if setting in KINDS:
         return setting
     if setting == "auto":
-        return "hnsw" if n >= threshold else "flat"
+        return "ivf" if n >= threshold else "flat"
     raise ValueError(
         f"unknown index kind setting {setting!r}; choose one of auto, {', '.join(KINDS)}"
     )
@@ -136,7 +144,7 @@ def load_index(
         manifest["dim"],
         manifest["count"],
     )
-    if (backend, kind) not in (("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw")):
+    if (backend, kind) not in (("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw"), ("faiss", "ivf")):
         raise IndexNotReady(f"unknown index backend/kind {backend!r}/{kind!r} in manifest")
     for key, value in (("dim", dim), ("count", count)):
         if (
@@ -154,6 +162,7 @@ def load_index(
         ("numpy", "flat"): NumpyFlatIndex._load,
         ("faiss", "flat"): FaissFlatIndex._load,
         ("faiss", "hnsw"): FaissHNSWIndex._load,
+        ("faiss", "ivf"): FaissIVFIndex._load,
     }
     index = loaders[(backend, kind)](directory, manifest)
     if index.dim != dim:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 from matcher.retrieval.vectorindex.files import fsync_dir, fsync_file, sha256_of
 
 BACKENDS: tuple[str, ...] = ("faiss", "numpy")
-KINDS: tuple[str, ...] = ("flat", "hnsw")
+KINDS: tuple[str, ...] = ("flat", "hnsw", "ivf")
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
@@ -30,7 +30,7 @@ MANIFEST_NAME = "manifest.json"
 NORM_TOLERANCE = 1e-3
 # Fraction of tombstoned HNSW slots above which the graph is rebuilt.
 COMPACT_RATIO = 0.25
-# With `allowed` restricting HNSW search to at most this many vectors, score them exactly
+# With `allowed` restricting HNSW or IVF search to at most this many vectors, score them exactly
 # (cheaper and more accurate than a heavily filtered graph walk).
 HNSW_EXACT_FILTER_MAX = 10_000
 # Prefix of every data file this module writes; stale ones are removed after a save.
@@ -282,6 +282,10 @@ class VectorIndex(ABC):
             if path.name.startswith(DATA_PREFIX) and path.name not in keep:
                 with contextlib.suppress(OSError):
                     path.unlink()
+
+    def settle(self) -> None:  # noqa: B027 - an optional hook, a no-op unless overridden
+        """Called after a bulk load (a rebuild, a reconcile): finish deferred work such as
+        training. A no-op for indexes that have none."""
 
     # ---- backend hooks -----------------------------------------------------------------
 
