@@ -394,7 +394,7 @@ def row_hnsw(args: argparse.Namespace) -> dict[str, Any]:
         return [f[f >= 0][:10] - 1 for f in found], qps, qps_cpu  # ids back to rows
 
     # the product's setting first, then the neighbouring ones of the same index
-    sweep = ([st.ivf_nprobe] + [p for p in (64, 96, 128, 192) if p != st.ivf_nprobe] if kind == "ivf" else
+    sweep = ([st.ivf_nprobe] + [p for p in (48, 64, 96, 128, 192) if p != st.ivf_nprobe] if kind == "ivf" else
              [st.hnsw_ef_search] + [e for e in (128, 512) if e != st.hnsw_ef_search] if kind == "hnsw" else [0])
     res = []
     for value in sweep:

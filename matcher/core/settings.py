@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = 256
     # IVF lists (0: from the size at build, the power of two nearest 4·√n) and lists probed
     ivf_nlist: int = Field(default=0, ge=0, le=65_536)
-    ivf_nprobe: int = Field(default=96, ge=1, le=65_536)
+    # 64: at 10^6 static-e5 (rank 256) vectors 0.970 recall@10 at 549 q/s on one thread; 96: 0.974 at 427
+    ivf_nprobe: int = Field(default=64, ge=1, le=65_536)
     candidate_pool: int = 200
     # OpenMP threads of the one FAISS search of a request's candidates (0: faiss's default, one
     # per core). The search of one query is bound by memory and the cores are shared by the

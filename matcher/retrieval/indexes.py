@@ -222,7 +222,7 @@ class IndexManager:
     def _bm25_key(self, fingerprint: object) -> dict[str, Any]:
         """What a saved BM25 index must match: the records' text hashes (the manifest's
         fingerprint) and the tokenizer that made their token lists."""
-        return {"fingerprint": fingerprint, "tokenizer": self.tokenizer.fingerprint(), "format": 1}
+        return {"fingerprint": fingerprint, "tokenizer": self.tokenizer.fingerprint(), "format": 2}
 
     def ensure(self, kind: Kind, progress: Progress | None = None) -> SideIndex:
         """The loaded index of a side, reconciled with the database."""

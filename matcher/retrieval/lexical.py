@@ -390,6 +390,12 @@ class BM25Index:
         """Up to `k` (id, score) pairs with score > 0, best first, optionally only ids in `allowed`."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise InvalidInput(f"k must be a positive integer, got {k!r}")
+        try:
+            return self._search(query_tokens, k, allowed)
+        finally:
+            self._start_rebuild()
+
+    def _search(self, query_tokens: Sequence[str], k: int, allowed: Iterable[int] | None) -> list[tuple[int, float]]:
         built, stale = self._snapshot()
         if built is None:
             return []
@@ -421,19 +427,22 @@ class BM25Index:
         """BM25 scores (float32) of the documents `ids` for the query, 0 for unknown ids."""
         id_list = _as_ids(ids)
         out = np.zeros(len(id_list), dtype=np.float32)
-        built, _stale = self._snapshot()
-        if built is None or not id_list:
+        try:
+            built, _stale = self._snapshot()
+            if built is None or not id_list:
+                return out
+            scores = built.score(query_tokens)
+            if scores is None:
+                return out
+            with self._lock:
+                live = self._docs
+                for pos, id_ in enumerate(id_list):
+                    row = built.row_of.get(id_)
+                    if row is not None and id_ in live:
+                        out[pos] = scores[row]
             return out
-        scores = built.score(query_tokens)
-        if scores is None:
-            return out
-        with self._lock:
-            live = self._docs
-            for pos, id_ in enumerate(id_list):
-                row = built.row_of.get(id_)
-                if row is not None and id_ in live:
-                    out[pos] = scores[row]
-        return out
+        finally:
+            self._start_rebuild()
 
     def refresh(self) -> None:
         """Build the index from the current documents now (in the caller's thread)."""
@@ -453,8 +462,7 @@ class BM25Index:
         directory = Path(directory)
         tmp = directory.with_name(f"{directory.name}.tmp-{uuid.uuid4().hex[:8]}")
         try:
-            built.retriever.save(str(tmp), show_progress=False)  # type: ignore[attr-defined]
-            np.save(tmp / "row_ids.npy", built.row_ids)
+            built.save(tmp)
             (tmp / "key.json").write_text(json.dumps(dict(key, k1=self.k1, b=self.b), sort_keys=True),
                                           encoding="utf-8")
             old = directory.with_name(f"{directory.name}.old-{uuid.uuid4().hex[:8]}")
@@ -483,13 +491,9 @@ class BM25Index:
             docs, generation = self._docs, self._generation
             expected = sorted(i for i, t in docs.items() if t)
         try:
-            import bm25s
-
-            row_ids = np.load(directory / "row_ids.npy", allow_pickle=False)
-            if sorted(row_ids.tolist()) != expected:
+            built = _Built.load(directory)
+            if sorted(built.row_ids.tolist()) != expected:
                 return False
-            retriever = bm25s.BM25.load(str(directory), mmap=True, load_corpus=False)
-            built = _Built(retriever, row_ids.astype(np.int64))
         except Exception as exc:  # a cache: unreadable means build it again
             log.warning("the saved BM25 index %s cannot be read (%s: %s): building it again", directory,
                         type(exc).__name__, exc)
@@ -525,10 +529,17 @@ class BM25Index:
                 built = _Built.build(docs, self.k1, self.b)
                 self._swap(built, generation)
                 return built, False
-            if self._worker is None:
+            return self._built, True
+
+    def _start_rebuild(self) -> None:
+        """Start the background rebuild when writes came after the built index (called after a
+        query has its answer: the rebuild's Python work would otherwise hold the GIL the query
+        needs, and the first query after a write would wait for it after all)."""
+        with self._lock:
+            if (self.background and self._worker is None and self._built_generation >= 0
+                    and self._built_generation != self._generation):
                 self._worker = threading.Thread(target=self._rebuild_loop, name="bm25-rebuild", daemon=True)
                 self._worker.start()
-            return self._built, True
 
     def _rebuild_loop(self) -> None:
         """Rebuild until the built index has caught up with the writes, then stop."""
@@ -547,13 +558,23 @@ class BM25Index:
 
 
 class _Built:
-    """An immutable bm25s index over the non-empty documents at one moment."""
+    """An immutable BM25 index over the non-empty documents at one moment: bm25s's eager score
+    matrix (CSC: a column of per-document scores for each term) and its vocabulary. Built by
+    bm25s; scored here with numpy, adding each query term's column in turn exactly as bm25s's
+    own scoring does (the same float32 sums, tested), so a saved index is read and queried
+    without importing bm25s or scipy."""
 
-    def __init__(self, retriever: object, row_ids: np.ndarray) -> None:
-        self.retriever = retriever
+    FILES = ("data", "indices", "indptr")
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], num_docs: int, vocab: dict[str, int],
+                 row_ids: np.ndarray) -> None:
+        self.data, self.indices, self.indptr = (arrays[k] for k in self.FILES)
+        self.num_docs = int(num_docs)
+        self.vocab = vocab
         self.row_ids = row_ids
         self.row_of: dict[int, int] = {int(i): r for r, i in enumerate(row_ids.tolist())}
-        self.vocab: dict[str, int] = retriever.vocab_dict  # type: ignore[attr-defined]
+        if self.num_docs != len(row_ids) or len(self.indptr) != len(vocab) + 1:
+            raise ValueError("BM25 index arrays disagree with its vocabulary or rows")
 
     @classmethod
     def build(cls, docs: dict[int, list[str]], k1: float, b: float) -> _Built | None:
@@ -565,7 +586,27 @@ class _Built:
             return None
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
         retriever.index([t for _, t in items], show_progress=False)
-        return cls(retriever, np.array([i for i, _ in items], dtype=np.int64))
+        if retriever.nonoccurrence_array is not None:  # pragma: no cover - lucene has none
+            raise RuntimeError("BM25 variant with non-occurrence scores")
+        sc = retriever.scores
+        # bm25s adds "" to its vocabulary without a column (a query never holds an empty token)
+        vocab = {t: i for t, i in retriever.vocab_dict.items() if t}
+        return cls({k: np.asarray(sc[k]) for k in cls.FILES}, sc["num_docs"], vocab,
+                   np.array([i for i, _ in items], dtype=np.int64))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True)
+        for k in self.FILES:
+            np.save(directory / f"{k}.npy", getattr(self, k))
+        np.save(directory / "row_ids.npy", self.row_ids)
+        (directory / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> _Built:
+        arrays = {k: np.load(directory / f"{k}.npy", mmap_mode="r", allow_pickle=False) for k in cls.FILES}
+        row_ids = np.load(directory / "row_ids.npy", allow_pickle=False).astype(np.int64)
+        vocab = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+        return cls(arrays, len(row_ids), vocab, row_ids)
 
     def score(self, query_tokens: Sequence[str]) -> np.ndarray | None:
         """BM25 score of every indexed row, or None when no query token is in the vocabulary."""
@@ -576,7 +617,12 @@ class _Built:
         )
         if not token_ids:
             return None
-        return np.asarray(self.retriever.get_scores_from_ids(token_ids), dtype=np.float32)  # type: ignore[attr-defined]
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        spans = [(int(self.indptr[t]), int(self.indptr[t + 1])) for t in token_ids]
+        # one term's column after the other, in the query's order: bm25s's own order of additions
+        np.add.at(scores, np.concatenate([self.indices[a:z] for a, z in spans]),
+                  np.concatenate([self.data[a:z] for a, z in spans]).astype(np.float32, copy=False))
+        return scores
 
     def rows(self, ids: list[int]) -> np.ndarray:
         """Row numbers of those `ids` that are indexed."""

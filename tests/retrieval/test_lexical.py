@@ -333,3 +333,31 @@ def test_a_saved_built_index_loads_only_for_the_same_documents_and_key(tmp_path)
     damaged = BM25Index(background=True)
     damaged.upsert(list(docs), list(docs.values()))
     assert not damaged.load_built(tmp_path / "bm25", key) and damaged.search(["python"], 10)  # built instead
+
+
+def test_built_index_scores_exactly_as_bm25s() -> None:
+    """_Built scores a query with numpy from bm25s's score matrix: the same float32 sums as
+    bm25s's own get_scores_from_ids, for random documents and queries (repeated terms too)."""
+    import random
+
+    import bm25s
+
+    from matcher.retrieval.lexical import _Built
+
+    r = random.Random(1)
+    words = [f"w{i}" for i in range(300)] + ["数据", "分析", "python"]
+    docs = {i: [r.choice(words) for _ in range(r.randint(0, 30))] for i in range(2000)}
+    built = _Built.build(docs, 1.5, 0.75)
+    ref = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    ref.index([t for t in docs.values() if t], show_progress=False)
+    compared = 0
+    for _ in range(200):
+        query = [r.choice(words) for _ in range(r.randint(1, 8))]
+        ids = list(dict.fromkeys(built.vocab[t] for t in query if t in built.vocab))
+        mine = built.score(query)
+        assert (mine is None) == (not ids)
+        if ids:
+            assert np.array_equal(mine, np.asarray(ref.get_scores_from_ids(ids), dtype=np.float32))
+            compared += 1
+    assert compared > 150
+    assert built.score(["未知词"]) is None
