@@ -318,3 +318,27 @@ class VectorIndex(ABC):
     def _params(self) -> dict[str, Any]:
         """Backend parameters recorded in the manifest."""
         return {}
+
+
+class SlotIds:
+    """Membership for an index that keeps its vectors in slots: ``_slot_of`` maps each stored
+    id to its slot (the HNSW and IVF indexes)."""
+
+    _slot_of: dict[int, int]
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, id_: object) -> bool:
+        try:
+            return int(id_) in self._slot_of  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return False
+
+    def _present_mask(self, ids: np.ndarray) -> np.ndarray:
+        s = self._slot_of
+        return np.fromiter((int(i) in s for i in ids), dtype=bool, count=len(ids))
+
+    def _slots(self, ids: np.ndarray) -> np.ndarray:
+        s = self._slot_of
+        return np.fromiter((s[int(i)] for i in ids), dtype=np.int64, count=len(ids))

@@ -17,6 +17,7 @@ from matcher.retrieval.vectorindex.base import (
     COMPACT_RATIO,
     HNSW_EXACT_FILTER_MAX,
     PAD_ID,
+    SlotIds,
     VectorIndex,
     top_k,
 )
@@ -29,7 +30,7 @@ from matcher.retrieval.vectorindex.files import (
 )
 
 
-class FaissHNSWIndex(VectorIndex):
+class FaissHNSWIndex(SlotIds, VectorIndex):
     """Approximate index: ``faiss.IndexHNSWFlat`` (inner product) with tombstones.
 
     HNSW graphs cannot delete nodes, so a removed or replaced vector keeps its internal slot
@@ -80,15 +81,6 @@ class FaissHNSWIndex(VectorIndex):
         graph.hnsw.efSearch = self.ef_search
         return graph
 
-    def __len__(self) -> int:
-        return len(self._slot_of)
-
-    def __contains__(self, id_: object) -> bool:
-        try:
-            return int(id_) in self._slot_of  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            return False
-
     @property
     def tombstones(self) -> int:
         """Number of dead slots still in the graph."""
@@ -97,14 +89,6 @@ class FaissHNSWIndex(VectorIndex):
     def ids(self) -> np.ndarray:
         with self._lock:
             return self._slot_id[self._slot_id >= 0].copy()
-
-    def _present_mask(self, ids: np.ndarray) -> np.ndarray:
-        s = self._slot_of
-        return np.fromiter((int(i) in s for i in ids), dtype=bool, count=len(ids))
-
-    def _slots(self, ids: np.ndarray) -> np.ndarray:
-        s = self._slot_of
-        return np.fromiter((s[int(i)] for i in ids), dtype=np.int64, count=len(ids))
 
     def _storage(self) -> np.ndarray:
         """Zero-copy (ntotal, dim) view of the stored vectors; valid until the next mutation."""

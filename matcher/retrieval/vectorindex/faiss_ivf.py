@@ -33,6 +33,7 @@ from matcher.core.errors import IndexNotReady, InvalidInput
 from matcher.retrieval.vectorindex.base import (
     HNSW_EXACT_FILTER_MAX,
     PAD_ID,
+    SlotIds,
     VectorIndex,
     top_k,
 )
@@ -80,7 +81,7 @@ def principal_basis(vectors: np.ndarray, energy: float = ENERGY) -> np.ndarray:
     return np.ascontiguousarray(basis[:, :d], dtype=np.float32)
 
 
-class FaissIVFIndex(VectorIndex):
+class FaissIVFIndex(SlotIds, VectorIndex):
     """Approximate index: IVF-SQ8 over the principal subspace, exact re-score of the candidates."""
 
     backend = "faiss"
@@ -130,27 +131,10 @@ class FaissIVFIndex(VectorIndex):
         """Dimensions the lists hold (None until trained)."""
         return None if self._projection is None else int(self._projection.shape[1])
 
-    def __len__(self) -> int:
-        return len(self._slot_of)
-
-    def __contains__(self, id_: object) -> bool:
-        try:
-            return int(id_) in self._slot_of  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            return False
-
     def ids(self) -> np.ndarray:
         with self._lock:
             live = self._slot_id[: self._used]
             return live[live >= 0].copy()
-
-    def _present_mask(self, ids: np.ndarray) -> np.ndarray:
-        s = self._slot_of
-        return np.fromiter((int(i) in s for i in ids), dtype=bool, count=len(ids))
-
-    def _slots(self, ids: np.ndarray) -> np.ndarray:
-        s = self._slot_of
-        return np.fromiter((s[int(i)] for i in ids), dtype=np.int64, count=len(ids))
 
     # ---- mutation ------------------------------------------------------------------------
 
