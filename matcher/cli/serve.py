@@ -44,6 +44,16 @@ def serve(
                   "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json",
                                           "stream": "ext://sys.stdout"}},
                   "root": {"handlers": ["stdout"], "level": "INFO"}}
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
-                forwarded_allow_ips=forwarded_allow_ips, log_config=log_config, access_log=False,
-                workers=workers if workers > 1 else None)
+    options = dict(factory=True, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
+                   forwarded_allow_ips=forwarded_allow_ips, log_config=log_config, access_log=False)
+    if workers == 1:
+        uvicorn.run("api.app:create_app", **options)  # type: ignore[arg-type]
+        return
+    # several processes: uvicorn.run's own multi-worker path, with a listening socket that says it
+    # is TCP (matcher.cli.tcpserve), else every kept-alive response waits ~40 ms for a delayed ACK
+    from uvicorn.supervisors import Multiprocess
+
+    from matcher.cli.tcpserve import TcpConfig
+
+    config = TcpConfig("api.app:create_app", workers=workers, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
