@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from matcher.core.textnorm import normalize_key, normalize_text
 from matcher.domain.schemas import (
@@ -25,6 +26,12 @@ from matcher.domain.schemas import (
 )
 
 _REQUIREMENTS_KEPT = 10_000  # distinct requirement sets kept by QualificationRules.requirements
+
+
+def _requirement_fields(entry: DemandEntry) -> tuple[Any, ...]:
+    """What an entry's hard requirements are parsed from."""
+    return (entry.education, entry.required_title_level, entry.required_skill_level,
+            tuple(entry.required_certificates))
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,8 @@ class QualificationRules:
     def __init__(self, data: dict) -> None:
         self.equivalences: list[dict] = data.get("equivalences", [])
         self._parsed: dict[str, Requirement] = {}
-        self._requirements: dict[tuple, tuple[Requirement, ...]] = {}
+        # the parse of each distinct set of requirement fields (a fair asks tens of thousands of times)
+        self._kept_requirements = lru_cache(maxsize=_REQUIREMENTS_KEPT)(self._requirements_by_fields)
         self.title_aliases: dict[str, str] = {
             normalize_key(k): v for k, v in data.get("title_aliases", {}).items()
         }
@@ -107,27 +115,24 @@ class QualificationRules:
     def requirements(self, entry: DemandEntry) -> list[Requirement]:
         """The entry's hard requirements (a new list; the parse is kept per distinct set of
         requirement fields, which a fair or a ranking asks for many times)."""
-        key = (entry.education, entry.required_title_level, entry.required_skill_level,
-               tuple(entry.required_certificates))
-        found = self._requirements.get(key)
-        if found is None:
-            if len(self._requirements) >= _REQUIREMENTS_KEPT:
-                self._requirements.clear()
-            found = self._requirements[key] = tuple(self._requirements_of(entry))
-        return list(found)
+        return list(self._kept_requirements(*_requirement_fields(entry)))
 
     def _requirements_of(self, entry: DemandEntry) -> list[Requirement]:
+        return list(self._requirements_by_fields(*_requirement_fields(entry)))
+
+    def _requirements_by_fields(self, education: Education | None, title_level: TitleLevel | None,
+                                skill_level: SkillLevel | None, certificates: tuple[str, ...]) -> tuple[Requirement, ...]:
         reqs: list[Requirement] = []
-        if entry.education is not None:
-            reqs.append(Requirement("education", f"{entry.education.value}及以上学历", entry.education.value))
-        if entry.required_title_level is not None:
-            lvl = entry.required_title_level.value
+        if education is not None:
+            reqs.append(Requirement("education", f"{education.value}及以上学历", education.value))
+        if title_level is not None:
+            lvl = title_level.value
             reqs.append(Requirement("title", f"{lvl}及以上职称", lvl))
-        if entry.required_skill_level is not None:
-            lvl = entry.required_skill_level.value
+        if skill_level is not None:
+            lvl = skill_level.value
             reqs.append(Requirement("skill_level", f"{lvl}及以上职业技能等级", lvl))
-        reqs.extend(self.parse_requirement(c) for c in entry.required_certificates)
-        return reqs
+        reqs.extend(self.parse_requirement(c) for c in certificates)
+        return tuple(reqs)
 
     # -- what a profile holds -------------------------------------------------------------
 

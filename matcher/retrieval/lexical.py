@@ -426,23 +426,26 @@ class BM25Index:
     def scores_for(self, query_tokens: Sequence[str], ids: Iterable[int]) -> np.ndarray:
         """BM25 scores (float32) of the documents `ids` for the query, 0 for unknown ids."""
         id_list = _as_ids(ids)
-        out = np.zeros(len(id_list), dtype=np.float32)
         try:
-            built, _stale = self._snapshot()
-            if built is None or not id_list:
-                return out
-            scores = built.score(query_tokens)
-            if scores is None:
-                return out
-            with self._lock:
-                live = self._docs
-                for pos, id_ in enumerate(id_list):
-                    row = built.row_of.get(id_)
-                    if row is not None and id_ in live:
-                        out[pos] = scores[row]
-            return out
+            return self._scores_for(query_tokens, id_list)
         finally:
             self._start_rebuild()
+
+    def _scores_for(self, query_tokens: Sequence[str], id_list: list[int]) -> np.ndarray:
+        out = np.zeros(len(id_list), dtype=np.float32)
+        built, _stale = self._snapshot()
+        if built is None or not id_list:
+            return out
+        scores = built.score(query_tokens)
+        if scores is None:
+            return out
+        with self._lock:
+            live = self._docs
+            for pos, id_ in enumerate(id_list):
+                row = built.row_of.get(id_)
+                if row is not None and id_ in live:
+                    out[pos] = scores[row]
+        return out
 
     def refresh(self) -> None:
         """Build the index from the current documents now (in the caller's thread)."""

@@ -13,7 +13,6 @@ e5 vectors of the bundled texts and writes ``models/artifacts/static-e5.npz``.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import threading
@@ -69,9 +68,9 @@ class StaticEncoder(Encoder):
         if not path.exists():
             raise MissingModelDependency(f"静态编码器文件不存在：{path}（运行 scripts/build_static_encoder.py）")
         self._path = path
-        raw = path.read_bytes()
-        digest = hashlib.sha256(raw).hexdigest()[:8]
-        with np.load(io.BytesIO(raw), allow_pickle=False) as d:
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()[:8]
+        with np.load(path, allow_pickle=False) as d:  # members are read when asked for
             self.meta = json.loads(bytes(d["meta"]).decode("utf-8"))
             self.dim = int(d["basis"].shape[1])
         self.name = f"static-e5-{digest}"
