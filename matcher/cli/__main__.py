@@ -1,5 +1,5 @@
 """``python -m matcher.cli.main``."""
 
-from matcher.cli.main import main
+from matcher.cli.main import run
 
-main()
+run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +22,32 @@ class Fmt(StrEnum):
     json = "json"
 
 
+def startup_done() -> None:
+    """A command has started (its settings read, its service built): what was loaded stays
+    for the whole run, so it is moved out of the collector's sight (``gc.freeze``) and the
+    collector, off while starting (``main.run``), works again on what the command makes."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def make_service(settings: Any = None) -> MatchService:
     """The matching service (heavy imports only when a command needs them)."""
     from matcher.core.settings import load_settings
     from matcher.wiring import build_service
 
-    return build_service(settings or load_settings())
+    svc = build_service(settings or load_settings())
+    startup_done()
+    return svc
 
 
 def run_settings() -> Any:
     """The settings of this run, from the environment (prefix TALENTMATCH_)."""
     from matcher.core.settings import load_settings
 
-    return load_settings()
+    settings = load_settings()
+    startup_done()
+    return settings
 
 
 def run_service(settings: Any = None) -> MatchService:

@@ -8,6 +8,7 @@ from matcher.cli.common import (
     ProgressBar,
     out,
     run_service,
+    run_settings,
 )
 
 index_app = typer.Typer(no_args_is_help=True, help="向量索引维护")
@@ -36,11 +37,20 @@ def index_rebuild() -> None:
 @index_app.command("status")
 def index_status() -> None:
     """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。"""
-    svc = run_service()
+    # no service: the database's text hashes, the saved files and the encoder's name and
+    # dimension are all it reads (nothing loaded for search, nothing saved)
+    from matcher.retrieval.encoders import build_encoder
+    from matcher.retrieval.indexes import saved_status
+    from matcher.storage.store import Store
+
+    settings = run_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    encoder = build_encoder(settings.encoder, settings.encoder_model)
+    store = Store(settings.db_url())
     try:
-        status = svc.indexes.saved_status()
+        status = saved_status(settings, store, encoder.name, encoder.dim)
     finally:
-        svc.store.close()  # nothing loaded, nothing saved: the status is what is on disk
+        store.close()
     out.print_json(data=status)
     if not all(v["in_step"] for v in status.values()):
         out.print("索引与数据库不一致：运行 `talentmatch index sync` 修复（运行中的服务会自动跟上数据库的变化）。")

@@ -76,10 +76,11 @@ class StaticEncoder(Encoder):
         self.name = f"static-e5-{digest}"
         self._lock = threading.Lock()
         self._loaded: tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._wide: np.ndarray | None = None
 
     def _tables(self) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
-        """The vocabulary, feature table, basis and mean, read on first use (a service that
-        never encodes, e.g. a status command, does not read them)."""
+        """The vocabulary, feature table (float16, as stored), basis and mean, read on first
+        use (a service that never encodes, e.g. a status command, does not read them)."""
         loaded = self._loaded
         if loaded is None:
             with self._lock:
@@ -87,13 +88,25 @@ class StaticEncoder(Encoder):
                 if loaded is None:
                     with np.load(self._path, allow_pickle=False) as d:
                         vocab = bytes(d["vocab"]).decode("utf-8").split("\n")
-                        table = d["table"].astype(np.float32)
+                        table = d["table"]
                         basis = d["basis"].astype(np.float32)
                         mean = d["mean"].astype(np.float32)
-                    # one extra zero row: where a text has no known feature at all
-                    table = np.vstack([table, np.zeros((1, table.shape[1]), np.float32)])
                     loaded = self._loaded = ({w: i for i, w in enumerate(vocab)}, table, basis, mean)
         return loaded
+
+    def _table32(self) -> np.ndarray:
+        """The feature table in float32 with one extra zero row (where a text has no known
+        feature at all), for the sparse product of large batches; made on the first one."""
+        wide = self._wide
+        if wide is None:
+            table = self._tables()[1]
+            with self._lock:
+                wide = self._wide
+                if wide is None:
+                    wide = np.zeros((len(table) + 1, table.shape[1]), np.float32)
+                    wide[:-1] = table
+                    self._wide = wide
+        return wide
 
     @staticmethod
     def write(path: Path, vocab: Sequence[str], table: np.ndarray, basis: np.ndarray, mean: np.ndarray,
@@ -114,7 +127,7 @@ class StaticEncoder(Encoder):
 
     def _encode_flagged(self, texts: Sequence[str], flags: Sequence[bool]) -> np.ndarray:
         index, table, basis, mean = self._tables()
-        empty = len(table) - 1
+        empty = len(table)  # no known feature: a zero row
         ids: list[int] = []
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
         weights = np.empty(len(texts), dtype=np.float32)
@@ -126,12 +139,16 @@ class StaticEncoder(Encoder):
         if len(ids) <= SMALL_BATCH_FEATURES:
             # a query or a few texts: each row summed in order (the sparse product sums the same
             # rows in the same order) without importing scipy, a third of a one-query command
-            low = np.add.reduceat(table[np.asarray(ids, dtype=np.int64)], indptr[:-1], axis=0)
+            # rows only (float16 to float32 is exact: the same values as the float32 table's)
+            at = np.asarray(ids, dtype=np.int64)
+            rows = table[np.minimum(at, empty - 1)].astype(np.float32)
+            rows[at == empty] = 0.0
+            low = np.add.reduceat(rows, indptr[:-1], axis=0)
         else:
             from scipy import sparse
 
             counts = sparse.csr_matrix((np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int64),
-                                        indptr), shape=(len(texts), len(table)))
-            low = counts @ table
+                                        indptr), shape=(len(texts), len(table) + 1))
+            low = counts @ self._table32()
         low *= weights[:, None]  # repeated features add up, as in training
         return low @ basis + mean

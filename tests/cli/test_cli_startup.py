@@ -58,3 +58,62 @@ def test_the_check_would_see_a_heavy_import():
     """Guards the test: the same parser does see the heavy modules of a command that uses them."""
     assert "numpy" in heavy_in({"numpy", "numpy.core", "typer"})
     assert heavy_in({"typer", "rich.console", "matcher.cli.main"}) == []
+
+
+# -- the executable's exit (``main.run``): no interpreter teardown, nothing skipped ---------------
+
+
+def run_entry(code: str, *args: str, data_dir: str | None = None) -> subprocess.CompletedProcess[str]:
+    """A fresh Python running ``code`` and then the executable's entry point ``run()`` on ARGS."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALENTMATCH_")}
+    if data_dir:
+        env["TALENTMATCH_DATA_DIR"] = data_dir
+        env["TALENTMATCH_ENCODER"] = "fake"
+    script = (f"import sys\n{code}\nsys.argv = ['talentmatch', *{list(args)!r}]\n"
+              "from matcher.cli.main import run\nrun()\nraise SystemExit('run() returned')\n")
+    return subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_run_flushes_the_output_and_runs_the_exit_handlers():
+    """Output still buffered and ``atexit`` handlers (temporary files, logging) are not lost."""
+    proc = run_entry("import atexit\natexit.register(lambda: print('已运行退出处理'))\nprint('缓冲中', end='')",
+                     "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("缓冲中") and "talentmatch" in proc.stdout
+    assert proc.stdout.rstrip().endswith("已运行退出处理")
+
+
+def test_run_keeps_the_commands_exit_status_and_message(tmp_path):
+    proc = run_entry("", "match", "demand", "424242", data_dir=str(tmp_path))
+    assert proc.returncode == 2
+    assert "424242" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_entry("", "no-such-command")
+    assert proc.returncode == 2 and proc.stderr.strip()
+
+
+def test_run_waits_for_a_running_thread(tmp_path):
+    """A thread still working at the end (e.g. a background save) ends its work: the process
+    exits the usual way then."""
+    done = tmp_path / "done.txt"
+    proc = run_entry("import threading, time, pathlib\n"
+                     "def work():\n    time.sleep(0.5)\n"
+                     f"    pathlib.Path({str(done)!r}).write_text('ok')\n"
+                     "threading.Thread(target=work).start()", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert done.read_text() == "ok"
+
+
+def test_startup_done_turns_the_collector_back_on():
+    import gc
+
+    from matcher.cli.common import startup_done
+
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        startup_done()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

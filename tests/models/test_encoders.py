@@ -71,10 +71,15 @@ def test_sentence_transformers_m3e_small_offline():
     assert v[0] @ v[1] > v[0] @ v[2]
 
 
-def test_static_encoder_round_trip_features_and_sides(tmp_path):
+@pytest.mark.parametrize("small_batch_features", [10**9, 0], ids=["summed-with-numpy", "sparse-product"])
+def test_static_encoder_round_trip_features_and_sides(tmp_path, monkeypatch, small_batch_features):
     """A tiny hand-made table: a text's vector is the normalised sum of its features' rows,
-    repeated features count twice, unknown features are ignored, the side marker matters."""
+    repeated features count twice, unknown features are ignored, the side marker matters; on
+    both summing paths (a few texts, a large batch)."""
+    import models.encoders.static as static
     from models.encoders.static import PASSAGE_MARK, QUERY_MARK, StaticEncoder, featurize
+
+    monkeypatch.setattr(static, "SMALL_BATCH_FEATURES", small_batch_features)
 
     assert featurize("Java开发", True) == [QUERY_MARK, "java", "开", "发", "开发"]
     assert featurize("ＰＬＣ编程", False)[:2] == [PASSAGE_MARK, "plc"]  # full-width folded, lower-cased
