@@ -3,9 +3,10 @@
 Repositories (``records``, ``accounts``, ``organisations``, ``vectors``, ``fair_repo``, ``zone_repo``,
 ``chains_repo``, ``outcomes_repo``; ``store`` is their facade) read and write them; nothing outside
 ``matcher.storage`` names a row class.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: SQLAlchemy reads each ``Mapped[...]`` annotation,
+and string annotations must be evaluated first (twice the import time of this module).
+"""
 
 from datetime import UTC, date, datetime
 from typing import Any
