@@ -12,6 +12,13 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    # several test processes share the cores: one OpenMP/BLAS thread each (set before numpy,
+    # faiss, scikit-learn or torch load, and inherited by the processes the tests start).
+    # Two processes each spinning two OpenMP threads on two cores made scikit-learn's
+    # gradient boosting 20-30x slower (a 2 s test took 65 s)
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
 from matcher.core.settings import PROJECT_ROOT, Settings  # noqa: E402
 from matcher.domain.schemas import DemandEntry, TalentProfile  # noqa: E402
