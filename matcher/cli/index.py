@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from matcher.cli.common import (
@@ -37,20 +39,26 @@ def index_rebuild() -> None:
 @index_app.command("status")
 def index_status() -> None:
     """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。"""
-    # no service: the database's text hashes, the saved files and the encoder's name and
-    # dimension are all it reads (nothing loaded for search, nothing saved)
+    # no service: the records' text hashes (read with SQLAlchemy Core, nothing written; a
+    # database not set up yet goes through the store, which sets it up), the saved files and
+    # the encoder's name and dimension are all it reads
     from matcher.retrieval.encoders import build_encoder
-    from matcher.retrieval.indexes import saved_status
-    from matcher.storage.store import Store
+    from matcher.retrieval.saved import saved_status
+    from matcher.storage.peek import RecordHashes
 
     settings = run_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     encoder = build_encoder(settings.encoder, settings.encoder_model)
-    store = Store(settings.db_url())
+    records: Any = RecordHashes(settings.db_url())
     try:
-        status = saved_status(settings, store, encoder.name, encoder.dim)
+        if not records.ready():
+            from matcher.storage.store import Store
+
+            records.close()
+            records = Store(settings.db_url())
+        status = saved_status(settings, records, encoder.name, encoder.dim)
     finally:
-        store.close()
+        records.close()
     out.print_json(data=status)
     if not all(v["in_step"] for v in status.values()):
         out.print("索引与数据库不一致：运行 `talentmatch index sync` 修复（运行中的服务会自动跟上数据库的变化）。")

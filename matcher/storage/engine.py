@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.core.errors import Conflict
+
+if TYPE_CHECKING:  # the ORM is imported by the first Database, not by make_engine's callers
+    from sqlalchemy.orm import Session
 
 __all__ = ["Database", "make_engine"]
 
@@ -68,6 +71,8 @@ class Database:
 
     def __init__(self, url: str, *, engine: Engine | None = None, create: bool = True) -> None:
         self.url = url
+        from sqlalchemy.orm import sessionmaker
+
         self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.engine.execution_options(tm_write=True), expire_on_commit=False)

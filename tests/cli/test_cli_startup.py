@@ -24,10 +24,10 @@ HEAVY = ("numpy", "scipy", "faiss", "torch", "sentence_transformers", "sklearn",
 PYDANTIC = ("pydantic", "pydantic_core")
 
 
-def imported_modules(*args: str) -> set[str]:
+def imported_modules(*args: str, env_extra: dict[str, str] | None = None) -> set[str]:
     """Modules a fresh ``python -X importtime -m matcher.cli ARGS`` imports (run from the project
     root, so this tree is the one imported)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TALENTMATCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALENTMATCH_")} | (env_extra or {})
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "matcher.cli", *args], cwd=PROJECT_ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -52,6 +52,20 @@ def test_top_level_help_imports_no_heavy_module():
 def test_group_help_imports_no_heavy_module(group):
     found = heavy_in(imported_modules(group, "--help"))
     assert not found, f"talentmatch {group} --help imports {found}"
+
+
+def test_index_status_reads_the_database_without_the_orm(tmp_path):
+    """``index status`` on a database that is set up: the records' hashes through SQLAlchemy
+    Core, no ORM, no table classes, no service, no pydantic models of the project."""
+    from matcher.storage.store import Store
+
+    Store(f"sqlite:///{tmp_path / 'talentmatch.db'}").close()  # set up, as any earlier command does
+    names = imported_modules("index", "status", env_extra={"TALENTMATCH_DATA_DIR": str(tmp_path),
+                                                           "TALENTMATCH_ENCODER": "fake"})
+    assert "sqlalchemy" in names and "matcher.storage.peek" in names  # it did read the database
+    found = heavy_in(names, ("sqlalchemy.orm", "matcher.storage.tables", "matcher.storage.store", "matcher.service",
+                             "matcher.domain.schemas", "scipy", "torch", "sklearn"))
+    assert not found, f"talentmatch index status imports {found}"
 
 
 def test_the_check_would_see_a_heavy_import():

@@ -1,0 +1,65 @@
+"""What is saved on disk for each side's index, compared with the database, without loading
+anything for search: ``talentmatch index status`` (no service), and ``IndexManager.saved_status``.
+
+Kept apart from :mod:`matcher.retrieval.indexes` so that the check loads neither the store's ORM
+nor the service's models: it needs the settings, the records' text hashes (any reader with
+``text_hashes``, e.g. :class:`matcher.storage.peek.RecordHashes`) and the encoder's name and
+dimension.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from matcher.core.errors import IndexNotReady
+from matcher.core.settings import Settings
+from matcher.retrieval.vectorindex import load_index
+
+TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
+# only these statuses are searchable; others stay in the database but leave the index
+SEARCHABLE = {"demand": "open", "talent": "active"}
+
+
+class TextHashes(Protocol):
+    def text_hashes(self, kind: str, status: str | None = None) -> dict[int, str]: ...
+
+
+def saved_status(settings: Settings, records: TextHashes, model: str, model_dim: int) -> dict[str, dict[str, Any]]:
+    """What is saved on disk for each side, compared with the database, before any repair
+    (nothing is loaded for search, re-indexed or saved): ``problem`` names a file that cannot be
+    used. Needs no service: the settings, the records' text hashes and the encoder's name and
+    dimension (``talentmatch index status`` builds nothing else)."""
+    out = {}
+    for kind in ("demand", "talent"):
+        db = records.text_hashes(kind, status=SEARCHABLE[kind])
+        entry: dict[str, Any] = {"saved": False, "indexed": 0, "database": len(db), "in_step": not db,
+                                 "problem": None}
+        directory = settings.index_dir() / kind
+        if (directory / "manifest.json").exists():
+            entry["saved"] = True
+            try:
+                dense, manifest = load_index(directory)
+                hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
+                entry["indexed"] = len(dense)
+                if manifest.get("model") != model or manifest.get("model_dim") != model_dim:
+                    entry["problem"] = "为其他编码模型建立"
+                elif set(hashes) != {int(i) for i in dense.ids()}:
+                    entry["problem"] = "编号映射与向量不一致"
+                entry["in_step"] = entry["problem"] is None and hashes == db
+            except IndexNotReady as exc:
+                entry["problem"] = exc.detail
+            except Exception as exc:
+                entry["problem"] = f"{type(exc).__name__}: {exc}"
+            tokens = directory / TOKENS_FILE
+            if entry["problem"] is None and tokens.exists():
+                try:
+                    with np.load(tokens, allow_pickle=False) as data:
+                        for name in data.files:
+                            data[name]  # read every array: a truncated file fails here
+                except Exception as exc:
+                    entry["problem"] = f"{TOKENS_FILE} 无法读取（{type(exc).__name__}）"
+                    entry["in_step"] = False
+        out[kind] = entry
+    return out
