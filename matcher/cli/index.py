@@ -60,5 +60,10 @@ def index_status() -> None:
     finally:
         records.close()
     out.print_json(data=status)
+    for kind, label in (("demand", "需求"), ("talent", "人才")):
+        entry = status.get(kind, {})
+        if entry.get("kind_for_size"):
+            out.print(f"{label}侧向量索引（{entry['indexed']:,} 条）宜由 {entry['kind']} 转为 {entry['kind_for_size']}："
+                      "运行 `talentmatch index sync`（用已保存的向量重建，不重新编码）。", markup=False)
     if not all(v["in_step"] for v in status.values()):
         out.print("索引与数据库不一致：运行 `talentmatch index sync` 修复（运行中的服务会自动跟上数据库的变化）。")

@@ -36,7 +36,7 @@ from matcher.core.settings import Settings
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
-from matcher.retrieval.saved import SEARCHABLE, TOKENS_FILE, saved_status
+from matcher.retrieval.saved import SEARCHABLE, TOKENS_FILE, kind_for_size, saved_status
 from matcher.retrieval.vectorindex import (
     VectorIndex,
     auto_nlist,
@@ -241,15 +241,39 @@ class IndexManager:
             return side
 
     def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
-        """Reconcile the indexes with the database and save them; returns indexed counts."""
+        """Reconcile the indexes with the database, move a side whose dense index no longer fits
+        its size to the kind that does (:func:`kind_for_size`), and save them; returns indexed
+        counts."""
         out = {}
         for k in ([kind] if kind else ["demand", "talent"]):
             side = self.ensure(k, progress)  # type: ignore[arg-type]
             with self._lock:
                 self._reconcile(side, progress)
+                self._refit(side)
                 self.save(k)  # type: ignore[arg-type]
                 out[k] = len(side.dense)
         return out
+
+    def _refit(self, side: SideIndex) -> None:
+        """The side's dense index rebuilt as the kind that fits its size, from its own stored
+        vectors (nothing is encoded again; the ids, hashes and BM25 index stay), when it grew
+        or shrank out of the one it has."""
+        dense = side.dense
+        want = kind_for_size(len(dense), dense.kind, getattr(dense, "nlist", None), self.settings)
+        if want is None:
+            return
+        started = time.monotonic()
+        ids = np.asarray(dense.ids(), dtype=np.int64)
+        fresh = self._new(side.kind, len(ids)).dense
+        for start in range(0, len(ids), 65_536):
+            chunk = ids[start : start + 65_536]
+            fresh.add(chunk, dense.get(chunk))
+        fresh.settle()
+        side.dense = fresh
+        side.dirty = True
+        self.generation += 1
+        log.info("the %s index moved from %s to %s at %d vectors in %.1f s", side.kind, dense.kind, fresh.kind,
+                 len(ids), time.monotonic() - started)
 
     def rebuild(self, kind: Kind, progress: Progress | None = None) -> int:
         with self._lock:

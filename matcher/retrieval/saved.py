@@ -15,11 +15,32 @@ import numpy as np
 
 from matcher.core.errors import IndexNotReady
 from matcher.core.settings import Settings
-from matcher.retrieval.vectorindex import load_index
+from matcher.retrieval.vectorindex import auto_nlist, choose_kind, load_index
 
 TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside each dense index
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
+
+
+def kind_for_size(n: int, kind: str, nlist: int | None, settings: Settings) -> str | None:
+    """The dense index kind a side of ``n`` vectors should move to, when the one it has (``kind``,
+    with ``nlist`` lists for IVF) no longer fits its size; None when it fits. Only under the
+    "auto" setting with the FAISS backend (a kind named in the settings is kept): a side that
+    grew past ``hnsw_threshold`` leaves exact search for IVF, an IVF whose ideal list count has
+    doubled since its training is trained again, and a side that shrank below half the
+    threshold goes back to exact search (the gap keeps a side near the line from going back and
+    forth). ``talentmatch index sync`` makes the move from the stored vectors (nothing is
+    encoded again); ``index status`` says when one is due."""
+    if settings.index_kind != "auto" or settings.index_backend != "faiss":
+        return None
+    want = choose_kind(n, "auto", settings.hnsw_threshold)
+    if kind == "ivf" and want == "flat" and n >= settings.hnsw_threshold // 2:
+        return None
+    if want != kind:
+        return want
+    if kind == "ivf" and not settings.ivf_nlist and nlist and 2 * nlist <= auto_nlist(n):
+        return "ivf"
+    return None
 
 
 class TextHashes(Protocol):
@@ -35,7 +56,7 @@ def saved_status(settings: Settings, records: TextHashes, model: str, model_dim:
     for kind in ("demand", "talent"):
         db = records.text_hashes(kind, status=SEARCHABLE[kind])
         entry: dict[str, Any] = {"saved": False, "indexed": 0, "database": len(db), "in_step": not db,
-                                 "problem": None}
+                                 "problem": None, "kind": None, "kind_for_size": None}
         directory = settings.index_dir() / kind
         if (directory / "manifest.json").exists():
             entry["saved"] = True
@@ -43,6 +64,9 @@ def saved_status(settings: Settings, records: TextHashes, model: str, model_dim:
                 dense, manifest = load_index(directory)
                 hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
                 entry["indexed"] = len(dense)
+                entry["kind"] = dense.kind
+                entry["kind_for_size"] = kind_for_size(len(dense), dense.kind, getattr(dense, "nlist", None),
+                                                       settings)
                 if manifest.get("model") != model or manifest.get("model_dim") != model_dim:
                     entry["problem"] = "为其他编码模型建立"
                 elif set(hashes) != {int(i) for i in dense.ids()}:

@@ -13,7 +13,7 @@ import pytest
 from matcher.core.errors import IndexNotReady, InvalidInput
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.retrieval.vectorindex import auto_nlist, create_index, faiss_ivf, load_index
-from tests.conftest import demand, talent
+from tests.conftest import demand, run_cli, talent
 
 pytest.importorskip("faiss")
 
@@ -245,3 +245,81 @@ def test_product_indexes_on_ivf_rank_like_exact_search(tmp_path: Path, db_url: s
     same()
     for svc in (again, flat, writer):
         svc.close()
+
+
+@pytest.mark.parametrize(("n", "kind", "nlist", "changes", "want"), [
+    (199_999, "flat", None, {}, None),
+    (200_000, "flat", None, {}, "ivf"),  # grew past the threshold
+    (150_000, "ivf", 2048, {}, None),  # shrank, but not below half the threshold
+    (99_999, "ivf", 2048, {}, "flat"),
+    (1_000_000, "ivf", 2048, {}, "ivf"),  # the ideal list count doubled (4096): trained again
+    (1_000_000, "ivf", 4096, {}, None),
+    (1_000_000, "ivf", 2048, {"ivf_nlist": 2048}, None),  # lists named in the settings
+    (1_000_000, "hnsw", None, {}, "ivf"),  # an index of the earlier default
+    (500, "hnsw", None, {}, "flat"),
+    (1_000_000, "flat", None, {"index_kind": "flat"}, None),  # a kind named in the settings is kept
+    (1_000_000, "flat", None, {"index_backend": "numpy"}, None),
+])
+def test_the_kind_that_fits_a_sides_size(n, kind, nlist, changes, want):
+    from matcher.retrieval.saved import kind_for_size
+
+    assert auto_nlist(1_000_000) == 4096 and auto_nlist(200_000) == 2048
+    assert kind_for_size(n, kind, nlist, Settings(**changes)) == want
+
+
+def test_sync_moves_a_grown_side_to_ivf_from_its_stored_vectors(tmp_path: Path, db_url: str, fake_encoder,
+                                                               monkeypatch, capsys) -> None:
+    """A side that grew past the threshold by writes keeps its exact index until ``index sync``,
+    which rebuilds it as IVF from the vectors it holds (nothing encoded again), saves it, and
+    ranks as exact search does (all lists probed); ``index status`` says when the move is due."""
+    from matcher.wiring import build_service
+
+    def service(data: str, **kw):
+        settings = Settings(data_dir=tmp_path / data, reference_dir=PROJECT_ROOT / "data", encoder="fake",
+                            database_url=db_url, ivf_nlist=4, ivf_nprobe=4, **kw)
+        return build_service(settings, encoder=fake_encoder)
+
+    skills = ["Python", "Java", "Spark", "PLC", "焊接", "CAD", "数据分析", "机器学习", "电工", "SQL"]
+    rng = np.random.default_rng(7)
+
+    def people(start: int, count: int):
+        return [talent(name=f"人{i}", phone=f"137{i:08d}", skills=list(rng.choice(skills, size=3, replace=False)))
+                for i in range(start, start + count)]
+
+    svc = service("grow", hnsw_threshold=100)
+    svc.add("talent", people(0, 60))
+    dids = svc.add("demand", [demand(title=t, required_skills=[s]) for t, s in
+                              (("数据工程师", "Spark"), ("电气技术员", "PLC"), ("焊工", "焊接"))])
+    assert svc.ensure_index("talent").dense.kind == "flat"
+    svc.add("talent", people(60, 120))  # 180 vectors now, written through: still exact
+    side = svc.ensure_index("talent")
+    assert side.dense.kind == "flat" and len(side.dense) == 180
+    svc.save_all()
+    status = svc.indexes.saved_status()["talent"]
+    assert (status["kind"], status["kind_for_size"], status["in_step"]) == ("flat", "ivf", True)
+    before = {did: [(m.id, round(m.score, 5)) for m in svc.match_demand(did, top_k=20)] for did in dids}
+    # the command says so (the same settings through the environment)
+    for name, value in (("DATA_DIR", str(tmp_path / "grow")), ("DATABASE_URL", db_url), ("ENCODER", "fake"),
+                        ("ENCODER_MODEL", str(fake_encoder.dim)), ("HNSW_THRESHOLD", "100"), ("IVF_NLIST", "4")):
+        monkeypatch.setenv(f"TALENTMATCH_{name}", value)
+    code, out, _ = run_cli(monkeypatch, capsys, "index", "status")
+    assert code == 0 and "人才侧向量索引（180 条）宜由 flat 转为 ivf" in out and "index sync" in out
+
+    def no_encoding(*_a, **_k):
+        raise AssertionError("sync encoded a text again")
+
+    monkeypatch.setattr(fake_encoder, "encode_passages", no_encoding)
+    svc.sync("talent")
+    side = svc.ensure_index("talent")
+    assert side.dense.kind == "ivf" and side.dense.trained and len(side.dense) == 180  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    status = svc.indexes.saved_status()["talent"]
+    assert (status["kind"], status["kind_for_size"], status["in_step"], status["problem"]) == ("ivf", None, True, None)
+    for did in dids:
+        assert [(m.id, round(m.score, 5)) for m in svc.match_demand(did, top_k=20)] == before[did]
+    svc.close()
+    again = service("grow", hnsw_threshold=100)
+    assert again.ensure_index("talent").dense.kind == "ivf"
+    for did in dids:
+        assert [(m.id, round(m.score, 5)) for m in again.match_demand(did, top_k=20)] == before[did]
+    again.close()
