@@ -395,9 +395,12 @@ class MatchService:
         """The loaded index of a side, reconciled with the database."""
         return self.indexes.ensure(kind, progress)
 
-    def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
-        """Reconcile the indexes with the database and save them; returns indexed counts."""
-        return self.indexes.sync(kind, progress)
+    def sync(self, kind: Kind | None = None, progress: Progress | None = None,
+             moving: Callable[[str, str, str, int], None] | None = None) -> dict[str, int]:
+        """Reconcile the indexes with the database and save them; returns indexed counts.
+        ``moving(side, from_kind, to_kind, vectors)`` is told before a side's dense index is
+        rebuilt as the kind that fits its size (see ``IndexManager.sync``)."""
+        return self.indexes.sync(kind, progress, moving)
 
     def rebuild(self, kind: Kind, progress: Progress | None = None) -> int:
         return self.indexes.rebuild(kind, progress)

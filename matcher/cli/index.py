@@ -8,6 +8,7 @@ import typer
 
 from matcher.cli.common import (
     ProgressBar,
+    err,
     out,
     run_service,
     run_settings,
@@ -19,8 +20,14 @@ index_app = typer.Typer(no_args_is_help=True, help="向量索引维护")
 def index_sync() -> None:
     """让索引与数据库一致（只编码新增或变化的记录）并保存。"""
     svc = run_service()
+
+    def moving(side: str, was: str, becomes: str, n: int) -> None:
+        label = "需求" if side == "demand" else "人才"
+        err.print(f"{label}侧向量索引（{n:,} 条）由 {was} 转为 {becomes}，用已保存的向量重建（百万条约需数分钟）……",
+                  markup=False, highlight=False)
+
     with ProgressBar("编码") as bar:
-        counts = svc.sync(progress=bar)
+        counts = svc.sync(progress=bar, moving=moving)
     out.print(f"索引已同步：需求 {counts['demand']} 条，人才 {counts['talent']} 条。")
     svc.close()
 

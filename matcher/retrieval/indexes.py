@@ -240,21 +240,22 @@ class IndexManager:
                     side.lexical.refresh()
             return side
 
-    def sync(self, kind: Kind | None = None, progress: Progress | None = None) -> dict[str, int]:
+    def sync(self, kind: Kind | None = None, progress: Progress | None = None,
+             moving: Callable[[str, str, str, int], None] | None = None) -> dict[str, int]:
         """Reconcile the indexes with the database, move a side whose dense index no longer fits
-        its size to the kind that does (:func:`kind_for_size`), and save them; returns indexed
-        counts."""
+        its size to the kind that does (:func:`kind_for_size`; ``moving(side, from, to, n)`` is
+        told first: it can take minutes at 10^6), and save them; returns indexed counts."""
         out = {}
         for k in ([kind] if kind else ["demand", "talent"]):
             side = self.ensure(k, progress)  # type: ignore[arg-type]
             with self._lock:
                 self._reconcile(side, progress)
-                self._refit(side)
+                self._refit(side, moving)
                 self.save(k)  # type: ignore[arg-type]
                 out[k] = len(side.dense)
         return out
 
-    def _refit(self, side: SideIndex) -> None:
+    def _refit(self, side: SideIndex, moving: Callable[[str, str, str, int], None] | None = None) -> None:
         """The side's dense index rebuilt as the kind that fits its size, from its own stored
         vectors (nothing is encoded again; the ids, hashes and BM25 index stay), when it grew
         or shrank out of the one it has."""
@@ -262,6 +263,8 @@ class IndexManager:
         want = kind_for_size(len(dense), dense.kind, getattr(dense, "nlist", None), self.settings)
         if want is None:
             return
+        if moving is not None:
+            moving(side.kind, dense.kind, want, len(dense))
         started = time.monotonic()
         ids = np.asarray(dense.ids(), dtype=np.int64)
         fresh = self._new(side.kind, len(ids)).dense

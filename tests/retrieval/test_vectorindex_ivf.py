@@ -309,7 +309,9 @@ def test_sync_moves_a_grown_side_to_ivf_from_its_stored_vectors(tmp_path: Path, 
         raise AssertionError("sync encoded a text again")
 
     monkeypatch.setattr(fake_encoder, "encode_passages", no_encoding)
-    svc.sync("talent")
+    told: list[tuple] = []
+    svc.sync("talent", moving=lambda *a: told.append(a))
+    assert told == [("talent", "flat", "ivf", 180)]
     side = svc.ensure_index("talent")
     assert side.dense.kind == "ivf" and side.dense.trained and len(side.dense) == 180  # type: ignore[attr-defined]
     monkeypatch.undo()
