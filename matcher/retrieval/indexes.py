@@ -166,7 +166,8 @@ class IndexManager:
             kind_ = "flat"
         dense = create_index(self.settings.index_backend, self.cached.dim, kind_,
                              hnsw_m=self.settings.hnsw_m, ef_search=self.settings.hnsw_ef_search,
-                             nlist=self.settings.ivf_nlist or auto_nlist(n), nprobe=self.settings.ivf_nprobe)
+                             nlist=self.settings.ivf_nlist or auto_nlist(n), nprobe=self.settings.ivf_nprobe,
+                             flat_two_stage=self.settings.flat_two_stage)
         return SideIndex(kind, dense, BM25Index(background=True))
 
     def _load(self, kind: Kind) -> SideIndex | None:

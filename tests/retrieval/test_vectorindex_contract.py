@@ -22,7 +22,8 @@ from matcher.retrieval.vectorindex import (
 )
 from matcher.retrieval.vectorindex import base as vectorindex_base
 
-CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw"), ("faiss", "ivf")]
+# "flat-2s": the faiss flat index with its two-stage search on at every size (from 4,096 otherwise)
+CASES = [("numpy", "flat"), ("faiss", "flat"), ("faiss", "flat-2s"), ("faiss", "hnsw"), ("faiss", "ivf")]
 DIM = 32
 
 Factory = Callable[..., VectorIndex]
@@ -57,6 +58,10 @@ def make(request: pytest.FixtureRequest) -> Factory:
         pytest.importorskip("faiss")
 
     def factory(dim: int = DIM) -> VectorIndex:
+        if kind == "flat-2s":
+            from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex
+
+            return FaissFlatIndex(dim, two_stage_min=0)
         if kind == "hnsw":
             return create_index(backend, dim, kind, hnsw_m=16, ef_construction=64, ef_search=128)
         if kind == "ivf":

@@ -2,7 +2,8 @@
 
 Two backends sit behind one interface (`VectorIndex`) and one registry (`create_index`):
 
-- ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``), ``ivf`` (approximate,
+- ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``, searched in two proved-exact stages
+  over a compact fp16 copy), ``ivf`` (approximate,
   ``IndexIVFFlat``: exact scoring inside the ``nprobe`` nearest of ``nlist`` k-means lists, direct
   adds and deletes; the default at large sizes) or ``hnsw`` (approximate, ``IndexHNSWFlat`` with
   tombstones for deletes/updates and automatic compaction);
@@ -82,8 +83,12 @@ def create_index(
     nlist: int = 1024,
     nprobe: int = 32,
     train_at: int | None = None,
+    flat_two_stage: bool = True,
 ) -> VectorIndex:
-    """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw" | "ivf")."""
+    """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw" | "ivf").
+
+    `flat_two_stage`: the faiss flat index scans a compact fp16 copy first and proves the exact
+    top k from it (same results, half the memory read; `FaissFlatIndex`)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if kind not in KINDS:
@@ -95,7 +100,7 @@ def create_index(
             )
         return NumpyFlatIndex(dim)
     if kind == "flat":
-        return FaissFlatIndex(dim)
+        return FaissFlatIndex(dim, two_stage=flat_two_stage)
     if kind == "ivf":
         return FaissIVFIndex(dim, nlist=nlist, nprobe=nprobe, train_at=train_at)
     return FaissHNSWIndex(dim, hnsw_m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
