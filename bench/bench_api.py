@@ -188,7 +188,7 @@ class Server:
                 # with several workers, /ready answers as soon as one has loaded: wait for every
                 # worker (each logs its start-up), or the others load while the first is measured
                 if (httpx.get(self.base_url + "/ready", timeout=5).status_code == 200
-                        and self._started() >= self.workers):
+                        and self._started() >= self.workers and self._warm()):
                     return time.perf_counter() - self.t0
             time.sleep(0.5)
         raise RuntimeError(f"server not ready after {timeout:.0f}s; see {self.log.name}")
@@ -197,6 +197,17 @@ class Server:
         """Worker processes that have finished their start-up (uvicorn's log line)."""
         self.log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace").count("Application startup complete")
+
+    def _warm(self) -> bool:
+        """Whether every worker has filled its record cache (``record_cache_warm``: in the
+        background after start-up; requests before are served, slower): what is measured is
+        the server as it runs, not its first seconds."""
+        from matcher.core.settings import load_settings
+
+        if not load_settings().record_cache_warm:
+            return True
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return text.count("record cache filled") + text.count("record cache not filled") >= self.workers
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -117,6 +117,15 @@ def to_model(kind: str, row: RecordColumns) -> DemandEntry | TalentProfile:
     return validate_stored(TalentProfile, data)  # type: ignore[return-value]
 
 
+def _model_columns(kind: str) -> list[Any]:
+    """The columns :func:`to_model` reads (with the version), not the whole row."""
+    row_cls = ROWS[kind]
+    cols: list[Any] = [row_cls.id, row_cls.version, row_cls.data]
+    if kind == "demand":
+        cols += [DemandRow.enterprise_id, DemandRow.catalogue_id]
+    return cols
+
+
 def check_version(kind: str, record_id: int, version: int, expected: int | None) -> None:
     if expected is not None and version != expected:
         raise PreconditionFailed(f"{LABELS.get(kind, kind)} {record_id} 已被他人修改（您看到的是第 {expected} 版，"
@@ -284,9 +293,7 @@ class Records:
             q = select(row_cls.id, row_cls.version).where(row_cls.id.in_(chunk))
             versions.update((int(i), int(v)) for i, v in self.s.execute(q))
         missing = [i for i, v in versions.items() if not have(i, v)]
-        cols = [row_cls.id, row_cls.version, row_cls.data]
-        if kind == "demand":
-            cols += [DemandRow.enterprise_id, DemandRow.catalogue_id]
+        cols = _model_columns(kind)
         out: dict[int, Any] = {}
         for start in range(0, len(missing), BATCH):
             chunk = missing[start : start + BATCH]
@@ -294,6 +301,18 @@ class Records:
                 versions[row.id] = row.version  # changed since the first read: this is what we have
                 out[row.id] = to_model(kind, row)
         return versions, out
+
+    def versioned_after(self, kind: str, after: int, limit: int, status: str | None = None
+                        ) -> list[tuple[int, int, Any]]:
+        """(id, version, record) of up to ``limit`` records with an id above ``after`` (and
+        ``status``), in id order: a side read page by page (read with only the columns a model
+        needs)."""
+        row_cls = ROWS[kind]
+        q = select(*_model_columns(kind)).where(row_cls.id > after)
+        if status is not None:
+            q = q.where(row_cls.status == status)
+        rows = self.s.execute(q.order_by(row_cls.id).limit(limit))
+        return [(int(row.id), int(row.version), to_model(kind, row)) for row in rows]
 
     def page(self, kind: str, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[Any], int]:
         """A page of records and the total count, filtered by equality on indexed columns."""
