@@ -306,6 +306,7 @@ def build_store(data_dir: Path, n: int, encoder_name: str = "static-e5", n_talen
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if {k: meta.get(k) for k in want} == want:
             log(f"reusing the store at {data_dir} ({n:,} entries, {n_talents:,} talents, {encoder.name})")
+            upgrade_store(data_dir)
             return encoder, meta
         raise SystemExit(f"{data_dir} holds another store ({meta_path}); remove it or pick another --data-dir")
     corpus = JobCorpus(ROOT / "data", n_archetypes=256)
@@ -328,6 +329,21 @@ def build_store(data_dir: Path, n: int, encoder_name: str = "static-e5", n_talen
     meta = {**want, "talent_ids": talent_ids, "queries": queries, "populate_s": populate_s, "sync_s": sync_s}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return encoder, meta
+
+
+def upgrade_store(data_dir: Path) -> None:
+    """A store built by older code brought to this code's schema (``talentmatch db upgrade``)."""
+    from matcher.core.settings import Settings
+    from matcher.storage.engine import make_engine
+    from matcher.storage.migrations import upgrade
+
+    engine = make_engine(Settings(data_dir=data_dir).db_url())
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    if before != after:
+        log(f"  store schema upgraded from {before} to {after}")
 
 
 # --------------------------------------------------------------------------- the benchmark
