@@ -24,7 +24,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,9 +56,6 @@ TOKENS_FILE = "bm25-tokens.npz"  # BM25 token lists by text hash, saved beside e
 BM25_DIR = "bm25"  # the built BM25 index of those token lists (bm25s files), when it was current
 # only these statuses are searchable; others stay in the database but leave the index
 SEARCHABLE = {"demand": "open", "talent": "active"}
-# from this many vectors a side's dense search runs in a helper thread while BM25 searches (below,
-# the hand-over costs more than the overlap saves)
-PARALLEL_FROM = 20_000
 
 
 class RecordTexts(Protocol):
@@ -154,7 +150,6 @@ class IndexManager:
         # bumped whenever an index changes here (a write through, a poll that applied changes, a
         # load, a rebuild): with the change-log position, what a cached result depends on
         self.generation = 0
-        self._pool: ThreadPoolExecutor | None = None  # see _searcher
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -470,14 +465,6 @@ class IndexManager:
 
     # -- search -------------------------------------------------------------------------------
 
-    def _searcher(self) -> ThreadPoolExecutor:
-        """The thread that runs a request's dense search beside its BM25 search (one: searches
-        are made under the manager's lock, one at a time); started on first use."""
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dense-search")
-            return self._pool
-
     def query_background(self, kind: Kind, vec: np.ndarray, sample: int = 512) -> float:
         """Mean cosine of a query vector to a fixed random sample of the side's records: what
         'unrelated' looks like for this query. A free-text query is encoded as a query, not a
@@ -505,22 +492,10 @@ class IndexManager:
         with self._lock:
             if len(side.dense) == 0:
                 return Candidates([], {}, {}, side.background)
-            query = vec[None, :].astype(np.float32)
-
-            def dense_search() -> tuple[np.ndarray, np.ndarray]:
-                with search_threads(self.settings.search_threads):
-                    return side.dense.search(query, pool)
-
-            if len(side.dense) >= PARALLEL_FROM:
-                # the dense search (FAISS, numpy: without the GIL) in the helper thread while BM25
-                # scores here: a request waits for the longer of the two, not for both
-                running = self._searcher().submit(dense_search)
-                lexical = dict(side.lexical.search(tokens, pool))
-                scores, ids = running.result()
-            else:
-                scores, ids = dense_search()
-                lexical = dict(side.lexical.search(tokens, pool))
+            with search_threads(self.settings.search_threads):
+                scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
             dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+            lexical = dict(side.lexical.search(tokens, pool))
             if self.settings.fusion == "rrf":
                 fused = fusion_rrf([list(dense), list(lexical)], self.settings.rrf_k)
             else:

@@ -221,30 +221,6 @@ def test_warming_stops_when_the_cache_is_full_and_keeps_newer_records(pair):
     assert a.warm_records(stop) == 0 and not a.record_cache.warming
 
 
-def test_the_dense_search_beside_bm25_gives_the_same_candidates(pair, monkeypatch):
-    """Past ``PARALLEL_FROM`` vectors a side's dense search runs in a helper thread while BM25
-    searches: the same candidates, cosines and BM25 scores as one after the other, and the
-    same lists, also from several threads at once."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from matcher.retrieval import indexes
-
-    a, _ = pair
-    _d, t = _fill(a)
-    a.indexes.ensure("demand").lexical.refresh()  # BM25 current: no rebuild between the searches
-    vec = a.vectors("talent", [t[0]])[0]
-    tokens = a.tokenizer.tokenize(a.store.texts("talent", [t[0]])[t[0]])
-    inline = a.indexes.candidates("demand", vec, tokens, 200)
-    lists = {tid: _uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t}
-    monkeypatch.setattr(indexes, "PARALLEL_FROM", 1)
-    beside = a.indexes.candidates("demand", vec, tokens, 200)
-    assert beside == inline and inline.order
-    assert a.indexes._pool is not None  # the helper thread was used
-    with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda tid: (tid, _uncached(a, lambda: a.match_talent(tid))), t * 4))  # noqa: B023
-    assert all(lists[tid] == dumped for tid, dumped in got)
-
-
 def test_several_lists_from_one_ranking_are_the_lists_asked_one_by_one(pair):
     """``match_talent_views``: one retrieval and one scoring for all the lists of a talent, each
     list the one ``match_talent`` gives alone (uncached), impressions for the first list only."""
