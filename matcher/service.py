@@ -453,7 +453,10 @@ class MatchService:
         if todo:
             query = record if record is not None else self.store.get(kind, record_id)
             [rec] = self.preparer.prepare_many(kind, [query])
-            vec = self.cached.passages([rec.text])[0]
+            # an indexed record's vector is in its side's index (no read of the embedding cache)
+            vec = self.indexes.stored_vector(kind, record_id, rec.text_hash)
+            if vec is None:
+                vec = self.cached.passages([rec.text])[0]
             tokens = self.tokenizer.tokenize(rec.text)
             pools: dict[int, list[int]] = {}  # lists of one candidate pool are ranked together
             for n in todo:
