@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher.core.errors import Conflict, PreconditionFailed
@@ -126,16 +126,22 @@ def _model_columns(kind: str) -> list[Any]:
     return cols
 
 
-def _versions_query(s: Session, kind: str) -> Any:
-    """``SELECT id, version ... WHERE id IN :ids`` answered from the index on (id, version): SQLite's
-    planner looks rows up by rowid (reading each row's overflow pages up to its version, several
-    times slower) unless told to use the index."""
+def sqlite_versions_sql(kind: str, n: int) -> str:
+    """SQLite's statement of the versions of ``n`` ids (``?`` parameters), from the index."""
     table = ROWS[kind].__tablename__
+    return f"SELECT id, version FROM {table} INDEXED BY ix_{table}_id_version WHERE id IN ({','.join('?' * n)})"
+
+
+def _versions_reader(s: Session, kind: str) -> Callable[[list[int]], Any]:
+    """``ids -> rows (id, version)`` in the session, answered from the index on (id, version):
+    SQLite's planner looks rows up by rowid (reading each row's overflow pages up to its version,
+    several times slower) unless told to use the index; the statement goes to the driver as it
+    is (a ranking asks for 200 ids on every call)."""
     if s.get_bind().dialect.name == "sqlite":
-        q = text(f"SELECT id, version FROM {table} INDEXED BY ix_{table}_id_version WHERE id IN :ids")
-        return q.bindparams(bindparam("ids", expanding=True))
+        conn = s.connection()
+        return lambda ids: conn.exec_driver_sql(sqlite_versions_sql(kind, len(ids)), tuple(ids)) if ids else ()
     row_cls = ROWS[kind]
-    return select(row_cls.id, row_cls.version).where(row_cls.id.in_(bindparam("ids", expanding=True)))
+    return lambda ids: s.execute(select(row_cls.id, row_cls.version).where(row_cls.id.in_(ids)))
 
 
 def check_version(kind: str, record_id: int, version: int, expected: int | None) -> None:
@@ -300,10 +306,9 @@ class Records:
         row_cls = ROWS[kind]
         versions: dict[int, int] = {}
         ids = list(ids)
-        q = _versions_query(self.s, kind)
+        read = _versions_reader(self.s, kind)
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            versions.update((int(i), int(v)) for i, v in self.s.execute(q, {"ids": chunk}))
+            versions.update((int(i), int(v)) for i, v in read(ids[start : start + BATCH]))
         missing = [i for i, v in versions.items() if not have(i, v)]
         cols = _model_columns(kind)
         out: dict[int, Any] = {}
