@@ -7,6 +7,7 @@ scopes are checked per route (matcher.domain.access). Errors leave as problem+js
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,7 +31,8 @@ from api.routes import (
     talents,
     zone,
 )
-from matcher.core.heap import settle_heap
+from matcher.core.background import Background
+from matcher.core.heap import freeze_heap, settle_heap
 from matcher.core.settings import Settings, load_settings
 from matcher.domain.ratelimit import AuthThrottle
 from matcher.fair.jobs import Worker
@@ -49,6 +51,20 @@ seeker（本人档案与岗位推荐）。企业查看未同意公开联系方�
 """
 
 
+def _warm_records(stop: threading.Event, svc: MatchService, settle: bool) -> None:
+    """Fill the service's record cache (``MatchService.warm_records``); with a settled heap, what
+    it kept is then frozen out of the collector's walks as the rest of what was loaded."""
+    try:
+        added = svc.warm_records(stop)
+    except Exception as exc:  # the cache fills as requests come instead
+        svc.record_cache.warming = False
+        log.warning("record cache not filled (%s: %s)", type(exc).__name__, exc)
+        return
+    if settle and not stop.is_set():
+        freeze_heap()
+    log.info("record cache filled: %d records added, %d kept", added, len(svc.record_cache))
+
+
 def create_app(settings: Settings | None = None, service: MatchService | None = None, *, web: bool = True) -> FastAPI:
     """The API (and, unless ``web=False``, the web pages) over one MatchService."""
     settings = settings or load_settings()
@@ -61,6 +77,10 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         app.state.service = svc
         if settings.settle_heap:  # what was loaded is never walked by the collector again
             settle_heap()
+        warm = None
+        if settings.record_cache_warm and svc.record_cache.enabled:  # first rankings read no records
+            svc.record_cache.warming = True  # /ready says so from now on
+            warm = Background(_warm_records, "record-warmer", svc, settings.settle_heap).start()
         # other processes' writes (imports, the CLI, other workers) reach this server's indexes
         stop = svc.indexes.follow(settings.index_poll_seconds) if settings.index_poll_seconds > 0 else None
         # durable jobs (fair runs) run in a thread here unless `talentmatch worker` processes do
@@ -70,10 +90,10 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         finally:
             # stop the loops and wait for them: a job or a poll in flight must end before the
             # indexes are saved and the database is closed
-            for loop in (stop, worker):
+            for loop in (stop, worker, warm):
                 if loop is not None:
                     loop.set()
-            for loop in (stop, worker):
+            for loop in (stop, worker, warm):
                 if loop is not None and not loop.stop():
                     log.warning("a background loop (%s) did not stop in time", loop.thread.name)
             svc.save_all()

@@ -268,7 +268,9 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
     where = (f"HTTP, `talentmatch serve --workers {args.route_workers}`, {n:,} entries, static-e5, {requests} distinct "
              f"talents per level, bare {b50:.1f} ms (text encode + FAISS flat search of 200), load "
              f"{res['loadavg_start'][0]:.1f}→{res['loadavg_end'][0]:.1f}")
-    log(f"route: {json.dumps({k: v['latency_ms'].get('p50') for k, v in runs.items()})}, bare {b50}")
+    own = res["bare"].get("talent_search_server_threads_ms", {}).get("p50")
+    log(f"route: {json.dumps({k: v['latency_ms'].get('p50') for k, v in runs.items()})}, bare {b50}"
+        f" (the search alone with the server's OpenMP threads: {own})")
     return {
         "route_latency": {"new": f"cold {lat('talent_cold@c1')}; warm (cached) {lat('talent_warm@c1')} — {where}",
                           "detail": res},

@@ -456,7 +456,10 @@ class MatchService:
         if todo:
             query = record if record is not None else self.store.get(kind, record_id)
             [rec] = self.preparer.prepare_many(kind, [query])
-            vec = self.cached.passages([rec.text])[0]
+            # an indexed record's vector is in its side's index (no read of the embedding cache)
+            vec = self.indexes.stored_vector(kind, record_id, rec.text_hash)
+            if vec is None:
+                vec = self.cached.passages([rec.text])[0]
             tokens = self.tokenizer.tokenize(rec.text)
             pools: dict[int, list[int]] = {}  # lists of one candidate pool are ranked together
             for n in todo:
@@ -624,6 +627,32 @@ class MatchService:
         versions, fetched = self.store.get_many_unless(kind, ids, lambda i, v: kept.get(i, (0, None))[0] == v)
         cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()})
         return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
+
+    def warm_records(self, stop: threading.Event | None = None, batch: int = 2000) -> int:
+        """Fill the record cache with the searchable records of both sides (the records a
+        ranking can retrieve), page by page in id order, until every one is kept, the cache is
+        full or ``stop`` is set; records already kept are left as they are. Returns how many were
+        added. A server calls it in the background once its indexes are loaded: a first ranking
+        then reads only its candidates' versions (at 10^5 entries most candidates of a cold
+        cache are read and validated, the larger part of the ranking's time)."""
+        from matcher.retrieval.indexes import SEARCHABLE
+
+        cache, added = self.record_cache, 0
+        if not cache.enabled:
+            return 0
+        cache.warming = True
+        try:
+            for kind in ("demand", "talent"):
+                after = 0
+                while not (stop is not None and stop.is_set()) and len(cache) < cache.size:
+                    page = self.store.versioned_after(kind, after, batch, SEARCHABLE[kind])
+                    if not page:
+                        break
+                    added += cache.put_absent(kind, {i: (v, m) for i, v, m in page})
+                    after = page[-1][0]
+        finally:
+            cache.warming = False
+        return added
 
     def _serve(self, ranked: Ranked, target: Kind, *, shown_to: Principal | None = None,
                record_id: int | None = None) -> list[Match]:
@@ -835,6 +864,7 @@ class RecordCache:
         self.size = size
         self._items: OrderedDict[tuple[str, int], tuple[int, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        self.warming = False  # MatchService.warm_records is filling it
 
     @property
     def enabled(self) -> bool:
@@ -858,6 +888,23 @@ class RecordCache:
                 self._items.move_to_end((kind, i))
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def put_absent(self, kind: str, items: dict[int, tuple[int, Any]]) -> int:
+        """Keep the items not kept yet, as the least recently used, while there is room (a
+        kept item may be newer: it stays); returns how many were added."""
+        added = 0
+        with self._lock:
+            for i, item in items.items():
+                if len(self._items) >= self.size:
+                    break
+                if (kind, i) not in self._items:
+                    self._items[(kind, i)] = item
+                    self._items.move_to_end((kind, i), last=False)
+                    added += 1
+        return added
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _coder_with(coder: OccupationCoder, encoder: Encoder) -> OccupationCoder:

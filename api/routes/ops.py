@@ -21,7 +21,11 @@ def ready(svc: Service) -> JSONResponse:
     db = svc.ping()
     status = svc.index_status() if db else {}
     ok = db and all(v["loaded"] and v["in_step"] for v in status.values())
-    body = {"status": "ready" if ok else "not ready", "database": db, "indexes": status}
+    cache = svc.record_cache
+    # the record cache fills in the background after start (MatchService.warm_records): ready
+    # before it is done, only slower at first
+    body = {"status": "ready" if ok else "not ready", "database": db, "indexes": status,
+            "records": {"kept": len(cache), "warming": cache.warming}}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 

@@ -86,7 +86,12 @@ class Settings(BaseSettings):
     result_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     # candidate records kept per process as validated models, by (id, version): a ranking reads
     # only the versions of its candidates and fetches the records changed or not kept; 0: none
-    record_cache_size: int = Field(default=50_000, ge=0, le=10_000_000)
+    # (about 4 KB each: 10^5 entries kept take some 430 MB)
+    record_cache_size: int = Field(default=200_000, ge=0, le=10_000_000)
+    # a server fills the record cache with the searchable records of both sides in the background
+    # once its indexes are loaded (``MatchService.warm_records``; /ready says when it is done), so
+    # that a first ranking does not read and validate its candidates
+    record_cache_warm: bool = True
     max_body_bytes: int = 1_048_576  # JSON request bodies
     max_upload_bytes: int = 50 * 1024 * 1024  # multipart file uploads (the importer's own limit)
     # reading import files (catalogues, posts, profiles, fair workbooks, chain registries); see

@@ -269,6 +269,9 @@ class PairScorer:
                       ej: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per pair: the entry's required and preferred skills, how many of each the talent
         holds (:func:`holds`), and the talent's listed skills."""
+        used_p = np.unique(si)
+        if len(used_p) == 1:  # one talent (a seeker's ranking): counted directly, no matrices
+            return self._skill_counts_of_one(profiles[int(used_p[0])], entries, si, ej)
         from scipy import sparse
 
         items: dict[tuple[str, str], int] = {}
@@ -294,7 +297,6 @@ class PairScorer:
             if len(label) >= 2:
                 low = label.lower()
                 long_labels.setdefault(low[0], []).append((k, low))
-        used_p = np.unique(si)
         h_r, h_c = [], []
         for i, p in enumerate(used_p.tolist()):
             have, text = self.holdings(profiles[p])
@@ -315,6 +317,29 @@ class PairScorer:
         n_pref = np.array([len(entries[j].preferred_skills) for j in range(len(entries))], dtype=np.int64)[ej]
         n_skills = np.array([len(p.skills) for p in profiles], dtype=np.int64)[si]
         return n_req, n_pref, m_req, m_pref, n_skills
+
+    def _skill_counts_of_one(self, profile: TalentProfile, entries: Sequence[DemandEntry], si: np.ndarray,
+                             ej: np.ndarray) -> tuple[np.ndarray, ...]:
+        """:meth:`_skill_counts` when every pair has the same talent: whether it holds a skill
+        (:func:`holds`) asked once per skill name, the entries' counts summed from that."""
+        have, text = self.holdings(profile)
+        memo: dict[str, int] = {}
+
+        def held(label: str) -> int:
+            got = memo.get(label)
+            if got is None:
+                got = memo[label] = int(holds(have, text, self.vocab.key(label), label))
+            return got
+
+        used_e = np.unique(ej).tolist()
+        req, pref = np.zeros(len(entries), dtype=np.int64), np.zeros(len(entries), dtype=np.int64)
+        for j in used_e:
+            req[j] = sum(held(s) for s in entries[j].required_skills)
+            pref[j] = sum(held(s) for s in entries[j].preferred_skills)
+        n_req = np.array([len(e.required_skills) for e in entries], dtype=np.int64)[ej]
+        n_pref = np.array([len(e.preferred_skills) for e in entries], dtype=np.int64)[ej]
+        n_skills = np.full(len(si), len(profile.skills), dtype=np.int64)
+        return n_req, n_pref, req[ej], pref[ej], n_skills
 
     def top_many(self, query: TalentProfile | DemandEntry, target: Kind,
                  candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float, *,

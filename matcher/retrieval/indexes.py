@@ -479,6 +479,15 @@ class IndexManager:
             cos = cached[1] @ vec.astype(np.float32)
         return float(np.clip(np.mean(cos), 0.0, 0.99))
 
+    def stored_vector(self, kind: Kind, record_id: int, text_hash: str) -> np.ndarray | None:
+        """The vector a loaded side holds for a record whose text hash is ``text_hash`` (the
+        one its text was encoded to, from the same embedding cache), else None."""
+        with self._lock:
+            side = self._sides.get(kind)
+            if side is None or side.hashes.get(record_id) != text_hash:
+                return None
+            return side.dense.get([record_id])[0]
+
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the
         settings) and cut to ``pool``; a fused id the dense search missed gets its cosine."""

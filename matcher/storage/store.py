@@ -268,6 +268,13 @@ class Store(Database):
         with self.session() as s:
             return Records(s).get_many_unless(kind, ids, have)
 
+    def versioned_after(self, kind: str, after: int, limit: int, status: str | None = None
+                        ) -> list[tuple[int, int, Any]]:
+        """(id, version, record) of up to ``limit`` records with an id above ``after`` (and
+        ``status``), in id order (``Records.versioned_after``)."""
+        with self.session() as s:
+            return Records(s).versioned_after(kind, after, limit, status)
+
     def list(self, kind: str, *, offset: int = 0, limit: int = 50, **filters: Any) -> tuple[list[Any], int]:
         """A page of records and the total count, filtered by equality on indexed columns."""
         with self.session() as s:

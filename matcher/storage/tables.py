@@ -102,7 +102,9 @@ class RecordColumns:
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(String(64))
-    # optimistic concurrency: 1 when created, +1 on every change (the API's ETag)
+    # optimistic concurrency: 1 when created, +1 on every change (the API's ETag); the index
+    # ix_<table>_id_version answers "the versions of these ids" (a kept record is current) without
+    # reading the rows, whose version sits behind the large data and text columns
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
@@ -110,7 +112,8 @@ class RecordColumns:
 
 class DemandRow(RecordColumns, Base):
     __tablename__ = "demand_entries"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"), NO_REUSE)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_demand_entries_external"),
+                      Index("ix_demand_entries_id_version", "id", "version"), NO_REUSE)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     catalogue_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalogues.id", ondelete="CASCADE"), index=True
@@ -127,7 +130,8 @@ class DemandRow(RecordColumns, Base):
 
 class TalentRow(RecordColumns, Base):
     __tablename__ = "talents"
-    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"), NO_REUSE)
+    __table_args__ = (UniqueConstraint("external_owner", "external_id", name="uq_talents_external"),
+                      Index("ix_talents_id_version", "id", "version"), NO_REUSE)
     consent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     fresh_graduate: Mapped[bool] = mapped_column(Boolean, default=False)
     experience_years: Mapped[float] = mapped_column(Float, default=0.0)

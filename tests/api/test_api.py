@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -87,6 +88,19 @@ def test_health_and_ready_need_no_key(api):
     assert api.client.get("/health").json() == {"status": "ok"}
     r = api.client.get("/ready")
     assert r.status_code == 200 and r.json()["indexes"]["demand"]["in_step"]
+
+
+def test_a_server_keeps_the_searchable_records_once_started(api, service):
+    """The record cache fills in the background after start (``record_cache_warm``): /ready says
+    how many records are kept and whether it is still filling; a ranking then reads none."""
+    deadline = time.monotonic() + 30
+    while (body := api.client.get("/ready").json())["records"]["warming"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert body["records"] == {"kept": 4, "warming": False}  # two entries, two talents
+    kept = service.record_cache.snapshot("demand", [api.own_demand, api.other_demand])
+    assert set(kept) == {api.own_demand, api.other_demand}
+    got = service.candidate_records("demand", [api.own_demand, api.other_demand])
+    assert got[api.own_demand] is kept[api.own_demand][1] and got[api.other_demand] is kept[api.other_demand][1]
 
 
 @pytest.mark.parametrize("headers", [

@@ -79,6 +79,22 @@ def test_demo_pairs_score_alike(target: str) -> None:
     assert len(np.unique(many.comp["required_skills"])) > 5
 
 
+@pytest.mark.parametrize("target", ["demand", "talent"])
+def test_the_pairs_of_one_talent_score_alike(target: str) -> None:
+    """A seeker's ranking (one talent, its candidate entries): the skills it holds are counted
+    without the matrices of many talents, to the same floats; also for skills named only in its
+    summary."""
+    profiles, entries = demo()
+    rng = np.random.default_rng(11)
+    for i in rng.choice(len(profiles), 25, replace=False).tolist():
+        named = profiles[i].model_copy(update={"summary": profiles[i].summary + "熟悉" + "、".join(
+            s for e in entries[i : i + 3] for s in e.required_skills[:1])})
+        for p in (profiles[i], named):
+            ej = rng.permutation(len(entries))[:200]
+            assert_same(scorer(), [p], entries, np.zeros(len(ej), dtype=np.int64), ej, rng.uniform(0, 1, len(ej)),
+                        0.3, target)
+
+
 def test_no_pairs() -> None:
     profiles, entries = demo()
     many = scorer().score_many(profiles, entries, np.zeros(0, int), np.zeros(0, int), np.zeros(0), 0.3)
@@ -154,7 +170,8 @@ def _entry_strategy() -> st.SearchStrategy[DemandEntry]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(profiles=st.lists(_profile_strategy(), min_size=1, max_size=8),
+@given(profiles=st.lists(_profile_strategy(), min_size=1, max_size=8).flatmap(
+           lambda ps: st.sampled_from([ps, ps[:1]])),  # one talent: a seeker's ranking
        entries=st.lists(_entry_strategy(), min_size=1, max_size=8),
        bg=st.sampled_from([0.0, 0.25, 0.6, 1.0]), target=st.sampled_from(["demand", "talent"]), data=st.data())
 def test_recombined_pairs_score_alike(profiles, entries, bg, target, data) -> None:

@@ -361,3 +361,26 @@ def test_built_index_scores_exactly_as_bm25s() -> None:
             compared += 1
     assert compared > 150
     assert built.score(["未知词"]) is None
+
+
+def test_the_top_of_many_scores_is_the_set_argpartition_gives():
+    """``_top_positions``: the k best of many scores read above a sampled threshold is the very set
+    ``argpartition`` gives over all of them; with a tie at the k-th score (which of the tied ones
+    is kept is argpartition's choice) or a skewed sample, argpartition itself decides."""
+    from matcher.retrieval.lexical import _top_positions
+
+    rng = np.random.default_rng(5)
+    cases = [rng.random(100_000).astype(np.float32),  # no ties: the sampled path
+             np.round(rng.random(100_000), 2).astype(np.float32),  # ties everywhere
+             np.r_[np.zeros(99_000, dtype=np.float32) + 0.5, rng.random(1_000).astype(np.float32) + 1],
+             np.sort(rng.random(50_000).astype(np.float32)),  # sorted: the strided sample is skewed
+             rng.random(1_000).astype(np.float32)]  # few: argpartition at once
+    tied = cases[0].copy()
+    top = np.sort(tied)[::-1]
+    tied[tied == top[200]] = top[199]  # the 200th and 201st best equal
+    cases.append(tied)
+    for values in cases:
+        for k in (1, 10, 200):
+            got = _top_positions(values, k)
+            want = np.argpartition(-values, k - 1)[:k]
+            assert len(got) == k and set(got.tolist()) == set(want.tolist())

@@ -3,6 +3,7 @@ and never a list older than the data once another process or connection writes."
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from matcher.core.settings import PROJECT_ROOT, Settings
 from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import MatchFilters
-from matcher.service import ResultCache
+from matcher.service import RecordCache, ResultCache
 from matcher.wiring import build_service
 from tests.conftest import demand, talent
 
@@ -178,6 +179,66 @@ def test_kept_candidate_records_follow_every_write(pair):
     now = a.candidate_records("demand", d)
     assert now[d[1]].title == "PLC高级电气工程师" and d[2] not in now
     assert now[d[0]] is first[d[0]]
+
+
+def test_warming_keeps_the_searchable_records_of_both_sides(pair):
+    """``warm_records``: every open entry and active talent is kept (closed and inactive ones are
+    not: no ranking retrieves them), a first ranking then reads none of its candidates, and what
+    it returns is still what the database holds after another connection writes."""
+    a, b = pair
+    d, t = _fill(a)
+    a.update("demand", d[4], demand(**{**POSTS[4], "status": "closed"}))
+    a.update("talent", t[2], talent(**{**PEOPLE[2], "status": "inactive"}))
+    a.record_cache = RecordCache(100)
+    assert a.warm_records(batch=2) == len(d) - 1 + len(t) - 1
+    assert not a.record_cache.warming and len(a.record_cache) == len(d) + len(t) - 2
+    kept = a.record_cache.snapshot("demand", d)
+    assert set(kept) == set(d[:4]) and set(a.record_cache.snapshot("talent", t)) == set(t[:2])
+    stored = a.get_many("demand", d[:4])
+    assert {i: m.model_dump() for i, (_, m) in kept.items()} == {i: m.model_dump() for i, m in stored.items()}
+    assert all(v == a.get_versioned("demand", i)[1] for i, (v, _) in kept.items())
+    got = a.candidate_records("demand", d[:4])
+    assert all(got[i] is kept[i][1] for i in d[:4])  # kept: not read and validated again
+    assert a.warm_records() == 0  # nothing new to keep
+    b.save("demand", d[0], lambda e: e.model_copy(update={"title": "大数据高级开发工程师"}))
+    assert a.candidate_records("demand", d[:4])[d[0]].title == "大数据高级开发工程师"
+    assert a.warm_records() == 0 and a.record_cache.snapshot("demand", [d[0]])[d[0]][1].title == "大数据高级开发工程师"
+
+
+def test_warming_stops_when_the_cache_is_full_and_keeps_newer_records(pair):
+    a, _ = pair
+    d, t = _fill(a)
+    a.record_cache = RecordCache(3)
+    newer = a.get("demand", d[0])
+    a.record_cache.put_many("demand", {d[0]: (99, newer)})
+    assert a.warm_records() == 2 and len(a.record_cache) == 3
+    assert a.record_cache.snapshot("demand", [d[0]])[d[0]] == (99, newer)  # not replaced
+    a.record_cache = RecordCache(0)
+    assert a.warm_records() == 0 and len(a.record_cache) == 0
+    a.record_cache = RecordCache(100)
+    stop = threading.Event()
+    stop.set()
+    assert a.warm_records(stop) == 0 and not a.record_cache.warming
+
+
+def test_a_stored_record_is_ranked_with_the_vector_its_index_holds(pair, monkeypatch):
+    """The vector of an indexed record comes from its side's index when the index holds its
+    current text (the very vector the embedding cache gives); otherwise None (the caller encodes)."""
+    a, _ = pair
+    _d, t = _fill(a)
+    [rec] = a.preparer.prepare_many("talent", [a.get("talent", t[0])])
+    held = a.indexes.stored_vector("talent", t[0], rec.text_hash)
+    assert held is not None and held.tobytes() == a.cached.passages([rec.text])[0].tobytes()
+    assert a.indexes.stored_vector("talent", t[0], "another text") is None
+    assert a.indexes.stored_vector("talent", 10**6, rec.text_hash) is None
+    from_index = [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t]
+    monkeypatch.setattr(a.indexes, "stored_vector", lambda *args: None)
+    assert [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t] == from_index  # as encoded
+    monkeypatch.undo()
+    a.update("talent", t[1], talent(**{**PEOPLE[1], "status": "inactive"}))  # leaves the index
+    [gone] = a.preparer.prepare_many("talent", [a.get("talent", t[1])])
+    assert a.indexes.stored_vector("talent", t[1], gone.text_hash) is None
+    assert _uncached(a, lambda: a.match_talent(t[1])) == from_index[1] != []  # encoded instead
 
 
 def test_several_lists_from_one_ranking_are_the_lists_asked_one_by_one(pair):

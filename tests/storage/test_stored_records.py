@@ -74,3 +74,30 @@ def test_control_characters_are_dropped_field_by_field_and_in_nested_models():
     with pytest.raises(ValidationError):  # limits apply after the characters are dropped
         TalentProfile.model_validate({"name": "名" * 101 + "\x00"})
     assert TalentProfile.model_validate({"name": "名" * 100 + "\x00"}).name == "名" * 100
+
+
+def test_versions_are_read_from_their_index_and_pages_of_records_in_id_order(store):
+    """``get_many_unless`` reads the versions of many ids from the (id, version) index (on SQLite
+    the planner is told to: it would read every row up to its version otherwise); the versions
+    are those of the rows, updated ones included. ``versioned_after`` pages through a side in id
+    order, with a status when asked."""
+    from matcher.storage.records import _versions_reader, sqlite_versions_sql
+
+    d_ids = store.add("demand", [StoredRecord(_entry(title=f"岗位{n}", status="closed" if n == 2 else "open"),
+                                              "t", "h", None) for n in range(5)])
+    store.update("demand", d_ids[1], StoredRecord(_entry(title="岗位1改"), "t", "h2", None))
+    versions, fetched = store.get_many_unless("demand", [*d_ids, 999_999], lambda i, v: i != d_ids[1])
+    assert versions == {i: (2 if i == d_ids[1] else 1) for i in d_ids}
+    assert list(fetched) == [d_ids[1]] and fetched[d_ids[1]].title == "岗位1改"
+    with store.session() as s:
+        read = _versions_reader(s, "demand")
+        assert sorted(read(d_ids[:2])) == [(d_ids[0], 1), (d_ids[1], 2)] and list(read([])) == []
+        if s.get_bind().dialect.name == "sqlite":
+            conn = s.connection()
+            plan = " ".join(str(r) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sqlite_versions_sql("demand", 2), (1, 2)))
+            assert "COVERING INDEX ix_demand_entries_id_version" in plan, plan
+    page = store.versioned_after("demand", d_ids[0], 2, "open")
+    assert [(i, v, m.title) for i, v, m in page] == [(d_ids[1], 2, "岗位1改"), (d_ids[3], 1, "岗位3")]
+    assert [i for i, _, _ in store.versioned_after("demand", 0, 10)] == d_ids
+    assert store.versioned_after("demand", d_ids[-1], 10) == []
