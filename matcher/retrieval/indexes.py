@@ -341,6 +341,11 @@ class IndexManager:
                 if side is not None:
                     self._reconcile(side, None, sorted(ids))
             cursor.advance([seq for seq, _, _ in rows])
+            # a change that moved no index (e.g. an entry's years of experience) still changes
+            # rankings: cached lists are keyed by the last change number, and on PostgreSQL a
+            # write can commit below a number already read (numbers are handed out before
+            # commit), so that number alone would not move; the generation does
+            self.generation += 1
             n = sum(len(ids) for ids in touched.values())
             self.applied += n
             return n

@@ -161,3 +161,42 @@ def test_a_restart_loads_the_saved_bm25_index_instead_of_building_it(db_url, tmp
     assert builds  # the saved index is behind the database: built from the token lists
     for svc in (first, second, third):
         svc.close()
+
+
+def test_a_change_committed_late_below_the_last_number_still_reaches_cached_lists(pair, db_url, tmp_path,
+                                                                                fake_encoder):
+    """PostgreSQL hands out change numbers before commit, so a write can commit a number below one
+    already read. A cached ranking keyed by the last number would not see it: once a poll applies
+    it (a change that moves no index, here an entry's years of experience), the lists are ranked
+    again, as a fresh server ranks them."""
+    from sqlalchemy import func, select, update
+
+    from matcher.storage.tables import ChangeRow
+
+    a, b = pair
+    [tid] = a.add("talent", [talent(name="王一", skills=["Python", "Spark"], experience_years=2)])
+    dids = a.add("demand", [demand(title="数据分析师", required_skills=["Python"]),
+                            demand(title="大数据开发工程师", required_skills=["Spark"])])
+    b.indexes.poll()
+
+    def shown(svc) -> list[tuple[int, float]]:
+        return [(m.id, round(m.score, 6)) for m in svc.match_talent(tid, top_k=5)]
+
+    with a.store.session(write=True) as s:  # a number handed out but not yet committed: a gap
+        top = s.scalar(select(func.max(ChangeRow.seq)))
+        s.add(ChangeRow(seq=top + 2, kind="talent", record_id=tid, version=a.store.get_versioned("talent", tid)[1]))
+    b.indexes.poll()
+    before = shown(b)  # ranked and kept under the last number, top + 2
+    assert sorted(i for i, _ in before) == sorted(dids)
+    a.update("demand", dids[0], demand(title="数据分析师", required_skills=["Python"], min_experience_years=10))
+    with a.store.session(write=True) as s:  # the write commits late, under the missing number
+        s.execute(update(ChangeRow).where(ChangeRow.seq == top + 3).values(seq=top + 1))
+    assert b.store.last_change() == top + 2  # the key's number did not move
+    b.indexes.poll()
+    fresh = _service(db_url, tmp_path / "fresh", fake_encoder)
+    try:
+        want = shown(fresh)
+    finally:
+        fresh.close()
+    assert want != before  # the change matters to this talent's list
+    assert shown(b) == want
