@@ -203,3 +203,33 @@ def test_hypothesis_identical(seed: int, n: int, groups: int, k: int, dup: float
         idx.remove(ids[: n // 5])
     qs = np.vstack([base[:3], unit(rng, 3, 8)])
     same(two, exact, qs, (k,))
+
+
+def test_a_loaded_index_searches_as_the_settings_say(tmp_path: Path, fake_encoder) -> None:
+    """``FLAT_TWO_STAGE`` decides for a saved index too: saved with the two stages and loaded with
+    the setting off, it scans in full (no compact copy kept), and back; the lists are the same."""
+    from matcher.core.settings import PROJECT_ROOT, Settings
+    from matcher.wiring import build_service
+    from tests.conftest import demand, talent
+
+    def service(on: bool):
+        return build_service(Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data",
+                                      encoder="fake", flat_two_stage=on), encoder=fake_encoder)
+
+    first = service(True)
+    first.add("talent", [talent(name=f"人{i}", phone=f"136{i:08d}", skills=["Python", "Spark"][: 1 + i % 2])
+                         for i in range(30)])
+    [did] = first.add("demand", [demand(title="数据工程师", required_skills=["Spark"])])
+    dense = first.ensure_index("talent").dense
+    assert isinstance(dense, FaissFlatIndex) and dense.two_stage and dense._compact is not None
+    want = [(m.id, m.score) for m in first.match_demand(did, top_k=10)]
+    first.save_all()
+    first.close()
+    for on in (False, True):
+        svc = service(on)
+        dense = svc.ensure_index("talent").dense
+        assert isinstance(dense, FaissFlatIndex) and dense.two_stage is on
+        assert (dense._compact is not None) is on
+        assert [(m.id, m.score) for m in svc.match_demand(did, top_k=10)] == want
+        svc.save_all()
+        svc.close()

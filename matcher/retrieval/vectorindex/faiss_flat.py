@@ -78,8 +78,20 @@ class FaissFlatIndex(VectorIndex):
         self._compact: Any = None
         self._delta = 0.0  # max ||x - fp16(x)|| over stored vectors (never lowered by removes)
         self._nmax = 0.0  # max ||x|| over stored vectors
+        # a float32 dot product of length d is within gamma_d of sum |q_i x_i| of the real one
+        self._gamma = self.dim * _U32 / (1 - self.dim * _U32)
         if self.two_stage:
             self._build_compact()
+
+    def set_two_stage(self, on: bool) -> None:
+        """Search in two stages (the compact copy built now if missing) or by the full scan
+        only (the copy dropped): a loaded index follows the settings, not its manifest."""
+        with self._lock:
+            if on and self._compact is None:
+                self._build_compact()
+            elif not on:
+                self._compact = None
+            self.two_stage = bool(on)
 
     # ---- compact copy --------------------------------------------------------------------
 
@@ -97,7 +109,7 @@ class FaissFlatIndex(VectorIndex):
     def _compact_add(self, vectors: np.ndarray) -> None:
         start = int(self._compact.ntotal)
         self._compact.add(vectors)
-        gamma = self.dim * _U32 / (1 - self.dim * _U32)
+        gamma = self._gamma
         for s in range(0, len(vectors), _CHUNK):
             x = vectors[s : s + _CHUNK]
             # x - fp16(x) is exact in float32; a float32 sum of d squares is within gamma_d of
@@ -195,8 +207,7 @@ class FaissFlatIndex(VectorIndex):
         out_s = np.empty((m, k), dtype=np.float32)
         out_i = np.empty((m, k), dtype=np.int64)
         id_map = faiss.rev_swig_ptr(self._index.id_map.data(), len(self))
-        gamma = self.dim * _U32 / (1 - self.dim * _U32)
-        slack = self._delta + gamma * (2 * self._nmax + self._delta)
+        slack = self._delta + self._gamma * (2 * self._nmax + self._delta)
         fallback: list[int] = []
         exact = np.empty(m_cand, dtype=np.float32)
         for r in range(m):
