@@ -38,7 +38,6 @@ from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
 from matcher.retrieval.saved import SEARCHABLE, TOKENS_FILE, kind_for_size, saved_status
 from matcher.retrieval.vectorindex import (
-    FaissFlatIndex,
     VectorIndex,
     auto_nlist,
     choose_kind,
@@ -183,7 +182,8 @@ class IndexManager:
         if not (directory / "manifest.json").exists():
             return None
         try:
-            dense, manifest = load_index(directory)
+            # a flat index searches as the settings say, whatever it was saved with
+            dense, manifest = load_index(directory, flat_two_stage=self.settings.flat_two_stage)
         except IndexNotReady as exc:
             log.warning("rebuilding the %s index: %s", kind, exc.detail)
             return None
@@ -196,8 +196,6 @@ class IndexManager:
         if set(hashes) != {int(i) for i in dense.ids()}:
             log.warning("rebuilding the %s index: its id map disagrees with its vectors", kind)
             return None
-        if isinstance(dense, FaissFlatIndex):  # searched as the settings say, whatever it was saved with
-            dense.set_two_stage(self.settings.flat_two_stage)
         side = SideIndex(kind, dense, BM25Index(background=True), hashes, float(manifest.get("background", 0.0)))
         if hashes:
             # token lists come from the cache saved with the index, keyed by text hash;

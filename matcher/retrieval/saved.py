@@ -61,7 +61,7 @@ def saved_status(settings: Settings, records: TextHashes, model: str, model_dim:
         if (directory / "manifest.json").exists():
             entry["saved"] = True
             try:
-                dense, manifest = load_index(directory)
+                dense, manifest = load_index(directory, flat_two_stage=False)  # read, never searched
                 hashes = {int(k): v for k, v in manifest.get("hashes", {}).items()}
                 entry["indexed"] = len(dense)
                 entry["kind"] = dense.kind

@@ -119,9 +119,11 @@ def choose_kind(n: int, setting: str, threshold: int) -> str:
 
 
 def load_index(
-    directory: Path | str, *, expect: Mapping[str, Any] | None = None
+    directory: Path | str, *, expect: Mapping[str, Any] | None = None, flat_two_stage: bool | None = None
 ) -> tuple[VectorIndex, dict[str, Any]]:
-    """The index saved in `directory` and its manifest.
+    """The index saved in `directory` and its manifest. `flat_two_stage`: whether a faiss flat
+    index searches in two stages (None: as it was saved; False builds no compact copy, e.g. for
+    a check that never searches).
 
     Raises `IndexNotReady` when files are missing or corrupt, when they disagree with the
     manifest, or when a manifest key differs from `expect` (e.g. ``{"model": ..., "dim": ...}``).
@@ -165,11 +167,13 @@ def load_index(
             )
     loaders = {
         ("numpy", "flat"): NumpyFlatIndex._load,
-        ("faiss", "flat"): FaissFlatIndex._load,
         ("faiss", "hnsw"): FaissHNSWIndex._load,
         ("faiss", "ivf"): FaissIVFIndex._load,
     }
-    index = loaders[(backend, kind)](directory, manifest)
+    if (backend, kind) == ("faiss", "flat"):
+        index = FaissFlatIndex._load(directory, manifest, two_stage=flat_two_stage)
+    else:
+        index = loaders[(backend, kind)](directory, manifest)
     if index.dim != dim:
         raise IndexNotReady(f"saved index has dimension {index.dim}, manifest says {dim}")
     if len(index) != count:

@@ -83,16 +83,6 @@ class FaissFlatIndex(VectorIndex):
         if self.two_stage:
             self._build_compact()
 
-    def set_two_stage(self, on: bool) -> None:
-        """Search in two stages (the compact copy built now if missing) or by the full scan
-        only (the copy dropped): a loaded index follows the settings, not its manifest."""
-        with self._lock:
-            if on and self._compact is None:
-                self._build_compact()
-            elif not on:
-                self._compact = None
-            self.two_stage = bool(on)
-
     # ---- compact copy --------------------------------------------------------------------
 
     def _build_compact(self) -> None:
@@ -252,7 +242,8 @@ class FaissFlatIndex(VectorIndex):
         return {"two_stage": self.two_stage, "compact": "fp16" if self.two_stage else None}
 
     @classmethod
-    def _load(cls, directory: Path, manifest: Mapping[str, Any]) -> FaissFlatIndex:
+    def _load(cls, directory: Path, manifest: Mapping[str, Any], two_stage: bool | None = None) -> FaissFlatIndex:
+        """The saved index; `two_stage` None: as the manifest says."""
         faiss = faiss_module()
         files = manifest_files(directory, manifest, ("index.faiss",))
         raw = read_faiss(files["index.faiss"])
@@ -268,6 +259,7 @@ class FaissFlatIndex(VectorIndex):
             raise IndexNotReady(
                 f"index file has dimension {raw.d}, manifest says {manifest['dim']}"
             )
-        params = manifest.get("params")
-        two_stage = not (isinstance(params, dict) and params.get("two_stage") is False)
+        if two_stage is None:
+            params = manifest.get("params")
+            two_stage = not (isinstance(params, dict) and params.get("two_stage") is False)
         return cls(raw.d, two_stage=two_stage, _index=raw)
