@@ -15,6 +15,7 @@ from matcher.cli.common import (
 )
 
 index_app = typer.Typer(no_args_is_help=True, help="向量索引维护")
+SIDES = {"demand": "需求", "talent": "人才"}
 
 @index_app.command("sync")
 def index_sync() -> None:
@@ -22,8 +23,7 @@ def index_sync() -> None:
     svc = run_service()
 
     def moving(side: str, was: str, becomes: str, n: int) -> None:
-        label = "需求" if side == "demand" else "人才"
-        err.print(f"{label}侧向量索引（{n:,} 条）由 {was} 转为 {becomes}，用已保存的向量重建（百万条约需数分钟）……",
+        err.print(f"{SIDES[side]}侧向量索引（{n:,} 条）由 {was} 转为 {becomes}，用已保存的向量重建（百万条约需数分钟）……",
                   markup=False, highlight=False)
 
     with ProgressBar("编码") as bar:
@@ -67,7 +67,7 @@ def index_status() -> None:
     finally:
         records.close()
     out.print_json(data=status)
-    for kind, label in (("demand", "需求"), ("talent", "人才")):
+    for kind, label in SIDES.items():
         entry = status.get(kind, {})
         if entry.get("kind_for_size"):
             out.print(f"{label}侧向量索引（{entry['indexed']:,} 条）宜由 {entry['kind']} 转为 {entry['kind_for_size']}："
