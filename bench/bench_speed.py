@@ -269,7 +269,7 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
 
     where = (f"HTTP, `talentmatch serve --workers {args.route_workers}`, {n:,} entries, static-e5, {requests} distinct "
              f"talents per level, bare {b50:.1f} ms (text encode + the index's FAISS search of 200: the flat index "
-             f"scans an fp16 copy first, same results)"
+             f"scans an int8 copy first, same results)"
              + (f", full-scan bare {full:.1f} ms (the same with one float32 IndexFlatIP scan, what the issue's "
                 f"bare measured)" if full else "")
              + f", load {res['loadavg_start'][0]:.1f}→{res['loadavg_end'][0]:.1f}")
