@@ -112,6 +112,9 @@ class MatchService:
         # directory, re-read when its pointer file changes
         self.model_root = settings.data_dir / "models"
         self._model_lock = threading.Lock()
+        # rankings computed at once in this process (``rank_concurrency``; None: no limit)
+        self._rank_slots = (threading.BoundedSemaphore(settings.rank_concurrency)
+                            if settings.rank_concurrency > 0 else None)
         self._model_key: tuple[int, int] | None = None
         self._model: tuple[str, Reranker | None] = (WEIGHTED, None)
         self.model_problem: str | None = None
@@ -550,10 +553,21 @@ class MatchService:
                       views: Sequence[tuple[int, MatchFilters | None]], partial: bool = False, *,
                       stated: frozenset[str] = frozenset(), free_text: bool = False) -> list[Ranked]:
         """The ranked lists ``(top_k, filters)`` of a query record from one retrieval and one
-        scoring of its candidates (the pool of the largest ``top_k``: lists of one pool)."""
+        scoring of its candidates (the pool of the largest ``top_k``: lists of one pool), in
+        one of the process's ranking slots (``rank_concurrency``)."""
         for top_k, _ in views:
             if not 1 <= top_k <= self.settings.max_top_k:
                 raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
+        if self._rank_slots is None:
+            return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
+                                          free_text=free_text)
+        with self._rank_slots:
+            return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
+                                          free_text=free_text)
+
+    def _ranked_views_now(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray,
+                          tokens: list[str], views: Sequence[tuple[int, MatchFilters | None]], partial: bool,
+                          *, stated: frozenset[str], free_text: bool) -> list[Ranked]:
         views = [(top_k, filters or MatchFilters()) for top_k, filters in views]
         pool = self._pool(max(top_k for top_k, _ in views))
         found = self.indexes.candidates(target, vec, tokens, pool)

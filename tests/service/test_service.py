@@ -281,3 +281,51 @@ def test_a_static_index_encoder_keeps_the_coder_on_its_own_encoder(tmp_path):
         assert svc.coder.encoder is svc.encoder
     finally:
         svc.close()
+
+
+@pytest.mark.parametrize("slots", [1, 2, 0])
+def test_rankings_at_once_are_bounded_by_rank_concurrency(tmp_path, fake_encoder, slots) -> None:
+    """``rank_concurrency`` rankings run at once in a process (0: no limit); the others wait for
+    a slot and get the same lists as when run alone."""
+    import threading
+
+    from matcher.core.settings import PROJECT_ROOT, Settings
+    from matcher.wiring import build_service
+
+    svc = build_service(Settings(data_dir=tmp_path / "var", reference_dir=PROJECT_ROOT / "data", encoder="fake",
+                                 rank_concurrency=slots, result_cache_size=0), encoder=fake_encoder)
+    try:
+        tids = svc.add("talent", [talent(name=f"人{i}", phone=f"136{i:08d}") for i in range(4)])
+        svc.add("demand", [demand(title=f"数据工程师{i}") for i in range(6)])
+        alone = {t: [(m.id, m.score) for m in svc.match_talent(t, 5)] for t in tids}
+        inner = svc._ranked_views_now
+        lock, inside, peak = threading.Lock(), [0], [0]
+        gate = threading.Barrier(4, timeout=1.0)
+
+        def counted(*a, **k):
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            try:  # wait for the others to come in too (as far as slots let them)
+                gate.wait()
+            except threading.BrokenBarrierError:
+                pass
+            try:
+                return inner(*a, **k)
+            finally:
+                with lock:
+                    inside[0] -= 1
+
+        svc._ranked_views_now = counted  # type: ignore[method-assign]
+        got: dict[int, list] = {}
+        threads = [threading.Thread(target=lambda t=t: got.__setitem__(t, [(m.id, m.score)
+                                                                         for m in svc.match_talent(t, 5)]))
+                   for t in tids]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        assert got == alone
+        assert peak[0] == (4 if slots == 0 else slots)
+    finally:
+        svc.close()
