@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from matcher.storage.tables import CatalogueRow, ChainRow, ChangeRow, DemandRow, TalentRow, utc_now
@@ -97,8 +97,11 @@ def track_changes(*makers: sessionmaker) -> None:
         event.listen(maker, "after_flush", log_changes)
 
 
-def last_change(s: Session) -> int:
-    return s.scalar(select(func.max(ChangeRow.seq))) or 0
+def last_change(s: Session | Connection) -> int:
+    return s.scalar(_LAST_CHANGE) or 0
+
+
+_LAST_CHANGE = select(func.max(ChangeRow.seq))
 
 
 def data_version(s: Session) -> tuple[int, str]:

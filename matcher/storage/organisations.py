@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from matcher.domain.schemas import (
@@ -29,9 +30,10 @@ def enterprise_model(r: EnterpriseRow) -> Enterprise:
 
 
 class Enterprises:
-    """Enterprises in the caller's session (its unit of work)."""
+    """Enterprises in the caller's session (its unit of work); a plain connection serves the
+    reads that need no ORM object (``names``)."""
 
-    def __init__(self, s: Session) -> None:
+    def __init__(self, s: Session | Connection) -> None:
         self.s = s
 
     def row(self, enterprise_id: int, *, lock: bool = False) -> EnterpriseRow:
@@ -72,8 +74,10 @@ class Enterprises:
         return self.s.scalar(select(func.count()).select_from(EnterpriseRow)) or 0
 
     def names(self, ids: Sequence[int]) -> dict[int, str]:
-        q = select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(list(ids)))
-        return {i: n for i, n in self.s.execute(q)}
+        return {i: n for i, n in self.s.execute(_NAMES, {"ids": list(ids)})}
+
+
+_NAMES = select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(bindparam("ids", expanding=True)))
 
 
 class Catalogues:

@@ -159,8 +159,8 @@ class Store(Database):
     def enterprise_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
-        with self.session() as s:
-            return Enterprises(s).names(ids)
+        with self.engine.connect() as c:  # one read: no ORM session (a ranking served asks each time)
+            return Enterprises(c).names(ids)
 
     # -- catalogues --------------------------------------------------------------------
 
@@ -297,8 +297,8 @@ class Store(Database):
     # -- the change log (matcher.storage.changes) ----------------------------------------
 
     def last_change(self) -> int:
-        with self.session() as s:
-            return last_change(s)
+        with self.engine.connect() as c:  # one read: no ORM session (every ranking asks)
+            return last_change(c)
 
     def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]:
         with self.session() as s:
