@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from matcher.core.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +30,13 @@ def key_info(r: ApiKeyRow) -> dict[str, Any]:
             "revoked": r.revoked_at is not None}
 
 
-def _principal(r: ApiKeyRow) -> Principal:
+# what authenticating a key reads of its row (columns only: a plain connection can run it)
+_KEY_BY_PREFIX = select(ApiKeyRow.id, ApiKeyRow.key_hash, ApiKeyRow.role, ApiKeyRow.enterprise_id,
+                        ApiKeyRow.talent_id, ApiKeyRow.label, ApiKeyRow.revoked_at).where(
+    ApiKeyRow.prefix == bindparam("prefix"))
+
+
+def _principal(r: Any) -> Principal:
     return Principal(role=Role(r.role), key_id=r.id, enterprise_id=r.enterprise_id, talent_id=r.talent_id,
                      label=r.label)
 
@@ -89,7 +95,7 @@ class Accounts:
         prefix = parse_key(key)
         if prefix is None:
             return None
-        row = self.s.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+        row = self.s.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
         if row is None or row.revoked_at is not None or not key_matches(key, row.key_hash):
             return None
         return _principal(row)

@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from matcher.core.errors import Conflict, PreconditionFailed
+from matcher.core.errors import Conflict, NotFound, PreconditionFailed
 from matcher.domain.auth import OPERATOR, Principal, Role
 from matcher.domain.schemas import DemandEntry, TalentProfile, validate_stored
 from matcher.storage.changes import log_created
@@ -124,6 +124,21 @@ def _model_columns(kind: str) -> list[Any]:
     if kind == "demand":
         cols += [DemandRow.enterprise_id, DemandRow.catalogue_id]
     return cols
+
+
+_READ_ONE: dict[str, Any] = {}
+
+
+def read_one(conn: Any, kind: str, record_id: int) -> DemandEntry | TalentProfile:
+    """A stored record by id, read with only the columns a model needs in one statement (a plain
+    connection will do: no ORM session); NotFound "<label> <id> 不存在" if there is none."""
+    stmt = _READ_ONE.get(kind)
+    if stmt is None:
+        stmt = _READ_ONE[kind] = select(*_model_columns(kind)).where(ROWS[kind].id == bindparam("id"))
+    row = conn.execute(stmt, {"id": record_id}).first()
+    if row is None:
+        raise NotFound(f"{LABELS[kind]} {record_id} 不存在")
+    return to_model(kind, row)
 
 
 def sqlite_versions_sql(kind: str, n: int) -> str:

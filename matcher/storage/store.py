@@ -32,6 +32,7 @@ from matcher.storage.records import (  # noqa: F401 - StoredRecord and the scope
     Records,
     StoredRecord,
     external_scope,
+    read_one,
 )
 from matcher.storage.vectors import StoreVectorCache, Vectors
 
@@ -82,9 +83,10 @@ class Store(Database):
             return new.key, key_info(row)
 
     def authenticate(self, key: str) -> Principal | None:
-        """The principal of a valid, unrevoked key, else None."""
-        with self.session() as s:
-            return Accounts(s).authenticate(key)
+        """The principal of a valid, unrevoked key, else None (every request asks: one read on a
+        plain connection, no ORM session)."""
+        with self.engine.connect() as c:
+            return Accounts(c).authenticate(key)  # type: ignore[arg-type]
 
     def list_keys(self, *, include_revoked: bool = False) -> list[dict[str, Any]]:
         with self.session() as s:
@@ -254,8 +256,8 @@ class Store(Database):
             write_audit(s, actor, "delete", kind, [record_id])
 
     def get(self, kind: str, record_id: int) -> DemandEntry | TalentProfile:
-        with self.session() as s:
-            return Records(s).get(kind, record_id)
+        with self.engine.connect() as c:  # one read: no ORM session (every profile and match route asks)
+            return read_one(c, kind, record_id)
 
     def get_many(self, kind: str, ids: Sequence[int]) -> dict[int, Any]:
         with self.session() as s:
