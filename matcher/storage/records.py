@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from matcher.core.errors import Conflict, NotFound, PreconditionFailed
@@ -147,16 +148,37 @@ def sqlite_versions_sql(kind: str, n: int) -> str:
     return f"SELECT id, version FROM {table} INDEXED BY ix_{table}_id_version WHERE id IN ({','.join('?' * n)})"
 
 
-def _versions_reader(s: Session, kind: str) -> Callable[[list[int]], Any]:
-    """``ids -> rows (id, version)`` in the session, answered from the index on (id, version):
+def _versions_reader(conn: Connection, kind: str) -> Callable[[list[int]], Any]:
+    """``ids -> rows (id, version)`` on the connection, answered from the index on (id, version):
     SQLite's planner looks rows up by rowid (reading each row's overflow pages up to its version,
     several times slower) unless told to use the index; the statement goes to the driver as it
     is (a ranking asks for 200 ids on every call)."""
-    if s.get_bind().dialect.name == "sqlite":
-        conn = s.connection()
+    if conn.dialect.name == "sqlite":
         return lambda ids: conn.exec_driver_sql(sqlite_versions_sql(kind, len(ids)), tuple(ids)) if ids else ()
     row_cls = ROWS[kind]
-    return lambda ids: s.execute(select(row_cls.id, row_cls.version).where(row_cls.id.in_(ids)))
+    return lambda ids: conn.execute(select(row_cls.id, row_cls.version).where(row_cls.id.in_(ids)))
+
+
+def get_many_unless(conn: Connection, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
+                    ) -> tuple[dict[int, int], dict[int, Any]]:
+    """The version of every record of ``ids`` there is, and the records whose (id, version)
+    ``have`` does not hold (read with only the columns a model needs), in the connection's one
+    transaction: a caller keeping records by version fetches only what changed."""
+    row_cls = ROWS[kind]
+    versions: dict[int, int] = {}
+    ids = list(ids)
+    read = _versions_reader(conn, kind)
+    for start in range(0, len(ids), BATCH):
+        versions.update((int(i), int(v)) for i, v in read(ids[start : start + BATCH]))
+    missing = [i for i, v in versions.items() if not have(i, v)]
+    cols = _model_columns(kind)
+    out: dict[int, Any] = {}
+    for start in range(0, len(missing), BATCH):
+        chunk = missing[start : start + BATCH]
+        for row in conn.execute(select(*cols).where(row_cls.id.in_(chunk))):
+            versions[row.id] = row.version  # changed since the first read: this is what we have
+            out[row.id] = to_model(kind, row)
+    return versions, out
 
 
 def check_version(kind: str, record_id: int, version: int, expected: int | None) -> None:
@@ -315,24 +337,8 @@ class Records:
 
     def get_many_unless(self, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
                         ) -> tuple[dict[int, int], dict[int, Any]]:
-        """The version of every record of ``ids`` there is, and the records whose (id, version)
-        ``have`` does not hold (read with only the columns a model needs): a caller keeping
-        records by version fetches only what changed."""
-        row_cls = ROWS[kind]
-        versions: dict[int, int] = {}
-        ids = list(ids)
-        read = _versions_reader(self.s, kind)
-        for start in range(0, len(ids), BATCH):
-            versions.update((int(i), int(v)) for i, v in read(ids[start : start + BATCH]))
-        missing = [i for i, v in versions.items() if not have(i, v)]
-        cols = _model_columns(kind)
-        out: dict[int, Any] = {}
-        for start in range(0, len(missing), BATCH):
-            chunk = missing[start : start + BATCH]
-            for row in self.s.execute(select(*cols).where(row_cls.id.in_(chunk))):
-                versions[row.id] = row.version  # changed since the first read: this is what we have
-                out[row.id] = to_model(kind, row)
-        return versions, out
+        """:func:`get_many_unless` in this session."""
+        return get_many_unless(self.s.connection(), kind, ids, have)
 
     def versioned_after(self, kind: str, after: int, limit: int, status: str | None = None
                         ) -> list[tuple[int, int, Any]]:

@@ -32,6 +32,7 @@ from matcher.storage.records import (  # noqa: F401 - StoredRecord and the scope
     Records,
     StoredRecord,
     external_scope,
+    get_many_unless,
     read_one,
 )
 from matcher.storage.vectors import StoreVectorCache, Vectors
@@ -265,10 +266,10 @@ class Store(Database):
 
     def get_many_unless(self, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
                         ) -> tuple[dict[int, int], dict[int, Any]]:
-        """Versions of ``ids`` and the records ``have(id, version)`` lacks, in one unit of work
-        (``Records.get_many_unless``)."""
-        with self.session() as s:
-            return Records(s).get_many_unless(kind, ids, have)
+        """Versions of ``ids`` and the records ``have(id, version)`` lacks, in one transaction
+        (``records.get_many_unless``), on a plain connection: no ORM session (every ranking asks)."""
+        with self.engine.connect() as c:
+            return get_many_unless(c, kind, ids, have)
 
     def versioned_after(self, kind: str, after: int, limit: int, status: str | None = None
                         ) -> list[tuple[int, int, Any]]:

@@ -90,7 +90,7 @@ def test_versions_are_read_from_their_index_and_pages_of_records_in_id_order(sto
     assert versions == {i: (2 if i == d_ids[1] else 1) for i in d_ids}
     assert list(fetched) == [d_ids[1]] and fetched[d_ids[1]].title == "岗位1改"
     with store.session() as s:
-        read = _versions_reader(s, "demand")
+        read = _versions_reader(s.connection(), "demand")
         assert sorted(read(d_ids[:2])) == [(d_ids[0], 1), (d_ids[1], 2)] and list(read([])) == []
         if s.get_bind().dialect.name == "sqlite":
             conn = s.connection()
