@@ -565,9 +565,15 @@ class _Built:
     matrix (CSC: a column of per-document scores for each term) and its vocabulary. Built by
     bm25s; scored here with numpy, adding each query term's column in turn exactly as bm25s's
     own scoring does (the same float32 sums, tested), so a saved index is read and queried
-    without importing bm25s or scipy."""
+    without importing bm25s or scipy.
+
+    The columns of terms in at least half the documents (``DENSE_DF_SHARE``: in job texts the
+    words every post has, which hold most of a long query's postings) are also kept dense, one
+    float32 per document with 0 where the term is absent, and added as a whole: ``x + 0.0`` is
+    ``x``, so the sums are the same, and a dense column takes no more memory than its postings."""
 
     FILES = ("data", "indices", "indptr")
+    DENSE_DF_SHARE = 0.5
 
     def __init__(self, arrays: Mapping[str, np.ndarray], num_docs: int, vocab: dict[str, int],
                  row_ids: np.ndarray) -> None:
@@ -578,6 +584,16 @@ class _Built:
         self.row_of: dict[int, int] = {int(i): r for r, i in enumerate(row_ids.tolist())}
         if self.num_docs != len(row_ids) or len(self.indptr) != len(vocab) + 1:
             raise ValueError("BM25 index arrays disagree with its vocabulary or rows")
+        self.dense: dict[int, np.ndarray] = {}
+        df = np.diff(np.asarray(self.indptr, dtype=np.int64))
+        for t in np.flatnonzero(df >= max(1.0, self.DENSE_DF_SHARE * self.num_docs)).tolist():
+            a, z = int(self.indptr[t]), int(self.indptr[t + 1])
+            rows = np.asarray(self.indices[a:z])
+            if rows.size > 1 and not bool((rows[1:] > rows[:-1]).all()):
+                continue  # a document twice in a column: only np.add.at sums it as bm25s does
+            col = np.zeros(self.num_docs, dtype=np.float32)
+            col[rows] = self.data[a:z]
+            self.dense[t] = col
 
     @classmethod
     def build(cls, docs: dict[int, list[str]], k1: float, b: float) -> _Built | None:
@@ -625,6 +641,10 @@ class _Built:
         # (added column by column, not from one concatenated copy of them: a profile's terms
         # hold some 800,000 postings at 10^5 records)
         for t in token_ids:
+            col = self.dense.get(t)
+            if col is not None:
+                scores += col
+                continue
             a, z = int(self.indptr[t]), int(self.indptr[t + 1])
             np.add.at(scores, self.indices[a:z], self.data[a:z].astype(np.float32, copy=False))
         return scores

@@ -363,6 +363,33 @@ def test_built_index_scores_exactly_as_bm25s() -> None:
     assert built.score(["未知词"]) is None
 
 
+def test_columns_of_common_terms_are_dense_and_score_the_same() -> None:
+    """Terms in at least half the documents are added as dense columns: the scores are bit for
+    bit bm25s's, for queries mixing them with rare terms, in any order and repeated."""
+    import random
+
+    import bm25s
+
+    from matcher.retrieval.lexical import _Built
+
+    r = random.Random(2)
+    common = ["负责", "工作", "经验", "团队"]
+    words = [f"w{i}" for i in range(400)]
+    docs = {i: [w for w in common if r.random() < 0.8] + [r.choice(words) for _ in range(r.randint(0, 25))]
+            for i in range(3000)}
+    docs[3000] = ["w1", "w1", "w1"]  # a document with none of the common terms
+    built = _Built.build(docs, 1.5, 0.75)
+    assert {built.vocab[w] for w in common} == set(built.dense)
+    assert all(col.dtype == np.float32 and col.shape == (built.num_docs,) for col in built.dense.values())
+    ref = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    ref.index([t for t in docs.values() if t], show_progress=False)
+    for _ in range(150):
+        query = [r.choice(common + words) for _ in range(r.randint(1, 12))] + r.sample(common, r.randint(0, 4))
+        r.shuffle(query)
+        ids = list(dict.fromkeys(built.vocab[t] for t in query if t in built.vocab))
+        assert np.array_equal(built.score(query), np.asarray(ref.get_scores_from_ids(ids), dtype=np.float32))
+
+
 def test_the_top_of_many_scores_is_the_set_argpartition_gives():
     """``_top_positions``: the k best of many scores read above a sampled threshold is the very set
     ``argpartition`` gives over all of them; with a tie at the k-th score (which of the tied ones
