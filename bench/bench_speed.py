@@ -247,17 +247,20 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
     """``GET /v1/talents/{id}/matches`` over real HTTP (``bench_api``: ``talentmatch serve`` in a
     child process, the load generator in another), static-e5, 10^5 entries (2,000 with
     ``--quick``), talents drawn without repeats: cold (first call per talent) and warm (the same
-    talents again: the per-process result cache), at concurrency 1 and 4; the bare cost is the
-    profile's text encoded + one FAISS search of the pool on the same saved index."""
+    talents again: the per-process result cache), at concurrency 1 and 4, with each number of
+    worker processes of ``--route-workers`` (the latency row is the first's); the bare cost is
+    the profile's text encoded + one FAISS search of the pool on the same saved index."""
     from bench.bench_api import build_store, run_api_bench
 
     n = 2000 if args.quick else 100_000
-    requests = 60 if args.quick else 200
+    requests = 60 if args.quick else 500
     talents = 200 if args.quick else 2000
     data_dir = Path(args.route_store) if args.route_store else tmp / "route"
     encoder, meta = build_store(data_dir, n, "static-e5", talents)
-    res = run_api_bench(data_dir, encoder=encoder, queries=[], talent_ids=meta["talent_ids"], n_requests=requests,
-                        concurrency=(1, 4), workers=args.route_workers)
+    workers = [int(w) for w in str(args.route_workers).split(",")]
+    results = {w: run_api_bench(data_dir, encoder=encoder, queries=[], talent_ids=meta["talent_ids"],
+                                n_requests=requests, concurrency=(1, 4), workers=w) for w in workers}
+    res = results[workers[0]]
     runs, bare = res["runs"], res["bare"]["talent_encode_plus_search_ms"]
     b50 = bare["p50"]
     full = (res["bare"].get("talent_encode_plus_full_scan_ms") or {}).get("p50")
@@ -267,23 +270,37 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
         also = f", {r['p50'] / full:.1f}× the full-scan bare" if full else ""
         return f"{r['p50']:.0f} / {r['p99']:.0f} ms ({r['p50'] / b50:.1f}× bare{also})"
 
-    where = (f"HTTP, `talentmatch serve --workers {args.route_workers}`, {n:,} entries, static-e5, {requests} distinct "
-             f"talents per level, bare {b50:.1f} ms (text encode + the index's FAISS search of 200: the flat index "
-             f"scans an int8 copy first, same results)"
-             + (f", full-scan bare {full:.1f} ms (the same with one float32 IndexFlatIP scan, what the issue's "
-                f"bare measured)" if full else "")
-             + f", load {res['loadavg_start'][0]:.1f}→{res['loadavg_end'][0]:.1f}")
+    def where(w: int) -> str:
+        r = results[w]
+        client = r["runs"]["talent_cold@c4"].get("client_cpu_ms_per_request")
+        return (f"HTTP, `talentmatch serve --workers {w}`, {n:,} entries, static-e5, {requests} distinct "
+                f"talents per level, load generator {client} ms of CPU per request on the same cores, "
+                f"load {r['loadavg_start'][0]:.1f}→{r['loadavg_end'][0]:.1f}")
+
+    bare_text = (f"bare {b50:.1f} ms (text encode + the index's FAISS search of 200: the flat index scans an int8 "
+                 f"copy first, same results)"
+                 + (f", full-scan bare {full:.1f} ms (the same with one float32 IndexFlatIP scan, what the issue's "
+                    f"bare measured)" if full else ""))
     own = res["bare"].get("talent_search_server_threads_ms", {}).get("p50")
-    log(f"route: {json.dumps({k: v['latency_ms'].get('p50') for k, v in runs.items()})}, bare {b50}"
-        f" (the search alone with the server's OpenMP threads: {own})")
+    for w, r in results.items():
+        log(f"route, {w} worker(s): {json.dumps({k: v['latency_ms'].get('p50') for k, v in r['runs'].items()})}, "
+            f"bare {b50} (the search alone with the server's OpenMP threads: {own})")
+
+    def rps(w: int) -> str:
+        rr = results[w]["runs"]
+        return (f"{w} worker{'s' if w > 1 else ''}: c4 cold {rr['talent_cold@c4']['throughput_rps']:.0f} req/s, "
+                f"warm {rr['talent_warm@c4']['throughput_rps']:.0f}; c1 cold {rr['talent_cold@c1']['throughput_rps']:.0f}, "
+                f"warm {rr['talent_warm@c1']['throughput_rps']:.0f} ({where(w)})")
+
     return {
-        "route_latency": {"new": f"cold {lat('talent_cold@c1')}; warm (cached) {lat('talent_warm@c1')} — {where}",
-                          "detail": res},
-        "route_throughput": {"new": f"c4: cold {runs['talent_cold@c4']['throughput_rps']:.0f} req/s, warm "
-                                    f"{runs['talent_warm@c4']['throughput_rps']:.0f} req/s; c1: cold "
-                                    f"{runs['talent_cold@c1']['throughput_rps']:.0f}, warm "
-                                    f"{runs['talent_warm@c1']['throughput_rps']:.0f} req/s — {where}",
-                             "detail": {k: {"throughput_rps": v["throughput_rps"], "ok": v["ok"]} for k, v in runs.items()}},
+        "route_latency": {"new": f"cold {lat('talent_cold@c1')}; warm (cached) {lat('talent_warm@c1')} — "
+                                 f"{where(workers[0])}, {bare_text}",
+                          "detail": {str(w): r for w, r in results.items()}},
+        "route_throughput": {"new": "; ".join(rps(w) for w in workers) + " (a worker's result cache is its own: "
+                                    "with 2, a repeated talent meets a cold worker about half the time)",
+                             "detail": {str(w): {k: {"throughput_rps": v["throughput_rps"], "ok": v["ok"],
+                                                     "client_cpu_ms_per_request": v.get("client_cpu_ms_per_request")}
+                                                 for k, v in r["runs"].items()} for w, r in results.items()}},
     }
 
 
@@ -751,7 +768,7 @@ def main_only(args: argparse.Namespace) -> int:
                 "command": "python -m bench.bench_speed --only " + ",".join(sorted(only))
                            + (" --quick" if args.quick else "")
                            + (f" --route-store {args.route_store}" if args.route_store and "route" in only else "")
-                           + (f" --route-workers {args.route_workers}" if args.route_workers != 1 else "")
+                           + (f" --route-workers {args.route_workers}" if str(args.route_workers) != "1,2" else "")
                            + (" --compare-root <tree of the commit before>" if args.compare_root else "")}
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp_:
         got = rows_focus(args, Path(tmp_), only - {"route"}) if only - {"route"} else {}
@@ -787,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
                    "and update them in speed-latest.{json,md}; the other rows keep their earlier figures")
     p.add_argument("--route-store", default=None,
                    help="route row: keep its store (10^5 entries) in this directory and reuse it on later runs")
-    p.add_argument("--route-workers", type=int, default=1, help="route row: talentmatch serve --workers")
+    p.add_argument("--route-workers", default="1,2",
+                   help="route row: talentmatch serve --workers, each of these (comma-separated; latency from the first)")
     p.add_argument("--compare-root", type=Path, default=None,
                    help="with --only import_talents: also import the same file with the code of this tree")
     args = p.parse_args(argv)
