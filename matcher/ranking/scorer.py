@@ -331,13 +331,16 @@ class PairScorer:
                 got = memo[label] = int(holds(have, text, self.vocab.key(label), label))
             return got
 
-        used_e = np.unique(ej).tolist()
-        req, pref = np.zeros(len(entries), dtype=np.int64), np.zeros(len(entries), dtype=np.int64)
-        for j in used_e:
-            req[j] = sum(held(s) for s in entries[j].required_skills)
-            pref[j] = sum(held(s) for s in entries[j].preferred_skills)
-        n_req = np.array([len(e.required_skills) for e in entries], dtype=np.int64)[ej]
-        n_pref = np.array([len(e.preferred_skills) for e in entries], dtype=np.int64)[ej]
+        req_l, pref_l, n_req_l, n_pref_l = [], [], [], []
+        for e in entries:  # every entry (those no pair uses are counted too: cheaper than finding them)
+            r_s, p_s = e.required_skills, e.preferred_skills
+            req_l.append(sum([memo[x] if x in memo else held(x) for x in r_s]))
+            pref_l.append(sum([memo[x] if x in memo else held(x) for x in p_s]))
+            n_req_l.append(len(r_s))
+            n_pref_l.append(len(p_s))
+        req, pref = np.array(req_l, dtype=np.int64), np.array(pref_l, dtype=np.int64)
+        n_req = np.array(n_req_l, dtype=np.int64)[ej]
+        n_pref = np.array(n_pref_l, dtype=np.int64)[ej]
         n_skills = np.full(len(si), len(profile.skills), dtype=np.int64)
         return n_req, n_pref, req[ej], pref[ej], n_skills
 
