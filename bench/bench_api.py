@@ -331,7 +331,7 @@ def bare_costs(data_dir: Path, encoder: Any, queries: list[str], talent_ids: lis
             index.search(v, pool)
             product_ms.append((time.perf_counter() - t) * 1000)
     # the issue's own bare cost was measured on the exact flat index of the time: one full scan of
-    # the float32 vectors (IndexFlatIP, faiss's default threads). The flat index now scans an int8
+    # the float32 vectors (IndexFlatIP, faiss's default threads). The flat index now scans an fp16
     # copy first (two-stage, same results), so its bare cost is lower; this is the full scan on
     # the same vectors, for the ratio as the issue defined it
     full_ms: list[float] = []

@@ -1,4 +1,4 @@
-"""The exact (flat) dense index: two-stage search over a compact int8 copy vs the full
+"""The exact (flat) dense index: two-stage search over a compact fp16 copy vs the full
 IndexFlatIP scan, in this process on one OpenMP thread, on the same index object.
 
 Datasets: the static-e5 vectors of generated postings (`bench_speed.ann_vectors`, cached in
@@ -121,7 +121,7 @@ def main() -> None:
     cols = ["data", "n", "k", "exact_cpu_ms", "two_stage_cpu_ms", "speedup_cpu", "exact_wall_ms",
             "two_stage_wall_ms", "fallback_bound_pct", "fallback_tie_pct", "results_differing",
             "vectors_mb", "compact_mb"]
-    lines = [f"# Flat index: two-stage (int8 scan + exact re-score + bound) vs full IndexFlatIP ({stamp})", "",
+    lines = [f"# Flat index: two-stage (fp16 scan + exact re-score + bound) vs full IndexFlatIP ({stamp})", "",
              f"One OpenMP thread, in process, one query per search; load average at the end {os.getloadavg()[0]:.2f} "
              f"on {os.cpu_count()} cores (shared). Compact copy build/load: {builds}.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]

@@ -277,7 +277,7 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
                 f"talents per level, load generator {client} ms of CPU per request on the same cores, "
                 f"load {r['loadavg_start'][0]:.1f}→{r['loadavg_end'][0]:.1f}")
 
-    bare_text = (f"bare {b50:.1f} ms (text encode + the index's FAISS search of 200: the flat index scans an int8 "
+    bare_text = (f"bare {b50:.1f} ms (text encode + the index's FAISS search of 200: the flat index scans an fp16 "
                  f"copy first, same results)"
                  + (f", full-scan bare {full:.1f} ms (the same with one float32 IndexFlatIP scan, what the issue's "
                     f"bare measured)" if full else ""))

@@ -3,7 +3,7 @@
 Two backends sit behind one interface (`VectorIndex`) and one registry (`create_index`):
 
 - ``faiss``: ``flat`` (exact, ``IndexIDMap2(IndexFlatIP)``, searched in two proved-exact stages
-  over a compact int8 copy), ``ivf`` (approximate,
+  over a compact fp16 copy), ``ivf`` (approximate,
   ``IndexIVFFlat``: exact scoring inside the ``nprobe`` nearest of ``nlist`` k-means lists, direct
   adds and deletes; the default at large sizes) or ``hnsw`` (approximate, ``IndexHNSWFlat`` with
   tombstones for deletes/updates and automatic compaction);
@@ -87,8 +87,8 @@ def create_index(
 ) -> VectorIndex:
     """A new empty index of `backend` ("faiss" | "numpy") and `kind` ("flat" | "hnsw" | "ivf").
 
-    `flat_two_stage`: the faiss flat index scans a compact int8 copy first and proves the exact
-    top k from it (same results, a quarter of the memory read; `FaissFlatIndex`)."""
+    `flat_two_stage`: the faiss flat index scans a compact fp16 copy first and proves the exact
+    top k from it (same results, half the memory read; `FaissFlatIndex`)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown index backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if kind not in KINDS:

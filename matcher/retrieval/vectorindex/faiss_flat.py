@@ -1,35 +1,25 @@
 """faiss ``flat``: exact inner-product search, ``IndexIDMap2(IndexFlatIP)``.
 
-Two-stage exact search (on by default, `two_stage`): a compact copy of the vectors, a quarter
-of the bytes, is scanned first for the ``M`` best candidates by approximate score; those are
-scored again from the float32 vectors by the very routine the flat scan uses (so the scores are
-bit-identical), and a bound proves that no vector outside them can be in the exact top k.
+Two-stage exact search (on by default, `two_stage`): a compact fp16 copy of the vectors
+(``IndexScalarQuantizer(QT_fp16)``, half the bytes, so a scan reads half the memory) finds the
+``M = max(2k, k + 64)`` best candidates by approximate score; those are scored again from the
+float32 vectors by the very routine the flat scan uses (so the scores are bit-identical), and a
+bound proves that no vector outside them can be in the exact top k:
 
-The compact copy (dimension up to `INT8_MAX_DIM`) holds int8 codes ``c = rint(s x)`` with one
-scale ``s`` for the index (``127 / max |x_i|``), in ``IndexScalarQuantizer(QT_8bit_direct_signed)``;
-a query is scaled the same way, ``q^ = rint(t q)`` with ``t = 127 / max |q_i|``, and faiss scores
-the integer vectors (a sum of at most ``127^2 d < 2^24`` in magnitude: exact in float32 in any
-order). With ``x~ = c / s``:
-
-* every stored ``x`` is within ``delta`` of ``x~`` (measured when its codes are made, the largest
-  over all vectors), so ``|q.x - q.x~| <= ||q|| delta``;
-* the query is within ``e_q = ||q - q^/t||`` of its codes (measured per query), so
-  ``|q.x~ - (q^/t).x~| <= e_q (nmax + delta)``; the approximate score is ``(q^.c) / (s t)``;
+* every stored ``x`` differs from its fp16 copy ``x~`` by ``||x - x~|| <= delta`` (measured when the
+  copy is made, the largest over all vectors), so ``|q.x - q.x~| <= ||q|| delta``;
 * a float32 dot product of length d computed in any order is within
-  ``gamma_d = d u / (1 - d u)`` (``u = 2^-24``) of ``sum |q_i x_i| <= ||q|| ||x||`` of the real one
-  (the flat scan's score); stored norms are at most ``nmax``.
+  ``gamma_d = d u / (1 - d u)`` (``u = 2^-24``) of ``sum |q_i x_i| <= ||q|| ||x||`` of the real one,
+  for the flat scan and for the fp16 scan alike; stored norms are at most ``nmax``.
 
 Hence a vector outside the M has flat score <= (M-th approximate score) + eps with
-``eps = ||q|| (delta + gamma_d nmax) + e_q (nmax + delta)`` (rounded up). Wider vectors keep an
-fp16 copy (``QT_fp16``, half the bytes; the query is not quantized, and the bound is
-``eps = ||q|| (delta + gamma_d (2 nmax + delta))``). When that is below the k-th exact score
-among the M, and the k-th and (k+1)-th exact scores differ (which tied vectors a full scan keeps
-depends on its heap's history), the top k is the flat index's own, in its order (score
+``eps = ||q|| (delta + gamma_d (2 nmax + delta))`` (rounded up). When that is below the k-th exact
+score among the M, and the k-th and (k+1)-th exact scores differ (which tied vectors a full scan
+keeps depends on its heap's history), the top k is the flat index's own, in its order (score
 descending, equal scores by descending slot). Otherwise the query falls back to the full exact
 scan; `stats` counts both. Filtered searches, batches, and indexes smaller than `two_stage_min`
 use the exact scan. The compact copy is derived data: it is rebuilt from the float32 vectors on
-load, so the saved files are the same as before (old saved indexes load unchanged). A vector
-added later with a component beyond the scale's range rebuilds the copy with a new scale.
+load, so the saved files are the same as before (old saved indexes load unchanged).
 """
 
 from __future__ import annotations
@@ -53,24 +43,16 @@ TWO_STAGE_MAX_ROWS = 16
 # Rows encoded per chunk when the compact copy is built (bounds the float64 scratch memory).
 _CHUNK = 16_384
 _U32 = 2.0**-24
-# int8 scale chosen after a write outgrew it: this much room above the largest component.
-_HEADROOM = 1.1
 
 
-# Widest vectors given an int8 copy: integer dot products stay below 2^24 (exact in float32).
-INT8_MAX_DIM = 1024
-
-
-def candidates(k: int, n: int, codec: str = "int8") -> int:
-    """How many approximate candidates are re-scored for a top-`k` search over `n` vectors
-    (more for the coarser int8 copy, whose bound needs a wider margin)."""
-    return min(n, max(4 * k, k + 512) if codec == "int8" else max(2 * k, k + 64))
+def candidates(k: int, n: int) -> int:
+    """How many approximate candidates are re-scored for a top-`k` search over `n` vectors."""
+    return min(n, max(2 * k, k + 64))
 
 
 class FaissFlatIndex(VectorIndex):
     """Exact index: ``faiss.IndexIDMap2(faiss.IndexFlatIP(dim))``, searched in two stages over
-    a compact int8 (or, past `INT8_MAX_DIM`, fp16) copy when `two_stage` (see the module
-    docstring)."""
+    a compact fp16 copy when `two_stage` (see the module docstring)."""
 
     backend = "faiss"
     kind = "flat"
@@ -94,9 +76,7 @@ class FaissFlatIndex(VectorIndex):
         self.two_stage_min = int(two_stage_min)
         self._stats = {"two_stage": 0, "proved": 0, "fallback_bound": 0, "fallback_tie": 0, "exact": 0}
         self._compact: Any = None
-        self.codec = "int8" if self.dim <= INT8_MAX_DIM else "fp16"
-        self._scale = 0.0  # int8: codes are rint(scale * x); 0 until the first vectors come
-        self._delta = 0.0  # max ||x - x~|| over stored vectors (never lowered by removes)
+        self._delta = 0.0  # max ||x - fp16(x)|| over stored vectors (never lowered by removes)
         self._nmax = 0.0  # max ||x|| over stored vectors
         # a float32 dot product of length d is within gamma_d of sum |q_i x_i| of the real one
         self._gamma = self.dim * _U32 / (1 - self.dim * _U32)
@@ -105,55 +85,23 @@ class FaissFlatIndex(VectorIndex):
 
     # ---- compact copy --------------------------------------------------------------------
 
-    def _build_compact(self, headroom: float = 1.0) -> None:
-        """The compact copy made anew from the float32 vectors; int8: on the scale that fits
-        their largest component times `headroom` (0 while every stored vector is zero)."""
+    def _build_compact(self) -> None:
         faiss = faiss_module()
-        qtype = (faiss.ScalarQuantizer.QT_8bit_direct_signed if self.codec == "int8"
-                 else faiss.ScalarQuantizer.QT_fp16)
-        self._compact = faiss.IndexScalarQuantizer(self.dim, qtype, faiss.METRIC_INNER_PRODUCT)
+        self._compact = faiss.IndexScalarQuantizer(
+            self.dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
         self._delta = 0.0
         self._nmax = 0.0
         n = int(self._flat.ntotal)
-        if self.codec == "int8":
-            big = 0.0
-            for start in range(0, n, _CHUNK):
-                x = self._flat.reconstruct_n(start, min(_CHUNK, n - start))
-                big = max(big, float(np.abs(x).max()))
-            self._scale = 127.0 / (big * headroom) if big > 0 else 0.0
         for start in range(0, n, _CHUNK):
-            self._compact_add(self._flat.reconstruct_n(start, min(_CHUNK, n - start)), rescale=False)
+            self._compact_add(self._flat.reconstruct_n(start, min(_CHUNK, n - start)))
 
-    def _codes(self, x: np.ndarray) -> np.ndarray:
-        """int8 codes of float32 rows, as the float32 integers faiss encodes exactly."""
-        return np.clip(np.rint(x * np.float32(self._scale)), -127, 127).astype(np.float32)
-
-    def _compact_add(self, vectors: np.ndarray, *, rescale: bool = True) -> None:
-        if self.codec == "int8" and rescale and len(vectors):
-            big = float(np.abs(vectors).max())
-            if big > 0 and (self._scale == 0.0 or big * self._scale > 127.0):
-                # a component beyond the codes' range (or the first vectors): a new scale for all
-                # (the flat index already holds `vectors`), with room for some growth so that a
-                # run of writes rebuilds it a few times at most
-                self._build_compact(headroom=1.0 if self._scale == 0.0 else _HEADROOM)
-                return
+    def _compact_add(self, vectors: np.ndarray) -> None:
         start = int(self._compact.ntotal)
+        self._compact.add(vectors)
         gamma = self._gamma
         for s in range(0, len(vectors), _CHUNK):
             x = vectors[s : s + _CHUNK]
-            if self.codec == "int8":
-                codes = self._codes(x)
-                self._compact.add(codes)
-                # float64 differences of float32 values and integers over a float64 scale: the
-                # relative error is ~1e-16, covered by the 1e-6 margin below
-                diff = x.astype(np.float64) - codes.astype(np.float64) / self._scale
-                d2 = float(np.einsum("ij,ij->i", diff, diff).max())
-                x64 = x.astype(np.float64)
-                n2 = float(np.einsum("ij,ij->i", x64, x64).max())
-                self._delta = max(self._delta, math.sqrt(d2 + 1e-30) * (1 + 1e-6))
-                self._nmax = max(self._nmax, math.sqrt(n2 + 1e-30) * (1 + 1e-6))
-                continue
-            self._compact.add(x)
             # x - fp16(x) is exact in float32; a float32 sum of d squares is within gamma_d of
             # the real one, and 1e-30 covers underflow of tiny squares
             diff = x - self._compact.reconstruct_n(start + s, len(x))
@@ -229,13 +177,12 @@ class FaissFlatIndex(VectorIndex):
             sel = faiss.IDSelectorBatch(allowed)
             return self._index.search(queries, k, params=faiss.SearchParameters(sel=sel))
         n = len(self)
-        m_cand = candidates(k, n, self.codec)
+        m_cand = candidates(k, n)
         if (
             self._compact is None
             or n < self.two_stage_min
             or m_cand >= n
             or len(queries) > TWO_STAGE_MAX_ROWS
-            or (self.codec == "int8" and self._scale == 0.0)  # every stored vector is zero
         ):
             self._stats["exact"] += len(queries)
             return self._index.search(queries, k)
@@ -246,22 +193,11 @@ class FaissFlatIndex(VectorIndex):
     ) -> tuple[np.ndarray, np.ndarray]:
         faiss = faiss_module()
         m = len(queries)
-        int8 = self.codec == "int8"
-        if int8:
-            # each query row on its own int8 scale t: approximate scores are (q^.c) / (s t)
-            big = np.abs(queries).max(axis=1).astype(np.float64)
-            t = np.where(big > 0, 127.0 / np.where(big > 0, big, 1.0), 1.0)
-            qcodes = np.clip(np.rint(queries * t[:, None].astype(np.float32)), -127, 127).astype(np.float32)
-            raw, slots = self._compact.search(qcodes, m_cand)
-            approx = raw.astype(np.float64) / (self._scale * t[:, None])
-            qerr = np.sqrt(((queries.astype(np.float64) - qcodes.astype(np.float64) / t[:, None]) ** 2)
-                           .sum(axis=1)) * (1 + 1e-6) + 1e-30
-        else:
-            approx, slots = self._compact.search(queries, m_cand)
+        approx, slots = self._compact.search(queries, m_cand)
         out_s = np.empty((m, k), dtype=np.float32)
         out_i = np.empty((m, k), dtype=np.int64)
         id_map = faiss.rev_swig_ptr(self._index.id_map.data(), len(self))
-        fp16_slack = self._delta + self._gamma * (2 * self._nmax + self._delta)
+        slack = self._delta + self._gamma * (2 * self._nmax + self._delta)
         fallback: list[int] = []
         exact = np.empty(m_cand, dtype=np.float32)
         for r in range(m):
@@ -274,11 +210,7 @@ class FaissFlatIndex(VectorIndex):
             order = np.lexsort((-cand, -exact))
             kth = float(exact[order[k - 1]])
             qnorm = math.sqrt(float(np.dot(q[0].astype(np.float64), q[0].astype(np.float64))))
-            if int8:
-                eps = (qnorm * (self._delta + self._gamma * self._nmax)
-                       + float(qerr[r]) * (self._nmax + self._delta)) * (1 + 1e-9) + 1e-30
-            else:
-                eps = qnorm * fp16_slack * (1 + 1e-9) + 1e-30
+            eps = qnorm * slack * (1 + 1e-9) + 1e-30
             self._stats["two_stage"] += 1
             if float(exact[order[k]]) == kth:
                 self._stats["fallback_tie"] += 1
@@ -307,7 +239,7 @@ class FaissFlatIndex(VectorIndex):
         return {"index.faiss": lambda path: faiss.write_index(self._index, str(path))}
 
     def _params(self) -> dict[str, Any]:
-        return {"two_stage": self.two_stage, "compact": self.codec if self.two_stage else None}
+        return {"two_stage": self.two_stage, "compact": "fp16" if self.two_stage else None}
 
     @classmethod
     def _load(cls, directory: Path, manifest: Mapping[str, Any], two_stage: bool | None = None) -> FaissFlatIndex:
