@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     search_threads: int = Field(default=1, ge=0, le=256)
     # rankings a process computes at once (0: no limit). Ranking is Python under one interpreter
     # lock: requests ranked side by side in one process take turns on it and each costs more CPU
-    # (10^5 entries, 4 concurrent requests on 2 workers: 14.5 ms of CPU each, 12.6 ms one at a
-    # time); the others wait for a slot instead. Run more worker processes to use more cores.
+    # (10^5 entries, one process, 4 concurrent requests: 14.4 ms of CPU each side by side, 12.6
+    # ms one at a time); the others wait for a slot instead. Run more worker processes to use
+    # more cores.
     rank_concurrency: int = Field(default=1, ge=0, le=1024)
     # after loading, freeze the loaded heap out of the garbage collector's walks and make
     # collections rarer (matcher.core.heap: full collections were the p99 at 10^5 entries);
