@@ -649,7 +649,7 @@ class MatchService:
         added. A server calls it in the background once its indexes are loaded: a first ranking
         then reads only its candidates' versions (at 10^5 entries most candidates of a cold
         cache are read and validated, the larger part of the ranking's time)."""
-        from matcher.retrieval.indexes import SEARCHABLE
+        from matcher.retrieval.saved import SEARCHABLE
 
         cache, added = self.record_cache, 0
         if not cache.enabled:

@@ -56,9 +56,9 @@ class Settings(BaseSettings):
     index_backend: Literal["faiss", "numpy"] = "faiss"
     # "auto": exact flat below ``hnsw_threshold`` vectors, IVF (``ivf``) at and above it
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
-    # the exact (flat) index scans a compact fp16 copy of its vectors (+25% memory), re-scores the
-    # best 2k from the float32 ones and proves them the exact top k (else scans those): same
-    # results as a full scan, about half the memory read per query
+    # the exact (flat) index scans a compact fp16 copy of its vectors (+50% of their memory),
+    # re-scores the best max(2k, k + 64) from the float32 ones and proves them the exact top k
+    # (else scans them all): same results as a full scan, about half the memory read per query
     flat_two_stage: bool = True
     hnsw_threshold: int = 200_000  # where "auto" leaves exact search (the name predates IVF)
     hnsw_m: int = 32

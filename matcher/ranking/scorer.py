@@ -325,10 +325,8 @@ class PairScorer:
         have, text = self.holdings(profile)
         memo: dict[str, int] = {}
 
-        def held(label: str) -> int:
-            got = memo.get(label)
-            if got is None:
-                got = memo[label] = int(holds(have, text, self.vocab.key(label), label))
+        def held(label: str) -> int:  # asked once per skill name (the callers look in the memo first)
+            got = memo[label] = int(holds(have, text, self.vocab.key(label), label))
             return got
 
         req_l, pref_l, n_req_l, n_pref_l = [], [], [], []

@@ -130,7 +130,7 @@ def _model_columns(kind: str) -> list[Any]:
 _READ_ONE: dict[str, Any] = {}
 
 
-def read_one(conn: Any, kind: str, record_id: int) -> DemandEntry | TalentProfile:
+def read_one(conn: Connection, kind: str, record_id: int) -> DemandEntry | TalentProfile:
     """A stored record by id, read with only the columns a model needs in one statement (a plain
     connection will do: no ORM session); NotFound "<label> <id> 不存在" if there is none."""
     stmt = _READ_ONE.get(kind)
@@ -318,9 +318,6 @@ class Records:
         """The row of a record (locked for update with ``lock``); NotFound if there is none."""
         return get_row(self.s, ROWS[kind], record_id, LABELS[kind], with_for_update=lock or None)
 
-    def get(self, kind: str, record_id: int) -> DemandEntry | TalentProfile:
-        return to_model(kind, self.row(kind, record_id))
-
     def get_versioned(self, kind: str, record_id: int) -> tuple[DemandEntry | TalentProfile, int]:
         row = self.row(kind, record_id)
         return to_model(kind, row), row.version
@@ -334,11 +331,6 @@ class Records:
             for row in self.s.scalars(select(row_cls).where(row_cls.id.in_(chunk))):
                 out[row.id] = to_model(kind, row)
         return out
-
-    def get_many_unless(self, kind: str, ids: Sequence[int], have: Callable[[int, int], bool]
-                        ) -> tuple[dict[int, int], dict[int, Any]]:
-        """:func:`get_many_unless` in this session."""
-        return get_many_unless(self.s.connection(), kind, ids, have)
 
     def versioned_after(self, kind: str, after: int, limit: int, status: str | None = None
                         ) -> list[tuple[int, int, Any]]:

@@ -167,13 +167,11 @@ def load_index(
             )
     loaders = {
         ("numpy", "flat"): NumpyFlatIndex._load,
+        ("faiss", "flat"): lambda d, m: FaissFlatIndex._load(d, m, two_stage=flat_two_stage),
         ("faiss", "hnsw"): FaissHNSWIndex._load,
         ("faiss", "ivf"): FaissIVFIndex._load,
     }
-    if (backend, kind) == ("faiss", "flat"):
-        index = FaissFlatIndex._load(directory, manifest, two_stage=flat_two_stage)
-    else:
-        index = loaders[(backend, kind)](directory, manifest)
+    index = loaders[(backend, kind)](directory, manifest)
     if index.dim != dim:
         raise IndexNotReady(f"saved index has dimension {index.dim}, manifest says {dim}")
     if len(index) != count:
