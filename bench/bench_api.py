@@ -4,7 +4,7 @@
 A measurement script, not a test. For a data directory holding N demand entries (built by
 ``bench_core.populate``: synthetic entries and vectors, see bench/README.md), it
 
-1. creates an administrator key and starts ``talentmatch serve`` (uvicorn, one process) on a
+1. creates an administrator key and starts ``talentmatch serve`` (uvicorn, ``workers`` processes) on a
    free loopback port, and waits for ``/ready``;
 2. runs the load generator — this same script with ``--loadgen``, a separate Python process
    with one keep-alive HTTP/1.1 connection per concurrent client on one asyncio loop, parsed by
