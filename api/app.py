@@ -52,17 +52,21 @@ seeker（本人档案与岗位推荐）。企业查看未同意公开联系方�
 
 
 def _warm_records(stop: threading.Event, svc: MatchService, settle: bool) -> None:
-    """Fill the service's record cache (``MatchService.warm_records``); with a settled heap, what
-    it kept is then frozen out of the collector's walks as the rest of what was loaded."""
+    """Fill the service's record cache (``MatchService.warm_records``) and make the stored
+    records' dense-search pools (``IndexManager.warm_pools``); with a settled heap, what they
+    kept is then frozen out of the collector's walks as the rest of what was loaded."""
     try:
         added = svc.warm_records(stop)
+        svc.record_cache.warming = False  # (set before this thread started, also when the cache is off)
+        pools = svc.indexes.warm_pools(stop)
     except Exception as exc:  # the cache fills as requests come instead
         svc.record_cache.warming = False
         log.warning("record cache not filled (%s: %s)", type(exc).__name__, exc)
         return
     if settle and not stop.is_set():
         freeze_heap()
-    log.info("record cache filled: %d records added, %d kept", added, len(svc.record_cache))
+    log.info("record cache filled: %d records added, %d kept; %d dense-search pools made",
+             added, len(svc.record_cache), pools)
 
 
 def create_app(settings: Settings | None = None, service: MatchService | None = None, *, web: bool = True) -> FastAPI:
@@ -78,7 +82,8 @@ def create_app(settings: Settings | None = None, service: MatchService | None = 
         if settings.settle_heap:  # what was loaded is never walked by the collector again
             settle_heap()
         warm = None
-        if settings.record_cache_warm and svc.record_cache.enabled:  # first rankings read no records
+        if settings.record_cache_warm and (svc.record_cache.enabled or settings.dense_pool_cache > 0):
+            # first rankings read no records and scan no vectors
             svc.record_cache.warming = True  # /ready says so from now on
             warm = Background(_warm_records, "record-warmer", svc, settings.settle_heap).start()
         # other processes' writes (imports, the CLI, other workers) reach this server's indexes

@@ -469,7 +469,8 @@ class MatchService:
                 pools.setdefault(self._pool(asked[n][0]), []).append(n)
             for group in pools.values():
                 for n, got in zip(group, self._ranked_views(rec.model, target, vec, tokens,
-                                                            [asked[n] for n in group]), strict=True):
+                                                            [asked[n] for n in group], reuse=(kind, record_id)),
+                                  strict=True):
                     ranked[n] = got
                     if keys[n] is not None:
                         self.results.put(keys[n], got)
@@ -551,26 +552,29 @@ class MatchService:
 
     def _ranked_views(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
                       views: Sequence[tuple[int, MatchFilters | None]], partial: bool = False, *,
-                      stated: frozenset[str] = frozenset(), free_text: bool = False) -> list[Ranked]:
+                      stated: frozenset[str] = frozenset(), free_text: bool = False,
+                      reuse: tuple[str, int] | None = None) -> list[Ranked]:
         """The ranked lists ``(top_k, filters)`` of a query record from one retrieval and one
         scoring of its candidates (the pool of the largest ``top_k``: lists of one pool), in
-        one of the process's ranking slots (``rank_concurrency``)."""
+        one of the process's ranking slots (``rank_concurrency``). ``reuse``: the stored record
+        ``(kind, id)`` whose vector ``vec`` is (its dense search reuses the last one's proof)."""
         for top_k, _ in views:
             if not 1 <= top_k <= self.settings.max_top_k:
                 raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
         if self._rank_slots is None:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text)
+                                          free_text=free_text, reuse=reuse)
         with self._rank_slots:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text)
+                                          free_text=free_text, reuse=reuse)
 
     def _ranked_views_now(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray,
                           tokens: list[str], views: Sequence[tuple[int, MatchFilters | None]], partial: bool,
-                          *, stated: frozenset[str], free_text: bool) -> list[Ranked]:
+                          *, stated: frozenset[str], free_text: bool,
+                          reuse: tuple[str, int] | None = None) -> list[Ranked]:
         views = [(top_k, filters or MatchFilters()) for top_k, filters in views]
         pool = self._pool(max(top_k for top_k, _ in views))
-        found = self.indexes.candidates(target, vec, tokens, pool)
+        found = self.indexes.candidates(target, vec, tokens, pool, reuse=reuse)
         # free text: its words matter as such (a named skill, a title), so relevance blends the
         # BM25 score (scaled to the best candidate's) into the semantic feature, as the
         # occupation coder does

@@ -23,6 +23,7 @@ import logging
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from matcher.retrieval.fusion import fusion_convex, fusion_rrf
 from matcher.retrieval.lexical import BM25Index, Tokenizer, load_token_cache, save_token_cache
 from matcher.retrieval.saved import SEARCHABLE, TOKENS_FILE, kind_for_size, saved_status
 from matcher.retrieval.vectorindex import (
+    Pool,
     VectorIndex,
     auto_nlist,
     choose_kind,
@@ -91,6 +93,9 @@ class SideIndex:
     hashes: dict[int, str] = field(default_factory=dict)
     background: float = 0.0
     dirty: bool = False
+    # what earlier dense searches of stored records' vectors proved (VectorIndex.search_reusing),
+    # by (the record's kind, its id), least recently used first
+    pools: OrderedDict[tuple[str, int], Pool] = field(default_factory=OrderedDict)
 
 
 @dataclass
@@ -485,6 +490,49 @@ class IndexManager:
             cos = cached[1] @ vec.astype(np.float32)
         return float(np.clip(np.mean(cos), 0.0, 0.99))
 
+    def _keep_pool(self, side: SideIndex, key: tuple[str, int], made: Pool | None) -> None:
+        """Keep ``made`` as the pool of ``key`` on ``side`` (None: forget it), within the cap."""
+        if made is None:
+            side.pools.pop(key, None)
+            return
+        side.pools[key] = made
+        side.pools.move_to_end(key)
+        while len(side.pools) > self.settings.dense_pool_cache:
+            side.pools.popitem(last=False)
+
+    def warm_pools(self, stop: threading.Event | None = None, batch: int = 64) -> int:
+        """Make the dense-search pools of stored records, newest first, in batches (one batch
+        search reads the vectors once for all its queries: a fraction of a search each): the
+        talents' pools on the entry side, then the entries' on the talent side, until each side
+        keeps ``dense_pool_cache`` or ``stop`` is set. Sides whose index keeps no pools (too
+        small for a two-stage search, approximate kinds) are skipped. Returns how many were made."""
+        cap, k, made = self.settings.dense_pool_cache, self.settings.candidate_pool, 0
+        if cap <= 0:
+            return 0
+        for query_kind, target_kind in (("talent", "demand"), ("demand", "talent")):
+            source, target = self.ensure(query_kind), self.ensure(target_kind)  # type: ignore[arg-type]
+            with self._lock:
+                ids = np.sort(source.dense.ids())[::-1]
+            for start in range(0, len(ids), batch):
+                if (stop is not None and stop.is_set()) or len(target.pools) >= cap:
+                    break
+                with self._lock:
+                    if self._sides.get(query_kind) is not source or self._sides.get(target_kind) is not target:
+                        break  # a side was reloaded or rebuilt: its pools went with it
+                    chunk = [int(i) for i in ids[start : start + batch]
+                             if (query_kind, int(i)) not in target.pools and int(i) in source.dense]
+                    if not chunk:
+                        continue
+                    with search_threads(1):
+                        got = target.dense.pools(source.dense.get(chunk), k)
+                    if all(p is None for p in got):
+                        break  # this index makes no pools
+                    for i, p in zip(chunk, got, strict=True):
+                        if p is not None and len(target.pools) < cap:
+                            target.pools[(query_kind, i)] = p
+                            made += 1
+        return made
+
     def stored_vector(self, kind: Kind, record_id: int, text_hash: str) -> np.ndarray | None:
         """The vector a loaded side holds for a record whose text hash is ``text_hash`` (the
         one its text was encoded to, from the same embedding cache), else None."""
@@ -494,15 +542,23 @@ class IndexManager:
                 return None
             return side.dense.get([record_id])[0]
 
-    def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int) -> Candidates:
+    def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int,
+                   reuse: tuple[str, int] | None = None) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the
-        settings) and cut to ``pool``; a fused id the dense search missed gets its cosine."""
+        settings) and cut to ``pool``; a fused id the dense search missed gets its cosine.
+        ``reuse``: the stored record whose vector ``vec`` is, ``(kind, id)``: the dense search
+        then starts from what the last search of that vector proved (``dense_pool_cache``)."""
         side = self.ensure(kind)
         with self._lock:
             if len(side.dense) == 0:
                 return Candidates([], {}, {}, side.background)
             with search_threads(self.settings.search_threads):
-                scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
+                if reuse is not None and self.settings.dense_pool_cache > 0:
+                    kept = side.pools.get(reuse)
+                    scores, ids, made = side.dense.search_reusing(vec.astype(np.float32), pool, kept)
+                    self._keep_pool(side, reuse, made)
+                else:
+                    scores, ids = side.dense.search(vec[None, :].astype(np.float32), pool)
             dense = {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
             lexical = dict(side.lexical.search(tokens, pool))
             if self.settings.fusion == "rrf":

@@ -28,6 +28,7 @@ from matcher.retrieval.vectorindex.base import (
     FORMAT_VERSION,
     KINDS,
     MANIFEST_NAME,
+    Pool,
     VectorIndex,
 )
 from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex
@@ -40,6 +41,7 @@ __all__ = [
     "FORMAT_VERSION",
     "KINDS",
     "MANIFEST_NAME",
+    "Pool",
     "VectorIndex",
     "auto_nlist",
     "choose_kind",

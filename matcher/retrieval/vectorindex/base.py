@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,6 +106,27 @@ def check_unique(ids: np.ndarray) -> None:
             raise InvalidInput(f"duplicate ids in one call: {dupes}")
 
 
+def check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidInput(f"k must be a positive integer, got {k!r}")
+    return int(k)
+
+
+def padded(m: int, k: int, got: tuple[np.ndarray, np.ndarray] | None, k_eff: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, ids)`` of ``m`` queries, the first ``k_eff`` columns of ``got``, padded to
+    ``k`` columns (score -inf, id -1)."""
+    out_s = np.full((m, k), -np.inf, dtype=np.float32)
+    out_i = np.full((m, k), PAD_ID, dtype=np.int64)
+    if got is not None:
+        found = np.asarray(got[1], dtype=np.int64)
+        scores = np.asarray(got[0], dtype=np.float32)
+        width = min(k_eff, found.shape[1])
+        out_i[:, :width] = found[:, :width]
+        out_s[:, :width] = scores[:, :width]
+        out_s[out_i == PAD_ID] = -np.inf
+    return out_s, out_i
+
+
 def top_k(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise top-k of a (m, n) score matrix, best first, with `keys` mapping columns to ids."""
     m, n = scores.shape
@@ -122,6 +145,31 @@ def top_k(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.
     out_s[:, :take] = np.take_along_axis(part_scores, order, axis=1)
     out_i[:, :take] = keys[cols]
     return out_s, out_i
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """What one query vector's search proved about an index, for searching it again.
+
+    ``ids`` are the candidates the search kept; every other vector the index held at that moment
+    has an exact score (the index's own routine) of at most ``bound``. The index's add log
+    (``log``, an identity token) was at ``mark``: vectors added or replaced after it are scored
+    again with the pool, removed ones are dropped, and the pool stays valid. ``query`` is a
+    digest of the query vector: a pool is used for that vector only."""
+
+    ids: np.ndarray
+    bound: float
+    mark: int
+    log: object
+    query: bytes
+
+
+def query_digest(query: np.ndarray) -> bytes:
+    """The digest a :class:`Pool` keeps of its (float32, one row) query vector."""
+    return hashlib.blake2b(np.ascontiguousarray(query, dtype=np.float32).tobytes(), digest_size=16).digest()
 
 
 # --------------------------------------------------------------------------- interface
@@ -186,15 +234,10 @@ class VectorIndex(ABC):
         Returns ``(scores, ids)``, both of shape ``(m, k)`` (float32 and int64), best first;
         missing results are padded with score ``-inf`` and id ``-1``.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidInput(f"k must be a positive integer, got {k!r}")
-        k = int(k)
+        k = check_k(k)
         q = as_matrix(queries, self.dim, what="queries")
-        m = len(q)
-        out_s = np.full((m, k), -np.inf, dtype=np.float32)
-        out_i = np.full((m, k), PAD_ID, dtype=np.int64)
-        if m == 0:
-            return out_s, out_i
+        if len(q) == 0:
+            return padded(len(q), k, None)
         with self._lock:
             allowed_arr: np.ndarray | None = None
             if allowed is not None:
@@ -205,15 +248,22 @@ class VectorIndex(ABC):
                 available = len(self)
             k_eff = min(k, available)
             if k_eff == 0:
-                return out_s, out_i
-            scores, found = self._search(q, k_eff, allowed_arr)
-        found = np.asarray(found, dtype=np.int64)
-        scores = np.asarray(scores, dtype=np.float32)
-        width = min(k_eff, found.shape[1])
-        out_i[:, :width] = found[:, :width]
-        out_s[:, :width] = scores[:, :width]
-        out_s[out_i == PAD_ID] = -np.inf
-        return out_s, out_i
+                return padded(len(q), k, None)
+            got = self._search(q, k_eff, allowed_arr)
+        return padded(len(q), k, got, k_eff)
+
+    def search_reusing(self, query: Any, k: int, pool: Pool | None) -> tuple[np.ndarray, np.ndarray, Pool | None]:
+        """``search`` of one query vector (shape ``(1, dim)``), reusing what an earlier search
+        of the same vector proved (``pool``, from this index; None: none). Returns the scores and
+        ids as ``search`` does, with the pool to keep for the next search of this vector (the one
+        given, a new one, or None). Indexes that keep no pools search as ``search``."""
+        scores, ids = self.search(query, k)
+        return scores, ids, None
+
+    def pools(self, queries: Any, k: int) -> list[Pool | None]:
+        """Pools for searching each query row's top ``k`` later (``search_reusing``), made in one
+        batch; None for a row (or every row) the index makes no pool for."""
+        return [None] * len(as_matrix(queries, self.dim, what="queries"))
 
     def get(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
         """The stored vectors of `ids`, shape (n, dim); `KeyError` if any id is unknown."""

@@ -20,6 +20,18 @@ descending, equal scores by descending slot). Otherwise the query falls back to 
 scan; `stats` counts both. Filtered searches, batches, and indexes smaller than `two_stage_min`
 use the exact scan. The compact copy is derived data: it is rebuilt from the float32 vectors on
 load, so the saved files are the same as before (old saved indexes load unchanged).
+
+Reuse (`search_reusing`, `pools`): what a search of one query vector proved can be kept and
+used by the next search of the same vector. A :class:`Pool` holds the candidate ids and a bound
+that every other vector's flat score stays under: from a two-stage search, its M candidates and
+``(M-th approximate score) + eps``; from `pools` (many queries in one batch, where faiss scores
+by BLAS and reads the vectors once for the whole batch), the top M by that batch's scores and
+``(M-th batch score) + 2 gamma_d ||q|| nmax`` (any float32 summation order is within gamma_d of
+the real product, the batch's and the flat scan's alike). The next search re-scores the pool's
+ids still stored, with every vector added or replaced since the pool was made (an add log;
+at most `POOL_MAX_ADDED`), by the flat routine, and answers from them when the k-th score is
+above the bound and not tied with the (k+1)-th: the same proof as the two-stage search, without
+the scan. Otherwise it searches as usual (and returns a new pool).
 """
 
 from __future__ import annotations
@@ -31,8 +43,15 @@ from typing import Any
 
 import numpy as np
 
-from matcher.core.errors import IndexNotReady
-from matcher.retrieval.vectorindex.base import VectorIndex
+from matcher.core.errors import IndexNotReady, InvalidInput
+from matcher.retrieval.vectorindex.base import (
+    Pool,
+    VectorIndex,
+    as_matrix,
+    check_k,
+    padded,
+    query_digest,
+)
 from matcher.retrieval.vectorindex.files import faiss_module, manifest_files, read_faiss
 
 # Below this many vectors a full scan is cheap; the two-stage path starts here.
@@ -43,6 +62,16 @@ TWO_STAGE_MAX_ROWS = 16
 # Rows encoded per chunk when the compact copy is built (bounds the float64 scratch memory).
 _CHUNK = 16_384
 _U32 = 2.0**-24
+# A pool is used while at most this many vectors were added or replaced since it was made (they
+# are re-scored with it); past that the query searches as usual.
+POOL_MAX_ADDED = 4096
+# The add log starts again (every pool made before it is dropped) past this many entries.
+ADD_LOG_MAX = 1 << 16
+
+
+def _compact_ids(ids: np.ndarray) -> np.ndarray:
+    """A pool's ids, in 4 bytes each where they fit."""
+    return ids.astype(np.int32) if ids.size and int(ids.max()) < 2**31 else ids.astype(np.int64)
 
 
 def candidates(k: int, n: int) -> int:
@@ -74,7 +103,12 @@ class FaissFlatIndex(VectorIndex):
         self._idset: set[int] = set(faiss.vector_to_array(self._index.id_map).tolist())
         self.two_stage = bool(two_stage)
         self.two_stage_min = int(two_stage_min)
-        self._stats = {"two_stage": 0, "proved": 0, "fallback_bound": 0, "fallback_tie": 0, "exact": 0}
+        self._stats = {"two_stage": 0, "proved": 0, "fallback_bound": 0, "fallback_tie": 0, "exact": 0,
+                       "pooled": 0, "pool_fallback": 0}
+        # ids added (or replaced) in order, since the log began (`_log_token`: pools of it)
+        self._log: list[int] = []
+        self._log_token = object()
+        self._slot_of: dict[int, int] | None = None  # id -> slot, built when a pool is used
         self._compact: Any = None
         self._delta = 0.0  # max ||x - fp16(x)|| over stored vectors (never lowered by removes)
         self._nmax = 0.0  # max ||x|| over stored vectors
@@ -158,15 +192,25 @@ class FaissFlatIndex(VectorIndex):
         if existing.size:
             self._compact_remove(existing)
             self._index.remove_ids(existing)
+            self._slot_of = None  # the slots after them moved
+        start = int(self._index.ntotal)
         self._index.add_with_ids(vectors, ids)
-        self._idset.update(ids.tolist())
+        listed = ids.tolist()
+        self._idset.update(listed)
+        if self._slot_of is not None:
+            self._slot_of.update(zip(listed, range(start, start + len(listed)), strict=True))
         if self._compact is not None:
             self._compact_add(vectors)
+        if len(self._log) + len(listed) > ADD_LOG_MAX:
+            self._log, self._log_token = [], object()  # pools made before are dropped
+        else:
+            self._log.extend(listed)
 
     def _remove(self, ids: np.ndarray) -> None:
         self._compact_remove(ids)
         self._index.remove_ids(ids)
         self._idset.difference_update(ids.tolist())
+        self._slot_of = None
 
     def _search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None
@@ -178,19 +222,19 @@ class FaissFlatIndex(VectorIndex):
             return self._index.search(queries, k, params=faiss.SearchParameters(sel=sel))
         n = len(self)
         m_cand = candidates(k, n)
-        if (
-            self._compact is None
-            or n < self.two_stage_min
-            or m_cand >= n
-            or len(queries) > TWO_STAGE_MAX_ROWS
-        ):
+        if not self._two_stage_fits(n, m_cand, len(queries)):
             self._stats["exact"] += len(queries)
             return self._index.search(queries, k)
         return self._two_stage(queries, k, m_cand)
 
+    def _two_stage_fits(self, n: int, m_cand: int, rows: int) -> bool:
+        """Whether a search of ``rows`` queries for ``m_cand`` candidates goes in two stages."""
+        return not (self._compact is None or n < self.two_stage_min or m_cand >= n or rows > TWO_STAGE_MAX_ROWS)
+
     def _two_stage(
-        self, queries: np.ndarray, k: int, m_cand: int
+        self, queries: np.ndarray, k: int, m_cand: int, made: dict[int, Pool] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The two-stage search; with ``made``, the pool of each proved row is put there."""
         faiss = faiss_module()
         m = len(queries)
         approx, slots = self._compact.search(queries, m_cand)
@@ -224,12 +268,109 @@ class FaissFlatIndex(VectorIndex):
             top = cand[order[:k]]
             out_s[r] = exact[order[:k]]
             out_i[r] = id_map[top]
+            if made is not None:  # every vector outside the M scores at most approx_M + eps
+                made[r] = Pool(_compact_ids(id_map[cand]), float(approx[r, m_cand - 1]) + eps,
+                               len(self._log), self._log_token, query_digest(q))
         if fallback:
             rows = np.asarray(fallback)
             fs, fi = self._index.search(np.ascontiguousarray(queries[rows]), k)
             out_s[rows] = fs
             out_i[rows] = fi
         return out_s, out_i
+
+    # ---- reuse ----------------------------------------------------------------------------
+
+    def search_reusing(self, query: Any, k: int, pool: Pool | None) -> tuple[np.ndarray, np.ndarray, Pool | None]:
+        """``search`` of one query vector from ``pool`` when it proves the answer, else as usual
+        (see the module docstring); the pool returned is the one to keep for this vector."""
+        k = check_k(k)
+        q = as_matrix(query, self.dim, what="query")
+        if len(q) != 1:
+            raise InvalidInput(f"search_reusing takes one query vector, got {len(q)}")
+        digest = query_digest(q[0])
+        with self._lock:
+            n = len(self)
+            k_eff = min(k, n)
+            if k_eff == 0:
+                return (*padded(1, k, None), None)
+            if pool is not None and pool.log is self._log_token and pool.query == digest:
+                got = self._from_pool(q, k_eff, pool)
+                if got is not None:
+                    self._stats["pooled"] += 1
+                    return (*padded(1, k, got, k_eff), pool)
+                self._stats["pool_fallback"] += 1
+            m_cand = candidates(k_eff, n)
+            if not self._two_stage_fits(n, m_cand, 1):
+                self._stats["exact"] += 1
+                return (*padded(1, k, self._index.search(q, k_eff), k_eff), None)
+            made: dict[int, Pool] = {}
+            got = self._two_stage(q, k_eff, m_cand, made)
+            return (*padded(1, k, got, k_eff), made.get(0))
+
+    def _slot_map(self) -> dict[int, int]:
+        if self._slot_of is None:
+            ids = faiss_module().vector_to_array(self._index.id_map)
+            self._slot_of = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+        return self._slot_of
+
+    def _from_pool(self, q: np.ndarray, k: int, pool: Pool) -> tuple[np.ndarray, np.ndarray] | None:
+        """The top ``k`` of query ``q`` (one row) from ``pool`` and the vectors added since,
+        or None when they do not prove it."""
+        added = self._log[pool.mark :]
+        if len(added) > POOL_MAX_ADDED:
+            return None
+        cand = pool.ids.astype(np.int64)
+        if added:
+            cand = np.unique(np.concatenate([cand, np.asarray(added, dtype=np.int64)]))
+        slot_of = self._slot_map()
+        found = [(i, s) for i in cand.tolist() if (s := slot_of.get(i)) is not None]  # still stored
+        if len(found) <= k:
+            return None
+        ids = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
+        slots = np.fromiter((s for _, s in found), dtype=np.int64, count=len(found))
+        exact = np.empty(len(slots), dtype=np.float32)
+        faiss = faiss_module()
+        self._flat.compute_distance_subset(
+            1, faiss.swig_ptr(q), len(slots), faiss.swig_ptr(exact), faiss.swig_ptr(slots)
+        )
+        order = np.lexsort((-slots, -exact))  # the flat index's order, as in the two-stage search
+        kth = float(exact[order[k - 1]])
+        if float(exact[order[k]]) == kth or not pool.bound < kth:
+            return None
+        top = order[:k]
+        return exact[top][None, :], ids[top][None, :]
+
+    def pools(self, queries: Any, k: int) -> list[Pool | None]:
+        """Pools for the top ``k`` of many query rows from one matrix product of the queries and
+        the float32 vectors (numpy's BLAS, one thread: the vectors are read once for the batch;
+        see the module docstring); None for every row where the index searches in one stage
+        anyway (two-stage off, too few vectors)."""
+        from threadpoolctl import threadpool_limits
+
+        k = check_k(k)
+        q = as_matrix(queries, self.dim, what="queries")
+        out: list[Pool | None] = [None] * len(q)
+        with self._lock:
+            n = len(self)
+            width = candidates(k, n)
+            if not len(q) or self._compact is None or n < self.two_stage_min or width >= n:
+                return out
+            faiss = faiss_module()
+            stored = faiss.rev_swig_ptr(self._flat.get_xb(), n * self.dim).reshape(n, self.dim)
+            with threadpool_limits(1, user_api="blas"):
+                scores = q @ stored.T
+            # each row's `width` best slots, the width-th of them last (argpartition's pivot)
+            part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+            edge = np.take_along_axis(scores, part[:, width - 1 :], axis=1)[:, 0]
+            id_map = faiss.rev_swig_ptr(self._index.id_map.data(), n)
+            slack = 2 * self._gamma * self._nmax
+            qnorm = np.sqrt(np.einsum("ij,ij->i", q.astype(np.float64), q.astype(np.float64)))
+            mark, log = len(self._log), self._log_token
+            for r in range(len(q)):
+                # a vector outside the row's `width` has a product here of at most edge[r]
+                bound = float(edge[r]) + float(qnorm[r]) * slack * (1 + 1e-6) + 1e-30
+                out[r] = Pool(_compact_ids(id_map[part[r]]), bound, mark, log, query_digest(q[r]))
+        return out
 
     def _get(self, ids: np.ndarray) -> np.ndarray:
         return self._index.reconstruct_batch(ids)
