@@ -422,7 +422,9 @@ def upgrade_store(data_dir: Path) -> None:
 def talent_scenarios(talent_ids: list[int], n_requests: int, concurrency: tuple[int, ...],
                      warmup: int) -> list[dict[str, Any]]:
     """``GET /v1/talents/{id}/matches`` at each concurrency level: first COLD (``n_requests``
-    talents never asked for before in this server: the first call per talent), then WARM (the
+    talents never asked for before in this server: the first call per talent, nothing of it in the
+    result cache; its dense search starts from the pool the server made for it after start, unless
+    ``DENSE_POOL_CACHE=0``), then WARM (the
     same talents again: what a per-process result cache serves). Each level gets its own talents;
     the warm-up uses others still."""
     def req(t: int) -> dict[str, Any]:

@@ -260,6 +260,17 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
     workers = [int(w) for w in str(args.route_workers).split(",")]
     results = {w: run_api_bench(data_dir, encoder=encoder, queries=[], talent_ids=meta["talent_ids"],
                                 n_requests=requests, concurrency=(1, 4), workers=w) for w in workers}
+    # the same with no dense-search pools (each first call scans the index), the most workers
+    before = os.environ.get("TALENTMATCH_DENSE_POOL_CACHE")
+    os.environ["TALENTMATCH_DENSE_POOL_CACHE"] = "0"
+    try:
+        no_pools = run_api_bench(data_dir, encoder=encoder, queries=[], talent_ids=meta["talent_ids"],
+                                 n_requests=requests, concurrency=(1, 4), workers=workers[-1])
+    finally:
+        if before is None:
+            os.environ.pop("TALENTMATCH_DENSE_POOL_CACHE", None)
+        else:
+            os.environ["TALENTMATCH_DENSE_POOL_CACHE"] = before
     res = results[workers[0]]
     runs, bare = res["runs"], res["bare"]["talent_encode_plus_search_ms"]
     b50 = bare["p50"]
@@ -292,12 +303,20 @@ def rows_route(args: argparse.Namespace, tmp: Path) -> dict[str, dict[str, Any]]
                 f"warm {rr['talent_warm@c4']['throughput_rps']:.0f}; c1 cold {rr['talent_cold@c1']['throughput_rps']:.0f}, "
                 f"warm {rr['talent_warm@c1']['throughput_rps']:.0f} ({where(w)})")
 
+    off = no_pools["runs"]
+    off_text = (f"without dense-search pools (`DENSE_POOL_CACHE=0`: each first call scans the index), "
+                f"{workers[-1]} worker{'s' if workers[-1] > 1 else ''}: c4 cold "
+                f"{off['talent_cold@c4']['throughput_rps']:.0f} req/s, c1 cold p50 / p99 "
+                f"{off['talent_cold@c1']['latency_ms']['p50']:.0f} / {off['talent_cold@c1']['latency_ms']['p99']:.0f} ms")
     return {
         "route_latency": {"new": f"cold {lat('talent_cold@c1')}; warm (cached) {lat('talent_warm@c1')} — "
-                                 f"{where(workers[0])}, {bare_text}",
-                          "detail": {str(w): r for w, r in results.items()}},
+                                 f"{where(workers[0])}, {bare_text}; cold means the first call per talent in "
+                                 f"this server: its dense search re-scores the pool the server made for that "
+                                 f"talent after start; {off_text}",
+                          "detail": {str(w): r for w, r in results.items()} | {"no_pools": no_pools}},
         "route_throughput": {"new": "; ".join(rps(w) for w in workers) + " (a worker's result cache is its own: "
-                                    "with 2, a repeated talent meets a cold worker about half the time)",
+                                    "with 2, a repeated talent meets a cold worker about half the time); "
+                                    + off_text,
                              "detail": {str(w): {k: {"throughput_rps": v["throughput_rps"], "ok": v["ok"],
                                                      "client_cpu_ms_per_request": v.get("client_cpu_ms_per_request")}
                                                  for k, v in r["runs"].items()} for w, r in results.items()}},

@@ -280,6 +280,7 @@ class IndexManager:
             fresh.add(chunk, dense.get(chunk))
         fresh.settle()
         side.dense = fresh
+        side.pools.clear()  # pools of the old index (the new one would not use them)
         side.dirty = True
         self.generation += 1
         log.info("the %s index moved from %s to %s at %d vectors in %.1f s", side.kind, dense.kind, fresh.kind,

@@ -191,10 +191,17 @@ def test_a_stored_record_reuses_its_search_and_stays_exact(tmp_path: Path, fake_
     people = [talent(name=f"人{i}", phone=f"136{i:08d}", skills=[skills[i % 8], skills[(i + 1) % 8]])
               for i in range(12)]
     pooled, plain = service(100), service(0)
+
+    def settled(svc) -> None:  # BM25 rebuilt now: both services rank on the same lexical index
+        side = svc.ensure_index("demand")
+        side.lexical.wait(60)
+        side.lexical.refresh()
+
     for svc in (pooled, plain):
         tids = svc.add("talent", people)
         svc.add("demand", posts)
         svc.ensure_index("demand").dense.two_stage_min = 0
+        settled(svc)
     dense = pooled.ensure_index("demand").dense
     first = [[(m.id, m.score) for m in pooled.match_talent(t, top_k=5)] for t in tids]
     assert first == [[(m.id, m.score) for m in plain.match_talent(t, top_k=5)] for t in tids]
@@ -207,6 +214,8 @@ def test_a_stored_record_reuses_its_search_and_stays_exact(tmp_path: Path, fake_
             for svc in (pooled, plain)]
     new = news[0]
     assert news == [new, new]
+    for svc in (pooled, plain):
+        settled(svc)
     after = [[(m.id, m.score) for m in pooled.match_talent(t, top_k=5)] for t in tids]
     assert after == [[(m.id, m.score) for m in plain.match_talent(t, top_k=5)] for t in tids]
     assert any(new in [i for i, _ in lst] for lst in after)
