@@ -501,12 +501,14 @@ class IndexManager:
         while len(side.pools) > self.settings.dense_pool_cache:
             side.pools.popitem(last=False)
 
-    def warm_pools(self, stop: threading.Event | None = None, batch: int = 64) -> int:
+    def warm_pools(self, stop: threading.Event | None = None, batch: int = 32) -> int:
         """Make the dense-search pools of stored records, newest first, in batches (one batch
         search reads the vectors once for all its queries: a fraction of a search each): the
         talents' pools on the entry side, then the entries' on the talent side, until each side
         keeps ``dense_pool_cache`` or ``stop`` is set. Sides whose index keeps no pools (too
-        small for a two-stage search, approximate kinds) are skipped. Returns how many were made."""
+        small for a two-stage search, approximate kinds) are skipped. Returns how many were made.
+        A batch holds the indexes' lock (at 10^5 entries, 32 records: ~90 ms, ~2.7 ms a record;
+        64: ~160 ms, ~2.5 ms a record)."""
         cap, k, made = self.settings.dense_pool_cache, self.settings.candidate_pool, 0
         if cap <= 0:
             return 0
