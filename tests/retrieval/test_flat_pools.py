@@ -16,21 +16,12 @@ from matcher.core.errors import InvalidInput  # noqa: E402
 from matcher.retrieval.vectorindex import faiss_flat  # noqa: E402
 from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex  # noqa: E402
 from matcher.retrieval.vectorindex.numpy_flat import NumpyFlatIndex  # noqa: E402
-
-DIM = 32
-
-
-def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
-    x = rng.standard_normal((n, dim)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+from tests.retrieval.flat_helpers import DIM, pair, unit  # noqa: E402
 
 
-def pair(ids: np.ndarray, vectors: np.ndarray) -> tuple[FaissFlatIndex, FaissFlatIndex]:
-    two = FaissFlatIndex(vectors.shape[1], two_stage_min=0)
-    exact = FaissFlatIndex(vectors.shape[1], two_stage=False)
-    two.add(ids, vectors)
-    exact.add(ids, vectors)
-    return two, exact
+def add_both(two: FaissFlatIndex, exact: FaissFlatIndex, ids: np.ndarray, vectors: np.ndarray) -> None:
+    for idx in (two, exact):
+        idx.add(ids, vectors)
 
 
 def check(two: FaissFlatIndex, exact: FaissFlatIndex, q: np.ndarray, k: int, pool) -> object:
@@ -101,38 +92,31 @@ def test_a_pool_serves_only_its_own_query_and_index(data) -> None:
     np.testing.assert_array_equal(i, exact.search(queries[0][None, :], 50)[1])
 
 
-def test_falls_back_when_the_pool_cannot_prove_the_answer(data, monkeypatch: pytest.MonkeyPatch) -> None:
-    two, exact, ids, queries, rng = data
-    pool = check(two, exact, queries[0], 50, None)
-    # too many vectors added since: searched as usual, a new pool returned
-    monkeypatch.setattr(faiss_flat, "POOL_MAX_ADDED", 3)
-    extra = np.arange(3 * 10**9, 3 * 10**9 + 4)
-    for idx in (two, exact):
-        idx.add(extra, unit(rng, 4))
-    before = two.stats()
-    fresh = check(two, exact, queries[0], 50, pool)
-    assert fresh is not None and fresh is not pool
-    assert two.stats()["pool_fallback"] == before["pool_fallback"] + 1
-    assert check(two, exact, queries[0], 50, fresh) is fresh
-    # fewer than k + 1 of its candidates left: searched as usual
-    for idx in (two, exact):
-        idx.remove(fresh.ids[:-40].astype(np.int64))
-    before = two.stats()
-    check(two, exact, queries[0], 50, fresh)
-    assert two.stats()["pool_fallback"] == before["pool_fallback"] + 1
-
-
-def test_the_add_log_starts_again_past_its_limit(data, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("limit", "value", "added", "counted"),
+                         [("POOL_MAX_ADDED", 3, 4, 1), ("ADD_LOG_MAX", 5, 6, 0)])
+def test_a_pool_is_not_used_past_the_add_limits(data, monkeypatch: pytest.MonkeyPatch, limit: str, value: int,
+                                                added: int, counted: int) -> None:
+    """More vectors added since the pool than POOL_MAX_ADDED (a fallback), or the add log started
+    again past ADD_LOG_MAX (its pools are not looked at): searched as usual, a new pool returned."""
     two, exact, _, queries, rng = data
     pool = check(two, exact, queries[0], 50, None)
-    monkeypatch.setattr(faiss_flat, "ADD_LOG_MAX", 5)
-    new = np.arange(4 * 10**9, 4 * 10**9 + 6)
-    for idx in (two, exact):
-        idx.add(new, unit(rng, 6))
+    monkeypatch.setattr(faiss_flat, limit, value)
+    add_both(two, exact, np.arange(3 * 10**9, 3 * 10**9 + added), unit(rng, added))
     before = two.stats()
-    made = check(two, exact, queries[0], 50, pool)  # a pool of the old log: not used
-    assert made is not pool and two.stats()["pooled"] == before["pooled"]
-    assert two.stats()["pool_fallback"] == before["pool_fallback"]
+    made = check(two, exact, queries[0], 50, pool)
+    assert made is not None and made is not pool and two.stats()["pooled"] == before["pooled"]
+    assert two.stats()["pool_fallback"] == before["pool_fallback"] + counted
+    assert check(two, exact, queries[0], 50, made) is made
+
+
+def test_falls_back_when_too_few_candidates_are_left(data) -> None:
+    two, exact, _, queries, _ = data
+    pool = check(two, exact, queries[0], 50, None)
+    for idx in (two, exact):
+        idx.remove(pool.ids[:-40].astype(np.int64))
+    before = two.stats()
+    check(two, exact, queries[0], 50, pool)
+    assert two.stats()["pool_fallback"] == before["pool_fallback"] + 1
 
 
 def test_no_pools_where_the_index_scans_in_one_stage(data) -> None:

@@ -15,22 +15,7 @@ faiss = pytest.importorskip("faiss")
 
 from matcher.retrieval.vectorindex import create_index, load_index  # noqa: E402
 from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex  # noqa: E402
-
-DIM = 32
-
-
-def unit(rng: np.random.Generator, n: int, dim: int = DIM) -> np.ndarray:
-    x = rng.standard_normal((n, dim)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
-def pair(ids: np.ndarray, vectors: np.ndarray) -> tuple[FaissFlatIndex, FaissFlatIndex]:
-    """A two-stage index (on at every size) and a plain exact one holding the same vectors."""
-    two = FaissFlatIndex(vectors.shape[1], two_stage_min=0)
-    exact = FaissFlatIndex(vectors.shape[1], two_stage=False)
-    two.add(ids, vectors)
-    exact.add(ids, vectors)
-    return two, exact
+from tests.retrieval.flat_helpers import DIM, pair, unit  # noqa: E402
 
 
 def same(two: FaissFlatIndex, exact: FaissFlatIndex, queries: np.ndarray, ks, *, rows: bool = True) -> None:
