@@ -641,10 +641,22 @@ class MatchService:
         cache = self.record_cache
         if not cache.enabled:
             return self.store.get_many(kind, ids)
+        # read before the versions: a write after it moves the token, and its records are read again
+        token = self._records_token()
+        confirmed = cache.confirmed(kind, ids, token)
+        if confirmed is not None:  # nothing written since they were confirmed: no read
+            return confirmed
         kept = cache.snapshot(kind, ids)
         versions, fetched = self.store.get_many_unless(kind, ids, lambda i, v: kept.get(i, (0, None))[0] == v)
-        cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()})
+        cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()}, token)
+        cache.confirm(kind, versions, token)
         return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
+
+    def _records_token(self) -> tuple[int, int]:
+        """What a kept record's confirmation depends on: the change log's position in the
+        database (a write of a talent or an entry by any process) and this process's indexes'
+        generation (a poll that applied another process's change, as for the result cache)."""
+        return self.store.last_change(), self.indexes.generation
 
     def warm_records(self, stop: threading.Event | None = None, batch: int = 2000) -> int:
         """Fill the record cache with the searchable records of both sides (the records a
@@ -659,6 +671,7 @@ class MatchService:
         if not cache.enabled:
             return 0
         cache.warming = True
+        token = self._records_token()  # before the pages: a write during the warm moves it
         try:
             for kind in ("demand", "talent"):
                 after = 0
@@ -666,7 +679,7 @@ class MatchService:
                     page = self.store.versioned_after(kind, after, batch, SEARCHABLE[kind])
                     if not page:
                         break
-                    added += cache.put_absent(kind, {i: (v, m) for i, v, m in page})
+                    added += cache.put_absent(kind, {i: (v, m) for i, v, m in page}, token)
                     after = page[-1][0]
         finally:
             cache.warming = False
@@ -876,11 +889,13 @@ class ResultCache:
 class RecordCache:
     """Validated records of both sides by (kind, id) with their version, least recently used
     dropped first. Ids are never reused and every write bumps a record's version, so a kept
-    record whose version is the stored one is the stored record."""
+    record whose version is the stored one is the stored record. Each item also remembers the
+    ``token`` (the change log's position and the indexes' generation) at which its version was
+    last confirmed: while the token has not moved, nothing was written and it needs no read."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, int], tuple[int, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int], tuple[int, Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
         self.warming = False  # MatchService.warm_records is filling it
 
@@ -896,27 +911,49 @@ class RecordCache:
                 got = self._items.get((kind, i))
                 if got is not None:
                     self._items.move_to_end((kind, i))
-                    out[i] = got
+                    out[i] = got[:2]
         return out
 
-    def put_many(self, kind: str, items: dict[int, tuple[int, Any]]) -> None:
+    def confirmed(self, kind: str, ids: Sequence[int], token: Any) -> dict[int, Any] | None:
+        """The records of ``ids`` when every one is kept and was confirmed at ``token``, else None."""
+        out = {}
         with self._lock:
-            for i, item in items.items():
-                self._items[(kind, i)] = item
+            items = self._items
+            for i in ids:
+                got = items.get((kind, i))
+                if got is None or got[2] != token:
+                    return None
+                out[i] = got[1]
+            for i in ids:
+                items.move_to_end((kind, i))
+        return out
+
+    def put_many(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> None:
+        with self._lock:
+            for i, (version, record) in items.items():
+                self._items[(kind, i)] = (version, record, token)
                 self._items.move_to_end((kind, i))
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
-    def put_absent(self, kind: str, items: dict[int, tuple[int, Any]]) -> int:
+    def confirm(self, kind: str, versions: dict[int, int], token: Any) -> None:
+        """Mark the kept items whose version is the one read (``versions``) as confirmed at ``token``."""
+        with self._lock:
+            for i, version in versions.items():
+                got = self._items.get((kind, i))
+                if got is not None and got[0] == version and got[2] != token:
+                    self._items[(kind, i)] = (version, got[1], token)
+
+    def put_absent(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> int:
         """Keep the items not kept yet, as the least recently used, while there is room (a
         kept item may be newer: it stays); returns how many were added."""
         added = 0
         with self._lock:
-            for i, item in items.items():
+            for i, (version, record) in items.items():
                 if len(self._items) >= self.size:
                     break
                 if (kind, i) not in self._items:
-                    self._items[(kind, i)] = item
+                    self._items[(kind, i)] = (version, record, token)
                     self._items.move_to_end((kind, i), last=False)
                     added += 1
         return added

@@ -205,6 +205,31 @@ def test_warming_keeps_the_searchable_records_of_both_sides(pair):
     assert a.warm_records() == 0 and a.record_cache.snapshot("demand", [d[0]])[d[0]][1].title == "大数据高级开发工程师"
 
 
+def test_confirmed_records_are_not_read_again_until_something_is_written(pair, monkeypatch):
+    """Kept records confirmed at the change log's position and the indexes' generation are
+    served without reading their versions while neither moves; a write by another connection, or
+    a change this process's indexes applied, and they are read again (once)."""
+    a, b = pair
+    d, _ = _fill(a)
+    a.record_cache = RecordCache(100)
+    a.warm_records()
+    reads: list[list[int]] = []
+    real = a.store.get_many_unless
+    monkeypatch.setattr(a.store, "get_many_unless", lambda kind, ids, have: reads.append(list(ids)) or real(kind, ids, have))
+    first = a.candidate_records("demand", d[:4])
+    assert reads == [] and a.candidate_records("demand", d[:4]) == first
+    b.save("demand", d[1], lambda e: e.model_copy(update={"title": "PLC高级电气工程师"}))
+    now = a.candidate_records("demand", d[:4])
+    assert len(reads) == 1 and now[d[1]].title == "PLC高级电气工程师" and now[d[0]] is first[d[0]]
+    assert a.candidate_records("demand", d[:4]) == now and len(reads) == 1  # confirmed at the new position
+    a.indexes.generation += 1  # as a poll that applied a change committed below a number already read
+    assert a.candidate_records("demand", d[:4]) == now and len(reads) == 2
+    [new] = b.add("demand", [demand(title="新岗位工程师")])  # not kept here yet: read
+    assert set(a.candidate_records("demand", [*d[:4], new])) == {*d[:4], new} and len(reads) == 3
+    b.delete("demand", d[2])  # gone from the database: gone from the answer
+    assert set(a.candidate_records("demand", [*d[:4], new])) == {d[0], d[1], d[3], new} and len(reads) == 4
+
+
 def test_warming_stops_when_the_cache_is_full_and_keeps_newer_records(pair):
     a, _ = pair
     d, t = _fill(a)
