@@ -24,8 +24,8 @@ load, so the saved files are the same as before (old saved indexes load unchange
 Reuse (`search_reusing`, `pools`): what a search of one query vector proved can be kept and
 used by the next search of the same vector. A :class:`Pool` holds the candidate ids and a bound
 that every other vector's flat score stays under: from a two-stage search, its M candidates and
-``(M-th approximate score) + eps``; from `pools` (many queries in one batch, where faiss scores
-by BLAS and reads the vectors once for the whole batch), the top M by that batch's scores and
+``(M-th approximate score) + eps``; from `pools` (many queries in one batch: one matrix product
+by numpy's BLAS reads the vectors once for the whole batch), the top M by that product and
 ``(M-th batch score) + 2 gamma_d ||q|| nmax`` (any float32 summation order is within gamma_d of
 the real product, the batch's and the flat scan's alike). The next search re-scores the pool's
 ids still stored, with every vector added or replaced since the pool was made (an add log;
