@@ -453,7 +453,9 @@ class MatchService:
         """Lists of a stored record (``_match_stored``), the ones not cached ranked together."""
         target: Kind = "demand" if kind == "talent" else "talent"
         asked = [(top_k, filters or MatchFilters()) for top_k, filters in views]
-        keys = [self._result_key(kind, record_id, top_k, filters) for top_k, filters in asked]
+        # the change log's position, read once: the result keys and the candidates' records use it
+        position = self.store.last_change() if self.results.enabled or self.record_cache.enabled else 0
+        keys = [self._result_key(kind, record_id, top_k, filters, position) for top_k, filters in asked]
         ranked: list[Ranked | None] = [self.results.get(k) if k is not None else None for k in keys]
         todo = [n for n, r in enumerate(ranked) if r is None]
         if todo:
@@ -469,7 +471,8 @@ class MatchService:
                 pools.setdefault(self._pool(asked[n][0]), []).append(n)
             for group in pools.values():
                 for n, got in zip(group, self._ranked_views(rec.model, target, vec, tokens,
-                                                            [asked[n] for n in group], reuse=(kind, record_id)),
+                                                            [asked[n] for n in group], reuse=(kind, record_id),
+                                                            position=position),
                                   strict=True):
                     ranked[n] = got
                     if keys[n] is not None:
@@ -477,15 +480,16 @@ class MatchService:
         return [self._serve(r, target, shown_to=shown_to if n == 0 else None, record_id=record_id)  # type: ignore[arg-type]
                 for n, r in enumerate(ranked)]
 
-    def _result_key(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters) -> tuple | None:
+    def _result_key(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters,
+                    position: int) -> tuple | None:
         """What a stored record's ranked list depends on: the record and the request, the change
-        log's position in the database (any write of a talent or an entry, by any process), the
+        log's position in the database (``position``: any write of a talent or an entry, by any process), the
         state of this process's indexes (a poll that applied a change, a write through), the
         ranker (promoted model, weights), the chains in use and the day (posts expire by date)."""
         if not self.results.enabled:
             return None
         model_id, _ = self.active_model()
-        return (kind, record_id, top_k, filters.model_dump_json(), self.store.last_change(),
+        return (kind, record_id, top_k, filters.model_dump_json(), position,
                 self.indexes.generation, model_id, self._model_key, tuple(self._weights.model_dump().values()),
                 id(self.chain_book.all()), date.today())
 
@@ -553,25 +557,26 @@ class MatchService:
     def _ranked_views(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
                       views: Sequence[tuple[int, MatchFilters | None]], partial: bool = False, *,
                       stated: frozenset[str] = frozenset(), free_text: bool = False,
-                      reuse: tuple[str, int] | None = None) -> list[Ranked]:
+                      reuse: tuple[str, int] | None = None, position: int | None = None) -> list[Ranked]:
         """The ranked lists ``(top_k, filters)`` of a query record from one retrieval and one
         scoring of its candidates (the pool of the largest ``top_k``: lists of one pool), in
         one of the process's ranking slots (``rank_concurrency``). ``reuse``: the stored record
-        ``(kind, id)`` whose vector ``vec`` is (its dense search reuses the last one's proof)."""
+        ``(kind, id)`` whose vector ``vec`` is (its dense search reuses the last one's proof);
+        ``position``: the change log's position read for this request (``candidate_records``)."""
         for top_k, _ in views:
             if not 1 <= top_k <= self.settings.max_top_k:
                 raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
         if self._rank_slots is None:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text, reuse=reuse)
+                                          free_text=free_text, reuse=reuse, position=position)
         with self._rank_slots:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text, reuse=reuse)
+                                          free_text=free_text, reuse=reuse, position=position)
 
     def _ranked_views_now(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray,
                           tokens: list[str], views: Sequence[tuple[int, MatchFilters | None]], partial: bool,
                           *, stated: frozenset[str], free_text: bool,
-                          reuse: tuple[str, int] | None = None) -> list[Ranked]:
+                          reuse: tuple[str, int] | None = None, position: int | None = None) -> list[Ranked]:
         views = [(top_k, filters or MatchFilters()) for top_k, filters in views]
         pool = self._pool(max(top_k for top_k, _ in views))
         found = self.indexes.candidates(target, vec, tokens, pool, reuse=reuse)
@@ -580,7 +585,7 @@ class MatchService:
         # occupation coder does
         top_lex = max(found.lexical.values(), default=0.0) if free_text else 0.0
         background = self.indexes.query_background(target, vec) if free_text else found.background
-        records = self.candidate_records(target, found.order)
+        records = self.candidate_records(target, found.order, position=position)
         for_seeker = target == "demand"
         model_id, model = self.active_model() if not partial else (WEIGHTED, None)
 
@@ -634,15 +639,17 @@ class MatchService:
             rank_scores, rows = [sc.score for sc in shown], None
         return Ranked(shown, out, rank_scores, rows, model_id)
 
-    def candidate_records(self, kind: Kind, ids: Sequence[int]) -> dict[int, Any]:
-        """Stored records by id, as ``get_many``, through the per-process record cache: one
+    def candidate_records(self, kind: Kind, ids: Sequence[int], *, position: int | None = None) -> dict[int, Any]:
+        """Stored records by id, as ``get_many``, through the per-process record cache: no read
+        when every one was confirmed at the current token (``RecordCache.confirmed``), else one
         read of their versions, and the records changed since (or never kept) read in full. The
         models returned may be shared with other callers: they must not be changed."""
         cache = self.record_cache
         if not cache.enabled:
             return self.store.get_many(kind, ids)
-        # read before the versions: a write after it moves the token, and its records are read again
-        token = self._records_token()
+        # read before the versions (``position``: read earlier in this request): a write after it
+        # moves the token, and its records are read again
+        token = self._records_token(position)
         confirmed = cache.confirmed(kind, ids, token)
         if confirmed is not None:  # nothing written since they were confirmed: no read
             return confirmed
@@ -652,11 +659,12 @@ class MatchService:
         cache.confirm(kind, versions, token)
         return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
 
-    def _records_token(self) -> tuple[int, int]:
+    def _records_token(self, position: int | None = None) -> tuple[int, int]:
         """What a kept record's confirmation depends on: the change log's position in the
-        database (a write of a talent or an entry by any process) and this process's indexes'
-        generation (a poll that applied another process's change, as for the result cache)."""
-        return self.store.last_change(), self.indexes.generation
+        database (a write of a talent or an entry by any process; ``position`` when already
+        read) and this process's indexes' generation (a poll that applied another process's
+        change, as for the result cache)."""
+        return self.store.last_change() if position is None else position, self.indexes.generation
 
     def warm_records(self, stop: threading.Event | None = None, batch: int = 2000) -> int:
         """Fill the record cache with the searchable records of both sides (the records a
