@@ -67,9 +67,10 @@ def percentiles(ms: list[float]) -> dict[str, float]:
 
 class _Conn:
     """One keep-alive HTTP/1.1 connection of the load generator: requests written as bytes,
-    answers parsed by ``httptools`` (the C parser uvicorn uses), one at a time. A client this
-    light leaves the shared cores to the server (about 0.1-0.2 ms of CPU per request, where one
-    ``httpx`` client per thread took 1.0-1.4 ms)."""
+    answers parsed by ``httptools`` (the C parser uvicorn uses), one at a time. A lighter client
+    leaves more of the shared cores to the server: 0.6-0.9 ms of CPU per request on the
+    matches route (0.7-1.7 ms in the slower phases of the fifth session's runs, as reported in
+    each run), where one ``httpx`` client per thread took 1.0-1.4 ms on the same cores."""
 
     def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
         self.host, self.port = host, port
