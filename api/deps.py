@@ -17,8 +17,14 @@ _bearer = HTTPBearer(auto_error=False, description="API 密钥：Authorization: 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API 密钥（另一种传法）")
 
 
-def get_service(request: Request) -> MatchService:
+def service_of(request: Request) -> MatchService:
     return request.app.state.service
+
+
+async def get_service(request: Request) -> MatchService:
+    """The app's service. ``async``: a dependency that does not block runs on the event loop;
+    a plain ``def`` one costs a hop to the thread pool and back per request."""
+    return service_of(request)
 
 
 Service = Annotated[MatchService, Depends(get_service)]
@@ -35,7 +41,7 @@ def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials |
     wait = throttle.retry_after(client, key)  # failed attempts per client and per key prefix
     if wait is not None:
         raise RateLimited(wait)
-    who = get_service(request).accounts.authenticate(key)
+    who = service_of(request).accounts.authenticate(key)
     if who is None:
         throttle.failed(client, key)
         raise Unauthorized("API 密钥无效或已吊销")
@@ -49,7 +55,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency admitting only the given roles (403 for the others)."""
     allowed = frozenset(roles)
 
-    def check(who: Caller) -> Principal:
+    async def check(who: Caller) -> Principal:  # no blocking: on the event loop (get_service)
         if who.role not in allowed:
             names = "、".join(r.value for r in roles)
             raise Forbidden(f"当前角色（{who.role}）无权执行此操作，需要：{names}")

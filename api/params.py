@@ -39,4 +39,9 @@ class PageParams:
         return (self.page - 1) * self.page_size
 
 
-Paging = Annotated[PageParams, Depends()]
+async def page_params(page: PageNo = 1, page_size: PageSize = 20) -> PageParams:
+    """The paging of a list's query string (``async``: on the event loop, see ``api.deps.get_service``)."""
+    return PageParams(page, page_size)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]

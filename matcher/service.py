@@ -55,6 +55,7 @@ from matcher.retrieval.occupation_coder import OccupationCoder
 from matcher.retrieval.shared import SharedModels
 from matcher.storage.audit import write_audit
 from matcher.storage.outcomes_repo import NewEvent, OutcomeRepo, Shown
+from matcher.storage.records import LABELS as RECORD_LABELS
 from matcher.storage.store import Store, StoredRecord, StoreVectorCache
 from models.encoders import CachedEncoder, Encoder
 from models.rerankers.base import Reranker
@@ -459,7 +460,7 @@ class MatchService:
         ranked: list[Ranked | None] = [self.results.get(k) if k is not None else None for k in keys]
         todo = [n for n, r in enumerate(ranked) if r is None]
         if todo:
-            query = record if record is not None else self.store.get(kind, record_id)
+            query = record if record is not None else self.current_record(kind, record_id, position=position)
             [rec] = self.preparer.prepare_many(kind, [query])
             # an indexed record's vector is in its side's index (no read of the embedding cache)
             vec = self.indexes.stored_vector(kind, record_id, rec.text_hash)
@@ -658,6 +659,16 @@ class MatchService:
         cache.put_many(kind, {i: (versions[i], m) for i, m in fetched.items()}, token)
         cache.confirm(kind, versions, token)
         return {i: fetched[i] if i in fetched else kept[i][1] for i in versions}
+
+    def current_record(self, kind: Kind, record_id: int, *, position: int | None = None) -> Any:
+        """A stored record by id, as ``get`` reads it, through the record cache
+        (:meth:`candidate_records`: no read when it is kept and confirmed at the current token);
+        NotFound "<label> <id> 不存在" when there is none. The model may be shared: it must not
+        be changed."""
+        got = self.candidate_records(kind, [record_id], position=position).get(record_id)
+        if got is None:
+            raise NotFound(f"{RECORD_LABELS[kind]} {record_id} 不存在")
+        return got
 
     def _records_token(self, position: int | None = None) -> tuple[int, int]:
         """What a kept record's confirmation depends on: the change log's position in the

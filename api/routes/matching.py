@@ -21,10 +21,11 @@ _Str = Annotated[str | None, Query(max_length=64)]
 _Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月"), Digits]
 
 
-def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
+async def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
                   education: Education | None = None, salary_min: _Salary = None,
                   fresh_graduates_only: bool = False, include_ineligible: bool = False) -> MatchFilters:
-    """The match filters of a GET request's query string."""
+    """The match filters of a GET request's query string (``async``: no blocking, on the event
+    loop, see ``api.deps.get_service``)."""
     return MatchFilters(city=city, province=province, chain_id=chain, education=education,
                         salary_min=salary_min, fresh_graduates_only=fresh_graduates_only,
                         include_ineligible=include_ineligible)

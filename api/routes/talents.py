@@ -12,7 +12,7 @@ from api.params import Id, Paging, TopK
 from api.routes.matching import Filters, matches_json
 from api.versions import IfMatch, Versioned, expected_version, set_etag
 from matcher.core.errors import Conflict
-from matcher.domain.access import own_profile, talent_view
+from matcher.domain.access import own_profile, profile_access, talent_view
 from matcher.domain.auth import Role
 from matcher.domain.schemas import Match, TalentProfile
 from matcher.domain.views import Page, TalentIn, TalentPatch, TalentView, owner_body
@@ -107,10 +107,9 @@ def delete_talent(talent_id: Id, svc: Service, who: Caller) -> Response:
 def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
-    profile = own_profile(svc, who, talent_id)
+    profile_access(who, talent_id)  # the profile is read by the ranking (from the record cache)
     # the list a seeker reads is recorded (impressions): what their later events are about
-    return matches_json(svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None,
-                                         profile=profile))
+    return matches_json(svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None))
 
 
 class StoredMatch(BaseModel):

@@ -73,13 +73,19 @@ def managed_entry(svc: RecordSource, who: Principal, demand_id: int) -> DemandEn
 
 def own_profile(svc: RecordSource, who: Principal, talent_id: int, *, write: bool = False) -> TalentProfile:
     """A profile its owner (or staff) may read and change; enterprises may only read (masked)."""
+    profile_access(who, talent_id, write=write)
+    return svc.get("talent", talent_id)  # type: ignore[return-value]
+
+
+def profile_access(who: Principal, talent_id: int, *, write: bool = False) -> None:
+    """``own_profile``'s check, without reading the profile: NotFound for a seeker's other
+    profiles (as if there were none), Forbidden for an enterprise's write."""
     if who.is_staff or who.owns_talent(talent_id):
-        return svc.get("talent", talent_id)  # type: ignore[return-value]
+        return
     if who.role == Role.SEEKER:
         raise NotFound(f"人才档案 {talent_id} 不存在")
     if write:
         raise Forbidden("企业不能修改人才档案")
-    return svc.get("talent", talent_id)  # type: ignore[return-value]
 
 
 def contact_visible(who: Principal, profile: TalentProfile) -> bool:
