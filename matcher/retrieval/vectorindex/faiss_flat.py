@@ -79,6 +79,38 @@ def candidates(k: int, n: int) -> int:
     return min(n, max(2 * k, k + 64))
 
 
+class _SlotMap:
+    """Stored ids -> their slots in the flat index, for re-scoring a pool: sorted arrays of the
+    vectors stored when it was made (looked up with one ``searchsorted``) and a dict of those
+    appended since (an add appends at the end; a removal moves the slots after it, and the map
+    is made again)."""
+
+    EXTRA_MAX = 4096  # appended ids kept in the dict before the arrays are made again
+
+    def __init__(self, ids: np.ndarray) -> None:
+        order = np.argsort(ids, kind="stable")
+        self.keys, self.slots = ids[order], order.astype(np.int64)
+        self.extra: dict[int, int] = {}
+
+    def appended(self, ids: list[int], start: int) -> bool:
+        """Ids stored at slots ``start``...; False when the map should be made again."""
+        self.extra.update(zip(ids, range(start, start + len(ids)), strict=True))
+        return len(self.extra) <= self.EXTRA_MAX
+
+    def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, slots) of those of ``ids`` (int64) that are stored, in their order."""
+        slots = np.full(len(ids), -1, dtype=np.int64)
+        if len(self.keys):
+            pos = np.minimum(np.searchsorted(self.keys, ids), len(self.keys) - 1)
+            hit = self.keys[pos] == ids
+            slots[hit] = self.slots[pos[hit]]
+        if self.extra:
+            for n in np.flatnonzero(slots < 0).tolist():
+                slots[n] = self.extra.get(int(ids[n]), -1)
+        keep = slots >= 0
+        return ids[keep], slots[keep]
+
+
 class FaissFlatIndex(VectorIndex):
     """Exact index: ``faiss.IndexIDMap2(faiss.IndexFlatIP(dim))``, searched in two stages over
     a compact fp16 copy when `two_stage` (see the module docstring)."""
@@ -108,7 +140,7 @@ class FaissFlatIndex(VectorIndex):
         # ids added (or replaced) in order, since the log began (`_log_token`: pools of it)
         self._log: list[int] = []
         self._log_token = object()
-        self._slot_of: dict[int, int] | None = None  # id -> slot, built when a pool is used
+        self._slots: _SlotMap | None = None  # id -> slot, built when a pool is used
         self._compact: Any = None
         self._delta = 0.0  # max ||x - fp16(x)|| over stored vectors (never lowered by removes)
         self._nmax = 0.0  # max ||x|| over stored vectors
@@ -192,13 +224,13 @@ class FaissFlatIndex(VectorIndex):
         if existing.size:
             self._compact_remove(existing)
             self._index.remove_ids(existing)
-            self._slot_of = None  # the slots after them moved
+            self._slots = None  # the slots after them moved
         start = int(self._index.ntotal)
         self._index.add_with_ids(vectors, ids)
         listed = ids.tolist()
         self._idset.update(listed)
-        if self._slot_of is not None:
-            self._slot_of.update(zip(listed, range(start, start + len(listed)), strict=True))
+        if self._slots is not None and not self._slots.appended(listed, start):
+            self._slots = None
         if self._compact is not None:
             self._compact_add(vectors)
         if len(self._log) + len(listed) > ADD_LOG_MAX:
@@ -210,7 +242,7 @@ class FaissFlatIndex(VectorIndex):
         self._compact_remove(ids)
         self._index.remove_ids(ids)
         self._idset.difference_update(ids.tolist())
-        self._slot_of = None
+        self._slots = None
 
     def _search(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None
@@ -307,11 +339,10 @@ class FaissFlatIndex(VectorIndex):
             got = self._two_stage(q, k_eff, m_cand, made)
             return (*padded(1, k, got, k_eff), made.get(0))
 
-    def _slot_map(self) -> dict[int, int]:
-        if self._slot_of is None:
-            ids = faiss_module().vector_to_array(self._index.id_map)
-            self._slot_of = dict(zip(ids.tolist(), range(len(ids)), strict=True))
-        return self._slot_of
+    def _slot_map(self) -> _SlotMap:
+        if self._slots is None:
+            self._slots = _SlotMap(faiss_module().vector_to_array(self._index.id_map).astype(np.int64))
+        return self._slots
 
     def _from_pool(self, q: np.ndarray, k: int, pool: Pool) -> tuple[np.ndarray, np.ndarray] | None:
         """The top ``k`` of query ``q`` (one row) from ``pool`` and the vectors added since,
@@ -322,12 +353,9 @@ class FaissFlatIndex(VectorIndex):
         cand = pool.ids.astype(np.int64)
         if added:
             cand = np.unique(np.concatenate([cand, np.asarray(added, dtype=np.int64)]))
-        slot_of = self._slot_map()
-        found = [(i, s) for i in cand.tolist() if (s := slot_of.get(i)) is not None]  # still stored
-        if len(found) <= k:
+        ids, slots = self._slot_map().lookup(cand)  # those still stored
+        if len(ids) <= k:
             return None
-        ids = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
-        slots = np.fromiter((s for _, s in found), dtype=np.int64, count=len(found))
         exact = np.empty(len(slots), dtype=np.float32)
         faiss = faiss_module()
         self._flat.compute_distance_subset(
