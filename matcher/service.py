@@ -19,10 +19,11 @@ import copy
 import logging
 import threading
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -905,6 +906,9 @@ class ResultCache:
             self._items.clear()
 
 
+_MODEL, _TOKEN = itemgetter(1), itemgetter(2)  # of a RecordCache item (version, model, token)
+
+
 class RecordCache:
     """Validated records of both sides by (kind, id) with their version, least recently used
     dropped first. Ids are never reused and every write bumps a record's version, so a kept
@@ -935,17 +939,14 @@ class RecordCache:
 
     def confirmed(self, kind: str, ids: Sequence[int], token: Any) -> dict[int, Any] | None:
         """The records of ``ids`` when every one is kept and was confirmed at ``token``, else None."""
-        out = {}
-        with self._lock:
+        keys = [(kind, i) for i in ids]
+        with self._lock:  # a ranking's 200 candidates on every call: the loops are C's (map)
             items = self._items
-            for i in ids:
-                got = items.get((kind, i))
-                if got is None or got[2] != token:
-                    return None
-                out[i] = got[1]
-            for i in ids:
-                items.move_to_end((kind, i))
-        return out
+            got = list(map(items.get, keys))
+            if None in got or set(map(_TOKEN, got)) - {token}:
+                return None
+            deque(map(items.move_to_end, keys), maxlen=0)
+        return dict(zip(ids, map(_MODEL, got), strict=True))
 
     def put_many(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> None:
         with self._lock:

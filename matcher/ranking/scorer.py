@@ -523,25 +523,19 @@ def by_keys(profiles: Sequence[Any], entries: Sequence[Any], si: np.ndarray, ej:
     keys; ``fn`` must read only what the keys hold. A float64 array (one column per item when
     ``fn`` returns a tuple)."""
     if len(profiles) == 1 and len(entries) == len(ej) and bool((ej == np.arange(len(ej))).all()):
-        # one talent and each entry once (a seeker's ranking): a memo by the entry's key, in
-        # entry order, evaluates fn on the same first entries
-        profile, memo, vals = profiles[0], {}, []
-        for e in entries:
-            k = ekey(e)
-            v = memo.get(k, _MISSING)
-            if v is _MISSING:
-                v = memo[k] = fn(profile, e)
-            vals.append(v)
-        return np.asarray(vals, dtype=np.float64)
+        # one talent and each entry once (a seeker's ranking): fn once per distinct entry key,
+        # on the first entry with that key (a dict built from the reversed pairs keeps each
+        # key's first entry), then looked up for every entry
+        profile, keys = profiles[0], list(map(ekey, entries))
+        first = dict(zip(reversed(keys), reversed(entries), strict=True))
+        table = {k: fn(profile, e) for k, e in first.items()}
+        return np.asarray(list(map(table.__getitem__, keys)), dtype=np.float64)
     pcode, prep = _factorize([pkey(profiles[i]) for i in range(len(profiles))])
     ecode, erep = _factorize([ekey(entries[j]) for j in range(len(entries))])
     combo = pcode[si] * len(erep) + ecode[ej]
     uniq, inv = np.unique(combo, return_inverse=True)
     vals = [fn(profiles[prep[c // len(erep)]], entries[erep[c % len(erep)]]) for c in uniq.tolist()]
     return np.asarray(vals, dtype=np.float64)[inv.ravel()]
-
-
-_MISSING = object()
 
 
 def _factorize(keys: list[Any]) -> tuple[np.ndarray, list[int]]:
