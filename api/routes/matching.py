@@ -22,8 +22,8 @@ _Salary = Annotated[int | None, Query(ge=0, le=10_000_000, description="元/月"
 
 
 async def match_filters(city: _Str = None, province: _Str = None, chain: _Str = None,
-                  education: Education | None = None, salary_min: _Salary = None,
-                  fresh_graduates_only: bool = False, include_ineligible: bool = False) -> MatchFilters:
+                        education: Education | None = None, salary_min: _Salary = None,
+                        fresh_graduates_only: bool = False, include_ineligible: bool = False) -> MatchFilters:
     """The match filters of a GET request's query string (``async``: no blocking, on the event
     loop, see ``api.deps.get_service``)."""
     return MatchFilters(city=city, province=province, chain_id=chain, education=education,

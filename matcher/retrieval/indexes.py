@@ -110,8 +110,11 @@ class Candidates:
 
 
 def background_cosine(index: VectorIndex, pairs: int = 2000) -> float:
-    """Mean cosine of random pairs: what 'unrelated' looks like for this encoder and data."""
-    ids = index.ids()
+    """Mean cosine of random pairs: what 'unrelated' looks like for this encoder and data. The
+    pairs are drawn from the ids in sorted order, so every process holding the same vectors
+    (a server that wrote them, one that applied the change log, one that loaded the saved
+    index) draws the same pairs and scores alike."""
+    ids = np.sort(index.ids())
     if len(ids) < 2:
         return 0.0
     rng = np.random.default_rng(0)
@@ -323,9 +326,16 @@ class IndexManager:
         if fresh:
             side.dense.settle()  # e.g. IVF: train the centroids once a bulk load has enough vectors
         if stale or fresh:
-            side.background = background_cosine(side.dense)
-            side.dirty = True
-            self.generation += 1
+            self._changed(side)
+
+    def _changed(self, side: SideIndex) -> None:
+        """After a side's records changed (reconciled, polled or written through): its background
+        is drawn again (the same pairs for the same ids in every process: a server that wrote the
+        records and one that applied the change log score alike), it is saved on the next save, and
+        the generation moves (the caches keyed by it)."""
+        side.background = background_cosine(side.dense)
+        side.dirty = True
+        self.generation += 1
 
     # -- other processes' writes ----------------------------------------------------------
 
@@ -413,8 +423,7 @@ class IndexManager:
                 side.lexical.upsert([i for i, _ in keep], [self.tokenizer.tokenize(r.text) for _, r in keep])
                 for i, r in keep:
                     side.hashes[i] = r.text_hash
-            side.dirty = True
-            self.generation += 1
+            self._changed(side)
 
     def remove(self, kind: Kind, record_id: int) -> None:
         """Drop a deleted record from its side's index (if loaded and indexed)."""
@@ -424,8 +433,7 @@ class IndexManager:
                 side.dense.remove([record_id])
                 side.lexical.remove([record_id])
                 del side.hashes[record_id]
-                side.dirty = True
-                self.generation += 1
+                self._changed(side)
 
     # -- saving and status ------------------------------------------------------------------
 

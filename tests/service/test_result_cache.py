@@ -230,6 +230,51 @@ def test_confirmed_records_are_not_read_again_until_something_is_written(pair, m
     assert set(a.candidate_records("demand", [*d[:4], new])) == {d[0], d[1], d[3], new} and len(reads) == 4
 
 
+def test_a_stored_talents_ranking_reads_its_own_profile_as_it_is_now(pair, monkeypatch):
+    """The ranking of a stored talent reads the profile itself through the record cache (the
+    matches route no longer reads it first): no read while it is confirmed, the profile another
+    connection saved as soon as it is saved, and NotFound once another connection deleted it."""
+    from matcher.core.errors import NotFound
+
+    a, b = pair
+    _, t = _fill(a)
+    b.indexes.poll()
+    a.warm_records()
+    reads: list[str] = []
+    real = a.store.get_many_unless
+    monkeypatch.setattr(a.store, "get_many_unless", lambda kind, ids, have: reads.append(kind) or real(kind, ids, have))
+    monkeypatch.setattr(a.store, "get", lambda *args: pytest.fail("the profile is read through the record cache"))
+    first = a.match_talent(t[1])
+    assert "talent" not in reads and first == b.match_talent(t[1])
+    # b moves 李四 to 青岛 and gives him chip skills: a's next ranking uses that profile at once
+    b.save("talent", t[1], lambda p: p.model_copy(update={"city": "青岛", "skills": ["SystemVerilog", "UVM"],
+                                                          "experience_years": 5.0}))
+    now = a.match_talent(t[1])  # no poll: the change log's position alone
+    a.indexes.poll()
+    b.indexes.poll()
+    assert "talent" in reads and _dump(now) == _dump(b.match_talent(t[1])) != _dump(first)
+    b.delete("talent", t[1])
+    with pytest.raises(NotFound, match=f"人才档案 {t[1]} 不存在"):
+        a.match_talent(t[1])
+
+
+def test_a_server_that_wrote_and_one_that_followed_score_alike(pair):
+    """The side's background (the mean cosine of unrelated pairs, which rescales the semantic
+    feature) is drawn again on every change, from the same pairs for the same ids: the server
+    that wrote the records (through) and one that applied the change log hold the same value,
+    and so serve the same scores. The writer used to keep the background of its empty index."""
+    a, b = pair
+    _, t = _fill(a)
+    b.indexes.poll()
+    for kind in ("demand", "talent"):
+        assert a.indexes._sides[kind].background == b.indexes._sides[kind].background > 0
+    assert _dump(a.match_talent(t[0])) == _dump(b.match_talent(t[0]))
+    b.delete("demand", a.match_talent(t[0])[0].id)
+    a.indexes.poll()
+    assert a.indexes._sides["demand"].background == b.indexes._sides["demand"].background
+    assert _dump(a.match_talent(t[0])) == _dump(b.match_talent(t[0]))
+
+
 def test_warming_stops_when_the_cache_is_full_and_keeps_newer_records(pair):
     a, _ = pair
     d, t = _fill(a)
