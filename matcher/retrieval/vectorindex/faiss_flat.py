@@ -381,7 +381,7 @@ class FaissFlatIndex(VectorIndex):
         with self._lock:
             n = len(self)
             width = candidates(k, n)
-            if not len(q) or self._compact is None or n < self.two_stage_min or width >= n:
+            if not len(q) or not self._two_stage_fits(n, width, 1):  # each row as a search of its own
                 return out
             faiss = faiss_module()
             stored = faiss.rev_swig_ptr(self._flat.get_xb(), n * self.dim).reshape(n, self.dim)
