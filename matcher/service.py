@@ -683,7 +683,7 @@ class MatchService:
         ranking can retrieve), page by page in id order, until every one is kept, the cache is
         full or ``stop`` is set; records already kept are left as they are. Returns how many were
         added. A server calls it in the background once its indexes are loaded: a first ranking
-        then reads only its candidates' versions (at 10^5 entries most candidates of a cold
+        then reads only its candidates' versions, and finds their keys worked out (at 10^5 entries most candidates of a cold
         cache are read and validated, the larger part of the ranking's time)."""
         from matcher.retrieval.saved import SEARCHABLE
 
@@ -699,7 +699,9 @@ class MatchService:
                     page = self.store.versioned_after(kind, after, batch, SEARCHABLE[kind])
                     if not page:
                         break
-                    added += cache.put_absent(kind, {i: (v, m) for i, v, m in page}, token)
+                    kept = cache.put_absent(kind, {i: (v, m) for i, v, m in page}, token)
+                    self.scorer.remember(kind, kept)  # their keys, as a ranking reads them (KeyMemo)
+                    added += len(kept)
                     after = page[-1][0]
         finally:
             cache.warming = False
@@ -964,10 +966,10 @@ class RecordCache:
                 if got is not None and got[0] == version and got[2] != token:
                     self._items[(kind, i)] = (version, got[1], token)
 
-    def put_absent(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> int:
+    def put_absent(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> list[Any]:
         """Keep the items not kept yet, as the least recently used, while there is room (a
-        kept item may be newer: it stays); returns how many were added."""
-        added = 0
+        kept item may be newer: it stays); returns the records added."""
+        added = []
         with self._lock:
             for i, (version, record) in items.items():
                 if len(self._items) >= self.size:
@@ -975,7 +977,7 @@ class RecordCache:
                 if (kind, i) not in self._items:
                     self._items[(kind, i)] = (version, record, token)
                     self._items.move_to_end((kind, i), last=False)
-                    added += 1
+                    added.append(record)
         return added
 
     def __len__(self) -> int:

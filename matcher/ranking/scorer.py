@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain as concat
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from matcher.core.textnorm import normalize_text
 from matcher.domain.schemas import DemandEntry, MatchFilters, TalentProfile
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.ranking import features as F
+from matcher.ranking.keyed import KeyMemo
 from matcher.reference.majors import MajorTaxonomy
 from matcher.reference.occupations import CODE_RE
 from matcher.reference.quals import QualificationRules
@@ -75,6 +77,7 @@ class PairScorer:
     def __init__(self, vocab: SkillVocab, rules: QualificationRules, regions: Regions, weights: Weights,
                  majors: MajorTaxonomy | None = None) -> None:
         self.majors = majors
+        self._keyed = KeyMemo()  # the candidates' keys and feature values, across rankings
         self.vocab = vocab
         self.rules = rules
         self.regions = regions
@@ -214,6 +217,13 @@ class PairScorer:
         ``k`` is ``profiles[si[k]]`` with ``entries[ej[k]]`` at cosine ``cos[k]``. The same floats as :meth:`score` pair by pair: the features of a few fields
         are evaluated once per distinct key pair, skills by a held-skills matrix, the sums with
         the same operations in the same order on arrays."""
+        return self._score_many(profiles, entries, si, ej, cos, background, target)
+
+    def _score_many(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
+                    ej: np.ndarray, cos: np.ndarray, background: float, target: Kind,
+                    keyed: dict[str, np.ndarray] | None = None) -> ScoredMany:
+        """:meth:`score_many`; ``keyed``: the features of :meth:`_pair_keys` of the pairs, when
+        already worked out (:meth:`rank_many`)."""
         si = np.asarray(si, dtype=np.int64)
         ej = np.asarray(ej, dtype=np.int64)
         n = len(si)
@@ -221,8 +231,9 @@ class PairScorer:
             empty = np.zeros(0)
             return ScoredMany(empty, empty, empty, np.zeros(0, dtype=bool), {})
         sem = F.semantic_many(np.asarray(cos, dtype=np.float64), background)
-        keyed = {name: by_keys(profiles, entries, si, ej, pk, ek, fn)
-                 for name, (pk, ek, fn) in self._pair_keys(target).items()}
+        if keyed is None:
+            keyed = {name: by_keys(profiles, entries, si, ej, pk, ek, fn)
+                     for name, (pk, ek, fn) in self._pair_keys(target).items()}
         edu, cert, unmet = (keyed["qualification"][:, c] for c in range(3))
         fresh = keyed["closed_to_fresh"].astype(bool)
         n_req, n_pref, m_req, m_pref, n_skills = self._skill_counts(profiles, entries, si, ej)
@@ -321,26 +332,27 @@ class PairScorer:
     def _skill_counts_of_one(self, profile: TalentProfile, entries: Sequence[DemandEntry], si: np.ndarray,
                              ej: np.ndarray) -> tuple[np.ndarray, ...]:
         """:meth:`_skill_counts` when every pair has the same talent: whether it holds a skill
-        (:func:`holds`) asked once per skill name, the entries' counts summed from that."""
+        (:func:`holds`) asked once per distinct skill name, the entries' counts summed from that
+        (every entry is counted, those no pair uses too: cheaper than finding them)."""
         have, text = self.holdings(profile)
-        memo: dict[str, int] = {}
+        key = self.vocab.key
+        req_l = [e.required_skills for e in entries]
+        pref_l = [e.preferred_skills for e in entries]
+        n_req_all = np.fromiter(map(len, req_l), dtype=np.int64, count=len(entries))
+        n_pref_all = np.fromiter(map(len, pref_l), dtype=np.int64, count=len(entries))
+        flat_req, flat_pref = list(concat.from_iterable(req_l)), list(concat.from_iterable(pref_l))
+        held = {label: int(holds(have, text, key(label), label)) for label in {*flat_req, *flat_pref}}
+        rows = np.arange(len(entries))
 
-        def held(label: str) -> int:  # asked once per skill name (the callers look in the memo first)
-            got = memo[label] = int(holds(have, text, self.vocab.key(label), label))
-            return got
+        def counts(flat: list[str], lengths: np.ndarray) -> np.ndarray:
+            if not flat:
+                return np.zeros(len(entries), dtype=np.int64)
+            got = np.fromiter(map(held.__getitem__, flat), dtype=np.int64, count=len(flat))
+            return np.bincount(np.repeat(rows, lengths), weights=got, minlength=len(entries)).astype(np.int64)
 
-        req_l, pref_l, n_req_l, n_pref_l = [], [], [], []
-        for e in entries:  # every entry (those no pair uses are counted too: cheaper than finding them)
-            r_s, p_s = e.required_skills, e.preferred_skills
-            req_l.append(sum([memo[x] if x in memo else held(x) for x in r_s]))
-            pref_l.append(sum([memo[x] if x in memo else held(x) for x in p_s]))
-            n_req_l.append(len(r_s))
-            n_pref_l.append(len(p_s))
-        req, pref = np.array(req_l, dtype=np.int64), np.array(pref_l, dtype=np.int64)
-        n_req = np.array(n_req_l, dtype=np.int64)[ej]
-        n_pref = np.array(n_pref_l, dtype=np.int64)[ej]
+        req, pref = counts(flat_req, n_req_all), counts(flat_pref, n_pref_all)
         n_skills = np.full(len(si), len(profile.skills), dtype=np.int64)
-        return n_req, n_pref, req[ej], pref[ej], n_skills
+        return n_req_all[ej], n_pref_all[ej], req[ej], pref[ej], n_skills
 
     def top_many(self, query: TalentProfile | DemandEntry, target: Kind,
                  candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float, *,
@@ -351,6 +363,12 @@ class PairScorer:
         pair for their explanations. The same list, in the same order."""
         return self.rank_many(query, target, candidates, background).top(
             top_k, min_score, include_ineligible=include_ineligible)
+
+    def remember(self, side: Kind, records: Sequence[TalentProfile | DemandEntry]) -> None:
+        """Work out the keys of records a ranking will read as candidates (``side``: theirs), so
+        that it finds them kept (:class:`~matcher.ranking.keyed.KeyMemo`); the records must not
+        be changed afterwards (the record cache's models are not)."""
+        self._keyed.remember(side, records, self._pair_keys(side))
 
     def rank_many(self, query: TalentProfile | DemandEntry, target: Kind,
                   candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float) -> RankedMany:
@@ -364,10 +382,13 @@ class PairScorer:
         if n == 0:
             return RankedMany(self, query, target, others, cos, background, [], [])
         one, idx = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+        # the candidates' keys and the features of their key pairs, from earlier rankings (KeyMemo)
+        keyed = self._keyed.features(query, "talent" if target == "demand" else "demand", others, target,
+                                     self._pair_keys(target))
         if target == "demand":
-            many = self.score_many([query], others, one, idx, cos, background, target=target)  # type: ignore[list-item]
+            many = self._score_many([query], others, one, idx, cos, background, target, keyed)  # type: ignore[list-item]
         else:
-            many = self.score_many(others, [query], idx, one, cos, background, target=target)  # type: ignore[arg-type]
+            many = self._score_many(others, [query], idx, one, cos, background, target, keyed)  # type: ignore[arg-type]
         return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist())
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
@@ -435,7 +456,9 @@ class RankedMany:
         self.scorer, self.query, self.target, self.others = scorer, query, target, others
         self.cos, self.background, self.score, self.eligible = cos, background, score, eligible
         # Scored.sort_key of every candidate: (not eligible, -score, id)
-        self.order = sorted(range(len(others)), key=lambda k: (not eligible[k], -score[k], int(others[k].id or 0)))
+        ids = np.fromiter((int(o.id or 0) for o in others), dtype=np.int64, count=len(others))
+        self.order = np.lexsort((ids, -np.asarray(score, dtype=np.float64),
+                                 ~np.asarray(eligible, dtype=bool))).tolist() if others else []
         self._pairs: dict[int, Scored] = {}
 
     def top(self, top_k: int, min_score: float, *, include_ineligible: bool = False,

@@ -199,6 +199,9 @@ def test_warming_keeps_the_searchable_records_of_both_sides(pair):
     assert all(v == a.get_versioned("demand", i)[1] for i, (v, _) in kept.items())
     got = a.candidate_records("demand", d[:4])
     assert all(got[i] is kept[i][1] for i in d[:4])  # kept: not read and validated again
+    # and the scorer has their keys worked out, as a ranking reads them (KeyMemo)
+    assert all(a.scorer._keyed.knows("demand", m) for _, m in kept.values())
+    assert all(a.scorer._keyed.knows("talent", m) for _, m in a.record_cache.snapshot("talent", t).values())
     assert a.warm_records() == 0  # nothing new to keep
     b.save("demand", d[0], lambda e: e.model_copy(update={"title": "大数据高级开发工程师"}))
     assert a.candidate_records("demand", d[:4])[d[0]].title == "大数据高级开发工程师"
