@@ -73,26 +73,28 @@ class KeyMemo:
         o_keys = [keys[n][1 if q_is_talent else 0] for n in names]
         q_codes = [self._code(gen, query_side, n, kf(query)) for n, kf in zip(names, q_keys, strict=True)]
         get = gen.rows[target].get
-        matrix = np.array([got[1] if (got := get(id(r))) is not None and got[0]() is r
-                           else self._row(gen, target, names, o_keys, r) for r in others],
-                          dtype=np.int64).reshape(len(others), len(names))
+        rows = [got[1] if (got := get(id(r))) is not None and got[0]() is r
+                else self._row(gen, target, names, o_keys, r) for r in others]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         out: dict[str, np.ndarray] = {}
         for f, name in enumerate(names):
             fn = keys[name][2]
-            uniq, first, inv = np.unique(matrix[:, f], return_index=True, return_inverse=True)
+            column = columns[f]
             memo = self._values(gen, target, name, q_codes[f])
-            vals = []
-            added = 0
-            for c, at in zip(uniq.tolist(), first.tolist(), strict=True):
-                v = memo.get(c)
-                if v is None:
-                    other = others[at]
-                    v = memo[c] = fn(query, other) if q_is_talent else fn(other, query)
-                    added += 1
-                vals.append(v)
-            if added:
+            vals = list(map(memo.get, column))  # a value is never None (a float, a bool or a tuple)
+            if None in vals:
+                added = 0
+                for k, v in enumerate(vals):
+                    if v is None:
+                        c = column[k]
+                        v = memo.get(c)  # an earlier candidate with the same code
+                        if v is None:
+                            other = others[k]
+                            v = memo[c] = fn(query, other) if q_is_talent else fn(other, query)
+                            added += 1
+                        vals[k] = v
                 self._count(gen, target, name, added)
-            out[name] = np.asarray(vals, dtype=np.float64)[inv.ravel()]
+            out[name] = np.asarray(vals, dtype=np.float64)
         return out
 
     def knows(self, side: str, record: Any) -> bool:
