@@ -577,7 +577,9 @@ class _Built:
 
     def __init__(self, arrays: Mapping[str, np.ndarray], num_docs: int, vocab: dict[str, int],
                  row_ids: np.ndarray) -> None:
-        self.data, self.indices, self.indptr = (arrays[k] for k in self.FILES)
+        # plain ndarray views (of a loaded index's memory maps too): a slice of a np.memmap runs
+        # its Python __array_finalize__, two slices per query term
+        self.data, self.indices, self.indptr = (np.asarray(arrays[k]) for k in self.FILES)
         self.num_docs = int(num_docs)
         self.vocab = vocab
         self.row_ids = row_ids
