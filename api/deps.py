@@ -30,10 +30,14 @@ async def get_service(request: Request) -> MatchService:
 Service = Annotated[MatchService, Depends(get_service)]
 
 
-def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-              header: Annotated[str | None, Security(_header)]) -> Principal:
+async def principal(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+                    header: Annotated[str | None, Security(_header)]) -> Principal:
     """The caller of a request, from its API key; 401 without a valid key, 429 after too many
-    failed attempts from the client or on the key's prefix (matcher.domain.ratelimit)."""
+    failed attempts from the client or on the key's prefix (matcher.domain.ratelimit).
+
+    ``async``: on the event loop, as the rankings are (``api.routes.matching``). Its
+    reads are short: one indexed row, and the failure counters (in memory, or Redis with a
+    one-second timeout after which the check fails open for a while)."""
     key = bearer.credentials if bearer is not None else header
     if not key:
         raise Unauthorized("缺少 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>")

@@ -28,7 +28,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, RowError
+from matcher.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    RowError,
+    WouldBlock,
+)
 from matcher.core.settings import Settings, Weights
 from matcher.core.textnorm import normalize_text
 from matcher.directory import AccountDirectory, AuditLog, CatalogueDirectory, EnterpriseDirectory
@@ -433,6 +440,19 @@ class MatchService:
         """Ranked talents for a stored demand entry (``shown_to``: as for ``match_talent``)."""
         return self._match_stored("demand", demand_id, top_k, filters, shown_to)
 
+    def match_stored_unrecorded(self, kind: Kind, record_id: int, top_k: int = 10,
+                                filters: MatchFilters | None = None, *, shown_to: Principal | None = None,
+                                wait: bool = True) -> tuple[list[Match], Callable[[], None] | None]:
+        """``match_talent`` (``kind="talent"``) or ``match_demand`` without their one write: the
+        list, and the call that records it as shown to ``shown_to`` (its impressions), or None
+        when there is nothing to record. A server ranks on its event loop (reads only) and makes
+        that call in a thread (a write may wait for the database's lock). ``wait=False``:
+        WouldBlock, before anything is changed, instead of waiting for the indexes' lock or a
+        ranking slot (the event loop must not wait for a poll applying a bulk import)."""
+        [matches], record = self._match_stored_views_unrecorded(kind, record_id, [(top_k, filters)], shown_to,
+                                                                wait=wait)
+        return matches, record
+
     def match_talent_views(self, talent_id: int, views: Sequence[tuple[int, MatchFilters | None]], *,
                            shown_to: Principal | None = None,
                            profile: TalentProfile | None = None) -> list[list[Match]]:
@@ -453,6 +473,18 @@ class MatchService:
     def _match_stored_views(self, kind: Kind, record_id: int, views: Sequence[tuple[int, MatchFilters | None]],
                             shown_to: Principal | None, record: Any = None) -> list[list[Match]]:
         """Lists of a stored record (``_match_stored``), the ones not cached ranked together."""
+        lists, record_shown = self._match_stored_views_unrecorded(kind, record_id, views, shown_to, record)
+        if record_shown is not None:
+            record_shown()
+        return lists
+
+    def _match_stored_views_unrecorded(
+            self, kind: Kind, record_id: int, views: Sequence[tuple[int, MatchFilters | None]],
+            shown_to: Principal | None, record: Any = None, *,
+            wait: bool = True) -> tuple[list[list[Match]], Callable[[], None] | None]:
+        """``_match_stored_views`` and the call that records the first list as shown to
+        ``shown_to`` (None when there is nothing to record); ``wait``: as for
+        ``match_stored_unrecorded``."""
         target: Kind = "demand" if kind == "talent" else "talent"
         asked = [(top_k, filters or MatchFilters()) for top_k, filters in views]
         # the change log's position, read once: the result keys and the candidates' records use it
@@ -464,7 +496,7 @@ class MatchService:
             query = record if record is not None else self.current_record(kind, record_id, position=position)
             [rec] = self.preparer.prepare_many(kind, [query])
             # an indexed record's vector is in its side's index (no read of the embedding cache)
-            vec = self.indexes.stored_vector(kind, record_id, rec.text_hash)
+            vec = self.indexes.stored_vector(kind, record_id, rec.text_hash, wait=wait)
             if vec is None:
                 vec = self.cached.passages([rec.text])[0]
             tokens = self.tokenizer.tokenize(rec.text)
@@ -474,13 +506,16 @@ class MatchService:
             for group in pools.values():
                 for n, got in zip(group, self._ranked_views(rec.model, target, vec, tokens,
                                                             [asked[n] for n in group], reuse=(kind, record_id),
-                                                            position=position),
+                                                            position=position, wait=wait),
                                   strict=True):
                     ranked[n] = got
                     if keys[n] is not None:
                         self.results.put(keys[n], got)
-        return [self._serve(r, target, shown_to=shown_to if n == 0 else None, record_id=record_id)  # type: ignore[arg-type]
-                for n, r in enumerate(ranked)]
+        lists = [self._serve(r, target) for r in ranked]  # type: ignore[arg-type]
+        first = ranked[0]
+        if shown_to is None or first is None or not first.shown:
+            return lists, None
+        return lists, lambda: self._record_shown(first, target, shown_to, record_id)
 
     def _result_key(self, kind: Kind, record_id: int, top_k: int, filters: MatchFilters,
                     position: int) -> tuple | None:
@@ -559,29 +594,36 @@ class MatchService:
     def _ranked_views(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray, tokens: list[str],
                       views: Sequence[tuple[int, MatchFilters | None]], partial: bool = False, *,
                       stated: frozenset[str] = frozenset(), free_text: bool = False,
-                      reuse: tuple[str, int] | None = None, position: int | None = None) -> list[Ranked]:
+                      reuse: tuple[str, int] | None = None, position: int | None = None,
+                      wait: bool = True) -> list[Ranked]:
         """The ranked lists ``(top_k, filters)`` of a query record from one retrieval and one
         scoring of its candidates (the pool of the largest ``top_k``: lists of one pool), in
         one of the process's ranking slots (``rank_concurrency``). ``reuse``: the stored record
         ``(kind, id)`` whose vector ``vec`` is (its dense search reuses the last one's proof);
-        ``position``: the change log's position read for this request (``candidate_records``)."""
+        ``position``: the change log's position read for this request (``candidate_records``);
+        ``wait=False``: WouldBlock instead of waiting for a slot or the indexes' lock."""
         for top_k, _ in views:
             if not 1 <= top_k <= self.settings.max_top_k:
                 raise InvalidInput(f"top_k 必须在 1 到 {self.settings.max_top_k} 之间")
         if self._rank_slots is None:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text, reuse=reuse, position=position)
-        with self._rank_slots:
+                                          free_text=free_text, reuse=reuse, position=position, wait=wait)
+        if not self._rank_slots.acquire(blocking=wait):
+            raise WouldBlock("ranking slots")
+        try:
             return self._ranked_views_now(query, target, vec, tokens, views, partial, stated=stated,
-                                          free_text=free_text, reuse=reuse, position=position)
+                                          free_text=free_text, reuse=reuse, position=position, wait=wait)
+        finally:
+            self._rank_slots.release()
 
     def _ranked_views_now(self, query: TalentProfile | DemandEntry, target: Kind, vec: np.ndarray,
                           tokens: list[str], views: Sequence[tuple[int, MatchFilters | None]], partial: bool,
                           *, stated: frozenset[str], free_text: bool,
-                          reuse: tuple[str, int] | None = None, position: int | None = None) -> list[Ranked]:
+                          reuse: tuple[str, int] | None = None, position: int | None = None,
+                          wait: bool = True) -> list[Ranked]:
         views = [(top_k, filters or MatchFilters()) for top_k, filters in views]
         pool = self._pool(max(top_k for top_k, _ in views))
-        found = self.indexes.candidates(target, vec, tokens, pool, reuse=reuse)
+        found = self.indexes.candidates(target, vec, tokens, pool, reuse=reuse, wait=wait)
         # free text: its words matter as such (a named skill, a title), so relevance blends the
         # BM25 score (scaled to the best candidate's) into the semantic feature, as the
         # occupation coder does
@@ -714,12 +756,7 @@ class MatchService:
         copies, so a cached list is never changed."""
         shown, for_seeker = ranked.shown, target == "demand"
         if shown_to is not None and record_id is not None and shown:
-            rows = ranked.rows or ranked.feature_rows()
-            pairs = [(record_id, sc.other_id) if for_seeker else (sc.other_id, record_id) for sc in shown]
-            self.outcomes.add_impressions(target, uuid.uuid4().hex, [
-                Shown(t, d, r, sc_score, row)
-                for r, ((t, d), sc_score, row) in enumerate(zip(pairs, ranked.rank_scores, rows, strict=True), 1)],
-                ranked.model_id, shown_to)
+            self._record_shown(ranked, target, shown_to, record_id)
         out = [m.model_copy() for m in ranked.matches]
         if for_seeker:  # a seeker reads "post｜enterprise"
             names = self.store.enterprise_names([sc.entry.enterprise_id for sc in shown if sc.entry.enterprise_id])
@@ -727,6 +764,16 @@ class MatchService:
                 if sc.entry.enterprise_id in names:
                     m.title = f"{sc.entry.title}｜{names[sc.entry.enterprise_id]}"
         return out
+
+    def _record_shown(self, ranked: Ranked, target: Kind, shown_to: Principal, record_id: int) -> None:
+        """The impressions of a list shown to ``shown_to`` (see ``outcomes``)."""
+        for_seeker = target == "demand"
+        rows = ranked.rows or ranked.feature_rows()
+        pairs = [(record_id, sc.other_id) if for_seeker else (sc.other_id, record_id) for sc in ranked.shown]
+        self.outcomes.add_impressions(target, uuid.uuid4().hex, [
+            Shown(t, d, r, sc_score, row)
+            for r, ((t, d), sc_score, row) in enumerate(zip(pairs, ranked.rank_scores, rows, strict=True), 1)],
+            ranked.model_id, shown_to)
 
     # -- outcomes and the promoted model ------------------------------------------------------
 

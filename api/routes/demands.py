@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Caller, Service
 from api.params import Id, Paging, QueryId, TopK
-from api.routes.matching import Filters, matches_json
+from api.routes.matching import Filters, matches_json, rank_stored
 from api.versions import Versioned, set_etag
 from matcher.domain.access import managed_entry, readable_entry, shown_talents
 from matcher.domain.auth import Role
@@ -49,8 +50,19 @@ def get_demand(demand_id: Id, svc: Service, who: Caller, response: Response) -> 
 
 @router.get("/{demand_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为需求条目推荐人才（企业只能查看本企业的条目；未授权公开的联系方式已脱敏）")
-def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
+async def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
     managed_entry(svc, who, demand_id)
-    found = svc.match_demand(demand_id, top_k, f, shown_to=who if who.role == Role.ENTERPRISE else None)
-    return matches_json(shown_talents(svc, who, found, "demand_matches", demand_id=demand_id))
+    # ranked on the event loop; an enterprise's view is written (impressions, the audit log of the
+    # talents it saw), in a thread (see api.routes.matching)
+    found, record = await rank_stored(svc, "demand", demand_id, top_k, f,
+                                      who if who.role == Role.ENTERPRISE else None)
+    if who.role != Role.ENTERPRISE:
+        return matches_json(shown_talents(svc, who, found, "demand_matches", demand_id=demand_id))
+
+    def written() -> list[Match]:
+        if record is not None:
+            record()
+        return shown_talents(svc, who, found, "demand_matches", demand_id=demand_id)
+
+    return matches_json(await run_in_threadpool(written))
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.deps import Caller, Forbidden, Service, Staff
 from api.params import Id, Paging, TopK
-from api.routes.matching import Filters, matches_json
+from api.routes.matching import Filters, matches_json, rank_stored
 from api.versions import IfMatch, Versioned, expected_version, set_etag
 from matcher.core.errors import Conflict
 from matcher.domain.access import own_profile, profile_access, talent_view
@@ -104,12 +105,16 @@ def delete_talent(talent_id: Id, svc: Service, who: Caller) -> Response:
 
 @router.get("/{talent_id}/matches", response_model=list[Match], tags=["matches"],
             summary="为人才推荐岗位（含理由、缺少的技能与培训方向）")
-def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
+async def talent_matches(talent_id: Id, svc: Service, who: Caller, f: Filters, top_k: TopK = 10) -> Response:
     if who.role == Role.ENTERPRISE:
         raise Forbidden("企业不能查看求职者的岗位推荐")
     profile_access(who, talent_id)  # the profile is read by the ranking (from the record cache)
-    # the list a seeker reads is recorded (impressions): what their later events are about
-    return matches_json(svc.match_talent(talent_id, top_k, f, shown_to=who if who.role == Role.SEEKER else None))
+    # ranked on the event loop, its write in a thread (see api.routes.matching):
+    # the list a seeker reads is recorded (impressions), what their later events are about
+    found, record = await rank_stored(svc, "talent", talent_id, top_k, f, who if who.role == Role.SEEKER else None)
+    if record is not None:
+        await run_in_threadpool(record)
+    return matches_json(found)
 
 
 class StoredMatch(BaseModel):

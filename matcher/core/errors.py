@@ -75,6 +75,12 @@ class IndexNotReady(TalentMatchError):
     title = "索引未就绪"
 
 
+class WouldBlock(Exception):  # noqa: N818 - a signal, not an error shown to anyone
+    """A call asked not to wait (``wait=False``) found a lock held: an index being updated, or
+    every ranking slot taken. The caller makes the call again where waiting is harmless (a
+    server: in a thread, not on its event loop)."""
+
+
 class MissingDependency(TalentMatchError):
     status = 500
     title = "缺少依赖"

@@ -24,7 +24,8 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from matcher.core.background import Background
-from matcher.core.errors import IndexNotReady
+from matcher.core.errors import IndexNotReady, WouldBlock
 from matcher.core.settings import Settings
 from matcher.domain.schemas import RecordKind as Kind
 from matcher.retrieval.fusion import fusion_convex, fusion_rrf
@@ -544,23 +545,36 @@ class IndexManager:
                             made += 1
         return made
 
-    def stored_vector(self, kind: Kind, record_id: int, text_hash: str) -> np.ndarray | None:
+    @contextmanager
+    def _locked(self, wait: bool) -> Iterator[None]:
+        """The indexes' lock; ``wait=False``: WouldBlock at once when another thread holds it."""
+        if not self._lock.acquire(blocking=wait):
+            raise WouldBlock("indexes")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def stored_vector(self, kind: Kind, record_id: int, text_hash: str, *, wait: bool = True) -> np.ndarray | None:
         """The vector a loaded side holds for a record whose text hash is ``text_hash`` (the
-        one its text was encoded to, from the same embedding cache), else None."""
-        with self._lock:
+        one its text was encoded to, from the same embedding cache), else None. ``wait=False``:
+        WouldBlock instead of waiting for the indexes' lock."""
+        with self._locked(wait):
             side = self._sides.get(kind)
             if side is None or side.hashes.get(record_id) != text_hash:
                 return None
             return side.dense.get([record_id])[0]
 
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int,
-                   reuse: tuple[str, int] | None = None) -> Candidates:
+                   reuse: tuple[str, int] | None = None, *, wait: bool = True) -> Candidates:
         """Dense and BM25 retrieval of ``pool`` ids each, fused (RRF or convex, per the
         settings) and cut to ``pool``; a fused id the dense search missed gets its cosine.
         ``reuse``: the stored record whose vector ``vec`` is, ``(kind, id)``: the dense search
-        then starts from what the last search of that vector proved (``dense_pool_cache``)."""
-        side = self.ensure(kind)
-        with self._lock:
+        then starts from what the last search of that vector proved (``dense_pool_cache``).
+        ``wait=False``: WouldBlock instead of waiting for the indexes' lock (a poll applying a
+        bulk import holds it for as long as that takes)."""
+        with self._locked(wait):
+            side = self.ensure(kind)
             if len(side.dense) == 0:
                 return Candidates([], {}, {}, side.background)
             with search_threads(self.settings.search_threads):

@@ -768,11 +768,67 @@ def test_unexpected_error_is_a_bare_500(api, service, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret /work/main/var/talentmatch.db")
 
-    monkeypatch.setattr(service, "match_talent", boom)
+    monkeypatch.setattr(service, "match_stored_unrecorded", boom)  # what the route calls
     client = TestClient(api.client.app, raise_server_exceptions=False)
     r = client.get(f"/v1/talents/{api.consenting}/matches", headers=api.h("admin"))
     body = is_problem(r, 500)
     assert "secret" not in r.text and body["detail"] == "服务器内部错误，请稍后重试"
+
+
+def test_a_ranking_that_would_wait_for_the_indexes_waits_in_a_thread_not_on_the_event_loop(api, service,
+                                                                                           monkeypatch):
+    """The matches routes rank on the event loop; while a poll holds the indexes (here: this
+    thread), the ranking is made in the thread pool instead, and the loop goes on serving."""
+    import threading
+
+    real = service.match_stored_unrecorded
+    waiting = threading.Event()
+
+    def spy(*args, **kwargs):
+        if kwargs.get("wait", True):  # the thread pool's call, which waits for the lock
+            waiting.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "match_stored_unrecorded", spy)
+    got: dict[str, httpx.Response] = {}
+    path = f"/v1/talents/{api.consenting}/matches"
+    asker = threading.Thread(target=lambda: got.setdefault("r", api.call("admin", "GET", path)))
+    with service.indexes._lock:
+        asker.start()
+        assert waiting.wait(30), "the ranking was not handed to a thread"
+        assert api.client.get("/health").json() == {"status": "ok"}  # the loop is free meanwhile
+        assert "r" not in got  # still waiting for the indexes
+    asker.join(30)
+    assert got["r"].status_code == 200 and got["r"].json()
+    assert got["r"].json() == api.call("admin", "GET", path).json()  # as ranked on the loop
+
+
+def test_without_waiting_a_busy_index_changes_nothing(api, service):
+    """``wait=False`` gives WouldBlock before anything is kept: the result cache is untouched."""
+    import threading
+
+    from matcher.core.errors import WouldBlock
+
+    service.results.clear()
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with service.indexes._lock:
+            held.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(30)
+        with pytest.raises(WouldBlock):
+            service.match_stored_unrecorded("talent", api.consenting, wait=False)
+        assert len(service.results._items) == 0
+    finally:
+        done.set()
+        holder.join(30)
+    found, record = service.match_stored_unrecorded("talent", api.consenting)  # (the server's poll may hold it)
+    assert found and record is None and len(service.results._items) == (1 if service.results.enabled else 0)
 
 
 def test_openapi_and_docs(api):

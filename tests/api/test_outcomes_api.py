@@ -32,6 +32,20 @@ def test_seeker_applies_to_a_post_they_were_shown(api, service):
     assert audit[0]["actor_role"] == "seeker" and audit[0]["detail"]["kind"] == "applied"
 
 
+def test_an_enterprises_view_of_its_candidates_is_recorded_and_audited(api):
+    """The demand-matches route ranks on the event loop and writes in a thread: the list an
+    enterprise saw is recorded (its later invitation has a rank) and audited, before the reply."""
+    shown = api.call("enterprise", "GET", f"/v1/demands/{api.own_demand}/matches").json()
+    assert shown
+    audit = api.call("admin", "GET", "/v1/audit", params={"resource": "talent", "action": "view"}).json()["items"]
+    seen = {int(a["resource_id"]) for a in audit
+            if a["actor_role"] == "enterprise" and a["detail"].get("via") == "demand_matches"}
+    assert seen == {m["id"] for m in shown}
+    r = post(api, "enterprise", talent_id=shown[0]["id"], demand_id=api.own_demand, kind="invited")
+    assert r.status_code == 201, r.text
+    assert r.json()["rank"] == 1
+
+
 def test_a_pair_never_shown_gets_its_features_now_and_no_rank(api):
     r = post(api, "enterprise", talent_id=api.private, demand_id=api.own_demand, kind="invited")
     assert r.status_code == 201, r.text
