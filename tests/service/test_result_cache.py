@@ -305,7 +305,7 @@ def test_a_stored_record_is_ranked_with_the_vector_its_index_holds(pair, monkeyp
     assert a.indexes.stored_vector("talent", t[0], "another text") is None
     assert a.indexes.stored_vector("talent", 10**6, rec.text_hash) is None
     from_index = [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t]
-    monkeypatch.setattr(a.indexes, "stored_vector", lambda *args: None)
+    monkeypatch.setattr(a.indexes, "stored_vector", lambda *args, **kwargs: None)
     assert [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t] == from_index  # as encoded
     monkeypatch.undo()
     a.update("talent", t[1], talent(**{**PEOPLE[1], "status": "inactive"}))  # leaves the index
