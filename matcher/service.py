@@ -725,8 +725,9 @@ class MatchService:
         ranking can retrieve), page by page in id order, until every one is kept, the cache is
         full or ``stop`` is set; records already kept are left as they are. Returns how many were
         added. A server calls it in the background once its indexes are loaded: a first ranking
-        then reads only its candidates' versions, and finds their keys worked out (at 10^5 entries most candidates of a cold
-        cache are read and validated, the larger part of the ranking's time)."""
+        then reads only its candidates' versions, and finds their keys worked out (at 10^5
+        entries most candidates of a cold cache are read and validated, the larger part of the
+        ranking's time)."""
         from matcher.retrieval.saved import SEARCHABLE
 
         cache, added = self.record_cache, 0

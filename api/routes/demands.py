@@ -54,15 +54,13 @@ async def demand_matches(demand_id: Id, svc: Service, who: Caller, f: Filters, t
     managed_entry(svc, who, demand_id)
     # ranked on the event loop; an enterprise's view is written (impressions, the audit log of the
     # talents it saw), in a thread (see api.routes.matching)
-    found, record = await rank_stored(svc, "demand", demand_id, top_k, f,
-                                      who if who.role == Role.ENTERPRISE else None)
-    if who.role != Role.ENTERPRISE:
-        return matches_json(shown_talents(svc, who, found, "demand_matches", demand_id=demand_id))
+    enterprise = who.role == Role.ENTERPRISE
+    found, record = await rank_stored(svc, "demand", demand_id, top_k, f, who if enterprise else None)
 
-    def written() -> list[Match]:
+    def shown() -> list[Match]:
         if record is not None:
             record()
         return shown_talents(svc, who, found, "demand_matches", demand_id=demand_id)
 
-    return matches_json(await run_in_threadpool(written))
+    return matches_json(await run_in_threadpool(shown) if enterprise else shown())  # staff: nothing written
 

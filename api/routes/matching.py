@@ -53,7 +53,7 @@ Filters = Annotated[MatchFilters, Depends(match_filters)]
 
 
 async def rank_stored(svc: MatchService, kind: Kind, record_id: int, top_k: int, filters: MatchFilters,
-                         shown_to: Principal | None) -> tuple[list[Match], Callable[[], None] | None]:
+                      shown_to: Principal | None) -> tuple[list[Match], Callable[[], None] | None]:
     """A stored record's list and the call that records it as shown
     (``MatchService.match_stored_unrecorded``): ranked on the event loop, or in the thread pool
     when it would wait for a lock (see the module docstring)."""

@@ -60,15 +60,16 @@ class KeyMemo:
         return {"talent_rows": len(g.rows["talent"]), "demand_rows": len(g.rows["demand"]),
                 "values": sum(g.n_values.values())}
 
-    def features(self, query: Any, query_side: str, others: Sequence[Any], target: str,
+    def features(self, query: Any, others: Sequence[Any], target: str,
                  keys: dict[str, tuple[KeyFn, KeyFn, PairFn]]) -> dict[str, np.ndarray]:
         """Per feature ``name -> (talent key, entry key, fn(talent, entry))``: the float64 array of
-        ``fn`` over the pairs of ``query`` (of ``query_side``, "talent" or "demand") with each of
-        ``others`` (of ``target``, the other side), in their order; one column per item where
-        ``fn`` returns a tuple."""
+        ``fn`` over the pairs of ``query`` (of the other side) with each of ``others`` (of
+        ``target``, "talent" or "demand"), in their order; one column per item where ``fn``
+        returns a tuple."""
         gen = self._gen
         names = list(keys)
-        q_is_talent = query_side == "talent"
+        q_is_talent = target == "demand"
+        query_side = "talent" if q_is_talent else "demand"
         q_keys = [keys[n][0 if q_is_talent else 1] for n in names]
         o_keys = [keys[n][1 if q_is_talent else 0] for n in names]
         q_codes = [self._code(gen, query_side, n, kf(query)) for n, kf in zip(names, q_keys, strict=True)]

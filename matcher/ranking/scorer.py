@@ -211,19 +211,14 @@ class PairScorer:
         return self.weights.employer_share * employer + (1 - self.weights.employer_share) * seeker
 
     def score_many(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
-                   ej: np.ndarray, cos: np.ndarray, background: float, target: Kind = "demand") -> ScoredMany:
+                   ej: np.ndarray, cos: np.ndarray, background: float, target: Kind = "demand",
+                   keyed: dict[str, np.ndarray] | None = None) -> ScoredMany:
         """:meth:`score` of many full (not free-text) pairs, for a seeker ranking posts
         (``target="demand"``, the default) or for an entry's candidates (``"talent"``): pair
         ``k`` is ``profiles[si[k]]`` with ``entries[ej[k]]`` at cosine ``cos[k]``. The same floats as :meth:`score` pair by pair: the features of a few fields
         are evaluated once per distinct key pair, skills by a held-skills matrix, the sums with
-        the same operations in the same order on arrays."""
-        return self._score_many(profiles, entries, si, ej, cos, background, target)
-
-    def _score_many(self, profiles: Sequence[TalentProfile], entries: Sequence[DemandEntry], si: np.ndarray,
-                    ej: np.ndarray, cos: np.ndarray, background: float, target: Kind,
-                    keyed: dict[str, np.ndarray] | None = None) -> ScoredMany:
-        """:meth:`score_many`; ``keyed``: the features of :meth:`_pair_keys` of the pairs, when
-        already worked out (:meth:`rank_many`)."""
+        the same operations in the same order on arrays. ``keyed``: the features of
+        :meth:`_pair_keys` of the pairs, when already worked out (:meth:`rank_many`)."""
         si = np.asarray(si, dtype=np.int64)
         ej = np.asarray(ej, dtype=np.int64)
         n = len(si)
@@ -383,12 +378,11 @@ class PairScorer:
             return RankedMany(self, query, target, others, cos, background, [], [])
         one, idx = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
         # the candidates' keys and the features of their key pairs, from earlier rankings (KeyMemo)
-        keyed = self._keyed.features(query, "talent" if target == "demand" else "demand", others, target,
-                                     self._pair_keys(target))
+        keyed = self._keyed.features(query, others, target, self._pair_keys(target))
         if target == "demand":
-            many = self._score_many([query], others, one, idx, cos, background, target, keyed)  # type: ignore[list-item]
+            many = self.score_many([query], others, one, idx, cos, background, target, keyed)  # type: ignore[list-item]
         else:
-            many = self._score_many(others, [query], idx, one, cos, background, target, keyed)  # type: ignore[arg-type]
+            many = self.score_many(others, [query], idx, one, cos, background, target, keyed)  # type: ignore[arg-type]
         return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist())
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
