@@ -39,7 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 
-from bench.util import git_rev, loadavg
+from bench.util import git_rev, loadavg, python_speed
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = time.perf_counter()
@@ -725,11 +725,21 @@ def row_bm25(args: argparse.Namespace) -> dict[str, Any]:
 # -- report ----------------------------------------------------------------------------------------
 
 
+def speed_note(machine: dict[str, Any]) -> str:
+    """How fast the machine ran (``bench.util.python_speed``), for runs that recorded it: the
+    same code's figures move with it, by up to 2.4x between days on a shared host."""
+    if "python_loop_s_start" not in machine:
+        return ""
+    return (f"; 10^7 additions in plain Python took {machine['python_loop_s_start']} s at the start and "
+            f"{machine.get('python_loop_s_end', '?')} s at the end (0.74–1.8 s on this kind of machine)")
+
+
 def markdown(res: dict[str, Any]) -> str:
     lines = [f"# Speed at real volumes (issue 17) — {res['date']}", "",
              f"Commit {res['commit']}; {res['machine']['cpus']} CPUs; load average {res['machine']['load_start']} at start, "
              f"{res['machine']['load_end']} at the end"
-             f"{' (other work shared the machine)' if max(res['machine']['load_start'][0], res['machine']['load_end'][0]) > 2.5 * res['machine']['cpus'] / 2 else ''}. "
+             f"{' (other work shared the machine)' if max(res['machine']['load_start'][0], res['machine']['load_end'][0]) > 2.5 * res['machine']['cpus'] / 2 else ''}"
+             f"{speed_note(res['machine'])}. "
              f"Mode: {'--quick' if res['quick'] else 'full'}. `today` is the issue's own figure (measured before this work).", "",
              "| what | today (the issue's figure) | target | now (this run) |", "|---|---|---|---|"]
     for key, what, today, target in ISSUE_ROWS:
@@ -737,7 +747,8 @@ def markdown(res: dict[str, Any]) -> str:
         now = row.get("new", "not measured: " + row.get("error", "skipped"))
         if row.get("measured"):  # re-measured alone after the full run
             m = row["measured"]
-            now += f" — re-measured {m['date']} at {m['commit']} by `{m['command']}` (load {m['load_start']})"
+            now += (f" — re-measured {m['date']} at {m['commit']} by `{m['command']}` (load {m['load_start']}"
+                    + (f"; 10^7 Python additions {m['python_loop_s']} s" if "python_loop_s" in m else "") + ")")
         lines.append(f"| {what} | {today} | {target} | {now} |")
     q = res["rows"].get("encode", {}).get("detail", {}).get("quality")
     if q:
@@ -784,6 +795,7 @@ def main_only(args: argparse.Namespace) -> int:
     latest = args.out / "speed-latest.json"
     res = json.loads(latest.read_text(encoding="utf-8"))
     run_info = {"date": dt.date.today().isoformat(), "commit": git_rev(), "load_start": loadavg(),
+                "python_loop_s": python_speed(),
                 "command": "python -m bench.bench_speed --only " + ",".join(sorted(only))
                            + (" --quick" if args.quick else "")
                            + (f" --route-store {args.route_store}" if args.route_store and "route" in only else "")
@@ -835,7 +847,8 @@ def main(argv: list[str] | None = None) -> int:
     skip = set(filter(None, args.skip.split(",")))
     res: dict[str, Any] = {"date": dt.date.today().isoformat(), "commit": git_rev(), "quick": args.quick,
                            "machine": {"cpus": len(os.sched_getaffinity(0)), "python": platform.python_version(),
-                                       "load_start": loadavg()}, "rows": {}}
+                                       "load_start": loadavg(), "python_loop_s_start": python_speed()},
+           "rows": {}}
 
     def run(name: str, keys: list[str], fn: Any) -> Any:
         if name in skip:
@@ -865,6 +878,7 @@ def main(argv: list[str] | None = None) -> int:
         run("fair", ["fair"], lambda: row_fair(args, tmp))
         run("hnsw", ["hnsw"], lambda: row_hnsw(args))
     res["machine"]["load_end"] = loadavg()
+    res["machine"]["python_loop_s_end"] = python_speed()
     args.out.mkdir(parents=True, exist_ok=True)
     md = markdown(res)
     for stem in (f"speed-{res['date']}", "speed-latest"):
