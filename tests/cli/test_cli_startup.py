@@ -55,15 +55,16 @@ def test_group_help_imports_no_heavy_module(group):
 
 
 def test_index_status_reads_the_database_without_the_orm(tmp_path):
-    """``index status`` on a database that is set up: the records' hashes through SQLAlchemy
-    Core, no ORM, no table classes, no service, no pydantic models of the project."""
+    """``index status`` on an SQLite database that is set up: the records' hashes through the
+    standard library's sqlite3 (not even SQLAlchemy), no table classes, no service, no pydantic
+    models of the project."""
     from matcher.storage.store import Store
 
     Store(f"sqlite:///{tmp_path / 'talentmatch.db'}").close()  # set up, as any earlier command does
     names = imported_modules("index", "status", env_extra={"TALENTMATCH_DATA_DIR": str(tmp_path),
                                                            "TALENTMATCH_ENCODER": "fake"})
-    assert "sqlalchemy" in names and "matcher.storage.peek" in names  # it did read the database
-    found = heavy_in(names, ("sqlalchemy.orm", "matcher.storage.tables", "matcher.storage.store", "matcher.service",
+    assert "matcher.storage.peek" in names and "sqlite3" in names  # it did read the database
+    found = heavy_in(names, ("sqlalchemy", "matcher.storage.tables", "matcher.storage.store", "matcher.service",
                              "matcher.domain.schemas", "scipy", "torch", "sklearn"))
     assert not found, f"talentmatch index status imports {found}"
 
