@@ -727,11 +727,11 @@ def row_bm25(args: argparse.Namespace) -> dict[str, Any]:
 
 def speed_note(machine: dict[str, Any]) -> str:
     """How fast the machine ran (``bench.util.python_speed``), for runs that recorded it: the
-    same code's figures move with it, by up to 2.4x between days on a shared host."""
+    same code's figures move with it between days on a shared host."""
     if "python_loop_s_start" not in machine:
         return ""
-    return (f"; 10^7 additions in plain Python took {machine['python_loop_s_start']} s at the start and "
-            f"{machine.get('python_loop_s_end', '?')} s at the end (0.74–1.8 s on this kind of machine)")
+    return (f"; 10^7 additions in a plain Python function took {machine['python_loop_s_start']} s at the start "
+            f"and {machine.get('python_loop_s_end', '?')} s at the end")
 
 
 def markdown(res: dict[str, Any]) -> str:

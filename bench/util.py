@@ -62,9 +62,11 @@ def loadavg() -> list[float]:
 
 
 def python_speed(n: int = 10_000_000) -> float:
-    """Seconds this machine takes for ``n`` additions in a plain Python loop (one core): how fast
-    it runs now. The same code measured 0.74 s on one day and 1.8 s on another on this kind of
-    machine (shared hosts), so each run records it beside its figures, at its start and end."""
+    """Seconds this machine takes for ``n`` additions in a plain Python loop inside a function
+    (one core): how fast it runs now. Earlier sessions timed the same loop at module level (global
+    names: about 2.4x slower), 1.7-1.8 s in the seventh session against 0.73 s in the eighth's,
+    when this function took 0.31 s; shared hosts vary that much between days, so each run records
+    it beside its figures, at its start and end."""
     t0 = time.perf_counter()
     total = 0
     for i in range(n):
