@@ -93,8 +93,10 @@ class PairScorer:
         """What :func:`holds` reads of a talent: its skill keys and its summary (lower case)."""
         return {self.vocab.key(s) for s in profile.skills}, normalize_text(profile.summary).lower()
 
-    def coverage(self, profile: TalentProfile, entry: DemandEntry) -> SkillCoverage:
-        have, text = self.holdings(profile)
+    def coverage(self, profile: TalentProfile, entry: DemandEntry,
+                 holdings: tuple[set[str], str] | None = None) -> SkillCoverage:
+        """``holdings``: the talent's (:meth:`holdings`), when already worked out."""
+        have, text = holdings if holdings is not None else self.holdings(profile)
         req = [(self.vocab.key(s), s) for s in entry.required_skills]
         pref = [(self.vocab.key(s), s) for s in entry.preferred_skills]
 
@@ -383,7 +385,8 @@ class PairScorer:
             many = self.score_many([query], others, one, idx, cos, background, target, keyed)  # type: ignore[list-item]
         else:
             many = self.score_many(others, [query], idx, one, cos, background, target, keyed)  # type: ignore[arg-type]
-        return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist())
+        return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist(),
+                          many)
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
                candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
@@ -441,19 +444,24 @@ class ScoredMany:
 
 
 class RankedMany:
-    """The candidates of one query record scored on arrays (:meth:`PairScorer.rank_many`); the
-    pairs shown are scored pair by pair (for their explanations) once, whichever lists show them."""
+    """The candidates of one query record scored on arrays (:meth:`PairScorer.rank_many`). A pair
+    shown is made into a :class:`Scored` once, whichever lists show it: its score, sides and
+    features taken from the arrays (the floats pair-by-pair scoring gives), and only what its
+    explanation needs worked out pair by pair (the matched and missing skills, the unmet
+    requirements)."""
 
     def __init__(self, scorer: PairScorer, query: TalentProfile | DemandEntry, target: Kind,
                  others: list[Any], cos: np.ndarray, background: float, score: list[float],
-                 eligible: list[bool]) -> None:
+                 eligible: list[bool], many: ScoredMany | None = None) -> None:
         self.scorer, self.query, self.target, self.others = scorer, query, target, others
         self.cos, self.background, self.score, self.eligible = cos, background, score, eligible
+        self.many = many
         # Scored.sort_key of every candidate: (not eligible, -score, id)
         ids = np.fromiter((int(o.id or 0) for o in others), dtype=np.int64, count=len(others))
         self.order = np.lexsort((ids, -np.asarray(score, dtype=np.float64),
                                  ~np.asarray(eligible, dtype=bool))).tolist() if others else []
         self._pairs: dict[int, Scored] = {}
+        self._holdings: tuple[set[str], str] | None = None  # the query's, when it is the talent
 
     def top(self, top_k: int, min_score: float, *, include_ineligible: bool = False,
             keep: Callable[[Any], bool] | None = None) -> list[Scored]:
@@ -471,13 +479,30 @@ class RankedMany:
         return out
 
     def pair(self, k: int) -> Scored:
-        """Candidate ``k`` scored pair by pair (the same floats as on arrays, with the matched and
-        missing skills and the unmet requirements of its explanation)."""
+        """Candidate ``k`` as :meth:`PairScorer.score` gives it (the same floats, with the matched
+        and missing skills and the unmet requirements of its explanation)."""
         got = self._pairs.get(k)
-        if got is None:
-            profile, entry = (self.query, self.others[k]) if self.target == "demand" else (self.others[k], self.query)
-            got = self._pairs[k] = self.scorer.score(profile, entry, float(self.cos[k]), self.background,  # type: ignore[arg-type]
-                                                     target=self.target)
+        if got is not None:
+            return got
+        sc = self.scorer
+        if self.target == "demand":
+            profile, entry = self.query, self.others[k]
+            if self._holdings is None:
+                self._holdings = sc.holdings(profile)  # type: ignore[arg-type]
+            holdings = self._holdings
+        else:
+            profile, entry, holdings = self.others[k], self.query, None
+        many = self.many
+        if many is None:
+            got = sc.score(profile, entry, float(self.cos[k]), self.background, target=self.target)  # type: ignore[arg-type]
+        else:
+            skills = sc.coverage(profile, entry, holdings)  # type: ignore[arg-type]
+            unmet = sc.rules.unmet(profile, entry)  # type: ignore[arg-type]
+            got = Scored(profile, entry, self.target, self.score[k], float(many.seeker[k]),  # type: ignore[arg-type]
+                         float(many.employer[k]), {name: float(a[k]) for name, a in many.comp.items()},
+                         self.eligible[k], skills.matched, skills.missing + skills.pref_missing, unmet,
+                         closed_to_fresh(profile, entry))  # type: ignore[arg-type]
+        self._pairs[k] = got
         return got
 
 

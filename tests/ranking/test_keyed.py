@@ -32,6 +32,8 @@ def assert_ranked_as_pairs(sc: PairScorer, query, target: str, others: list, cos
         profile, entry = (query, other) if target == "demand" else (other, query)
         one = sc.score(profile, entry, c, bg, target=target)
         assert (ranked.score[k], ranked.eligible[k]) == (one.score, one.eligible), k
+        # a shown pair is made from the arrays: every field as pair-by-pair scoring gives it
+        assert ranked.pair(k) == one, k
     want = sorted(range(len(others)), key=lambda k: (not ranked.eligible[k], -ranked.score[k], int(others[k].id or 0)))
     assert ranked.order == want
 
