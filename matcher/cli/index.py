@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -44,8 +44,13 @@ def index_rebuild() -> None:
 
 
 @index_app.command("status")
-def index_status() -> None:
-    """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。"""
+def index_status(
+    verify: Annotated[bool, typer.Option("--verify", help="逐字节校验索引文件（校验和、读出向量编号与全部分词列表；"
+                                                          "索引大时需数秒）")] = False,
+) -> None:
+    """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。
+
+    默认只读清单与文件大小，很快；--verify 另做完整校验。"""
     # no service: the records' text hashes (read with SQLAlchemy Core, nothing written; a
     # database not set up yet goes through the store, which sets it up), the saved files and
     # the encoder's name and dimension are all it reads
@@ -63,7 +68,7 @@ def index_status() -> None:
 
             records.close()
             records = Store(settings.db_url())
-        status = saved_status(settings, records, encoder.name, encoder.dim)
+        status = saved_status(settings, records, encoder.name, encoder.dim, verify=verify)
     finally:
         records.close()
     out.print_json(data=status)

@@ -200,3 +200,84 @@ def test_a_change_committed_late_below_the_last_number_still_reaches_cached_list
         fresh.close()
     assert want != before  # the change matters to this talent's list
     assert shown(b) == want
+
+
+def _saved_side(tmp_path):
+    """A data directory whose talent index (20 records) and token lists are saved."""
+    data = tmp_path / "var"
+    svc = _service(None, data)
+    svc.add("talent", [talent(name=f"人{i}", skills=["Python", f"技能{i}"]) for i in range(20)])
+    svc.ensure_index("talent")
+    svc.ensure_index("demand")
+    svc.close()
+    return data, data / "indexes" / "talent"
+
+
+def _status(data, verify: bool) -> dict:
+    from matcher.retrieval.encoders import build_encoder
+    from matcher.retrieval.saved import saved_status
+    from matcher.storage.peek import RecordHashes
+
+    settings = Settings(data_dir=data, reference_dir=PROJECT_ROOT / "data", encoder="fake")
+    encoder = build_encoder(settings.encoder, settings.encoder_model)
+    records = RecordHashes(settings.db_url())
+    try:
+        return saved_status(settings, records, encoder.name, encoder.dim, verify=verify)["talent"]
+    finally:
+        records.close()
+
+
+def test_the_quick_status_reads_manifests_and_sizes_and_verify_reads_the_bytes(tmp_path):
+    """``index status`` looks at the manifests and the files' sizes; ``--verify`` also checks the
+    checksums, the ids in the index and every token array. Both agree on a sound index."""
+    import json
+
+    data, side = _saved_side(tmp_path)
+    quick, full = _status(data, False), _status(data, True)
+    assert quick == full and quick["in_step"] and quick["indexed"] == 20 and quick["problem"] is None
+    manifest = json.loads((side / "manifest.json").read_text(encoding="utf-8"))
+    index_file = side / manifest["files"]["index.faiss"]["name"]
+    blob = index_file.read_bytes()
+
+    # the same size, other bytes: only the checksum sees it
+    index_file.write_bytes(blob[:-8] + bytes(8))
+    assert _status(data, False)["in_step"]
+    full = _status(data, True)
+    assert not full["in_step"] and "checksum" in full["problem"]
+
+    # truncated: the size says so at once
+    index_file.write_bytes(blob[: len(blob) // 2])
+    for verify in (False, True):
+        got = _status(data, verify)
+        assert not got["in_step"] and "wrong size" in got["problem"], (verify, got)
+
+    # gone
+    index_file.unlink()
+    assert "missing" in _status(data, False)["problem"]
+
+
+def test_the_quick_status_sees_a_manifest_whose_ids_and_count_disagree(tmp_path):
+    import json
+
+    data, side = _saved_side(tmp_path)
+    path = side / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["hashes"].pop(next(iter(manifest["hashes"])))
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    for verify in (False, True):
+        got = _status(data, verify)
+        assert got["problem"] == "编号映射与向量不一致" and not got["in_step"], verify
+
+
+def test_index_status_verify_from_the_shell(tmp_path, monkeypatch, capsys):
+    data, side = _saved_side(tmp_path)
+    monkeypatch.setenv("TALENTMATCH_DATA_DIR", str(data))
+    monkeypatch.setenv("TALENTMATCH_ENCODER", "fake")
+    index_file = next(side.glob("*index.faiss"))
+    blob = index_file.read_bytes()
+    index_file.write_bytes(blob[:-8] + bytes(8))
+    code, out, _ = run_cli(monkeypatch, capsys, "index", "status")
+    assert code == 0 and '"in_step": false' not in out
+    code, out, err = run_cli(monkeypatch, capsys, "index", "status", "--verify")
+    assert code == 0 and "Traceback" not in out + err
+    assert '"in_step": false' in out and "checksum" in out and "index sync" in out

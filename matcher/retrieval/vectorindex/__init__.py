@@ -34,6 +34,7 @@ from matcher.retrieval.vectorindex.base import (
 from matcher.retrieval.vectorindex.faiss_flat import FaissFlatIndex
 from matcher.retrieval.vectorindex.faiss_hnsw import FaissHNSWIndex
 from matcher.retrieval.vectorindex.faiss_ivf import FaissIVFIndex, auto_nlist
+from matcher.retrieval.vectorindex.files import manifest_files
 from matcher.retrieval.vectorindex.numpy_flat import NumpyFlatIndex
 
 __all__ = [
@@ -44,9 +45,11 @@ __all__ = [
     "Pool",
     "VectorIndex",
     "auto_nlist",
+    "check_files",
     "choose_kind",
     "create_index",
     "load_index",
+    "read_manifest",
     "search_threads",
 ]
 
@@ -120,16 +123,14 @@ def choose_kind(n: int, setting: str, threshold: int) -> str:
     )
 
 
-def load_index(
-    directory: Path | str, *, expect: Mapping[str, Any] | None = None, flat_two_stage: bool | None = None
-) -> tuple[VectorIndex, dict[str, Any]]:
-    """The index saved in `directory` and its manifest. `flat_two_stage`: whether a faiss flat
-    index searches in two stages (None: as it was saved; False builds no compact copy, e.g. for
-    a check that never searches).
+# the (backend, kind) pairs a saved index may have
+LOADABLE = (("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw"), ("faiss", "ivf"))
 
-    Raises `IndexNotReady` when files are missing or corrupt, when they disagree with the
-    manifest, or when a manifest key differs from `expect` (e.g. ``{"model": ..., "dim": ...}``).
-    """
+
+def read_manifest(directory: Path | str, *, expect: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest saved in `directory`, checked for what every loader needs (backend, kind,
+    dimension, count, format, file list; a manifest key that differs from `expect`), without
+    reading the index itself. Raises `IndexNotReady` as `load_index` does."""
     directory = Path(directory)
     path = directory / MANIFEST_NAME
     try:
@@ -153,7 +154,7 @@ def load_index(
         manifest["dim"],
         manifest["count"],
     )
-    if (backend, kind) not in (("numpy", "flat"), ("faiss", "flat"), ("faiss", "hnsw"), ("faiss", "ivf")):
+    if (backend, kind) not in LOADABLE:
         raise IndexNotReady(f"unknown index backend/kind {backend!r}/{kind!r} in manifest")
     for key, value in (("dim", dim), ("count", count)):
         if (
@@ -167,6 +168,30 @@ def load_index(
             raise IndexNotReady(
                 f"saved index has {key}={manifest.get(key)!r}, expected {want!r}; rebuild it"
             )
+    return manifest
+
+
+def check_files(directory: Path | str, manifest: Mapping[str, Any]) -> None:
+    """Every data file the manifest names is there with the size it was saved with
+    (`IndexNotReady` otherwise): a quick check, without reading them (`load_index` also checks
+    their checksums and reads them)."""
+    files = manifest.get("files")
+    manifest_files(Path(directory), manifest, tuple(files) if isinstance(files, dict) else (), checksums=False)
+
+
+def load_index(
+    directory: Path | str, *, expect: Mapping[str, Any] | None = None, flat_two_stage: bool | None = None
+) -> tuple[VectorIndex, dict[str, Any]]:
+    """The index saved in `directory` and its manifest. `flat_two_stage`: whether a faiss flat
+    index searches in two stages (None: as it was saved; False builds no compact copy, e.g. for
+    a check that never searches).
+
+    Raises `IndexNotReady` when files are missing or corrupt, when they disagree with the
+    manifest, or when a manifest key differs from `expect` (e.g. ``{"model": ..., "dim": ...}``).
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory, expect=expect)
+    backend, kind, dim, count = manifest["backend"], manifest["kind"], manifest["dim"], manifest["count"]
     loaders = {
         ("numpy", "flat"): NumpyFlatIndex._load,
         ("faiss", "flat"): lambda d, m: FaissFlatIndex._load(d, m, two_stage=flat_two_stage),

@@ -27,9 +27,10 @@ def faiss_module() -> ModuleType:
 
 
 def manifest_files(
-    directory: Path, manifest: Mapping[str, Any], roles: tuple[str, ...]
+    directory: Path, manifest: Mapping[str, Any], roles: tuple[str, ...], *, checksums: bool = True
 ) -> dict[str, Path]:
-    """Paths of the data files the manifest names, checked for presence, size and checksum."""
+    """Paths of the data files the manifest names, checked for presence, size and (unless
+    ``checksums=False``) checksum."""
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise IndexNotReady("index manifest has no file list")
@@ -46,7 +47,7 @@ def manifest_files(
             raise IndexNotReady(f"index file {path} is missing")
         if info.get("size") is not None and path.stat().st_size != info["size"]:
             raise IndexNotReady(f"index file {path} has the wrong size (truncated or replaced)")
-        if info.get("sha256") is not None and sha256_of(path) != info["sha256"]:
+        if checksums and info.get("sha256") is not None and sha256_of(path) != info["sha256"]:
             raise IndexNotReady(f"index file {path} is corrupt (checksum mismatch)")
         out[role] = path
     return out
