@@ -495,11 +495,13 @@ class MatchService:
         if todo:
             query = record if record is not None else self.current_record(kind, record_id, position=position)
             [rec] = self.preparer.prepare_many(kind, [query])
-            # an indexed record's vector is in its side's index (no read of the embedding cache)
-            vec = self.indexes.stored_vector(kind, record_id, rec.text_hash, wait=wait)
+            # an indexed record's vector and tokens are in its side's indexes (no read of the
+            # embedding cache, no tokenizing)
+            vec, tokens = self.indexes.stored_query(kind, record_id, rec.text_hash, wait=wait)
             if vec is None:
                 vec = self.cached.passages([rec.text])[0]
-            tokens = self.tokenizer.tokenize(rec.text)
+            if tokens is None:
+                tokens = self.tokenizer.tokenize(rec.text)
             pools: dict[int, list[int]] = {}  # lists of one candidate pool are ranked together
             for n in todo:
                 pools.setdefault(self._pool(asked[n][0]), []).append(n)

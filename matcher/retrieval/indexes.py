@@ -555,15 +555,19 @@ class IndexManager:
         finally:
             self._lock.release()
 
-    def stored_vector(self, kind: Kind, record_id: int, text_hash: str, *, wait: bool = True) -> np.ndarray | None:
-        """The vector a loaded side holds for a record whose text hash is ``text_hash`` (the
-        one its text was encoded to, from the same embedding cache), else None. ``wait=False``:
-        WouldBlock instead of waiting for the indexes' lock."""
+    def stored_query(self, kind: Kind, record_id: int, text_hash: str, *,
+                     wait: bool = True) -> tuple[np.ndarray | None, list[str] | None]:
+        """The vector and the BM25 token list a loaded side holds for a record whose text hash
+        is ``text_hash``: the very ones its text gives (the vector from the same embedding cache,
+        the tokens from the same tokenizer, whose fingerprint the saved token lists carry), so a
+        stored record's ranking neither encodes nor tokenizes its text again; (None, None) when
+        the side does not hold that text (the tokens None alone when BM25 holds no list for
+        it). ``wait=False``: WouldBlock instead of waiting for the indexes' lock."""
         with self._locked(wait):
             side = self._sides.get(kind)
             if side is None or side.hashes.get(record_id) != text_hash:
-                return None
-            return side.dense.get([record_id])[0]
+                return None, None
+            return side.dense.get([record_id])[0], side.lexical.document(record_id)
 
     def candidates(self, kind: Kind, vec: np.ndarray, tokens: list[str], pool: int,
                    reuse: tuple[str, int] | None = None, *, wait: bool = True) -> Candidates:

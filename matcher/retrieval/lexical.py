@@ -364,6 +364,12 @@ class BM25Index:
                 self._docs[id_] = tokens
             self._generation += 1
 
+    def document(self, id_: int) -> list[str] | None:
+        """The token list stored for ``id_`` (a copy), or None."""
+        with self._lock:
+            got = self._docs.get(id_)
+            return None if got is None else list(got)
+
     def documents(self) -> dict[int, list[str]]:
         """A snapshot of the stored token lists by id."""
         with self._lock:

@@ -294,23 +294,25 @@ def test_warming_stops_when_the_cache_is_full_and_keeps_newer_records(pair):
     assert a.warm_records(stop) == 0 and not a.record_cache.warming
 
 
-def test_a_stored_record_is_ranked_with_the_vector_its_index_holds(pair, monkeypatch):
-    """The vector of an indexed record comes from its side's index when the index holds its
-    current text (the very vector the embedding cache gives); otherwise None (the caller encodes)."""
+def test_a_stored_record_is_ranked_with_the_vector_and_tokens_its_indexes_hold(pair, monkeypatch):
+    """The vector and BM25 tokens of an indexed record come from its side's indexes when they
+    hold its current text (the very vector the embedding cache gives, the very tokens the
+    tokenizer gives); otherwise None (the caller encodes and tokenizes), and the lists are the same."""
     a, _ = pair
     _d, t = _fill(a)
     [rec] = a.preparer.prepare_many("talent", [a.get("talent", t[0])])
-    held = a.indexes.stored_vector("talent", t[0], rec.text_hash)
+    held, tokens = a.indexes.stored_query("talent", t[0], rec.text_hash)
     assert held is not None and held.tobytes() == a.cached.passages([rec.text])[0].tobytes()
-    assert a.indexes.stored_vector("talent", t[0], "another text") is None
-    assert a.indexes.stored_vector("talent", 10**6, rec.text_hash) is None
+    assert tokens == [x for x in a.tokenizer.tokenize(rec.text) if x] and tokens
+    assert a.indexes.stored_query("talent", t[0], "another text") == (None, None)
+    assert a.indexes.stored_query("talent", 10**6, rec.text_hash) == (None, None)
     from_index = [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t]
-    monkeypatch.setattr(a.indexes, "stored_vector", lambda *args, **kwargs: None)
+    monkeypatch.setattr(a.indexes, "stored_query", lambda *args, **kwargs: (None, None))
     assert [_uncached(a, lambda tid=tid: a.match_talent(tid)) for tid in t] == from_index  # as encoded
     monkeypatch.undo()
     a.update("talent", t[1], talent(**{**PEOPLE[1], "status": "inactive"}))  # leaves the index
     [gone] = a.preparer.prepare_many("talent", [a.get("talent", t[1])])
-    assert a.indexes.stored_vector("talent", t[1], gone.text_hash) is None
+    assert a.indexes.stored_query("talent", t[1], gone.text_hash) == (None, None)
     assert _uncached(a, lambda: a.match_talent(t[1])) == from_index[1] != []  # encoded instead
 
 
