@@ -643,8 +643,8 @@ class MatchService:
         if model is None and not partial and not free_text:
             # a stored or full record under the weighted formula: scored on arrays, once, the shown
             # ones again pair by pair for their explanations (PairScorer.rank_many: the same lists)
-            many = self.scorer.rank_many(query, target, [(records[i], found.cosine[i]) for i in found.order
-                                                         if i in records], background)
+            ids = [i for i in found.order if i in records]
+            many = self.scorer.rank_many(query, target, [(records[i], found.cosine[i]) for i in ids], background, ids)
             out = []
             for top_k, filters in views:
                 shown = many.top(top_k, self.settings.min_score, include_ineligible=filters.include_ineligible,
@@ -959,6 +959,7 @@ class ResultCache:
 
 
 _MODEL, _TOKEN = itemgetter(1), itemgetter(2)  # of a RecordCache item (version, model, token)
+_SIDE_BIT = {"demand": 0, "talent": 1}  # a RecordCache key: id << 1 | side (an int: no tuple to build, hash or compare)
 
 
 class RecordCache:
@@ -970,7 +971,7 @@ class RecordCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, int], tuple[int, Any, Any]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[int, Any, Any]] = OrderedDict()  # key: see _SIDE_BIT
         self._lock = threading.Lock()
         self.warming = False  # MatchService.warm_records is filling it
 
@@ -980,18 +981,19 @@ class RecordCache:
 
     def snapshot(self, kind: str, ids: Sequence[int]) -> dict[int, tuple[int, Any]]:
         """(version, record) of the ids kept."""
-        out = {}
+        bit, out = _SIDE_BIT[kind], {}
         with self._lock:
             for i in ids:
-                got = self._items.get((kind, i))
+                got = self._items.get(i << 1 | bit)
                 if got is not None:
-                    self._items.move_to_end((kind, i))
+                    self._items.move_to_end(i << 1 | bit)
                     out[i] = got[:2]
         return out
 
     def confirmed(self, kind: str, ids: Sequence[int], token: Any) -> dict[int, Any] | None:
         """The records of ``ids`` when every one is kept and was confirmed at ``token``, else None."""
-        keys = [(kind, i) for i in ids]
+        bit = _SIDE_BIT[kind]
+        keys = [i << 1 | bit for i in ids]
         with self._lock:  # a ranking's 200 candidates on every call: the loops are C's (map)
             items = self._items
             got = list(map(items.get, keys))
@@ -1001,32 +1003,34 @@ class RecordCache:
         return dict(zip(ids, map(_MODEL, got), strict=True))
 
     def put_many(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> None:
+        bit = _SIDE_BIT[kind]
         with self._lock:
             for i, (version, record) in items.items():
-                self._items[(kind, i)] = (version, record, token)
-                self._items.move_to_end((kind, i))
+                self._items[i << 1 | bit] = (version, record, token)
+                self._items.move_to_end(i << 1 | bit)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
     def confirm(self, kind: str, versions: dict[int, int], token: Any) -> None:
         """Mark the kept items whose version is the one read (``versions``) as confirmed at ``token``."""
+        bit = _SIDE_BIT[kind]
         with self._lock:
             for i, version in versions.items():
-                got = self._items.get((kind, i))
+                got = self._items.get(i << 1 | bit)
                 if got is not None and got[0] == version and got[2] != token:
-                    self._items[(kind, i)] = (version, got[1], token)
+                    self._items[i << 1 | bit] = (version, got[1], token)
 
     def put_absent(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> list[Any]:
         """Keep the items not kept yet, as the least recently used, while there is room (a
         kept item may be newer: it stays); returns the records added."""
-        added = []
+        bit, added = _SIDE_BIT[kind], []
         with self._lock:
             for i, (version, record) in items.items():
                 if len(self._items) >= self.size:
                     break
-                if (kind, i) not in self._items:
-                    self._items[(kind, i)] = (version, record, token)
-                    self._items.move_to_end((kind, i), last=False)
+                if i << 1 | bit not in self._items:
+                    self._items[i << 1 | bit] = (version, record, token)
+                    self._items.move_to_end(i << 1 | bit, last=False)
                     added.append(record)
         return added
 

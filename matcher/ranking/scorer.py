@@ -368,11 +368,13 @@ class PairScorer:
         self._keyed.remember(side, records, self._pair_keys(side))
 
     def rank_many(self, query: TalentProfile | DemandEntry, target: Kind,
-                  candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float) -> RankedMany:
+                  candidates: Sequence[tuple[TalentProfile | DemandEntry, float]], background: float,
+                  ids: Sequence[int] | None = None) -> RankedMany:
         """Every candidate ``(record, cosine)`` of a stored record scored on arrays, once, ready to
         give :meth:`RankedMany.top` lists (of all candidates, or of those a filter keeps): a pair's
         score does not depend on the other candidates, so each list is the one :meth:`top_many`
-        gives for those candidates."""
+        gives for those candidates. ``ids``: the candidates' ids when the caller has them (else
+        read from the records)."""
         n = len(candidates)
         others = [c for c, _ in candidates]
         cos = np.array([float(c) for _, c in candidates], dtype=np.float64)
@@ -386,7 +388,7 @@ class PairScorer:
         else:
             many = self.score_many(others, [query], idx, one, cos, background, target, keyed)  # type: ignore[arg-type]
         return RankedMany(self, query, target, others, cos, background, many.score.tolist(), many.eligible.tolist(),
-                          many)
+                          many, ids)
 
     def scored(self, query: TalentProfile | DemandEntry, target: Kind,
                candidates: Iterable[tuple[TalentProfile | DemandEntry, float, float | None]], background: float, *,
@@ -452,12 +454,13 @@ class RankedMany:
 
     def __init__(self, scorer: PairScorer, query: TalentProfile | DemandEntry, target: Kind,
                  others: list[Any], cos: np.ndarray, background: float, score: list[float],
-                 eligible: list[bool], many: ScoredMany | None = None) -> None:
+                 eligible: list[bool], many: ScoredMany | None = None, ids: Sequence[int] | None = None) -> None:
         self.scorer, self.query, self.target, self.others = scorer, query, target, others
         self.cos, self.background, self.score, self.eligible = cos, background, score, eligible
         self.many = many
         # Scored.sort_key of every candidate: (not eligible, -score, id)
-        ids = np.fromiter((int(o.id or 0) for o in others), dtype=np.int64, count=len(others))
+        ids = (np.fromiter((int(o.id or 0) for o in others), dtype=np.int64, count=len(others)) if ids is None
+               else np.asarray(ids, dtype=np.int64))
         self.order = np.lexsort((ids, -np.asarray(score, dtype=np.float64),
                                  ~np.asarray(eligible, dtype=bool))).tolist() if others else []
         self._pairs: dict[int, Scored] = {}

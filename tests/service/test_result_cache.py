@@ -347,3 +347,24 @@ def test_one_ranking_gives_every_list_under_a_changed_weighting(pair):
     views = [(5, None), (3, MatchFilters(city="济南")), (3, MatchFilters(education="大专"))]
     lists = a.match_talent_views(t[1], views)
     assert [_dump(x) for x in lists] == [_uncached(a, lambda k=k, f=f: a.match_talent(t[1], k, f)) for k, f in views]
+
+
+def test_the_record_cache_keeps_the_two_sides_apart_and_drops_the_least_recently_used():
+    cache = RecordCache(3)
+    entry, person, other = object(), object(), object()
+    cache.put_many("demand", {5: (1, entry)}, token="t0")
+    cache.put_many("talent", {5: (7, person)}, token="t0")
+    assert cache.confirmed("demand", [5], "t0") == {5: entry}
+    assert cache.confirmed("talent", [5], "t0") == {5: person}
+    assert cache.confirmed("talent", [5, 6], "t0") is None  # one not kept
+    assert cache.confirmed("talent", [5], "t1") is None  # not confirmed at this token
+    cache.confirm("talent", {5: 7}, "t1")
+    cache.confirm("demand", {5: 2}, "t1")  # another version was read: not confirmed
+    assert cache.confirmed("talent", [5], "t1") == {5: person}
+    assert cache.confirmed("demand", [5], "t1") is None
+    assert cache.snapshot("demand", [5, 6]) == {5: (1, entry)}  # demand 5 is now the most recent
+    cache.put_many("talent", {6: (1, other)}, token="t1")
+    cache.put_many("talent", {8: (1, other)}, token="t1")  # four kept: talent 5, used least recently, goes
+    assert cache.snapshot("talent", [5]) == {} and set(cache.snapshot("demand", [5])) == {5}
+    assert cache.put_absent("demand", {5: (9, other), 9: (1, other)}) == []  # full: nothing added, 5 kept as it was
+    assert cache.snapshot("demand", [5])[5] == (1, entry) and len(cache) == 3
