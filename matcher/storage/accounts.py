@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +40,19 @@ _KEY_BY_PREFIX = select(ApiKeyRow.id, ApiKeyRow.key_hash, ApiKeyRow.role, ApiKey
 def _principal(r: Any) -> Principal:
     return Principal(role=Role(r.role), key_id=r.id, enterprise_id=r.enterprise_id, talent_id=r.talent_id,
                      label=r.label)
+
+
+def authenticate_with(key: str, key_row: Callable[[str], Any]) -> Principal | None:
+    """The principal of ``key`` when it is well formed, ``key_row(prefix)`` finds its row (id,
+    key_hash, role, enterprise_id, talent_id, label, revoked_at; by attribute), the key is not
+    revoked and its hash matches; else None."""
+    prefix = parse_key(key)
+    if prefix is None:
+        return None
+    row = key_row(prefix)
+    if row is None or row.revoked_at is not None or not key_matches(key, row.key_hash):
+        return None
+    return _principal(row)
 
 
 def _token_hash(token: str) -> str:
@@ -92,13 +106,7 @@ class Accounts:
 
     def authenticate(self, key: str) -> Principal | None:
         """The principal of a valid, unrevoked key, else None."""
-        prefix = parse_key(key)
-        if prefix is None:
-            return None
-        row = self.s.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
-        if row is None or row.revoked_at is not None or not key_matches(key, row.key_hash):
-            return None
-        return _principal(row)
+        return authenticate_with(key, lambda prefix: self.s.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first())
 
     def list_keys(self, *, include_revoked: bool = False) -> list[dict[str, Any]]:
         q = select(ApiKeyRow).order_by(ApiKeyRow.id)

@@ -81,6 +81,9 @@ class Database:
         track_changes(self._sessions, self._write_sessions)  # every record write logs itself
         if create:
             self.create_schema()
+        from matcher.storage.hot import HotReads
+
+        self.hot = HotReads(url)  # after the schema: an SQLite file that exists by now
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
@@ -129,6 +132,7 @@ class Database:
             return False
 
     def close(self) -> None:
+        self.hot.close()
         self.engine.dispose()
 
     def create_schema(self) -> None:

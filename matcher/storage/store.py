@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from matcher.domain.auth import Principal, Role
 from matcher.domain.schemas import Catalogue, DemandEntry, Enterprise, IndustryChain, TalentProfile
-from matcher.storage.accounts import Accounts, key_info, new_key_for
+from matcher.storage.accounts import Accounts, authenticate_with, key_info, new_key_for
 from matcher.storage.audit import audit_page, write_audit
 from matcher.storage.changes import changes_since, last_change, listen_changes, prune_changes
 from matcher.storage.engine import Database
@@ -84,8 +84,11 @@ class Store(Database):
             return new.key, key_info(row)
 
     def authenticate(self, key: str) -> Principal | None:
-        """The principal of a valid, unrevoked key, else None (every request asks: one read on a
-        plain connection, no ORM session)."""
+        """The principal of a valid, unrevoked key, else None (every request asks: one read,
+        through :class:`~matcher.storage.hot.HotReads` on an SQLite file, else on a plain
+        connection, no ORM session)."""
+        if self.hot.enabled:
+            return authenticate_with(key, self.hot.key_row)
         with self.engine.connect() as c:
             return Accounts(c).authenticate(key)  # type: ignore[arg-type]
 
@@ -162,6 +165,8 @@ class Store(Database):
     def enterprise_names(self, ids: Sequence[int]) -> dict[int, str]:
         if not ids:
             return {}
+        if self.hot.enabled:  # a seeker's every ranking asks (HotReads)
+            return self.hot.enterprise_names(ids)
         with self.engine.connect() as c:  # one read: no ORM session (a ranking served asks each time)
             return Enterprises(c).names(ids)
 
@@ -300,7 +305,9 @@ class Store(Database):
     # -- the change log (matcher.storage.changes) ----------------------------------------
 
     def last_change(self) -> int:
-        with self.engine.connect() as c:  # one read: no ORM session (every ranking asks)
+        if self.hot.enabled:  # every ranking asks (HotReads)
+            return self.hot.last_change()
+        with self.engine.connect() as c:  # one read: no ORM session
             return last_change(c)
 
     def changes_since(self, after: int, also: Sequence[int] = ()) -> list[tuple[int, str, int]]:
