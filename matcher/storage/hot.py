@@ -21,7 +21,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Sequence
 
-from matcher.storage.peek import sqlite_file
+from matcher.storage.urls import sqlite_file
 
 # the tables and columns read (``tables.ApiKeyRow``, ``ChangeRow``, ``EnterpriseRow``; a test
 # keeps them in step with the schema)

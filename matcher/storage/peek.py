@@ -12,24 +12,13 @@ not read here: :meth:`RecordHashes.ready` says so and the caller uses the store.
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from pathlib import Path
 from typing import Any
+
+from matcher.storage.urls import sqlite_file
 
 # the record tables (``tables.DemandRow`` / ``TalentRow``; a test keeps the names in step)
 RECORD_TABLES = {"demand": "demand_entries", "talent": "talents"}
-
-# an SQLite file URL as ``Settings.db_url`` writes it (a plain path, no driver options); others,
-# e.g. ``sqlite://`` (in memory) or a URL with query options, go through SQLAlchemy
-_SQLITE_FILE = re.compile(r"sqlite(?:\+pysqlite)?:///([^?]+)")
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a plain SQLite file URL, else None."""
-    m = _SQLITE_FILE.fullmatch(url)
-    return Path(m.group(1)) if m and m.group(1) != ":memory:" else None
-
 
 class RecordHashes:
     """The records' text hashes, read with one plain SELECT per side."""

@@ -161,7 +161,7 @@ def test_a_write_during_the_computation_makes_the_next_call_compute_again(servic
     assert report_cache(service).wait(first, WAIT)
     assert first.state == "done"  # kept under the data version read when it was asked for
     later = submit_gap_report(service, Q)
-    assert later is not first and later.state in ("queued", "running")
+    assert later is not first  # a new computation (it may already be done: nothing holds it)
     assert report_cache(service).wait(later, WAIT)
     assert later.value.supply == 4 and calls == ["淄博市", "淄博市"]
 

@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 
-from matcher.storage.peek import RECORD_TABLES, RecordHashes, sqlite_file
+from matcher.storage.peek import RECORD_TABLES, RecordHashes
 from matcher.storage.records import ROWS
 from matcher.storage.store import Store, StoredRecord
+from matcher.storage.urls import sqlite_file
 from tests.conftest import demand, talent
 
 
