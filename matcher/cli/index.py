@@ -51,9 +51,10 @@ def index_status(
     """磁盘上保存的索引与数据库是否一致（只检查，不修复；不一致时运行 index sync）。
 
     默认只读清单与文件大小，很快；--verify 另做完整校验。"""
-    # no service: the records' text hashes (read with SQLAlchemy Core, nothing written; a
-    # database not set up yet goes through the store, which sets it up), the saved files and
-    # the encoder's name and dimension are all it reads
+    # no service: the records' text hashes (an SQLite file read with sqlite3, read-only; other
+    # databases with SQLAlchemy Core; nothing written; a database not set up yet goes through
+    # the store, which sets it up), the saved manifests and files (by size, or every byte with
+    # --verify) and the encoder's name and dimension are all it reads
     from matcher.retrieval.encoders import build_encoder
     from matcher.retrieval.saved import saved_status
     from matcher.storage.peek import RecordHashes

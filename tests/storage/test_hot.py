@@ -53,8 +53,12 @@ def test_hot_reads_give_what_sqlalchemy_gives(db_url):
                 assert _answers(store, keys, ids) == got
             finally:
                 store.hot.path = saved
+        # other connections' commits are seen at once by this thread's connection, already used
         store.add("talent", [StoredRecord(talent(name="王二"), "文本2", "hash-t2", "山东省")])
-        assert store.last_change() > got[1]  # another connection's commit is seen at once
+        assert store.last_change() > got[1]
+        later, _ = store.create_key("organiser", label="活动组织方")
+        store.revoke_key(info["id"])
+        assert store.authenticate(later).role == Role.ORGANISER and store.authenticate(seeker) is None
     finally:
         store.close()
 
