@@ -984,9 +984,9 @@ class RecordCache:
         bit, out = _SIDE_BIT[kind], {}
         with self._lock:
             for i in ids:
-                got = self._items.get(i << 1 | bit)
+                got = self._items.get(key := i << 1 | bit)
                 if got is not None:
-                    self._items.move_to_end(i << 1 | bit)
+                    self._items.move_to_end(key)
                     out[i] = got[:2]
         return out
 
@@ -1006,8 +1006,8 @@ class RecordCache:
         bit = _SIDE_BIT[kind]
         with self._lock:
             for i, (version, record) in items.items():
-                self._items[i << 1 | bit] = (version, record, token)
-                self._items.move_to_end(i << 1 | bit)
+                self._items[key := i << 1 | bit] = (version, record, token)
+                self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
@@ -1016,9 +1016,9 @@ class RecordCache:
         bit = _SIDE_BIT[kind]
         with self._lock:
             for i, version in versions.items():
-                got = self._items.get(i << 1 | bit)
+                got = self._items.get(key := i << 1 | bit)
                 if got is not None and got[0] == version and got[2] != token:
-                    self._items[i << 1 | bit] = (version, got[1], token)
+                    self._items[key] = (version, got[1], token)
 
     def put_absent(self, kind: str, items: dict[int, tuple[int, Any]], token: Any = None) -> list[Any]:
         """Keep the items not kept yet, as the least recently used, while there is room (a
@@ -1028,9 +1028,9 @@ class RecordCache:
             for i, (version, record) in items.items():
                 if len(self._items) >= self.size:
                     break
-                if i << 1 | bit not in self._items:
-                    self._items[i << 1 | bit] = (version, record, token)
-                    self._items.move_to_end(i << 1 | bit, last=False)
+                if (key := i << 1 | bit) not in self._items:
+                    self._items[key] = (version, record, token)
+                    self._items.move_to_end(key, last=False)
                     added.append(record)
         return added
 

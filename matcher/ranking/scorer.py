@@ -379,7 +379,8 @@ class PairScorer:
         others = [c for c, _ in candidates]
         cos = np.array([float(c) for _, c in candidates], dtype=np.float64)
         if n == 0:
-            return RankedMany(self, query, target, others, cos, background, [], [])
+            return RankedMany(self, query, target, others, cos, background, [], [],
+                              self.score_many([], [], [], [], cos, background, target))
         one, idx = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
         # the candidates' keys and the features of their key pairs, from earlier rankings (KeyMemo)
         keyed = self._keyed.features(query, others, target, self._pair_keys(target))
@@ -454,7 +455,7 @@ class RankedMany:
 
     def __init__(self, scorer: PairScorer, query: TalentProfile | DemandEntry, target: Kind,
                  others: list[Any], cos: np.ndarray, background: float, score: list[float],
-                 eligible: list[bool], many: ScoredMany | None = None, ids: Sequence[int] | None = None) -> None:
+                 eligible: list[bool], many: ScoredMany, ids: Sequence[int] | None = None) -> None:
         self.scorer, self.query, self.target, self.others = scorer, query, target, others
         self.cos, self.background, self.score, self.eligible = cos, background, score, eligible
         self.many = many
@@ -495,17 +496,12 @@ class RankedMany:
             holdings = self._holdings
         else:
             profile, entry, holdings = self.others[k], self.query, None
-        many = self.many
-        if many is None:
-            got = sc.score(profile, entry, float(self.cos[k]), self.background, target=self.target)  # type: ignore[arg-type]
-        else:
-            skills = sc.coverage(profile, entry, holdings)  # type: ignore[arg-type]
-            unmet = sc.rules.unmet(profile, entry)  # type: ignore[arg-type]
-            got = Scored(profile, entry, self.target, self.score[k], float(many.seeker[k]),  # type: ignore[arg-type]
-                         float(many.employer[k]), {name: float(a[k]) for name, a in many.comp.items()},
-                         self.eligible[k], skills.matched, skills.missing + skills.pref_missing, unmet,
-                         closed_to_fresh(profile, entry))  # type: ignore[arg-type]
-        self._pairs[k] = got
+        many, skills = self.many, sc.coverage(profile, entry, holdings)  # type: ignore[arg-type]
+        got = self._pairs[k] = Scored(
+            profile, entry, self.target, self.score[k], float(many.seeker[k]),  # type: ignore[arg-type]
+            float(many.employer[k]), {name: float(a[k]) for name, a in many.comp.items()}, self.eligible[k],
+            skills.matched, skills.missing + skills.pref_missing, sc.rules.unmet(profile, entry),  # type: ignore[arg-type]
+            closed_to_fresh(profile, entry))  # type: ignore[arg-type]
         return got
 
 

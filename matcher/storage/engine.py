@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher.core.errors import Conflict
+from matcher.storage.hot import HotReads
 
 if TYPE_CHECKING:  # the ORM is imported by the first Database, not by make_engine's callers
     from sqlalchemy.orm import Session
@@ -81,8 +82,6 @@ class Database:
         track_changes(self._sessions, self._write_sessions)  # every record write logs itself
         if create:
             self.create_schema()
-        from matcher.storage.hot import HotReads
-
         self.hot = HotReads(url)  # after the schema: an SQLite file that exists by now
 
     @contextmanager

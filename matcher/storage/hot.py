@@ -21,7 +21,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Sequence
 
-from matcher.storage.urls import sqlite_file
+from matcher.storage.urls import connect_read_only, sqlite_file
 
 # the tables and columns read (``tables.ApiKeyRow``, ``ChangeRow``, ``EnterpriseRow``; a test
 # keeps them in step with the schema)
@@ -51,8 +51,7 @@ class HotReads:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             assert self.path is not None
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                                   check_same_thread=False)  # closed by close(), from any thread
+            conn = connect_read_only(self.path, check_same_thread=False)  # closed by close(), from any thread
             with self._lock:
                 self._opened.append(conn)
             self._local.conn = conn

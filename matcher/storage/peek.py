@@ -15,10 +15,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from matcher.storage.urls import sqlite_file
+from matcher.storage.urls import connect_read_only, sqlite_file
 
 # the record tables (``tables.DemandRow`` / ``TalentRow``; a test keeps the names in step)
 RECORD_TABLES = {"demand": "demand_entries", "talent": "talents"}
+
 
 class RecordHashes:
     """The records' text hashes, read with one plain SELECT per side."""
@@ -37,8 +38,7 @@ class RecordHashes:
         if self._conn is None:
             assert self.path is not None
             try:
-                # read-only; a server writing meanwhile (WAL) does not block the read
-                self._conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+                self._conn = connect_read_only(self.path)
             except sqlite3.OperationalError:
                 if self.path.exists():
                     raise
